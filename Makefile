@@ -1,0 +1,18 @@
+# The two commands: `make run` and `make test`. Both install what is missing, start a private
+# throwaway PostgreSQL and remove it when they end.
+.PHONY: run test build deps lint
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	swift build
+
+run: deps
+	scripts/with-postgres.sh scripts/dev/run.sh
+
+test: deps
+	scripts/with-postgres.sh scripts/test.sh
+
+lint:
+	swift format lint --strict --recursive Sources Tests Package.swift

@@ -1,0 +1,110 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// The project's own targets build in Swift 6 mode and treat warnings as errors.
+let strict: [SwiftSetting] = [
+    .treatAllWarnings(as: .error),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "authd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "authd", targets: ["authd"]),
+        .executable(name: "authctl", targets: ["authctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "AuthCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .target(
+            name: "AuthCore",
+            dependencies: [
+                "AuthCrypto",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "AuthPostgres",
+            dependencies: [
+                "AuthCore", "AuthCrypto", "CLibPQ",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "AuthHTTP",
+            dependencies: ["AuthCore", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "AuthConfig",
+            dependencies: [
+                "AuthCore", "AuthHTTP", "AuthPostgres",
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "authd",
+            dependencies: [
+                "AuthConfig", "AuthCore", "AuthHTTP", "AuthPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "authctl",
+            dependencies: [
+                "AuthConfig", "AuthPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "AuthTestSupport",
+            dependencies: ["AuthCore", "AuthPostgres", "AuthCrypto"],
+            path: "Tests/AuthTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "AuthCryptoTests", dependencies: ["AuthCrypto"], swiftSettings: strict),
+        .testTarget(name: "AuthCoreTests", dependencies: ["AuthCore", "AuthTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "AuthPostgresTests",
+            dependencies: ["AuthPostgres", "AuthTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "AuthConfigTests", dependencies: ["AuthConfig"], swiftSettings: strict),
+        .testTarget(
+            name: "AuthHTTPTests",
+            dependencies: [
+                "AuthHTTP", "AuthPostgres", "AuthTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["AuthConfig", "AuthTestSupport"],
+            swiftSettings: strict
+        ),
+    ]
+)

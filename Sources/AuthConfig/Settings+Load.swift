@@ -1,0 +1,152 @@
+import AuthCore
+import AuthCrypto
+public import Configuration
+import SystemPackage
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+extension Settings {
+    /// Environment first (`AUTHD_` + the key in upper snake case: `http.addr` is `AUTHD_HTTP_ADDR`),
+    /// then the YAML file at `path` when one is given.
+    public static func load(configFile path: String?, environment: [String: String]? = nil) async throws -> Settings {
+        try Settings(await reader(configFile: path, environment: environment))
+    }
+
+    public static func reader(configFile path: String?, environment: [String: String]? = nil) async throws
+        -> ConfigReader
+    {
+        let env =
+            environment.map { EnvironmentVariablesProvider(environmentVariables: $0, secretsSpecifier: secrets) }
+            ?? EnvironmentVariablesProvider(secretsSpecifier: secrets)
+        var providers: [any ConfigProvider] = [env.prefixKeys(with: "authd")]
+        if let path {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ConfigurationError("configuration file \(path) does not exist")
+            }
+            do {
+                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
+            } catch {
+                throw ConfigurationError("configuration file \(path) is not valid YAML")
+            }
+        }
+        return ConfigReader(providers: providers)
+    }
+
+    /// Values read from the environment that are never echoed by access reporting.
+    private static let secrets = SecretsSpecifier<String, String>.dynamic { key, _ in
+        key.contains("SECRET") || key.contains("DATABASE_URL")
+    }
+
+    public init(_ config: ConfigReader) throws {
+        let (host, port) = try Self.address(config.string(forKey: "http.addr", default: "127.0.0.1:5000"))
+        http = HTTP(
+            host: host, port: port,
+            frontEnd: .init(maximumBodySize: config.int(forKey: "http.max_body_bytes", default: 64 * 1024)))
+
+        database = try Database(config)
+
+        tokens = Tokens(
+            keyring: try Self.keyring(config),
+            issuer: config.string(forKey: "jwt.issuer", default: "authd"),
+            audience: config.string(forKey: "jwt.audience", default: "authd"),
+            accessTokenLifetime: Int64(config.int(forKey: "jwt.access_token_ttl_seconds", default: 900)),
+            leeway: Int64(config.int(forKey: "jwt.leeway_seconds", default: 30)))
+        guard tokens.accessTokenLifetime > 0, tokens.leeway >= 0 else {
+            throw ConfigurationError(
+                "jwt.access_token_ttl_seconds must be positive and jwt.leeway_seconds not negative")
+        }
+
+        passwords = Passwords(
+            scrypt: ScryptParameters(
+                logN: config.int(forKey: "password.scrypt.ln", default: 15),
+                r: config.int(forKey: "password.scrypt.r", default: 8),
+                p: config.int(forKey: "password.scrypt.p", default: 3)),
+            minimumLength: config.int(forKey: "password.min_length", default: 8),
+            hashing: HashingPool.Configuration(
+                threads: config.int(forKey: "password.hashing_threads"),
+                queueLimit: config.int(forKey: "password.hashing_queue", default: 64)))
+        do {
+            _ = try passwords.scrypt.validated()
+        } catch {
+            throw ConfigurationError("password.scrypt: \(error.message)")
+        }
+        guard (1...1024).contains(passwords.minimumLength) else {
+            throw ConfigurationError("password.min_length must be between 1 and 1024")
+        }
+        logLevel = config.string(forKey: "log.level", default: "info")
+    }
+
+    /// SQLAlchemy URLs (`postgresql+psycopg2://…`) name a driver libpq does not know; drop it so the
+    /// Flask seed's SQLALCHEMY_DATABASE_URI works unchanged.
+    static func libpqURL(_ url: String) -> String {
+        guard url.hasPrefix("postgresql+") || url.hasPrefix("postgres+"), let scheme = url.range(of: "://") else {
+            return url
+        }
+        return "postgresql" + url[scheme.lowerBound...]
+    }
+
+    /// The signing key from `jwt.secret_file` or `jwt.secret`, plus `jwt.previous_secret_files`
+    /// that still verify during a rotation. Every secret must pass `SecretPolicy`.
+    static func keyring(_ config: ConfigReader) throws -> JWTKeyring {
+        let signing: [UInt8]
+        if let file = config.string(forKey: "jwt.secret_file"), !file.isEmpty {
+            signing = try readSecret(file)
+        } else {
+            signing = Array((config.string(forKey: "jwt.secret", isSecret: true) ?? "").utf8)
+        }
+        try SecretPolicy.validate(signing)
+        let previous = try config.stringArray(forKey: "jwt.previous_secret_files", default: []).map { file in
+            let secret = try readSecret(file)
+            try SecretPolicy.validate(secret)
+            return secret
+        }
+        do {
+            return try JWTKeyring(
+                signingKey: JWTKey(id: JWTKey.derivedID(for: signing), secret: signing),
+                verificationKeys: previous.map { try JWTKey(id: JWTKey.derivedID(for: $0), secret: $0) })
+        } catch {
+            throw ConfigurationError("JWT keys: \(error)")
+        }
+    }
+
+    /// A secret file's bytes without the trailing newline editors add.
+    static func readSecret(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError("cannot read JWT secret file \(path)")
+        }
+        var bytes = Array(data)
+        while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes.removeLast() }
+        return bytes
+    }
+
+    /// `host:port`, `[v6]:port`; port 0 asks the system for a free one.
+    static func address(_ text: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            throw ConfigurationError("http.addr must be host:port, got \(text)")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ConfigurationError("http.addr must name a host") }
+        return (host, port)
+    }
+}
+
+extension Settings.Database {
+    /// Only the database settings: what `authctl` needs, without the JWT secret.
+    public init(_ config: ConfigReader) throws {
+        guard let url = config.string(forKey: "database.url", isSecret: true), !url.isEmpty else {
+            throw ConfigurationError("database.url (AUTHD_DATABASE_URL) is required")
+        }
+        self.init(
+            url: Settings.libpqURL(url),
+            maxConnections: config.int(forKey: "database.max_connections", default: 10),
+            migrateOnStart: config.bool(forKey: "database.migrate_on_start", default: true),
+            migrationsPath: config.string(forKey: "database.migrations_path", default: "sql"))
+    }
+}

@@ -1,0 +1,49 @@
+public import AuthCore
+public import AuthCrypto
+public import AuthHTTP
+
+/// Everything the executables read from configuration, already validated. Built by
+/// `Settings.load` from `config/authd.yaml` and `AUTHD_…` environment variables.
+public struct Settings: Sendable {
+    public struct HTTP: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 5000
+        public var frontEnd = HTTPFrontEnd.Configuration()
+    }
+
+    public struct Database: Sendable {
+        /// libpq connection string or URL; a secret (it may carry a password).
+        public var url: String
+        public var maxConnections = 10
+        /// Apply pending migrations at start-up (safe with several instances: advisory lock).
+        public var migrateOnStart = true
+        public var migrationsPath = "sql"
+    }
+
+    public struct Tokens: Sendable {
+        public var keyring: JWTKeyring
+        public var issuer = "authd"
+        public var audience = "authd"
+        public var accessTokenLifetime: Int64 = 900
+        public var leeway: Int64 = 30
+    }
+
+    public struct Passwords: Sendable {
+        public var scrypt = ScryptParameters.default
+        public var minimumLength = 8
+        public var hashing = HashingPool.Configuration()
+    }
+
+    public var http = HTTP()
+    public var database: Database
+    public var tokens: Tokens
+    public var passwords = Passwords()
+    public var logLevel = "info"
+}
+
+/// A configuration problem that stops start-up. Never contains a secret value.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

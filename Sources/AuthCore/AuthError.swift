@@ -1,0 +1,36 @@
+/// A failure a client or operator can act on. `code` is stable and matched by the front ends,
+/// which map it to an HTTP status or a line-protocol reply in one place each; `message` is safe to
+/// show to a client and never contains a password, token, secret or connection string.
+public struct AuthError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        public var description: String { name }
+
+        /// Input that is missing, of the wrong type or shape.
+        public static let invalidInput = Code(name: "invalid_input")
+        public static let usernameTaken = Code(name: "username_taken")
+        public static let emailTaken = Code(name: "email_taken")
+        /// The password breaks the password policy (length, common password).
+        public static let weakPassword = Code(name: "weak_password")
+        /// Unknown user, wrong password or disabled account: deliberately indistinguishable.
+        public static let invalidCredentials = Code(name: "invalid_credentials")
+        public static let invalidToken = Code(name: "invalid_token")
+        public static let tokenExpired = Code(name: "token_expired")
+        /// A bounded queue is full; try again shortly.
+        public static let busy = Code(name: "busy")
+        /// A dependency (the database) cannot be reached.
+        public static let unavailable = Code(name: "unavailable")
+        /// A bug or an unexpected state; details go to the log, not to the client.
+        public static let `internal` = Code(name: "internal")
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+}

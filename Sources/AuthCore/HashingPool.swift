@@ -1,0 +1,48 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Runs password hashing on its own threads with a bounded queue. When `threads + queueLimit`
+/// jobs are already admitted, `run` fails at once with `busy` instead of letting work pile up,
+/// and token verification, which never enters this pool, is not slowed by a login storm.
+public final class HashingPool: Sendable {
+    public struct Configuration: Sendable {
+        /// Worker threads; defaults to the number of cores.
+        public var threads: Int
+        /// Jobs that may wait for a free thread before `busy` is returned.
+        public var queueLimit: Int
+
+        public init(threads: Int? = nil, queueLimit: Int = 64) {
+            self.threads = max(1, threads ?? System.coreCount)
+            self.queueLimit = max(0, queueLimit)
+        }
+    }
+
+    private let pool: NIOThreadPool
+    private let capacity: Int
+    private let admitted = Mutex(0)
+
+    public init(configuration: Configuration = .init()) {
+        pool = NIOThreadPool(numberOfThreads: configuration.threads)
+        capacity = configuration.threads + configuration.queueLimit
+        pool.start()
+    }
+
+    /// Jobs running or waiting now.
+    public var load: Int { admitted.withLock { $0 } }
+
+    public func run<T: Sendable>(_ work: @Sendable @escaping () throws -> T) async throws -> T {
+        let entered = admitted.withLock { count in
+            guard count < capacity else { return false }
+            count += 1
+            return true
+        }
+        guard entered else { throw AuthError(.busy, "too many password checks in progress, retry shortly") }
+        defer { admitted.withLock { $0 -= 1 } }
+        return try await pool.runIfActive(work)
+    }
+
+    public func shutdown() async {
+        try? await pool.shutdownGracefully()
+    }
+}

@@ -1,0 +1,49 @@
+/// Rules for usernames and e-mail addresses, shared by every front end.
+public enum Identity {
+    /// 3 to 64 of `[A-Za-z0-9._-]`, starting with a letter or digit: safe in URLs, logs and the
+    /// line protocol without escaping. Compared case-insensitively.
+    public static func validUsername(_ raw: String) throws(AuthError) -> String {
+        let bytes = raw.utf8
+        guard (3...64).contains(bytes.count),
+            bytes.allSatisfy({
+                isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+            }),
+            let first = bytes.first, isAlphanumeric(first)
+        else {
+            throw AuthError(
+                .invalidInput,
+                "username must be 3 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        }
+        return raw
+    }
+
+    /// Trimmed and lower-cased; one `@` with a non-empty local part and a dotted domain, no
+    /// spaces or control characters, at most 254 bytes (RFC 5321).
+    public static func normalisedEmail(_ raw: String) throws(AuthError) -> String {
+        let email = raw.trimmingASCIIWhitespace().lowercased()
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty,
+            parts[1].split(separator: ".", omittingEmptySubsequences: false).count >= 2,
+            !parts[1].split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty),
+            email.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
+        else {
+            throw AuthError(.invalidInput, "email is not a valid address")
+        }
+        return email
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    }
+}
+
+extension String {
+    func trimmingASCIIWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(self[start...end])
+    }
+}

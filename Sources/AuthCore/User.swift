@@ -1,0 +1,47 @@
+/// A stored account. `passwordHash` is a PHC string and never leaves AuthCore's use cases.
+public struct User: Hashable, Sendable {
+    public var id: Int64
+    public var username: String
+    public var email: String
+    public var passwordHash: String
+    public var roles: [String]
+    public var mfaEnabled: Bool
+    public var disabled: Bool
+    /// Unix seconds.
+    public var createdAt: Int64
+
+    public init(
+        id: Int64, username: String, email: String, passwordHash: String, roles: [String],
+        mfaEnabled: Bool, disabled: Bool, createdAt: Int64
+    ) {
+        self.id = id
+        self.username = username
+        self.email = email
+        self.passwordHash = passwordHash
+        self.roles = roles
+        self.mfaEnabled = mfaEnabled
+        self.disabled = disabled
+        self.createdAt = createdAt
+    }
+
+    public var profile: UserProfile {
+        UserProfile(
+            id: id, username: username, email: email, roles: roles, mfaEnabled: mfaEnabled,
+            createdAt: createdAt)
+    }
+}
+
+/// What clients may see of an account.
+public struct UserProfile: Hashable, Sendable {
+    public var id: Int64
+    public var username: String
+    public var email: String
+    public var roles: [String]
+    public var mfaEnabled: Bool
+    public var createdAt: Int64
+}
+
+/// The role every new account gets.
+public enum Role {
+    public static let user = "user"
+}

@@ -1,0 +1,25 @@
+/// A new account as the store receives it: validated, normalised, password already hashed.
+public struct NewUser: Hashable, Sendable {
+    public var username: String
+    public var email: String
+    public var passwordHash: String
+    public var roles: [String]
+
+    public init(username: String, email: String, passwordHash: String, roles: [String]) {
+        self.username = username
+        self.email = email
+        self.passwordHash = passwordHash
+        self.roles = roles
+    }
+}
+
+/// Persistent accounts. Implementations enforce uniqueness in the database and report it as
+/// `usernameTaken` / `emailTaken`; an unreachable database is `unavailable`.
+public protocol UserStore: Sendable {
+    func create(_ user: NewUser) async throws -> User
+    /// Case-insensitive lookup by username.
+    func find(username: String) async throws -> User?
+    func find(id: Int64) async throws -> User?
+    /// Replaces the hash only if it is still `old`, so a concurrent password change wins.
+    func replacePasswordHash(userID: Int64, old: String, new: String) async throws
+}

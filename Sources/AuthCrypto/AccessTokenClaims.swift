@@ -1,0 +1,80 @@
+/// The claims of an authd access token (DESIGN.md §6). Times are Unix seconds.
+public struct AccessTokenClaims: Hashable, Sendable, Codable {
+    public var issuer: String
+    public var audience: [String]
+    public var subject: String
+    public var name: String
+    public var roles: [String]
+    public var issuedAt: Int64
+    public var notBefore: Int64?
+    public var expiresAt: Int64
+    public var id: String
+    public var sessionID: String?
+
+    public init(
+        issuer: String, audience: String, subject: String, name: String, roles: [String],
+        issuedAt: Int64, notBefore: Int64? = nil, expiresAt: Int64, id: String, sessionID: String? = nil
+    ) {
+        self.issuer = issuer
+        self.audience = [audience]
+        self.subject = subject
+        self.name = name
+        self.roles = roles
+        self.issuedAt = issuedAt
+        self.notBefore = notBefore
+        self.expiresAt = expiresAt
+        self.id = id
+        self.sessionID = sessionID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case issuer = "iss", audience = "aud", subject = "sub", name, roles
+        case issuedAt = "iat", notBefore = "nbf", expiresAt = "exp", id = "jti", sessionID = "sid"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        issuer = try c.decode(String.self, forKey: .issuer)
+        // RFC 7519 §4.1.3: a single audience may be a plain string.
+        if let single = try? c.decode(String.self, forKey: .audience) {
+            audience = [single]
+        } else {
+            audience = try c.decode([String].self, forKey: .audience)
+        }
+        subject = try c.decode(String.self, forKey: .subject)
+        name = try c.decode(String.self, forKey: .name)
+        roles = try c.decode([String].self, forKey: .roles)
+        issuedAt = try Self.numericDate(c, .issuedAt)
+        notBefore = try c.contains(.notBefore) ? Self.numericDate(c, .notBefore) : nil
+        expiresAt = try Self.numericDate(c, .expiresAt)
+        id = try c.decode(String.self, forKey: .id)
+        sessionID = try c.decodeIfPresent(String.self, forKey: .sessionID)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(issuer, forKey: .issuer)
+        if audience.count == 1 {
+            try c.encode(audience[0], forKey: .audience)
+        } else {
+            try c.encode(audience, forKey: .audience)
+        }
+        try c.encode(subject, forKey: .subject)
+        try c.encode(name, forKey: .name)
+        try c.encode(roles, forKey: .roles)
+        try c.encode(issuedAt, forKey: .issuedAt)
+        try c.encodeIfPresent(notBefore, forKey: .notBefore)
+        try c.encode(expiresAt, forKey: .expiresAt)
+        try c.encode(id, forKey: .id)
+        try c.encodeIfPresent(sessionID, forKey: .sessionID)
+    }
+
+    /// NumericDate may be fractional (RFC 7519 §2); authd compares whole seconds, rounding down.
+    private static func numericDate(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Int64 {
+        let value = try c.decode(Double.self, forKey: key)
+        guard value.isFinite, abs(value) < 1e15 else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "not a NumericDate")
+        }
+        return Int64(value.rounded(.down))
+    }
+}

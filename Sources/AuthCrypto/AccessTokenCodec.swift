@@ -1,0 +1,108 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// Signs and verifies access tokens: compact JWS, HS256 only, `typ` `at+jwt`, key chosen by `kid`.
+public struct AccessTokenCodec: Sendable {
+    public struct Validation: Sendable {
+        public var issuer: String
+        public var audience: String
+        /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+        public var leeway: Int64
+
+        public init(issuer: String, audience: String, leeway: Int64 = 30) {
+            self.issuer = issuer
+            self.audience = audience
+            self.leeway = leeway
+        }
+    }
+
+    public let keyring: JWTKeyring
+    public let validation: Validation
+    /// Longer strings are refused before any parsing.
+    public static let maximumTokenLength = 8192
+
+    public init(keyring: JWTKeyring, validation: Validation) {
+        self.keyring = keyring
+        self.validation = validation
+    }
+
+    private struct Header: Codable {
+        var alg: String
+        var typ: String?
+        var kid: String?
+        var crit: [String]?
+    }
+
+    public func sign(_ claims: AccessTokenClaims) throws(CryptoError) -> String {
+        let key = keyring.signingKey
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let header: Data
+        let payload: Data
+        do {
+            header = try encoder.encode(Header(alg: "HS256", typ: "at+jwt", kid: key.id))
+            payload = try encoder.encode(claims)
+        } catch {
+            throw CryptoError(.invalidParameters, "claims cannot be encoded")
+        }
+        let signingInput = Base64.url.encode(header) + "." + Base64.url.encode(payload)
+        let signature = try HMAC.authenticate(.sha256, key: key.secret, message: Array(signingInput.utf8))
+        return signingInput + "." + Base64.url.encode(signature)
+    }
+
+    /// Checks, in order: shape, header (alg pinned to HS256, typ, known kid, no crit), signature in
+    /// constant time, then claims: exp and nbf with leeway, iss, aud.
+    public func verify(_ token: String, now: Int64) throws(JWTError) -> AccessTokenClaims {
+        let utf8 = token.utf8
+        guard utf8.count <= Self.maximumTokenLength else { throw JWTError(.malformed, "token too long") }
+        let parts = utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty else {
+            throw JWTError(.malformed, "a token has three non-empty dot-separated parts")
+        }
+        let header: Header = try decodeJSON(parts[0], what: "header")
+        guard header.alg == "HS256" else { throw JWTError(.unsupportedAlgorithm, "only HS256 is accepted") }
+        guard let typ = header.typ, ["at+jwt", "application/at+jwt"].contains(typ.lowercased()) else {
+            throw JWTError(.wrongType, "typ must be at+jwt")
+        }
+        guard header.crit == nil else { throw JWTError(.malformed, "crit headers are not supported") }
+        guard let kid = header.kid, let key = keyring.key(id: kid) else {
+            throw JWTError(.unknownKey, "unknown key id")
+        }
+        guard let signature = Base64.url.decode(utf8: parts[2]) else {
+            throw JWTError(.malformed, "signature is not base64url")
+        }
+        let signingInput = utf8.prefix(parts[0].count + 1 + parts[1].count)
+        let expected: [UInt8]
+        do {
+            expected = try HMAC.authenticate(.sha256, key: key.secret, message: signingInput)
+        } catch {
+            throw JWTError(.badSignature, "signature could not be computed")
+        }
+        guard ConstantTime.equals(signature, expected) else { throw JWTError(.badSignature, "bad signature") }
+
+        let claims: AccessTokenClaims = try decodeJSON(parts[1], what: "claims")
+        guard now <= claims.expiresAt + validation.leeway else { throw JWTError(.expired, "token expired") }
+        if let notBefore = claims.notBefore, now + validation.leeway < notBefore {
+            throw JWTError(.notYetValid, "token not yet valid")
+        }
+        guard claims.issuer == validation.issuer else { throw JWTError(.wrongIssuer, "wrong issuer") }
+        guard claims.audience.contains(validation.audience) else {
+            throw JWTError(.wrongAudience, "wrong audience")
+        }
+        return claims
+    }
+
+    private func decodeJSON<T: Decodable>(_ part: Substring.UTF8View, what: String) throws(JWTError) -> T {
+        guard let bytes = Base64.url.decode(utf8: part) else {
+            throw JWTError(.malformed, "\(what) is not base64url")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(bytes))
+        } catch {
+            throw JWTError(.malformed, "\(what) is not the expected JSON")
+        }
+    }
+}

@@ -1,0 +1,64 @@
+/// Base64 without padding, in the two alphabets authd needs: URL-safe (JWT, RFC 4648 §5) and
+/// standard (PHC strings). Decoding is strict: no padding, no white space, no foreign characters,
+/// and no non-zero trailing bits, so every byte string has exactly one accepted encoding.
+public struct Base64: Sendable {
+    private let alphabet: [UInt8]
+    private let reverse: [UInt8]
+
+    public static let url = Base64(
+        alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    public static let standard = Base64(
+        alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+    private init(alphabet: String) {
+        self.alphabet = Array(alphabet.utf8)
+        var reverse = [UInt8](repeating: 0xFF, count: 256)
+        for (index, byte) in self.alphabet.enumerated() { reverse[Int(byte)] = UInt8(index) }
+        self.reverse = reverse
+    }
+
+    public func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var iterator = bytes.makeIterator()
+        while let b0 = iterator.next() {
+            let b1 = iterator.next()
+            let b2 = iterator.next()
+            out.append(alphabet[Int(b0 >> 2)])
+            out.append(alphabet[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
+            if let b1 {
+                out.append(alphabet[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)])
+            }
+            if let b2 {
+                out.append(alphabet[Int(b2 & 0x3F)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Returns nil for anything that is not the canonical unpadded encoding of some byte string.
+    public func decode<Text: StringProtocol>(_ text: Text) -> [UInt8]? {
+        decode(utf8: text.utf8)
+    }
+
+    public func decode(utf8 text: some Collection<UInt8>) -> [UInt8]? {
+        var out = [UInt8]()
+        out.reserveCapacity(text.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for byte in text {
+            let value = reverse[Int(byte)]
+            guard value != 0xFF else { return nil }
+            accumulator = accumulator << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
+        }
+        // 6 leftover bits mean a length of 4n+1, which no byte string encodes to; leftover
+        // bits must be zero or two encodings would decode to the same bytes.
+        guard bits < 6, accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+        return out
+    }
+}

@@ -1,0 +1,25 @@
+/// A failure inside OpenSSL or of malformed cryptographic input. The description never carries
+/// key material, passwords or tokens.
+public struct CryptoError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let name: String
+        public var description: String { name }
+
+        /// An OpenSSL call returned failure.
+        public static let openSSL = Code(name: "openssl")
+        /// Parameters out of the accepted range.
+        public static let invalidParameters = Code(name: "invalid_parameters")
+        /// A stored password hash string that is not a PHC scrypt string this library accepts.
+        public static let malformedHash = Code(name: "malformed_hash")
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+}

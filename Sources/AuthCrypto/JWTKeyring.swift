@@ -1,0 +1,47 @@
+/// One HMAC key with the `kid` that names it in token headers.
+public struct JWTKey: Sendable {
+    public let id: String
+    let secret: [UInt8]
+
+    /// Secrets shorter than this are refused: HS256 wants at least the hash size (RFC 7518 §3.2).
+    public static let minimumSecretLength = 32
+
+    public init(id: String, secret: [UInt8]) throws(CryptoError) {
+        guard !id.isEmpty, id.utf8.count <= 64, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw CryptoError(.invalidParameters, "a key id is 1 to 64 printable ASCII characters")
+        }
+        guard secret.count >= Self.minimumSecretLength else {
+            throw CryptoError(.invalidParameters, "a JWT secret needs at least \(Self.minimumSecretLength) bytes")
+        }
+        self.id = id
+        self.secret = secret
+    }
+
+    /// A kid derived from the secret, so every instance sharing a secret names it alike without
+    /// configuration, and the kid reveals nothing usable about the secret.
+    public static func derivedID(for secret: [UInt8]) throws(CryptoError) -> String {
+        let digest = try Digest.hash(.sha256, Array("authd-kid:".utf8) + secret)
+        return String(Base64.url.encode(digest.prefix(9)))
+    }
+}
+
+/// The signing key plus older keys that still verify, looked up by `kid`: rotating the signing
+/// key does not log anybody out while the old key stays listed.
+public struct JWTKeyring: Sendable {
+    public let signingKey: JWTKey
+    private let keys: [String: JWTKey]
+
+    public init(signingKey: JWTKey, verificationKeys: [JWTKey] = []) throws(CryptoError) {
+        var keys = [signingKey.id: signingKey]
+        for key in verificationKeys where key.id != signingKey.id {
+            guard keys[key.id] == nil else {
+                throw CryptoError(.invalidParameters, "duplicate key id \(key.id)")
+            }
+            keys[key.id] = key
+        }
+        self.signingKey = signingKey
+        self.keys = keys
+    }
+
+    public func key(id: String) -> JWTKey? { keys[id] }
+}

@@ -1,0 +1,68 @@
+public import AuthCore
+public import Hummingbird
+import Logging
+
+/// The HTTP JSON API (DESIGN.md §9), kept compatible with the Flask auth example's routes.
+/// Each handler parses, calls one AuthService use case and encodes.
+public struct HTTPFrontEnd: Sendable {
+    public struct Configuration: Sendable {
+        /// Requests with a larger body get 413.
+        public var maximumBodySize: Int
+
+        public init(maximumBodySize: Int = 64 * 1024) {
+            self.maximumBodySize = maximumBodySize
+        }
+    }
+
+    let service: AuthService
+    let configuration: Configuration
+
+    public init(service: AuthService, configuration: Configuration = .init()) {
+        self.service = service
+        self.configuration = configuration
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: ErrorMiddleware())
+        router.post("/register") { request, _ in try await register(request) }
+        router.post("/login") { request, _ in try await login(request) }
+        router.get("/protected") { request, _ in try protected(request) }
+        router.get("/me") { request, _ in ProfileResponse(try await service.profile(accessToken: bearerToken(request)))
+        }
+        return router
+    }
+
+    func register(_ request: Request) async throws -> EditedResponse<RegisteredResponse> {
+        let body = try await JSONBody.read(
+            request, limit: configuration.maximumBodySize, allowedFields: ["username", "email", "password"])
+        let profile = try await service.register(
+            username: try body.string("username"), email: try body.string("email"),
+            password: try body.string("password"))
+        return EditedResponse(status: .created, response: RegisteredResponse(user: ProfileResponse(profile)))
+    }
+
+    func login(_ request: Request) async throws -> TokenResponse {
+        let body = try await JSONBody.read(
+            request, limit: configuration.maximumBodySize, allowedFields: ["username", "password"])
+        let issued = try await service.login(
+            username: try body.string("username"), password: try body.string("password"))
+        return TokenResponse(accessToken: issued.token, expiresIn: issued.expiresIn)
+    }
+
+    func protected(_ request: Request) throws -> ProtectedResponse {
+        let claims = try service.verify(accessToken: bearerToken(request))
+        guard let userID = Int64(claims.subject) else { throw AuthError(.invalidToken, "access token is invalid") }
+        return ProtectedResponse(loggedInAs: claims.name, userID: userID, roles: claims.roles)
+    }
+
+    /// The token of `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1).
+    func bearerToken(_ request: Request) throws -> String {
+        guard let header = request.headers[.authorization] else { throw APIError.missingToken }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw APIError.missingToken }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        guard !token.isEmpty else { throw APIError.missingToken }
+        return token
+    }
+}

@@ -1,0 +1,67 @@
+import AuthConfig
+import AuthCore
+import AuthCrypto
+import AuthHTTP
+import AuthPostgres
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Wires the parts together and runs them in one ServiceGroup with graceful shutdown.
+struct Daemon {
+    let settings: Settings
+    let logger: Logger
+
+    func run() async throws {
+        let pool = PostgresPool(
+            configuration: .init(
+                connectionString: settings.database.url, maxConnections: settings.database.maxConnections),
+            logger: logger)
+        let hashing = HashingPool(configuration: settings.passwords.hashing)
+        let resources = Resources(pool: pool, hashing: hashing)
+
+        if settings.database.migrateOnStart {
+            let migrator = Migrator(
+                migrations: try Migrator.load(directory: settings.database.migrationsPath), logger: logger)
+            let applied = try await pool.withConnection { try migrator.migrate(on: $0) }
+            logger.info("database schema is current", metadata: ["applied": "\(applied)"])
+        }
+
+        let service = try AuthService(
+            configuration: .init(
+                accessTokenLifetime: settings.tokens.accessTokenLifetime,
+                passwordPolicy: PasswordPolicy(minimumLength: settings.passwords.minimumLength)),
+            users: PostgresUserStore(pool: pool), hashing: hashing,
+            hasher: PasswordHasher(parameters: settings.passwords.scrypt),
+            tokens: AccessTokenCodec(
+                keyring: settings.tokens.keyring,
+                validation: .init(
+                    issuer: settings.tokens.issuer, audience: settings.tokens.audience, leeway: settings.tokens.leeway)),
+            logger: logger)
+        let http = Application(
+            router: HTTPFrontEnd(service: service, configuration: settings.http.frontEnd).router(),
+            configuration: .init(address: .hostname(settings.http.host, port: settings.http.port), serverName: nil),
+            onServerRunning: { channel in
+                logger.info("HTTP API listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+            },
+            logger: logger)
+
+        // ServiceGroup stops services in reverse order: the HTTP server drains before the pools close.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [resources, http], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Owns the thread pools and connections; closes them once everything that uses them has stopped.
+struct Resources: Service {
+    let pool: PostgresPool
+    let hashing: HashingPool
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await pool.close()
+        await hashing.shutdown()
+    }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make run`: builds, generates a development JWT secret once, migrates, then runs authd in the
+# foreground against the PostgreSQL that scripts/with-postgres.sh started.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+: "${AUTHD_DATABASE_URL:?run through scripts/with-postgres.sh}"
+
+mkdir -p .dev
+if [ ! -s .dev/jwt-secret ]; then
+    (umask 077 && head -c 48 /dev/urandom | base64 > .dev/jwt-secret)
+    echo "run: generated a development JWT secret in .dev/jwt-secret" >&2
+fi
+export AUTHD_JWT_SECRET_FILE="$PWD/.dev/jwt-secret"
+
+swift build
+.build/debug/authctl migrate --config config/authd.yaml
+exec .build/debug/authd --config config/authd.yaml

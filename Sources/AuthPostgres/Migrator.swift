@@ -14,6 +14,13 @@ public struct Migration: Sendable, Hashable {
     public let sql: String
     /// SHA-256 of the file, hex; an applied migration whose file changed stops start-up.
     public let checksum: String
+
+    public init(version: Int, name: String, sql: String) throws {
+        self.version = version
+        self.name = name
+        self.sql = sql
+        self.checksum = try Digest.sha256Hex(Array(sql.utf8))
+    }
 }
 
 public struct MigrationError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -55,8 +62,7 @@ public struct Migrator: Sendable {
             guard migrations[version] == nil else {
                 throw MigrationError(message: "two migrations have version \(version)")
             }
-            migrations[version] = Migration(
-                version: version, name: name, sql: sql, checksum: try Digest.sha256Hex(Array(data)))
+            migrations[version] = try Migration(version: version, name: name, sql: sql)
         }
         return migrations.values.sorted { $0.version < $1.version }
     }

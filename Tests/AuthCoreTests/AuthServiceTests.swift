@@ -1,0 +1,87 @@
+import AuthCore
+import AuthCrypto
+import AuthPostgres
+import AuthTestSupport
+import Testing
+
+@Suite("AuthService against PostgreSQL")
+struct AuthServiceTests {
+    @Test("login re-hashes a password stored with older scrypt parameters")
+    func rehashOnParameterChange() async throws {
+        let old = try await TestStack(scrypt: .init(logN: 10, r: 8, p: 1))
+        let name = TestDatabase.uniqueName()
+        _ = try await old.service.register(username: name, email: "\(name)@example.com", password: "long enough pw")
+        let before = try #require(try await old.users.find(username: name)).passwordHash
+        #expect(before.hasPrefix("$scrypt$ln=10,r=8,p=1$"))
+
+        let current = try await TestStack(scrypt: .init(logN: 11, r: 8, p: 2))
+        _ = try await current.service.login(username: name, password: "long enough pw")
+        let after = try #require(try await current.users.find(username: name)).passwordHash
+        #expect(after.hasPrefix("$scrypt$ln=11,r=8,p=2$"))
+        _ = try await current.service.login(username: name, password: "long enough pw")
+        #expect(try await current.users.find(username: name)?.passwordHash == after, "no second re-hash")
+        await old.shutdown()
+        await current.shutdown()
+    }
+
+    @Test("unknown user, wrong password and disabled account give the same error")
+    func noEnumeration() async throws {
+        let stack = try await TestStack()
+        let name = TestDatabase.uniqueName()
+        _ = try await stack.service.register(username: name, email: "\(name)@example.com", password: "long enough pw")
+        var errors: [AuthError] = []
+        for (user, password) in [(name, "wrong password"), ("nobody-\(name)", "long enough pw")] {
+            do {
+                _ = try await stack.service.login(username: user, password: password)
+            } catch let error as AuthError {
+                errors.append(error)
+            }
+        }
+        _ = try await stack.pool.withConnection { connection in
+            try connection.query("UPDATE users SET disabled = true WHERE username = $1", [name])
+        }
+        do {
+            _ = try await stack.service.login(username: name, password: "long enough pw")
+        } catch let error as AuthError {
+            errors.append(error)
+        }
+        #expect(errors.count == 3)
+        #expect(Set(errors).count == 1)
+        #expect(errors.first?.code == .invalidCredentials)
+        await stack.shutdown()
+    }
+
+    @Test("login is case-insensitive in the username and the token names the user")
+    func tokenClaims() async throws {
+        let stack = try await TestStack()
+        let name = TestDatabase.uniqueName("Mixed")
+        let profile = try await stack.service.register(
+            username: name, email: "\(name)@Example.com", password: "long enough pw")
+        #expect(profile.email == "\(name.lowercased())@example.com")
+        let issued = try await stack.service.login(username: name.uppercased(), password: "long enough pw")
+        let claims = try stack.service.verify(accessToken: issued.token)
+        #expect(claims.subject == String(profile.id))
+        #expect(claims.name == name)
+        #expect(claims.roles == ["user"])
+        #expect(claims.expiresAt - claims.issuedAt == 900)
+        #expect(try await stack.service.profile(accessToken: issued.token) == profile)
+        await stack.shutdown()
+    }
+
+    @Test("an expired token is reported as expired")
+    func expired() async throws {
+        let stack = try await TestStack(clock: { 1_000_000 })
+        let name = TestDatabase.uniqueName()
+        _ = try await stack.service.register(username: name, email: "\(name)@example.com", password: "long enough pw")
+        let token = try await stack.service.login(username: name, password: "long enough pw").token
+        let later = try await TestStack(clock: { 1_000_000 + 900 + 31 })
+        #expect(throws: AuthError(.tokenExpired, "access token expired")) {
+            try later.service.verify(accessToken: token)
+        }
+        #expect(throws: AuthError(.invalidToken, "access token is invalid")) {
+            try later.service.verify(accessToken: token + "x")
+        }
+        await stack.shutdown()
+        await later.shutdown()
+    }
+}

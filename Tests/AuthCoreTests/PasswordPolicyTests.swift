@@ -1,0 +1,66 @@
+import AuthCore
+import Testing
+
+@Suite("password policy and identity rules")
+struct PasswordPolicyTests {
+    let policy = PasswordPolicy()
+
+    @Test("the bundled list holds at least 10,000 common passwords")
+    func bundledList() {
+        #expect(CommonPasswords.bundled.count >= 10_000)
+        #expect(CommonPasswords.bundled.contains("password"))
+        #expect(CommonPasswords.bundled.contains("PassWord1"), "case-insensitive")
+        #expect(!CommonPasswords.bundled.contains("correct horse battery staple 42"))
+    }
+
+    @Test(
+        "weak passwords are refused",
+        arguments: [
+            "", "short", "1234567", "password", "12345678", "iloveyou", "Qwertyuiop",
+            String(repeating: "x", count: 1025),
+        ])
+    func refused(_ password: String) {
+        #expect {
+            try policy.check(password)
+        } throws: { error in
+            (error as? AuthError)?.code == .weakPassword
+        }
+    }
+
+    @Test("no composition rules: long lower-case passphrases and 1024-byte passwords pass")
+    func accepted() throws {
+        try policy.check("correct horse battery staple")
+        try policy.check(String(repeating: "ab", count: 512))
+        try policy.check("ünïcödé-pässwörd")
+    }
+
+    @Test("the minimum length is configurable")
+    func minimum() throws {
+        let strict = PasswordPolicy(minimumLength: 16)
+        #expect(throws: AuthError.self) { try strict.check("fifteen chars!!") }
+        try strict.check("sixteen chars!!!")
+    }
+
+    @Test(
+        "usernames: 3 to 64 safe characters",
+        arguments: ["ab", "-abc", "a b", "a\tb", "ålice", "a/b", String(repeating: "a", count: 65), ""])
+    func badUsernames(_ name: String) {
+        #expect(throws: AuthError.self) { try Identity.validUsername(name) }
+    }
+
+    @Test("valid usernames keep their case")
+    func goodUsernames() throws {
+        #expect(try Identity.validUsername("Alice.Smith-2_x") == "Alice.Smith-2_x")
+    }
+
+    @Test("emails are trimmed and lower-cased; bad ones refused")
+    func emails() throws {
+        #expect(try Identity.normalisedEmail("  Alice@Example.COM ") == "alice@example.com")
+        for bad in [
+            "", "alice", "@example.com", "alice@", "alice@example", "a@b@c.d", "a b@c.de", "alice@example..com",
+            "a@.com",
+        ] {
+            #expect(throws: AuthError.self, "\(bad)") { try Identity.normalisedEmail(bad) }
+        }
+    }
+}

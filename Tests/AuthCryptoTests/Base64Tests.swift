@@ -1,0 +1,37 @@
+import AuthCrypto
+import Testing
+
+@Suite("base64 without padding")
+struct Base64Tests {
+    /// RFC 4648 §10, padding removed.
+    @Test(
+        "RFC 4648 vectors",
+        arguments: [
+            ("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ])
+    func vectors(_ plain: String, _ encoded: String) {
+        #expect(Base64.standard.encode(Array(plain.utf8)) == encoded)
+        #expect(Base64.standard.decode(encoded) == Array(plain.utf8))
+    }
+
+    @Test("URL alphabet uses - and _")
+    func urlAlphabet() {
+        #expect(Base64.url.encode([0xFB, 0xFF]) == "-_8")
+        #expect(Base64.standard.encode([0xFB, 0xFF]) == "+/8")
+        #expect(Base64.url.decode("+/8") == nil)
+    }
+
+    @Test("random bytes round-trip")
+    func roundTrip() throws {
+        for length in 0..<70 {
+            let bytes = try SecureRandom.bytes(length)
+            #expect(Base64.url.decode(Base64.url.encode(bytes)) == bytes)
+        }
+    }
+
+    @Test("non-canonical or foreign input is refused", arguments: ["Zg==", "Z", "Zh", "Zm9=", "Zm 9v", "Zm9v\n", "é"])
+    func refused(_ text: String) {
+        #expect(Base64.url.decode(text) == nil)
+    }
+}

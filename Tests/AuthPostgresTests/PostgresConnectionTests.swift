@@ -1,0 +1,108 @@
+import AuthPostgres
+import AuthTestSupport
+import Testing
+
+@Suite("libpq connection and pool")
+struct PostgresConnectionTests {
+    @Test("parameters are bound, never interpolated")
+    func parameters() async throws {
+        let connection = try PostgresConnection(connectionString: try await TestDatabase.migratedURL())
+        let hostile = "x'); DROP TABLE users; --"
+        let row = try connection.query("SELECT $1::text AS v, $2::text IS NULL AS n, 42::bigint AS i", [hostile, nil])
+            .single()
+        #expect(try row.string("v") == hostile)
+        #expect(try row.bool("n"))
+        #expect(try row.int64("i") == 42)
+        #expect(try connection.query("SELECT count(*) AS c FROM users").single().int64("c") >= 0)
+    }
+
+    @Test("server errors carry SQLSTATE and constraint; the connection survives them")
+    func serverErrors() async throws {
+        let connection = try PostgresConnection(connectionString: try await TestDatabase.migratedURL())
+        #expect {
+            try connection.query("SELEC 1")
+        } throws: { error in
+            (error as? PostgresError)?.sqlState == "42601"
+        }
+        try connection.executeScript("CREATE TEMP TABLE t (k text PRIMARY KEY)")
+        try connection.query("INSERT INTO t VALUES ($1)", ["a"])
+        #expect {
+            try connection.query("INSERT INTO t VALUES ($1)", ["a"])
+        } throws: { error in
+            guard let error = error as? PostgresError else { return false }
+            return error.isUniqueViolation && error.constraint == "t_pkey" && !error.isUnavailable
+        }
+        #expect(!connection.isBroken)
+        #expect(try connection.query("SELECT 1 AS one").single().int64("one") == 1)
+    }
+
+    @Test("a NUL character in a parameter is refused, not truncated")
+    func nulParameter() async throws {
+        let connection = try PostgresConnection(connectionString: try await TestDatabase.migratedURL())
+        #expect(throws: PostgresError.self) { try connection.query("SELECT $1::text", ["alice\u{0}x"]) }
+    }
+
+    @Test("an unreachable server is connection_failed, and unavailable")
+    func unreachable() {
+        #expect {
+            try PostgresConnection(connectionString: "host=127.0.0.1 port=1 dbname=x connect_timeout=2")
+        } throws: { error in
+            guard let error = error as? PostgresError else { return false }
+            return error.code == .connectionFailed && error.isUnavailable
+        }
+    }
+
+    @Test("a connection killed by the server is discarded and replaced")
+    func brokenConnectionReplaced() async throws {
+        let pool = PostgresPool(
+            configuration: .init(connectionString: try await TestDatabase.migratedURL(), maxConnections: 1),
+            logger: TestDatabase.logger)
+        let pid = try await pool.withConnection { try $0.query("SELECT pg_backend_pid() AS pid").single().int64("pid") }
+        let killer = try PostgresConnection(connectionString: try await TestDatabase.migratedURL())
+        try killer.query("SELECT pg_terminate_backend($1)", [String(pid)])
+        await #expect {
+            try await pool.withConnection { try $0.query("SELECT 1") }
+        } throws: { error in
+            (error as? PostgresError)?.isUnavailable == true
+        }
+        let next = try await pool.withConnection {
+            try $0.query("SELECT pg_backend_pid() AS pid").single().int64("pid")
+        }
+        #expect(next != pid)
+        await pool.close()
+    }
+
+    @Test("the pool never opens more than its bound and times out waiters")
+    func bounded() async throws {
+        let pool = PostgresPool(
+            configuration: .init(
+                connectionString: try await TestDatabase.migratedURL(), maxConnections: 2,
+                acquireTimeout: .milliseconds(300)),
+            logger: TestDatabase.logger)
+        let pids = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    try await pool.withConnection {
+                        try $0.query("SELECT pg_sleep(0.02)")
+                        return try $0.query("SELECT pg_backend_pid() AS pid").single().int64("pid")
+                    }
+                }
+            }
+            return try await group.reduce(into: Set<Int64>()) { $0.insert($1) }
+        }
+        #expect(pids.count <= 2)
+
+        await #expect {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<3 {
+                    group.addTask { _ = try await pool.withConnection { try $0.query("SELECT pg_sleep(1)") } }
+                }
+                try await group.waitForAll()
+            }
+        } throws: { error in
+            (error as? PostgresError)?.code == .poolTimeout
+        }
+        await pool.close()
+        await #expect(throws: PostgresError.self) { try await pool.withConnection { try $0.query("SELECT 1") } }
+    }
+}

@@ -1,0 +1,105 @@
+public import AuthCore
+public import AuthCrypto
+public import AuthPostgres
+public import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The PostgreSQL that `make test` starts (scripts/with-postgres.sh), reached through
+/// AUTHD_TEST_DATABASE_URL. Each test process works in databases of its own, created here.
+public enum TestDatabase {
+    public struct NotConfigured: Error, CustomStringConvertible {
+        public var description: String {
+            "AUTHD_TEST_DATABASE_URL is not set: run the tests with `make test`"
+        }
+    }
+
+    /// The server's connection string (key=value form, as scripts/with-postgres.sh exports it).
+    public static func serverURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["AUTHD_TEST_DATABASE_URL"], !url.isEmpty else {
+            throw NotConfigured()
+        }
+        return url
+    }
+
+    /// `sql/` of this checkout.
+    public static let migrationsDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("sql").path
+
+    private static let shared = Task { () throws -> String in
+        let url = try createDatabase()
+        let migrator = Migrator(migrations: try Migrator.load(directory: migrationsDirectory), logger: logger)
+        try migrator.migrate(on: PostgresConnection(connectionString: url))
+        return url
+    }
+
+    /// A migrated database shared by the tests of this process; tests use unique names in it.
+    public static func migratedURL() async throws -> String {
+        try await shared.value
+    }
+
+    /// A new empty database; returns its connection string.
+    public static func createDatabase() throws -> String {
+        let server = try serverURL()
+        let name =
+            "authd_test_"
+            + Base64.url.encode(try SecureRandom.bytes(9)).lowercased()
+            .map { $0.isLetter || $0.isNumber ? String($0) : "x" }.joined()
+        // The name is generated from [a-z0-9x] above; no input reaches this statement.
+        try PostgresConnection(connectionString: server).executeScript("CREATE DATABASE \(name)")
+        return server + " dbname=\(name)"
+    }
+
+    public static let logger = Logger(label: "authd-tests")
+
+    /// A unique name for this test's users.
+    public static func uniqueName(_ prefix: String = "u") -> String {
+        prefix
+            + Base64.url.encode((try? SecureRandom.bytes(6)) ?? [])
+            .map { $0.isLetter || $0.isNumber ? String($0) : "0" }.joined().lowercased()
+    }
+}
+
+/// An AuthService on the test database with cheap scrypt parameters and a fixed test key.
+public struct TestStack: Sendable {
+    public let pool: PostgresPool
+    public let hashing: HashingPool
+    public let service: AuthService
+    public let codec: AccessTokenCodec
+    public let users: PostgresUserStore
+
+    /// Cheap enough for hundreds of hashes per test run; the default cost is tested separately.
+    public static let testScrypt = ScryptParameters(logN: 10, r: 8, p: 1)
+    public static let secret = Array("authd-test-secret-0123456789-abcdefghijklmnop".utf8)
+
+    public static func testCodec(secret: [UInt8] = secret) throws -> AccessTokenCodec {
+        AccessTokenCodec(
+            keyring: try JWTKeyring(signingKey: JWTKey(id: "test-key", secret: secret)),
+            validation: .init(issuer: "authd-test", audience: "authd-test-clients"))
+    }
+
+    public init(
+        scrypt: ScryptParameters = testScrypt, hashing: HashingPool.Configuration = .init(),
+        clock: @escaping @Sendable () -> Int64 = UnixTime.now
+    ) async throws {
+        pool = PostgresPool(
+            configuration: .init(connectionString: try await TestDatabase.migratedURL(), maxConnections: 4),
+            logger: TestDatabase.logger)
+        self.hashing = HashingPool(configuration: hashing)
+        codec = try Self.testCodec()
+        users = PostgresUserStore(pool: pool)
+        service = try AuthService(
+            configuration: .init(), users: users, hashing: self.hashing,
+            hasher: PasswordHasher(parameters: scrypt), tokens: codec, logger: TestDatabase.logger, clock: clock)
+    }
+
+    public func shutdown() async {
+        await pool.close()
+        await hashing.shutdown()
+    }
+}

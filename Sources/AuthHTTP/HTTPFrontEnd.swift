@@ -22,8 +22,8 @@ public struct HTTPFrontEnd: Sendable {
         self.configuration = configuration
     }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<AuthRequestContext> {
+        let router = Router(context: AuthRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.post("/register") { request, _ in try await register(request) }
         router.post("/login") { request, _ in try await login(request) }

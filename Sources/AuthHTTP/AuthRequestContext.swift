@@ -1,0 +1,26 @@
+public import Hummingbird
+
+#if canImport(FoundationEssentials)
+    public import FoundationEssentials
+#else
+    public import Foundation
+#endif
+
+/// The request context of authd's routes. Responses are encoded with sorted keys so equal
+/// answers are equal byte for byte (an unknown user and a wrong password must not be told apart
+/// by the order of JSON keys).
+public struct AuthRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+
+    public var responseEncoder: JSONEncoder { Self.encoder }
+
+    private static let encoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+}

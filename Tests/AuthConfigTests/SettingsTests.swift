@@ -1,0 +1,101 @@
+import AuthConfig
+import Foundation
+import Testing
+
+@Suite("configuration")
+struct SettingsTests {
+    static let goodSecret = "q7Vn2xK9pL4mR8sT1wY6zA3bC5dE0fGh"
+    let database = "host=127.0.0.1 dbname=authd"
+
+    func load(_ environment: [String: String], file: String? = nil) async throws -> Settings {
+        try await Settings.load(configFile: file, environment: environment)
+    }
+
+    @Test(
+        "weak JWT secrets stop start-up",
+        arguments: [
+            "", "short", "secret", "changeme", "super-secret", "your-256-bit-secret",
+            "replace-me-with-at-least-32-random-bytes", String(repeating: "a", count: 64),
+            "abababababababababababababababab",
+            "0123456789abcdef0123456789abcde", "this-is-an-example-secret-of-many-bytes",
+        ])
+    func weakSecret(_ secret: String) async {
+        await #expect(throws: ConfigurationError.self) {
+            try await load(["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": secret])
+        }
+    }
+
+    @Test("a missing secret or database stops start-up with a message naming the variable")
+    func missing() async {
+        await #expect {
+            try await load(["AUTHD_DATABASE_URL": database])
+        } throws: { error in
+            "\(error)".contains("AUTHD_JWT_SECRET")
+        }
+        await #expect {
+            try await load(["AUTHD_JWT_SECRET": Self.goodSecret])
+        } throws: { error in
+            "\(error)".contains("AUTHD_DATABASE_URL")
+        }
+    }
+
+    @Test("defaults match the seed: 127.0.0.1:5000, 15-minute tokens, scrypt ln=15,r=8,p=3")
+    func defaults() async throws {
+        let settings = try await load(["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret])
+        #expect(settings.http.host == "127.0.0.1")
+        #expect(settings.http.port == 5000)
+        #expect(settings.tokens.accessTokenLifetime == 900)
+        #expect(settings.passwords.scrypt == .default)
+        #expect(settings.http.frontEnd.maximumBodySize == 65536)
+    }
+
+    @Test("the secret file wins and its trailing newline is ignored; errors never echo the secret")
+    func secretFile() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("authd-secret-\(UUID())").path
+        try (Self.goodSecret + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let settings = try await load([
+            "AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET_FILE": path, "AUTHD_JWT_SECRET": "ignored",
+        ])
+        #expect(settings.tokens.keyring.signingKey.id.count == 12)
+        await #expect {
+            try await load(["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": "hunter2-is-my-secret"])
+        } throws: { error in
+            !"\(error)".contains("hunter2")
+        }
+    }
+
+    @Test("the example YAML file loads, and the environment overrides it")
+    func yamlFile() async throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("config/authd.yaml").path
+        let settings = try await load(
+            ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret, "AUTHD_HTTP_ADDR": "[::1]:0"],
+            file: file)
+        #expect(settings.http.host == "::1")
+        #expect(settings.http.port == 0)
+        #expect(settings.database.migrationsPath == "sql")
+        #expect(settings.tokens.issuer == "authd")
+        await #expect(throws: ConfigurationError.self) {
+            try await load(
+                ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret], file: "/nonexistent.yaml")
+        }
+    }
+
+    @Test("bad addresses are refused", arguments: ["5000", "localhost", ":5000", "host:99999", "host:port"])
+    func badAddress(_ address: String) async {
+        await #expect(throws: ConfigurationError.self) {
+            try await load([
+                "AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret, "AUTHD_HTTP_ADDR": address,
+            ])
+        }
+    }
+
+    @Test("the Flask seed's SQLALCHEMY_DATABASE_URI form is accepted")
+    func sqlalchemyURL() async throws {
+        let settings = try await load([
+            "AUTHD_DATABASE_URL": "postgresql+psycopg2://u:p@db:5432/app", "AUTHD_JWT_SECRET": Self.goodSecret,
+        ])
+        #expect(settings.database.url == "postgresql://u:p@db:5432/app")
+    }
+}

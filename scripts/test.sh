@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 : "${AUTHD_DATABASE_URL:?run through scripts/with-postgres.sh}"
 export AUTHD_TEST_DATABASE_URL="$AUTHD_DATABASE_URL"
 
+swift format lint --strict --recursive Sources Tests Package.swift
 swift build --build-tests
 swift test --skip-build
 scripts/interop/pyjwt.sh

@@ -64,3 +64,36 @@ struct ProcessTests {
         #expect(!result.output.contains("pw-should-not-leak"))
     }
 }
+
+@Suite("authd process lifecycle")
+struct LifecycleTests {
+    @Test("authd serves, then exits 0 promptly on SIGTERM")
+    func sigterm() async throws {
+        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("authd-it-\(UUID())").path
+        try "q7Vn2xK9pL4mR8sT1wY6zA3bC5dE0fGhJk".write(toFile: secret, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: secret) }
+        let process = Process()
+        process.executableURL = executable("authd")
+        process.environment = [
+            "PATH": "/usr/bin:/bin", "AUTHD_DATABASE_URL": try await TestDatabase.migratedURL(),
+            "AUTHD_JWT_SECRET_FILE": secret, "AUTHD_HTTP_ADDR": "127.0.0.1:0",
+            "AUTHD_DATABASE_MIGRATIONS_PATH": TestDatabase.migrationsDirectory,
+        ]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        try process.run()
+        var log = ""
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !log.contains("HTTP API listening"), ContinuousClock.now < deadline, process.isRunning {
+            log += String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        #expect(log.contains("HTTP API listening"), "\(log)")
+        let signalled = ContinuousClock.now
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        #expect(ContinuousClock.now - signalled < .seconds(5))
+    }
+}

@@ -1,0 +1,52 @@
+import AuthCore
+import AuthCrypto
+import AuthHTTP
+import AuthPostgres
+import AuthTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite("HTTP API: busy and unavailable are 503, never 500")
+struct UnavailableTests {
+    @Test(
+        "every AuthCore error code maps to its status",
+        arguments: [
+            (AuthError.Code.invalidInput, HTTPResponse.Status.badRequest),
+            (.usernameTaken, .conflict), (.emailTaken, .conflict), (.weakPassword, .unprocessableContent),
+            (.invalidCredentials, .unauthorized), (.invalidToken, .unauthorized), (.tokenExpired, .unauthorized),
+            (.busy, .serviceUnavailable), (.unavailable, .serviceUnavailable), (.internal, .internalServerError),
+        ])
+    func mapping(_ code: AuthError.Code, _ status: HTTPResponse.Status) {
+        let error = APIError(AuthError(code, "m"))
+        #expect(error.status == status)
+        if status == .serviceUnavailable { #expect(error.headers[.retryAfter] == "1") }
+        if status == .unauthorized { #expect(error.headers[.wwwAuthenticate] != nil) }
+    }
+
+    @Test("with the database unreachable, register and login answer 503 unavailable")
+    func databaseAway() async throws {
+        let pool = PostgresPool(
+            configuration: .init(connectionString: "host=127.0.0.1 port=1 dbname=x connect_timeout=2"),
+            logger: TestDatabase.logger)
+        let hashing = HashingPool()
+        let service = try AuthService(
+            configuration: .init(), users: PostgresUserStore(pool: pool), hashing: hashing,
+            hasher: PasswordHasher(parameters: TestStack.testScrypt), tokens: TestStack.testCodec(),
+            logger: TestDatabase.logger)
+        let app = Application(
+            router: HTTPFrontEnd(service: service).router(),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let register = try await client.register("alice")
+            #expect(register.status == .serviceUnavailable)
+            #expect(register.errorCode == "unavailable")
+            #expect(register.headers[.retryAfter] == "1")
+            let login = try await client.login("alice")
+            #expect(login.status == .serviceUnavailable)
+            #expect(!login.bodyText.contains("port=1"), "no connection details in responses")
+        }
+        await pool.close()
+        await hashing.shutdown()
+    }
+}

@@ -36,6 +36,8 @@ public final class PostgresConnection: @unchecked Sendable {
             PQfinish(connection)
             throw PostgresError(.connectionFailed, message)
         }
+        // libpq prints server NOTICEs to stderr by default; authd logs through swift-log only.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
     }
 

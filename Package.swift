@@ -53,9 +53,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "AuthLineProtocol",
+            dependencies: [
+                "AuthCore", "AuthCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "AuthConfig",
             dependencies: [
-                "AuthCore", "AuthHTTP", "AuthPostgres",
+                "AuthCore", "AuthHTTP", "AuthLineProtocol", "AuthPostgres",
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
             swiftSettings: strict
@@ -63,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "authd",
             dependencies: [
-                "AuthConfig", "AuthCore", "AuthHTTP", "AuthPostgres",
+                "AuthConfig", "AuthCore", "AuthHTTP", "AuthLineProtocol", "AuthPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -99,6 +110,11 @@ let package = Package(
                 "AuthHTTP", "AuthPostgres", "AuthTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AuthLineProtocolTests",
+            dependencies: ["AuthLineProtocol", "AuthTestSupport", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import AuthCore
 import AuthCrypto
+import AuthLineProtocol
 public import Configuration
 import SystemPackage
 
@@ -47,6 +48,7 @@ extension Settings {
             host: host, port: port,
             frontEnd: .init(maximumBodySize: config.int(forKey: "http.max_body_bytes", default: 64 * 1024)))
 
+        line = try Self.lineServer(config)
         database = try Database(config)
 
         tokens = Tokens(
@@ -123,16 +125,30 @@ extension Settings {
         return bytes
     }
 
+    static func lineServer(_ config: ConfigReader) throws -> LineServer.Configuration {
+        let (host, port) = try address(config.string(forKey: "line.addr", default: "127.0.0.1:5001"), key: "line.addr")
+        // Client keys for non-loopback listeners are not implemented yet; until they are, only
+        // loopback is allowed so nothing on the network can ask without authenticating first.
+        guard ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") else {
+            throw ConfigurationError("line.addr must be a loopback address until client keys are supported")
+        }
+        return LineServer.Configuration(
+            host: host, port: port,
+            maximumInFlight: config.int(forKey: "line.max_inflight", default: 64),
+            idleTimeout: .seconds(Int64(config.int(forKey: "line.idle_timeout_seconds", default: 300))),
+            maximumConnections: config.int(forKey: "line.max_connections", default: 1024))
+    }
+
     /// `host:port`, `[v6]:port`; port 0 asks the system for a free one.
-    static func address(_ text: String) throws -> (String, Int) {
+    static func address(_ text: String, key: String = "http.addr") throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65535).contains(port)
         else {
-            throw ConfigurationError("http.addr must be host:port, got \(text)")
+            throw ConfigurationError("\(key) must be host:port, got \(text)")
         }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw ConfigurationError("http.addr must name a host") }
+        guard !host.isEmpty else { throw ConfigurationError("\(key) must name a host") }
         return (host, port)
     }
 }

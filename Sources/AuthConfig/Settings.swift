@@ -1,6 +1,7 @@
 public import AuthCore
 public import AuthCrypto
 public import AuthHTTP
+public import AuthLineProtocol
 
 /// Everything the executables read from configuration, already validated. Built by
 /// `Settings.load` from `config/authd.yaml` and `AUTHD_…` environment variables.
@@ -35,6 +36,7 @@ public struct Settings: Sendable {
     }
 
     public var http = HTTP()
+    public var line = LineServer.Configuration()
     public var database: Database
     public var tokens: Tokens
     public var passwords = Passwords()

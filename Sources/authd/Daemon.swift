@@ -2,6 +2,7 @@ import AuthConfig
 import AuthCore
 import AuthCrypto
 import AuthHTTP
+import AuthLineProtocol
 import AuthPostgres
 import Hummingbird
 import Logging
@@ -46,10 +47,13 @@ struct Daemon {
             },
             logger: logger)
 
-        // ServiceGroup stops services in reverse order: the HTTP server drains before the pools close.
+        let line = LineServer(
+            configuration: settings.line, commands: LineCommands(service: service, logger: logger), logger: logger)
+
+        // ServiceGroup stops services in reverse order: the front ends drain before the pools close.
         let group = ServiceGroup(
             configuration: .init(
-                services: [resources, http], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: [resources, http, line], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -76,7 +76,7 @@ struct LifecycleTests {
         process.executableURL = executable("authd")
         process.environment = [
             "PATH": "/usr/bin:/bin", "AUTHD_DATABASE_URL": try await TestDatabase.migratedURL(),
-            "AUTHD_JWT_SECRET_FILE": secret, "AUTHD_HTTP_ADDR": "127.0.0.1:0",
+            "AUTHD_JWT_SECRET_FILE": secret, "AUTHD_HTTP_ADDR": "127.0.0.1:0", "AUTHD_LINE_ADDR": "127.0.0.1:0",
             "AUTHD_DATABASE_MIGRATIONS_PATH": TestDatabase.migrationsDirectory,
         ]
         let pipe = Pipe()

@@ -21,7 +21,7 @@ trap cleanup EXIT
 head -c 48 /dev/urandom | base64 | tr -d '\n' > "$work/secret"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-AUTHD_JWT_SECRET_FILE="$work/secret" AUTHD_HTTP_ADDR="127.0.0.1:$port" AUTHD_PASSWORD_SCRYPT_LN=12 \
+AUTHD_JWT_SECRET_FILE="$work/secret" AUTHD_HTTP_ADDR="127.0.0.1:$port" AUTHD_LINE_ADDR="127.0.0.1:0" AUTHD_PASSWORD_SCRYPT_LN=12 \
     .build/debug/authd --config config/authd.yaml >"$work/authd.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do

@@ -1,0 +1,132 @@
+public import AuthCore
+import AuthCrypto
+public import Logging
+
+/// Maps requests to AuthService use cases and their results to replies. VERIFY, HASROLE and
+/// PING answer at once from the token and memory; AUTH needs the database and the hashing pool,
+/// so it is handed back as work to run off the event loop.
+public struct LineCommands: Sendable {
+    public enum Outcome: Sendable {
+        case reply(LineReply)
+        case deferred(@Sendable () async -> LineReply)
+        /// Reply, then close the connection.
+        case close(LineReply)
+    }
+
+    let service: AuthService
+    let logger: Logger
+
+    public static let commands = ["PING", "VERIFY", "HASROLE", "AUTH", "QUIT"]
+
+    public init(service: AuthService, logger: Logger) {
+        self.service = service
+        self.logger = logger
+    }
+
+    public func handle(_ request: LineRequest) -> Outcome {
+        let id = request.id
+        switch request.command {
+        case "PING":
+            return .reply(LineReply(.ok, id: id))
+        case "QUIT":
+            return .close(LineReply(.ok, id: id))
+        case "VERIFY":
+            guard request.fields.count == 1 else { return .reply(.bad(id, "wrong_argument_count")) }
+            return .reply(verify(id: id, token: request.fields[0], role: nil))
+        case "HASROLE":
+            guard request.fields.count == 2 else { return .reply(.bad(id, "wrong_argument_count")) }
+            return .reply(verify(id: id, token: request.fields[0], role: request.fields[1]))
+        case "AUTH":
+            return auth(request)
+        default:
+            return .reply(.bad(id, "unknown_command"))
+        }
+    }
+
+    private func verify(id: String, token: String, role: String?) -> LineReply {
+        let claims: AccessTokenClaims
+        do {
+            claims = try service.verify(accessToken: token)
+        } catch {
+            return .no(id, error.code == .tokenExpired ? "expired" : "invalid_token")
+        }
+        if let role {
+            guard claims.roles.contains(role) else { return .no(id, "forbidden") }
+            return LineReply(.ok, id: id)
+        }
+        return LineReply(
+            .ok, id: id,
+            [
+                ("user", claims.name), ("uid", claims.subject), ("roles", claims.roles.joined(separator: ",")),
+                ("exp", String(claims.expiresAt)), ("sid", claims.sessionID ?? ""),
+            ])
+    }
+
+    /// `AUTH\tID\tservice=S\tuser=U[\totp=C]\tresp=<base64 password>`; resp must come last.
+    private func auth(_ request: LineRequest) -> Outcome {
+        let id = request.id
+        var arguments: [String: String] = [:]
+        for field in request.fields {
+            guard let equals = field.firstIndex(of: "=") else { return .reply(.bad(id, "malformed_argument")) }
+            let key = String(field[..<equals])
+            guard ["service", "user", "otp", "resp"].contains(key), arguments[key] == nil else {
+                return .reply(.bad(id, "unknown_argument"))
+            }
+            arguments[key] = String(field[field.index(after: equals)...])
+        }
+        guard let service = arguments["service"], let user = arguments["user"], let resp = arguments["resp"] else {
+            return .reply(.bad(id, "missing_argument"))
+        }
+        guard request.fields.last?.hasPrefix("resp=") == true else { return .reply(.bad(id, "resp_not_last")) }
+        guard isServiceName(service) else { return .reply(.bad(id, "bad_service")) }
+        guard let decoded = Base64.standard.decode(resp.trimmingPadding()),
+            let password = String(validating: decoded, as: UTF8.self)
+        else {
+            return .reply(.bad(id, "bad_resp"))
+        }
+        let authService = self.service
+        let logger = self.logger
+        return .deferred {
+            do {
+                let account = try await authService.authenticate(username: user, password: password)
+                return LineReply(
+                    .ok, id: id,
+                    [
+                        ("user", account.username), ("uid", String(account.id)),
+                        ("roles", account.roles.joined(separator: ",")),
+                    ])
+            } catch let error as AuthError {
+                switch error.code {
+                case .busy: return .temp(id, "busy")
+                case .unavailable: return .temp(id, "unavailable")
+                case .invalidCredentials, .invalidInput: return .no(id, "auth_failed")
+                default:
+                    logger.error("AUTH failed unexpectedly", metadata: ["error": "\(error)"])
+                    return .temp(id, "unavailable")
+                }
+            } catch {
+                logger.error("AUTH failed unexpectedly", metadata: ["error": "\(error)"])
+                return .temp(id, "unavailable")
+            }
+        }
+    }
+
+    /// Service names select stack files: 1–32 of `[a-z0-9_-]`.
+    private func isServiceName(_ name: String) -> Bool {
+        (1...32).contains(name.utf8.count)
+            && name.utf8.allSatisfy {
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                    || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+            }
+    }
+}
+
+extension String {
+    /// Clients may send padded base64; authd's decoder wants it unpadded.
+    fileprivate func trimmingPadding() -> Substring {
+        var view = Substring(self)
+        while view.hasSuffix("=") { view = view.dropLast() }
+        return view
+    }
+}

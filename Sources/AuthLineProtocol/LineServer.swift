@@ -1,0 +1,93 @@
+public import Logging
+public import NIOCore
+import NIOPosix
+public import ServiceLifecycle
+
+/// The TCP line-protocol listener (docs/line-protocol.md), a `Service` of the daemon's group.
+/// On graceful shutdown it stops accepting, lets every connection answer what is in flight, closes
+/// idle ones at once, and force-closes whatever remains after `shutdownDeadline`.
+public struct LineServer: Service {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var maximumLineLength: Int
+        /// Deferred requests (AUTH) one connection may have running before reading pauses.
+        public var maximumInFlight: Int
+        /// A connection that sends nothing for this long is closed.
+        public var idleTimeout: TimeAmount
+        public var maximumConnections: Int
+        public var shutdownDeadline: Duration
+
+        public init(
+            host: String = "127.0.0.1", port: Int = 5001, maximumLineLength: Int = LineCodec.maximumLineLength,
+            maximumInFlight: Int = 64, idleTimeout: TimeAmount = .seconds(300), maximumConnections: Int = 1024,
+            shutdownDeadline: Duration = .seconds(10)
+        ) {
+            self.host = host
+            self.port = port
+            self.maximumLineLength = maximumLineLength
+            self.maximumInFlight = max(1, maximumInFlight)
+            self.idleTimeout = idleTimeout
+            self.maximumConnections = max(1, maximumConnections)
+            self.shutdownDeadline = shutdownDeadline
+        }
+    }
+
+    let configuration: Configuration
+    let commands: LineCommands
+    let logger: Logger
+    let onListening: @Sendable (SocketAddress) -> Void
+
+    public init(
+        configuration: Configuration, commands: LineCommands, logger: Logger,
+        onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.commands = commands
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    /// `VERSION\t1\t0` and the capabilities, sent on connect.
+    static func greeting(_ configuration: Configuration) -> [UInt8] {
+        Array(
+            ("VERSION\t1\t0\n" + "CAPS\tcommands=\(LineCommands.commands.joined(separator: ","))"
+                + "\tmax_line=\(configuration.maximumLineLength)\tmax_inflight=\(configuration.maximumInFlight)\n").utf8
+        )
+    }
+
+    public func run() async throws {
+        let configuration = self.configuration
+        let commands = self.commands
+        let registry = ConnectionRegistry(limit: configuration.maximumConnections)
+        let greeting = Self.greeting(configuration)
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        IdleStateHandler(readTimeout: configuration.idleTimeout),
+                        ByteToMessageHandler(LineFrameDecoder(maximumLength: configuration.maximumLineLength)),
+                        LineConnectionHandler(
+                            commands: commands, registry: registry, maximumInFlight: configuration.maximumInFlight,
+                            greeting: greeting),
+                    ])
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port).get()
+        if let address = server.localAddress {
+            logger.info("line protocol listening", metadata: ["address": "\(address)"])
+            onListening(address)
+        }
+        try? await gracefulShutdown()
+        try? await server.close()
+        registry.drainAll()
+        let deadline = ContinuousClock.now + configuration.shutdownDeadline
+        while registry.count > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        registry.closeAll()
+    }
+}

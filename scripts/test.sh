@@ -9,3 +9,4 @@ swift format lint --strict --recursive Sources Tests Package.swift
 swift build --build-tests
 swift test --skip-build
 scripts/interop/pyjwt.sh
+scripts/interop/authctl.sh

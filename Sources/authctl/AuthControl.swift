@@ -1,6 +1,7 @@
 import ArgumentParser
 import AuthConfig
 import AuthPostgres
+import Foundation
 import Logging
 
 /// `authctl`: administration from the command line.
@@ -8,8 +9,27 @@ import Logging
 struct AuthControl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "authctl",
-        abstract: "Administer authd and its database.",
-        subcommands: [Migrate.self])
+        abstract: "Administer authd and its database; ask a running authd over the line protocol.",
+        discussion: "Client commands exit 0 for OK, 1 for NO, 2 for TEMP or unreachable, 3 for BAD or usage errors.",
+        subcommands: [Migrate.self, Ping.self, Verify.self, HasRole.self, Auth.self, Pam.self])
+
+    /// Like ArgumentParser's, but usage errors exit 3, the client commands' code for BAD.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                ClientExit.printError(fullMessage(for: error))
+                Foundation.exit(3)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 struct Migrate: AsyncParsableCommand {

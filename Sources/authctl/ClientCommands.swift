@@ -1,0 +1,118 @@
+import ArgumentParser
+import AuthCrypto
+import AuthLineProtocol
+import Foundation
+
+/// Options shared by the commands that talk to a running authd over the line protocol.
+struct LineOptions: ParsableArguments {
+    @Option(name: .long, help: "authd's line-protocol address.")
+    var addr = "127.0.0.1:5001"
+}
+
+/// Exit status of the client commands: 0 OK, 1 NO, 2 TEMP or unreachable, 3 BAD or usage.
+enum ClientExit {
+    static func run(_ addr: String, _ request: LineRequest) throws -> Never {
+        let reply: LineReply
+        do {
+            var client = try LineClient(address: addr)
+            defer { client.close() }
+            reply = try client.exchange(request)
+        } catch {
+            printError("authctl: \(error)")
+            throw ExitCode(2)
+        }
+        let attributes = reply.attributes.map { "\($0.key)=\($0.value)" }
+        print(([reply.status.rawValue] + attributes).joined(separator: " "))
+        switch reply.status {
+        case .ok: throw ExitCode(0)
+        case .no: throw ExitCode(1)
+        case .temp: throw ExitCode(2)
+        case .bad: throw ExitCode(3)
+        }
+    }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+struct Ping: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check that authd answers on the line protocol.")
+    @OptionGroup var line: LineOptions
+
+    func run() throws { try ClientExit.run(line.addr, LineRequest(command: "PING", id: "1")) }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Verify an access token; prints its user and roles.")
+    @OptionGroup var line: LineOptions
+    @Argument(help: "The access token.") var token: String
+
+    func run() throws { try ClientExit.run(line.addr, LineRequest(command: "VERIFY", id: "1", fields: [token])) }
+}
+
+struct HasRole: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "has-role", abstract: "Exit 0 if the token is valid and carries the role.")
+    @OptionGroup var line: LineOptions
+    @Argument(help: "The access token.") var token: String
+    @Argument(help: "The role.") var role: String
+
+    func run() throws {
+        try ClientExit.run(line.addr, LineRequest(command: "HASROLE", id: "1", fields: [token, role]))
+    }
+}
+
+struct Auth: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a user's password (read from standard input, never from the command line).")
+    @OptionGroup var line: LineOptions
+    @Option(name: .long, help: "The service whose stack decides.") var service: String
+    @Option(name: .long, help: "The username.") var user: String
+    @Option(name: .long, help: "A one-time code, for services that require one.") var otp: String?
+
+    func run() throws {
+        try ClientExit.run(line.addr, authRequest(service: service, user: user, otp: otp, password: readPassword()))
+    }
+}
+
+/// `authctl pam`: for `pam_exec.so expose_authtok`. pam_exec passes the user and service in
+/// PAM_USER and PAM_SERVICE and writes the password, NUL-terminated, to standard input.
+struct Pam: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Authenticate for pam_exec (expose_authtok): exit 0 to allow, 1 to deny.")
+    @OptionGroup var line: LineOptions
+    @Option(name: .long, help: "authd service to ask (default: PAM_SERVICE).") var service: String?
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["PAM_TYPE"].map({ $0 == "auth" }) ?? true else {
+            ClientExit.printError("authctl pam: only the auth type is supported")
+            throw ExitCode(1)
+        }
+        guard let user = environment["PAM_USER"], let service = service ?? environment["PAM_SERVICE"] else {
+            ClientExit.printError("authctl pam: PAM_USER and PAM_SERVICE must be set (run it from pam_exec)")
+            throw ExitCode(1)
+        }
+        do {
+            try ClientExit.run(line.addr, authRequest(service: service, user: user, otp: nil, password: readPassword()))
+        } catch let exit as ExitCode where exit.rawValue != 0 {
+            throw ExitCode(1)
+        }
+    }
+}
+
+func authRequest(service: String, user: String, otp: String?, password: [UInt8]) -> LineRequest {
+    var fields = ["service=\(service)", "user=\(user)"]
+    if let otp { fields.append("otp=\(otp)") }
+    fields.append("resp=\(Base64.standard.encode(password))")
+    return LineRequest(command: "AUTH", id: "1", fields: fields)
+}
+
+/// The first line of standard input, without its terminator (newline or pam_exec's NUL).
+func readPassword() -> [UInt8] {
+    var bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
+    if let end = bytes.firstIndex(where: { $0 == 0 || $0 == UInt8(ascii: "\n") }) { bytes.removeSubrange(end...) }
+    if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+    return bytes
+}

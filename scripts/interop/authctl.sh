@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# authctl's line-protocol commands against a running authd, exit codes included
+# (0 OK, 1 NO, 2 TEMP or unreachable, 3 BAD or usage), then PAM through pam_exec with pamtester
+# (root only: it writes a service file into /etc/pam.d, removed on exit).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/interop/lib.sh
+start_authd
+
+ctl=.build/debug/authctl
+addr="127.0.0.1:$LINE_PORT"
+failures=0
+expect_status() { # expect_status WANT DESCRIPTION COMMAND...
+    local want=$1 what=$2 got=0
+    shift 2
+    "$@" >/dev/null 2>&1 || got=$?
+    if [ "$got" = "$want" ]; then echo "ok: $what"; else echo "FAIL: $what: exit $got, want $want" >&2; failures=$((failures + 1)); fi
+}
+
+user="pam$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+register "$user" "pam password 1"
+token=$(login "$user" "pam password 1")
+
+expect_status 0 "ping" $ctl ping --addr "$addr"
+expect_status 0 "verify a good token" $ctl verify --addr "$addr" "$token"
+expect_status 1 "verify a bad token" $ctl verify --addr "$addr" "${token}x"
+expect_status 0 "has-role user" $ctl has-role --addr "$addr" "$token" user
+expect_status 1 "has-role admin" $ctl has-role --addr "$addr" "$token" admin
+expect_status 0 "auth, right password" bash -c "printf 'pam password 1\n' | $ctl auth --addr $addr --service ssh --user $user"
+expect_status 1 "auth, wrong password" bash -c "printf 'wrong\n' | $ctl auth --addr $addr --service ssh --user $user"
+expect_status 1 "auth, unknown user" bash -c "printf 'pam password 1\n' | $ctl auth --addr $addr --service ssh --user nobody-$user"
+expect_status 3 "auth, bad service name (BAD)" bash -c "printf 'x\n' | $ctl auth --addr $addr --service 'Bad Service' --user $user"
+expect_status 2 "unreachable daemon" $ctl ping --addr "127.0.0.1:$(free_port)"
+expect_status 3 "usage error" $ctl verify --addr "$addr"
+
+if [ "$(id -u)" = 0 ]; then
+    have_pam_exec() { compgen -G "/lib/*/security/pam_exec.so" >/dev/null || compgen -G "/usr/lib/*/security/pam_exec.so" >/dev/null; }
+    if ! command -v pamtester >/dev/null || ! have_pam_exec; then
+        apt-get update -q >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q pamtester libpam-modules >/dev/null
+    fi
+    service="authd-test-$$"
+    pamfile="/etc/pam.d/$service"
+    trap 'rm -f "$pamfile"; stop_authd' EXIT
+    sed -e "s|@AUTHCTL@|$PWD/$ctl|" -e "s|@ADDR@|$addr|" config/pam.d/authd-example > "$pamfile"
+    expect_status 0 "pamtester, right password" bash -c "printf 'pam password 1\n' | pamtester $service $user authenticate"
+    expect_status 1 "pamtester, wrong password" bash -c "printf 'wrong password\n' | pamtester $service $user authenticate"
+    expect_status 1 "pamtester, unknown user" bash -c "printf 'pam password 1\n' | pamtester $service nobody-$user authenticate"
+else
+    echo "skip: pamtester checks need root (they write /etc/pam.d)"
+fi
+
+if [ "$failures" -ne 0 ]; then
+    cat "$interop_work/authd.log" >&2
+    echo "interop: authctl/PAM checks FAILED ($failures)" >&2
+    exit 1
+fi
+echo "interop: authctl/PAM checks passed"

@@ -1,0 +1,61 @@
+# Shared by the interop scripts: start the built authd against scripts/with-postgres.sh's database
+# on free ports, and stop it on exit. Source it, then call start_authd.
+: "${AUTHD_DATABASE_URL:?run through scripts/with-postgres.sh}"
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+interop_work=$(mktemp -d)
+authd_pid=""
+stop_authd() {
+    if [ -n "$authd_pid" ]; then
+        kill "$authd_pid" 2>/dev/null || true
+        wait "$authd_pid" 2>/dev/null || true
+    fi
+    rm -rf "$interop_work"
+}
+trap stop_authd EXIT
+
+# Sets HTTP_PORT, LINE_PORT, SECRET_FILE; the log is in $interop_work/authd.log.
+start_authd() {
+    SECRET_FILE="$interop_work/secret"
+    head -c 48 /dev/urandom | base64 | tr -d '\n' > "$SECRET_FILE"
+    HTTP_PORT=$(free_port)
+    LINE_PORT=$(free_port)
+    AUTHD_JWT_SECRET_FILE="$SECRET_FILE" AUTHD_HTTP_ADDR="127.0.0.1:$HTTP_PORT" \
+        AUTHD_LINE_ADDR="127.0.0.1:$LINE_PORT" AUTHD_PASSWORD_SCRYPT_LN=12 \
+        .build/debug/authd --config config/authd.yaml >"$interop_work/authd.log" 2>&1 &
+    authd_pid=$!
+    for _ in $(seq 1 150); do
+        (echo > "/dev/tcp/127.0.0.1/$LINE_PORT") 2>/dev/null && (echo > "/dev/tcp/127.0.0.1/$HTTP_PORT") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "authd did not start:" >&2
+    cat "$interop_work/authd.log" >&2
+    return 1
+}
+
+# register USER PASSWORD: creates the user over HTTP.
+register() {
+    python3 - "$HTTP_PORT" "$1" "$2" <<'PY'
+import json, sys, urllib.request
+port, user, password = sys.argv[1:]
+body = json.dumps({"username": user, "email": user + "@example.com", "password": password}).encode()
+request = urllib.request.Request(f"http://127.0.0.1:{port}/register", data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+assert urllib.request.urlopen(request, timeout=10).status == 201
+PY
+}
+
+# login USER PASSWORD: prints an access token.
+login() {
+    python3 - "$HTTP_PORT" "$1" "$2" <<'PY'
+import json, sys, urllib.request
+port, user, password = sys.argv[1:]
+body = json.dumps({"username": user, "password": password}).encode()
+request = urllib.request.Request(f"http://127.0.0.1:{port}/login", data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+print(json.load(urllib.request.urlopen(request, timeout=10))["access_token"])
+PY
+}

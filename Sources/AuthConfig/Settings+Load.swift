@@ -127,16 +127,23 @@ extension Settings {
 
     static func lineServer(_ config: ConfigReader) throws -> LineServer.Configuration {
         let (host, port) = try address(config.string(forKey: "line.addr", default: "127.0.0.1:5001"), key: "line.addr")
-        // Client keys for non-loopback listeners are not implemented yet; until they are, only
-        // loopback is allowed so nothing on the network can ask without authenticating first.
-        guard ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") else {
-            throw ConfigurationError("line.addr must be a loopback address until client keys are supported")
+        var clients: [LineClientKey] = []
+        for entry in config.stringArray(forKey: "line.clients", isSecret: true, default: []) {
+            guard let client = LineClientKey(configured: entry) else {
+                throw ConfigurationError("line.clients entries are name:sha256-hex-of-key[:service,…]")
+            }
+            clients.append(client)
         }
-        return LineServer.Configuration(
+        let line = LineServer.Configuration(
             host: host, port: port,
             maximumInFlight: config.int(forKey: "line.max_inflight", default: 64),
             idleTimeout: .seconds(Int64(config.int(forKey: "line.idle_timeout_seconds", default: 300))),
-            maximumConnections: config.int(forKey: "line.max_connections", default: 1024))
+            maximumConnections: config.int(forKey: "line.max_connections", default: 1024), clients: clients)
+        // A listener others can reach must let nobody in without a client key.
+        guard !line.requiresClient || !clients.isEmpty else {
+            throw ConfigurationError("line.addr \(host) is not loopback: configure line.clients (client keys) first")
+        }
+        return line
     }
 
     /// `host:port`, `[v6]:port`; port 0 asks the system for a free one.

@@ -21,12 +21,15 @@ public struct AccessTokenCodec: Sendable {
 
     public let keyring: JWTKeyring
     public let validation: Validation
+    /// Tokens whose signature and claims already checked out; only their times are checked again.
+    let cache: VerifiedTokenCache
     /// Longer strings are refused before any parsing.
     public static let maximumTokenLength = 8192
 
-    public init(keyring: JWTKeyring, validation: Validation) {
+    public init(keyring: JWTKeyring, validation: Validation, cacheCapacity: Int = 16_384) {
         self.keyring = keyring
         self.validation = validation
+        self.cache = VerifiedTokenCache(capacity: cacheCapacity)
     }
 
     private struct Header: Codable {
@@ -56,6 +59,21 @@ public struct AccessTokenCodec: Sendable {
     /// Checks, in order: shape, header (alg pinned to HS256, typ, known kid, no crit), signature in
     /// constant time, then claims: exp and nbf with leeway, iss, aud.
     public func verify(_ token: String, now: Int64) throws(JWTError) -> AccessTokenClaims {
+        let claims: AccessTokenClaims
+        if let cached = cache.claims(for: token) {
+            claims = cached
+        } else {
+            claims = try verifySignatureAndClaims(token)
+        }
+        guard now <= claims.expiresAt + validation.leeway else { throw JWTError(.expired, "token expired") }
+        if let notBefore = claims.notBefore, now + validation.leeway < notBefore {
+            throw JWTError(.notYetValid, "token not yet valid")
+        }
+        return claims
+    }
+
+    /// Everything but the time checks; a token that passes is remembered in the cache.
+    private func verifySignatureAndClaims(_ token: String) throws(JWTError) -> AccessTokenClaims {
         let utf8 = token.utf8
         guard utf8.count <= Self.maximumTokenLength else { throw JWTError(.malformed, "token too long") }
         let parts = utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
@@ -84,14 +102,11 @@ public struct AccessTokenCodec: Sendable {
         guard ConstantTime.equals(signature, expected) else { throw JWTError(.badSignature, "bad signature") }
 
         let claims: AccessTokenClaims = try decodeJSON(parts[1], what: "claims")
-        guard now <= claims.expiresAt + validation.leeway else { throw JWTError(.expired, "token expired") }
-        if let notBefore = claims.notBefore, now + validation.leeway < notBefore {
-            throw JWTError(.notYetValid, "token not yet valid")
-        }
         guard claims.issuer == validation.issuer else { throw JWTError(.wrongIssuer, "wrong issuer") }
         guard claims.audience.contains(validation.audience) else {
             throw JWTError(.wrongAudience, "wrong audience")
         }
+        cache.insert(claims, for: token)
         return claims
     }
 

@@ -11,20 +11,27 @@ public struct LineCommands: Sendable {
         case deferred(@Sendable () async -> LineReply)
         /// Reply, then close the connection.
         case close(LineReply)
+        /// A CLIENT handshake succeeded: remember the client, then reply.
+        case authenticated(LineClientKey, LineReply)
     }
 
     let service: AuthService
     let logger: Logger
+    let clients: [String: LineClientKey]
 
-    public static let commands = ["PING", "VERIFY", "HASROLE", "AUTH", "QUIT"]
+    public static let commands = ["PING", "VERIFY", "HASROLE", "AUTH", "CLIENT", "QUIT"]
 
-    public init(service: AuthService, logger: Logger) {
+    public init(service: AuthService, logger: Logger, clients: [LineClientKey] = []) {
         self.service = service
         self.logger = logger
+        self.clients = Dictionary(clients.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    public func handle(_ request: LineRequest) -> Outcome {
+    public func handle(_ request: LineRequest, session: LineSession = .init(requiresClient: false)) -> Outcome {
         let id = request.id
+        if session.requiresClient, session.client == nil, !["CLIENT", "PING", "QUIT"].contains(request.command) {
+            return .reply(.no(id, "client_auth_required"))
+        }
         switch request.command {
         case "PING":
             return .reply(LineReply(.ok, id: id))
@@ -37,7 +44,9 @@ public struct LineCommands: Sendable {
             guard request.fields.count == 2 else { return .reply(.bad(id, "wrong_argument_count")) }
             return .reply(verify(id: id, token: request.fields[0], role: request.fields[1]))
         case "AUTH":
-            return auth(request)
+            return auth(request, client: session.client)
+        case "CLIENT":
+            return client(request)
         default:
             return .reply(.bad(id, "unknown_command"))
         }
@@ -63,7 +72,23 @@ public struct LineCommands: Sendable {
     }
 
     /// `AUTH\tID\tservice=S\tuser=U[\totp=C]\tresp=<base64 password>`; resp must come last.
-    private func auth(_ request: LineRequest) -> Outcome {
+    /// `CLIENT\tID\tname=N\tkey=K`: unknown name and wrong key get the same answer.
+    private func client(_ request: LineRequest) -> Outcome {
+        let id = request.id
+        guard request.fields.count == 2, request.fields[0].hasPrefix("name="), request.fields[1].hasPrefix("key=")
+        else {
+            return .reply(.bad(id, "malformed_argument"))
+        }
+        let name = String(request.fields[0].dropFirst(5))
+        let key = String(request.fields[1].dropFirst(4))
+        guard let client = clients[name], client.matches(key: key) else {
+            logger.notice("line client authentication failed", metadata: ["client": "\(name.prefix(64))"])
+            return .reply(.no(id, "client_auth_failed"))
+        }
+        return .authenticated(client, LineReply(.ok, id: id))
+    }
+
+    private func auth(_ request: LineRequest, client: LineClientKey?) -> Outcome {
         let id = request.id
         var arguments: [String: String] = [:]
         for field in request.fields {
@@ -79,6 +104,9 @@ public struct LineCommands: Sendable {
         }
         guard request.fields.last?.hasPrefix("resp=") == true else { return .reply(.bad(id, "resp_not_last")) }
         guard isServiceName(service) else { return .reply(.bad(id, "bad_service")) }
+        if let allowed = client?.services, !allowed.contains(service) {
+            return .reply(.no(id, "service_not_allowed"))
+        }
         guard let decoded = Base64.standard.decode(resp.trimmingPadding()),
             let password = String(validating: decoded, as: UTF8.self)
         else {

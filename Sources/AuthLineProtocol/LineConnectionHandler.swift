@@ -19,9 +19,14 @@ final class LineConnectionHandler: ChannelDuplexHandler {
     private var readPending = false
     private var draining = false
     private var registered = false
+    private var session: LineSession
 
-    init(commands: LineCommands, registry: ConnectionRegistry, maximumInFlight: Int, greeting: [UInt8]) {
+    init(
+        commands: LineCommands, registry: ConnectionRegistry, maximumInFlight: Int, greeting: [UInt8],
+        requiresClient: Bool
+    ) {
         self.commands = commands
+        self.session = LineSession(requiresClient: requiresClient)
         self.registry = registry
         self.maximumInFlight = maximumInFlight
         self.greeting = greeting
@@ -46,7 +51,7 @@ final class LineConnectionHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let line = unwrapInboundIn(data)
         do {
-            dispatch(commands.handle(try LineCodec.parse(line.readableBytesView)), context: context)
+            dispatch(commands.handle(try LineCodec.parse(line.readableBytesView), session: session), context: context)
         } catch {
             send(error.reply, context: context, flush: false)
         }
@@ -55,6 +60,9 @@ final class LineConnectionHandler: ChannelDuplexHandler {
     private func dispatch(_ outcome: LineCommands.Outcome, context: ChannelHandlerContext) {
         switch outcome {
         case .reply(let reply):
+            send(reply, context: context, flush: false)
+        case .authenticated(let client, let reply):
+            session.client = client
             send(reply, context: context, flush: false)
         case .close(let reply):
             send(reply, context: context, flush: true)

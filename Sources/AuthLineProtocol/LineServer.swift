@@ -17,12 +17,18 @@ public struct LineServer: Service {
         public var idleTimeout: TimeAmount
         public var maximumConnections: Int
         public var shutdownDeadline: Duration
+        /// Clients that may connect when the listener is not on loopback.
+        public var clients: [LineClientKey]
+        /// Whether connections must send CLIENT first; by default, exactly when not on loopback.
+        public var requiresClient: Bool
 
         public init(
             host: String = "127.0.0.1", port: Int = 5001, maximumLineLength: Int = LineCodec.maximumLineLength,
             maximumInFlight: Int = 64, idleTimeout: TimeAmount = .seconds(300), maximumConnections: Int = 1024,
-            shutdownDeadline: Duration = .seconds(10)
+            shutdownDeadline: Duration = .seconds(10), clients: [LineClientKey] = [], requiresClient: Bool? = nil
         ) {
+            self.clients = clients
+            self.requiresClient = requiresClient ?? !Self.isLoopback(host)
             self.host = host
             self.port = port
             self.maximumLineLength = maximumLineLength
@@ -30,6 +36,10 @@ public struct LineServer: Service {
             self.idleTimeout = idleTimeout
             self.maximumConnections = max(1, maximumConnections)
             self.shutdownDeadline = shutdownDeadline
+        }
+
+        public static func isLoopback(_ host: String) -> Bool {
+            host == "localhost" || host == "::1" || host.hasPrefix("127.")
         }
     }
 
@@ -72,7 +82,7 @@ public struct LineServer: Service {
                         ByteToMessageHandler(LineFrameDecoder(maximumLength: configuration.maximumLineLength)),
                         LineConnectionHandler(
                             commands: commands, registry: registry, maximumInFlight: configuration.maximumInFlight,
-                            greeting: greeting),
+                            greeting: greeting, requiresClient: configuration.requiresClient),
                     ])
                 }
             }

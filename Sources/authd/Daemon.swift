@@ -48,7 +48,8 @@ struct Daemon {
             logger: logger)
 
         let line = LineServer(
-            configuration: settings.line, commands: LineCommands(service: service, logger: logger), logger: logger)
+            configuration: settings.line,
+            commands: LineCommands(service: service, logger: logger, clients: settings.line.clients), logger: logger)
 
         // ServiceGroup stops services in reverse order: the front ends drain before the pools close.
         let group = ServiceGroup(

@@ -15,7 +15,8 @@ func withLineServer(
     configuration.port = 0
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let server = LineServer(
-        configuration: configuration, commands: LineCommands(service: stack.service, logger: TestDatabase.logger),
+        configuration: configuration,
+        commands: LineCommands(service: stack.service, logger: TestDatabase.logger, clients: configuration.clients),
         logger: TestDatabase.logger, onListening: { continuation.yield($0.port ?? 0) })
     let running = Task { try await server.run() }
     var iterator = ports.makeAsyncIterator()

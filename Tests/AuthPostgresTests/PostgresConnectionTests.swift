@@ -72,12 +72,10 @@ struct PostgresConnectionTests {
         await pool.close()
     }
 
-    @Test("the pool never opens more than its bound and times out waiters")
+    @Test("the pool never opens more than its bound")
     func bounded() async throws {
         let pool = PostgresPool(
-            configuration: .init(
-                connectionString: try await TestDatabase.migratedURL(), maxConnections: 2,
-                acquireTimeout: .milliseconds(300)),
+            configuration: .init(connectionString: try await TestDatabase.migratedURL(), maxConnections: 2),
             logger: TestDatabase.logger)
         let pids = try await withThrowingTaskGroup(of: Int64.self) { group in
             for _ in 0..<8 {
@@ -91,11 +89,21 @@ struct PostgresConnectionTests {
             return try await group.reduce(into: Set<Int64>()) { $0.insert($1) }
         }
         #expect(pids.count <= 2)
+        await pool.close()
+        await #expect(throws: PostgresError.self) { try await pool.withConnection { try $0.query("SELECT 1") } }
+    }
 
+    @Test("a caller that finds every connection busy past the acquire timeout gets pool_timeout")
+    func acquireTimeout() async throws {
+        let pool = PostgresPool(
+            configuration: .init(
+                connectionString: try await TestDatabase.migratedURL(), maxConnections: 1,
+                acquireTimeout: .milliseconds(300)),
+            logger: TestDatabase.logger)
         await #expect {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<3 {
-                    group.addTask { _ = try await pool.withConnection { try $0.query("SELECT pg_sleep(1)") } }
+                for _ in 0..<2 {
+                    group.addTask { _ = try await pool.withConnection { try $0.query("SELECT pg_sleep(2)") } }
                 }
                 try await group.waitForAll()
             }
@@ -103,6 +111,5 @@ struct PostgresConnectionTests {
             (error as? PostgresError)?.code == .poolTimeout
         }
         await pool.close()
-        await #expect(throws: PostgresError.self) { try await pool.withConnection { try $0.query("SELECT 1") } }
     }
 }

@@ -130,7 +130,7 @@ extension Settings {
         var clients: [LineClientKey] = []
         for entry in config.stringArray(forKey: "line.clients", isSecret: true, default: []) {
             guard let client = LineClientKey(configured: entry) else {
-                throw ConfigurationError("line.clients entries are name:sha256-hex-of-key[:service,…]")
+                throw ConfigurationError("line.clients entries are name:sha256-hex-of-key[:service+service…]")
             }
             clients.append(client)
         }

@@ -8,7 +8,8 @@ public struct LineClientKey: Sendable, Hashable {
     let keyHash: [UInt8]
     public let services: Set<String>?
 
-    /// Parses `name:sha256-hex[:service,service…]`, as configured in `line.clients`.
+    /// Parses `name:sha256-hex[:service+service…]`, as configured in `line.clients` (services are
+    /// joined by `+` because environment variables separate list entries with commas).
     public init?(configured text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard (2...3).contains(parts.count), !parts[0].isEmpty, parts[1].count == 64,
@@ -16,7 +17,7 @@ public struct LineClientKey: Sendable, Hashable {
         else { return nil }
         name = String(parts[0])
         keyHash = hash
-        services = parts.count == 3 ? Set(parts[2].split(separator: ",").map(String.init)) : nil
+        services = parts.count == 3 ? Set(parts[2].split(separator: "+").map(String.init)) : nil
     }
 
     public init(name: String, key: String, services: Set<String>? = nil) throws {
@@ -45,7 +46,7 @@ public struct LineClientKey: Sendable, Hashable {
 
 /// What a connection has established about its peer.
 public struct LineSession: Sendable {
-    /// True on non-loopback listeners: nothing but CLIENT, PING and QUIT before a CLIENT succeeds.
+    /// True on non-loopback listeners: nothing but CLIENT and QUIT before a CLIENT succeeds.
     public var requiresClient: Bool
     public var client: LineClientKey?
 

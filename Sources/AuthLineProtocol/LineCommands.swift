@@ -29,7 +29,7 @@ public struct LineCommands: Sendable {
 
     public func handle(_ request: LineRequest, session: LineSession = .init(requiresClient: false)) -> Outcome {
         let id = request.id
-        if session.requiresClient, session.client == nil, !["CLIENT", "PING", "QUIT"].contains(request.command) {
+        if session.requiresClient, session.client == nil, !["CLIENT", "QUIT"].contains(request.command) {
             return .reply(.no(id, "client_auth_required"))
         }
         switch request.command {

@@ -91,6 +91,23 @@ struct SettingsTests {
         }
     }
 
+    @Test("a non-loopback line listener needs client keys")
+    func lineClients() async throws {
+        let base = ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret]
+        await #expect(throws: ConfigurationError.self) {
+            try await load(base.merging(["AUTHD_LINE_ADDR": "0.0.0.0:5001"]) { $1 })
+        }
+        let hash = String(repeating: "ab", count: 32)
+        let settings = try await load(
+            base.merging(["AUTHD_LINE_ADDR": "0.0.0.0:5001", "AUTHD_LINE_CLIENTS": "mail:\(hash):imap"]) { $1 })
+        #expect(settings.line.requiresClient)
+        #expect(settings.line.clients.map(\.name) == ["mail"])
+        #expect(try await load(base).line.requiresClient == false)
+        await #expect(throws: ConfigurationError.self) {
+            try await load(base.merging(["AUTHD_LINE_CLIENTS": "mail:nothex"]) { $1 })
+        }
+    }
+
     @Test("the Flask seed's SQLALCHEMY_DATABASE_URI form is accepted")
     func sqlalchemyURL() async throws {
         let settings = try await load([

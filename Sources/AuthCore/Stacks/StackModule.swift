@@ -1,0 +1,33 @@
+/// What a stack is asked to decide: one login or AUTH attempt.
+public struct AuthAttempt: Sendable {
+    public let service: String
+    public let username: String
+    public let password: String
+    public let otp: String?
+    /// The client's address, when the front end knows it.
+    public let source: String?
+    /// The account, once a module looked it up (nil also for unknown users).
+    public var user: User?
+    /// Whether a module already looked the account up.
+    public var userLoaded = false
+
+    public init(service: String, username: String, password: String, otp: String? = nil, source: String? = nil) {
+        self.service = service
+        self.username = username
+        self.password = password
+        self.otp = otp
+        self.source = source
+    }
+}
+
+/// A pluggable check. Modules are small values built from a stack line's arguments by their
+/// `ModuleFactory`; they keep no per-attempt state of their own.
+public protocol StackModule: Sendable {
+    func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult
+    /// Called once the whole stack has decided, for modules that count outcomes (lockout).
+    func stackFinished(_ attempt: AuthAttempt, succeeded: Bool) async
+}
+
+extension StackModule {
+    public func stackFinished(_ attempt: AuthAttempt, succeeded: Bool) async {}
+}

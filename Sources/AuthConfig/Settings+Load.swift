@@ -80,6 +80,7 @@ extension Settings {
             throw ConfigurationError("password.min_length must be between 1 and 1024")
         }
         logLevel = config.string(forKey: "log.level", default: "info")
+        stacksDirectory = config.string(forKey: "stacks.directory", default: "config/stacks")
     }
 
     /// SQLAlchemy URLs (`postgresql+psycopg2://…`) name a driver libpq does not know; drop it so the
@@ -171,5 +172,33 @@ extension Settings.Database {
             maxConnections: config.int(forKey: "database.max_connections", default: 10),
             migrateOnStart: config.bool(forKey: "database.migrate_on_start", default: true),
             migrationsPath: config.string(forKey: "database.migrations_path", default: "sql"))
+    }
+}
+
+extension Settings {
+    /// Every stack file in `stacksDirectory`, keyed by service (the file name). Names must be
+    /// 1–32 of `[a-z0-9_-]`; `http` (POST /login) is required.
+    public func stackFiles() throws -> [String: (file: String, text: String)] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: stacksDirectory) else {
+            throw ConfigurationError("cannot read stacks directory \(stacksDirectory)")
+        }
+        var files: [String: (file: String, text: String)] = [:]
+        for name in names.sorted() where !name.hasPrefix(".") {
+            let path = stacksDirectory + "/" + name
+            guard name.utf8.count <= 32,
+                name.utf8.allSatisfy({
+                    ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F
+                })
+            else {
+                throw ConfigurationError("\(path): stack files are named after their service: 1-32 of [a-z0-9_-]")
+            }
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+            else { throw ConfigurationError("\(path): cannot read") }
+            files[name] = (path, text)
+        }
+        guard files["http"] != nil else {
+            throw ConfigurationError("\(stacksDirectory)/http is missing: POST /login runs the http stack")
+        }
+        return files
     }
 }

@@ -41,6 +41,8 @@ public struct Settings: Sendable {
     public var tokens: Tokens
     public var passwords = Passwords()
     public var logLevel = "info"
+    /// Directory of `<service>` stack files; `http` must be among them.
+    public var stacksDirectory = "config/stacks"
 }
 
 /// A configuration problem that stops start-up. Never contains a secret value.

@@ -14,6 +14,12 @@ public struct AuthError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let weakPassword = Code(name: "weak_password")
         /// Unknown user, wrong password or disabled account: deliberately indistinguishable.
         public static let invalidCredentials = Code(name: "invalid_credentials")
+        /// The password was right but the service's account checks said no (role, hours, source).
+        public static let accountDenied = Code(name: "account_denied")
+        /// No stack is configured for the requested service.
+        public static let unknownService = Code(name: "unknown_service")
+        /// Too many attempts from this client address; retry later.
+        public static let rateLimited = Code(name: "rate_limited")
         public static let invalidToken = Code(name: "invalid_token")
         public static let tokenExpired = Code(name: "token_expired")
         /// A bounded queue is full; try again shortly.

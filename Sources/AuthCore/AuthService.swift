@@ -30,11 +30,23 @@ public struct AuthService: Sendable {
     let logger: Logger
     /// Verified against when the user does not exist, so that case costs one scrypt too.
     let unmatchableHash: String
+    /// The PAM-style stack of each service.
+    let stacks: [String: Stack]
+    /// Used by services without a stack file when `stacks` is `.passwordOnly`.
+    let defaultStack: Stack?
 
+    /// Where stacks come from: the password check for every service (tests, embedded use), or
+    /// the texts of `config/stacks/<service>` files keyed by service, each with its file name.
+    public enum StackSource: Sendable {
+        case passwordOnly
+        case files([String: (file: String, text: String)])
+    }
+
+    /// Throws `StackConfigError` (with file:line) for a bad stack file.
     public init(
-        configuration: Configuration, users: any UserStore, hashing: HashingPool, hasher: PasswordHasher,
-        tokens: AccessTokenCodec, logger: Logger,
-        clock: @escaping @Sendable () -> Int64 = UnixTime.now
+        configuration: Configuration, users: any UserStore, lockouts: (any LockoutStore)? = nil, hashing: HashingPool,
+        hasher: PasswordHasher, tokens: AccessTokenCodec, logger: Logger,
+        clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: StackSource = .passwordOnly
     ) throws {
         self.configuration = configuration
         self.users = users
@@ -43,7 +55,32 @@ public struct AuthService: Sendable {
         self.tokens = tokens
         self.clock = clock
         self.logger = logger
-        self.unmatchableHash = try hasher.unmatchableHash()
+        let unmatchableHash = try hasher.unmatchableHash()
+        self.unmatchableHash = unmatchableHash
+        let registry = ModuleRegistry.builtin(
+            StackEnvironment(
+                users: users, lockouts: lockouts, hashing: hashing, hasher: hasher, unmatchableHash: unmatchableHash,
+                clock: clock, logger: logger))
+        switch stacks {
+        case .passwordOnly:
+            self.stacks = [:]
+            self.defaultStack = try StackParser.parse(
+                "auth required password\nauth required active", service: "*", file: "(built-in)", registry: registry)
+        case .files(let files):
+            self.stacks = try files.reduce(into: [:]) { stacks, file in
+                stacks[file.key] = try StackParser.parse(
+                    file.value.text, service: file.key, file: file.value.file, registry: registry)
+            }
+            self.defaultStack = nil
+        }
+    }
+
+    /// The services with a stack file.
+    public var services: [String] { stacks.keys.sorted() }
+
+    /// The stack that decides for `service`, if there is one.
+    func stack(for service: String) -> Stack? {
+        stacks[service] ?? defaultStack
     }
 }
 
@@ -72,46 +109,54 @@ extension AuthService {
         return user.profile
     }
 
-    /// Same error, after the same work, for an unknown user, a wrong password and a disabled account.
-    public func login(username: String, password: String) async throws -> IssuedAccessToken {
-        let user = try await authenticate(username: username, password: password)
+    /// HTTP login: the `http` stack, then a token. Same error, after the same work, for an unknown
+    /// user, a wrong password, a disabled or a locked account.
+    public func login(username: String, password: String, source: String? = nil) async throws -> IssuedAccessToken {
+        let user = try await authenticate(service: "http", username: username, password: password, source: source)
         return try issueAccessToken(for: user)
     }
 
-    /// Checks a username and password; returns the user only when both match an active account.
-    public func authenticate(username: String, password: String) async throws -> User {
+    /// Runs the service's stack: its `auth` modules, then, if they succeed, its `account` modules.
+    /// Every attempt costs exactly one scrypt, whatever the stack decided and however early.
+    /// Auth failures are `invalidCredentials`; account failures after a good password `accountDenied`.
+    public func authenticate(
+        service: String, username: String, password: String, otp: String? = nil, source: String? = nil
+    ) async throws -> User {
+        guard let stack = stack(for: service) else { throw AuthError(.unknownService, "no stack for this service") }
         let refused = AuthError(.invalidCredentials, "invalid username or password")
-        let password = Array(password.utf8)
-        guard password.count <= configuration.passwordPolicy.maximumBytes, username.utf8.count <= 256 else {
+        guard password.utf8.count <= configuration.passwordPolicy.maximumBytes, username.utf8.count <= 256,
+            !username.utf8.contains(0)
+        else { throw refused }
+        var attempt = AuthAttempt(service: service, username: username, password: password, otp: otp, source: source)
+        let authEntries = stack.entries(.auth)
+        let verdict = try await StackEngine.evaluate(authEntries) { entry in
+            try await entry.module.run(&attempt, facility: .auth)
+        }
+        if !attempt.passwordChecked { try await spendOneHash(password) }
+        for entry in authEntries { await entry.module.stackFinished(attempt, succeeded: verdict.isSuccess) }
+        guard verdict.isSuccess else {
+            logger.info("authentication refused", metadata: ["service": "\(service)", "verdict": "\(verdict)"])
             throw refused
         }
-        let user = try await users.find(username: username)
-        let stored = user?.passwordHash ?? unmatchableHash
-        let hasher = self.hasher
-        let matches = try await hashing.run { () -> Bool in
-            do {
-                return try hasher.verify(password, against: stored)
-            } catch {
-                return false
-            }
+        let accountVerdict = try await StackEngine.evaluate(stack.entries(.account)) { entry in
+            try await entry.module.run(&attempt, facility: .account)
         }
-        guard let user, matches, !user.disabled else { throw refused }
-        if hasher.needsRehash(user.passwordHash) {
-            await rehash(user: user, password: password)
+        guard accountVerdict.isSuccess || stack.entries(.account).isEmpty else {
+            logger.info("account check refused", metadata: ["service": "\(service)", "verdict": "\(accountVerdict)"])
+            throw AuthError(.accountDenied, "this account may not use this service now")
         }
+        if !attempt.userLoaded {
+            attempt.user = try await users.find(username: username)
+        }
+        guard let user = attempt.user, !user.disabled else { throw refused }
         return user
     }
 
-    /// Upgrades a hash made with older parameters. Failure is logged, never fatal to the login.
-    private func rehash(user: User, password: [UInt8]) async {
+    /// The work of one password check, for attempts the stack decided without one.
+    private func spendOneHash(_ password: String) async throws {
         let hasher = self.hasher
-        do {
-            let fresh = try await hashing.run { try hasher.hash(password) }
-            try await users.replacePasswordHash(userID: user.id, old: user.passwordHash, new: fresh)
-            logger.info("password re-hashed with current parameters", metadata: ["user_id": "\(user.id)"])
-        } catch {
-            logger.warning("password re-hash skipped", metadata: ["user_id": "\(user.id)", "error": "\(error)"])
-        }
+        let stored = unmatchableHash
+        _ = try await hashing.run { (try? hasher.verify(Array(password.utf8), against: stored)) ?? false }
     }
 
     public func issueAccessToken(for user: User) throws -> IssuedAccessToken {

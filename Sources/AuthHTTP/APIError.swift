@@ -46,6 +46,9 @@ extension APIError {
             self.init(
                 .unauthorized, code: error.code.name, message: error.message,
                 headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
+        case .accountDenied: self.init(.forbidden, code: error.code.name, message: error.message)
+        case .rateLimited:
+            self.init(.tooManyRequests, code: error.code.name, message: error.message, headers: [.retryAfter: "1"])
         case .busy, .unavailable:
             self.init(.serviceUnavailable, code: error.code.name, message: error.message, headers: [.retryAfter: "1"])
         default: self.init(.internalServerError, code: "internal", message: "internal error")

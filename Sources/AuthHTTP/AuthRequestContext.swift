@@ -11,9 +11,12 @@ public import Hummingbird
 /// by the order of JSON keys).
 public struct AuthRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The client's IP address (the TCP peer; proxies are not trusted for it).
+    public let peer: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        peer = source.channel.remoteAddress?.ipAddress
     }
 
     public var responseEncoder: JSONEncoder { Self.encoder }

@@ -26,7 +26,7 @@ public struct HTTPFrontEnd: Sendable {
         let router = Router(context: AuthRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.post("/register") { request, _ in try await register(request) }
-        router.post("/login") { request, _ in try await login(request) }
+        router.post("/login") { request, context in try await login(request, source: context.peer) }
         router.get("/protected") { request, _ in try protected(request) }
         router.get("/me") { request, _ in ProfileResponse(try await service.profile(accessToken: bearerToken(request)))
         }
@@ -42,7 +42,7 @@ public struct HTTPFrontEnd: Sendable {
         return EditedResponse(status: .created, response: RegisteredResponse(user: ProfileResponse(profile)))
     }
 
-    func login(_ request: Request) async throws -> TokenResponse {
+    func login(_ request: Request, source: String?) async throws -> TokenResponse {
         let body = try await JSONBody.read(
             request, limit: configuration.maximumBodySize, allowedFields: ["username", "password"])
         let issued = try await service.login(

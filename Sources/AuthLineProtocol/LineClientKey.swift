@@ -49,9 +49,12 @@ public struct LineSession: Sendable {
     /// True on non-loopback listeners: nothing but CLIENT and QUIT before a CLIENT succeeds.
     public var requiresClient: Bool
     public var client: LineClientKey?
+    /// The peer's IP address, for the `source` and `lockout` modules.
+    public var peer: String?
 
-    public init(requiresClient: Bool, client: LineClientKey? = nil) {
+    public init(requiresClient: Bool, client: LineClientKey? = nil, peer: String? = nil) {
         self.requiresClient = requiresClient
         self.client = client
+        self.peer = peer
     }
 }

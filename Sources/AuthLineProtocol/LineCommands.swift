@@ -44,7 +44,7 @@ public struct LineCommands: Sendable {
             guard request.fields.count == 2 else { return .reply(.bad(id, "wrong_argument_count")) }
             return .reply(verify(id: id, token: request.fields[0], role: request.fields[1]))
         case "AUTH":
-            return auth(request, client: session.client)
+            return auth(request, session: session)
         case "CLIENT":
             return client(request)
         default:
@@ -88,7 +88,7 @@ public struct LineCommands: Sendable {
         return .authenticated(client, LineReply(.ok, id: id))
     }
 
-    private func auth(_ request: LineRequest, client: LineClientKey?) -> Outcome {
+    private func auth(_ request: LineRequest, session: LineSession) -> Outcome {
         let id = request.id
         var arguments: [String: String] = [:]
         for field in request.fields {
@@ -104,7 +104,7 @@ public struct LineCommands: Sendable {
         }
         guard request.fields.last?.hasPrefix("resp=") == true else { return .reply(.bad(id, "resp_not_last")) }
         guard isServiceName(service) else { return .reply(.bad(id, "bad_service")) }
-        if let allowed = client?.services, !allowed.contains(service) {
+        if let allowed = session.client?.services, !allowed.contains(service) {
             return .reply(.no(id, "service_not_allowed"))
         }
         guard let decoded = Base64.standard.decode(resp.trimmingPadding()),
@@ -112,11 +112,14 @@ public struct LineCommands: Sendable {
         else {
             return .reply(.bad(id, "bad_resp"))
         }
+        let otp = arguments["otp"]
+        let source = session.peer
         let authService = self.service
         let logger = self.logger
         return .deferred {
             do {
-                let account = try await authService.authenticate(username: user, password: password)
+                let account = try await authService.authenticate(
+                    service: service, username: user, password: password, otp: otp, source: source)
                 return LineReply(
                     .ok, id: id,
                     [
@@ -128,6 +131,9 @@ public struct LineCommands: Sendable {
                 case .busy: return .temp(id, "busy")
                 case .unavailable: return .temp(id, "unavailable")
                 case .invalidCredentials, .invalidInput: return .no(id, "auth_failed")
+                case .accountDenied: return .no(id, "forbidden")
+                case .unknownService: return .no(id, "unknown_service")
+                case .rateLimited: return .temp(id, "rate_limited")
                 default:
                     logger.error("AUTH failed unexpectedly", metadata: ["error": "\(error)"])
                     return .temp(id, "unavailable")

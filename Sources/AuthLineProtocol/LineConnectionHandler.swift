@@ -39,6 +39,7 @@ final class LineConnectionHandler: ChannelDuplexHandler {
             return
         }
         registered = true
+        session.peer = context.channel.remoteAddress?.ipAddress
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: greeting)), promise: nil)
         context.fireChannelActive()
     }

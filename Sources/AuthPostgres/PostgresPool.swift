@@ -1,3 +1,4 @@
+import AuthCore
 import DequeModule
 public import Logging
 import NIOPosix
@@ -200,5 +201,19 @@ private final class TimerHandle: Sendable {
 
     func cancel() {
         task.withLock { $0?.cancel() }
+    }
+}
+
+extension PostgresPool {
+    /// For the stores: runs on a pooled connection and turns connection trouble into AuthCore's
+    /// `unavailable` and an unstorable value into `invalidInput`; other errors pass through.
+    func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        do {
+            return try await withConnection(body)
+        } catch let error as PostgresError where error.isUnavailable {
+            throw AuthError(.unavailable, "the database is unavailable, retry shortly")
+        } catch let error as PostgresError where error.code == .invalidParameter {
+            throw AuthError(.invalidInput, "input contains a NUL character")
+        }
     }
 }

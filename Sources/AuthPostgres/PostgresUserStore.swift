@@ -16,7 +16,7 @@ public struct PostgresUserStore: UserStore {
 
     public func create(_ user: NewUser) async throws -> User {
         do {
-            return try await run { connection in
+            return try await pool.run { connection in
                 let result = try connection.query(
                     """
                     INSERT INTO users (username, email, password_hash, role) VALUES ($1, $2, $3, $4)
@@ -35,36 +35,24 @@ public struct PostgresUserStore: UserStore {
     }
 
     public func find(username: String) async throws -> User? {
-        try await run { connection in
+        try await pool.run { connection in
             try connection.query("SELECT \(Self.columns) FROM users WHERE lower(username) = lower($1)", [username])
                 .rows.first.map(Self.user(from:))
         }
     }
 
     public func find(id: Int64) async throws -> User? {
-        try await run { connection in
+        try await pool.run { connection in
             try connection.query("SELECT \(Self.columns) FROM users WHERE id = $1", [String(id)])
                 .rows.first.map(Self.user(from:))
         }
     }
 
     public func replacePasswordHash(userID: Int64, old: String, new: String) async throws {
-        _ = try await run { connection in
+        _ = try await pool.run { connection in
             try connection.query(
                 "UPDATE users SET password_hash = $3, updated_at = now() WHERE id = $1 AND password_hash = $2",
                 [String(userID), old, new])
-        }
-    }
-
-    /// Runs on a pooled connection and turns connection trouble into `unavailable` and an
-    /// unstorable value into `invalidInput`; other database errors pass through unchanged.
-    private func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        do {
-            return try await pool.withConnection(body)
-        } catch let error as PostgresError where error.isUnavailable {
-            throw AuthError(.unavailable, "the database is unavailable, retry shortly")
-        } catch let error as PostgresError where error.code == .invalidParameter {
-            throw AuthError(.invalidInput, "input contains a NUL character")
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuthConfig
+import AuthCore
 import Foundation
 import Logging
 
@@ -13,6 +14,9 @@ struct AuthDaemon: AsyncParsableCommand {
 
     @Option(name: .long, help: "Path to the YAML configuration file.")
     var config: String?
+
+    @Flag(name: .long, help: "Validate the configuration and stack files, then exit (0 when valid).")
+    var checkConfig = false
 
     /// sysexits.h EX_CONFIG: the configuration is unusable; restarting will not help.
     static let configurationExitCode: Int32 = 78
@@ -31,7 +35,15 @@ struct AuthDaemon: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        try await Daemon(settings: settings, logger: Logger(label: "authd")).run()
+        do {
+            try await Daemon(settings: settings, logger: Logger(label: "authd"), checkOnly: checkConfig).run()
+        } catch let error as StackConfigError {
+            FileHandleOutput.standardError("authd: stack error: \(error)\n")
+            throw ExitCode(Self.configurationExitCode)
+        } catch let error as ConfigurationError {
+            FileHandleOutput.standardError("authd: configuration error: \(error)\n")
+            throw ExitCode(Self.configurationExitCode)
+        }
     }
 }
 

@@ -12,6 +12,8 @@ import ServiceLifecycle
 struct Daemon {
     let settings: Settings
     let logger: Logger
+    /// Validate configuration and stacks, then exit without serving or touching the database.
+    var checkOnly = false
 
     func run() async throws {
         let pool = PostgresPool(
@@ -21,7 +23,7 @@ struct Daemon {
         let hashing = HashingPool(configuration: settings.passwords.hashing)
         let resources = Resources(pool: pool, hashing: hashing)
 
-        if settings.database.migrateOnStart {
+        if settings.database.migrateOnStart, !checkOnly {
             let migrator = Migrator(
                 migrations: try Migrator.load(directory: settings.database.migrationsPath), logger: logger)
             let applied = try await pool.withConnection { try migrator.migrate(on: $0) }
@@ -32,13 +34,18 @@ struct Daemon {
             configuration: .init(
                 accessTokenLifetime: settings.tokens.accessTokenLifetime,
                 passwordPolicy: PasswordPolicy(minimumLength: settings.passwords.minimumLength)),
-            users: PostgresUserStore(pool: pool), hashing: hashing,
+            users: PostgresUserStore(pool: pool), lockouts: PostgresLockoutStore(pool: pool), hashing: hashing,
             hasher: PasswordHasher(parameters: settings.passwords.scrypt),
             tokens: AccessTokenCodec(
                 keyring: settings.tokens.keyring,
                 validation: .init(
                     issuer: settings.tokens.issuer, audience: settings.tokens.audience, leeway: settings.tokens.leeway)),
-            logger: logger)
+            logger: logger, stacks: .files(try settings.stackFiles()))
+        if checkOnly {
+            logger.notice("configuration and stacks are valid", metadata: ["stacks": "\(service.services)"])
+            await resources.close()
+            return
+        }
         let http = Application(
             router: HTTPFrontEnd(service: service, configuration: settings.http.frontEnd).router(),
             configuration: .init(address: .hostname(settings.http.host, port: settings.http.port), serverName: nil),
@@ -66,6 +73,10 @@ struct Resources: Service {
 
     func run() async throws {
         try? await gracefulShutdown()
+        await close()
+    }
+
+    func close() async {
         await pool.close()
         await hashing.shutdown()
     }

@@ -83,9 +83,11 @@ public struct TestStack: Sendable {
             validation: .init(issuer: "authd-test", audience: "authd-test-clients"))
     }
 
+    public let lockouts: PostgresLockoutStore
+
     public init(
         scrypt: ScryptParameters = testScrypt, hashing: HashingPool.Configuration = .init(),
-        clock: @escaping @Sendable () -> Int64 = UnixTime.now
+        clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: AuthService.StackSource = .passwordOnly
     ) async throws {
         pool = PostgresPool(
             configuration: .init(connectionString: try await TestDatabase.migratedURL(), maxConnections: 4),
@@ -93,9 +95,16 @@ public struct TestStack: Sendable {
         self.hashing = HashingPool(configuration: hashing)
         codec = try Self.testCodec()
         users = PostgresUserStore(pool: pool)
+        lockouts = PostgresLockoutStore(pool: pool)
         service = try AuthService(
-            configuration: .init(), users: users, hashing: self.hashing,
-            hasher: PasswordHasher(parameters: scrypt), tokens: codec, logger: TestDatabase.logger, clock: clock)
+            configuration: .init(), users: users, lockouts: lockouts, hashing: self.hashing,
+            hasher: PasswordHasher(parameters: scrypt), tokens: codec, logger: TestDatabase.logger, clock: clock,
+            stacks: stacks)
+    }
+
+    /// A stack source with one stack, `service`, from `text`.
+    public static func stack(_ service: String, _ text: String) -> AuthService.StackSource {
+        .files([service: (file: "stacks/\(service)", text: text)])
     }
 
     public func shutdown() async {

@@ -10,6 +10,8 @@ public struct AuthAttempt: Sendable {
     public var user: User?
     /// Whether a module already looked the account up.
     public var userLoaded = false
+    /// Whether a password was run through scrypt; if not, the caller spends the same time anyway.
+    public var passwordChecked = false
 
     public init(service: String, username: String, password: String, otp: String? = nil, source: String? = nil) {
         self.service = service

@@ -1,0 +1,87 @@
+/// `active`: the account exists and is not disabled.
+struct ActiveModule: StackModule {
+    let environment: StackEnvironment
+
+    func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult {
+        guard let user = try await environment.loadUser(&attempt) else {
+            return .failure(kind: "user_unknown", reason: "no such user")
+        }
+        return user.disabled ? .failure(kind: "acct_expired", reason: "account disabled") : .success
+    }
+}
+
+/// `role any=a,b` / `role all=a,b`: the account holds one of / all of the roles.
+struct RoleModule: StackModule {
+    let environment: StackEnvironment
+    let any: Set<String>?
+    let all: Set<String>?
+
+    func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult {
+        guard let user = try await environment.loadUser(&attempt) else {
+            return .failure(kind: "user_unknown", reason: "no such user")
+        }
+        let roles = Set(user.roles)
+        if let any, roles.isDisjoint(with: any) { return .failure(kind: "perm_denied", reason: "missing role") }
+        if let all, !all.isSubset(of: roles) { return .failure(kind: "perm_denied", reason: "missing role") }
+        return .success
+    }
+}
+
+/// `permit` and `deny`: fixed answers, for building and testing stacks.
+struct FixedAnswerModule: StackModule {
+    let result: ModuleResult
+
+    func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult { result }
+}
+
+/// `totp if=enrolled|always`. Multi-factor authentication has not landed yet, so this module
+/// fails whenever it would have to check a code, and is ignored for users it does not apply to.
+struct TOTPModule: StackModule {
+    let environment: StackEnvironment
+    let always: Bool
+
+    func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult {
+        let user = try await environment.loadUser(&attempt)
+        guard always || user?.mfaEnabled == true else { return .ignore }
+        return .failure(kind: "cred_insufficient", reason: "one-time codes are not supported yet")
+    }
+}
+
+extension ModuleRegistry {
+    static func list(_ text: String?, _ arguments: ModuleArguments, _ key: String) throws -> Set<String>? {
+        guard let text else { return nil }
+        let items = Set(text.split(separator: ",").map(String.init))
+        guard !items.isEmpty else { throw arguments.error("\(key)= needs a comma-separated list") }
+        return items
+    }
+
+    static func registerAccountModules(_ registry: inout ModuleRegistry, _ environment: StackEnvironment) {
+        registry.register("active") { arguments in
+            try arguments.allowOnly([])
+            return ActiveModule(environment: environment)
+        }
+        registry.register("role") { arguments in
+            try arguments.allowOnly(["any", "all"])
+            let any = try list(arguments.string("any"), arguments, "any")
+            let all = try list(arguments.string("all"), arguments, "all")
+            guard any != nil || all != nil else { throw arguments.error("role needs any= or all=") }
+            return RoleModule(environment: environment, any: any, all: all)
+        }
+        registry.register("permit") { arguments in
+            try arguments.allowOnly([])
+            return FixedAnswerModule(result: .success)
+        }
+        registry.register("deny") { arguments in
+            try arguments.allowOnly([])
+            return FixedAnswerModule(result: .failure(kind: "perm_denied", reason: "denied by stack"))
+        }
+        registry.register("totp") { arguments in
+            try arguments.allowOnly(["if"])
+            switch arguments.string("if") ?? "enrolled" {
+            case "enrolled": return TOTPModule(environment: environment, always: false)
+            case "always": return TOTPModule(environment: environment, always: true)
+            default: throw arguments.error("if= must be enrolled or always")
+            }
+        }
+    }
+}

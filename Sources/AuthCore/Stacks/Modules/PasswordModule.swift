@@ -1,0 +1,40 @@
+/// `password`: checks the password with scrypt. Unknown users are checked against a hash no
+/// password matches, so they cost what a wrong password costs. A hash with old parameters is
+/// upgraded after a match.
+struct PasswordModule: StackModule {
+    let environment: StackEnvironment
+
+    static func register(_ registry: inout ModuleRegistry, _ environment: StackEnvironment) {
+        registry.register("password") { arguments in
+            try arguments.allowOnly([])
+            return PasswordModule(environment: environment)
+        }
+    }
+
+    func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult {
+        let password = Array(attempt.password.utf8)
+        let user = try await environment.loadUser(&attempt)
+        let stored = user?.passwordHash ?? environment.unmatchableHash
+        let hasher = environment.hasher
+        attempt.passwordChecked = true
+        let matches = try await environment.hashing.run { () -> Bool in
+            (try? hasher.verify(password, against: stored)) ?? false
+        }
+        guard let user else { return .failure(kind: "user_unknown", reason: "no such user") }
+        guard matches else { return .failure(kind: "auth_err", reason: "wrong password") }
+        if hasher.needsRehash(user.passwordHash) { await rehash(user, password) }
+        return .success
+    }
+
+    private func rehash(_ user: User, _ password: [UInt8]) async {
+        let hasher = environment.hasher
+        do {
+            let fresh = try await environment.hashing.run { try hasher.hash(password) }
+            try await environment.users.replacePasswordHash(userID: user.id, old: user.passwordHash, new: fresh)
+            environment.logger.info("password re-hashed with current parameters", metadata: ["user_id": "\(user.id)"])
+        } catch {
+            environment.logger.warning(
+                "password re-hash skipped", metadata: ["user_id": "\(user.id)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import AuthCrypto
+import Logging
+
+/// What the built-in modules need from the daemon, handed to their factories.
+public struct StackEnvironment: Sendable {
+    let users: any UserStore
+    let lockouts: (any LockoutStore)?
+    let hashing: HashingPool
+    let hasher: PasswordHasher
+    let unmatchableHash: String
+    let clock: @Sendable () -> Int64
+    let logger: Logger
+
+    /// Loads the account once per attempt; later modules reuse it.
+    func loadUser(_ attempt: inout AuthAttempt) async throws -> User? {
+        if !attempt.userLoaded {
+            attempt.user = try await users.find(username: attempt.username)
+            attempt.userLoaded = true
+        }
+        return attempt.user
+    }
+}

@@ -81,6 +81,12 @@ extension Settings {
         }
         logLevel = config.string(forKey: "log.level", default: "info")
         stacksDirectory = config.string(forKey: "stacks.directory", default: "config/stacks")
+        let burst = config.int(forKey: "limits.attempts_burst", default: 20)
+        attemptLimit =
+            burst == 0
+            ? nil
+            : RateLimiter.Configuration(
+                burst: Double(burst), perSecond: config.double(forKey: "limits.attempts_per_second", default: 5))
     }
 
     /// SQLAlchemy URLs (`postgresql+psycopg2://…`) name a driver libpq does not know; drop it so the

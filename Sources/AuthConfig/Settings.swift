@@ -41,6 +41,8 @@ public struct Settings: Sendable {
     public var tokens: Tokens
     public var passwords = Passwords()
     public var logLevel = "info"
+    /// Login and AUTH attempts per client address (token bucket, per instance).
+    public var attemptLimit: RateLimiter.Configuration? = .init()
     /// Directory of `<service>` stack files; `http` must be among them.
     public var stacksDirectory = "config/stacks"
 }

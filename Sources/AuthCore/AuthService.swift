@@ -14,10 +14,16 @@ public struct AuthService: Sendable {
         /// Lifetime of access tokens in seconds (default 15 minutes).
         public var accessTokenLifetime: Int64
         public var passwordPolicy: PasswordPolicy
+        /// Per-address limit on login and AUTH attempts; nil for none.
+        public var attemptLimit: RateLimiter.Configuration?
 
-        public init(accessTokenLifetime: Int64 = 900, passwordPolicy: PasswordPolicy = .init()) {
+        public init(
+            accessTokenLifetime: Int64 = 900, passwordPolicy: PasswordPolicy = .init(),
+            attemptLimit: RateLimiter.Configuration? = nil
+        ) {
             self.accessTokenLifetime = accessTokenLifetime
             self.passwordPolicy = passwordPolicy
+            self.attemptLimit = attemptLimit
         }
     }
 
@@ -34,6 +40,7 @@ public struct AuthService: Sendable {
     let stacks: [String: Stack]
     /// Used by services without a stack file when `stacks` is `.passwordOnly`.
     let defaultStack: Stack?
+    let attemptLimiter: RateLimiter?
 
     /// Where stacks come from: the password check for every service (tests, embedded use), or
     /// the texts of `config/stacks/<service>` files keyed by service, each with its file name.
@@ -55,6 +62,7 @@ public struct AuthService: Sendable {
         self.tokens = tokens
         self.clock = clock
         self.logger = logger
+        self.attemptLimiter = configuration.attemptLimit.map { RateLimiter(configuration: $0) }
         let unmatchableHash = try hasher.unmatchableHash()
         self.unmatchableHash = unmatchableHash
         let registry = ModuleRegistry.builtin(
@@ -122,6 +130,9 @@ extension AuthService {
     public func authenticate(
         service: String, username: String, password: String, otp: String? = nil, source: String? = nil
     ) async throws -> User {
+        if let source, let attemptLimiter, !attemptLimiter.allow(source) {
+            throw AuthError(.rateLimited, "too many attempts from this address, retry shortly")
+        }
         guard let stack = stack(for: service) else { throw AuthError(.unknownService, "no stack for this service") }
         let refused = AuthError(.invalidCredentials, "invalid username or password")
         guard password.utf8.count <= configuration.passwordPolicy.maximumBytes, username.utf8.count <= 256,

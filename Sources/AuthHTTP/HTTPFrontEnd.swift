@@ -46,7 +46,7 @@ public struct HTTPFrontEnd: Sendable {
         let body = try await JSONBody.read(
             request, limit: configuration.maximumBodySize, allowedFields: ["username", "password"])
         let issued = try await service.login(
-            username: try body.string("username"), password: try body.string("password"))
+            username: try body.string("username"), password: try body.string("password"), source: source)
         return TokenResponse(accessToken: issued.token, expiresIn: issued.expiresIn)
     }
 

@@ -33,7 +33,8 @@ struct Daemon {
         let service = try AuthService(
             configuration: .init(
                 accessTokenLifetime: settings.tokens.accessTokenLifetime,
-                passwordPolicy: PasswordPolicy(minimumLength: settings.passwords.minimumLength)),
+                passwordPolicy: PasswordPolicy(minimumLength: settings.passwords.minimumLength),
+                attemptLimit: settings.attemptLimit),
             users: PostgresUserStore(pool: pool), lockouts: PostgresLockoutStore(pool: pool), hashing: hashing,
             hasher: PasswordHasher(parameters: settings.passwords.scrypt),
             tokens: AccessTokenCodec(

@@ -39,3 +39,18 @@ final class Gate: Sendable {
 #if canImport(Glibc)
     import Glibc
 #endif
+
+@Suite("rate limiter")
+struct RateLimiterTests {
+    @Test("a burst, then one attempt per refill interval, per address")
+    func tokenBucket() {
+        let limiter = RateLimiter(configuration: .init(burst: 3, perSecond: 2))
+        let start = ContinuousClock.now
+        #expect((0..<3).allSatisfy { _ in limiter.allow("10.0.0.1", now: start) })
+        #expect(!limiter.allow("10.0.0.1", now: start))
+        #expect(limiter.allow("10.0.0.2", now: start), "addresses are independent")
+        #expect(!limiter.allow("10.0.0.1", now: start + .milliseconds(400)))
+        #expect(limiter.allow("10.0.0.1", now: start + .milliseconds(900)))
+        #expect(!limiter.allow("10.0.0.1", now: start + .milliseconds(900)))
+    }
+}

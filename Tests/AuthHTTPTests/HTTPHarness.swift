@@ -6,10 +6,13 @@ import HummingbirdTesting
 
 /// Runs `body` against a live server on a free loopback port, backed by the test database.
 func withServer(
-    maximumBodySize: Int = 64 * 1024,
+    maximumBodySize: Int = 64 * 1024, stack: TestStack? = nil,
     _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
-    let stack = try await TestStack()
+    let stack = try await { () async throws -> TestStack in
+        if let stack { return stack }
+        return try await TestStack()
+    }()
     let app = Application(
         router: HTTPFrontEnd(service: stack.service, configuration: .init(maximumBodySize: maximumBodySize)).router(),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)))

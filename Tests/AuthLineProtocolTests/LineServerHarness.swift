@@ -7,10 +7,13 @@ import NIOCore
 /// (cancellation takes the graceful path) and returns how long the shutdown took.
 @discardableResult
 func withLineServer(
-    _ configuration: LineServer.Configuration = .init(port: 0),
+    _ configuration: LineServer.Configuration = .init(port: 0), stack: TestStack? = nil,
     _ body: @Sendable (Int, TestStack) async throws -> Void
 ) async throws -> Duration {
-    let stack = try await TestStack()
+    let stack = try await { () async throws -> TestStack in
+        if let stack { return stack }
+        return try await TestStack()
+    }()
     var configuration = configuration
     configuration.port = 0
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)

@@ -272,3 +272,31 @@ struct LineServerTests {
         try await clients.value
     }
 }
+
+@Suite("line protocol AUTH through stacks")
+struct LineStackTests {
+    @Test("unknown services, account denials and rate limits have their own replies")
+    func replies() async throws {
+        let stack = try await TestStack(
+            stacks: .files([
+                "imap": ("stacks/imap", "auth required password\nauth required active\naccount required role any=admin")
+            ]),
+            configuration: .init(attemptLimit: .init(burst: 3, perSecond: 0.01)))
+        try await withLineServer(stack: stack) { port, stack in
+            let name = TestDatabase.uniqueName()
+            _ = try await stack.service.register(
+                username: name, email: "\(name)@example.com", password: "line password 9")
+            let resp = Base64.standard.encode(Array("line password 9".utf8))
+            try await LineClient.with(port: port) { (client: LineClient) async throws in
+                try await client.send("AUTH\t1\tservice=pop3\tuser=\(name)\tresp=\(resp)\n")
+                #expect(try await client.readLine() == "NO\t1\treason=unknown_service")
+                try await client.send("AUTH\t2\tservice=imap\tuser=\(name)\tresp=\(resp)\n")
+                #expect(try await client.readLine() == "NO\t2\treason=forbidden")
+                try await client.send("AUTH\t3\tservice=imap\tuser=\(name)\tresp=\(resp)\n")
+                _ = try await client.readLine()
+                try await client.send("AUTH\t4\tservice=imap\tuser=\(name)\tresp=\(resp)\n")
+                #expect(try await client.readLine() == "TEMP\t4\treason=rate_limited")
+            }
+        }
+    }
+}

@@ -87,7 +87,8 @@ public struct TestStack: Sendable {
 
     public init(
         scrypt: ScryptParameters = testScrypt, hashing: HashingPool.Configuration = .init(),
-        clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: AuthService.StackSource = .passwordOnly
+        clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: AuthService.StackSource = .passwordOnly,
+        configuration: AuthService.Configuration = .init()
     ) async throws {
         pool = PostgresPool(
             configuration: .init(connectionString: try await TestDatabase.migratedURL(), maxConnections: 4),
@@ -97,7 +98,7 @@ public struct TestStack: Sendable {
         users = PostgresUserStore(pool: pool)
         lockouts = PostgresLockoutStore(pool: pool)
         service = try AuthService(
-            configuration: .init(), users: users, lockouts: lockouts, hashing: self.hashing,
+            configuration: configuration, users: users, lockouts: lockouts, hashing: self.hashing,
             hasher: PasswordHasher(parameters: scrypt), tokens: codec, logger: TestDatabase.logger, clock: clock,
             stacks: stacks)
     }

@@ -191,6 +191,22 @@ extension AuthService {
         }
     }
 
+    /// Verifies the token, then runs `service`'s account modules for its holder, answering from
+    /// the token's claims (no database round trip for `role`, `active`, `time`, `source`).
+    public func verify(accessToken: String, service: String, source: String? = nil) async throws -> AccessTokenClaims {
+        let claims = try verify(accessToken: accessToken)
+        guard let stack = stack(for: service) else { throw AuthError(.unknownService, "no stack for this service") }
+        let entries = stack.entries(.account)
+        guard !entries.isEmpty else { return claims }
+        var attempt = AuthAttempt(
+            service: service, username: claims.name, password: "", source: source, token: claims)
+        let verdict = try await StackEngine.evaluate(entries) { entry in
+            try await entry.module.run(&attempt, facility: .account)
+        }
+        guard verdict.isSuccess else { throw AuthError(.accountDenied, "this account may not use this service now") }
+        return claims
+    }
+
     /// The current profile of the token's user; a deleted or disabled account is an invalid token.
     public func profile(accessToken: String) async throws -> UserProfile {
         let claims = try verify(accessToken: accessToken)

@@ -38,11 +38,14 @@ public struct LineCommands: Sendable {
         case "QUIT":
             return .close(LineReply(.ok, id: id))
         case "VERIFY":
-            guard request.fields.count == 1 else { return .reply(.bad(id, "wrong_argument_count")) }
-            return .reply(verify(id: id, token: request.fields[0], role: nil))
+            guard (1...2).contains(request.fields.count) else { return .reply(.bad(id, "wrong_argument_count")) }
+            return verify(
+                id: id, token: request.fields[0], role: nil, extra: request.fields.dropFirst(), session: session)
         case "HASROLE":
-            guard request.fields.count == 2 else { return .reply(.bad(id, "wrong_argument_count")) }
-            return .reply(verify(id: id, token: request.fields[0], role: request.fields[1]))
+            guard (2...3).contains(request.fields.count) else { return .reply(.bad(id, "wrong_argument_count")) }
+            return verify(
+                id: id, token: request.fields[0], role: request.fields[1], extra: request.fields.dropFirst(2),
+                session: session)
         case "AUTH":
             return auth(request, session: session)
         case "CLIENT":
@@ -52,13 +55,48 @@ public struct LineCommands: Sendable {
         }
     }
 
-    private func verify(id: String, token: String, role: String?) -> LineReply {
+    /// VERIFY / HASROLE; with a trailing `service=S`, the service's account modules run too
+    /// (deferred, since modules are asynchronous), still without a database round trip.
+    private func verify(
+        id: String, token: String, role: String?, extra: ArraySlice<String>, session: LineSession
+    ) -> Outcome {
+        guard let argument = extra.first else { return .reply(verified(id: id, token: token, role: role)) }
+        guard argument.hasPrefix("service="), isServiceName(String(argument.dropFirst(8))) else {
+            return .reply(.bad(id, argument.hasPrefix("service=") ? "bad_service" : "unknown_argument"))
+        }
+        let serviceName = String(argument.dropFirst(8))
+        let authService = self.service
+        let source = session.peer
+        return .deferred {
+            do {
+                let claims = try await authService.verify(accessToken: token, service: serviceName, source: source)
+                return Self.reply(id: id, claims: claims, role: role)
+            } catch let error as AuthError {
+                switch error.code {
+                case .tokenExpired: return .no(id, "expired")
+                case .accountDenied: return .no(id, "forbidden")
+                case .unknownService: return .no(id, "unknown_service")
+                case .busy: return .temp(id, "busy")
+                case .unavailable: return .temp(id, "unavailable")
+                default: return .no(id, "invalid_token")
+                }
+            } catch {
+                return .temp(id, "unavailable")
+            }
+        }
+    }
+
+    private func verified(id: String, token: String, role: String?) -> LineReply {
         let claims: AccessTokenClaims
         do {
             claims = try service.verify(accessToken: token)
         } catch {
             return .no(id, error.code == .tokenExpired ? "expired" : "invalid_token")
         }
+        return Self.reply(id: id, claims: claims, role: role)
+    }
+
+    private static func reply(id: String, claims: AccessTokenClaims, role: String?) -> LineReply {
         if let role {
             guard claims.roles.contains(role) else { return .no(id, "forbidden") }
             return LineReply(.ok, id: id)

@@ -300,3 +300,40 @@ struct LineStackTests {
         }
     }
 }
+
+@Suite("line protocol VERIFY with a service")
+struct LineVerifyServiceTests {
+    @Test("service=S runs the account modules from the token's claims")
+    func accountFacility() async throws {
+        let stack = try await TestStack(
+            stacks: .files([
+                "admin": ("stacks/admin", "auth required password\naccount required role any=admin"),
+                "mail": (
+                    "stacks/mail", "auth required password\naccount required role any=user\naccount required active"
+                ),
+            ]))
+        try await withLineServer(stack: stack) { port, stack in
+            let name = TestDatabase.uniqueName()
+            _ = try await stack.service.register(
+                username: name, email: "\(name)@example.com", password: "long enough pw")
+            let user = try #require(try await stack.users.find(username: name))
+            let token = try stack.service.issueAccessToken(for: user).token
+            try await LineClient.with(port: port) { (client: LineClient) async throws in
+                try await client.send("VERIFY\t1\t\(token)\tservice=admin\n")
+                #expect(try await client.readLine() == "NO\t1\treason=forbidden")
+                try await client.send("VERIFY\t2\t\(token)\tservice=mail\n")
+                #expect(try await client.reply()?.status == .ok)
+                try await client.send("HASROLE\t3\t\(token)\tuser\tservice=admin\n")
+                #expect(try await client.readLine() == "NO\t3\treason=forbidden")
+                try await client.send("HASROLE\t4\t\(token)\tuser\tservice=mail\n")
+                #expect(try await client.readLine() == "OK\t4")
+                try await client.send("VERIFY\t5\t\(token)\tservice=nosuch\n")
+                #expect(try await client.readLine() == "NO\t5\treason=unknown_service")
+                try await client.send("VERIFY\t6\t\(token)\tcolour=red\n")
+                #expect(try await client.readLine() == "BAD\t6\treason=unknown_argument")
+                try await client.send("VERIFY\t7\t\(token)x\tservice=mail\n")
+                #expect(try await client.readLine() == "NO\t7\treason=invalid_token")
+            }
+        }
+    }
+}

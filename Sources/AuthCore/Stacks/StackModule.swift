@@ -1,4 +1,7 @@
-/// What a stack is asked to decide: one login or AUTH attempt.
+public import AuthCrypto
+
+/// What a stack is asked to decide: a login or AUTH attempt, or (account facility only) the
+/// holder of a verified access token.
 public struct AuthAttempt: Sendable {
     public let service: String
     public let username: String
@@ -13,7 +16,15 @@ public struct AuthAttempt: Sendable {
     /// Whether a password was run through scrypt; if not, the caller spends the same time anyway.
     public var passwordChecked = false
 
-    public init(service: String, username: String, password: String, otp: String? = nil, source: String? = nil) {
+    /// Set when the attempt is a token's (VERIFY with a service): account modules answer from its
+    /// claims instead of the database, so verification stays free of round trips.
+    public var token: AccessTokenClaims?
+
+    public init(
+        service: String, username: String, password: String, otp: String? = nil, source: String? = nil,
+        token: AccessTokenClaims? = nil
+    ) {
+        self.token = token
         self.service = service
         self.username = username
         self.password = password

@@ -3,6 +3,8 @@ struct ActiveModule: StackModule {
     let environment: StackEnvironment
 
     func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult {
+        // A verified token stands for an active account until revocation says otherwise.
+        if attempt.token != nil { return .success }
         guard let user = try await environment.loadUser(&attempt) else {
             return .failure(kind: "user_unknown", reason: "no such user")
         }
@@ -17,10 +19,15 @@ struct RoleModule: StackModule {
     let all: Set<String>?
 
     func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult {
-        guard let user = try await environment.loadUser(&attempt) else {
+        let held: [String]
+        if let token = attempt.token {
+            held = token.roles
+        } else if let user = try await environment.loadUser(&attempt) {
+            held = user.roles
+        } else {
             return .failure(kind: "user_unknown", reason: "no such user")
         }
-        let roles = Set(user.roles)
+        let roles = Set(held)
         if let any, roles.isDisjoint(with: any) { return .failure(kind: "perm_denied", reason: "missing role") }
         if let all, !all.isSubset(of: roles) { return .failure(kind: "perm_denied", reason: "missing role") }
         return .success

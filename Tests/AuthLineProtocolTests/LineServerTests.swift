@@ -337,3 +337,29 @@ struct LineVerifyServiceTests {
         }
     }
 }
+
+@Suite("line protocol AUTH with lockout")
+struct LineLockoutTests {
+    @Test("locked, unknown and wrong-password AUTH replies are byte-identical")
+    func lockedLooksWrong() async throws {
+        let stack = try await TestStack(
+            stacks: TestStack.stack(
+                "imap",
+                "auth required lockout attempts=2 window=15m lock=15m\nauth required password\nauth required active"))
+        try await withLineServer(stack: stack) { port, stack in
+            let name = TestDatabase.uniqueName()
+            _ = try await stack.service.register(
+                username: name, email: "\(name)@example.com", password: "long enough pw")
+            let right = Base64.standard.encode(Array("long enough pw".utf8))
+            let wrong = Base64.standard.encode(Array("wrong password".utf8))
+            try await LineClient.with(port: port) { (client: LineClient) async throws in
+                var replies: [String?] = []
+                for (user, resp) in [(name, wrong), ("nobody-\(name)", right), (name, wrong), (name, right)] {
+                    try await client.send("AUTH\tx\tservice=imap\tuser=\(user)\tresp=\(resp)\n")
+                    replies.append(try await client.readLine())
+                }
+                #expect(replies.allSatisfy { $0 == "NO\tx\treason=auth_failed" }, "\(replies)")
+            }
+        }
+    }
+}

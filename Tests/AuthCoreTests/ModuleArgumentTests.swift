@@ -1,0 +1,70 @@
+import AuthCore
+import AuthCrypto
+import Logging
+import Testing
+
+/// In-memory accounts: module argument parsing needs no database.
+struct NoUsers: UserStore {
+    func create(_ user: NewUser) async throws -> User { throw AuthError(.unavailable, "read-only") }
+    func find(username: String) async throws -> User? { nil }
+    func find(id: Int64) async throws -> User? { nil }
+    func replacePasswordHash(userID: Int64, old: String, new: String) async throws {}
+}
+
+struct NoLockouts: LockoutStore {
+    func isLocked(username: String, source: String) async throws -> Bool { false }
+    func recordFailure(username: String, source: String, attempts: Int, windowSeconds: Int, lockSeconds: Int)
+        async throws -> Int
+    { 0 }
+    func reset(username: String, source: String) async throws {}
+    func unlock(username: String) async throws {}
+}
+
+@Suite("built-in module arguments")
+struct ModuleArgumentTests {
+    func load(_ line: String) throws {
+        let codec = AccessTokenCodec(
+            keyring: try JWTKeyring(signingKey: JWTKey(id: "k", secret: Array(repeating: 7, count: 32))),
+            validation: .init(issuer: "i", audience: "a"))
+        _ = try AuthService(
+            configuration: .init(), users: NoUsers(), lockouts: NoLockouts(), hashing: HashingPool(),
+            hasher: PasswordHasher(parameters: .init(logN: 4, r: 1, p: 1)), tokens: codec, logger: Logger(label: "t"),
+            stacks: .files(["s": (file: "stacks/s", text: "# header\n" + line)]))
+    }
+
+    @Test(
+        "valid lines load",
+        arguments: [
+            "auth required password", "auth required active", "auth required lockout",
+            "auth required lockout attempts=3 window=90 lock=2h by=account", "account required role any=a,b all=c",
+            "auth optional totp if=always", "account required time hours=8-18 days=mon-fri tz=Europe/Berlin",
+            "auth requisite source cidr=10.0.0.0/8,::1/128,192.168.1.7", "auth sufficient permit", "auth required deny",
+        ])
+    func valid(_ line: String) throws {
+        try load(line)
+    }
+
+    @Test(
+        "bad arguments name file and line",
+        arguments: [
+            ("auth required password strength=9", "stacks/s:2: unknown argument 'strength'"),
+            ("auth required lockout attempts=0", "stacks/s:2: attempts= must be 1 to 1000"),
+            ("auth required lockout window=soon", "stacks/s:2: window= must be a duration such as 30s, 15m or 2h"),
+            ("auth required lockout by=ip", "stacks/s:2: by= must be account or account+source"),
+            ("account required role", "stacks/s:2: role needs any= or all="),
+            ("auth required totp if=sometimes", "stacks/s:2: if= must be enrolled or always"),
+            ("account required time hours=18-8", "stacks/s:2: hours= must be START-END, 0 to 24, START before END"),
+            ("account required time days=fri-mon", "stacks/s:2: days= must be a day or a range such as mon-fri"),
+            ("account required time tz=Mars/Olympus", "stacks/s:2: unknown time zone 'Mars/Olympus'"),
+            ("auth required source", "stacks/s:2: source needs cidr="),
+            ("auth required source cidr=10.0.0.0/33", "stacks/s:2: bad network '10.0.0.0/33' in cidr="),
+            ("auth required source cidr=example.com", "stacks/s:2: bad network 'example.com' in cidr="),
+        ])
+    func invalid(_ line: String, _ message: String) {
+        #expect {
+            try load(line)
+        } throws: { error in
+            (error as? StackConfigError)?.message == message
+        }
+    }
+}

@@ -114,7 +114,9 @@ let package = Package(
         ),
         .testTarget(
             name: "AuthLineProtocolTests",
-            dependencies: ["AuthLineProtocol", "AuthTestSupport", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "AuthLineProtocol", "AuthPostgres", "AuthTestSupport", .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -10,3 +10,4 @@ swift build --build-tests
 swift test --skip-build
 scripts/interop/pyjwt.sh
 scripts/interop/authctl.sh
+scripts/interop/two-daemons.sh

@@ -1,6 +1,7 @@
 import AuthCore
 import AuthCrypto
 import AuthLineProtocol
+import AuthPostgres
 import AuthTestSupport
 import Foundation
 import Testing
@@ -361,5 +362,65 @@ struct LineLockoutTests {
                 #expect(replies.allSatisfy { $0 == "NO\tx\treason=auth_failed" }, "\(replies)")
             }
         }
+    }
+}
+
+@Suite("line protocol TEMP replies")
+struct LineTempTests {
+    @Test("a full hashing queue answers TEMP busy, never a hang")
+    func busy() async throws {
+        let stack = try await TestStack(scrypt: .init(logN: 14, r: 8, p: 1), hashing: .init(threads: 1, queueLimit: 0))
+        try await withLineServer(stack: stack) { port, stack in
+            let name = TestDatabase.uniqueName()
+            _ = try await stack.service.register(
+                username: name, email: "\(name)@example.com", password: "long enough pw")
+            let resp = Base64.standard.encode(Array("long enough pw".utf8))
+            try await LineClient.with(port: port) { (client: LineClient) async throws in
+                var batch = ""
+                for index in 0..<8 { batch += "AUTH\t\(index)\tservice=imap\tuser=\(name)\tresp=\(resp)\n" }
+                try await client.send(batch)
+                var statuses: [LineReply.Status] = []
+                for _ in 0..<8 { statuses.append(try #require(try await client.reply()).status) }
+                #expect(statuses.contains(.ok))
+                #expect(statuses.contains(.temp))
+                #expect(statuses.allSatisfy { $0 == .ok || $0 == .temp })
+            }
+        }
+    }
+
+    @Test("with the database away, AUTH answers TEMP unavailable and VERIFY still works")
+    func databaseAway() async throws {
+        let healthy = try await TestStack()
+        let name = TestDatabase.uniqueName()
+        _ = try await healthy.service.register(username: name, email: "\(name)@example.com", password: "long enough pw")
+        let token = try await healthy.service.login(username: name, password: "long enough pw").token
+        await healthy.shutdown()
+
+        let pool = PostgresPool(
+            configuration: .init(connectionString: "host=127.0.0.1 port=1 dbname=x connect_timeout=2"),
+            logger: TestDatabase.logger)
+        let hashing = HashingPool()
+        let service = try AuthService(
+            configuration: .init(), users: PostgresUserStore(pool: pool), hashing: hashing,
+            hasher: PasswordHasher(parameters: TestStack.testScrypt), tokens: TestStack.testCodec(),
+            logger: TestDatabase.logger)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let server = LineServer(
+            configuration: .init(port: 0), commands: LineCommands(service: service, logger: TestDatabase.logger),
+            logger: TestDatabase.logger, onListening: { continuation.yield($0.port ?? 0) })
+        let running = Task { try await server.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        let resp = Base64.standard.encode(Array("long enough pw".utf8))
+        try await LineClient.with(port: port) { (client: LineClient) async throws in
+            try await client.send("AUTH\t1\tservice=imap\tuser=\(name)\tresp=\(resp)\n")
+            #expect(try await client.readLine() == "TEMP\t1\treason=unavailable")
+            try await client.send("VERIFY\t2\t\(token)\n")
+            #expect(try await client.reply()?.status == .ok)
+        }
+        running.cancel()
+        _ = try? await running.value
+        await pool.close()
+        await hashing.shutdown()
     }
 }

@@ -7,26 +7,27 @@ free_port() {
 }
 
 interop_work=$(mktemp -d)
-authd_pid=""
+SECRET_FILE="$interop_work/secret"
+head -c 48 /dev/urandom | base64 | tr -d '\n' > "$SECRET_FILE"
+authd_pids=()
 stop_authd() {
-    if [ -n "$authd_pid" ]; then
-        kill "$authd_pid" 2>/dev/null || true
-        wait "$authd_pid" 2>/dev/null || true
-    fi
+    for pid in "${authd_pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$interop_work"
 }
 trap stop_authd EXIT
 
-# Sets HTTP_PORT, LINE_PORT, SECRET_FILE; the log is in $interop_work/authd.log.
+# Starts one more authd (all share the secret and the database). Sets HTTP_PORT and LINE_PORT;
+# the logs are in $interop_work/authd.log.
 start_authd() {
-    SECRET_FILE="$interop_work/secret"
-    head -c 48 /dev/urandom | base64 | tr -d '\n' > "$SECRET_FILE"
     HTTP_PORT=$(free_port)
     LINE_PORT=$(free_port)
     AUTHD_JWT_SECRET_FILE="$SECRET_FILE" AUTHD_HTTP_ADDR="127.0.0.1:$HTTP_PORT" \
         AUTHD_LINE_ADDR="127.0.0.1:$LINE_PORT" AUTHD_PASSWORD_SCRYPT_LN=12 \
-        .build/debug/authd --config config/authd.yaml >"$interop_work/authd.log" 2>&1 &
-    authd_pid=$!
+        .build/debug/authd --config config/authd.yaml >>"$interop_work/authd.log" 2>&1 &
+    authd_pids+=($!)
     for _ in $(seq 1 150); do
         (echo > "/dev/tcp/127.0.0.1/$LINE_PORT") 2>/dev/null && (echo > "/dev/tcp/127.0.0.1/$HTTP_PORT") 2>/dev/null && return 0
         sleep 0.1

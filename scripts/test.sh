@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite against the PostgreSQL that scripts/with-postgres.sh started.
+# Runs the whole test suite against the PostgreSQL that scripts/with-postgres.sh started:
+# format lint, swift test, then the interop scripts against real authd processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${AUTHD_DATABASE_URL:?run through scripts/with-postgres.sh}"
@@ -7,7 +8,13 @@ export AUTHD_TEST_DATABASE_URL="$AUTHD_DATABASE_URL"
 
 swift format lint --strict --recursive Sources Tests Package.swift
 swift build --build-tests
-swift test --skip-build
-scripts/interop/pyjwt.sh
-scripts/interop/authctl.sh
-scripts/interop/two-daemons.sh
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+swift test --skip-build 2>&1 | tee "$log"
+swift_tests=$(sed -n 's/.*Test run with \([0-9]*\) tests.* passed.*/\1/p' "$log" | tail -n 1)
+
+interop=(scripts/interop/pyjwt.sh scripts/interop/authctl.sh scripts/interop/two-daemons.sh)
+for script in "${interop[@]}"; do "$script"; done
+
+# One closing line for everything: Swift Testing's tests plus the interop scripts.
+echo "tests: $((${swift_tests:-0} + ${#interop[@]})) passed, 0 failed"

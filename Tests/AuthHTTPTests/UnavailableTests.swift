@@ -26,18 +26,8 @@ struct UnavailableTests {
 
     @Test("with the database unreachable, register and login answer 503 unavailable")
     func databaseAway() async throws {
-        let pool = PostgresPool(
-            configuration: .init(connectionString: "host=127.0.0.1 port=1 dbname=x connect_timeout=2"),
-            logger: TestDatabase.logger)
-        let hashing = HashingPool()
-        let service = try AuthService(
-            configuration: .init(), users: PostgresUserStore(pool: pool), hashing: hashing,
-            hasher: PasswordHasher(parameters: TestStack.testScrypt), tokens: TestStack.testCodec(),
-            logger: TestDatabase.logger)
-        let app = Application(
-            router: HTTPFrontEnd(service: service).router(),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in
+        let stack = try await TestStack(databaseURL: TestStack.unreachableDatabase)
+        try await withServer(stack: stack) { client in
             let register = try await client.register("alice")
             #expect(register.status == .serviceUnavailable)
             #expect(register.errorCode == "unavailable")
@@ -46,7 +36,5 @@ struct UnavailableTests {
             #expect(login.status == .serviceUnavailable)
             #expect(!login.bodyText.contains("port=1"), "no connection details in responses")
         }
-        await pool.close()
-        await hashing.shutdown()
     }
 }

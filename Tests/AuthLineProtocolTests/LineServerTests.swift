@@ -396,31 +396,15 @@ struct LineTempTests {
         let token = try await healthy.service.login(username: name, password: "long enough pw").token
         await healthy.shutdown()
 
-        let pool = PostgresPool(
-            configuration: .init(connectionString: "host=127.0.0.1 port=1 dbname=x connect_timeout=2"),
-            logger: TestDatabase.logger)
-        let hashing = HashingPool()
-        let service = try AuthService(
-            configuration: .init(), users: PostgresUserStore(pool: pool), hashing: hashing,
-            hasher: PasswordHasher(parameters: TestStack.testScrypt), tokens: TestStack.testCodec(),
-            logger: TestDatabase.logger)
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let server = LineServer(
-            configuration: .init(port: 0), commands: LineCommands(service: service, logger: TestDatabase.logger),
-            logger: TestDatabase.logger, onListening: { continuation.yield($0.port ?? 0) })
-        let running = Task { try await server.run() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
-        let resp = Base64.standard.encode(Array("long enough pw".utf8))
-        try await LineClient.with(port: port) { (client: LineClient) async throws in
-            try await client.send("AUTH\t1\tservice=imap\tuser=\(name)\tresp=\(resp)\n")
-            #expect(try await client.readLine() == "TEMP\t1\treason=unavailable")
-            try await client.send("VERIFY\t2\t\(token)\n")
-            #expect(try await client.reply()?.status == .ok)
+        let away = try await TestStack(databaseURL: TestStack.unreachableDatabase)
+        try await withLineServer(stack: away) { port, _ in
+            let resp = Base64.standard.encode(Array("long enough pw".utf8))
+            try await LineClient.with(port: port) { (client: LineClient) async throws in
+                try await client.send("AUTH\t1\tservice=imap\tuser=\(name)\tresp=\(resp)\n")
+                #expect(try await client.readLine() == "TEMP\t1\treason=unavailable")
+                try await client.send("VERIFY\t2\t\(token)\n")
+                #expect(try await client.reply()?.status == .ok)
+            }
         }
-        running.cancel()
-        _ = try? await running.value
-        await pool.close()
-        await hashing.shutdown()
     }
 }

@@ -88,10 +88,12 @@ public struct TestStack: Sendable {
     public init(
         scrypt: ScryptParameters = testScrypt, hashing: HashingPool.Configuration = .init(),
         clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: AuthService.StackSource = .passwordOnly,
-        configuration: AuthService.Configuration = .init()
+        configuration: AuthService.Configuration = .init(), databaseURL: String? = nil
     ) async throws {
+        var url = databaseURL ?? ""
+        if databaseURL == nil { url = try await TestDatabase.migratedURL() }
         pool = PostgresPool(
-            configuration: .init(connectionString: try await TestDatabase.migratedURL(), maxConnections: 4),
+            configuration: .init(connectionString: url, maxConnections: 4),
             logger: TestDatabase.logger)
         self.hashing = HashingPool(configuration: hashing)
         codec = try Self.testCodec()
@@ -102,6 +104,9 @@ public struct TestStack: Sendable {
             hasher: PasswordHasher(parameters: scrypt), tokens: codec, logger: TestDatabase.logger, clock: clock,
             stacks: stacks)
     }
+
+    /// A database that is not there: nothing listens on port 1.
+    public static let unreachableDatabase = "host=127.0.0.1 port=1 dbname=x connect_timeout=2"
 
     /// A stack source with one stack, `service`, from `text`.
     public static func stack(_ service: String, _ text: String) -> AuthService.StackSource {

@@ -16,10 +16,12 @@ public struct HTTPFrontEnd: Sendable {
 
     let service: AuthService
     let configuration: Configuration
+    let readiness: (any ReadinessProbe)?
 
-    public init(service: AuthService, configuration: Configuration = .init()) {
+    public init(service: AuthService, configuration: Configuration = .init(), readiness: (any ReadinessProbe)? = nil) {
         self.service = service
         self.configuration = configuration
+        self.readiness = readiness
     }
 
     public func router() -> Router<AuthRequestContext> {
@@ -28,6 +30,8 @@ public struct HTTPFrontEnd: Sendable {
         router.post("/register") { request, _ in try await register(request) }
         router.post("/login") { request, context in try await login(request, source: context.peer) }
         router.get("/protected") { request, _ in try protected(request) }
+        router.get("/healthz") { _, _ in StatusResponse(status: "ok") }
+        router.get("/readyz") { _, _ in try await ready() }
         router.get("/me") { request, _ in ProfileResponse(try await service.profile(accessToken: bearerToken(request)))
         }
         return router
@@ -54,6 +58,17 @@ public struct HTTPFrontEnd: Sendable {
         let claims = try service.verify(accessToken: bearerToken(request))
         guard let userID = Int64(claims.subject) else { throw AuthError(.invalidToken, "access token is invalid") }
         return ProtectedResponse(loggedInAs: claims.name, userID: userID, roles: claims.roles)
+    }
+
+    /// 200 when the instance can serve; 503 `not_ready` naming every problem otherwise.
+    func ready() async throws -> StatusResponse {
+        let problems = await readiness?.problems() ?? []
+        guard problems.isEmpty else {
+            throw APIError(
+                .serviceUnavailable, code: "not_ready", message: problems.joined(separator: "; "),
+                headers: [.retryAfter: "1"])
+        }
+        return StatusResponse(status: "ready")
     }
 
     /// The token of `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1).

@@ -53,3 +53,7 @@ struct ProtectedResponse: ResponseEncodable {
         case roles
     }
 }
+
+struct StatusResponse: ResponseEncodable {
+    let status: String
+}

@@ -90,6 +90,8 @@ public struct Migrator: Sendable {
 
     /// Migrations not yet applied; throws when an applied file changed or is unknown to this build.
     public func pendingMigrations(on connection: PostgresConnection) throws -> [Migration] {
+        let fresh = try connection.query("SELECT to_regclass('schema_migrations') IS NULL AS fresh").single()
+        if try fresh.bool("fresh") { return migrations }
         let rows = try connection.query("SELECT version, checksum FROM schema_migrations ORDER BY version").rows
         var applied: [Int: String] = [:]
         for row in rows { applied[Int(try row.int64("version"))] = try row.string("checksum") }

@@ -23,9 +23,9 @@ struct Daemon {
         let hashing = HashingPool(configuration: settings.passwords.hashing)
         let resources = Resources(pool: pool, hashing: hashing)
 
+        let migrator = Migrator(
+            migrations: try Migrator.load(directory: settings.database.migrationsPath), logger: logger)
         if settings.database.migrateOnStart, !checkOnly {
-            let migrator = Migrator(
-                migrations: try Migrator.load(directory: settings.database.migrationsPath), logger: logger)
             let applied = try await pool.withConnection { try migrator.migrate(on: $0) }
             logger.info("database schema is current", metadata: ["applied": "\(applied)"])
         }
@@ -48,7 +48,10 @@ struct Daemon {
             return
         }
         let http = Application(
-            router: HTTPFrontEnd(service: service, configuration: settings.http.frontEnd).router(),
+            router: HTTPFrontEnd(
+                service: service, configuration: settings.http.frontEnd,
+                readiness: PostgresReadiness(pool: pool, migrator: migrator)
+            ).router(),
             configuration: .init(address: .hostname(settings.http.host, port: settings.http.port), serverName: nil),
             onServerRunning: { channel in
                 logger.info("HTTP API listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])

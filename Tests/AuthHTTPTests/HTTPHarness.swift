@@ -1,3 +1,4 @@
+import AuthCore
 import AuthHTTP
 import AuthTestSupport
 import Foundation
@@ -6,7 +7,7 @@ import HummingbirdTesting
 
 /// Runs `body` against a live server on a free loopback port, backed by the test database.
 func withServer(
-    maximumBodySize: Int = 64 * 1024, stack: TestStack? = nil,
+    maximumBodySize: Int = 64 * 1024, stack: TestStack? = nil, readiness: (any ReadinessProbe)? = nil,
     _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let stack = try await { () async throws -> TestStack in
@@ -14,7 +15,9 @@ func withServer(
         return try await TestStack()
     }()
     let app = Application(
-        router: HTTPFrontEnd(service: stack.service, configuration: .init(maximumBodySize: maximumBodySize)).router(),
+        router: HTTPFrontEnd(
+            service: stack.service, configuration: .init(maximumBodySize: maximumBodySize), readiness: readiness
+        ).router(),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     do {
         try await app.test(.live) { client in try await body(client) }

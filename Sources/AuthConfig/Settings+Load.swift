@@ -191,11 +191,7 @@ extension Settings {
         var files: [String: (file: String, text: String)] = [:]
         for name in names.sorted() where !name.hasPrefix(".") {
             let path = stacksDirectory + "/" + name
-            guard name.utf8.count <= 32,
-                name.utf8.allSatisfy({
-                    ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F
-                })
-            else {
+            guard Identity.isServiceName(name) else {
                 throw ConfigurationError("\(path): stack files are named after their service: 1-32 of [a-z0-9_-]")
             }
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)

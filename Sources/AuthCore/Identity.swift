@@ -32,7 +32,18 @@ public enum Identity {
         return email
     }
 
-    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+    /// Service names select stack files (`config/stacks/<service>`): 1–32 of `[a-z0-9_-]`.
+    public static func isServiceName(_ name: some StringProtocol) -> Bool {
+        (1...32).contains(name.utf8.count)
+            && name.utf8.allSatisfy {
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                    || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+            }
+    }
+
+    /// ASCII letter or digit.
+    public static func isAlphanumeric(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
             || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }

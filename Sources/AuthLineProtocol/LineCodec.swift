@@ -1,3 +1,5 @@
+import AuthCore
+
 /// Parsing and encoding of the line protocol (docs/line-protocol.md): TAB-separated UTF-8 fields,
 /// `\t`, `\n` and `\\` escaped inside values, one message per `\n`-terminated line.
 public enum LineCodec {
@@ -90,7 +92,8 @@ public enum LineCodec {
     public static func isValidID(_ id: String) -> Bool {
         (1...64).contains(id.utf8.count)
             && id.utf8.allSatisfy {
-                isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":")
+                Identity.isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
+                    || $0 == UInt8(ascii: ":")
                     || $0 == UInt8(ascii: "-")
             }
     }
@@ -98,11 +101,6 @@ public enum LineCodec {
     static func isCommand(_ text: String) -> Bool {
         (1...32).contains(text.utf8.count)
             && text.utf8.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
-    }
-
-    static func isAlphanumeric(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 
     public static func escape(_ value: String) -> String {

@@ -61,39 +61,47 @@ public struct LineCommands: Sendable {
         id: String, token: String, role: String?, extra: ArraySlice<String>, session: LineSession
     ) -> Outcome {
         guard let argument = extra.first else { return .reply(verified(id: id, token: token, role: role)) }
-        guard argument.hasPrefix("service="), isServiceName(String(argument.dropFirst(8))) else {
+        guard argument.hasPrefix("service="), Identity.isServiceName(String(argument.dropFirst(8))) else {
             return .reply(.bad(id, argument.hasPrefix("service=") ? "bad_service" : "unknown_argument"))
         }
         let serviceName = String(argument.dropFirst(8))
         let authService = self.service
         let source = session.peer
+        let logger = self.logger
         return .deferred {
             do {
                 let claims = try await authService.verify(accessToken: token, service: serviceName, source: source)
                 return Self.reply(id: id, claims: claims, role: role)
-            } catch let error as AuthError {
-                switch error.code {
-                case .tokenExpired: return .no(id, "expired")
-                case .accountDenied: return .no(id, "forbidden")
-                case .unknownService: return .no(id, "unknown_service")
-                case .busy: return .temp(id, "busy")
-                case .unavailable: return .temp(id, "unavailable")
-                default: return .no(id, "invalid_token")
-                }
             } catch {
-                return .temp(id, "unavailable")
+                return Self.reply(id: id, error: error, logger: logger)
             }
         }
     }
 
     private func verified(id: String, token: String, role: String?) -> LineReply {
-        let claims: AccessTokenClaims
         do {
-            claims = try service.verify(accessToken: token)
+            return Self.reply(id: id, claims: try service.verify(accessToken: token), role: role)
         } catch {
-            return .no(id, error.code == .tokenExpired ? "expired" : "invalid_token")
+            return Self.reply(id: id, error: error, logger: logger)
         }
-        return Self.reply(id: id, claims: claims, role: role)
+    }
+
+    /// The one place AuthCore's errors become line-protocol replies. Bad credentials of any kind
+    /// are one `auth_failed`; anything unexpected is logged and answered TEMP, never a crash.
+    private static func reply(id: String, error: any Error, logger: Logger) -> LineReply {
+        switch (error as? AuthError)?.code {
+        case .invalidToken: return .no(id, "invalid_token")
+        case .tokenExpired: return .no(id, "expired")
+        case .invalidCredentials, .invalidInput: return .no(id, "auth_failed")
+        case .accountDenied: return .no(id, "forbidden")
+        case .unknownService: return .no(id, "unknown_service")
+        case .busy: return .temp(id, "busy")
+        case .unavailable: return .temp(id, "unavailable")
+        case .rateLimited: return .temp(id, "rate_limited")
+        default:
+            logger.error("line request failed unexpectedly", metadata: ["error": "\(error)"])
+            return .temp(id, "unavailable")
+        }
     }
 
     private static func reply(id: String, claims: AccessTokenClaims, role: String?) -> LineReply {
@@ -109,7 +117,6 @@ public struct LineCommands: Sendable {
             ])
     }
 
-    /// `AUTH\tID\tservice=S\tuser=U[\totp=C]\tresp=<base64 password>`; resp must come last.
     /// `CLIENT\tID\tname=N\tkey=K`: unknown name and wrong key get the same answer.
     private func client(_ request: LineRequest) -> Outcome {
         let id = request.id
@@ -126,6 +133,7 @@ public struct LineCommands: Sendable {
         return .authenticated(client, LineReply(.ok, id: id))
     }
 
+    /// `AUTH\tID\tservice=S\tuser=U[\totp=C]\tresp=<base64 password>`; resp must come last.
     private func auth(_ request: LineRequest, session: LineSession) -> Outcome {
         let id = request.id
         var arguments: [String: String] = [:]
@@ -141,7 +149,7 @@ public struct LineCommands: Sendable {
             return .reply(.bad(id, "missing_argument"))
         }
         guard request.fields.last?.hasPrefix("resp=") == true else { return .reply(.bad(id, "resp_not_last")) }
-        guard isServiceName(service) else { return .reply(.bad(id, "bad_service")) }
+        guard Identity.isServiceName(service) else { return .reply(.bad(id, "bad_service")) }
         if let allowed = session.client?.services, !allowed.contains(service) {
             return .reply(.no(id, "service_not_allowed"))
         }
@@ -164,33 +172,10 @@ public struct LineCommands: Sendable {
                         ("user", account.username), ("uid", String(account.id)),
                         ("roles", account.roles.joined(separator: ",")),
                     ])
-            } catch let error as AuthError {
-                switch error.code {
-                case .busy: return .temp(id, "busy")
-                case .unavailable: return .temp(id, "unavailable")
-                case .invalidCredentials, .invalidInput: return .no(id, "auth_failed")
-                case .accountDenied: return .no(id, "forbidden")
-                case .unknownService: return .no(id, "unknown_service")
-                case .rateLimited: return .temp(id, "rate_limited")
-                default:
-                    logger.error("AUTH failed unexpectedly", metadata: ["error": "\(error)"])
-                    return .temp(id, "unavailable")
-                }
             } catch {
-                logger.error("AUTH failed unexpectedly", metadata: ["error": "\(error)"])
-                return .temp(id, "unavailable")
+                return Self.reply(id: id, error: error, logger: logger)
             }
         }
-    }
-
-    /// Service names select stack files: 1–32 of `[a-z0-9_-]`.
-    private func isServiceName(_ name: String) -> Bool {
-        (1...32).contains(name.utf8.count)
-            && name.utf8.allSatisfy {
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
-                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
-                    || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
-            }
     }
 }
 

@@ -19,14 +19,14 @@ stop_authd() {
 }
 trap stop_authd EXIT
 
-# Starts one more authd (all share the secret and the database). Sets HTTP_PORT and LINE_PORT;
-# the logs are in $interop_work/authd.log.
+# Starts one more authd (all share the secret and the database): the debug build, or $AUTHD_BIN.
+# Sets HTTP_PORT and LINE_PORT; the logs are in $interop_work/authd.log.
 start_authd() {
     HTTP_PORT=$(free_port)
     LINE_PORT=$(free_port)
     AUTHD_JWT_SECRET_FILE="$SECRET_FILE" AUTHD_HTTP_ADDR="127.0.0.1:$HTTP_PORT" \
         AUTHD_LINE_ADDR="127.0.0.1:$LINE_PORT" AUTHD_PASSWORD_SCRYPT_LN=12 \
-        .build/debug/authd --config config/authd.yaml >>"$interop_work/authd.log" 2>&1 &
+        "${AUTHD_BIN:-.build/debug/authd}" --config config/authd.yaml >>"$interop_work/authd.log" 2>&1 &
     authd_pids+=($!)
     for _ in $(seq 1 150); do
         (echo > "/dev/tcp/127.0.0.1/$LINE_PORT") 2>/dev/null && (echo > "/dev/tcp/127.0.0.1/$HTTP_PORT") 2>/dev/null && return 0

@@ -22,10 +22,26 @@ public struct AuthError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let rateLimited = Code(name: "rate_limited")
         public static let invalidToken = Code(name: "invalid_token")
         public static let tokenExpired = Code(name: "token_expired")
+        /// A well-signed, unexpired token cut off since: account deleted or disabled, roles changed,
+        /// tokens revoked.
+        public static let tokenRevoked = Code(name: "token_revoked")
         /// A bounded queue is full; try again shortly.
         public static let busy = Code(name: "busy")
         /// A dependency (the database) cannot be reached.
         public static let unavailable = Code(name: "unavailable")
+        /// A valid token whose holder lacks the role or permission the request needs.
+        public static let forbidden = Code(name: "forbidden")
+        /// The user or role named in the request does not exist.
+        public static let notFound = Code(name: "not_found")
+        /// A well-formed role name that no role has.
+        public static let unknownRole = Code(name: "unknown_role")
+        public static let roleExists = Code(name: "role_exists")
+        /// The role is still held by some account.
+        public static let roleInUse = Code(name: "role_in_use")
+        /// Built-in roles cannot be deleted, and the admin role's permissions cannot be edited.
+        public static let builtinRole = Code(name: "builtin_role")
+        /// The change would leave no enabled account holding the admin role.
+        public static let lastAdmin = Code(name: "last_admin")
         /// A bug or an unexpected state; details go to the log, not to the client.
         public static let `internal` = Code(name: "internal")
     }

@@ -41,6 +41,10 @@ public struct AuthService: Sendable {
     /// Used by services without a stack file when `stacks` is `.passwordOnly`.
     let defaultStack: Stack?
     let attemptLimiter: RateLimiter?
+    /// Consulted after a token's signature and times check out; nil only in tests of pure logic.
+    let revocations: (any TokenRevocations)?
+    /// Where permission checks find what roles grant; without one no permission is granted.
+    let directory: (any DirectoryStore)?
 
     /// Where stacks come from: the password check for every service (tests, embedded use), or
     /// the texts of `config/stacks/<service>` files keyed by service, each with its file name.
@@ -52,7 +56,8 @@ public struct AuthService: Sendable {
     /// Throws `StackConfigError` (with file:line) for a bad stack file.
     public init(
         configuration: Configuration, users: any UserStore, lockouts: (any LockoutStore)? = nil, hashing: HashingPool,
-        hasher: PasswordHasher, tokens: AccessTokenCodec, logger: Logger,
+        hasher: PasswordHasher, tokens: AccessTokenCodec, revocations: (any TokenRevocations)? = nil,
+        directory: (any DirectoryStore)? = nil, logger: Logger,
         clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: StackSource = .passwordOnly
     ) throws {
         self.configuration = configuration
@@ -62,6 +67,8 @@ public struct AuthService: Sendable {
         self.tokens = tokens
         self.clock = clock
         self.logger = logger
+        self.revocations = revocations
+        self.directory = directory
         self.attemptLimiter = configuration.attemptLimit.map { RateLimiter(configuration: $0) }
         let unmatchableHash = try hasher.unmatchableHash()
         self.unmatchableHash = unmatchableHash
@@ -170,8 +177,10 @@ extension AuthService {
         _ = try await hashing.run { (try? hasher.verify(Array(password.utf8), against: stored)) ?? false }
     }
 
+    /// Issued no earlier than the user's `notBefore`, so a token made in the same second as a role
+    /// change (which cuts off tokens issued before the next whole second) is not born revoked.
     public func issueAccessToken(for user: User) throws -> IssuedAccessToken {
-        let now = clock()
+        let now = max(clock(), user.notBefore ?? 0)
         let lifetime = configuration.accessTokenLifetime
         let claims = AccessTokenClaims(
             issuer: tokens.validation.issuer, audience: tokens.validation.audience, subject: String(user.id),
@@ -180,8 +189,8 @@ extension AuthService {
         return IssuedAccessToken(token: try tokens.sign(claims), expiresIn: lifetime, claims: claims)
     }
 
-    /// Signature, algorithm, type, time and audience checks; no database round trip.
-    public func verify(accessToken: String) throws(AuthError) -> AccessTokenClaims {
+    /// Signature, algorithm, type, time and audience checks only; `authorize` adds revocation.
+    func verify(accessToken: String) throws(AuthError) -> AccessTokenClaims {
         do {
             return try tokens.verify(accessToken, now: clock())
         } catch let error where error.code == .expired {
@@ -191,10 +200,12 @@ extension AuthService {
         }
     }
 
-    /// Verifies the token, then runs `service`'s account modules for its holder, answering from
-    /// the token's claims (no database round trip for `role`, `active`, `time`, `source`).
-    public func verify(accessToken: String, service: String, source: String? = nil) async throws -> AccessTokenClaims {
-        let claims = try verify(accessToken: accessToken)
+    /// Authorizes the token, then runs `service`'s account modules for its holder, answering from
+    /// the token's claims (no further database round trip for `role`, `active`, `time`, `source`).
+    public func verify(
+        accessToken: String, service: String, requiring requirement: Requirement? = nil, source: String? = nil
+    ) async throws -> AccessTokenClaims {
+        let claims = try await authorize(accessToken: accessToken, requiring: requirement)
         guard let stack = stack(for: service) else { throw AuthError(.unknownService, "no stack for this service") }
         let entries = stack.entries(.account)
         guard !entries.isEmpty else { return claims }
@@ -209,7 +220,7 @@ extension AuthService {
 
     /// The current profile of the token's user; a deleted or disabled account is an invalid token.
     public func profile(accessToken: String) async throws -> UserProfile {
-        let claims = try verify(accessToken: accessToken)
+        let claims = try await authorize(accessToken: accessToken)
         guard let id = Int64(claims.subject), let user = try await users.find(id: id), !user.disabled else {
             throw AuthError(.invalidToken, "access token is invalid")
         }

@@ -9,10 +9,13 @@ public struct User: Hashable, Sendable {
     public var disabled: Bool
     /// Unix seconds.
     public var createdAt: Int64
+    /// Access tokens issued (`iat`) before this Unix second are refused: set by a role change,
+    /// disable or revoke-all.
+    public var notBefore: Int64?
 
     public init(
         id: Int64, username: String, email: String, passwordHash: String, roles: [String],
-        mfaEnabled: Bool, disabled: Bool, createdAt: Int64
+        mfaEnabled: Bool, disabled: Bool, createdAt: Int64, notBefore: Int64? = nil
     ) {
         self.id = id
         self.username = username
@@ -22,6 +25,7 @@ public struct User: Hashable, Sendable {
         self.mfaEnabled = mfaEnabled
         self.disabled = disabled
         self.createdAt = createdAt
+        self.notBefore = notBefore
     }
 
     public var profile: UserProfile {
@@ -39,9 +43,4 @@ public struct UserProfile: Hashable, Sendable {
     public var roles: [String]
     public var mfaEnabled: Bool
     public var createdAt: Int64
-}
-
-/// The role every new account gets.
-public enum Role {
-    public static let user = "user"
 }

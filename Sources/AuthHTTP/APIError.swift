@@ -42,11 +42,15 @@ extension APIError {
         case .invalidCredentials:
             self.init(
                 .unauthorized, code: error.code.name, message: error.message, headers: [.wwwAuthenticate: "Bearer"])
-        case .invalidToken, .tokenExpired:
+        case .invalidToken, .tokenExpired, .tokenRevoked:
             self.init(
                 .unauthorized, code: error.code.name, message: error.message,
                 headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
-        case .accountDenied: self.init(.forbidden, code: error.code.name, message: error.message)
+        case .accountDenied, .forbidden: self.init(.forbidden, code: error.code.name, message: error.message)
+        case .notFound: self.init(.notFound, code: error.code.name, message: error.message)
+        case .unknownRole: self.init(.unprocessableContent, code: error.code.name, message: error.message)
+        case .roleExists, .roleInUse, .builtinRole, .lastAdmin:
+            self.init(.conflict, code: error.code.name, message: error.message)
         case .rateLimited:
             self.init(.tooManyRequests, code: error.code.name, message: error.message, headers: [.retryAfter: "1"])
         case .busy, .unavailable:

@@ -32,13 +32,45 @@ struct JSONBody {
     }
 
     func string(_ field: String) throws -> String {
-        guard let value = object[field] else {
-            throw APIError.badRequest("missing_field", "field '\(field)' is required")
+        try required(field, optionalString(field))
+    }
+
+    func optionalString(_ field: String) throws -> String? {
+        try typed(field, "a string") { $0 as? String }
+    }
+
+    func optionalBool(_ field: String) throws -> Bool? {
+        // JSONSerialization reads true/false as NSNumber, as it does 0 and 1; only the booleans
+        // come back as the boolean subclass.
+        try typed(field, "true or false") { value in
+            guard let number = value as? NSNumber, type(of: number) == Self.booleanType else { return nil }
+            return number.boolValue
         }
-        guard let string = value as? String else {
-            throw APIError.badRequest("wrong_type", "field '\(field)' must be a string")
+    }
+
+    func optionalStrings(_ field: String) throws -> [String]? {
+        try typed(field, "an array of strings") { value in
+            guard let array = value as? [Any] else { return nil }
+            let strings = array.compactMap { $0 as? String }
+            return strings.count == array.count ? strings : nil
         }
-        return string
+    }
+
+    var isEmpty: Bool { object.isEmpty }
+
+    private static let booleanType = type(of: NSNumber(value: true))
+
+    private func typed<T>(_ field: String, _ expected: String, _ cast: (Any) -> T?) throws -> T? {
+        guard let value = object[field] else { return nil }
+        guard let typed = cast(value) else {
+            throw APIError.badRequest("wrong_type", "field '\(field)' must be \(expected)")
+        }
+        return typed
+    }
+
+    private func required<T>(_ field: String, _ value: T?) throws -> T {
+        guard let value else { throw APIError.badRequest("missing_field", "field '\(field)' is required") }
+        return value
     }
 
     /// `application/json`, optionally with parameters such as `charset=utf-8`.

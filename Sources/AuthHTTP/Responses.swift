@@ -57,3 +57,119 @@ struct ProtectedResponse: ResponseEncodable {
 struct StatusResponse: ResponseEncodable {
     let status: String
 }
+
+struct AdminUserResponse: ResponseEncodable {
+    let id: Int64
+    let username: String
+    let email: String
+    let roles: [String]
+    let disabled: Bool
+    let mfaEnabled: Bool
+    let createdAt: Int64
+
+    init(_ user: User) {
+        id = user.id
+        username = user.username
+        email = user.email
+        roles = user.roles
+        disabled = user.disabled
+        mfaEnabled = user.mfaEnabled
+        createdAt = user.createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, username, email, roles, disabled
+        case mfaEnabled = "mfa_enabled"
+        case createdAt = "created_at"
+    }
+}
+
+struct UserListResponse: ResponseEncodable {
+    let users: [AdminUserResponse]
+    let nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case users
+        case nextCursor = "next_cursor"
+    }
+
+    /// `next_cursor` is always present: null on the last page.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(users, forKey: .users)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+}
+
+struct RoleResponse: ResponseEncodable {
+    let name: String
+    let description: String
+    let builtin: Bool
+    let permissions: [String]
+
+    init(_ role: RoleInfo) {
+        name = role.name
+        description = role.description
+        builtin = role.builtin
+        permissions = role.permissions
+    }
+}
+
+struct RoleListResponse: ResponseEncodable {
+    let roles: [RoleResponse]
+}
+
+struct AuditEntryResponse: ResponseEncodable {
+    let id: Int64
+    let at: Int64
+    let actorID: Int64?
+    let actor: String
+    let source: String
+    let action: String
+    let target: String
+    let details: [String: String]
+
+    init(_ entry: AuditEntry) {
+        id = entry.id
+        at = entry.at
+        actorID = entry.actorID
+        actor = entry.actor
+        source = entry.source
+        action = entry.action
+        target = entry.target
+        details = entry.details
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, at, actor, source, action, target, details
+        case actorID = "actor_id"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(at, forKey: .at)
+        try container.encode(actorID, forKey: .actorID)
+        try container.encode(actor, forKey: .actor)
+        try container.encode(source, forKey: .source)
+        try container.encode(action, forKey: .action)
+        try container.encode(target, forKey: .target)
+        try container.encode(details, forKey: .details)
+    }
+}
+
+struct AuditListResponse: ResponseEncodable {
+    let entries: [AuditEntryResponse]
+    let nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case entries
+        case nextCursor = "next_cursor"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(entries, forKey: .entries)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+}

@@ -2,9 +2,9 @@ public import AuthCore
 import AuthCrypto
 public import Logging
 
-/// Maps requests to AuthService use cases and their results to replies. VERIFY, HASROLE and
-/// PING answer at once from the token and memory; AUTH needs the database and the hashing pool,
-/// so it is handed back as work to run off the event loop.
+/// Maps requests to AuthService use cases and their results to replies. PING answers at once;
+/// VERIFY, HASROLE, HASPERM (revocation and permission state) and AUTH (database, hashing pool)
+/// are handed back as work to run off the event loop.
 public struct LineCommands: Sendable {
     public enum Outcome: Sendable {
         case reply(LineReply)
@@ -19,7 +19,7 @@ public struct LineCommands: Sendable {
     let logger: Logger
     let clients: [String: LineClientKey]
 
-    public static let commands = ["PING", "VERIFY", "HASROLE", "AUTH", "CLIENT", "QUIT"]
+    public static let commands = ["PING", "VERIFY", "HASROLE", "HASPERM", "AUTH", "CLIENT", "QUIT"]
 
     public init(service: AuthService, logger: Logger, clients: [LineClientKey] = []) {
         self.service = service
@@ -40,12 +40,17 @@ public struct LineCommands: Sendable {
         case "VERIFY":
             guard (1...2).contains(request.fields.count) else { return .reply(.bad(id, "wrong_argument_count")) }
             return verify(
-                id: id, token: request.fields[0], role: nil, extra: request.fields.dropFirst(), session: session)
-        case "HASROLE":
+                id: id, token: request.fields[0], requiring: nil, extra: request.fields.dropFirst(), session: session)
+        case "HASROLE", "HASPERM":
             guard (2...3).contains(request.fields.count) else { return .reply(.bad(id, "wrong_argument_count")) }
+            let name = request.fields[1]
+            if request.command == "HASPERM", (try? Identity.validPermission(name)) == nil {
+                return .reply(.bad(id, "malformed_argument"))
+            }
             return verify(
-                id: id, token: request.fields[0], role: request.fields[1], extra: request.fields.dropFirst(2),
-                session: session)
+                id: id, token: request.fields[0],
+                requiring: request.command == "HASROLE" ? .role(name) : .permission(name),
+                extra: request.fields.dropFirst(2), session: session)
         case "AUTH":
             return auth(request, session: session)
         case "CLIENT":
@@ -55,34 +60,31 @@ public struct LineCommands: Sendable {
         }
     }
 
-    /// VERIFY / HASROLE; with a trailing `service=S`, the service's account modules run too
-    /// (deferred, since modules are asynchronous), still without a database round trip.
+    /// VERIFY / HASROLE / HASPERM: the token, its revocation state and the requirement, through the
+    /// same policy as the HTTP guards; with a trailing `service=S`, the service's account modules too.
     private func verify(
-        id: String, token: String, role: String?, extra: ArraySlice<String>, session: LineSession
+        id: String, token: String, requiring requirement: Requirement?, extra: ArraySlice<String>, session: LineSession
     ) -> Outcome {
-        guard let argument = extra.first else { return .reply(verified(id: id, token: token, role: role)) }
-        guard argument.hasPrefix("service="), Identity.isServiceName(String(argument.dropFirst(8))) else {
+        let serviceName = extra.first.map { String($0.dropFirst(8)) }
+        if let argument = extra.first, !argument.hasPrefix("service=") || !Identity.isServiceName(serviceName ?? "") {
             return .reply(.bad(id, argument.hasPrefix("service=") ? "bad_service" : "unknown_argument"))
         }
-        let serviceName = String(argument.dropFirst(8))
         let authService = self.service
         let source = session.peer
         let logger = self.logger
         return .deferred {
             do {
-                let claims = try await authService.verify(accessToken: token, service: serviceName, source: source)
-                return Self.reply(id: id, claims: claims, role: role)
+                let claims: AccessTokenClaims
+                if let serviceName {
+                    claims = try await authService.verify(
+                        accessToken: token, service: serviceName, requiring: requirement, source: source)
+                } else {
+                    claims = try await authService.authorize(accessToken: token, requiring: requirement)
+                }
+                return Self.reply(id: id, claims: claims, answersRequirement: requirement != nil)
             } catch {
                 return Self.reply(id: id, error: error, logger: logger)
             }
-        }
-    }
-
-    private func verified(id: String, token: String, role: String?) -> LineReply {
-        do {
-            return Self.reply(id: id, claims: try service.verify(accessToken: token), role: role)
-        } catch {
-            return Self.reply(id: id, error: error, logger: logger)
         }
     }
 
@@ -92,8 +94,9 @@ public struct LineCommands: Sendable {
         switch (error as? AuthError)?.code {
         case .invalidToken: return .no(id, "invalid_token")
         case .tokenExpired: return .no(id, "expired")
+        case .tokenRevoked: return .no(id, "revoked")
         case .invalidCredentials, .invalidInput: return .no(id, "auth_failed")
-        case .accountDenied: return .no(id, "forbidden")
+        case .accountDenied, .forbidden: return .no(id, "forbidden")
         case .unknownService: return .no(id, "unknown_service")
         case .busy: return .temp(id, "busy")
         case .unavailable: return .temp(id, "unavailable")
@@ -104,11 +107,8 @@ public struct LineCommands: Sendable {
         }
     }
 
-    private static func reply(id: String, claims: AccessTokenClaims, role: String?) -> LineReply {
-        if let role {
-            guard claims.roles.contains(role) else { return .no(id, "forbidden") }
-            return LineReply(.ok, id: id)
-        }
+    private static func reply(id: String, claims: AccessTokenClaims, answersRequirement: Bool) -> LineReply {
+        if answersRequirement { return LineReply(.ok, id: id) }
         return LineReply(
             .ok, id: id,
             [

@@ -60,6 +60,20 @@ public final class PostgresConnection: @unchecked Sendable {
         return try check(result)
     }
 
+    /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try query("BEGIN")
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            if !isBroken { _ = try? query("ROLLBACK") }
+            throw error
+        }
+        try query("COMMIT")
+        return result
+    }
+
     /// Runs a script of several statements through the simple query protocol. Only for trusted
     /// text shipped with authd (migrations); never for anything built from input.
     public func executeScript(_ sql: String) throws(PostgresError) {

@@ -34,6 +34,7 @@ public struct PostgresError: Error, Hashable, Sendable, CustomStringConvertible 
     }
 
     public var isUniqueViolation: Bool { sqlState == "23505" }
+    public var isForeignKeyViolation: Bool { sqlState == "23503" }
 
     /// Connection-level trouble: broken link, server shutting down, too many clients, pool exhausted.
     /// Worth a 503 and a retry, never a 500.

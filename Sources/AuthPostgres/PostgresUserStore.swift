@@ -1,7 +1,7 @@
 public import AuthCore
 
-/// `UserStore` on the `users` table. Uniqueness comes from the unique indexes; a violation is
-/// reported by the name of the index that fired.
+/// `UserStore` on the `users` and `user_roles` tables. Uniqueness comes from the unique indexes;
+/// a violation is reported by the name of the index that fired.
 public struct PostgresUserStore: UserStore {
     let pool: PostgresPool
 
@@ -9,28 +9,45 @@ public struct PostgresUserStore: UserStore {
         self.pool = pool
     }
 
+    /// The columns `user(from:)` reads, for a query whose `users` row is aliased `u`.
     static let columns = """
-        id, username, email, password_hash, role, mfa_enabled, disabled,
-        extract(epoch FROM created_at)::bigint AS created_at
+        u.id, u.username, u.email, u.password_hash, u.mfa_enabled, u.disabled,
+        extract(epoch FROM u.created_at)::bigint AS created_at,
+        extract(epoch FROM u.not_before)::bigint AS not_before,
+        (SELECT coalesce(string_agg(r.role, ',' ORDER BY r.role), '') FROM user_roles r WHERE r.user_id = u.id) AS roles
         """
 
     public func create(_ user: NewUser) async throws -> User {
+        try await pool.run { connection in try Self.insert(user, on: connection) }
+    }
+
+    /// Inserts the account and its roles in one statement.
+    static func insert(_ user: NewUser, on connection: PostgresConnection) throws -> User {
         do {
-            return try await pool.run { connection in
-                let result = try connection.query(
-                    """
-                    INSERT INTO users (username, email, password_hash, role) VALUES ($1, $2, $3, $4)
-                    RETURNING \(Self.columns)
-                    """,
-                    [user.username, user.email, user.passwordHash, user.roles.first ?? Role.user])
-                return try Self.user(from: result.single())
-            }
+            let result = try connection.query(
+                """
+                WITH u AS (
+                    INSERT INTO users (username, email, password_hash) VALUES ($1, $2, $3) RETURNING *
+                ), granted AS (
+                    INSERT INTO user_roles (user_id, role)
+                    SELECT u.id, unnest(string_to_array($4, ',')) FROM u RETURNING role
+                )
+                SELECT u.id, u.username, u.email, u.password_hash, u.mfa_enabled, u.disabled,
+                    extract(epoch FROM u.created_at)::bigint AS created_at,
+                    extract(epoch FROM u.not_before)::bigint AS not_before,
+                    (SELECT coalesce(string_agg(role, ',' ORDER BY role), '') FROM granted) AS roles
+                FROM u
+                """,
+                [user.username, user.email, user.passwordHash, user.roles.joined(separator: ",")])
+            return try Self.user(from: result.single())
         } catch let error as PostgresError where error.isUniqueViolation {
             switch error.constraint {
             case "users_username_key": throw AuthError(.usernameTaken, "username is already taken")
             case "users_email_key": throw AuthError(.emailTaken, "email is already registered")
             default: throw error
             }
+        } catch let error as PostgresError where error.isForeignKeyViolation {
+            throw AuthError(.unknownRole, "no such role")
         }
     }
 
@@ -41,7 +58,7 @@ public struct PostgresUserStore: UserStore {
             let row = try connection.query(
                 """
                 SELECT \(Self.columns) FROM (SELECT 1) AS one
-                LEFT JOIN users ON lower(username) = lower($1)
+                LEFT JOIN users u ON lower(u.username) = lower($1)
                 """, [username]
             ).single()
             let user = try? Self.user(from: row)
@@ -50,10 +67,14 @@ public struct PostgresUserStore: UserStore {
     }
 
     public func find(id: Int64) async throws -> User? {
-        try await pool.run { connection in
-            try connection.query("SELECT \(Self.columns) FROM users WHERE id = $1", [String(id)])
-                .rows.first.map(Self.user(from:))
-        }
+        try await pool.run { connection in try Self.find(id: id, on: connection) }
+    }
+
+    static func find(id: Int64, forUpdate: Bool = false, on connection: PostgresConnection) throws -> User? {
+        try connection.query(
+            "SELECT \(columns) FROM users u WHERE u.id = $1\(forUpdate ? " FOR UPDATE" : "")", [String(id)]
+        )
+        .rows.first.map(user(from:))
     }
 
     public func replacePasswordHash(userID: Int64, old: String, new: String) async throws {
@@ -67,8 +88,10 @@ public struct PostgresUserStore: UserStore {
     static func user(from row: PostgresRow) throws -> User {
         User(
             id: try row.int64("id"), username: try row.string("username"), email: try row.string("email"),
-            passwordHash: try row.string("password_hash"), roles: [try row.string("role")],
+            passwordHash: try row.string("password_hash"),
+            roles: try row.string("roles").split(separator: ",").map(String.init),
             mfaEnabled: try row.bool("mfa_enabled"), disabled: try row.bool("disabled"),
-            createdAt: try row.int64("created_at"))
+            createdAt: try row.int64("created_at"),
+            notBefore: try row.optionalString("not_before").flatMap { Int64($0) })
     }
 }

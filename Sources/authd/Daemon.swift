@@ -30,18 +30,24 @@ struct Daemon {
             logger.info("database schema is current", metadata: ["applied": "\(applied)"])
         }
 
+        let users = PostgresUserStore(pool: pool)
+        let directory = PostgresDirectoryStore(pool: pool)
+        let hasher = try PasswordHasher(parameters: settings.passwords.scrypt)
+        let passwordPolicy = PasswordPolicy(minimumLength: settings.passwords.minimumLength)
         let service = try AuthService(
             configuration: .init(
                 accessTokenLifetime: settings.tokens.accessTokenLifetime,
-                passwordPolicy: PasswordPolicy(minimumLength: settings.passwords.minimumLength),
-                attemptLimit: settings.attemptLimit),
-            users: PostgresUserStore(pool: pool), lockouts: PostgresLockoutStore(pool: pool), hashing: hashing,
-            hasher: PasswordHasher(parameters: settings.passwords.scrypt),
+                passwordPolicy: passwordPolicy, attemptLimit: settings.attemptLimit),
+            users: users, lockouts: PostgresLockoutStore(pool: pool), hashing: hashing, hasher: hasher,
             tokens: AccessTokenCodec(
                 keyring: settings.tokens.keyring,
                 validation: .init(
                     issuer: settings.tokens.issuer, audience: settings.tokens.audience, leeway: settings.tokens.leeway)),
-            logger: logger, stacks: .files(try settings.stackFiles()))
+            revocations: PostgresTokenRevocations(pool: pool), directory: directory, logger: logger,
+            stacks: .files(try settings.stackFiles()))
+        let admin = AdminService(
+            configuration: .init(passwordPolicy: passwordPolicy), directory: directory, users: users, hashing: hashing,
+            hasher: hasher, logger: logger)
         if checkOnly {
             logger.notice("configuration and stacks are valid", metadata: ["stacks": "\(service.services)"])
             await resources.close()
@@ -49,7 +55,7 @@ struct Daemon {
         }
         let http = Application(
             router: HTTPFrontEnd(
-                service: service, configuration: settings.http.frontEnd,
+                service: service, admin: admin, configuration: settings.http.frontEnd,
                 readiness: PostgresReadiness(pool: pool, migrator: migrator)
             ).router(),
             configuration: .init(address: .hostname(settings.http.host, port: settings.http.port), serverName: nil),

@@ -16,7 +16,8 @@ func withServer(
     }()
     let app = Application(
         router: HTTPFrontEnd(
-            service: stack.service, configuration: .init(maximumBodySize: maximumBodySize), readiness: readiness
+            service: stack.service, admin: stack.admin, configuration: .init(maximumBodySize: maximumBodySize),
+            readiness: readiness
         ).router(),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     do {
@@ -33,6 +34,15 @@ let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 extension TestClientProtocol {
     func post(_ uri: String, json: String, headers: HTTPFields = jsonHeaders) async throws -> TestResponse {
         try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: json))
+    }
+
+    /// A request with an optional bearer token and an optional JSON body.
+    func send(_ method: HTTPRequest.Method, _ uri: String, token: String?, json: String? = nil) async throws
+        -> TestResponse
+    {
+        var headers: HTTPFields = json == nil ? [:] : jsonHeaders
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
     }
 
     func get(_ uri: String, token: String?) async throws -> TestResponse {

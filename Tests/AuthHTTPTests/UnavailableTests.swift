@@ -15,7 +15,11 @@ struct UnavailableTests {
             (AuthError.Code.invalidInput, HTTPResponse.Status.badRequest),
             (.usernameTaken, .conflict), (.emailTaken, .conflict), (.weakPassword, .unprocessableContent),
             (.invalidCredentials, .unauthorized), (.invalidToken, .unauthorized), (.tokenExpired, .unauthorized),
-            (.busy, .serviceUnavailable), (.unavailable, .serviceUnavailable), (.internal, .internalServerError),
+            (.tokenRevoked, .unauthorized), (.accountDenied, .forbidden), (.forbidden, .forbidden),
+            (.notFound, .notFound), (.unknownRole, .unprocessableContent), (.roleExists, .conflict),
+            (.roleInUse, .conflict), (.builtinRole, .conflict), (.lastAdmin, .conflict),
+            (.unknownService, .internalServerError), (.rateLimited, .tooManyRequests), (.busy, .serviceUnavailable),
+            (.unavailable, .serviceUnavailable), (.internal, .internalServerError),
         ])
     func mapping(_ code: AuthError.Code, _ status: HTTPResponse.Status) {
         let error = APIError(AuthError(code, "m"))

@@ -16,7 +16,8 @@ struct LineServerTests {
                 #expect(try await client.readLine() == "VERSION\t1\t0")
                 #expect(
                     try await client.readLine()
-                        == "CAPS\tcommands=PING,VERIFY,HASROLE,AUTH,CLIENT,QUIT\tmax_line=16384\tmax_inflight=64")
+                        == "CAPS\tcommands=PING,VERIFY,HASROLE,HASPERM,AUTH,CLIENT,QUIT\tmax_line=16384\tmax_inflight=64"
+                )
                 try await client.send("PING\tp1\n")
                 #expect(try await client.readLine() == "OK\tp1")
                 try await client.send("FROB\tf1\targ\n")
@@ -38,7 +39,7 @@ struct LineServerTests {
     func verify() async throws {
         try await withLineServer { port, stack in
             let (name, token) = try await stack.userWithToken()
-            let claims = try stack.service.verify(accessToken: token)
+            let claims = try await stack.service.authorize(accessToken: token)
             try await LineClient.with(port: port) { (client: LineClient) async throws in
                 try await client.send("VERIFY\tv1\t\(token)\n")
                 #expect(
@@ -391,7 +392,8 @@ struct LineTempTests {
         }
     }
 
-    @Test("with the database away, AUTH answers TEMP unavailable and VERIFY still works")
+    // Revocation is checked in the database until it moves into memory (issue #7): fail closed.
+    @Test("with the database away, AUTH and VERIFY answer TEMP unavailable, not NO")
     func databaseAway() async throws {
         let healthy = try await TestStack()
         let name = TestDatabase.uniqueName()
@@ -406,7 +408,7 @@ struct LineTempTests {
                 try await client.send("AUTH\t1\tservice=imap\tuser=\(name)\tresp=\(resp)\n")
                 #expect(try await client.readLine() == "TEMP\t1\treason=unavailable")
                 try await client.send("VERIFY\t2\t\(token)\n")
-                #expect(try await client.reply()?.status == .ok)
+                #expect(try await client.readLine() == "TEMP\t2\treason=unavailable")
             }
         }
     }

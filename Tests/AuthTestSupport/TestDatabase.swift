@@ -31,16 +31,19 @@ public enum TestDatabase {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("sql").path
 
-    private static let shared = Task { () throws -> String in
-        let url = try createDatabase()
-        let migrator = Migrator(migrations: try Migrator.load(directory: migrationsDirectory), logger: logger)
-        try migrator.migrate(on: PostgresConnection(connectionString: url))
-        return url
-    }
+    private static let shared = Task { () throws -> String in try freshMigratedURL() }
 
     /// A migrated database shared by the tests of this process; tests use unique names in it.
     public static func migratedURL() async throws -> String {
         try await shared.value
+    }
+
+    /// A new migrated database for tests that reason about the whole table (admin counts, listings).
+    public static func freshMigratedURL() throws -> String {
+        let url = try createDatabase()
+        let migrator = Migrator(migrations: try Migrator.load(directory: migrationsDirectory), logger: logger)
+        try migrator.migrate(on: PostgresConnection(connectionString: url))
+        return url
     }
 
     /// A new empty database; returns its connection string.
@@ -84,6 +87,8 @@ public struct TestStack: Sendable {
     }
 
     public let lockouts: PostgresLockoutStore
+    public let directory: PostgresDirectoryStore
+    public let admin: AdminService
 
     public init(
         scrypt: ScryptParameters = testScrypt, hashing: HashingPool.Configuration = .init(),
@@ -99,10 +104,14 @@ public struct TestStack: Sendable {
         codec = try Self.testCodec()
         users = PostgresUserStore(pool: pool)
         lockouts = PostgresLockoutStore(pool: pool)
+        directory = PostgresDirectoryStore(pool: pool)
+        let hasher = try PasswordHasher(parameters: scrypt)
         service = try AuthService(
-            configuration: configuration, users: users, lockouts: lockouts, hashing: self.hashing,
-            hasher: PasswordHasher(parameters: scrypt), tokens: codec, logger: TestDatabase.logger, clock: clock,
-            stacks: stacks)
+            configuration: configuration, users: users, lockouts: lockouts, hashing: self.hashing, hasher: hasher,
+            tokens: codec, revocations: PostgresTokenRevocations(pool: pool), directory: directory,
+            logger: TestDatabase.logger, clock: clock, stacks: stacks)
+        admin = AdminService(
+            directory: directory, users: users, hashing: self.hashing, hasher: hasher, logger: TestDatabase.logger)
     }
 
     /// A database that is not there: nothing listens on port 1.
@@ -116,5 +125,19 @@ public struct TestStack: Sendable {
     public func shutdown() async {
         await pool.close()
         await hashing.shutdown()
+    }
+}
+
+extension TestStack {
+    /// The actor of changes tests make directly through AdminService.
+    public static let testOperator = Actor(id: nil, name: "authctl:test", source: "local")
+    public static let password = "long enough pw"
+
+    /// A new account holding `roles`, and a fresh access token for it.
+    public func account(roles: [String] = [Role.user]) async throws -> (user: User, token: String) {
+        let name = TestDatabase.uniqueName()
+        let user = try await admin.createUser(
+            username: name, email: "\(name)@example.com", password: Self.password, roles: roles, by: Self.testOperator)
+        return (user, try await service.login(username: name, password: Self.password).token)
     }
 }

@@ -1,0 +1,188 @@
+public import AuthCrypto
+public import Logging
+
+/// Administration of users, roles and permissions: the use cases behind the admin API and
+/// `authctl user|role`. Callers have already decided the actor may act; this validates the
+/// input and lets the store apply each change atomically with its audit row.
+public struct AdminService: Sendable {
+    public struct Configuration: Sendable {
+        public var defaultPageSize: Int
+        public var maximumPageSize: Int
+        public var passwordPolicy: PasswordPolicy
+
+        public init(defaultPageSize: Int = 50, maximumPageSize: Int = 200, passwordPolicy: PasswordPolicy = .init()) {
+            self.defaultPageSize = defaultPageSize
+            self.maximumPageSize = maximumPageSize
+            self.passwordPolicy = passwordPolicy
+        }
+    }
+
+    /// One page of a listing; `nextCursor` is nil on the last page.
+    public struct Page<Item: Sendable>: Sendable {
+        public var items: [Item]
+        public var nextCursor: String?
+    }
+
+    let configuration: Configuration
+    let directory: any DirectoryStore
+    let users: any UserStore
+    let hashing: HashingPool
+    let hasher: PasswordHasher
+    let logger: Logger
+
+    public init(
+        configuration: Configuration = .init(), directory: any DirectoryStore, users: any UserStore,
+        hashing: HashingPool, hasher: PasswordHasher, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.directory = directory
+        self.users = users
+        self.hashing = hashing
+        self.hasher = hasher
+        self.logger = logger
+    }
+
+    // MARK: Users
+
+    /// Keyset pagination in id order: a user present when the listing starts appears exactly once
+    /// across its pages, however many are inserted meanwhile.
+    public func users(matching filter: UserFilter, cursor: String?, limit: Int?) async throws -> Page<User> {
+        if let role = filter.role { _ = try Identity.validRoleName(role) }
+        if let prefix = filter.usernamePrefix, prefix.utf8.count > 64 || prefix.utf8.contains(0) {
+            throw AuthError(.invalidInput, "username prefix is too long")
+        }
+        let limit = try pageSize(limit)
+        let found = try await directory.users(matching: filter, after: try Cursor.decode(cursor), limit: limit + 1)
+        return Page(
+            items: Array(found.prefix(limit)),
+            nextCursor: found.count > limit ? Cursor.encode(found[limit - 1].id) : nil)
+    }
+
+    public func user(id: Int64) async throws -> User {
+        guard let user = try await users.find(id: id) else { throw AuthError(.notFound, "no such user") }
+        return user
+    }
+
+    public func user(named username: String) async throws -> User {
+        guard let user = try await users.find(username: username) else { throw AuthError(.notFound, "no such user") }
+        return user
+    }
+
+    public func createUser(
+        username: String, email: String, password: String, roles: [String], by actor: Actor
+    ) async throws -> User {
+        let username = try Identity.validUsername(username)
+        let email = try Identity.normalisedEmail(email)
+        let roles = try validRoles(roles)
+        try configuration.passwordPolicy.check(password)
+        let hasher = self.hasher
+        let hash = try await hashing.run { try hasher.hash(Array(password.utf8)) }
+        let user = try await directory.create(
+            NewUser(username: username, email: email, passwordHash: hash, roles: roles), by: actor)
+        logger.notice("user created", metadata: ["user_id": "\(user.id)", "actor": "\(actor.name)"])
+        return user
+    }
+
+    public func update(userID: Int64, _ change: UserChange, by actor: Actor) async throws -> User {
+        guard !change.isEmpty else {
+            throw AuthError(.invalidInput, "nothing to change: give roles, disabled or email")
+        }
+        var change = change
+        if let roles = change.roles { change.roles = try validRoles(roles) }
+        if let email = change.email { change.email = try Identity.normalisedEmail(email) }
+        let user = try await directory.update(userID: userID, change, by: actor)
+        logger.notice("user changed", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
+        return user
+    }
+
+    public func delete(userID: Int64, by actor: Actor) async throws {
+        try await directory.delete(userID: userID, by: actor)
+        logger.notice("user deleted", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
+    }
+
+    public func revokeTokens(userID: Int64, by actor: Actor) async throws {
+        try await directory.revokeTokens(userID: userID, by: actor)
+        logger.notice("user's tokens revoked", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
+    }
+
+    /// 1…32 distinct, well-formed role names, sorted.
+    private func validRoles(_ roles: [String]) throws -> [String] {
+        guard (1...32).contains(roles.count) else { throw AuthError(.invalidInput, "give 1 to 32 roles") }
+        return Set(try roles.map { try Identity.validRoleName($0) }).sorted()
+    }
+
+    // MARK: Roles
+
+    public func roles() async throws -> [RoleInfo] {
+        try await directory.roles()
+    }
+
+    public func role(named name: String) async throws -> RoleInfo {
+        guard let role = try await directory.role(named: try Identity.validRoleName(name)) else {
+            throw AuthError(.notFound, "no such role")
+        }
+        return role
+    }
+
+    public func createRole(
+        name: String, description: String, permissions: [String], by actor: Actor
+    ) async throws -> RoleInfo {
+        guard description.utf8.count <= 256, !description.utf8.contains(0) else {
+            throw AuthError(.invalidInput, "description is at most 256 bytes")
+        }
+        guard permissions.count <= 64 else { throw AuthError(.invalidInput, "at most 64 permissions per role") }
+        let role = RoleInfo(
+            name: try Identity.validRoleName(name), description: description,
+            permissions: Set(try permissions.map { try Identity.validPermission($0) }).sorted())
+        return try await directory.create(role, by: actor)
+    }
+
+    public func deleteRole(named name: String, by actor: Actor) async throws {
+        try await directory.deleteRole(named: try Identity.validRoleName(name), by: actor)
+    }
+
+    public func grant(_ permission: String, to role: String, by actor: Actor) async throws -> RoleInfo {
+        try await directory.grant(
+            try Identity.validPermission(permission), to: try Identity.validRoleName(role), by: actor)
+    }
+
+    public func revoke(_ permission: String, from role: String, by actor: Actor) async throws -> RoleInfo {
+        try await directory.revoke(
+            try Identity.validPermission(permission), from: try Identity.validRoleName(role), by: actor)
+    }
+
+    // MARK: Audit
+
+    /// Newest first.
+    public func auditEntries(cursor: String?, limit: Int?) async throws -> Page<AuditEntry> {
+        let limit = try pageSize(limit)
+        let found = try await directory.auditEntries(before: try Cursor.decode(cursor), limit: limit + 1)
+        return Page(
+            items: Array(found.prefix(limit)),
+            nextCursor: found.count > limit ? Cursor.encode(found[limit - 1].id) : nil)
+    }
+
+    private func pageSize(_ limit: Int?) throws -> Int {
+        guard let limit else { return configuration.defaultPageSize }
+        guard (1...configuration.maximumPageSize).contains(limit) else {
+            throw AuthError(.invalidInput, "limit must be 1 to \(configuration.maximumPageSize)")
+        }
+        return limit
+    }
+}
+
+/// Opaque page cursors: the last id of the previous page, base64url so clients treat it as a token.
+enum Cursor {
+    static func encode(_ id: Int64) -> String {
+        Base64.url.encode(Array("id:\(id)".utf8))
+    }
+
+    static func decode(_ cursor: String?) throws -> Int64? {
+        guard let cursor else { return nil }
+        guard cursor.utf8.count <= 64, let bytes = Base64.url.decode(cursor),
+            let text = String(validating: bytes, as: UTF8.self),
+            text.hasPrefix("id:"), let id = Int64(text.dropFirst(3)), id > 0
+        else { throw AuthError(.invalidInput, "cursor is not one this server issued") }
+        return id
+    }
+}

@@ -1,0 +1,103 @@
+/// Who makes an administrative change, for the audit trail: an admin's token over HTTP, or an
+/// operator at the command line (`actorID` nil).
+public struct Actor: Hashable, Sendable {
+    public var id: Int64?
+    public var name: String
+    /// Client address, or `local` for the command line.
+    public var source: String
+
+    public init(id: Int64?, name: String, source: String) {
+        self.id = id
+        self.name = name
+        self.source = source
+    }
+}
+
+/// Which users a listing returns. Every field narrows; nil means any.
+public struct UserFilter: Hashable, Sendable {
+    public var role: String?
+    public var disabled: Bool?
+    /// Case-insensitive prefix of the username.
+    public var usernamePrefix: String?
+
+    public init(role: String? = nil, disabled: Bool? = nil, usernamePrefix: String? = nil) {
+        self.role = role
+        self.disabled = disabled
+        self.usernamePrefix = usernamePrefix
+    }
+}
+
+/// An administrative edit of one account; nil fields stay as they are.
+public struct UserChange: Hashable, Sendable {
+    public var roles: [String]?
+    public var disabled: Bool?
+    public var email: String?
+
+    public init(roles: [String]? = nil, disabled: Bool? = nil, email: String? = nil) {
+        self.roles = roles
+        self.disabled = disabled
+        self.email = email
+    }
+
+    public var isEmpty: Bool { roles == nil && disabled == nil && email == nil }
+}
+
+/// One row of the audit trail. `details` never holds a password, token or secret.
+public struct AuditEntry: Hashable, Sendable {
+    public var id: Int64
+    /// Unix seconds.
+    public var at: Int64
+    public var actorID: Int64?
+    public var actor: String
+    public var source: String
+    public var action: String
+    public var target: String
+    public var details: [String: String]
+
+    public init(
+        id: Int64, at: Int64, actorID: Int64?, actor: String, source: String, action: String, target: String,
+        details: [String: String]
+    ) {
+        self.id = id
+        self.at = at
+        self.actorID = actorID
+        self.actor = actor
+        self.source = source
+        self.action = action
+        self.target = target
+        self.details = details
+    }
+}
+
+/// Users, roles and permissions as administrators change them. Every change is one transaction
+/// together with its audit row, so a change and its record stand or fall together. Errors:
+/// `notFound`, `unknownRole`, `lastAdmin`, `emailTaken`, `roleExists`, `roleInUse`, `builtinRole`.
+public protocol DirectoryStore: Sendable {
+    /// Users in ascending id order with id > `after`, at most `limit`.
+    func users(matching filter: UserFilter, after: Int64?, limit: Int) async throws -> [User]
+    /// Creates an account with the given roles, audited.
+    func create(_ user: NewUser, by actor: Actor) async throws -> User
+    /// Applies the change; a change of roles or a disable also refuses the user's existing tokens.
+    func update(userID: Int64, _ change: UserChange, by actor: Actor) async throws -> User
+    func delete(userID: Int64, by actor: Actor) async throws
+    /// Refuses every token issued to the user until now.
+    func revokeTokens(userID: Int64, by actor: Actor) async throws
+
+    func roles() async throws -> [RoleInfo]
+    func role(named name: String) async throws -> RoleInfo?
+    func create(_ role: RoleInfo, by actor: Actor) async throws -> RoleInfo
+    func deleteRole(named name: String, by actor: Actor) async throws
+    func grant(_ permission: String, to role: String, by actor: Actor) async throws -> RoleInfo
+    func revoke(_ permission: String, from role: String, by actor: Actor) async throws -> RoleInfo
+    /// The union of the roles' permissions.
+    func permissions(of roles: [String]) async throws -> Set<String>
+
+    /// Newest first, id < `before`, at most `limit`.
+    func auditEntries(before: Int64?, limit: Int) async throws -> [AuditEntry]
+}
+
+/// Whether an access token still stands after signature and time checks passed: its user may
+/// since have been deleted or disabled, or had their tokens cut off (role change, revoke-all).
+public protocol TokenRevocations: Sendable {
+    func isRevoked(userID: Int64, issuedAt: Int64, tokenID: String) async throws -> Bool
+}

@@ -1,0 +1,336 @@
+public import AuthCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// `DirectoryStore` on `users`, `user_roles`, `roles`, `role_permissions` and `audit_log`. Each
+/// change runs in one transaction with its audit row. Changes that can take the admin role away
+/// first lock the admin role's row, so two of them never both see "another admin remains".
+public struct PostgresDirectoryStore: DirectoryStore {
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// Tokens issued before the next whole second are refused; new ones are issued from then on.
+    static let cutOff = "greatest(not_before, date_trunc('second', now()) + interval '1 second')"
+
+    // MARK: Users
+
+    public func users(matching filter: UserFilter, after: Int64?, limit: Int) async throws -> [User] {
+        try await pool.run { connection in
+            try connection.query(
+                """
+                SELECT \(PostgresUserStore.columns) FROM users u
+                WHERE u.id > $1
+                  AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $2))
+                  AND ($3::boolean IS NULL OR u.disabled = $3)
+                  AND ($4::text IS NULL OR starts_with(lower(u.username), lower($4)))
+                ORDER BY u.id LIMIT $5
+                """,
+                [
+                    String(after ?? 0), filter.role, filter.disabled.map { $0 ? "true" : "false" },
+                    filter.usernamePrefix,
+                    String(limit),
+                ]
+            ).rows.map(PostgresUserStore.user(from:))
+        }
+    }
+
+    public func create(_ user: NewUser, by actor: Actor) async throws -> User {
+        try await pool.run { connection in
+            try connection.transaction {
+                let created = try PostgresUserStore.insert(user, on: connection)
+                try Self.audit(
+                    actor, "user.create", target: "user:\(created.id)",
+                    ["username": created.username, "roles": created.roles.joined(separator: ",")], on: connection)
+                return created
+            }
+        }
+    }
+
+    public func update(userID: Int64, _ change: UserChange, by actor: Actor) async throws -> User {
+        try await pool.run { connection in
+            try connection.transaction {
+                let adminsBefore = try Self.lockAdmins(on: connection)
+                guard let before = try PostgresUserStore.find(id: userID, forUpdate: true, on: connection) else {
+                    throw AuthError(.notFound, "no such user")
+                }
+                var details: [String: String] = [:]
+                var cutOffTokens = false
+                let id = String(userID)
+                if let roles = change.roles, roles != before.roles {
+                    try connection.query("DELETE FROM user_roles WHERE user_id = $1", [id])
+                    try Self.mapping(foreignKey: AuthError(.unknownRole, "no such role")) {
+                        try connection.query(
+                            "INSERT INTO user_roles (user_id, role) SELECT $1, unnest(string_to_array($2, ','))",
+                            [id, roles.joined(separator: ",")])
+                    }
+                    details["roles"] = "\(before.roles.joined(separator: ",")) -> \(roles.joined(separator: ","))"
+                    cutOffTokens = true
+                }
+                if let disabled = change.disabled, disabled != before.disabled {
+                    try connection.query(
+                        "UPDATE users SET disabled = $2 WHERE id = $1", [id, disabled ? "true" : "false"])
+                    details["disabled"] = "\(before.disabled) -> \(disabled)"
+                    cutOffTokens = cutOffTokens || disabled
+                }
+                if let email = change.email, email != before.email {
+                    do {
+                        try connection.query("UPDATE users SET email = $2 WHERE id = $1", [id, email])
+                    } catch let error as PostgresError where error.isUniqueViolation {
+                        throw AuthError(.emailTaken, "email is already registered")
+                    }
+                    details["email"] = "changed"
+                }
+                if !details.isEmpty {
+                    let notBefore = cutOffTokens ? ", not_before = \(Self.cutOff)" : ""
+                    try connection.query("UPDATE users SET updated_at = now()\(notBefore) WHERE id = $1", [id])
+                    try Self.refuseLosingLastAdmin(adminsBefore, on: connection)
+                    try Self.audit(actor, "user.update", target: "user:\(userID)", details, on: connection)
+                }
+                guard let after = try PostgresUserStore.find(id: userID, on: connection) else {
+                    throw AuthError(.notFound, "no such user")
+                }
+                return after
+            }
+        }
+    }
+
+    public func delete(userID: Int64, by actor: Actor) async throws {
+        try await pool.run { connection in
+            try connection.transaction {
+                let adminsBefore = try Self.lockAdmins(on: connection)
+                guard
+                    let row = try connection.query(
+                        "DELETE FROM users WHERE id = $1 RETURNING username", [String(userID)]
+                    ).rows.first
+                else { throw AuthError(.notFound, "no such user") }
+                try Self.refuseLosingLastAdmin(adminsBefore, on: connection)
+                try Self.audit(
+                    actor, "user.delete", target: "user:\(userID)", ["username": try row.string("username")],
+                    on: connection)
+            }
+        }
+    }
+
+    public func revokeTokens(userID: Int64, by actor: Actor) async throws {
+        try await pool.run { connection in
+            try connection.transaction {
+                let updated = try connection.query(
+                    "UPDATE users SET not_before = \(Self.cutOff), updated_at = now() WHERE id = $1", [String(userID)])
+                guard updated.affectedRows == 1 else { throw AuthError(.notFound, "no such user") }
+                try Self.audit(actor, "user.revoke_tokens", target: "user:\(userID)", [:], on: connection)
+            }
+        }
+    }
+
+    /// Locks the admin role (serialising every change that can remove an admin) and counts the
+    /// enabled accounts holding it.
+    private static func lockAdmins(on connection: PostgresConnection) throws -> Int64 {
+        try connection.query("SELECT 1 FROM roles WHERE name = $1 FOR UPDATE", [Role.admin])
+        return try enabledAdmins(on: connection)
+    }
+
+    private static func enabledAdmins(on connection: PostgresConnection) throws -> Int64 {
+        try connection.query(
+            """
+            SELECT count(*) AS admins FROM user_roles r JOIN users u ON u.id = r.user_id
+            WHERE r.role = $1 AND NOT u.disabled
+            """, [Role.admin]
+        ).single().int64("admins")
+    }
+
+    /// Refuses a change that leaves no enabled admin where there was one. (A database without any
+    /// admin yet, before bootstrap, is not held to this.)
+    private static func refuseLosingLastAdmin(_ before: Int64, on connection: PostgresConnection) throws {
+        if before > 0, try enabledAdmins(on: connection) == 0 {
+            throw AuthError(.lastAdmin, "this would leave no enabled account with the admin role")
+        }
+    }
+
+    // MARK: Roles
+
+    static let roleColumns = """
+        r.name, r.description, r.builtin,
+        (SELECT coalesce(string_agg(p.permission, ',' ORDER BY p.permission), '') FROM role_permissions p
+         WHERE p.role = r.name) AS permissions
+        """
+
+    public func roles() async throws -> [RoleInfo] {
+        try await pool.run { connection in
+            try connection.query("SELECT \(Self.roleColumns) FROM roles r ORDER BY r.name").rows.map(Self.role(from:))
+        }
+    }
+
+    public func role(named name: String) async throws -> RoleInfo? {
+        try await pool.run { connection in try Self.role(named: name, on: connection) }
+    }
+
+    public func create(_ role: RoleInfo, by actor: Actor) async throws -> RoleInfo {
+        try await pool.run { connection in
+            try connection.transaction {
+                do {
+                    try connection.query(
+                        "INSERT INTO roles (name, description) VALUES ($1, $2)", [role.name, role.description])
+                } catch let error as PostgresError where error.isUniqueViolation {
+                    throw AuthError(.roleExists, "a role with this name exists")
+                }
+                try connection.query(
+                    "INSERT INTO role_permissions (role, permission) SELECT $1, unnest(string_to_array($2, ','))",
+                    [role.name, role.permissions.joined(separator: ",")])
+                try Self.audit(
+                    actor, "role.create", target: "role:\(role.name)",
+                    ["permissions": role.permissions.joined(separator: ",")], on: connection)
+                return try Self.role(named: role.name, on: connection) ?? role
+            }
+        }
+    }
+
+    public func deleteRole(named name: String, by actor: Actor) async throws {
+        try await pool.run { connection in
+            try connection.transaction {
+                let role = try Self.lockRole(name, on: connection)
+                guard !role.builtin else { throw AuthError(.builtinRole, "built-in roles cannot be deleted") }
+                try Self.mapping(foreignKey: AuthError(.roleInUse, "some accounts still hold this role")) {
+                    try connection.query("DELETE FROM roles WHERE name = $1", [name])
+                }
+                try Self.audit(actor, "role.delete", target: "role:\(name)", [:], on: connection)
+            }
+        }
+    }
+
+    public func grant(_ permission: String, to role: String, by actor: Actor) async throws -> RoleInfo {
+        try await changePermission(
+            role, action: "role.grant", permission: permission, by: actor,
+            sql: "INSERT INTO role_permissions (role, permission) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+    }
+
+    public func revoke(_ permission: String, from role: String, by actor: Actor) async throws -> RoleInfo {
+        try await changePermission(
+            role, action: "role.revoke", permission: permission, by: actor,
+            sql: "DELETE FROM role_permissions WHERE role = $1 AND permission = $2")
+    }
+
+    /// Grants and revocations; audited only when they changed something.
+    private func changePermission(
+        _ name: String, action: String, permission: String, by actor: Actor, sql: String
+    ) async throws -> RoleInfo {
+        try await pool.run { connection in
+            try connection.transaction {
+                _ = try Self.lockRole(name, on: connection)
+                guard name != Role.admin else {
+                    throw AuthError(.builtinRole, "the admin role's permissions cannot be changed")
+                }
+                if try connection.query(sql, [name, permission]).affectedRows > 0 {
+                    try Self.audit(actor, action, target: "role:\(name)", ["permission": permission], on: connection)
+                }
+                guard let role = try Self.role(named: name, on: connection) else {
+                    throw AuthError(.notFound, "no such role")
+                }
+                return role
+            }
+        }
+    }
+
+    public func permissions(of roles: [String]) async throws -> Set<String> {
+        try await pool.run { connection in
+            Set(
+                try connection.query(
+                    "SELECT DISTINCT permission FROM role_permissions WHERE role = ANY (string_to_array($1, ','))",
+                    [roles.joined(separator: ",")]
+                ).rows.map { try $0.string("permission") })
+        }
+    }
+
+    private static func lockRole(_ name: String, on connection: PostgresConnection) throws -> RoleInfo {
+        guard
+            let row = try connection.query(
+                "SELECT \(roleColumns) FROM roles r WHERE r.name = $1 FOR UPDATE", [name]
+            ).rows.first
+        else { throw AuthError(.notFound, "no such role") }
+        return try role(from: row)
+    }
+
+    private static func role(named name: String, on connection: PostgresConnection) throws -> RoleInfo? {
+        try connection.query("SELECT \(roleColumns) FROM roles r WHERE r.name = $1", [name]).rows.first.map(role(from:))
+    }
+
+    private static func role(from row: PostgresRow) throws -> RoleInfo {
+        RoleInfo(
+            name: try row.string("name"), description: try row.string("description"), builtin: try row.bool("builtin"),
+            permissions: try row.string("permissions").split(separator: ",").map(String.init))
+    }
+
+    // MARK: Audit
+
+    public func auditEntries(before: Int64?, limit: Int) async throws -> [AuditEntry] {
+        try await pool.run { connection in
+            try connection.query(
+                """
+                SELECT id, extract(epoch FROM at)::bigint AS at, actor_id, actor, source, action, target,
+                    details::text AS details
+                FROM audit_log WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2
+                """, [before.map(String.init), String(limit)]
+            ).rows.map { row in
+                AuditEntry(
+                    id: try row.int64("id"), at: try row.int64("at"),
+                    actorID: try row.optionalString("actor_id").flatMap { Int64($0) }, actor: try row.string("actor"),
+                    source: try row.string("source"), action: try row.string("action"),
+                    target: try row.string("target"),
+                    details: (try? JSONDecoder().decode(
+                        [String: String].self, from: Data(try row.string("details").utf8))) ?? [:])
+            }
+        }
+    }
+
+    private static func audit(
+        _ actor: Actor, _ action: String, target: String, _ details: [String: String],
+        on connection: PostgresConnection
+    ) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(details), as: UTF8.self)
+        try connection.query(
+            """
+            INSERT INTO audit_log (actor_id, actor, source, action, target, details)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+            """, [actor.id.map(String.init), actor.name, actor.source, action, target, json])
+    }
+
+    /// Runs one statement, reporting a foreign-key violation as `error`.
+    private static func mapping(foreignKey error: AuthError, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let failure as PostgresError where failure.isForeignKeyViolation {
+            throw error
+        }
+    }
+}
+
+/// `TokenRevocations` by one indexed query per verification, until the revocation state moves
+/// into memory (DESIGN.md §7).
+public struct PostgresTokenRevocations: TokenRevocations {
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    public func isRevoked(userID: Int64, issuedAt: Int64, tokenID: String) async throws -> Bool {
+        try await pool.run { connection in
+            guard
+                let row = try connection.query(
+                    "SELECT disabled, extract(epoch FROM not_before)::bigint AS not_before FROM users WHERE id = $1",
+                    [String(userID)]
+                ).rows.first
+            else { return true }
+            let notBefore = try row.optionalString("not_before").flatMap { Int64($0) } ?? Int64.min
+            return try row.bool("disabled") || issuedAt < notBefore
+        }
+    }
+}

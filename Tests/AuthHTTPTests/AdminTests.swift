@@ -1,0 +1,314 @@
+import AuthCore
+import AuthTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite("HTTP admin API")
+struct AdminTests {
+    /// Every admin route, in an order the admin can run them all successfully.
+    static func routes(target: Int64, role: String) -> [(HTTPRequest.Method, String, String?, HTTPResponse.Status)] {
+        [
+            (.get, "/admin/users", nil, .ok),
+            (.get, "/admin/users/\(target)", nil, .ok),
+            (.patch, "/admin/users/\(target)", #"{"disabled":false}"#, .ok),
+            (.post, "/admin/users/\(target)/revoke", nil, .noContent),
+            (.get, "/admin/roles", nil, .ok),
+            (.post, "/admin/roles", #"{"name":"\#(role)","description":"test role"}"#, .created),
+            (.get, "/admin/roles/\(role)", nil, .ok),
+            (.post, "/admin/roles/\(role)/permissions", #"{"permission":"mail:send"}"#, .ok),
+            (.delete, "/admin/roles/\(role)/permissions/mail:send", nil, .ok),
+            (.delete, "/admin/roles/\(role)", nil, .noContent),
+            (.get, "/admin/audit", nil, .ok),
+            (.delete, "/admin/users/\(target)", nil, .noContent),
+        ]
+    }
+
+    @Test("no token is 401, a user's token 403 on every admin route; an admin's token succeeds on each")
+    func guards() async throws {
+        let stack = try await TestStack()
+        let (_, userToken) = try await stack.account()
+        let (_, adminToken) = try await stack.account(roles: [Role.admin])
+        let (target, _) = try await stack.account()
+        let routes = Self.routes(target: target.id, role: TestDatabase.uniqueName("role"))
+        try await withServer(stack: stack) { client in
+            for (method, path, body, expected) in routes {
+                let anonymous = try await client.send(method, path, token: nil, json: body)
+                #expect(anonymous.status == .unauthorized, "\(method) \(path)")
+                let user = try await client.send(method, path, token: userToken, json: body)
+                #expect(user.status == .forbidden, "\(method) \(path)")
+                #expect(user.errorCode == "forbidden")
+                let admin = try await client.send(method, path, token: adminToken, json: body)
+                #expect(admin.status == expected, "\(method) \(path): \(admin.bodyText)")
+            }
+        }
+    }
+
+    @Test("pages return every user exactly once while users are being added")
+    func paginationUnderInserts() async throws {
+        let stack = try await TestStack(databaseURL: try TestDatabase.freshMigratedURL())
+        let (admin, adminToken) = try await stack.account(roles: [Role.admin])
+        var existing: Set<Int64> = [admin.id]
+        for _ in 0..<45 {
+            existing.insert(try await stack.users.create(Self.cheapUser()).id)
+        }
+        let users = stack.users
+        let atStart = existing
+        let inserter = Task {
+            for _ in 0..<40 { _ = try await users.create(Self.cheapUser()) }
+        }
+        try await withServer(stack: stack) { client in
+            var seen: [Int64] = []
+            var cursor: String?
+            repeat {
+                let query = "/admin/users?limit=7" + (cursor.map { "&cursor=\($0)" } ?? "")
+                let page = try await client.get(query, token: adminToken)
+                try #require(page.status == .ok, "\(page.bodyText)")
+                let ids = (page.json["users"] as? [[String: Any]] ?? []).compactMap {
+                    ($0["id"] as? NSNumber)?.int64Value
+                }
+                #expect(ids.count <= 7)
+                seen += ids
+                cursor = page.json["next_cursor"] as? String
+            } while cursor != nil
+            try await inserter.value
+            #expect(seen.count == Set(seen).count, "no user twice")
+            #expect(atStart.isSubset(of: Set(seen)), "every user present at the start")
+            #expect(seen == seen.sorted())
+        }
+    }
+
+    @Test("filters: role, disabled and username prefix")
+    func filters() async throws {
+        let stack = try await TestStack()
+        let (_, adminToken) = try await stack.account(roles: [Role.admin])
+        let prefix = TestDatabase.uniqueName("flt")
+        for (suffix, disabled) in [("a", false), ("b", true)] {
+            let user = try await stack.users.create(Self.cheapUser(name: prefix + suffix))
+            if disabled {
+                _ = try await stack.admin.update(userID: user.id, .init(disabled: true), by: TestStack.testOperator)
+            }
+        }
+        try await withServer(stack: stack) { client in
+            let names = { (query: String) async throws -> [String] in
+                let page = try await client.get("/admin/users?\(query)", token: adminToken)
+                return (page.json["users"] as? [[String: Any]] ?? []).compactMap { $0["username"] as? String }
+            }
+            let all = try await names("prefix=\(prefix.uppercased())")
+            let disabled = try await names("prefix=\(prefix)&disabled=true")
+            let admins = try await names("prefix=\(prefix)&role=admin")
+            let enabledUsers = try await names("prefix=\(prefix)&role=user&disabled=false")
+            #expect(all == [prefix + "a", prefix + "b"])
+            #expect(disabled == [prefix + "b"])
+            #expect(admins.isEmpty)
+            #expect(enabledUsers == [prefix + "a"])
+        }
+    }
+
+    @Test("the last enabled admin cannot be demoted, disabled or deleted, even by two admins at once")
+    func lastAdmin() async throws {
+        let stack = try await TestStack(databaseURL: try TestDatabase.freshMigratedURL())
+        let (first, firstToken) = try await stack.account(roles: [Role.admin])
+        try await withServer(stack: stack) { client in
+            for (method, body) in [
+                (HTTPRequest.Method.patch, #"{"roles":["user"]}"#), (.patch, #"{"disabled":true}"#), (.delete, nil),
+            ] {
+                let response = try await client.send(method, "/admin/users/\(first.id)", token: firstToken, json: body)
+                #expect(response.status == .conflict)
+                #expect(response.errorCode == "last_admin")
+            }
+            let audit = try await client.get("/admin/audit", token: firstToken)
+            let actions = (audit.json["entries"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
+            #expect(actions == ["user.create"], "refused changes leave no audit rows")
+
+            let (second, _) = try await stack.account(roles: [Role.admin])
+            // Each is demoted at the same moment: one change must lose, or no admin would remain.
+            async let one = Self.outcome {
+                try await stack.admin.update(userID: first.id, .init(roles: [Role.user]), by: TestStack.testOperator)
+            }
+            async let two = Self.outcome {
+                try await stack.admin.update(userID: second.id, .init(roles: [Role.user]), by: TestStack.testOperator)
+            }
+            #expect(await [one, two].sorted() == ["last_admin", "ok"])
+        }
+    }
+
+    /// "ok", or the AuthError code a change failed with.
+    static func outcome(_ change: @Sendable () async throws -> User) async -> String {
+        do {
+            _ = try await change()
+            return "ok"
+        } catch {
+            return (error as? AuthError)?.code.name ?? "\(error)"
+        }
+    }
+
+    @Test("disabling an account refuses its existing token on the next request; re-enabling needs a new login")
+    func disableRevokes() async throws {
+        let stack = try await TestStack()
+        let (_, adminToken) = try await stack.account(roles: [Role.admin])
+        let (user, userToken) = try await stack.account()
+        try await withServer(stack: stack) { client in
+            #expect(try await client.get("/protected", token: userToken).status == .ok)
+            let disable = try await client.send(
+                .patch, "/admin/users/\(user.id)", token: adminToken, json: #"{"disabled":true}"#)
+            #expect(disable.status == .ok)
+            #expect(disable.json["disabled"] as? Bool == true)
+            let refused = try await client.get("/protected", token: userToken)
+            #expect(refused.status == .unauthorized)
+            #expect(refused.errorCode == "token_revoked")
+            #expect(try await client.get("/me", token: userToken).status == .unauthorized)
+            #expect(try await client.login(user.username).status == .unauthorized)
+
+            _ = try await client.send(
+                .patch, "/admin/users/\(user.id)", token: adminToken, json: #"{"disabled":false}"#)
+            #expect(try await client.get("/protected", token: userToken).status == .unauthorized)
+            let login = try await client.login(user.username)
+            let fresh = try #require(login.json["access_token"] as? String)
+            #expect(try await client.get("/protected", token: fresh).status == .ok)
+        }
+    }
+
+    @Test("a role change refuses older tokens at once and new tokens carry the new roles")
+    func roleChange() async throws {
+        let stack = try await TestStack()
+        let (_, adminToken) = try await stack.account(roles: [Role.admin])
+        let (user, userToken) = try await stack.account()
+        let role = TestDatabase.uniqueName("ops")
+        try await withServer(stack: stack) { client in
+            #expect(
+                try await client.send(.post, "/admin/roles", token: adminToken, json: #"{"name":"\#(role)"}"#).status
+                    == .created)
+            let patch = try await client.send(
+                .patch, "/admin/users/\(user.id)", token: adminToken, json: #"{"roles":["user","\#(role)","user"]}"#)
+            #expect(patch.status == .ok)
+            #expect(patch.json["roles"] as? [String] == [role, "user"].sorted())
+            #expect(try await client.get("/protected", token: userToken).errorCode == "token_revoked")
+            let fresh = try #require(try await client.login(user.username).json["access_token"] as? String)
+            let protected = try await client.get("/protected", token: fresh)
+            #expect(protected.status == .ok)
+            #expect(protected.json["roles"] as? [String] == [role, "user"].sorted())
+        }
+    }
+
+    @Test("each change writes one audit row in its transaction; a failed change writes none")
+    func audit() async throws {
+        let stack = try await TestStack()
+        let (admin, adminToken) = try await stack.account(roles: [Role.admin])
+        let (user, _) = try await stack.account()
+        let (other, _) = try await stack.account()
+        try await withServer(stack: stack) { client in
+            // Roles would change first, then the e-mail collides: the whole change rolls back.
+            let failed = try await client.send(
+                .patch, "/admin/users/\(user.id)", token: adminToken,
+                json: #"{"roles":["admin"],"email":"\#(other.email)"}"#)
+            #expect(failed.status == .conflict)
+            #expect(failed.errorCode == "email_taken")
+            #expect(try await stack.admin.user(id: user.id).roles == [Role.user])
+            #expect(try await Self.auditRows(client, adminToken, target: "user:\(user.id)").isEmpty)
+
+            let changed = try await client.send(
+                .patch, "/admin/users/\(user.id)", token: adminToken, json: #"{"roles":["admin","user"]}"#)
+            #expect(changed.status == .ok)
+            let rows = try await Self.auditRows(client, adminToken, target: "user:\(user.id)")
+            try #require(rows.count == 1)
+            #expect(rows[0]["action"] as? String == "user.update")
+            #expect(rows[0]["actor"] as? String == admin.username)
+            #expect((rows[0]["actor_id"] as? NSNumber)?.int64Value == admin.id)
+            #expect(rows[0]["source"] as? String == "127.0.0.1")
+            #expect((rows[0]["details"] as? [String: String])?["roles"] == "user -> admin,user")
+        }
+    }
+
+    /// The `user.update` rows about `target`.
+    static func auditRows(_ client: any TestClientProtocol, _ token: String, target: String) async throws -> [[String:
+        Any]]
+    {
+        let page = try await client.get("/admin/audit?limit=200", token: token)
+        return (page.json["entries"] as? [[String: Any]] ?? []).filter {
+            $0["target"] as? String == target && $0["action"] as? String == "user.update"
+        }
+    }
+
+    @Test(
+        "bad ids, unknown roles and malformed bodies are 400/404/422 with a code",
+        arguments: [
+            (HTTPRequest.Method.get, "/admin/users/abc", nil, HTTPResponse.Status.badRequest, "invalid_input"),
+            (.get, "/admin/users/0", nil, .badRequest, "invalid_input"),
+            (.get, "/admin/users/99999999999", nil, .notFound, "not_found"),
+            (.get, "/admin/users/99999999999999999999999", nil, .badRequest, "invalid_input"),
+            (.patch, "/admin/users/99999999999", #"{"disabled":true}"#, .notFound, "not_found"),
+            (.delete, "/admin/users/99999999999", nil, .notFound, "not_found"),
+            (.post, "/admin/users/99999999999/revoke", nil, .notFound, "not_found"),
+            (.patch, "/admin/users/$target", #"{"roles":["no-such-role"]}"#, .unprocessableContent, "unknown_role"),
+            (.patch, "/admin/users/$target", #"{"roles":["Bad Role"]}"#, .badRequest, "invalid_input"),
+            (.patch, "/admin/users/$target", #"{"roles":[]}"#, .badRequest, "invalid_input"),
+            (.patch, "/admin/users/$target", #"{"roles":"admin"}"#, .badRequest, "wrong_type"),
+            (.patch, "/admin/users/$target", #"{"roles":["user",1]}"#, .badRequest, "wrong_type"),
+            (.patch, "/admin/users/$target", #"{"disabled":"yes"}"#, .badRequest, "wrong_type"),
+            (.patch, "/admin/users/$target", #"{"disabled":1}"#, .badRequest, "wrong_type"),
+            (.patch, "/admin/users/$target", #"{"email":"not-an-address"}"#, .badRequest, "invalid_input"),
+            (.patch, "/admin/users/$target", #"{"password":"x"}"#, .badRequest, "unknown_field"),
+            (.patch, "/admin/users/$target", #"{}"#, .badRequest, "invalid_input"),
+            (.patch, "/admin/users/$target", #"{"disabled":tru"#, .badRequest, "malformed_json"),
+            (.patch, "/admin/users/$target", #"[]"#, .badRequest, "invalid_body"),
+            (.get, "/admin/users?limit=0", nil, .badRequest, "invalid_input"),
+            (.get, "/admin/users?limit=ten", nil, .badRequest, "invalid_input"),
+            (.get, "/admin/users?cursor=bm9wZQ", nil, .badRequest, "invalid_input"),
+            (.get, "/admin/users?disabled=maybe", nil, .badRequest, "invalid_input"),
+            (.get, "/admin/users?role=Not%20A%20Role", nil, .badRequest, "invalid_input"),
+            (.get, "/admin/users?sort=name", nil, .badRequest, "unknown_parameter"),
+            (.get, "/admin/users?limit=1&limit=2", nil, .badRequest, "invalid_input"),
+            (.get, "/admin/roles/no-such-role", nil, .notFound, "not_found"),
+            (.post, "/admin/roles", #"{"name":"admin"}"#, .conflict, "role_exists"),
+            (.post, "/admin/roles", #"{"name":"Admins!"}"#, .badRequest, "invalid_input"),
+            (.post, "/admin/roles", #"{"name":"x1","permissions":["Not Valid"]}"#, .badRequest, "invalid_input"),
+            (.post, "/admin/roles", #"{"description":"no name"}"#, .badRequest, "missing_field"),
+            (.delete, "/admin/roles/admin", nil, .conflict, "builtin_role"),
+            (.delete, "/admin/roles/user", nil, .conflict, "builtin_role"),
+            (.delete, "/admin/roles/no-such-role", nil, .notFound, "not_found"),
+            (.post, "/admin/roles/admin/permissions", #"{"permission":"mail:send"}"#, .conflict, "builtin_role"),
+            (.post, "/admin/roles/user/permissions", #"{"permission":"BAD"}"#, .badRequest, "invalid_input"),
+            (.post, "/admin/roles/no-such-role/permissions", #"{"permission":"mail:send"}"#, .notFound, "not_found"),
+            (.get, "/admin/audit?cursor=%00", nil, .badRequest, "invalid_input"),
+        ] as [(HTTPRequest.Method, String, String?, HTTPResponse.Status, String)])
+    func badInput(
+        _ method: HTTPRequest.Method, _ path: String, _ body: String?, _ status: HTTPResponse.Status, _ code: String
+    ) async throws {
+        let stack = try await TestStack()
+        let (_, adminToken) = try await stack.account(roles: [Role.admin])
+        let (target, _) = try await stack.account()
+        let before = try await stack.admin.user(id: target.id)
+        try await withServer(stack: stack) { client in
+            let response = try await client.send(
+                method, path.replacingOccurrences(of: "$target", with: String(target.id)), token: adminToken, json: body
+            )
+            #expect(response.status == status, "\(response.bodyText)")
+            #expect(response.errorCode == code)
+            #expect(try await stack.admin.user(id: target.id) == before, "nothing changed")
+        }
+    }
+
+    @Test("a role in use cannot be deleted; once nobody holds it, it can")
+    func roleInUse() async throws {
+        let stack = try await TestStack()
+        let (_, adminToken) = try await stack.account(roles: [Role.admin])
+        let role = TestDatabase.uniqueName("r")
+        try await withServer(stack: stack) { client in
+            _ = try await client.send(.post, "/admin/roles", token: adminToken, json: #"{"name":"\#(role)"}"#)
+            let (holder, _) = try await stack.account(roles: [Role.user, role])
+            let refused = try await client.send(.delete, "/admin/roles/\(role)", token: adminToken)
+            #expect(refused.status == .conflict)
+            #expect(refused.errorCode == "role_in_use")
+            _ = try await client.send(
+                .patch, "/admin/users/\(holder.id)", token: adminToken, json: #"{"roles":["user"]}"#)
+            #expect(try await client.send(.delete, "/admin/roles/\(role)", token: adminToken).status == .noContent)
+        }
+    }
+
+    static func cheapUser(name: String = TestDatabase.uniqueName()) -> NewUser {
+        NewUser(
+            username: name, email: "\(name)@example.com", passwordHash: "$scrypt$not-a-usable-hash", roles: [Role.user])
+    }
+}

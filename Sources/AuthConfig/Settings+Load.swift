@@ -62,23 +62,7 @@ extension Settings {
                 "jwt.access_token_ttl_seconds must be positive and jwt.leeway_seconds not negative")
         }
 
-        passwords = Passwords(
-            scrypt: ScryptParameters(
-                logN: config.int(forKey: "password.scrypt.ln", default: 15),
-                r: config.int(forKey: "password.scrypt.r", default: 8),
-                p: config.int(forKey: "password.scrypt.p", default: 3)),
-            minimumLength: config.int(forKey: "password.min_length", default: 8),
-            hashing: HashingPool.Configuration(
-                threads: config.int(forKey: "password.hashing_threads"),
-                queueLimit: config.int(forKey: "password.hashing_queue", default: 64)))
-        do {
-            _ = try passwords.scrypt.validated()
-        } catch {
-            throw ConfigurationError("password.scrypt: \(error.message)")
-        }
-        guard (1...1024).contains(passwords.minimumLength) else {
-            throw ConfigurationError("password.min_length must be between 1 and 1024")
-        }
+        passwords = try Passwords(config)
         logLevel = config.string(forKey: "log.level", default: "info")
         stacksDirectory = config.string(forKey: "stacks.directory", default: "config/stacks")
         let burst = config.int(forKey: "limits.attempts_burst", default: 20)
@@ -178,6 +162,29 @@ extension Settings.Database {
             maxConnections: config.int(forKey: "database.max_connections", default: 10),
             migrateOnStart: config.bool(forKey: "database.migrate_on_start", default: true),
             migrationsPath: config.string(forKey: "database.migrations_path", default: "sql"))
+    }
+}
+
+extension Settings.Passwords {
+    /// Only the password settings: what `authctl user create` needs, without the JWT secret.
+    public init(_ config: ConfigReader) throws {
+        self.init(
+            scrypt: ScryptParameters(
+                logN: config.int(forKey: "password.scrypt.ln", default: 15),
+                r: config.int(forKey: "password.scrypt.r", default: 8),
+                p: config.int(forKey: "password.scrypt.p", default: 3)),
+            minimumLength: config.int(forKey: "password.min_length", default: 8),
+            hashing: HashingPool.Configuration(
+                threads: config.int(forKey: "password.hashing_threads"),
+                queueLimit: config.int(forKey: "password.hashing_queue", default: 64)))
+        do {
+            _ = try scrypt.validated()
+        } catch {
+            throw ConfigurationError("password.scrypt: \(error.message)")
+        }
+        guard (1...1024).contains(minimumLength) else {
+            throw ConfigurationError("password.min_length must be between 1 and 1024")
+        }
     }
 }
 

@@ -11,7 +11,10 @@ struct AuthControl: AsyncParsableCommand {
         commandName: "authctl",
         abstract: "Administer authd and its database; ask a running authd over the line protocol.",
         discussion: "Client commands exit 0 for OK, 1 for NO, 2 for TEMP or unreachable, 3 for BAD or usage errors.",
-        subcommands: [Migrate.self, UserCommand.self, Ping.self, Verify.self, HasRole.self, Auth.self, Pam.self])
+        subcommands: [
+            Migrate.self, UserCommand.self, RoleCommand.self, Ping.self, Verify.self, HasRole.self, HasPerm.self,
+            Auth.self, Pam.self,
+        ])
 
     /// Like ArgumentParser's, but usage errors exit 3, the client commands' code for BAD.
     static func main() async {
@@ -50,31 +53,5 @@ struct Migrate: AsyncParsableCommand {
         let connection = try PostgresConnection(connectionString: database.url)
         let applied = try migrator.migrate(on: connection)
         print(applied.isEmpty ? "schema is current" : "applied \(applied.map(String.init).joined(separator: ", "))")
-    }
-}
-
-struct UserCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage accounts directly in the database.", subcommands: [Unlock.self])
-
-    struct Unlock: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Clear an account's lockout counters on every instance (all client addresses).")
-
-        @Option(name: .long, help: "Path to the YAML configuration file.")
-        var config: String?
-
-        @Argument(help: "The username.")
-        var name: String
-
-        func run() async throws {
-            let database = try Settings.Database(await Settings.reader(configFile: config))
-            let pool = PostgresPool(
-                configuration: .init(connectionString: database.url, maxConnections: 1),
-                logger: Logger(label: "authctl"))
-            try await PostgresLockoutStore(pool: pool).unlock(username: name)
-            await pool.close()
-            print("unlocked \(name)")
-        }
     }
 }

@@ -63,6 +63,18 @@ struct HasRole: ParsableCommand {
     }
 }
 
+struct HasPerm: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "has-perm", abstract: "Exit 0 if the token is valid and one of its roles grants the permission.")
+    @OptionGroup var line: LineOptions
+    @Argument(help: "The access token.") var token: String
+    @Argument(help: "The permission, e.g. users:read.") var permission: String
+
+    func run() throws {
+        try ClientExit.run(line.addr, LineRequest(command: "HASPERM", id: "1", fields: [token, permission]))
+    }
+}
+
 struct Auth: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a user's password (read from standard input, never from the command line).")

@@ -9,13 +9,6 @@ start_authd
 
 ctl=.build/debug/authctl
 addr="127.0.0.1:$LINE_PORT"
-failures=0
-expect_status() { # expect_status WANT DESCRIPTION COMMAND...
-    local want=$1 what=$2 got=0
-    shift 2
-    "$@" >/dev/null 2>&1 || got=$?
-    if [ "$got" = "$want" ]; then echo "ok: $what"; else echo "FAIL: $what: exit $got, want $want" >&2; failures=$((failures + 1)); fi
-}
 
 user="pam$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 register "$user" "pam password 1"

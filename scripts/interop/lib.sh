@@ -60,3 +60,12 @@ request = urllib.request.Request(f"http://127.0.0.1:{port}/login", data=body, me
 print(json.load(urllib.request.urlopen(request, timeout=10))["access_token"])
 PY
 }
+
+failures=0
+# expect_status WANT DESCRIPTION COMMAND...: counts a failure in $failures when the exit status differs.
+expect_status() {
+    local want=$1 what=$2 got=0
+    shift 2
+    "$@" >/dev/null 2>&1 || got=$?
+    if [ "$got" = "$want" ]; then echo "ok: $what"; else echo "FAIL: $what: exit $got, want $want" >&2; failures=$((failures + 1)); fi
+}

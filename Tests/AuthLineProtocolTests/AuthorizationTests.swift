@@ -1,0 +1,75 @@
+import AuthCore
+import AuthTestSupport
+import Testing
+
+@Suite("line protocol: revocation, HASROLE and HASPERM follow the admin API")
+struct AuthorizationTests {
+    @Test("disabling an account makes VERIFY answer NO revoked on the next request")
+    func disable() async throws {
+        try await withLineServer { port, stack in
+            let (user, token) = try await stack.account()
+            try await LineClient.with(port: port) { (client: LineClient) async throws in
+                try await client.send("VERIFY\t1\t\(token)\n")
+                #expect(try await client.reply()?.status == .ok)
+                _ = try await stack.admin.update(userID: user.id, .init(disabled: true), by: TestStack.testOperator)
+                try await client.send("VERIFY\t2\t\(token)\n")
+                #expect(try await client.readLine() == "NO\t2\treason=revoked")
+                try await client.send("HASROLE\t3\t\(token)\tuser\n")
+                #expect(try await client.readLine() == "NO\t3\treason=revoked")
+            }
+        }
+    }
+
+    @Test("a role change shows in HASROLE and HASPERM for new tokens; grants apply to existing ones at once")
+    func roleChange() async throws {
+        try await withLineServer { port, stack in
+            let role = TestDatabase.uniqueName("ops")
+            _ = try await stack.admin.createRole(
+                name: role, description: "", permissions: ["reports:read"], by: TestStack.testOperator)
+            let (user, old) = try await stack.account()
+            _ = try await stack.admin.update(
+                userID: user.id, .init(roles: [Role.user, role]), by: TestStack.testOperator)
+            let token = try await stack.service.login(username: user.username, password: TestStack.password).token
+            try await LineClient.with(port: port) { (client: LineClient) async throws in
+                try await client.send("HASROLE\t1\t\(old)\t\(role)\n")
+                #expect(try await client.readLine() == "NO\t1\treason=revoked")
+                try await client.send("HASROLE\t2\t\(token)\t\(role)\n")
+                #expect(try await client.readLine() == "OK\t2")
+                try await client.send("HASPERM\t3\t\(token)\treports:read\n")
+                #expect(try await client.readLine() == "OK\t3")
+                try await client.send("HASPERM\t4\t\(token)\tusers:read\n")
+                #expect(try await client.readLine() == "NO\t4\treason=forbidden")
+
+                _ = try await stack.admin.revoke("reports:read", from: role, by: TestStack.testOperator)
+                try await client.send("HASPERM\t5\t\(token)\treports:read\n")
+                #expect(try await client.readLine() == "NO\t5\treason=forbidden")
+                _ = try await stack.admin.grant("users:read", to: role, by: TestStack.testOperator)
+                try await client.send("HASPERM\t6\t\(token)\tusers:read\n")
+                #expect(try await client.readLine() == "OK\t6")
+            }
+        }
+    }
+
+    @Test("an admin's token holds the admin permissions; HASPERM refuses malformed permissions with BAD")
+    func adminPermissions() async throws {
+        try await withLineServer { port, stack in
+            let (_, token) = try await stack.account(roles: [Role.admin])
+            try await LineClient.with(port: port) { (client: LineClient) async throws in
+                for (index, permission) in [Permission.usersRead, Permission.usersWrite, Permission.auditRead]
+                    .enumerated()
+                {
+                    try await client.send("HASPERM\t\(index)\t\(token)\t\(permission)\n")
+                    #expect(try await client.readLine() == "OK\t\(index)")
+                }
+                for (id, line) in [
+                    ("b1", "HASPERM\tb1\t\(token)\tUsers:Read\n"), ("b2", "HASPERM\tb2\t\(token)\tusers\n"),
+                ] {
+                    try await client.send(line)
+                    #expect(try await client.readLine() == "BAD\t\(id)\treason=malformed_argument")
+                }
+                try await client.send("HASPERM\tb3\t\(token)\n")
+                #expect(try await client.readLine() == "BAD\tb3\treason=wrong_argument_count")
+            }
+        }
+    }
+}

@@ -11,6 +11,9 @@ if [ ! -s .dev/jwt-secret ]; then
     echo "run: generated a development JWT secret in .dev/jwt-secret" >&2
 fi
 export AUTHD_JWT_SECRET_FILE="$PWD/.dev/jwt-secret"
+# For authctl in a second terminal (README: Administration); the cluster and its password go away
+# when `make run` ends.
+(umask 077 && printf '%s\n' "$AUTHD_DATABASE_URL" > .dev/database-url)
 
 swift build
 .build/debug/authctl migrate --config config/authd.yaml

@@ -170,6 +170,23 @@ struct AdminTests {
         }
     }
 
+    @Test("revoke and delete refuse the account's existing tokens on the next request")
+    func revokeAndDelete() async throws {
+        let stack = try await TestStack()
+        let (_, adminToken) = try await stack.account(roles: [Role.admin])
+        let (user, userToken) = try await stack.account()
+        try await withServer(stack: stack) { client in
+            #expect(
+                try await client.send(.post, "/admin/users/\(user.id)/revoke", token: adminToken).status == .noContent)
+            #expect(try await client.get("/protected", token: userToken).errorCode == "token_revoked")
+            let fresh = try #require(try await client.login(user.username).json["access_token"] as? String)
+            #expect(try await client.get("/protected", token: fresh).status == .ok, "a login after the revoke works")
+            #expect(try await client.send(.delete, "/admin/users/\(user.id)", token: adminToken).status == .noContent)
+            #expect(try await client.get("/protected", token: fresh).errorCode == "token_revoked")
+            #expect(try await client.get("/admin/users/\(user.id)", token: adminToken).status == .notFound)
+        }
+    }
+
     @Test("a role change refuses older tokens at once and new tokens carry the new roles")
     func roleChange() async throws {
         let stack = try await TestStack()

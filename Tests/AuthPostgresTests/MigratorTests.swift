@@ -70,4 +70,29 @@ struct MigratorTests {
         #expect(try connection.query("SELECT to_regclass('half') IS NULL AS gone").single().bool("gone"))
         #expect(try count(url) == 0)
     }
+
+    @Test("0003 moves each existing user's single role into user_roles, creating roles it did not know")
+    func singleRoleKept() throws {
+        let url = try TestDatabase.createDatabase()
+        let all = try Migrator.load(directory: TestDatabase.migrationsDirectory)
+        let connection = try PostgresConnection(connectionString: url)
+        try migrator(all.filter { $0.version < 3 }).migrate(on: connection)
+        for (name, role) in [("ann", "user"), ("bob", "admin"), ("cyd", "editor")] {
+            try connection.query(
+                "INSERT INTO users (username, email, password_hash, role) VALUES ($1, $2, '$scrypt$x', $3)",
+                [name, "\(name)@example.com", role])
+        }
+        try migrator(all).migrate(on: connection)
+        let rows = try connection.query(
+            "SELECT u.username, r.role FROM users u JOIN user_roles r ON r.user_id = u.id ORDER BY u.username")
+        #expect(
+            try rows.rows.map { "\(try $0.string("username")):\(try $0.string("role"))" } == [
+                "ann:user", "bob:admin", "cyd:editor",
+            ])
+        #expect(try connection.query("SELECT 1 FROM roles WHERE name = 'editor' AND NOT builtin").rows.count == 1)
+        #expect(
+            try connection.query(
+                "SELECT 1 FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'role'"
+            ).rows.isEmpty)
+    }
 }

@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "authctl",
             dependencies: [
-                "AuthConfig", "AuthCore", "AuthCrypto", "AuthLineProtocol", "AuthPostgres",
+                "AuthConfig", "AuthCore", "AuthCrypto", "AuthHTTP", "AuthLineProtocol", "AuthPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

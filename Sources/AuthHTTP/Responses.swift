@@ -1,5 +1,5 @@
-import AuthCore
-import Hummingbird
+public import AuthCore
+public import Hummingbird
 
 struct ProfileResponse: ResponseEncodable {
     let id: Int64
@@ -58,7 +58,8 @@ struct StatusResponse: ResponseEncodable {
     let status: String
 }
 
-struct AdminUserResponse: ResponseEncodable {
+/// An account as the admin API (and `authctl --json`) shows it.
+public struct AdminUserResponse: ResponseEncodable, Sendable {
     let id: Int64
     let username: String
     let email: String
@@ -67,7 +68,7 @@ struct AdminUserResponse: ResponseEncodable {
     let mfaEnabled: Bool
     let createdAt: Int64
 
-    init(_ user: User) {
+    public init(_ user: User) {
         id = user.id
         username = user.username
         email = user.email
@@ -101,13 +102,14 @@ struct UserListResponse: ResponseEncodable {
     }
 }
 
-struct RoleResponse: ResponseEncodable {
+/// A role as the admin API (and `authctl --json`) shows it.
+public struct RoleResponse: ResponseEncodable, Sendable {
     let name: String
     let description: String
     let builtin: Bool
     let permissions: [String]
 
-    init(_ role: RoleInfo) {
+    public init(_ role: RoleInfo) {
         name = role.name
         description = role.description
         builtin = role.builtin

@@ -2,6 +2,7 @@ import ArgumentParser
 import AuthConfig
 import AuthCore
 import AuthCrypto
+import AuthHTTP
 import AuthPostgres
 import Foundation
 import Logging
@@ -56,7 +57,7 @@ struct DatabaseOptions: ParsableArguments {
 
     func print(users: [User]) throws {
         if json {
-            try printJSON(users.map(UserRow.init))
+            try printJSON(users.map(AdminUserResponse.init))
         } else {
             printTable(
                 ["ID", "USERNAME", "EMAIL", "ROLES", "DISABLED", "MFA"],
@@ -71,7 +72,7 @@ struct DatabaseOptions: ParsableArguments {
 
     func print(roles: [RoleInfo]) throws {
         if json {
-            try printJSON(roles.map(RoleRow.init))
+            try printJSON(roles.map(RoleResponse.init))
         } else {
             printTable(
                 ["NAME", "BUILTIN", "PERMISSIONS", "DESCRIPTION"],
@@ -97,41 +98,6 @@ struct DatabaseOptions: ParsableArguments {
             }
             Swift.print(cells.joined(separator: "  "))
         }
-    }
-}
-
-/// A user as `--json` prints it: the admin API's field names.
-private struct UserRow: Encodable {
-    let id: Int64
-    let username: String
-    let email: String
-    let roles: [String]
-    let disabled: Bool
-    let mfa_enabled: Bool
-    let created_at: Int64
-
-    init(_ user: User) {
-        id = user.id
-        username = user.username
-        email = user.email
-        roles = user.roles
-        disabled = user.disabled
-        mfa_enabled = user.mfaEnabled
-        created_at = user.createdAt
-    }
-}
-
-private struct RoleRow: Encodable {
-    let name: String
-    let description: String
-    let builtin: Bool
-    let permissions: [String]
-
-    init(_ role: RoleInfo) {
-        name = role.name
-        description = role.description
-        builtin = role.builtin
-        permissions = role.permissions
     }
 }
 

@@ -51,18 +51,20 @@ extension Settings {
         line = try Self.lineServer(config)
         database = try Database(config)
 
+        let times = try Self.accessTokenTimes(config)
         tokens = Tokens(
             keyring: try Self.keyring(config),
             issuer: config.string(forKey: "jwt.issuer", default: "authd"),
             audience: config.string(forKey: "jwt.audience", default: "authd"),
-            accessTokenLifetime: Int64(config.int(forKey: "jwt.access_token_ttl_seconds", default: 900)),
-            leeway: Int64(config.int(forKey: "jwt.leeway_seconds", default: 30)))
-        guard tokens.accessTokenLifetime > 0, tokens.leeway >= 0 else {
-            throw ConfigurationError(
-                "jwt.access_token_ttl_seconds must be positive and jwt.leeway_seconds not negative")
-        }
+            accessTokenLifetime: times.lifetime, leeway: times.leeway)
 
         passwords = try Passwords(config)
+        revocation = RevocationState.Configuration(
+            maximumStaleness: Int64(config.int(forKey: "revocation.max_staleness_seconds", default: 30)),
+            failOpen: config.bool(forKey: "revocation.fail_open", default: false))
+        guard revocation.maximumStaleness >= 0 else {
+            throw ConfigurationError("revocation.max_staleness_seconds must not be negative")
+        }
         logLevel = config.string(forKey: "log.level", default: "info")
         stacksDirectory = config.string(forKey: "stacks.directory", default: "config/stacks")
         let burst = config.int(forKey: "limits.attempts_burst", default: 20)
@@ -71,6 +73,17 @@ extension Settings {
             ? nil
             : RateLimiter.Configuration(
                 burst: Double(burst), perSecond: config.double(forKey: "limits.attempts_per_second", default: 5))
+    }
+
+    /// The access token lifetime and the clock leeway allowed when checking it, in seconds.
+    public static func accessTokenTimes(_ config: ConfigReader) throws -> (lifetime: Int64, leeway: Int64) {
+        let lifetime = Int64(config.int(forKey: "jwt.access_token_ttl_seconds", default: 900))
+        let leeway = Int64(config.int(forKey: "jwt.leeway_seconds", default: 30))
+        guard lifetime > 0, leeway >= 0 else {
+            throw ConfigurationError(
+                "jwt.access_token_ttl_seconds must be positive and jwt.leeway_seconds not negative")
+        }
+        return (lifetime, leeway)
     }
 
     /// SQLAlchemy URLs (`postgresql+psycopg2://…`) name a driver libpq does not know; drop it so the

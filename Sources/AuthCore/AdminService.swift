@@ -28,13 +28,16 @@ public struct AdminService: Sendable {
     let users: any UserStore
     let hashing: HashingPool
     let hasher: PasswordHasher
+    /// Changes apply here at once; other instances hear of them through their feed.
+    let revocations: RevocationState
     let logger: Logger
 
     public init(
         configuration: Configuration = .init(), directory: any DirectoryStore, users: any UserStore,
-        hashing: HashingPool, hasher: PasswordHasher, logger: Logger
+        hashing: HashingPool, hasher: PasswordHasher, revocations: RevocationState, logger: Logger
     ) {
         self.configuration = configuration
+        self.revocations = revocations
         self.directory = directory
         self.users = users
         self.hashing = hashing
@@ -90,18 +93,19 @@ public struct AdminService: Sendable {
         var change = change
         if let roles = change.roles { change.roles = try validRoles(roles) }
         if let email = change.email { change.email = try Identity.normalisedEmail(email) }
-        let user = try await directory.update(userID: userID, change, by: actor)
+        let changed = try await directory.update(userID: userID, change, by: actor)
+        revocations.apply(changed.revocations)
         logger.notice("user changed", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
-        return user
+        return changed.value
     }
 
     public func delete(userID: Int64, by actor: Actor) async throws {
-        try await directory.delete(userID: userID, by: actor)
+        revocations.apply(try await directory.delete(userID: userID, by: actor).revocations)
         logger.notice("user deleted", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
     }
 
     public func revokeTokens(userID: Int64, by actor: Actor) async throws {
-        try await directory.revokeTokens(userID: userID, by: actor)
+        revocations.apply(try await directory.revokeTokens(userID: userID, by: actor).revocations)
         logger.notice("user's tokens revoked", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
     }
 
@@ -134,21 +138,31 @@ public struct AdminService: Sendable {
         let role = RoleInfo(
             name: try Identity.validRoleName(name), description: description,
             permissions: Set(try permissions.map { try Identity.validPermission($0) }).sorted())
-        return try await directory.create(role, by: actor)
+        return applied(try await directory.create(role, by: actor))
     }
 
     public func deleteRole(named name: String, by actor: Actor) async throws {
-        try await directory.deleteRole(named: try Identity.validRoleName(name), by: actor)
+        let name = try Identity.validRoleName(name)
+        try await directory.deleteRole(named: name, by: actor)
+        revocations.setPermissions(nil, of: name)
     }
 
     public func grant(_ permission: String, to role: String, by actor: Actor) async throws -> RoleInfo {
-        try await directory.grant(
-            try Identity.validPermission(permission), to: try Identity.validRoleName(role), by: actor)
+        applied(
+            try await directory.grant(
+                try Identity.validPermission(permission), to: try Identity.validRoleName(role), by: actor))
     }
 
     public func revoke(_ permission: String, from role: String, by actor: Actor) async throws -> RoleInfo {
-        try await directory.revoke(
-            try Identity.validPermission(permission), from: try Identity.validRoleName(role), by: actor)
+        applied(
+            try await directory.revoke(
+                try Identity.validPermission(permission), from: try Identity.validRoleName(role), by: actor))
+    }
+
+    /// A role's permissions as now stored take effect here at once.
+    private func applied(_ role: RoleInfo) -> RoleInfo {
+        revocations.setPermissions(role.permissions, of: role.name)
+        return role
     }
 
     // MARK: Audit

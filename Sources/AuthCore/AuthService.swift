@@ -41,10 +41,8 @@ public struct AuthService: Sendable {
     /// Used by services without a stack file when `stacks` is `.passwordOnly`.
     let defaultStack: Stack?
     let attemptLimiter: RateLimiter?
-    /// Consulted after a token's signature and times check out; nil only in tests of pure logic.
-    let revocations: (any TokenRevocations)?
-    /// Where permission checks find what roles grant; without one no permission is granted.
-    let directory: (any DirectoryStore)?
+    /// Revoked tokens, sessions and users, and what each role grants: consulted in memory.
+    let revocations: RevocationState
 
     /// Where stacks come from: the password check for every service (tests, embedded use), or
     /// the texts of `config/stacks/<service>` files keyed by service, each with its file name.
@@ -56,8 +54,7 @@ public struct AuthService: Sendable {
     /// Throws `StackConfigError` (with file:line) for a bad stack file.
     public init(
         configuration: Configuration, users: any UserStore, lockouts: (any LockoutStore)? = nil, hashing: HashingPool,
-        hasher: PasswordHasher, tokens: AccessTokenCodec, revocations: (any TokenRevocations)? = nil,
-        directory: (any DirectoryStore)? = nil, logger: Logger,
+        hasher: PasswordHasher, tokens: AccessTokenCodec, revocations: RevocationState, logger: Logger,
         clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: StackSource = .passwordOnly
     ) throws {
         self.configuration = configuration
@@ -68,7 +65,6 @@ public struct AuthService: Sendable {
         self.clock = clock
         self.logger = logger
         self.revocations = revocations
-        self.directory = directory
         self.attemptLimiter = configuration.attemptLimit.map { RateLimiter(configuration: $0) }
         let unmatchableHash = try hasher.unmatchableHash()
         self.unmatchableHash = unmatchableHash
@@ -205,7 +201,7 @@ extension AuthService {
     public func verify(
         accessToken: String, service: String, requiring requirement: Requirement? = nil, source: String? = nil
     ) async throws -> AccessTokenClaims {
-        let claims = try await authorize(accessToken: accessToken, requiring: requirement)
+        let claims = try authorize(accessToken: accessToken, requiring: requirement)
         guard let stack = stack(for: service) else { throw AuthError(.unknownService, "no stack for this service") }
         let entries = stack.entries(.account)
         guard !entries.isEmpty else { return claims }
@@ -220,7 +216,7 @@ extension AuthService {
 
     /// The current profile of the token's user; a deleted or disabled account is an invalid token.
     public func profile(accessToken: String) async throws -> UserProfile {
-        let claims = try await authorize(accessToken: accessToken)
+        let claims = try authorize(accessToken: accessToken)
         guard let id = Int64(claims.subject), let user = try await users.find(id: id), !user.disabled else {
             throw AuthError(.invalidToken, "access token is invalid")
         }

@@ -78,10 +78,11 @@ public protocol DirectoryStore: Sendable {
     /// Creates an account with the given roles, audited.
     func create(_ user: NewUser, by actor: Actor) async throws -> User
     /// Applies the change; a change of roles or a disable also refuses the user's existing tokens.
-    func update(userID: Int64, _ change: UserChange, by actor: Actor) async throws -> User
-    func delete(userID: Int64, by actor: Actor) async throws
+    func update(userID: Int64, _ change: UserChange, by actor: Actor) async throws -> Changed<User>
+    /// Deletes the account and refuses its tokens.
+    func delete(userID: Int64, by actor: Actor) async throws -> Changed<Void>
     /// Refuses every token issued to the user until now.
-    func revokeTokens(userID: Int64, by actor: Actor) async throws
+    func revokeTokens(userID: Int64, by actor: Actor) async throws -> Changed<Void>
 
     func roles() async throws -> [RoleInfo]
     func role(named name: String) async throws -> RoleInfo?
@@ -89,15 +90,7 @@ public protocol DirectoryStore: Sendable {
     func deleteRole(named name: String, by actor: Actor) async throws
     func grant(_ permission: String, to role: String, by actor: Actor) async throws -> RoleInfo
     func revoke(_ permission: String, from role: String, by actor: Actor) async throws -> RoleInfo
-    /// The union of the roles' permissions.
-    func permissions(of roles: [String]) async throws -> Set<String>
 
     /// Newest first, id < `before`, at most `limit`.
     func auditEntries(before: Int64?, limit: Int) async throws -> [AuditEntry]
-}
-
-/// Whether an access token still stands after signature and time checks passed: its user may
-/// since have been deleted or disabled, or had their tokens cut off (role change, revoke-all).
-public protocol TokenRevocations: Sendable {
-    func isRevoked(userID: Int64, issuedAt: Int64, tokenID: String) async throws -> Bool
 }

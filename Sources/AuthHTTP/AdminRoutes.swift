@@ -10,11 +10,11 @@ extension HTTPFrontEnd {
             try await listUsers(request, context, admin)
         }
         users.get("/:id") { request, context in
-            _ = try await actor(request, context, .permission(Permission.usersRead))
+            _ = try actor(request, context, .permission(Permission.usersRead))
             return AdminUserResponse(try await admin.user(id: try userID(context)))
         }
         users.patch("/:id") { request, context in
-            let actor = try await actor(request, context, .permission(Permission.usersWrite))
+            let actor = try actor(request, context, .permission(Permission.usersWrite))
             let body = try await JSONBody.read(
                 request, limit: configuration.maximumBodySize, allowedFields: ["roles", "disabled", "email"])
             let change = UserChange(
@@ -23,23 +23,23 @@ extension HTTPFrontEnd {
             return AdminUserResponse(try await admin.update(userID: try userID(context), change, by: actor))
         }
         users.delete("/:id") { request, context in
-            let actor = try await actor(request, context, .permission(Permission.usersWrite))
+            let actor = try actor(request, context, .permission(Permission.usersWrite))
             try await admin.delete(userID: try userID(context), by: actor)
             return HTTPResponse.Status.noContent
         }
         users.post("/:id/revoke") { request, context in
-            let actor = try await actor(request, context, .permission(Permission.sessionsRevoke))
+            let actor = try actor(request, context, .permission(Permission.sessionsRevoke))
             try await admin.revokeTokens(userID: try userID(context), by: actor)
             return HTTPResponse.Status.noContent
         }
 
         let roles = router.group("/admin/roles")
         roles.get { request, context in
-            _ = try await actor(request, context, .permission(Permission.rolesRead))
+            _ = try actor(request, context, .permission(Permission.rolesRead))
             return RoleListResponse(roles: try await admin.roles().map(RoleResponse.init))
         }
         roles.post { request, context in
-            let actor = try await actor(request, context, .permission(Permission.rolesWrite))
+            let actor = try actor(request, context, .permission(Permission.rolesWrite))
             let body = try await JSONBody.read(
                 request, limit: configuration.maximumBodySize, allowedFields: ["name", "description", "permissions"])
             let role = try await admin.createRole(
@@ -48,30 +48,30 @@ extension HTTPFrontEnd {
             return EditedResponse(status: .created, response: RoleResponse(role))
         }
         roles.get("/:name") { request, context in
-            _ = try await actor(request, context, .permission(Permission.rolesRead))
+            _ = try actor(request, context, .permission(Permission.rolesRead))
             return RoleResponse(try await admin.role(named: try parameter(context, "name")))
         }
         roles.delete("/:name") { request, context in
-            let actor = try await actor(request, context, .permission(Permission.rolesWrite))
+            let actor = try actor(request, context, .permission(Permission.rolesWrite))
             try await admin.deleteRole(named: try parameter(context, "name"), by: actor)
             return HTTPResponse.Status.noContent
         }
         roles.post("/:name/permissions") { request, context in
-            let actor = try await actor(request, context, .permission(Permission.rolesWrite))
+            let actor = try actor(request, context, .permission(Permission.rolesWrite))
             let body = try await JSONBody.read(
                 request, limit: configuration.maximumBodySize, allowedFields: ["permission"])
             return RoleResponse(
                 try await admin.grant(try body.string("permission"), to: try parameter(context, "name"), by: actor))
         }
         roles.delete("/:name/permissions/:permission") { request, context in
-            let actor = try await actor(request, context, .permission(Permission.rolesWrite))
+            let actor = try actor(request, context, .permission(Permission.rolesWrite))
             return RoleResponse(
                 try await admin.revoke(
                     try parameter(context, "permission"), from: try parameter(context, "name"), by: actor))
         }
 
         router.get("/admin/audit") { request, context in
-            _ = try await actor(request, context, .permission(Permission.auditRead))
+            _ = try actor(request, context, .permission(Permission.auditRead))
             let query = try QueryParameters(request, allowed: ["limit", "cursor"])
             let page = try await admin.auditEntries(cursor: query.string("cursor"), limit: try query.int("limit"))
             return AuditListResponse(entries: page.items.map(AuditEntryResponse.init), nextCursor: page.nextCursor)
@@ -81,7 +81,7 @@ extension HTTPFrontEnd {
     private func listUsers(
         _ request: Request, _ context: AuthRequestContext, _ admin: AdminService
     ) async throws -> UserListResponse {
-        _ = try await actor(request, context, .permission(Permission.usersRead))
+        _ = try actor(request, context, .permission(Permission.usersRead))
         let query = try QueryParameters(request, allowed: ["limit", "cursor", "role", "disabled", "prefix"])
         let filter = UserFilter(
             role: query.string("role"), disabled: try query.bool("disabled"), usernamePrefix: query.string("prefix"))
@@ -91,8 +91,8 @@ extension HTTPFrontEnd {
     }
 
     /// The guard of every protected route: 401 without a valid token, 403 when it lacks `requirement`.
-    func actor(_ request: Request, _ context: AuthRequestContext, _ requirement: Requirement) async throws -> Actor {
-        let claims = try await service.authorize(accessToken: bearerToken(request), requiring: requirement)
+    func actor(_ request: Request, _ context: AuthRequestContext, _ requirement: Requirement) throws -> Actor {
+        let claims = try service.authorize(accessToken: bearerToken(request), requiring: requirement)
         return Actor(id: Int64(claims.subject), name: claims.name, source: context.peer ?? "")
     }
 

@@ -35,7 +35,7 @@ public struct HTTPFrontEnd: Sendable {
         router.add(middleware: ErrorMiddleware())
         router.post("/register") { request, _ in try await register(request) }
         router.post("/login") { request, context in try await login(request, source: context.peer) }
-        router.get("/protected") { request, _ in try await protected(request) }
+        router.get("/protected") { request, _ in try protected(request) }
         router.get("/healthz") { _, _ in StatusResponse(status: "ok") }
         router.get("/readyz") { _, _ in try await ready() }
         router.get("/me") { request, _ in ProfileResponse(try await service.profile(accessToken: bearerToken(request)))
@@ -61,8 +61,8 @@ public struct HTTPFrontEnd: Sendable {
         return TokenResponse(accessToken: issued.token, expiresIn: issued.expiresIn)
     }
 
-    func protected(_ request: Request) async throws -> ProtectedResponse {
-        let claims = try await service.authorize(accessToken: bearerToken(request))
+    func protected(_ request: Request) throws -> ProtectedResponse {
+        let claims = try service.authorize(accessToken: bearerToken(request))
         guard let userID = Int64(claims.subject) else { throw AuthError(.invalidToken, "access token is invalid") }
         return ProtectedResponse(loggedInAs: claims.name, userID: userID, roles: claims.roles)
     }

@@ -69,18 +69,22 @@ public struct LineCommands: Sendable {
         if let argument = extra.first, !argument.hasPrefix("service=") || !Identity.isServiceName(serviceName ?? "") {
             return .reply(.bad(id, argument.hasPrefix("service=") ? "bad_service" : "unknown_argument"))
         }
+        guard let serviceName else {
+            // Answered from memory, synchronously: no reason to leave the event loop.
+            do {
+                let claims = try service.authorize(accessToken: token, requiring: requirement)
+                return .reply(Self.reply(id: id, claims: claims, answersRequirement: requirement != nil))
+            } catch {
+                return .reply(Self.reply(id: id, error: error, logger: logger))
+            }
+        }
         let authService = self.service
         let source = session.peer
         let logger = self.logger
         return .deferred {
             do {
-                let claims: AccessTokenClaims
-                if let serviceName {
-                    claims = try await authService.verify(
-                        accessToken: token, service: serviceName, requiring: requirement, source: source)
-                } else {
-                    claims = try await authService.authorize(accessToken: token, requiring: requirement)
-                }
+                let claims = try await authService.verify(
+                    accessToken: token, service: serviceName, requiring: requirement, source: source)
                 return Self.reply(id: id, claims: claims, answersRequirement: requirement != nil)
             } catch {
                 return Self.reply(id: id, error: error, logger: logger)

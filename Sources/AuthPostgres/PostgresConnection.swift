@@ -74,6 +74,34 @@ public final class PostgresConnection: @unchecked Sendable {
         return result
     }
 
+    /// A `NOTIFY` this connection received after `LISTEN`.
+    public struct Notification: Sendable, Hashable {
+        public let channel: String
+        public let payload: String
+    }
+
+    /// Waits up to `timeoutMilliseconds` for the server to send something, then returns every
+    /// notification received so far (possibly none). Throws `connectionFailed` when the link broke.
+    public func notifications(waitingUpTo timeoutMilliseconds: Int32) throws(PostgresError) -> [Notification] {
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        guard descriptor.fd >= 0 else { throw PostgresError(.connectionFailed, Self.lastError(handle)) }
+        guard poll(&descriptor, 1, timeoutMilliseconds) >= 0 || errno == EINTR else {
+            throw PostgresError(.connectionFailed, "poll failed")
+        }
+        guard PQconsumeInput(handle) == 1, !isBroken else {
+            throw PostgresError(.connectionFailed, Self.lastError(handle))
+        }
+        var received: [Notification] = []
+        while let notification = PQnotifies(handle) {
+            received.append(
+                Notification(
+                    channel: String(cString: notification.pointee.relname),
+                    payload: String(cString: notification.pointee.extra)))
+            PQfreemem(notification)
+        }
+        return received
+    }
+
     /// Runs a script of several statements through the simple query protocol. Only for trusted
     /// text shipped with authd (migrations); never for anything built from input.
     public func executeScript(_ sql: String) throws(PostgresError) {

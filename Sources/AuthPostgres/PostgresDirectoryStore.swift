@@ -11,13 +11,32 @@ public import AuthCore
 /// first lock the admin role's row, so two of them never both see "another admin remains".
 public struct PostgresDirectoryStore: DirectoryStore {
     let pool: PostgresPool
+    /// Seconds a user's cut-off must be kept: the longest an access token lives, plus leeway.
+    let revocationHorizon: Int64
 
-    public init(pool: PostgresPool) {
+    public init(pool: PostgresPool, revocationHorizon: Int64) {
         self.pool = pool
+        self.revocationHorizon = revocationHorizon
     }
 
     /// Tokens issued before the next whole second are refused; new ones are issued from then on.
     static let cutOff = "greatest(not_before, date_trunc('second', now()) + interval '1 second')"
+
+    /// Cuts off the user's tokens (users.not_before, for issuing) and records the revocation.
+    private func cutOffTokens(of userID: Int64, on connection: PostgresConnection) throws -> Revocation? {
+        guard
+            let row = try connection.query(
+                """
+                UPDATE users SET not_before = \(Self.cutOff), updated_at = now() WHERE id = $1
+                RETURNING extract(epoch FROM not_before)::bigint AS cut_off
+                """, [String(userID)]
+            ).rows.first
+        else { return nil }
+        let cutOff = try row.int64("cut_off")
+        return try PostgresRevocations.record(
+            Revocation(kind: .user, subject: String(userID), cutOff: cutOff, expiresAt: cutOff + revocationHorizon),
+            on: connection)
+    }
 
     // MARK: Users
 
@@ -53,7 +72,7 @@ public struct PostgresDirectoryStore: DirectoryStore {
         }
     }
 
-    public func update(userID: Int64, _ change: UserChange, by actor: Actor) async throws -> User {
+    public func update(userID: Int64, _ change: UserChange, by actor: Actor) async throws -> Changed<User> {
         try await pool.run { connection in
             try connection.transaction {
                 let adminsBefore = try Self.lockAdmins(on: connection)
@@ -61,7 +80,7 @@ public struct PostgresDirectoryStore: DirectoryStore {
                     throw AuthError(.notFound, "no such user")
                 }
                 var details: [String: String] = [:]
-                var cutOffTokens = false
+                var cutsOffTokens = false
                 let id = String(userID)
                 if let roles = change.roles, roles != before.roles {
                     try connection.query("DELETE FROM user_roles WHERE user_id = $1", [id])
@@ -71,13 +90,13 @@ public struct PostgresDirectoryStore: DirectoryStore {
                             [id, roles.joined(separator: ",")])
                     }
                     details["roles"] = "\(before.roles.joined(separator: ",")) -> \(roles.joined(separator: ","))"
-                    cutOffTokens = true
+                    cutsOffTokens = true
                 }
                 if let disabled = change.disabled, disabled != before.disabled {
                     try connection.query(
                         "UPDATE users SET disabled = $2 WHERE id = $1", [id, disabled ? "true" : "false"])
                     details["disabled"] = "\(before.disabled) -> \(disabled)"
-                    cutOffTokens = cutOffTokens || disabled
+                    cutsOffTokens = cutsOffTokens || disabled
                 }
                 if let email = change.email, email != before.email {
                     do {
@@ -87,44 +106,55 @@ public struct PostgresDirectoryStore: DirectoryStore {
                     }
                     details["email"] = "changed"
                 }
+                var revocations: [Revocation] = []
                 if !details.isEmpty {
-                    let notBefore = cutOffTokens ? ", not_before = \(Self.cutOff)" : ""
-                    try connection.query("UPDATE users SET updated_at = now()\(notBefore) WHERE id = $1", [id])
+                    try connection.query("UPDATE users SET updated_at = now() WHERE id = $1", [id])
+                    if cutsOffTokens, let revocation = try cutOffTokens(of: userID, on: connection) {
+                        revocations.append(revocation)
+                    }
                     try Self.refuseLosingLastAdmin(adminsBefore, on: connection)
                     try Self.audit(actor, "user.update", target: "user:\(userID)", details, on: connection)
                 }
                 guard let after = try PostgresUserStore.find(id: userID, on: connection) else {
                     throw AuthError(.notFound, "no such user")
                 }
-                return after
+                return Changed(after, revocations: revocations)
             }
         }
     }
 
-    public func delete(userID: Int64, by actor: Actor) async throws {
-        try await pool.run { connection in
+    public func delete(userID: Int64, by actor: Actor) async throws -> Changed<Void> {
+        let horizon = revocationHorizon
+        return try await pool.run { connection in
             try connection.transaction {
                 let adminsBefore = try Self.lockAdmins(on: connection)
                 guard
                     let row = try connection.query(
-                        "DELETE FROM users WHERE id = $1 RETURNING username", [String(userID)]
+                        "DELETE FROM users WHERE id = $1 RETURNING username, extract(epoch FROM now())::bigint AS now",
+                        [String(userID)]
                     ).rows.first
                 else { throw AuthError(.notFound, "no such user") }
                 try Self.refuseLosingLastAdmin(adminsBefore, on: connection)
                 try Self.audit(
                     actor, "user.delete", target: "user:\(userID)", ["username": try row.string("username")],
                     on: connection)
+                let revocation = try PostgresRevocations.record(
+                    Revocation(
+                        kind: .user, subject: String(userID), cutOff: .max, expiresAt: try row.int64("now") + horizon),
+                    on: connection)
+                return Changed((), revocations: [revocation])
             }
         }
     }
 
-    public func revokeTokens(userID: Int64, by actor: Actor) async throws {
+    public func revokeTokens(userID: Int64, by actor: Actor) async throws -> Changed<Void> {
         try await pool.run { connection in
             try connection.transaction {
-                let updated = try connection.query(
-                    "UPDATE users SET not_before = \(Self.cutOff), updated_at = now() WHERE id = $1", [String(userID)])
-                guard updated.affectedRows == 1 else { throw AuthError(.notFound, "no such user") }
+                guard let revocation = try cutOffTokens(of: userID, on: connection) else {
+                    throw AuthError(.notFound, "no such user")
+                }
                 try Self.audit(actor, "user.revoke_tokens", target: "user:\(userID)", [:], on: connection)
+                return Changed((), revocations: [revocation])
             }
         }
     }
@@ -186,6 +216,7 @@ public struct PostgresDirectoryStore: DirectoryStore {
                 try Self.audit(
                     actor, "role.create", target: "role:\(role.name)",
                     ["permissions": role.permissions.joined(separator: ",")], on: connection)
+                try PostgresRevocations.announceRoleChange(on: connection)
                 return try Self.role(named: role.name, on: connection) ?? role
             }
         }
@@ -200,6 +231,7 @@ public struct PostgresDirectoryStore: DirectoryStore {
                     try connection.query("DELETE FROM roles WHERE name = $1", [name])
                 }
                 try Self.audit(actor, "role.delete", target: "role:\(name)", [:], on: connection)
+                try PostgresRevocations.announceRoleChange(on: connection)
             }
         }
     }
@@ -228,22 +260,13 @@ public struct PostgresDirectoryStore: DirectoryStore {
                 }
                 if try connection.query(sql, [name, permission]).affectedRows > 0 {
                     try Self.audit(actor, action, target: "role:\(name)", ["permission": permission], on: connection)
+                    try PostgresRevocations.announceRoleChange(on: connection)
                 }
                 guard let role = try Self.role(named: name, on: connection) else {
                     throw AuthError(.notFound, "no such role")
                 }
                 return role
             }
-        }
-    }
-
-    public func permissions(of roles: [String]) async throws -> Set<String> {
-        try await pool.run { connection in
-            Set(
-                try connection.query(
-                    "SELECT DISTINCT permission FROM role_permissions WHERE role = ANY (string_to_array($1, ','))",
-                    [roles.joined(separator: ",")]
-                ).rows.map { try $0.string("permission") })
         }
     }
 
@@ -308,29 +331,6 @@ public struct PostgresDirectoryStore: DirectoryStore {
             try body()
         } catch let failure as PostgresError where failure.isForeignKeyViolation {
             throw error
-        }
-    }
-}
-
-/// `TokenRevocations` by one indexed query per verification, until the revocation state moves
-/// into memory (DESIGN.md §7).
-public struct PostgresTokenRevocations: TokenRevocations {
-    let pool: PostgresPool
-
-    public init(pool: PostgresPool) {
-        self.pool = pool
-    }
-
-    public func isRevoked(userID: Int64, issuedAt: Int64, tokenID: String) async throws -> Bool {
-        try await pool.run { connection in
-            guard
-                let row = try connection.query(
-                    "SELECT disabled, extract(epoch FROM not_before)::bigint AS not_before FROM users WHERE id = $1",
-                    [String(userID)]
-                ).rows.first
-            else { return true }
-            let notBefore = try row.optionalString("not_before").flatMap { Int64($0) } ?? Int64.min
-            return try row.bool("disabled") || issuedAt < notBefore
         }
     }
 }

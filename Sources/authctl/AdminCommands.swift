@@ -26,10 +26,14 @@ struct DatabaseOptions: ParsableArguments {
         let logger = Logger(label: "authctl")
         let pool = PostgresPool(configuration: .init(connectionString: database.url, maxConnections: 1), logger: logger)
         let hashing = HashingPool(configuration: .init(threads: 1, queueLimit: 1))
+        let times = try Settings.accessTokenTimes(reader)
+        // Revocations reach the daemons through the database and its notifications; this
+        // process's own state is never consulted.
         let admin = AdminService(
             configuration: .init(passwordPolicy: PasswordPolicy(minimumLength: passwords.minimumLength)),
-            directory: PostgresDirectoryStore(pool: pool), users: PostgresUserStore(pool: pool), hashing: hashing,
-            hasher: try PasswordHasher(parameters: passwords.scrypt), logger: logger)
+            directory: PostgresDirectoryStore(pool: pool, revocationHorizon: times.lifetime + times.leeway),
+            users: PostgresUserStore(pool: pool), hashing: hashing,
+            hasher: try PasswordHasher(parameters: passwords.scrypt), revocations: RevocationState(), logger: logger)
         var failure: (any Error)?
         do {
             try await body(admin, Self.actor)

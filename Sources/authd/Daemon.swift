@@ -31,7 +31,9 @@ struct Daemon {
         }
 
         let users = PostgresUserStore(pool: pool)
-        let directory = PostgresDirectoryStore(pool: pool)
+        let directory = PostgresDirectoryStore(
+            pool: pool, revocationHorizon: settings.tokens.accessTokenLifetime + settings.tokens.leeway)
+        let revocations = RevocationState(configuration: settings.revocation)
         let hasher = try PasswordHasher(parameters: settings.passwords.scrypt)
         let passwordPolicy = PasswordPolicy(minimumLength: settings.passwords.minimumLength)
         let service = try AuthService(
@@ -43,11 +45,11 @@ struct Daemon {
                 keyring: settings.tokens.keyring,
                 validation: .init(
                     issuer: settings.tokens.issuer, audience: settings.tokens.audience, leeway: settings.tokens.leeway)),
-            revocations: PostgresTokenRevocations(pool: pool), directory: directory, logger: logger,
+            revocations: revocations, logger: logger,
             stacks: .files(try settings.stackFiles()))
         let admin = AdminService(
             configuration: .init(passwordPolicy: passwordPolicy), directory: directory, users: users, hashing: hashing,
-            hasher: hasher, logger: logger)
+            hasher: hasher, revocations: revocations, logger: logger)
         if checkOnly {
             logger.notice("configuration and stacks are valid", metadata: ["stacks": "\(service.services)"])
             await resources.close()
@@ -56,7 +58,7 @@ struct Daemon {
         let http = Application(
             router: HTTPFrontEnd(
                 service: service, admin: admin, configuration: settings.http.frontEnd,
-                readiness: PostgresReadiness(pool: pool, migrator: migrator)
+                readiness: PostgresReadiness(pool: pool, migrator: migrator, revocations: revocations)
             ).router(),
             configuration: .init(address: .hostname(settings.http.host, port: settings.http.port), serverName: nil),
             onServerRunning: { channel in
@@ -68,10 +70,15 @@ struct Daemon {
             configuration: settings.line,
             commands: LineCommands(service: service, logger: logger, clients: settings.line.clients), logger: logger)
 
-        // ServiceGroup stops services in reverse order: the front ends drain before the pools close.
+        let listener = PostgresRevocationListener(
+            configuration: .init(connectionString: settings.database.url), state: revocations, logger: logger)
+
+        // ServiceGroup stops services in reverse order: the front ends drain before the listener
+        // and the pools close.
         let group = ServiceGroup(
             configuration: .init(
-                services: [resources, http, line], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: [resources, listener, http, line], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await group.run()
     }
 }

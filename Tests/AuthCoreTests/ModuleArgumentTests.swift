@@ -28,7 +28,8 @@ struct ModuleArgumentTests {
             validation: .init(issuer: "i", audience: "a"))
         _ = try AuthService(
             configuration: .init(), users: NoUsers(), lockouts: NoLockouts(), hashing: HashingPool(),
-            hasher: PasswordHasher(parameters: .init(logN: 4, r: 1, p: 1)), tokens: codec, logger: Logger(label: "t"),
+            hasher: PasswordHasher(parameters: .init(logN: 4, r: 1, p: 1)), tokens: codec,
+            revocations: RevocationState(), logger: Logger(label: "t"),
             stacks: .files(["s": (file: "stacks/s", text: "# header\n" + line)]))
     }
 

@@ -39,7 +39,7 @@ struct LineServerTests {
     func verify() async throws {
         try await withLineServer { port, stack in
             let (name, token) = try await stack.userWithToken()
-            let claims = try await stack.service.authorize(accessToken: token)
+            let claims = try stack.service.authorize(accessToken: token)
             try await LineClient.with(port: port) { (client: LineClient) async throws in
                 try await client.send("VERIFY\tv1\t\(token)\n")
                 #expect(
@@ -392,7 +392,7 @@ struct LineTempTests {
         }
     }
 
-    // Revocation is checked in the database until it moves into memory (issue #7): fail closed.
+    // A revocation state that could never be loaded counts as stale: VERIFY fails closed.
     @Test("with the database away, AUTH and VERIFY answer TEMP unavailable, not NO")
     func databaseAway() async throws {
         let healthy = try await TestStack()

@@ -89,6 +89,11 @@ public struct TestStack: Sendable {
     public let lockouts: PostgresLockoutStore
     public let directory: PostgresDirectoryStore
     public let admin: AdminService
+    /// Loaded once at start (no listener): changes made through this stack apply to it at once.
+    public let revocations: RevocationState
+
+    /// Access token lifetime plus leeway: how long a revocation must be kept.
+    public static let revocationHorizon: Int64 = 900 + 30
 
     public init(
         scrypt: ScryptParameters = testScrypt, hashing: HashingPool.Configuration = .init(),
@@ -104,14 +109,17 @@ public struct TestStack: Sendable {
         codec = try Self.testCodec()
         users = PostgresUserStore(pool: pool)
         lockouts = PostgresLockoutStore(pool: pool)
-        directory = PostgresDirectoryStore(pool: pool)
+        directory = PostgresDirectoryStore(pool: pool, revocationHorizon: Self.revocationHorizon)
+        revocations = RevocationState()
+        // An unreachable database leaves the state unloaded: verification then fails closed.
+        try? await pool.loadRevocations(into: revocations)
         let hasher = try PasswordHasher(parameters: scrypt)
         service = try AuthService(
             configuration: configuration, users: users, lockouts: lockouts, hashing: self.hashing, hasher: hasher,
-            tokens: codec, revocations: PostgresTokenRevocations(pool: pool), directory: directory,
-            logger: TestDatabase.logger, clock: clock, stacks: stacks)
+            tokens: codec, revocations: revocations, logger: TestDatabase.logger, clock: clock, stacks: stacks)
         admin = AdminService(
-            directory: directory, users: users, hashing: self.hashing, hasher: hasher, logger: TestDatabase.logger)
+            directory: directory, users: users, hashing: self.hashing, hasher: hasher, revocations: revocations,
+            logger: TestDatabase.logger)
     }
 
     /// A database that is not there: nothing listens on port 1.

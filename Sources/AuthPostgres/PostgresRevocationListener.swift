@@ -1,0 +1,145 @@
+public import AuthCore
+public import Logging
+import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+
+/// Keeps a `RevocationState` current (DESIGN.md §7): one dedicated connection that `LISTEN`s for
+/// revocations and role changes, loads the whole state after every (re)connect — after `LISTEN`,
+/// so nothing committed in between is missed — and probes the link while idle so a dead
+/// connection is noticed within `keepAlive`. It runs on a thread of its own, never the pool's.
+public final class PostgresRevocationListener: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var connectionString: String
+        /// How long to wait for notifications before probing the connection with a query.
+        public var keepAlive: Duration
+        /// Longest pause between reconnection attempts (they start at 100 ms and double).
+        public var maximumBackoff: Duration
+
+        public init(connectionString: String, keepAlive: Duration = .seconds(2), maximumBackoff: Duration = .seconds(2))
+        {
+            self.connectionString = connectionString
+            self.keepAlive = keepAlive
+            self.maximumBackoff = maximumBackoff
+        }
+    }
+
+    let configuration: Configuration
+    let state: RevocationState
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    private let stopping = Atomic<Bool>(false)
+    private let thread = NIOThreadPool(numberOfThreads: 1)
+
+    public init(
+        configuration: Configuration, state: RevocationState, logger: Logger,
+        clock: @escaping @Sendable () -> Int64 = UnixTime.now
+    ) {
+        self.configuration = configuration
+        self.state = state
+        self.logger = logger
+        self.clock = clock
+    }
+
+    public func run() async throws {
+        thread.start()
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                _ = try? await thread.runIfActive { self.listenUntilStopped() }
+            } onCancel: {
+                self.stop()
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+        try? await thread.shutdownGracefully()
+    }
+
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+    }
+
+    private var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    /// Connect, load, listen; on any failure mark the state disconnected and start over.
+    private func listenUntilStopped() {
+        var backoff = Duration.milliseconds(100)
+        while !isStopping {
+            do {
+                let connection = try PostgresConnection(connectionString: configuration.connectionString)
+                try connection.query("LISTEN \(PostgresRevocations.channel)")
+                try connection.query("LISTEN \(PostgresRevocations.rolesChannel)")
+                try reload(on: connection)
+                state.feedConnected()
+                logger.info("revocation listener connected", metadata: ["revocations": "\(state.count)"])
+                backoff = .milliseconds(100)
+                try listen(on: connection)
+            } catch {
+                state.feedDisconnected(now: clock())
+                guard !isStopping else { break }
+                logger.warning("revocation listener disconnected", metadata: ["error": "\(error)"])
+                sleep(backoff)
+                backoff = min(backoff * 2, configuration.maximumBackoff)
+            }
+        }
+        state.feedDisconnected(now: clock())
+    }
+
+    private func reload(on connection: PostgresConnection) throws {
+        try PostgresRevocations.prune(on: connection)
+        state.replaceAll(
+            try PostgresRevocations.load(on: connection),
+            permissions: try PostgresRevocations.loadPermissions(on: connection))
+    }
+
+    private func listen(on connection: PostgresConnection) throws {
+        let slice: Int32 = 250
+        let keepAliveMilliseconds =
+            Int64(configuration.keepAlive.components.seconds * 1000)
+            + configuration.keepAlive.components.attoseconds / 1_000_000_000_000_000
+        var quiet: Int64 = 0
+        var lastPrune = clock()
+        while !isStopping {
+            let notifications = try connection.notifications(waitingUpTo: slice)
+            if notifications.isEmpty {
+                quiet += Int64(slice)
+                if quiet >= keepAliveMilliseconds {
+                    try connection.query("SELECT 1")
+                    quiet = 0
+                }
+            } else {
+                quiet = 0
+                try handle(notifications, on: connection)
+            }
+            if clock() - lastPrune >= 60 {
+                lastPrune = clock()
+                state.prune(now: lastPrune)
+            }
+        }
+    }
+
+    private func handle(_ notifications: [PostgresConnection.Notification], on connection: PostgresConnection) throws {
+        var revocations: [Revocation] = []
+        var rolesChanged = false
+        for notification in notifications {
+            if notification.channel == PostgresRevocations.rolesChannel {
+                rolesChanged = true
+            } else if let revocation = Revocation(payload: notification.payload) {
+                revocations.append(revocation)
+            } else {
+                logger.error("ignoring a malformed revocation notification")
+            }
+        }
+        state.apply(revocations)
+        if rolesChanged { state.replacePermissions(try PostgresRevocations.loadPermissions(on: connection)) }
+    }
+
+    private func sleep(_ duration: Duration) {
+        var remaining = duration
+        while remaining > .zero, !isStopping {
+            let step = min(remaining, .milliseconds(100))
+            usleep(UInt32(step.components.attoseconds / 1_000_000_000_000 + step.components.seconds * 1_000_000))
+            remaining -= step
+        }
+    }
+}

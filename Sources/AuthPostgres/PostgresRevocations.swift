@@ -1,0 +1,68 @@
+public import AuthCore
+
+/// Writing and reading the `revocations` table. A revocation is recorded in the transaction of the
+/// change that caused it, together with a `NOTIFY` that PostgreSQL delivers to every instance's
+/// listener only if that transaction commits.
+enum PostgresRevocations {
+    static let channel = "authd_revocations"
+    /// Any role's permissions changed: listeners reload them all.
+    static let rolesChannel = "authd_roles"
+
+    @discardableResult
+    static func record(_ revocation: Revocation, on connection: PostgresConnection) throws -> Revocation {
+        try connection.query(
+            """
+            INSERT INTO revocations (kind, subject, cut_off, expires_at) VALUES ($1, $2, $3, to_timestamp($4))
+            ON CONFLICT (kind, subject) DO UPDATE SET
+                cut_off = greatest(revocations.cut_off, EXCLUDED.cut_off),
+                expires_at = greatest(revocations.expires_at, EXCLUDED.expires_at)
+            """,
+            [revocation.kind.rawValue, revocation.subject, String(revocation.cutOff), String(revocation.expiresAt)])
+        try connection.query("SELECT pg_notify($1, $2)", [channel, revocation.payload])
+        return revocation
+    }
+
+    static func announceRoleChange(on connection: PostgresConnection) throws {
+        try connection.query("SELECT pg_notify($1, '')", [rolesChannel])
+    }
+
+    /// Every revocation still in force.
+    static func load(on connection: PostgresConnection) throws -> [Revocation] {
+        try connection.query(
+            """
+            SELECT kind, subject, cut_off, extract(epoch FROM expires_at)::bigint AS expires_at
+            FROM revocations WHERE expires_at > now()
+            """
+        ).rows.compactMap { row in
+            guard let kind = Revocation.Kind(rawValue: try row.string("kind")) else { return nil }
+            return Revocation(
+                kind: kind, subject: try row.string("subject"), cutOff: try row.int64("cut_off"),
+                expiresAt: try row.int64("expires_at"))
+        }
+    }
+
+    static func loadPermissions(on connection: PostgresConnection) throws -> [String: Set<String>] {
+        try connection.query("SELECT r.name, p.permission FROM roles r LEFT JOIN role_permissions p ON p.role = r.name")
+            .rows.reduce(into: [:]) { permissions, row in
+                let role = try row.string("name")
+                permissions[role, default: []].formUnion([try row.optionalString("permission")].compactMap { $0 })
+            }
+    }
+
+    /// Drops rows no instance needs any more.
+    static func prune(on connection: PostgresConnection) throws {
+        try connection.query("DELETE FROM revocations WHERE expires_at < now() - interval '1 hour'")
+    }
+}
+
+extension PostgresPool {
+    /// Loads `state` from the database and marks it current: for an instance (or a test) that
+    /// applies its own changes and runs no listener.
+    public func loadRevocations(into state: RevocationState) async throws {
+        let (revocations, permissions) = try await run { connection in
+            (try PostgresRevocations.load(on: connection), try PostgresRevocations.loadPermissions(on: connection))
+        }
+        state.replaceAll(revocations, permissions: permissions)
+        state.feedConnected()
+    }
+}

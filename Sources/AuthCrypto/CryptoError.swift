@@ -11,6 +11,8 @@ public struct CryptoError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidParameters = Code(name: "invalid_parameters")
         /// A stored password hash string that is not a PHC scrypt string this library accepts.
         public static let malformedHash = Code(name: "malformed_hash")
+        /// A sealed box that did not authenticate: altered, or the wrong key or context.
+        public static let openFailed = Code(name: "open_failed")
     }
 
     public let code: Code

@@ -65,6 +65,15 @@ extension Settings {
         guard revocation.maximumStaleness >= 0 else {
             throw ConfigurationError("revocation.max_staleness_seconds must not be negative")
         }
+        sessions = SessionPolicy(
+            lifetime: Int64(config.int(forKey: "sessions.lifetime_seconds", default: 30 * 86_400)),
+            idleTimeout: Int64(config.int(forKey: "sessions.idle_timeout_seconds", default: 7 * 86_400)),
+            refreshGrace: Int64(config.int(forKey: "sessions.refresh_grace_seconds", default: 10)))
+        guard sessions.lifetime > 0, sessions.idleTimeout > 0, sessions.refreshGrace >= 0 else {
+            throw ConfigurationError(
+                "sessions.lifetime_seconds and sessions.idle_timeout_seconds must be positive, "
+                    + "sessions.refresh_grace_seconds not negative")
+        }
         logLevel = config.string(forKey: "log.level", default: "info")
         stacksDirectory = config.string(forKey: "stacks.directory", default: "config/stacks")
         let burst = config.int(forKey: "limits.attempts_burst", default: 20)

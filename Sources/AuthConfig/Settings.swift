@@ -41,6 +41,7 @@ public struct Settings: Sendable {
     public var tokens: Tokens
     public var passwords = Passwords()
     public var revocation = RevocationState.Configuration()
+    public var sessions = SessionPolicy()
     public var logLevel = "info"
     /// Login and AUTH attempts per client address (token bucket, per instance).
     public var attemptLimit: RateLimiter.Configuration? = .init()

@@ -25,6 +25,12 @@ public struct AuthError: Error, Hashable, Sendable, CustomStringConvertible {
         /// A well-signed, unexpired token cut off since: account deleted or disabled, roles changed,
         /// tokens revoked.
         public static let tokenRevoked = Code(name: "token_revoked")
+        /// A refresh token that is unknown, rotated, expired or of an ended session.
+        public static let invalidRefreshToken = Code(name: "invalid_refresh_token")
+        /// The current password given to confirm a change is wrong.
+        public static let wrongPassword = Code(name: "wrong_password")
+        /// A concurrent change came first; retry.
+        public static let conflict = Code(name: "conflict")
         /// A bounded queue is full; try again shortly.
         public static let busy = Code(name: "busy")
         /// A dependency (the database) cannot be reached.

@@ -16,14 +16,16 @@ public struct AuthService: Sendable {
         public var passwordPolicy: PasswordPolicy
         /// Per-address limit on login and AUTH attempts; nil for none.
         public var attemptLimit: RateLimiter.Configuration?
+        public var sessions: SessionPolicy
 
         public init(
             accessTokenLifetime: Int64 = 900, passwordPolicy: PasswordPolicy = .init(),
-            attemptLimit: RateLimiter.Configuration? = nil
+            attemptLimit: RateLimiter.Configuration? = nil, sessions: SessionPolicy = .init()
         ) {
             self.accessTokenLifetime = accessTokenLifetime
             self.passwordPolicy = passwordPolicy
             self.attemptLimit = attemptLimit
+            self.sessions = sessions
         }
     }
 
@@ -43,6 +45,7 @@ public struct AuthService: Sendable {
     let attemptLimiter: RateLimiter?
     /// Revoked tokens, sessions and users, and what each role grants: consulted in memory.
     let revocations: RevocationState
+    let sessionStore: any SessionStore
 
     /// Where stacks come from: the password check for every service (tests, embedded use), or
     /// the texts of `config/stacks/<service>` files keyed by service, each with its file name.
@@ -54,7 +57,8 @@ public struct AuthService: Sendable {
     /// Throws `StackConfigError` (with file:line) for a bad stack file.
     public init(
         configuration: Configuration, users: any UserStore, lockouts: (any LockoutStore)? = nil, hashing: HashingPool,
-        hasher: PasswordHasher, tokens: AccessTokenCodec, revocations: RevocationState, logger: Logger,
+        hasher: PasswordHasher, tokens: AccessTokenCodec, revocations: RevocationState, sessions: any SessionStore,
+        logger: Logger,
         clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: StackSource = .passwordOnly
     ) throws {
         self.configuration = configuration
@@ -65,6 +69,7 @@ public struct AuthService: Sendable {
         self.clock = clock
         self.logger = logger
         self.revocations = revocations
+        self.sessionStore = sessions
         self.attemptLimiter = configuration.attemptLimit.map { RateLimiter(configuration: $0) }
         let unmatchableHash = try hasher.unmatchableHash()
         self.unmatchableHash = unmatchableHash
@@ -120,13 +125,6 @@ extension AuthService {
         return user.profile
     }
 
-    /// HTTP login: the `http` stack, then a token. Same error, after the same work, for an unknown
-    /// user, a wrong password, a disabled or a locked account.
-    public func login(username: String, password: String, source: String? = nil) async throws -> IssuedAccessToken {
-        let user = try await authenticate(service: "http", username: username, password: password, source: source)
-        return try issueAccessToken(for: user)
-    }
-
     /// Runs the service's stack: its `auth` modules, then, if they succeed, its `account` modules.
     /// Every attempt costs exactly one scrypt, whatever the stack decided and however early.
     /// Auth failures are `invalidCredentials`; account failures after a good password `accountDenied`.
@@ -175,13 +173,13 @@ extension AuthService {
 
     /// Issued no earlier than the user's `notBefore`, so a token made in the same second as a role
     /// change (which cuts off tokens issued before the next whole second) is not born revoked.
-    public func issueAccessToken(for user: User) throws -> IssuedAccessToken {
+    public func issueAccessToken(for user: User, sessionID: String? = nil) throws -> IssuedAccessToken {
         let now = max(clock(), user.notBefore ?? 0)
         let lifetime = configuration.accessTokenLifetime
         let claims = AccessTokenClaims(
             issuer: tokens.validation.issuer, audience: tokens.validation.audience, subject: String(user.id),
             name: user.username, roles: user.roles, issuedAt: now, notBefore: now, expiresAt: now + lifetime,
-            id: Base64.url.encode(try SecureRandom.bytes(16)))
+            id: Base64.url.encode(try SecureRandom.bytes(16)), sessionID: sessionID)
         return IssuedAccessToken(token: try tokens.sign(claims), expiresIn: lifetime, claims: claims)
     }
 

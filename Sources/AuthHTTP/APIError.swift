@@ -46,6 +46,9 @@ extension APIError {
             self.init(
                 .unauthorized, code: error.code.name, message: error.message,
                 headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
+        case .invalidRefreshToken: self.init(.unauthorized, code: error.code.name, message: error.message)
+        case .wrongPassword: self.init(.forbidden, code: error.code.name, message: error.message)
+        case .conflict: self.init(.conflict, code: error.code.name, message: error.message)
         case .accountDenied, .forbidden: self.init(.forbidden, code: error.code.name, message: error.message)
         case .notFound: self.init(.notFound, code: error.code.name, message: error.message)
         case .unknownRole: self.init(.unprocessableContent, code: error.code.name, message: error.message)

@@ -103,7 +103,7 @@ extension HTTPFrontEnd {
         return id
     }
 
-    private func parameter(_ context: AuthRequestContext, _ name: String) throws -> String {
+    func parameter(_ context: AuthRequestContext, _ name: String) throws -> String {
         guard let value = context.parameters.get(name) else {
             throw APIError.badRequest("invalid_input", "missing path parameter \(name)")
         }

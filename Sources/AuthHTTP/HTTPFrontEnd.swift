@@ -35,6 +35,7 @@ public struct HTTPFrontEnd: Sendable {
         router.add(middleware: ErrorMiddleware())
         router.post("/register") { request, _ in try await register(request) }
         router.post("/login") { request, context in try await login(request, source: context.peer) }
+        addSessionRoutes(to: router)
         router.get("/protected") { request, _ in try protected(request) }
         router.get("/healthz") { _, _ in StatusResponse(status: "ok") }
         router.get("/readyz") { _, _ in try await ready() }
@@ -56,9 +57,10 @@ public struct HTTPFrontEnd: Sendable {
     func login(_ request: Request, source: String?) async throws -> TokenResponse {
         let body = try await JSONBody.read(
             request, limit: configuration.maximumBodySize, allowedFields: ["username", "password"])
-        let issued = try await service.login(
-            username: try body.string("username"), password: try body.string("password"), source: source)
-        return TokenResponse(accessToken: issued.token, expiresIn: issued.expiresIn)
+        return TokenResponse(
+            try await service.login(
+                username: try body.string("username"), password: try body.string("password"), source: source,
+                userAgent: request.headers[.userAgent]))
     }
 
     func protected(_ request: Request) throws -> ProtectedResponse {

@@ -30,16 +30,58 @@ struct RegisteredResponse: ResponseEncodable {
     let user: ProfileResponse
 }
 
+/// The seed's `{"access_token": …}`, plus the OAuth-style type, lifetime and refresh token.
 struct TokenResponse: ResponseEncodable {
     let accessToken: String
     let tokenType = "Bearer"
     let expiresIn: Int64
+    let refreshToken: String
+
+    init(_ tokens: SessionTokens) {
+        accessToken = tokens.accessToken
+        expiresIn = tokens.expiresIn
+        refreshToken = tokens.refreshToken
+    }
 
     enum CodingKeys: String, CodingKey {
         case accessToken = "access_token"
         case tokenType = "token_type"
         case expiresIn = "expires_in"
+        case refreshToken = "refresh_token"
     }
+}
+
+struct SessionResponse: ResponseEncodable {
+    let id: String
+    let createdAt: Int64
+    let lastUsedAt: Int64
+    let expiresAt: Int64
+    let clientAddress: String
+    let userAgent: String
+    let current: Bool
+
+    init(_ session: Session, current: Bool) {
+        id = session.id
+        createdAt = session.createdAt
+        lastUsedAt = session.lastUsedAt
+        expiresAt = session.expiresAt
+        clientAddress = session.clientAddress
+        userAgent = session.userAgent
+        self.current = current
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, current
+        case createdAt = "created_at"
+        case lastUsedAt = "last_used_at"
+        case expiresAt = "expires_at"
+        case clientAddress = "client_address"
+        case userAgent = "user_agent"
+    }
+}
+
+struct SessionListResponse: ResponseEncodable {
+    let sessions: [SessionResponse]
 }
 
 struct ProtectedResponse: ResponseEncodable {

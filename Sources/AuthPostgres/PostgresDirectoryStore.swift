@@ -19,23 +19,16 @@ public struct PostgresDirectoryStore: DirectoryStore {
         self.revocationHorizon = revocationHorizon
     }
 
-    /// Tokens issued before the next whole second are refused; new ones are issued from then on.
-    static let cutOff = "greatest(not_before, date_trunc('second', now()) + interval '1 second')"
-
-    /// Cuts off the user's tokens (users.not_before, for issuing) and records the revocation.
-    private func cutOffTokens(of userID: Int64, on connection: PostgresConnection) throws -> Revocation? {
-        guard
-            let row = try connection.query(
-                """
-                UPDATE users SET not_before = \(Self.cutOff), updated_at = now() WHERE id = $1
-                RETURNING extract(epoch FROM not_before)::bigint AS cut_off
-                """, [String(userID)]
-            ).rows.first
-        else { return nil }
-        let cutOff = try row.int64("cut_off")
-        return try PostgresRevocations.record(
-            Revocation(kind: .user, subject: String(userID), cutOff: cutOff, expiresAt: cutOff + revocationHorizon),
-            on: connection)
+    /// Cuts off the user's tokens; with `endingSessions`, their refresh tokens stop working too.
+    private func cutOffTokens(
+        of userID: Int64, endingSessions: Bool, on connection: PostgresConnection
+    ) throws -> [Revocation]? {
+        guard let cutOff = try PostgresRevocations.cutOff(userID, horizon: revocationHorizon, on: connection) else {
+            return nil
+        }
+        guard endingSessions else { return [cutOff] }
+        return [cutOff]
+            + (try PostgresRevocations.endSessions(of: userID, except: nil, horizon: revocationHorizon, on: connection))
     }
 
     // MARK: Users
@@ -109,8 +102,10 @@ public struct PostgresDirectoryStore: DirectoryStore {
                 var revocations: [Revocation] = []
                 if !details.isEmpty {
                     try connection.query("UPDATE users SET updated_at = now() WHERE id = $1", [id])
-                    if cutsOffTokens, let revocation = try cutOffTokens(of: userID, on: connection) {
-                        revocations.append(revocation)
+                    if cutsOffTokens {
+                        // A disable also ends the sessions: re-enabling does not bring them back.
+                        let disabling = change.disabled == true && !before.disabled
+                        revocations += try cutOffTokens(of: userID, endingSessions: disabling, on: connection) ?? []
                     }
                     try Self.refuseLosingLastAdmin(adminsBefore, on: connection)
                     try Self.audit(actor, "user.update", target: "user:\(userID)", details, on: connection)
@@ -150,11 +145,11 @@ public struct PostgresDirectoryStore: DirectoryStore {
     public func revokeTokens(userID: Int64, by actor: Actor) async throws -> Changed<Void> {
         try await pool.run { connection in
             try connection.transaction {
-                guard let revocation = try cutOffTokens(of: userID, on: connection) else {
+                guard let revocations = try cutOffTokens(of: userID, endingSessions: true, on: connection) else {
                     throw AuthError(.notFound, "no such user")
                 }
                 try Self.audit(actor, "user.revoke_tokens", target: "user:\(userID)", [:], on: connection)
-                return Changed((), revocations: [revocation])
+                return Changed((), revocations: revocations)
             }
         }
     }

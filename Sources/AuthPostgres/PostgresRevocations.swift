@@ -22,6 +22,43 @@ enum PostgresRevocations {
         return revocation
     }
 
+    /// Tokens issued before the next whole second are refused; new ones are issued from then on
+    /// (users.not_before). Nil when there is no such user.
+    static func cutOff(_ userID: Int64, horizon: Int64, on connection: PostgresConnection) throws -> Revocation? {
+        guard
+            let row = try connection.query(
+                """
+                UPDATE users SET not_before = greatest(not_before, date_trunc('second', now()) + interval '1 second'),
+                    updated_at = now()
+                WHERE id = $1
+                RETURNING extract(epoch FROM not_before)::bigint AS cut_off
+                """, [String(userID)]
+            ).rows.first
+        else { return nil }
+        let cutOff = try row.int64("cut_off")
+        return try record(
+            Revocation(kind: .user, subject: String(userID), cutOff: cutOff, expiresAt: cutOff + horizon),
+            on: connection)
+    }
+
+    /// Ends the user's live sessions but `except`: their refresh tokens stop working and their
+    /// access tokens are refused.
+    static func endSessions(
+        of userID: Int64, except kept: String?, horizon: Int64, on connection: PostgresConnection
+    ) throws -> [Revocation] {
+        try connection.query(
+            """
+            UPDATE sessions SET revoked_at = now()
+            WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() AND ($2::text IS NULL OR id <> $2)
+            RETURNING id, extract(epoch FROM now())::bigint AS now
+            """, [String(userID), kept]
+        ).rows.map { row in
+            try record(
+                Revocation(kind: .session, subject: try row.string("id"), expiresAt: try row.int64("now") + horizon),
+                on: connection)
+        }
+    }
+
     static func announceRoleChange(on connection: PostgresConnection) throws {
         try connection.query("SELECT pg_notify($1, '')", [rolesChannel])
     }

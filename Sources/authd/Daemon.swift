@@ -31,21 +31,22 @@ struct Daemon {
         }
 
         let users = PostgresUserStore(pool: pool)
-        let directory = PostgresDirectoryStore(
-            pool: pool, revocationHorizon: settings.tokens.accessTokenLifetime + settings.tokens.leeway)
+        let horizon = settings.tokens.accessTokenLifetime + settings.tokens.leeway
+        let directory = PostgresDirectoryStore(pool: pool, revocationHorizon: horizon)
         let revocations = RevocationState(configuration: settings.revocation)
         let hasher = try PasswordHasher(parameters: settings.passwords.scrypt)
         let passwordPolicy = PasswordPolicy(minimumLength: settings.passwords.minimumLength)
         let service = try AuthService(
             configuration: .init(
                 accessTokenLifetime: settings.tokens.accessTokenLifetime,
-                passwordPolicy: passwordPolicy, attemptLimit: settings.attemptLimit),
+                passwordPolicy: passwordPolicy, attemptLimit: settings.attemptLimit, sessions: settings.sessions),
             users: users, lockouts: PostgresLockoutStore(pool: pool), hashing: hashing, hasher: hasher,
             tokens: AccessTokenCodec(
                 keyring: settings.tokens.keyring,
                 validation: .init(
                     issuer: settings.tokens.issuer, audience: settings.tokens.audience, leeway: settings.tokens.leeway)),
-            revocations: revocations, logger: logger,
+            revocations: revocations, sessions: PostgresSessionStore(pool: pool, revocationHorizon: horizon),
+            logger: logger,
             stacks: .files(try settings.stackFiles()))
         let admin = AdminService(
             configuration: .init(passwordPolicy: passwordPolicy), directory: directory, users: users, hashing: hashing,

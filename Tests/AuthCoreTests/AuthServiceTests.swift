@@ -59,12 +59,12 @@ struct AuthServiceTests {
             username: name, email: "\(name)@Example.com", password: "long enough pw")
         #expect(profile.email == "\(name.lowercased())@example.com")
         let issued = try await stack.service.login(username: name.uppercased(), password: "long enough pw")
-        let claims = try stack.service.authorize(accessToken: issued.token)
+        let claims = try stack.service.authorize(accessToken: issued.accessToken)
         #expect(claims.subject == String(profile.id))
         #expect(claims.name == name)
         #expect(claims.roles == ["user"])
         #expect(claims.expiresAt - claims.issuedAt == 900)
-        #expect(try await stack.service.profile(accessToken: issued.token) == profile)
+        #expect(try await stack.service.profile(accessToken: issued.accessToken) == profile)
         await stack.shutdown()
     }
 
@@ -73,7 +73,7 @@ struct AuthServiceTests {
         let stack = try await TestStack(clock: { 1_000_000 })
         let name = TestDatabase.uniqueName()
         _ = try await stack.service.register(username: name, email: "\(name)@example.com", password: "long enough pw")
-        let token = try await stack.service.login(username: name, password: "long enough pw").token
+        let token = try await stack.service.login(username: name, password: "long enough pw").accessToken
         let later = try await TestStack(clock: { 1_000_000 + 900 + 31 })
         #expect(throws: AuthError(.tokenExpired, "access token expired")) {
             try later.service.authorize(accessToken: token)

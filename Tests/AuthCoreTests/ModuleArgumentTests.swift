@@ -11,6 +11,27 @@ struct NoUsers: UserStore {
     func replacePasswordHash(userID: Int64, old: String, new: String) async throws {}
 }
 
+/// Stack files are parsed without any session being touched: every call is refused.
+struct NoSessions: SessionStore {
+    static let refused = AuthError(.unavailable, "no sessions in this test")
+    func create(_ session: NewSession) async throws { throw Self.refused }
+    func owner(ofRefreshTokenHash hash: String) async throws -> RefreshTokenOwner? { throw Self.refused }
+    func rotate(sessionID: String, from old: String, to new: String, gracePair: [UInt8], idleTimeout: Int64)
+        async throws -> Bool
+    { throw Self.refused }
+    func stale(sessionID: String, presented hash: String, graceWindow: Int64) async throws -> Changed<StaleRefresh> {
+        throw Self.refused
+    }
+    func sessions(of userID: Int64) async throws -> [Session] { throw Self.refused }
+    func revoke(sessionID: String, of userID: Int64, tokenID: String?) async throws -> Changed<Bool> {
+        throw Self.refused
+    }
+    func revokeAll(of userID: Int64) async throws -> Changed<Void> { throw Self.refused }
+    func changePassword(userID: Int64, old: String, new: String, keeping sessionID: String?) async throws
+        -> Changed<Bool>
+    { throw Self.refused }
+}
+
 struct NoLockouts: LockoutStore {
     func isLocked(username: String, source: String) async throws -> Bool { false }
     func recordFailure(username: String, source: String, attempts: Int, windowSeconds: Int, lockSeconds: Int)
@@ -29,7 +50,7 @@ struct ModuleArgumentTests {
         _ = try AuthService(
             configuration: .init(), users: NoUsers(), lockouts: NoLockouts(), hashing: HashingPool(),
             hasher: PasswordHasher(parameters: .init(logN: 4, r: 1, p: 1)), tokens: codec,
-            revocations: RevocationState(), logger: Logger(label: "t"),
+            revocations: RevocationState(), sessions: NoSessions(), logger: Logger(label: "t"),
             stacks: .files(["s": (file: "stacks/s", text: "# header\n" + line)]))
     }
 

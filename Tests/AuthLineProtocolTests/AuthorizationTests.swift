@@ -29,7 +29,7 @@ struct AuthorizationTests {
             let (user, old) = try await stack.account()
             _ = try await stack.admin.update(
                 userID: user.id, .init(roles: [Role.user, role]), by: TestStack.testOperator)
-            let token = try await stack.service.login(username: user.username, password: TestStack.password).token
+            let token = try await stack.service.login(username: user.username, password: TestStack.password).accessToken
             try await LineClient.with(port: port) { (client: LineClient) async throws in
                 try await client.send("HASROLE\t1\t\(old)\t\(role)\n")
                 #expect(try await client.readLine() == "NO\t1\treason=revoked")

@@ -44,6 +44,6 @@ extension TestStack {
     func userWithToken(password: String = "long enough pw") async throws -> (String, String) {
         let name = TestDatabase.uniqueName()
         _ = try await service.register(username: name, email: "\(name)@example.com", password: password)
-        return (name, try await service.login(username: name, password: password).token)
+        return (name, try await service.login(username: name, password: password).accessToken)
     }
 }

@@ -44,7 +44,8 @@ struct LineServerTests {
                 try await client.send("VERIFY\tv1\t\(token)\n")
                 #expect(
                     try await client.readLine()
-                        == "OK\tv1\tuser=\(name)\tuid=\(claims.subject)\troles=user\texp=\(claims.expiresAt)\tsid=")
+                        == "OK\tv1\tuser=\(name)\tuid=\(claims.subject)\troles=user\texp=\(claims.expiresAt)\tsid=\(claims.sessionID ?? "none")"
+                )
                 try await client.send("VERIFY\tv2\t\(token)x\n")
                 #expect(try await client.readLine() == "NO\tv2\treason=invalid_token")
                 try await client.send("VERIFY\tv3\n")
@@ -398,7 +399,7 @@ struct LineTempTests {
         let healthy = try await TestStack()
         let name = TestDatabase.uniqueName()
         _ = try await healthy.service.register(username: name, email: "\(name)@example.com", password: "long enough pw")
-        let token = try await healthy.service.login(username: name, password: "long enough pw").token
+        let token = try await healthy.service.login(username: name, password: "long enough pw").accessToken
         await healthy.shutdown()
 
         let away = try await TestStack(databaseURL: TestStack.unreachableDatabase)

@@ -91,6 +91,7 @@ public struct TestStack: Sendable {
     public let admin: AdminService
     /// Loaded once at start (no listener): changes made through this stack apply to it at once.
     public let revocations: RevocationState
+    public let sessions: PostgresSessionStore
 
     /// Access token lifetime plus leeway: how long a revocation must be kept.
     public static let revocationHorizon: Int64 = 900 + 30
@@ -111,12 +112,14 @@ public struct TestStack: Sendable {
         lockouts = PostgresLockoutStore(pool: pool)
         directory = PostgresDirectoryStore(pool: pool, revocationHorizon: Self.revocationHorizon)
         revocations = RevocationState()
+        sessions = PostgresSessionStore(pool: pool, revocationHorizon: Self.revocationHorizon)
         // An unreachable database leaves the state unloaded: verification then fails closed.
         try? await pool.loadRevocations(into: revocations)
         let hasher = try PasswordHasher(parameters: scrypt)
         service = try AuthService(
             configuration: configuration, users: users, lockouts: lockouts, hashing: self.hashing, hasher: hasher,
-            tokens: codec, revocations: revocations, logger: TestDatabase.logger, clock: clock, stacks: stacks)
+            tokens: codec, revocations: revocations, sessions: sessions, logger: TestDatabase.logger, clock: clock,
+            stacks: stacks)
         admin = AdminService(
             directory: directory, users: users, hashing: self.hashing, hasher: hasher, revocations: revocations,
             logger: TestDatabase.logger)
@@ -146,6 +149,6 @@ extension TestStack {
         let name = TestDatabase.uniqueName()
         let user = try await admin.createUser(
             username: name, email: "\(name)@example.com", password: Self.password, roles: roles, by: Self.testOperator)
-        return (user, try await service.login(username: name, password: Self.password).token)
+        return (user, try await service.login(username: name, password: Self.password).accessToken)
     }
 }

@@ -1,0 +1,208 @@
+import AuthCrypto
+
+/// How long sessions live and how refresh-token retries are forgiven (DESIGN.md §6). Seconds.
+public struct SessionPolicy: Sendable {
+    /// A session ends this long after login, however it is used.
+    public var lifetime: Int64
+    /// A session not refreshed for this long ends.
+    public var idleTimeout: Int64
+    /// A refresh token presented again this soon after its rotation gets the same new pair
+    /// (a client retrying a lost response); later it counts as theft.
+    public var refreshGrace: Int64
+
+    public init(lifetime: Int64 = 30 * 86_400, idleTimeout: Int64 = 7 * 86_400, refreshGrace: Int64 = 10) {
+        self.lifetime = lifetime
+        self.idleTimeout = idleTimeout
+        self.refreshGrace = refreshGrace
+    }
+}
+
+/// What a login or a refresh hands the client.
+public struct SessionTokens: Hashable, Sendable {
+    public var accessToken: String
+    public var expiresIn: Int64
+    /// Opaque, 256 random bits; the server keeps only its SHA-256.
+    public var refreshToken: String
+    public var sessionID: String
+}
+
+/// A user's session as listed to them.
+public struct SessionListing: Sendable {
+    public var sessions: [Session]
+    /// The session of the token that asked.
+    public var current: String?
+}
+
+extension AuthService {
+    /// HTTP login: the `http` stack, then a new session. Same error, after the same work, for an
+    /// unknown user, a wrong password, a disabled or a locked account.
+    public func login(
+        username: String, password: String, source: String? = nil, userAgent: String? = nil
+    ) async throws -> SessionTokens {
+        let user = try await authenticate(service: "http", username: username, password: password, source: source)
+        return try await startSession(for: user, source: source, userAgent: userAgent)
+    }
+
+    /// A new session for an authenticated user, with its first token pair.
+    public func startSession(for user: User, source: String?, userAgent: String?) async throws -> SessionTokens {
+        let sessionID = Base64.url.encode(try SecureRandom.bytes(16))
+        let refreshToken = try Self.newRefreshToken()
+        try await sessionStore.create(
+            NewSession(
+                id: sessionID, userID: user.id, tokenHash: try Digest.sha256Hex(Array(refreshToken.utf8)),
+                lifetime: configuration.sessions.lifetime, clientAddress: String((source ?? "").prefix(64)),
+                userAgent: String((userAgent ?? "").prefix(256))))
+        let access = try issueAccessToken(for: user, sessionID: sessionID)
+        logger.info("session started", metadata: ["user_id": "\(user.id)"])
+        return SessionTokens(
+            accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refreshToken, sessionID: sessionID)
+    }
+
+    /// A new pair for a current refresh token (rotation: the old one stops working). Two
+    /// refreshes racing with one token get one pair between them; an already-rotated token gets
+    /// that pair again within the grace window, and revokes the session after it.
+    public func refresh(refreshToken: String) async throws -> SessionTokens {
+        let refused = AuthError(.invalidRefreshToken, "refresh token is invalid, expired or revoked")
+        guard Self.isBase64URL(refreshToken, length: 43) else { throw refused }
+        let hash = try Digest.sha256Hex(Array(refreshToken.utf8))
+        guard let owner = try await sessionStore.owner(ofRefreshTokenHash: hash) else { throw refused }
+        let session = owner.session
+        if owner.isCurrent {
+            guard let user = try await users.find(id: session.userID), !user.disabled else { throw refused }
+            let next = try Self.newRefreshToken()
+            let access = try issueAccessToken(for: user, sessionID: session.id)
+            let pair = SessionTokens(
+                accessToken: access.token, expiresIn: access.expiresIn, refreshToken: next, sessionID: session.id)
+            let rotated = try await sessionStore.rotate(
+                sessionID: session.id, from: hash, to: try Digest.sha256Hex(Array(next.utf8)),
+                gracePair: try Self.seal(pair, under: refreshToken), idleTimeout: configuration.sessions.idleTimeout)
+            if rotated { return pair }
+        }
+        let stale = try await sessionStore.stale(
+            sessionID: session.id, presented: hash, graceWindow: configuration.sessions.refreshGrace)
+        revocations.apply(stale.revocations)
+        switch stale.value {
+        case .gracePair(let sealed):
+            guard let pair = Self.open(sealed, under: refreshToken, sessionID: session.id) else { throw refused }
+            return pair
+        case .reused:
+            logger.warning(
+                "a rotated refresh token was presented again: session revoked",
+                metadata: ["user_id": "\(session.userID)", "session_id": "\(session.id)"])
+            throw refused
+        case .ended:
+            throw refused
+        }
+    }
+
+    /// Ends the token's session (its refresh token stops working) and the token itself.
+    public func logout(accessToken: String) async throws {
+        let claims = try authorize(accessToken: accessToken)
+        let userID = try Self.userID(claims)
+        if let sessionID = claims.sessionID {
+            revocations.apply(
+                try await sessionStore.revoke(sessionID: sessionID, of: userID, tokenID: claims.id).revocations)
+        } else {
+            revocations.apply(try await sessionStore.revokeAll(of: userID).revocations)
+        }
+        logger.info("logged out", metadata: ["user_id": "\(userID)"])
+    }
+
+    /// Ends every session of the token's user and cuts off all their access tokens.
+    public func logoutAll(accessToken: String) async throws {
+        let userID = try Self.userID(try authorize(accessToken: accessToken))
+        revocations.apply(try await sessionStore.revokeAll(of: userID).revocations)
+        logger.info("logged out everywhere", metadata: ["user_id": "\(userID)"])
+    }
+
+    public func sessions(accessToken: String) async throws -> SessionListing {
+        let claims = try authorize(accessToken: accessToken)
+        return SessionListing(
+            sessions: try await sessionStore.sessions(of: try Self.userID(claims)), current: claims.sessionID)
+    }
+
+    /// Ends one of the token holder's own sessions; `notFound` for any other id.
+    public func endSession(id sessionID: String, accessToken: String) async throws {
+        let userID = try Self.userID(try authorize(accessToken: accessToken))
+        guard Self.isBase64URL(sessionID, length: 22) else { throw AuthError(.invalidInput, "malformed session id") }
+        let ended = try await sessionStore.revoke(sessionID: sessionID, of: userID, tokenID: nil)
+        guard ended.value else { throw AuthError(.notFound, "no such session") }
+        revocations.apply(ended.revocations)
+    }
+
+    /// Replaces the password after checking the current one, and ends every other session.
+    public func changePassword(
+        accessToken: String, currentPassword: String, newPassword: String, source: String? = nil
+    ) async throws {
+        if let source, let attemptLimiter, !attemptLimiter.allow(source) {
+            throw AuthError(.rateLimited, "too many attempts from this address, retry shortly")
+        }
+        let claims = try authorize(accessToken: accessToken)
+        guard let user = try await users.find(id: try Self.userID(claims)), !user.disabled else {
+            throw AuthError(.invalidToken, "access token is invalid")
+        }
+        let wrong = AuthError(.wrongPassword, "the current password is wrong")
+        guard currentPassword.utf8.count <= configuration.passwordPolicy.maximumBytes else { throw wrong }
+        try configuration.passwordPolicy.check(newPassword)
+        let hasher = self.hasher
+        let stored = user.passwordHash
+        let newHash = try await hashing.run { () throws -> String? in
+            guard try hasher.verify(Array(currentPassword.utf8), against: stored) else { return nil }
+            return try hasher.hash(Array(newPassword.utf8))
+        }
+        guard let newHash else { throw wrong }
+        let changed = try await sessionStore.changePassword(
+            userID: user.id, old: stored, new: newHash, keeping: claims.sessionID)
+        revocations.apply(changed.revocations)
+        guard changed.value else { throw AuthError(.conflict, "the password was changed meanwhile; retry") }
+        logger.notice("password changed", metadata: ["user_id": "\(user.id)"])
+    }
+
+    // MARK: Helpers
+
+    private static func userID(_ claims: AccessTokenClaims) throws(AuthError) -> Int64 {
+        guard let id = Int64(claims.subject) else { throw AuthError(.invalidToken, "access token is invalid") }
+        return id
+    }
+
+    static func newRefreshToken() throws -> String {
+        Base64.url.encode(try SecureRandom.bytes(32))
+    }
+
+    /// Refresh tokens (43) and session ids (22) are unpadded URL-safe base64 of random bytes:
+    /// anything else is refused before any lookup.
+    static func isBase64URL(_ text: String, length: Int) -> Bool {
+        text.utf8.count == length
+            && text.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                    true
+                default: false
+                }
+            }
+    }
+
+    /// The grace pair is sealed under a key only the holder of the previous refresh token can
+    /// derive, and bound to its session: the database alone cannot hand it out.
+    private static func graceKey(_ refreshToken: String) throws -> [UInt8] {
+        try HMAC.authenticate(.sha256, key: Array(refreshToken.utf8), message: Array("authd refresh grace pair".utf8))
+    }
+
+    static func seal(_ pair: SessionTokens, under refreshToken: String) throws -> [UInt8] {
+        let text = "\(pair.accessToken)\n\(pair.refreshToken)\n\(pair.expiresIn)"
+        return try AESGCM.seal(
+            Array(text.utf8), key: try graceKey(refreshToken), associatedData: Array(pair.sessionID.utf8))
+    }
+
+    static func open(_ sealed: [UInt8], under refreshToken: String, sessionID: String) -> SessionTokens? {
+        guard
+            let key = try? graceKey(refreshToken),
+            let plain = try? AESGCM.open(sealed, key: key, associatedData: Array(sessionID.utf8))
+        else { return nil }
+        let parts = String(decoding: plain, as: UTF8.self).split(separator: "\n")
+        guard parts.count == 3, let expiresIn = Int64(parts[2]) else { return nil }
+        return SessionTokens(
+            accessToken: String(parts[0]), expiresIn: expiresIn, refreshToken: String(parts[1]), sessionID: sessionID)
+    }
+}

@@ -1,0 +1,88 @@
+/// One login (DESIGN.md §6): the refresh token chain and the access tokens issued from it, all
+/// carrying its id as `sid`. Times are Unix seconds.
+public struct Session: Hashable, Sendable {
+    public var id: String
+    public var userID: Int64
+    public var createdAt: Int64
+    public var lastUsedAt: Int64
+    /// The absolute end of the session, whatever its use.
+    public var expiresAt: Int64
+    public var clientAddress: String
+    public var userAgent: String
+    public var refreshCount: Int
+
+    public init(
+        id: String, userID: Int64, createdAt: Int64, lastUsedAt: Int64, expiresAt: Int64, clientAddress: String,
+        userAgent: String, refreshCount: Int
+    ) {
+        self.id = id
+        self.userID = userID
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+        self.expiresAt = expiresAt
+        self.clientAddress = clientAddress
+        self.userAgent = userAgent
+        self.refreshCount = refreshCount
+    }
+}
+
+/// A new session as the store receives it; the refresh token only as its SHA-256.
+public struct NewSession: Sendable {
+    public var id: String
+    public var userID: Int64
+    public var tokenHash: String
+    /// Seconds from now until the absolute end.
+    public var lifetime: Int64
+    public var clientAddress: String
+    public var userAgent: String
+}
+
+/// The session a presented refresh token belongs to, and whether it is the current one.
+public struct RefreshTokenOwner: Sendable {
+    public var session: Session
+    public var isCurrent: Bool
+
+    public init(session: Session, isCurrent: Bool) {
+        self.session = session
+        self.isCurrent = isCurrent
+    }
+}
+
+/// How the store answered a refresh token that is no longer current.
+public enum StaleRefresh: Sendable, Equatable {
+    /// Rotated within the grace window: the pair that rotation issued, sealed.
+    case gracePair([UInt8])
+    /// Replayed outside the window, or an older token: the session has just been revoked.
+    case reused
+    /// The session was already revoked or has ended.
+    case ended
+}
+
+/// Persistent sessions. Every change that refuses tokens returns its revocations (recorded and
+/// announced to the other instances in the same transaction).
+public protocol SessionStore: Sendable {
+    func create(_ session: NewSession) async throws
+    /// The live (unrevoked, unexpired) session that issued the refresh token with this hash.
+    func owner(ofRefreshTokenHash hash: String) async throws -> RefreshTokenOwner?
+    /// Replaces `old` by `new` in one statement that only succeeds while `old` is current and the
+    /// session live and used within `idleTimeout` seconds, keeping `gracePair` for retries of
+    /// `old`. False when another rotation (or a revocation) came first.
+    func rotate(
+        sessionID: String, from old: String, to new: String, gracePair: [UInt8], idleTimeout: Int64
+    ) async throws -> Bool
+    /// A token that is no longer current: its grace pair within `graceWindow` seconds of its
+    /// rotation, or else the session revoked as stolen.
+    func stale(sessionID: String, presented hash: String, graceWindow: Int64) async throws -> Changed<StaleRefresh>
+    /// The user's live sessions, most recently used first.
+    func sessions(of userID: Int64) async throws -> [Session]
+    /// Ends one of the user's sessions, plus the access token `tokenID` if given; false when the
+    /// user has no such live session.
+    func revoke(sessionID: String, of userID: Int64, tokenID: String?) async throws -> Changed<Bool>
+    /// Ends every session of the user and cuts off all their access tokens.
+    func revokeAll(of userID: Int64) async throws -> Changed<Void>
+    /// Stores the new password hash if the stored one is still `old`, and ends every other
+    /// session of the user (all of them when `keeping` is nil, with their access tokens cut off).
+    /// False when the hash changed meanwhile.
+    func changePassword(userID: Int64, old: String, new: String, keeping sessionID: String?) async throws
+        -> Changed<Bool>
+}

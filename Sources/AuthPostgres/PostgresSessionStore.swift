@@ -1,0 +1,215 @@
+public import AuthCore
+
+/// `SessionStore` on `sessions` and `session_tokens`. Rotation is a single conditional UPDATE, so
+/// of any number of instances refreshing one token at once exactly one succeeds; everything that
+/// ends sessions records its revocations (and their NOTIFY) in the same transaction.
+public struct PostgresSessionStore: SessionStore {
+    let pool: PostgresPool
+    /// Seconds a revocation must be kept: the longest an access token lives, plus leeway.
+    let revocationHorizon: Int64
+
+    public init(pool: PostgresPool, revocationHorizon: Int64) {
+        self.pool = pool
+        self.revocationHorizon = revocationHorizon
+    }
+
+    static let columns = """
+        s.id, s.user_id, extract(epoch FROM s.created_at)::bigint AS created_at,
+        extract(epoch FROM s.last_used_at)::bigint AS last_used_at,
+        extract(epoch FROM s.expires_at)::bigint AS expires_at, s.client_address, s.user_agent, s.refresh_count
+        """
+
+    static func session(from row: PostgresRow) throws -> Session {
+        Session(
+            id: try row.string("id"), userID: try row.int64("user_id"), createdAt: try row.int64("created_at"),
+            lastUsedAt: try row.int64("last_used_at"), expiresAt: try row.int64("expires_at"),
+            clientAddress: try row.string("client_address"), userAgent: try row.string("user_agent"),
+            refreshCount: Int(try row.int64("refresh_count")))
+    }
+
+    public func create(_ session: NewSession) async throws {
+        try await pool.run { connection in
+            try connection.transaction {
+                try connection.query(
+                    """
+                    INSERT INTO sessions (id, user_id, expires_at, client_address, user_agent, token_hash)
+                    VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5, $6)
+                    """,
+                    [
+                        session.id, String(session.userID), String(session.lifetime), session.clientAddress,
+                        session.userAgent, session.tokenHash,
+                    ])
+                try connection.query(
+                    "INSERT INTO session_tokens (hash, session_id) VALUES ($1, $2)", [session.tokenHash, session.id])
+            }
+        }
+    }
+
+    public func owner(ofRefreshTokenHash hash: String) async throws -> RefreshTokenOwner? {
+        try await pool.run { connection in
+            try connection.query(
+                """
+                SELECT \(Self.columns), s.token_hash = $1 AS current
+                FROM session_tokens t JOIN sessions s ON s.id = t.session_id
+                WHERE t.hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+                """, [hash]
+            ).rows.first.map { row in
+                RefreshTokenOwner(session: try Self.session(from: row), isCurrent: try row.bool("current"))
+            }
+        }
+    }
+
+    public func rotate(
+        sessionID: String, from old: String, to new: String, gracePair: [UInt8], idleTimeout: Int64
+    ) async throws -> Bool {
+        try await pool.run { connection in
+            try connection.transaction {
+                let rotated =
+                    try connection.query(
+                        """
+                        UPDATE sessions SET token_hash = $3, previous_hash = $2, rotated_at = now(),
+                            grace_pair = decode($4, 'hex'), last_used_at = now(), refresh_count = refresh_count + 1
+                        WHERE id = $1 AND token_hash = $2 AND revoked_at IS NULL AND expires_at > now()
+                          AND last_used_at > now() - make_interval(secs => $5)
+                        RETURNING id
+                        """, [sessionID, old, new, Self.hex(gracePair), String(idleTimeout)]
+                    ).rows.count == 1
+                if rotated {
+                    try connection.query(
+                        "INSERT INTO session_tokens (hash, session_id) VALUES ($1, $2)", [new, sessionID])
+                }
+                return rotated
+            }
+        }
+    }
+
+    public func stale(sessionID: String, presented hash: String, graceWindow: Int64) async throws
+        -> Changed<StaleRefresh>
+    {
+        let horizon = revocationHorizon
+        return try await pool.run { connection in
+            try connection.transaction {
+                guard
+                    let row = try connection.query(
+                        """
+                        SELECT revoked_at IS NOT NULL OR expires_at <= now() AS ended,
+                            coalesce(previous_hash = $2 AND rotated_at > now() - make_interval(secs => $3), false)
+                                AS in_grace,
+                            encode(grace_pair, 'hex') AS grace_pair
+                        FROM sessions WHERE id = $1 FOR UPDATE
+                        """, [sessionID, hash, String(graceWindow)]
+                    ).rows.first, try !row.bool("ended")
+                else { return Changed(.ended) }
+                if try row.bool("in_grace"), let sealed = try row.optionalString("grace_pair") {
+                    return Changed(.gracePair(Self.bytes(hex: sealed)))
+                }
+                let revoked = try connection.query(
+                    """
+                    UPDATE sessions SET revoked_at = now() WHERE id = $1
+                    RETURNING extract(epoch FROM now())::bigint AS now
+                    """, [sessionID]
+                ).single().int64("now")
+                let revocation = try PostgresRevocations.record(
+                    Revocation(kind: .session, subject: sessionID, expiresAt: revoked + horizon), on: connection)
+                return Changed(.reused, revocations: [revocation])
+            }
+        }
+    }
+
+    public func sessions(of userID: Int64) async throws -> [Session] {
+        try await pool.run { connection in
+            try connection.query(
+                """
+                SELECT \(Self.columns) FROM sessions s
+                WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+                ORDER BY s.last_used_at DESC, s.id
+                """, [String(userID)]
+            ).rows.map(Self.session(from:))
+        }
+    }
+
+    public func revoke(sessionID: String, of userID: Int64, tokenID: String?) async throws -> Changed<Bool> {
+        let horizon = revocationHorizon
+        return try await pool.run { connection in
+            try connection.transaction {
+                guard
+                    let revoked = try connection.query(
+                        """
+                        UPDATE sessions SET revoked_at = now()
+                        WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()
+                        RETURNING extract(epoch FROM now())::bigint AS now
+                        """, [sessionID, String(userID)]
+                    ).rows.first?.int64("now")
+                else { return Changed(false) }
+                var revocations = [
+                    try PostgresRevocations.record(
+                        Revocation(kind: .session, subject: sessionID, expiresAt: revoked + horizon), on: connection)
+                ]
+                if let tokenID {
+                    revocations.append(
+                        try PostgresRevocations.record(
+                            Revocation(kind: .token, subject: tokenID, expiresAt: revoked + horizon), on: connection))
+                }
+                return Changed(true, revocations: revocations)
+            }
+        }
+    }
+
+    public func revokeAll(of userID: Int64) async throws -> Changed<Void> {
+        let horizon = revocationHorizon
+        return try await pool.run { connection in
+            try connection.transaction {
+                let cutOff = try PostgresRevocations.cutOff(userID, horizon: horizon, on: connection)
+                let ended = try PostgresRevocations.endSessions(
+                    of: userID, except: nil, horizon: horizon, on: connection)
+                return Changed((), revocations: [cutOff].compactMap { $0 } + ended)
+            }
+        }
+    }
+
+    public func changePassword(userID: Int64, old: String, new: String, keeping sessionID: String?) async throws
+        -> Changed<Bool>
+    {
+        let horizon = revocationHorizon
+        return try await pool.run { connection in
+            try connection.transaction {
+                let changed =
+                    try connection.query(
+                        """
+                        UPDATE users SET password_hash = $3, updated_at = now() WHERE id = $1 AND password_hash = $2
+                        RETURNING id
+                        """, [String(userID), old, new]
+                    ).rows.count == 1
+                guard changed else { return Changed(false) }
+                var revocations = try PostgresRevocations.endSessions(
+                    of: userID, except: sessionID, horizon: horizon, on: connection)
+                if sessionID == nil,
+                    let cutOff = try PostgresRevocations.cutOff(userID, horizon: horizon, on: connection)
+                {
+                    revocations.append(cutOff)
+                }
+                return Changed(true, revocations: revocations)
+            }
+        }
+    }
+
+    // MARK: bytea as hex text (libpq's text format)
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    static func bytes(hex: String) -> [UInt8] {
+        let digits = Array(hex.utf8)
+        return stride(from: 0, to: digits.count - 1, by: 2).compactMap { index in
+            UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16)
+        }
+    }
+}

@@ -24,6 +24,9 @@ public final class PostgresRevocationListener: Service, Sendable {
         }
     }
 
+    /// How the listener's connection shows in `pg_stat_activity`.
+    public static let applicationName = "authd revocation listener"
+
     let configuration: Configuration
     let state: RevocationState
     let logger: Logger
@@ -67,6 +70,7 @@ public final class PostgresRevocationListener: Service, Sendable {
         while !isStopping {
             do {
                 let connection = try PostgresConnection(connectionString: configuration.connectionString)
+                try connection.query("SET application_name = '\(Self.applicationName)'")
                 try connection.query("LISTEN \(PostgresRevocations.channel)")
                 try connection.query("LISTEN \(PostgresRevocations.rolesChannel)")
                 try reload(on: connection)

@@ -1,0 +1,218 @@
+import AuthPostgres
+import AuthTestSupport
+import Foundation
+import Testing
+
+/// Two authd processes on one PostgreSQL, as behind a load balancer: what one revokes, the other
+/// refuses within a second, from memory, fed by LISTEN/NOTIFY.
+@Suite("two daemons on one PostgreSQL", .serialized)
+struct TwoDaemonsTests {
+    /// Runs `body` with daemons A and B sharing the test database and one JWT secret.
+    static func withTwoDaemons(
+        environment: [String: String] = [:], _ body: (DaemonProcess, DaemonProcess) async throws -> Void
+    ) async throws {
+        let url = try await TestDatabase.migratedURL()
+        let secret = try DaemonProcess.secretFile()
+        defer { try? FileManager.default.removeItem(atPath: secret) }
+        let a = try await DaemonProcess.start(databaseURL: url, secretFile: secret, environment: environment)
+        let b: DaemonProcess
+        do {
+            b = try await DaemonProcess.start(databaseURL: url, secretFile: secret, environment: environment)
+        } catch {
+            await a.stop()
+            throw error
+        }
+        do {
+            try await body(a, b)
+        } catch {
+            print("daemon A log:\n\(a.logText)\ndaemon B log:\n\(b.logText)")
+            await a.stop()
+            await b.stop()
+            throw error
+        }
+        await a.stop()
+        await b.stop()
+    }
+
+    struct Pair: Hashable {
+        let access: String
+        let refresh: String
+
+        init?(_ result: DaemonProcess.HTTPResult) {
+            guard result.status == 200, let access = result.json["access_token"] as? String,
+                let refresh = result.json["refresh_token"] as? String
+            else { return nil }
+            self.access = access
+            self.refresh = refresh
+        }
+    }
+
+    static let password = "two daemons pw 1"
+
+    /// Registers a new user on `daemon`; returns the name.
+    static func register(on daemon: DaemonProcess) async throws -> String {
+        let name = TestDatabase.uniqueName("two")
+        let result = try await daemon.http(
+            .post, "/register",
+            json: #"{"username":"\#(name)","email":"\#(name)@example.com","password":"\#(password)"}"#)
+        #expect(result.status == 201, "\(result.body)")
+        return name
+    }
+
+    static func login(_ name: String, on daemon: DaemonProcess, password: String = password) async throws -> Pair {
+        try #require(
+            Pair(
+                try await daemon.http(.post, "/login", json: #"{"username":"\#(name)","password":"\#(password)"}"#)))
+    }
+
+    static func refresh(_ token: String, on daemon: DaemonProcess) async throws -> DaemonProcess.HTTPResult {
+        try await daemon.http(.post, "/token/refresh", json: #"{"refresh_token":"\#(token)"}"#)
+    }
+
+    /// Polls `daemon` until it refuses `token` over HTTP and over TCP; how long each took.
+    static func timeToRefusal(of token: String, on daemon: DaemonProcess, since start: ContinuousClock.Instant)
+        async throws -> (http: Duration, tcp: Duration)
+    {
+        var http: Duration?
+        var tcp: Duration?
+        while http == nil || tcp == nil, ContinuousClock.now - start < .seconds(5) {
+            if http == nil, try await daemon.http(.get, "/protected", token: token).status == 401 {
+                http = ContinuousClock.now - start
+            }
+            if tcp == nil, try daemon.line("VERIFY\tv\t\(token)") == "NO\tv\treason=revoked" {
+                tcp = ContinuousClock.now - start
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return (http ?? .seconds(5), tcp ?? .seconds(5))
+    }
+
+    static func expectAccepted(_ token: String, on daemon: DaemonProcess) async throws {
+        #expect(try await daemon.http(.get, "/protected", token: token).status == 200)
+        #expect(try daemon.line("VERIFY\tv\t\(token)").hasPrefix("OK\tv\t"))
+    }
+
+    @Test("logout, logout/all and a password change on A are refused by B's HTTP and TCP within 1 s")
+    func revocationReachesB() async throws {
+        try await Self.withTwoDaemons { a, b in
+            let name = try await Self.register(on: a)
+            let cases: [(String, (Pair, Pair) async throws -> Void)] = [
+                ("logout", { victim, _ in _ = try await a.http(.post, "/logout", token: victim.access) }),
+                ("logout/all", { _, other in _ = try await a.http(.post, "/logout/all", token: other.access) }),
+                (
+                    "password change",
+                    { _, other in
+                        let change = try await a.http(
+                            .post, "/password", token: other.access,
+                            json: #"{"old_password":"\#(Self.password)","new_password":"\#(Self.password)"}"#)
+                        #expect(change.status == 204, "\(change.body)")
+                    }
+                ),
+            ]
+            for (what, revoke) in cases {
+                let victim = try await Self.login(name, on: a)
+                let other = try await Self.login(name, on: a)
+                try await Self.expectAccepted(victim.access, on: b)
+                let start = ContinuousClock.now
+                try await revoke(victim, other)
+                let delay = try await Self.timeToRefusal(of: victim.access, on: b, since: start)
+                print("\(what) on A refused by B after \(delay.http) (HTTP), \(delay.tcp) (TCP)")
+                #expect(delay.http < .seconds(1), "\(what): HTTP")
+                #expect(delay.tcp < .seconds(1), "\(what): TCP")
+                #expect(try await Self.refresh(victim.refresh, on: b).status == 401, "\(what): refresh on B")
+            }
+        }
+    }
+
+    @Test("20 concurrent refreshes of one token across A and B: one rotation, one pair, never two")
+    func refreshRace() async throws {
+        try await Self.withTwoDaemons { a, b in
+            let name = try await Self.register(on: a)
+            let first = try await Self.login(name, on: a)
+            let results = try await withThrowingTaskGroup(of: DaemonProcess.HTTPResult.self) { group in
+                for index in 0..<20 {
+                    let daemon = index.isMultiple(of: 2) ? a : b
+                    group.addTask { try await Self.refresh(first.refresh, on: daemon) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let pairs = Set(results.compactMap(Pair.init))
+            #expect(pairs.count == 1, "exactly one live pair: \(results.map(\.status))")
+            #expect(results.allSatisfy { $0.status == 200 || $0.status == 401 }, "\(results.map(\.body))")
+            print(
+                "refresh race: \(results.filter { $0.status == 200 }.count) × 200 (same pair), "
+                    + "\(results.filter { $0.status == 401 }.count) × 401")
+
+            let session = try await a.http(.get, "/sessions", token: first.access)
+            let sessions = try #require(session.json["sessions"] as? [[String: Any]])
+            #expect(sessions.count == 1)
+            let url = try await TestDatabase.migratedURL()
+            let id = try #require(sessions.first?["id"] as? String)
+            let rotations = try PostgresConnection(connectionString: url)
+                .query("SELECT refresh_count FROM sessions WHERE id = $1", [id]).single().int64("refresh_count")
+            #expect(rotations == 1)
+
+            let winner = try #require(pairs.first)
+            try await Self.expectAccepted(winner.access, on: b)
+            #expect(Pair(try await Self.refresh(winner.refresh, on: b)) != nil, "the one pair rotates on")
+        }
+    }
+
+    @Test("an old refresh token replayed on B after the grace window revokes the session on both")
+    func reuseAcrossInstances() async throws {
+        try await Self.withTwoDaemons(environment: ["AUTHD_SESSIONS_REFRESH_GRACE_SECONDS": "1"]) { a, b in
+            let name = try await Self.register(on: a)
+            let first = try await Self.login(name, on: a)
+            let second = try #require(Pair(try await Self.refresh(first.refresh, on: a)))
+            try await Task.sleep(for: .milliseconds(1600))
+            let replay = try await Self.refresh(first.refresh, on: b)
+            #expect(replay.status == 401)
+            #expect(replay.errorCode == "invalid_refresh_token")
+            let start = ContinuousClock.now
+            #expect(try await Self.refresh(second.refresh, on: a).status == 401, "the newest token dies too")
+            let delay = try await Self.timeToRefusal(of: second.access, on: a, since: start)
+            #expect(delay.http < .seconds(1) && delay.tcp < .seconds(1))
+        }
+    }
+
+    @Test("a listener whose connection is killed reconnects and reloads what it missed")
+    func listenerReconnects() async throws {
+        try await Self.withTwoDaemons { a, b in
+            let name = try await Self.register(on: a)
+            let pair = try await Self.login(name, on: a)
+            let url = try await TestDatabase.migratedURL()
+            let database = try PostgresConnection(connectionString: url)
+            // A revocation that no notification announces, as if made while the listeners were away.
+            let payload = try #require(Self.base64URLDecoded(String(pair.access.split(separator: ".")[1])))
+            let claims = try #require(try JSONSerialization.jsonObject(with: payload) as? [String: Any])
+            let jti = try #require(claims["jti"] as? String)
+            try database.query(
+                "INSERT INTO revocations (kind, subject, expires_at) VALUES ('token', $1, now() + interval '1 hour')",
+                [jti])
+            try await Self.expectAccepted(pair.access, on: b)
+
+            let killed = try database.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                [PostgresRevocationListener.applicationName]
+            ).rows.count
+            #expect(killed >= 2, "both daemons' listeners")
+            let start = ContinuousClock.now
+            let delay = try await Self.timeToRefusal(of: pair.access, on: b, since: start)
+            print("listener reconnected and reloaded after \(delay.http) (HTTP), \(delay.tcp) (TCP)")
+            #expect(delay.http < .seconds(5) && delay.tcp < .seconds(5))
+            #expect(try await a.http(.get, "/protected", token: pair.access).status == 401)
+            #expect(try await b.http(.get, "/readyz").status == 200)
+            // And the notifications flow again after the reconnect.
+            let other = try await Self.login(name, on: a)
+            _ = try await a.http(.post, "/logout", token: other.access)
+            let after = try await Self.timeToRefusal(of: other.access, on: b, since: ContinuousClock.now)
+            #expect(after.http < .seconds(1) && after.tcp < .seconds(1))
+        }
+    }
+
+    static func base64URLDecoded(_ text: String) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        return Data(base64Encoded: base64)
+    }
+}

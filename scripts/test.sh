@@ -13,7 +13,10 @@ trap 'rm -f "$log"' EXIT
 swift test --skip-build 2>&1 | tee "$log"
 swift_tests=$(sed -n 's/.*Test run with \([0-9]*\) tests.* passed.*/\1/p' "$log" | tail -n 1)
 
-interop=(scripts/interop/pyjwt.sh scripts/interop/authctl.sh scripts/interop/admin.sh scripts/interop/two-daemons.sh)
+interop=(
+    scripts/interop/pyjwt.sh scripts/interop/authctl.sh scripts/interop/admin.sh scripts/interop/two-daemons.sh
+    scripts/interop/revocation-outage.sh
+)
 for script in "${interop[@]}"; do "$script"; done
 
 # One closing line for everything: Swift Testing's tests plus the interop scripts.

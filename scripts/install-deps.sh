@@ -10,6 +10,8 @@ pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+# Extra tools named on the command line (Debian packages of the same name), e.g. wrk for benchmarks.
+for tool in "$@"; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
 
 if ((${#missing[@]})); then
     sudo=""

@@ -19,9 +19,40 @@ public final class RevocationState: Sendable {
         }
     }
 
+    /// Token and session ids authd issues are 16 random bytes in base64url: kept as one
+    /// `UInt128` (no heap string per entry); any other subject as its text.
+    private struct Identifiers {
+        var compact: [UInt128: Int64]
+        var other: [String: Int64] = [:]
+
+        init(capacity: Int = 0) {
+            compact = Dictionary(minimumCapacity: capacity)
+        }
+
+        func contains(_ subject: String) -> Bool {
+            if let key = Base64.url.decode128(subject) { return compact[key] != nil }
+            return other[subject] != nil
+        }
+
+        mutating func keep(_ subject: String, until expiresAt: Int64) {
+            if let key = Base64.url.decode128(subject) {
+                compact[key] = max(compact[key] ?? 0, expiresAt)
+            } else {
+                other[subject] = max(other[subject] ?? 0, expiresAt)
+            }
+        }
+
+        mutating func prune(now: Int64) {
+            compact = compact.filter { $0.value > now }
+            other = other.filter { $0.value > now }
+        }
+
+        var count: Int { compact.count + other.count }
+    }
+
     private struct Storage {
-        var tokens: [String: Int64] = [:]
-        var sessions: [String: Int64] = [:]
+        var tokens = Identifiers()
+        var sessions = Identifiers()
         var users: [Int64: (cutOff: Int64, expiresAt: Int64)] = [:]
         var permissions: [String: Set<String>] = [:]
         var loaded = false
@@ -30,10 +61,8 @@ public final class RevocationState: Sendable {
 
         mutating func apply(_ revocation: Revocation) {
             switch revocation.kind {
-            case .token:
-                tokens[revocation.subject] = max(tokens[revocation.subject] ?? 0, revocation.expiresAt)
-            case .session:
-                sessions[revocation.subject] = max(sessions[revocation.subject] ?? 0, revocation.expiresAt)
+            case .token: tokens.keep(revocation.subject, until: revocation.expiresAt)
+            case .session: sessions.keep(revocation.subject, until: revocation.expiresAt)
             case .user:
                 guard let id = Int64(revocation.subject) else { return }
                 let old = users[id] ?? (cutOff: Int64.min, expiresAt: 0)
@@ -59,8 +88,8 @@ public final class RevocationState: Sendable {
             {
                 return .unavailable
             }
-            if storage.tokens[claims.id] != nil { return .tokenRevoked }
-            if let session = claims.sessionID, storage.sessions[session] != nil { return .tokenRevoked }
+            if storage.tokens.contains(claims.id) { return .tokenRevoked }
+            if let session = claims.sessionID, storage.sessions.contains(session) { return .tokenRevoked }
             if let cut = storage.users[userID], claims.issuedAt < cut.cutOff { return .tokenRevoked }
             return nil
         }
@@ -79,8 +108,9 @@ public final class RevocationState: Sendable {
     /// Replaces everything with a fresh load from the database (at start and after every reconnect).
     public func replaceAll(_ revocations: [Revocation], permissions: [String: Set<String>]) {
         storage.withLock { storage in
-            storage.tokens = [:]
-            storage.sessions = [:]
+            // Sized up front: growing through a large load would leave each smaller table behind.
+            storage.tokens = Identifiers(capacity: revocations.count { $0.kind == .token })
+            storage.sessions = Identifiers(capacity: revocations.count { $0.kind == .session })
             storage.users = [:]
             revocations.forEach { storage.apply($0) }
             storage.permissions = permissions
@@ -118,8 +148,8 @@ public final class RevocationState: Sendable {
     /// Forgets revocations whose tokens have all expired.
     public func prune(now: Int64) {
         storage.withLock { storage in
-            storage.tokens = storage.tokens.filter { $0.value > now }
-            storage.sessions = storage.sessions.filter { $0.value > now }
+            storage.tokens.prune(now: now)
+            storage.sessions.prune(now: now)
             storage.users = storage.users.filter { $0.value.expiresAt > now }
         }
     }

@@ -4,6 +4,10 @@ import NIOPosix
 public import ServiceLifecycle
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Keeps a `RevocationState` current (DESIGN.md §7): one dedicated connection that `LISTEN`s for
 /// revocations and role changes, loads the whole state after every (re)connect — after `LISTEN`,
 /// so nothing committed in between is missed — and probes the link while idle so a dead
@@ -94,6 +98,17 @@ public final class PostgresRevocationListener: Service, Sendable {
         state.replaceAll(
             try PostgresRevocations.load(on: connection),
             permissions: try PostgresRevocations.loadPermissions(on: connection))
+        Self.returnFreedMemory()
+    }
+
+    /// A large load leaves its query result and intermediate arrays freed but resident; glibc's
+    /// `malloc_trim` hands that memory back (looked up at run time: Swift's Glibc module does not
+    /// export malloc.h).
+    private static func returnFreedMemory() {
+        #if canImport(Glibc)
+            guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "malloc_trim") else { return }
+            _ = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)(0)
+        #endif
     }
 
     private func listen(on connection: PostgresConnection) throws {

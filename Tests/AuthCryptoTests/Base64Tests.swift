@@ -34,4 +34,19 @@ struct Base64Tests {
     func refused(_ text: String) {
         #expect(Base64.url.decode(text) == nil)
     }
+
+    @Test("decode128 reads exactly the canonical 22-character encodings of 16 bytes")
+    func decode128() throws {
+        for _ in 0..<100 {
+            let bytes = try SecureRandom.bytes(16)
+            let value = try #require(Base64.url.decode128(Base64.url.encode(bytes)))
+            #expect(value == bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) })
+        }
+        #expect(Base64.url.decode128("AAAAAAAAAAAAAAAAAAAAAA") == 0)
+        #expect(Base64.url.decode128("_____________________w") == UInt128.max)
+        #expect(Base64.url.decode128("AAAAAAAAAAAAAAAAAAAAAB") == nil, "non-zero trailing bits")
+        #expect(Base64.url.decode128("AAAAAAAAAAAAAAAAAAAAA") == nil)
+        #expect(Base64.url.decode128("AAAAAAAAAAAAAAAAAAAAAAA") == nil)
+        #expect(Base64.url.decode128("AAAAAAAAAAAAAAAAAAAA+A") == nil, "standard alphabet")
+    }
 }

@@ -19,6 +19,8 @@ CREATE TABLE sessions (
     revoked_at     timestamptz
 );
 CREATE INDEX sessions_user_idx ON sessions (user_id);
+CREATE INDEX sessions_expires_idx ON sessions (expires_at);
+CREATE INDEX sessions_revoked_idx ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
 
 -- Every refresh token a session has had: presenting an old one is theft, and revokes the session.
 CREATE TABLE session_tokens (

@@ -35,6 +35,17 @@ public struct NewSession: Sendable {
     public var lifetime: Int64
     public var clientAddress: String
     public var userAgent: String
+
+    public init(
+        id: String, userID: Int64, tokenHash: String, lifetime: Int64, clientAddress: String, userAgent: String
+    ) {
+        self.id = id
+        self.userID = userID
+        self.tokenHash = tokenHash
+        self.lifetime = lifetime
+        self.clientAddress = clientAddress
+        self.userAgent = userAgent
+    }
 }
 
 /// The session a presented refresh token belongs to, and whether it is the current one.

@@ -133,6 +133,7 @@ public final class PostgresRevocationListener: Service, Sendable {
             if clock() - lastPrune >= 60 {
                 lastPrune = clock()
                 state.prune(now: lastPrune)
+                try PostgresRevocations.prune(on: connection)
             }
         }
     }

@@ -86,9 +86,15 @@ enum PostgresRevocations {
             }
     }
 
-    /// Drops rows no instance needs any more.
+    /// Drops rows no instance needs any more: revocations whose tokens have all expired, and
+    /// sessions a day after they ended (with their refresh token hashes).
     static func prune(on connection: PostgresConnection) throws {
         try connection.query("DELETE FROM revocations WHERE expires_at < now() - interval '1 hour'")
+        try connection.query(
+            """
+            DELETE FROM sessions
+            WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day'
+            """)
     }
 }
 

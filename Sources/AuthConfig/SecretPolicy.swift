@@ -1,5 +1,5 @@
-/// Refuses JWT secrets an attacker could guess: empty, short, low-variety or copied from an
-/// example. HS256 tokens are only as strong as this secret.
+/// Refuses secrets an attacker could guess: empty, short, low-variety or copied from an example.
+/// HS256 tokens are only as strong as the JWT secret, sealed TOTP secrets as the MFA key.
 public enum SecretPolicy {
     public static let minimumLength = 32
 
@@ -12,7 +12,7 @@ public enum SecretPolicy {
         "replace-me-with-at-least-32-random-bytes",
     ]
 
-    public static func validate(_ secret: [UInt8]) throws(ConfigurationError) {
+    public static func validate(_ secret: [UInt8], name: String = "the JWT secret") throws(ConfigurationError) {
         guard !secret.isEmpty else {
             throw ConfigurationError("the JWT secret is missing: set AUTHD_JWT_SECRET_FILE or AUTHD_JWT_SECRET")
         }
@@ -21,15 +21,15 @@ public enum SecretPolicy {
             !text.contains("replace-me"), !text.contains("example")
         else {
             throw ConfigurationError(
-                "the JWT secret is a published example value; generate one (openssl rand -base64 48)")
+                "\(name) is a published example value; generate one (openssl rand -base64 48)")
         }
         guard secret.count >= minimumLength else {
             throw ConfigurationError(
-                "the JWT secret is \(secret.count) bytes; at least \(minimumLength) are required (openssl rand -base64 48)"
+                "\(name) is \(secret.count) bytes; at least \(minimumLength) are required (openssl rand -base64 48)"
             )
         }
         guard Set(secret).count >= 8 else {
-            throw ConfigurationError("the JWT secret repeats too few distinct bytes to be random")
+            throw ConfigurationError("\(name) repeats too few distinct bytes to be random")
         }
     }
 }

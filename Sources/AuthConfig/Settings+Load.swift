@@ -65,6 +65,7 @@ extension Settings {
         guard revocation.maximumStaleness >= 0 else {
             throw ConfigurationError("revocation.max_staleness_seconds must not be negative")
         }
+        mfa = try Self.mfa(config, jwtSecret: tokens.keyring)
         sessions = SessionPolicy(
             lifetime: Int64(config.int(forKey: "sessions.lifetime_seconds", default: 30 * 86_400)),
             idleTimeout: Int64(config.int(forKey: "sessions.idle_timeout_seconds", default: 7 * 86_400)),
@@ -125,6 +126,43 @@ extension Settings {
                 verificationKeys: previous.map { try JWTKey(id: JWTKey.derivedID(for: $0), secret: $0) })
         } catch {
             throw ConfigurationError("JWT keys: \(error)")
+        }
+    }
+
+    /// `mfa.key_file` (or `mfa.key`) seals TOTP secrets; `mfa.previous_key_files` still open
+    /// secrets sealed before a rotation. Without a key, MFA is off.
+    static func mfa(_ config: ConfigReader, jwtSecret: JWTKeyring) throws -> MFA? {
+        let current: [UInt8]
+        if let file = config.string(forKey: "mfa.key_file"), !file.isEmpty {
+            current = try readSecret(file)
+        } else {
+            current = Array((config.string(forKey: "mfa.key", isSecret: true) ?? "").utf8)
+        }
+        guard !current.isEmpty else { return nil }
+        let previous = try config.stringArray(forKey: "mfa.previous_key_files", default: []).map(readSecret)
+        for key in [current] + previous { try SecretPolicy.validate(key, name: "the MFA key") }
+        guard SealingKeyring.sameMaterial(current, asSigningKeyOf: jwtSecret) == false else {
+            throw ConfigurationError("the MFA key must differ from the JWT secret")
+        }
+        guard let algorithm = HashFunction(rawValue: config.string(forKey: "mfa.algorithm", default: "SHA1")) else {
+            throw ConfigurationError("mfa.algorithm must be SHA1, SHA256 or SHA512")
+        }
+        let window = Int64(config.int(forKey: "mfa.window", default: 1))
+        let challengeLifetime = Int64(config.int(forKey: "mfa.challenge_ttl_seconds", default: 300))
+        guard (0...10).contains(window), challengeLifetime > 0 else {
+            throw ConfigurationError("mfa.window must be 0 to 10 and mfa.challenge_ttl_seconds positive")
+        }
+        do {
+            return MFA(
+                keyring: try SealingKeyring(current: current, previous: previous),
+                policy: MFAPolicy(
+                    issuer: config.string(forKey: "mfa.issuer", default: "authd"),
+                    otp: try OneTimePassword(
+                        algorithm: algorithm, digits: config.int(forKey: "mfa.digits", default: 6),
+                        period: Int64(config.int(forKey: "mfa.period_seconds", default: 30))),
+                    window: window, challengeLifetime: challengeLifetime))
+        } catch {
+            throw ConfigurationError("MFA settings: \(error.message)")
         }
     }
 

@@ -42,6 +42,13 @@ public struct Settings: Sendable {
     public var passwords = Passwords()
     public var revocation = RevocationState.Configuration()
     public var sessions = SessionPolicy()
+    /// TOTP settings; nil when no MFA key is configured (MFA then cannot be enrolled or passed).
+    public var mfa: MFA?
+
+    public struct MFA: Sendable {
+        public var keyring: SealingKeyring
+        public var policy: MFAPolicy
+    }
     public var logLevel = "info"
     /// Login and AUTH attempts per client address (token bucket, per instance).
     public var attemptLimit: RateLimiter.Configuration? = .init()

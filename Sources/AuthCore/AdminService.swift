@@ -25,6 +25,7 @@ public struct AdminService: Sendable {
 
     let configuration: Configuration
     let directory: any DirectoryStore
+    let mfa: any MFAStore
     let users: any UserStore
     let hashing: HashingPool
     let hasher: PasswordHasher
@@ -33,12 +34,13 @@ public struct AdminService: Sendable {
     let logger: Logger
 
     public init(
-        configuration: Configuration = .init(), directory: any DirectoryStore, users: any UserStore,
+        configuration: Configuration = .init(), directory: any DirectoryStore, mfa: any MFAStore, users: any UserStore,
         hashing: HashingPool, hasher: PasswordHasher, revocations: RevocationState, logger: Logger
     ) {
         self.configuration = configuration
         self.revocations = revocations
         self.directory = directory
+        self.mfa = mfa
         self.users = users
         self.hashing = hashing
         self.hasher = hasher
@@ -107,6 +109,15 @@ public struct AdminService: Sendable {
     public func revokeTokens(userID: Int64, by actor: Actor) async throws {
         revocations.apply(try await directory.revokeTokens(userID: userID, by: actor).revocations)
         logger.notice("user's tokens revoked", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
+    }
+
+    /// Removes the user's TOTP enrolment and recovery codes (a lost phone), audited; the user logs
+    /// in with the password alone until enrolling again. `mfaNotEnabled` when there was none.
+    public func resetMFA(userID: Int64, by actor: Actor) async throws {
+        guard try await mfa.remove(userID: userID, by: actor) else {
+            throw AuthError(.mfaNotEnabled, "this user has no MFA enrolment")
+        }
+        logger.notice("user's MFA reset", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
     }
 
     /// 1…32 distinct, well-formed role names, sorted.

@@ -31,6 +31,16 @@ public struct AuthError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let wrongPassword = Code(name: "wrong_password")
         /// A concurrent change came first; retry.
         public static let conflict = Code(name: "conflict")
+        /// `POST /login/mfa` with an `mfa_token` that is malformed, forged or expired.
+        public static let invalidMFAToken = Code(name: "invalid_mfa_token")
+        /// A wrong or reused one-time code where the caller is already authenticated.
+        public static let invalidCode = Code(name: "invalid_code")
+        public static let mfaAlreadyEnabled = Code(name: "mfa_already_enabled")
+        public static let mfaNotEnabled = Code(name: "mfa_not_enabled")
+        /// `confirm` without a pending enrolment (call setup first).
+        public static let mfaNotPending = Code(name: "mfa_not_pending")
+        /// No MFA key is configured, so no secrets can be stored or read.
+        public static let mfaUnavailable = Code(name: "mfa_unavailable")
         /// A bounded queue is full; try again shortly.
         public static let busy = Code(name: "busy")
         /// A dependency (the database) cannot be reached.

@@ -34,15 +34,6 @@ public struct SessionListing: Sendable {
 }
 
 extension AuthService {
-    /// HTTP login: the `http` stack, then a new session. Same error, after the same work, for an
-    /// unknown user, a wrong password, a disabled or a locked account.
-    public func login(
-        username: String, password: String, source: String? = nil, userAgent: String? = nil
-    ) async throws -> SessionTokens {
-        let user = try await authenticate(service: "http", username: username, password: password, source: source)
-        return try await startSession(for: user, source: source, userAgent: userAgent)
-    }
-
     /// A new session for an authenticated user, with its first token pair.
     public func startSession(for user: User, source: String?, userAgent: String?) async throws -> SessionTokens {
         let sessionID = Base64.url.encode(try SecureRandom.bytes(16))

@@ -46,6 +46,8 @@ public struct AuthService: Sendable {
     /// Revoked tokens, sessions and users, and what each role grants: consulted in memory.
     let revocations: RevocationState
     let sessionStore: any SessionStore
+    /// TOTP and recovery codes; nil when no MFA key is configured.
+    let secondFactor: SecondFactor?
 
     /// Where stacks come from: the password check for every service (tests, embedded use), or
     /// the texts of `config/stacks/<service>` files keyed by service, each with its file name.
@@ -58,7 +60,7 @@ public struct AuthService: Sendable {
     public init(
         configuration: Configuration, users: any UserStore, lockouts: (any LockoutStore)? = nil, hashing: HashingPool,
         hasher: PasswordHasher, tokens: AccessTokenCodec, revocations: RevocationState, sessions: any SessionStore,
-        logger: Logger,
+        secondFactor: SecondFactor? = nil, logger: Logger,
         clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: StackSource = .passwordOnly
     ) throws {
         self.configuration = configuration
@@ -70,13 +72,14 @@ public struct AuthService: Sendable {
         self.logger = logger
         self.revocations = revocations
         self.sessionStore = sessions
+        self.secondFactor = secondFactor
         self.attemptLimiter = configuration.attemptLimit.map { RateLimiter(configuration: $0) }
         let unmatchableHash = try hasher.unmatchableHash()
         self.unmatchableHash = unmatchableHash
         let registry = ModuleRegistry.builtin(
             StackEnvironment(
                 users: users, lockouts: lockouts, hashing: hashing, hasher: hasher, unmatchableHash: unmatchableHash,
-                clock: clock, logger: logger))
+                secondFactor: secondFactor, clock: clock, logger: logger))
         switch stacks {
         case .passwordOnly:
             self.stacks = [:]
@@ -131,6 +134,15 @@ extension AuthService {
     public func authenticate(
         service: String, username: String, password: String, otp: String? = nil, source: String? = nil
     ) async throws -> User {
+        try await runStack(service: service, username: username, password: password, otp: otp, source: source).user
+    }
+
+    /// `authenticate`, returning the attempt too: with `deferSecondFactor`, whether a `totp`
+    /// module left the second factor to a second step.
+    func runStack(
+        service: String, username: String, password: String, otp: String? = nil, source: String? = nil,
+        deferSecondFactor: Bool = false
+    ) async throws -> (user: User, attempt: AuthAttempt) {
         if let source, let attemptLimiter, !attemptLimiter.allow(source) {
             throw AuthError(.rateLimited, "too many attempts from this address, retry shortly")
         }
@@ -140,6 +152,7 @@ extension AuthService {
             !username.utf8.contains(0)
         else { throw refused }
         var attempt = AuthAttempt(service: service, username: username, password: password, otp: otp, source: source)
+        attempt.deferSecondFactor = deferSecondFactor
         let authEntries = stack.entries(.auth)
         let verdict = try await StackEngine.evaluate(authEntries) { entry in
             try await entry.module.run(&attempt, facility: .auth)
@@ -161,7 +174,7 @@ extension AuthService {
             attempt.user = try await users.find(username: username)
         }
         guard let user = attempt.user, !user.disabled else { throw refused }
-        return user
+        return (user, attempt)
     }
 
     /// The work of one password check, for attempts the stack decided without one.

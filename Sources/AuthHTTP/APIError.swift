@@ -46,7 +46,13 @@ extension APIError {
             self.init(
                 .unauthorized, code: error.code.name, message: error.message,
                 headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
-        case .invalidRefreshToken: self.init(.unauthorized, code: error.code.name, message: error.message)
+        case .invalidRefreshToken, .invalidMFAToken:
+            self.init(.unauthorized, code: error.code.name, message: error.message)
+        case .invalidCode: self.init(.forbidden, code: error.code.name, message: error.message)
+        case .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending:
+            self.init(.conflict, code: error.code.name, message: error.message)
+        case .mfaUnavailable:
+            self.init(.serviceUnavailable, code: error.code.name, message: error.message)
         case .wrongPassword: self.init(.forbidden, code: error.code.name, message: error.message)
         case .conflict: self.init(.conflict, code: error.code.name, message: error.message)
         case .accountDenied, .forbidden: self.init(.forbidden, code: error.code.name, message: error.message)

@@ -32,6 +32,11 @@ extension HTTPFrontEnd {
             try await admin.revokeTokens(userID: try userID(context), by: actor)
             return HTTPResponse.Status.noContent
         }
+        users.post("/:id/mfa/reset") { request, context in
+            let actor = try actor(request, context, .permission(Permission.usersWrite))
+            try await admin.resetMFA(userID: try userID(context), by: actor)
+            return HTTPResponse.Status.noContent
+        }
 
         let roles = router.group("/admin/roles")
         roles.get { request, context in

@@ -36,6 +36,7 @@ public struct HTTPFrontEnd: Sendable {
         router.post("/register") { request, _ in try await register(request) }
         router.post("/login") { request, context in try await login(request, source: context.peer) }
         addSessionRoutes(to: router)
+        addMFARoutes(to: router)
         router.get("/protected") { request, _ in try protected(request) }
         router.get("/healthz") { _, _ in StatusResponse(status: "ok") }
         router.get("/readyz") { _, _ in try await ready() }
@@ -54,13 +55,17 @@ public struct HTTPFrontEnd: Sendable {
         return EditedResponse(status: .created, response: RegisteredResponse(user: ProfileResponse(profile)))
     }
 
-    func login(_ request: Request, source: String?) async throws -> TokenResponse {
+    func login(_ request: Request, source: String?) async throws -> LoginResponse {
         let body = try await JSONBody.read(
             request, limit: configuration.maximumBodySize, allowedFields: ["username", "password"])
-        return TokenResponse(
-            try await service.login(
-                username: try body.string("username"), password: try body.string("password"), source: source,
-                userAgent: request.headers[.userAgent]))
+        let outcome = try await service.login(
+            username: try body.string("username"), password: try body.string("password"), source: source,
+            userAgent: request.headers[.userAgent])
+        switch outcome {
+        case .session(let tokens): return .tokens(TokenResponse(tokens))
+        case .secondFactorRequired(let challenge, let expiresIn):
+            return .secondFactor(MFARequiredResponse(mfaToken: challenge, expiresIn: expiresIn))
+        }
     }
 
     func protected(_ request: Request) throws -> ProtectedResponse {

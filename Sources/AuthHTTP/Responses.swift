@@ -51,6 +51,50 @@ struct TokenResponse: ResponseEncodable {
     }
 }
 
+/// `POST /login` for an account whose `http` stack wants a second factor.
+struct MFARequiredResponse: ResponseEncodable {
+    let mfaRequired = true
+    let mfaToken: String
+    let expiresIn: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case mfaRequired = "mfa_required"
+        case mfaToken = "mfa_token"
+        case expiresIn = "expires_in"
+    }
+}
+
+/// Either answer of `POST /login`, encoded as itself.
+enum LoginResponse: ResponseEncodable {
+    case tokens(TokenResponse)
+    case secondFactor(MFARequiredResponse)
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .tokens(let tokens): try tokens.encode(to: encoder)
+        case .secondFactor(let challenge): try challenge.encode(to: encoder)
+        }
+    }
+}
+
+struct TOTPSetupResponse: ResponseEncodable {
+    let secret: String
+    let otpauthURI: String
+
+    enum CodingKeys: String, CodingKey {
+        case secret
+        case otpauthURI = "otpauth_uri"
+    }
+}
+
+struct RecoveryCodesResponse: ResponseEncodable {
+    let recoveryCodes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case recoveryCodes = "recovery_codes"
+    }
+}
+
 struct SessionResponse: ResponseEncodable {
     let id: String
     let createdAt: Int64

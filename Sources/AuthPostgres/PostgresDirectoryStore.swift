@@ -306,7 +306,7 @@ public struct PostgresDirectoryStore: DirectoryStore {
         }
     }
 
-    private static func audit(
+    static func audit(
         _ actor: Actor, _ action: String, target: String, _ details: [String: String],
         on connection: PostgresConnection
     ) throws {

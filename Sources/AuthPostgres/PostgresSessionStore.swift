@@ -72,7 +72,7 @@ public struct PostgresSessionStore: SessionStore {
                         WHERE id = $1 AND token_hash = $2 AND revoked_at IS NULL AND expires_at > now()
                           AND last_used_at > now() - make_interval(secs => $5)
                         RETURNING id
-                        """, [sessionID, old, new, Self.hex(gracePair), String(idleTimeout)]
+                        """, [sessionID, old, new, Bytea.hex(gracePair), String(idleTimeout)]
                     ).rows.count == 1
                 if rotated {
                     try connection.query(
@@ -101,7 +101,7 @@ public struct PostgresSessionStore: SessionStore {
                     ).rows.first, try !row.bool("ended")
                 else { return Changed(.ended) }
                 if try row.bool("in_grace"), let sealed = try row.optionalString("grace_pair") {
-                    return Changed(.gracePair(Self.bytes(hex: sealed)))
+                    return Changed(.gracePair(Bytea.bytes(hex: sealed)))
                 }
                 let revoked = try connection.query(
                     """
@@ -190,26 +190,6 @@ public struct PostgresSessionStore: SessionStore {
                 }
                 return Changed(true, revocations: revocations)
             }
-        }
-    }
-
-    // MARK: bytea as hex text (libpq's text format)
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
-
-    static func bytes(hex: String) -> [UInt8] {
-        let digits = Array(hex.utf8)
-        return stride(from: 0, to: digits.count - 1, by: 2).compactMap { index in
-            UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16)
         }
     }
 }

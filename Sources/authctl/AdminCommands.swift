@@ -32,6 +32,7 @@ struct DatabaseOptions: ParsableArguments {
         let admin = AdminService(
             configuration: .init(passwordPolicy: PasswordPolicy(minimumLength: passwords.minimumLength)),
             directory: PostgresDirectoryStore(pool: pool, revocationHorizon: times.lifetime + times.leeway),
+            mfa: PostgresMFAStore(pool: pool),
             users: PostgresUserStore(pool: pool), hashing: hashing,
             hasher: try PasswordHasher(parameters: passwords.scrypt), revocations: RevocationState(), logger: logger)
         var failure: (any Error)?

@@ -34,6 +34,7 @@ struct Daemon {
         let horizon = settings.tokens.accessTokenLifetime + settings.tokens.leeway
         let directory = PostgresDirectoryStore(pool: pool, revocationHorizon: horizon)
         let revocations = RevocationState(configuration: settings.revocation)
+        let mfa = PostgresMFAStore(pool: pool)
         let hasher = try PasswordHasher(parameters: settings.passwords.scrypt)
         let passwordPolicy = PasswordPolicy(minimumLength: settings.passwords.minimumLength)
         let service = try AuthService(
@@ -46,10 +47,12 @@ struct Daemon {
                 validation: .init(
                     issuer: settings.tokens.issuer, audience: settings.tokens.audience, leeway: settings.tokens.leeway)),
             revocations: revocations, sessions: PostgresSessionStore(pool: pool, revocationHorizon: horizon),
+            secondFactor: settings.mfa.map { SecondFactor(policy: $0.policy, store: mfa, keyring: $0.keyring) },
             logger: logger,
             stacks: .files(try settings.stackFiles()))
         let admin = AdminService(
-            configuration: .init(passwordPolicy: passwordPolicy), directory: directory, users: users, hashing: hashing,
+            configuration: .init(passwordPolicy: passwordPolicy), directory: directory, mfa: mfa, users: users,
+            hashing: hashing,
             hasher: hasher, revocations: revocations, logger: logger)
         if checkOnly {
             logger.notice("configuration and stacks are valid", metadata: ["stacks": "\(service.services)"])

@@ -79,6 +79,7 @@ public struct TestStack: Sendable {
     /// Cheap enough for hundreds of hashes per test run; the default cost is tested separately.
     public static let testScrypt = ScryptParameters(logN: 10, r: 8, p: 1)
     public static let secret = Array("authd-test-secret-0123456789-abcdefghijklmnop".utf8)
+    public static let mfaKey = Array("authd-test-mfa-key-9876543210-zyxwvutsrqponm".utf8)
 
     public static func testCodec(secret: [UInt8] = secret) throws -> AccessTokenCodec {
         AccessTokenCodec(
@@ -92,6 +93,8 @@ public struct TestStack: Sendable {
     /// Loaded once at start (no listener): changes made through this stack apply to it at once.
     public let revocations: RevocationState
     public let sessions: PostgresSessionStore
+    public let mfa: PostgresMFAStore
+    public let secondFactor: SecondFactor?
 
     /// Access token lifetime plus leeway: how long a revocation must be kept.
     public static let revocationHorizon: Int64 = 900 + 30
@@ -99,7 +102,7 @@ public struct TestStack: Sendable {
     public init(
         scrypt: ScryptParameters = testScrypt, hashing: HashingPool.Configuration = .init(),
         clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: AuthService.StackSource = .passwordOnly,
-        configuration: AuthService.Configuration = .init(), databaseURL: String? = nil
+        configuration: AuthService.Configuration = .init(), databaseURL: String? = nil, secondFactor: Bool = true
     ) async throws {
         var url = databaseURL ?? ""
         if databaseURL == nil { url = try await TestDatabase.migratedURL() }
@@ -113,16 +116,19 @@ public struct TestStack: Sendable {
         directory = PostgresDirectoryStore(pool: pool, revocationHorizon: Self.revocationHorizon)
         revocations = RevocationState()
         sessions = PostgresSessionStore(pool: pool, revocationHorizon: Self.revocationHorizon)
+        mfa = PostgresMFAStore(pool: pool)
+        self.secondFactor =
+            secondFactor ? SecondFactor(store: mfa, keyring: try SealingKeyring(current: Self.mfaKey)) : nil
         // An unreachable database leaves the state unloaded: verification then fails closed.
         try? await pool.loadRevocations(into: revocations)
         let hasher = try PasswordHasher(parameters: scrypt)
         service = try AuthService(
             configuration: configuration, users: users, lockouts: lockouts, hashing: self.hashing, hasher: hasher,
-            tokens: codec, revocations: revocations, sessions: sessions, logger: TestDatabase.logger, clock: clock,
-            stacks: stacks)
+            tokens: codec, revocations: revocations, sessions: sessions, secondFactor: self.secondFactor,
+            logger: TestDatabase.logger, clock: clock, stacks: stacks)
         admin = AdminService(
-            directory: directory, users: users, hashing: self.hashing, hasher: hasher, revocations: revocations,
-            logger: TestDatabase.logger)
+            directory: directory, mfa: mfa, users: users, hashing: self.hashing, hasher: hasher,
+            revocations: revocations, logger: TestDatabase.logger)
     }
 
     /// A database that is not there: nothing listens on port 1.
@@ -150,5 +156,21 @@ extension TestStack {
         let user = try await admin.createUser(
             username: name, email: "\(name)@example.com", password: Self.password, roles: roles, by: Self.testOperator)
         return (user, try await service.login(username: name, password: Self.password).accessToken)
+    }
+}
+
+extension LoginOutcome {
+    public struct SecondFactorRequired: Error {}
+
+    /// The session of a login that needed no second factor.
+    public var tokens: SessionTokens {
+        get throws {
+            guard case .session(let tokens) = self else { throw SecondFactorRequired() }
+            return tokens
+        }
+    }
+
+    public var accessToken: String {
+        get throws { try tokens.accessToken }
     }
 }

@@ -8,6 +8,8 @@ public struct StackEnvironment: Sendable {
     let hashing: HashingPool
     let hasher: PasswordHasher
     let unmatchableHash: String
+    /// TOTP and recovery codes; nil when MFA is not configured.
+    let secondFactor: SecondFactor?
     let clock: @Sendable () -> Int64
     let logger: Logger
 

@@ -16,6 +16,11 @@ public struct AuthAttempt: Sendable {
     /// Whether a password was run through scrypt; if not, the caller spends the same time anyway.
     public var passwordChecked = false
 
+    /// HTTP login's first step: a `totp` module that applies marks the second factor pending
+    /// instead of checking a code; `POST /login/mfa` checks it.
+    public var deferSecondFactor = false
+    public var secondFactorPending = false
+
     /// Set when the attempt is a token's (VERIFY with a service): account modules answer from its
     /// claims instead of the database, so verification stays free of round trips.
     public var token: AccessTokenClaims?
@@ -39,8 +44,12 @@ public protocol StackModule: Sendable {
     func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult
     /// Called once the whole stack has decided, for modules that count outcomes (lockout).
     func stackFinished(_ attempt: AuthAttempt, succeeded: Bool) async
+    /// Whether the module runs again in a login's second step (`totp`, and `lockout` so that
+    /// failed codes count).
+    var runsInSecondStep: Bool { get }
 }
 
 extension StackModule {
     public func stackFinished(_ attempt: AuthAttempt, succeeded: Bool) async {}
+    public var runsInSecondStep: Bool { false }
 }

@@ -41,16 +41,31 @@ struct FixedAnswerModule: StackModule {
     func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult { result }
 }
 
-/// `totp if=enrolled|always`. Multi-factor authentication has not landed yet, so this module
-/// fails whenever it would have to check a code, and is ignored for users it does not apply to.
+/// `totp if=enrolled|always`: a current TOTP code (`otp=` over the line protocol, the second step
+/// of an HTTP login) or an unused recovery code, for users with MFA on (`enrolled`) or for every
+/// user (`always`: users without MFA cannot pass). Without MFA configured it fails whenever it
+/// applies.
 struct TOTPModule: StackModule {
     let environment: StackEnvironment
     let always: Bool
 
+    var runsInSecondStep: Bool { true }
+
     func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult {
         let user = try await environment.loadUser(&attempt)
         guard always || user?.mfaEnabled == true else { return .ignore }
-        return .failure(kind: "cred_insufficient", reason: "one-time codes are not supported yet")
+        guard let user, let secondFactor = environment.secondFactor else {
+            return .failure(kind: "cred_insufficient", reason: "no second factor available")
+        }
+        if attempt.deferSecondFactor {
+            attempt.secondFactorPending = true
+            return .success
+        }
+        guard let code = attempt.otp, try await secondFactor.verify(code, userID: user.id, now: environment.clock())
+        else {
+            return .failure(kind: "auth_err", reason: "missing, wrong or reused one-time code")
+        }
+        return .success
     }
 }
 

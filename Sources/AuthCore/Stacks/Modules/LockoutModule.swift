@@ -52,8 +52,13 @@ struct LockoutModule: StackModule {
         return locked ? .failure(kind: "maxtries", reason: "account locked") : .success
     }
 
+    var runsInSecondStep: Bool { true }
+
     func stackFinished(_ attempt: AuthAttempt, succeeded: Bool) async {
         let (username, source) = key(attempt)
+        // A right password with the code still to come neither counts nor clears failures, so
+        // alternating logins and wrong codes cannot dodge the lock.
+        if succeeded, attempt.secondFactorPending { return }
         if succeeded {
             try? await store.reset(username: username, source: source)
         } else {

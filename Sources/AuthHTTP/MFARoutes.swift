@@ -1,0 +1,44 @@
+import AuthCore
+import Hummingbird
+
+/// Multi-factor authentication (issue #8): the second login step and the user's own TOTP enrolment.
+extension HTTPFrontEnd {
+    func addMFARoutes(to router: Router<AuthRequestContext>) {
+        router.post("/login/mfa") { request, context in
+            let body = try await JSONBody.read(
+                request, limit: configuration.maximumBodySize, allowedFields: ["mfa_token", "code"])
+            return TokenResponse(
+                try await service.completeLogin(
+                    challenge: try body.string("mfa_token"), code: try body.string("code"), source: context.peer,
+                    userAgent: request.headers[.userAgent]))
+        }
+        router.post("/mfa/totp/setup") { request, _ in
+            let setup = try await service.setupTOTP(accessToken: try bearerToken(request))
+            return TOTPSetupResponse(secret: setup.secret, otpauthURI: setup.uri)
+        }
+        router.post("/mfa/totp/confirm") { request, _ in
+            let token = try bearerToken(request)
+            let body = try await JSONBody.read(request, limit: configuration.maximumBodySize, allowedFields: ["code"])
+            return RecoveryCodesResponse(
+                recoveryCodes: try await service.confirmTOTP(accessToken: token, code: try body.string("code")))
+        }
+        router.post("/mfa/totp/disable") { request, _ in
+            let token = try bearerToken(request)
+            let body = try await JSONBody.read(
+                request, limit: configuration.maximumBodySize, allowedFields: ["code", "password"])
+            try await service.disableTOTP(
+                accessToken: token, code: try body.optionalString("code"), password: try body.optionalString("password")
+            )
+            return HTTPResponse.Status.noContent
+        }
+        router.post("/mfa/recovery-codes") { request, _ in
+            let token = try bearerToken(request)
+            let body = try await JSONBody.read(
+                request, limit: configuration.maximumBodySize, allowedFields: ["code", "password"])
+            return RecoveryCodesResponse(
+                recoveryCodes: try await service.regenerateRecoveryCodes(
+                    accessToken: token, code: try body.optionalString("code"),
+                    password: try body.optionalString("password")))
+        }
+    }
+}

@@ -111,7 +111,7 @@ struct UserCommand: AsyncParsableCommand {
         commandName: "user", abstract: "Manage accounts directly in the database.",
         subcommands: [
             Create.self, List.self, Show.self, SetRole.self, Disable.self, Enable.self, Delete.self, Revoke.self,
-            Unlock.self,
+            Unlock.self, MFAReset.self,
         ])
 
     struct Create: AsyncParsableCommand {
@@ -227,6 +227,21 @@ struct UserCommand: AsyncParsableCommand {
             try await options.withAdmin { admin, actor in
                 try await admin.revokeTokens(userID: try await admin.user(named: name).id, by: actor)
                 print("revoked the tokens of \(name)")
+            }
+        }
+    }
+
+    struct MFAReset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mfa-reset",
+            abstract: "Remove an account's TOTP enrolment and recovery codes (a lost phone); audited.")
+        @OptionGroup var options: DatabaseOptions
+        @Argument(help: "The username.") var name: String
+
+        func run() async throws {
+            try await options.withAdmin { admin, actor in
+                try await admin.resetMFA(userID: try await admin.user(named: name).id, by: actor)
+                print("reset MFA of \(name): the password alone logs in until it enrols again")
             }
         }
     }

@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "AuthCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .target(name: "QRCode", swiftSettings: strict),
         .target(
             name: "AuthCore",
             dependencies: [
@@ -49,7 +50,7 @@ let package = Package(
         ),
         .target(
             name: "AuthHTTP",
-            dependencies: ["AuthCore", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["AuthCore", "QRCode", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: strict
         ),
         .target(
@@ -97,6 +98,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "AuthCryptoTests", dependencies: ["AuthCrypto"], swiftSettings: strict),
+        .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], swiftSettings: strict),
         .testTarget(name: "AuthCoreTests", dependencies: ["AuthCore", "AuthTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "AuthPostgresTests",

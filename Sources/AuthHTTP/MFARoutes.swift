@@ -1,5 +1,6 @@
 import AuthCore
 import Hummingbird
+import QRCode
 
 /// Multi-factor authentication (issue #8): the second login step and the user's own TOTP enrolment.
 extension HTTPFrontEnd {
@@ -14,7 +15,7 @@ extension HTTPFrontEnd {
         }
         router.post("/mfa/totp/setup") { request, _ in
             let setup = try await service.setupTOTP(accessToken: try bearerToken(request))
-            return TOTPSetupResponse(secret: setup.secret, otpauthURI: setup.uri)
+            return TOTPSetupResponse(secret: setup.secret, otpauthURI: setup.uri, qrSVG: QRCode(text: setup.uri)?.svg)
         }
         router.post("/mfa/totp/confirm") { request, _ in
             let token = try bearerToken(request)

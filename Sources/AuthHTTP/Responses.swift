@@ -80,10 +80,13 @@ enum LoginResponse: ResponseEncodable {
 struct TOTPSetupResponse: ResponseEncodable {
     let secret: String
     let otpauthURI: String
+    /// The URI as a QR code, a standalone SVG document, for people who would rather scan.
+    let qrSVG: String?
 
     enum CodingKeys: String, CodingKey {
         case secret
         case otpauthURI = "otpauth_uri"
+        case qrSVG = "qr_svg"
     }
 }
 

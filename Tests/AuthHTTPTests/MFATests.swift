@@ -72,7 +72,9 @@ struct MFATests {
         try await client.post("/login/mfa", json: #"{"mfa_token":"\#(challenge)","code":"\#(code)"}"#)
     }
 
-    @Test("enrolment: setup gives a base32 secret and an otpauth URI; confirm turns MFA on with 10 recovery codes")
+    @Test(
+        "enrolment: setup gives a base32 secret, an otpauth URI and its QR code; confirm turns MFA on with 10 recovery codes"
+    )
     func enrolment() async throws {
         try await withServer(stack: try await mfaStack()) { client in
             let name = TestDatabase.uniqueName()
@@ -84,6 +86,8 @@ struct MFATests {
             let uri = try #require(setup.json["otpauth_uri"] as? String)
             #expect(
                 uri == "otpauth://totp/authd:\(name)?secret=\(secret)&issuer=authd&algorithm=SHA1&digits=6&period=30")
+            let svg = try #require(setup.json["qr_svg"] as? String)
+            #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""), "the URI as a scannable QR code")
 
             let wrong = try await client.bearerPost("/mfa/totp/confirm", token: token, json: #"{"code":"000000"}"#)
             #expect(wrong.status == .forbidden)

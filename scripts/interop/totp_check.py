@@ -1,7 +1,9 @@
 """TOTP interop against a running authd: enrol with an oathtool code, log in with a pyotp code,
-AUTH over the line protocol with and without otp=. Exits non-zero on the first failed check."""
+AUTH over the line protocol with and without otp=, the enrolment QR code module-for-module equal to
+PyPI qrcode's for the same version and mask. Exits non-zero on the first failed check."""
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -10,6 +12,8 @@ import urllib.error
 import urllib.request
 
 import pyotp
+import qrcode
+import qrcode.util
 
 URL = os.environ["AUTHD_URL"]
 LINE = os.environ["AUTHD_LINE"]
@@ -42,6 +46,32 @@ def oathtool(secret, at):
                           check=True, capture_output=True, text=True).stdout.strip()
 
 
+def qr_matrix(svg):
+    """The dark modules of authd's SVG (a 4-module quiet zone, one 1x1 square per dark module)."""
+    side = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg).group(1))
+    size = side - 8
+    matrix = [[False] * size for _ in range(size)]
+    for x, y in re.findall(r"M(\d+),(\d+)h1v1h-1z", svg):
+        matrix[int(y) - 4][int(x) - 4] = True
+    return matrix
+
+
+def check_qr(svg, uri):
+    """Reads version and mask from authd's symbol and has PyPI qrcode draw the same URI with them."""
+    matrix = qr_matrix(svg)
+    version = (len(matrix) - 17) // 4
+    format_bits = sum(matrix[i][8] << i for i in range(6)) | matrix[7][8] << 6 | matrix[8][8] << 7 \
+        | matrix[8][7] << 8 | sum(matrix[8][14 - i] << i for i in range(9, 15))
+    format_bits ^= 0x5412
+    check(format_bits >> 13 == 0, "the QR code's error correction level is M")
+    reference = qrcode.QRCode(version=version, error_correction=qrcode.constants.ERROR_CORRECT_M,
+                              border=0, mask_pattern=(format_bits >> 10) & 7)
+    reference.add_data(qrcode.util.QRData(uri.encode(), mode=qrcode.util.MODE_8BIT_BYTE))
+    reference.make(fit=False)
+    check(reference.get_matrix() == matrix,
+          f"the QR code (version {version}, mask {(format_bits >> 10) & 7}) equals PyPI qrcode's, module for module")
+
+
 def auth(user, otp=None):
     """authctl auth over the line protocol: 0 OK, 1 NO, 2 TEMP, 3 BAD."""
     args = [".build/debug/authctl", "auth", "--addr", LINE, "--service", "ssh", "--user", user]
@@ -61,6 +91,7 @@ def enrolled_user(code_for):
     status, setup = call("POST", "/mfa/totp/setup", {}, token)
     check(status == 200, "setup")
     parsed = pyotp.parse_uri(setup["otpauth_uri"])
+    check_qr(setup["qr_svg"], setup["otpauth_uri"])
     check(isinstance(parsed, pyotp.TOTP) and parsed.secret == setup["secret"] and parsed.issuer == "authd"
           and parsed.name == name and parsed.digits == 6 and parsed.interval == 30,
           "the otpauth:// URI parses in pyotp with the secret, issuer, account, digits and period")

@@ -414,3 +414,50 @@ struct LineTempTests {
         }
     }
 }
+
+@Suite("line protocol AUTH with a second factor")
+struct LineSecondFactorTests {
+    @Test("otp= feeds the totp module: each code and each recovery code is accepted once")
+    func otp() async throws {
+        let now: Int64 = 1_800_000_015
+        let stack = try await TestStack(
+            clock: { now },
+            stacks: .files([
+                "http": ("stacks/http", "auth required password"),
+                "ssh": ("stacks/ssh", "auth required password\nauth required active\nauth required totp if=enrolled"),
+            ]))
+        try await withLineServer(stack: stack) { port, stack in
+            let plain = TestDatabase.uniqueName()
+            let name = TestDatabase.uniqueName()
+            for user in [plain, name] {
+                _ = try await stack.service.register(
+                    username: user, email: "\(user)@example.com", password: TestStack.password)
+            }
+            let token = try await stack.service.login(username: name, password: TestStack.password).accessToken
+            let setup = try await stack.service.setupTOTP(accessToken: token)
+            let secret = try #require(Base32.decode(setup.secret))
+            let recovery = try await stack.service.confirmTOTP(
+                accessToken: token, code: try OneTimePassword().totp(secret: secret, at: now))
+            let next = try OneTimePassword().totp(secret: secret, at: now + 30)
+            let resp = Base64.standard.encode(Array(TestStack.password.utf8))
+            let exchanges: [(user: String, otp: String?, reply: String)] = [
+                (plain, nil, "OK"),
+                (name, nil, "NO"),
+                (name, "000000", "NO"),
+                (name, next, "OK"),
+                (name, next, "NO"),
+                (name, recovery[0], "OK"),
+                (name, recovery[0], "NO"),
+            ]
+            try await LineClient.with(port: port) { (client: LineClient) async throws in
+                for (index, exchange) in exchanges.enumerated() {
+                    let otp = exchange.otp.map { "\totp=\($0)" } ?? ""
+                    try await client.send("AUTH\t\(index)\tservice=ssh\tuser=\(exchange.user)\(otp)\tresp=\(resp)\n")
+                    let reply = try #require(try await client.readLine())
+                    let expected = exchange.reply == "OK" ? "OK\t\(index)" : "NO\t\(index)\treason=auth_failed"
+                    #expect(reply.hasPrefix(expected), "exchange \(index): \(reply)")
+                }
+            }
+        }
+    }
+}

@@ -49,6 +49,12 @@ extension Settings {
             frontEnd: .init(maximumBodySize: config.int(forKey: "http.max_body_bytes", default: 64 * 1024)))
 
         line = try Self.lineServer(config)
+        let deadline = config.int(forKey: "shutdown.deadline_seconds", default: 10)
+        guard (1...300).contains(deadline) else {
+            throw ConfigurationError("shutdown.deadline_seconds must be 1 to 300")
+        }
+        shutdownDeadline = .seconds(deadline)
+        line.shutdownDeadline = shutdownDeadline
         database = try Database(config)
 
         let times = try Self.accessTokenTimes(config)
@@ -76,6 +82,12 @@ extension Settings {
                     + "sessions.refresh_grace_seconds not negative")
         }
         logLevel = config.string(forKey: "log.level", default: "info")
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
+            throw ConfigurationError("log.level must be trace, debug, info, notice, warning, error or critical")
+        }
+        logFormat = config.string(forKey: "log.format", default: "json")
+        guard ["json", "text"].contains(logFormat) else { throw ConfigurationError("log.format must be json or text") }
+        metricsEnabled = config.bool(forKey: "metrics.enabled", default: true)
         stacksDirectory = config.string(forKey: "stacks.directory", default: "config/stacks")
         let burst = config.int(forKey: "limits.attempts_burst", default: 20)
         attemptLimit =

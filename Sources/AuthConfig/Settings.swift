@@ -50,6 +50,12 @@ public struct Settings: Sendable {
         public var policy: MFAPolicy
     }
     public var logLevel = "info"
+    /// How long SIGTERM waits for requests in flight before connections are closed regardless.
+    public var shutdownDeadline: Duration = .seconds(10)
+    /// `json` (one object per line) or `text`.
+    public var logFormat = "json"
+    /// Serve `GET /metrics` on the HTTP listener.
+    public var metricsEnabled = true
     /// Login and AUTH attempts per client address (token bucket, per instance).
     public var attemptLimit: RateLimiter.Configuration? = .init()
     /// Directory of `<service>` stack files; `http` must be among them.
@@ -61,4 +67,10 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+/// The connection string may hold a password: it never prints.
+extension Settings.Database: CustomStringConvertible, CustomReflectable {
+    public var description: String { "Database(url: <redacted>, maxConnections: \(maxConnections))" }
+    public var customMirror: Mirror { Mirror(self, children: ["maxConnections": maxConnections]) }
 }

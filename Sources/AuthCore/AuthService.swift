@@ -1,5 +1,6 @@
 public import AuthCrypto
 public import Logging
+import Metrics
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -144,6 +145,7 @@ extension AuthService {
         deferSecondFactor: Bool = false
     ) async throws -> (user: User, attempt: AuthAttempt) {
         if let source, let attemptLimiter, !attemptLimiter.allow(source) {
+            Self.countAttempt(service: self.stack(for: service) == nil ? "unknown" : service, result: "rate_limited")
             throw AuthError(.rateLimited, "too many attempts from this address, retry shortly")
         }
         guard let stack = stack(for: service) else { throw AuthError(.unknownService, "no stack for this service") }
@@ -161,6 +163,7 @@ extension AuthService {
         for entry in authEntries { await entry.module.stackFinished(attempt, succeeded: verdict.isSuccess) }
         guard verdict.isSuccess else {
             logger.info("authentication refused", metadata: ["service": "\(service)", "verdict": "\(verdict)"])
+            Self.countAttempt(service: service, result: "refused")
             throw refused
         }
         let accountVerdict = try await StackEngine.evaluate(stack.entries(.account)) { entry in
@@ -168,12 +171,17 @@ extension AuthService {
         }
         guard accountVerdict.isSuccess || stack.entries(.account).isEmpty else {
             logger.info("account check refused", metadata: ["service": "\(service)", "verdict": "\(accountVerdict)"])
+            Self.countAttempt(service: service, result: "denied")
             throw AuthError(.accountDenied, "this account may not use this service now")
         }
         if !attempt.userLoaded {
             attempt.user = try await users.find(username: username)
         }
-        guard let user = attempt.user, !user.disabled else { throw refused }
+        guard let user = attempt.user, !user.disabled else {
+            Self.countAttempt(service: service, result: "refused")
+            throw refused
+        }
+        Self.countAttempt(service: service, result: attempt.secondFactorPending ? "second_factor" : "success")
         return (user, attempt)
     }
 
@@ -233,4 +241,18 @@ extension AuthService {
         }
         return user.profile
     }
+}
+
+extension AuthService {
+    /// `authd_auth_attempts_total{service, result}`: success, second_factor (password right, code
+    /// to come), refused, denied (account facility), rate_limited. Services are configured stack
+    /// names, so the label stays bounded.
+    static func countAttempt(service: String, result: String) {
+        Counter(label: "authd_auth_attempts_total", dimensions: [("service", service), ("result", result)]).increment()
+    }
+}
+
+/// Printed (by a dependency's log line, say) as its stacks only: never its keys or hashes.
+extension AuthService: CustomStringConvertible {
+    public var description: String { "AuthService(stacks: \(services))" }
 }

@@ -1,3 +1,4 @@
+import Metrics
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -21,6 +22,10 @@ public final class HashingPool: Sendable {
     private let pool: NIOThreadPool
     private let capacity: Int
     private let admitted = Mutex(0)
+    /// Jobs admitted (running or queued), how long each waited for a thread, and refusals.
+    private let depth = Gauge(label: "authd_hashing_jobs")
+    private let wait = Metrics.Timer(label: "authd_hashing_wait_seconds")
+    private let refused = Counter(label: "authd_hashing_refused_total")
 
     public init(configuration: Configuration = .init()) {
         pool = NIOThreadPool(numberOfThreads: configuration.threads)
@@ -32,14 +37,28 @@ public final class HashingPool: Sendable {
     public var load: Int { admitted.withLock { $0 } }
 
     public func run<T: Sendable>(_ work: @Sendable @escaping () throws -> T) async throws -> T {
-        let entered = admitted.withLock { count in
-            guard count < capacity else { return false }
+        let entered = admitted.withLock { count -> Int? in
+            guard count < capacity else { return nil }
             count += 1
-            return true
+            return count
         }
-        guard entered else { throw AuthError(.busy, "too many password checks in progress, retry shortly") }
-        defer { admitted.withLock { $0 -= 1 } }
-        return try await pool.runIfActive(work)
+        guard let entered else {
+            refused.increment()
+            throw AuthError(.busy, "too many password checks in progress, retry shortly")
+        }
+        depth.record(entered)
+        defer {
+            depth.record(
+                admitted.withLock { count in
+                    count -= 1; return count
+                })
+        }
+        let queued = ContinuousClock.now
+        let wait = self.wait
+        return try await pool.runIfActive {
+            wait.record(duration: ContinuousClock.now - queued)
+            return try work()
+        }
     }
 
     public func shutdown() async {

@@ -1,4 +1,5 @@
 public import AuthCrypto
+import Metrics
 import Synchronization
 
 /// This instance's copy of every revocation still in force and of every role's permissions, so
@@ -79,6 +80,24 @@ public final class RevocationState: Sendable {
         storage = Mutex(Storage(disconnectedSince: now))
     }
 
+    /// `authd_revocation_entries{kind}` and `authd_revocation_listener_connected`, set after each change.
+    private let gauges = (
+        tokens: Gauge(label: "authd_revocation_entries", dimensions: [("kind", "token")]),
+        sessions: Gauge(label: "authd_revocation_entries", dimensions: [("kind", "session")]),
+        users: Gauge(label: "authd_revocation_entries", dimensions: [("kind", "user")]),
+        connected: Gauge(label: "authd_revocation_listener_connected")
+    )
+
+    private func publish() {
+        let (tokens, sessions, users, connected) = storage.withLock {
+            ($0.tokens.count, $0.sessions.count, $0.users.count, $0.connected)
+        }
+        gauges.tokens.record(tokens)
+        gauges.sessions.record(sessions)
+        gauges.users.record(users)
+        gauges.connected.record(connected ? 1 : 0)
+    }
+
     /// Throws `tokenRevoked` for a revoked token, or `unavailable` while the state is stale and
     /// configured to fail closed (a state never loaded counts as stale at once).
     public func check(_ claims: AccessTokenClaims, userID: Int64, now: Int64) throws(AuthError) {
@@ -103,6 +122,7 @@ public final class RevocationState: Sendable {
     public func apply(_ revocations: [Revocation]) {
         guard !revocations.isEmpty else { return }
         storage.withLock { storage in revocations.forEach { storage.apply($0) } }
+        publish()
     }
 
     /// Replaces everything with a fresh load from the database (at start and after every reconnect).
@@ -116,6 +136,7 @@ public final class RevocationState: Sendable {
             storage.permissions = permissions
             storage.loaded = true
         }
+        publish()
     }
 
     /// The union of what the roles grant.
@@ -136,6 +157,7 @@ public final class RevocationState: Sendable {
 
     public func feedConnected() {
         storage.withLock { $0.connected = true }
+        publish()
     }
 
     public func feedDisconnected(now: Int64) {
@@ -143,6 +165,7 @@ public final class RevocationState: Sendable {
             if storage.connected { storage.disconnectedSince = now }
             storage.connected = false
         }
+        publish()
     }
 
     /// Forgets revocations whose tokens have all expired.
@@ -152,6 +175,7 @@ public final class RevocationState: Sendable {
             storage.sessions.prune(now: now)
             storage.users = storage.users.filter { $0.value.expiresAt > now }
         }
+        publish()
     }
 
     /// Entries held, for metrics and the benchmark.

@@ -45,3 +45,14 @@ public struct JWTKeyring: Sendable {
 
     public func key(id: String) -> JWTKey? { keys[id] }
 }
+
+/// Keys print as their id only, so no log line or reflection (`"\(service)"`) can carry a secret.
+extension JWTKey: CustomStringConvertible, CustomReflectable {
+    public var description: String { "JWTKey(id: \(id))" }
+    public var customMirror: Mirror { Mirror(self, children: ["id": id]) }
+}
+
+extension JWTKeyring: CustomStringConvertible, CustomReflectable {
+    public var description: String { "JWTKeyring(signing: \(signingKey.id))" }
+    public var customMirror: Mirror { Mirror(self, children: ["signing": signingKey.id]) }
+}

@@ -46,3 +46,8 @@ extension JWTKeyring {
         try HMAC.authenticate(.sha256, key: signingKey.secret, message: Array("authd derived key: \(purpose)".utf8))
     }
 }
+
+extension SealingKeyring: CustomStringConvertible, CustomReflectable {
+    public var description: String { "SealingKeyring(current: \(currentID))" }
+    public var customMirror: Mirror { Mirror(self, children: ["current": currentID]) }
+}

@@ -1,6 +1,6 @@
 public import AuthCore
 public import Hummingbird
-import Logging
+public import Logging
 
 /// The HTTP JSON API (DESIGN.md §9), kept compatible with the Flask auth example's routes.
 /// Each handler parses, calls one AuthService use case and encodes.
@@ -14,24 +14,42 @@ public struct HTTPFrontEnd: Sendable {
         }
     }
 
+    /// Renders the metrics registry in the Prometheus text format for `GET /metrics`.
+    public typealias MetricsExposition = @Sendable () -> [UInt8]
+
     let service: AuthService
     let configuration: Configuration
     let readiness: (any ReadinessProbe)?
     /// The admin API's use cases; without them there are no `/admin` routes.
     let admin: AdminService?
+    /// Without it there is no `/metrics` route.
+    let metrics: MetricsExposition?
+    /// Receives one `request` event per request, at info level.
+    let logger: Logger
 
     public init(
         service: AuthService, admin: AdminService? = nil, configuration: Configuration = .init(),
-        readiness: (any ReadinessProbe)? = nil
+        readiness: (any ReadinessProbe)? = nil, metrics: MetricsExposition? = nil,
+        logger: Logger = Logger(label: "authd.http")
     ) {
         self.service = service
         self.admin = admin
         self.configuration = configuration
         self.readiness = readiness
+        self.metrics = metrics
+        self.logger = logger
     }
 
     public func router() -> Router<AuthRequestContext> {
         let router = Router(context: AuthRequestContext.self)
+        let service = self.service
+        router.add(
+            middleware: RequestMiddleware(
+                logger: logger,
+                subject: { header in
+                    guard header.utf8.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+                    return try? service.authorize(accessToken: String(header.dropFirst(7))).subject
+                }))
         router.add(middleware: ErrorMiddleware())
         router.post("/register") { request, _ in try await register(request) }
         router.post("/login") { request, context in try await login(request, source: context.peer) }
@@ -40,6 +58,14 @@ public struct HTTPFrontEnd: Sendable {
         router.get("/protected") { request, _ in try protected(request) }
         router.get("/healthz") { _, _ in StatusResponse(status: "ok") }
         router.get("/readyz") { _, _ in try await ready() }
+        addAuthzRoute(to: router)
+        if let metrics {
+            router.get("/metrics") { _, _ in
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: metrics())))
+            }
+        }
         router.get("/me") { request, _ in ProfileResponse(try await service.profile(accessToken: bearerToken(request)))
         }
         if let admin { addAdminRoutes(to: router, admin: admin) }

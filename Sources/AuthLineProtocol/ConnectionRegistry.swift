@@ -1,3 +1,4 @@
+import Metrics
 import NIOCore
 import Synchronization
 
@@ -5,6 +6,7 @@ import Synchronization
 final class ConnectionRegistry: Sendable {
     private let limit: Int
     private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let gauge = Gauge(label: "authd_line_connections")
 
     init(limit: Int) {
         self.limit = limit
@@ -14,15 +16,22 @@ final class ConnectionRegistry: Sendable {
 
     /// False when the limit is reached; the caller refuses the connection.
     func add(_ channel: any Channel) -> Bool {
-        channels.withLock { channels in
-            guard channels.count < limit else { return false }
+        let count = channels.withLock { channels -> Int? in
+            guard channels.count < limit else { return nil }
             channels[ObjectIdentifier(channel)] = channel
-            return true
+            return channels.count
         }
+        guard let count else { return false }
+        gauge.record(count)
+        return true
     }
 
     func remove(_ channel: any Channel) {
-        _ = channels.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+        gauge.record(
+            channels.withLock { channels in
+                channels.removeValue(forKey: ObjectIdentifier(channel))
+                return channels.count
+            })
     }
 
     /// Asks every connection to close once its requests in flight are answered.

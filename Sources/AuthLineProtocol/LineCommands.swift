@@ -18,6 +18,7 @@ public struct LineCommands: Sendable {
     let service: AuthService
     let logger: Logger
     let clients: [String: LineClientKey]
+    let metrics = LineMetrics()
 
     public static let commands = ["PING", "VERIFY", "HASROLE", "HASPERM", "AUTH", "CLIENT", "QUIT"]
 
@@ -27,7 +28,28 @@ public struct LineCommands: Sendable {
         self.clients = Dictionary(clients.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Runs one request and counts its reply per command and status.
     public func handle(_ request: LineRequest, session: LineSession = .init(requiresClient: false)) -> Outcome {
+        let outcome = route(request, session: session)
+        let metrics = self.metrics
+        let command = request.command
+        switch outcome {
+        case .reply(let reply), .close(let reply), .authenticated(_, let reply):
+            metrics.record(command: command, status: reply.status)
+            return outcome
+        case .deferred(let work):
+            return .deferred {
+                let reply = await work()
+                metrics.record(command: command, status: reply.status)
+                return reply
+            }
+        }
+    }
+
+    /// A line that did not parse (answered BAD by the connection).
+    public func recordMalformed() { metrics.record(command: "", status: .bad) }
+
+    private func route(_ request: LineRequest, session: LineSession) -> Outcome {
         let id = request.id
         if session.requiresClient, session.client == nil, !["CLIENT", "QUIT"].contains(request.command) {
             return .reply(.no(id, "client_auth_required"))

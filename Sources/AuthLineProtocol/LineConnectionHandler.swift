@@ -54,6 +54,7 @@ final class LineConnectionHandler: ChannelDuplexHandler {
         do {
             dispatch(commands.handle(try LineCodec.parse(line.readableBytesView), session: session), context: context)
         } catch {
+            commands.recordMalformed()
             send(error.reply, context: context, flush: false)
         }
     }

@@ -101,3 +101,8 @@ public struct LineServer: Service {
         registry.closeAll()
     }
 }
+
+/// ServiceLifecycle logs its services: name the address, not the whole object graph.
+extension LineServer: CustomStringConvertible {
+    public var description: String { "LineServer(\(configuration.host):\(configuration.port))" }
+}

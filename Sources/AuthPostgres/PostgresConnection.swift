@@ -34,7 +34,7 @@ public final class PostgresConnection: @unchecked Sendable {
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = Self.lastError(connection)
             PQfinish(connection)
-            throw PostgresError(.connectionFailed, message)
+            throw PostgresError(.connectionFailed, message).counted()
         }
         // libpq prints server NOTICEs to stderr by default; authd logs through swift-log only.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
@@ -110,7 +110,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     @discardableResult
     private func check(_ result: OpaquePointer?) throws(PostgresError) -> PostgresResult {
-        guard let result else { throw PostgresError(.connectionFailed, Self.lastError(handle)) }
+        guard let result else { throw PostgresError(.connectionFailed, Self.lastError(handle)).counted() }
         let status = PQresultStatus(result)
         if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY {
             return PostgresResult(consuming: result)
@@ -122,9 +122,9 @@ public final class PostgresConnection: @unchecked Sendable {
         // Diagnostic field codes from postgres_ext.h: 'C' SQLSTATE, 'M' primary message, 'n' constraint.
         let message = field("M") ?? Self.lastError(handle)
         if isBroken {
-            throw PostgresError(.connectionFailed, message)
+            throw PostgresError(.connectionFailed, message).counted()
         }
-        throw PostgresError(.server, message, sqlState: field("C"), constraint: field("n"))
+        throw PostgresError(.server, message, sqlState: field("C"), constraint: field("n")).counted()
     }
 
     private static func lastError(_ connection: OpaquePointer) -> String {

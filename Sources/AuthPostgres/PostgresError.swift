@@ -1,3 +1,5 @@
+import Metrics
+
 /// A database failure with the SQLSTATE that caused it. `description` carries the server's
 /// primary message but never the connection string, the DETAIL line (which can echo row values)
 /// or query parameters.
@@ -49,5 +51,16 @@ public struct PostgresError: Error, Hashable, Sendable, CustomStringConvertible 
 
     public var description: String {
         "postgres \(code)\(sqlState.map { " [\($0)]" } ?? ""): \(message)"
+    }
+}
+
+extension PostgresError {
+    /// Counts the error in `authd_db_errors_total{kind}` and returns it: `kind` is the code, or
+    /// `server_<SQLSTATE class>` for errors the server reported (`server_23`: a constraint, such
+    /// as a taken username).
+    func counted() -> PostgresError {
+        let kind = code == .server ? "server_" + (sqlState?.prefix(2) ?? "xx") : code.description
+        Counter(label: "authd_db_errors_total", dimensions: [("kind", kind)]).increment()
+        return self
     }
 }

@@ -1,6 +1,7 @@
 import AuthCore
 import DequeModule
 public import Logging
+import Metrics
 import NIOPosix
 import Synchronization
 
@@ -51,6 +52,10 @@ public final class PostgresPool: Sendable {
     private let threads: NIOThreadPool
     private let state = Mutex(State())
     private let logger: Logger
+    /// Connections lent out and callers waiting for one, for the gauges below.
+    private let usage = Mutex((lent: 0, waiting: 0))
+    private let inUseGauge = Gauge(label: "authd_db_connections_in_use")
+    private let waitingGauge = Gauge(label: "authd_db_waiters")
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -63,7 +68,22 @@ public final class PostgresPool: Sendable {
     public func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
-        let connection = try await acquire()
+        let connection: PostgresConnection
+        do {
+            connection = try await acquire()
+        } catch let error as PostgresError where error.code != .connectionFailed {
+            throw error.counted()  // pool timeout or closed; failed connects count themselves
+        }
+        inUseGauge.record(
+            usage.withLock {
+                $0.lent += 1; return $0.lent
+            })
+        defer {
+            inUseGauge.record(
+                usage.withLock {
+                    $0.lent -= 1; return $0.lent
+                })
+        }
         do {
             let result = try await threads.runIfActive { try body(connection) }
             release(connection)
@@ -111,6 +131,16 @@ public final class PostgresPool: Sendable {
         case .use(let connection): return connection
         case .open: return try await openConnection()
         case .wait(let id):
+            waitingGauge.record(
+                usage.withLock {
+                    $0.waiting += 1; return $0.waiting
+                })
+            defer {
+                waitingGauge.record(
+                    usage.withLock {
+                        $0.waiting -= 1; return $0.waiting
+                    })
+            }
             switch try await wait(id: id) {
             case .connection(let connection): return connection
             case .slot: return try await openConnection()
@@ -216,4 +246,9 @@ extension PostgresPool {
             throw AuthError(.invalidInput, "input contains a NUL character")
         }
     }
+}
+
+extension PostgresPool.Configuration: CustomStringConvertible, CustomReflectable {
+    public var description: String { "PostgresPool.Configuration(maxConnections: \(maxConnections))" }
+    public var customMirror: Mirror { Mirror(self, children: ["maxConnections": maxConnections]) }
 }

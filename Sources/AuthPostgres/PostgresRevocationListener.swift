@@ -163,3 +163,8 @@ public final class PostgresRevocationListener: Service, Sendable {
         }
     }
 }
+
+extension PostgresRevocationListener.Configuration: CustomStringConvertible, CustomReflectable {
+    public var description: String { "PostgresRevocationListener.Configuration(connectionString: <redacted>)" }
+    public var customMirror: Mirror { Mirror(self, children: []) }
+}

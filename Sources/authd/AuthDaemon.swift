@@ -1,6 +1,7 @@
 import ArgumentParser
 import AuthConfig
 import AuthCore
+import AuthTelemetry
 import Foundation
 import Logging
 
@@ -29,12 +30,10 @@ struct AuthDaemon: AsyncParsableCommand {
             FileHandleOutput.standardError("authd: configuration error: \(error)\n")
             throw ExitCode(Self.configurationExitCode)
         }
-        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        Telemetry.bootstrapLogging(
+            level: Logger.Level(rawValue: settings.logLevel) ?? .info,
+            format: Telemetry.LogFormat(rawValue: settings.logFormat) ?? .json,
+            metadataProvider: RequestScope.metadataProvider)
         do {
             try await Daemon(settings: settings, logger: Logger(label: "authd"), checkOnly: checkConfig).run()
         } catch let error as StackConfigError {

@@ -4,8 +4,10 @@ import AuthCrypto
 import AuthHTTP
 import AuthLineProtocol
 import AuthPostgres
+import AuthTelemetry
 import Hummingbird
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 /// Wires the parts together and runs them in one ServiceGroup with graceful shutdown.
@@ -16,6 +18,8 @@ struct Daemon {
     var checkOnly = false
 
     func run() async throws {
+        // Before anything creates a counter: those made earlier would stay with the no-op backend.
+        let registry = settings.metricsEnabled ? Telemetry.bootstrapPrometheus() : nil
         let pool = PostgresPool(
             configuration: .init(
                 connectionString: settings.database.url, maxConnections: settings.database.maxConnections),
@@ -62,7 +66,9 @@ struct Daemon {
         let http = Application(
             router: HTTPFrontEnd(
                 service: service, admin: admin, configuration: settings.http.frontEnd,
-                readiness: PostgresReadiness(pool: pool, migrator: migrator, revocations: revocations)
+                readiness: PostgresReadiness(pool: pool, migrator: migrator, revocations: revocations),
+                metrics: registry.map(Self.exposition),
+                logger: Logger(label: "authd.http")
             ).router(),
             configuration: .init(address: .hostname(settings.http.host, port: settings.http.port), serverName: nil),
             onServerRunning: { channel in
@@ -79,11 +85,18 @@ struct Daemon {
 
         // ServiceGroup stops services in reverse order: the front ends drain before the listener
         // and the pools close.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [resources, listener, http, line], gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await group.run()
+        var group = ServiceGroupConfiguration(
+            services: [resources, listener, http, line], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Past the deadline (plus a second for the pools to close) whatever still runs is cancelled.
+        group.maximumGracefulShutdownDuration = settings.shutdownDeadline + .seconds(1)
+        group.maximumCancellationDuration = .seconds(2)
+        try await ServiceGroup(configuration: group).run()
+    }
+}
+
+extension Daemon {
+    static func exposition(_ registry: PrometheusCollectorRegistry) -> HTTPFrontEnd.MetricsExposition {
+        { registry.emitToBuffer() }
     }
 }
 

@@ -71,13 +71,16 @@ final class DaemonProcess: @unchecked Sendable {
         throw DaemonError("authd did not start: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
     }
 
-    /// The port of the `address=…:PORT` on the log line that mentions `marker`.
+    /// The port of the `"address":"…:PORT"` of the JSON log line whose message is `marker`.
     private static func port(in log: String, after marker: String) -> Int? {
-        guard let line = log.split(separator: "\n").first(where: { $0.contains(marker) }),
-            let field = line.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
-            let port = field.split(separator: ":").last
-        else { return nil }
-        return Int(port)
+        for line in log.split(separator: "\n") where line.contains(marker) {
+            guard let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                event["message"] as? String == marker, let address = event["address"] as? String,
+                let port = address.split(separator: ":").last
+            else { continue }
+            return Int(port)
+        }
+        return nil
     }
 
     func stop() async {

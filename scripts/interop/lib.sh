@@ -25,7 +25,7 @@ start_authd() {
     HTTP_PORT=$(free_port)
     LINE_PORT=$(free_port)
     AUTHD_JWT_SECRET_FILE="$SECRET_FILE" AUTHD_HTTP_ADDR="127.0.0.1:$HTTP_PORT" \
-        AUTHD_LINE_ADDR="127.0.0.1:$LINE_PORT" AUTHD_PASSWORD_SCRYPT_LN=12 \
+        AUTHD_LINE_ADDR="127.0.0.1:$LINE_PORT" AUTHD_PASSWORD_SCRYPT_LN=${AUTHD_PASSWORD_SCRYPT_LN:-12} \
         "${AUTHD_BIN:-.build/debug/authd}" --config config/authd.yaml >>"$interop_work/authd.log" 2>&1 &
     authd_pids+=($!)
     for _ in $(seq 1 150); do

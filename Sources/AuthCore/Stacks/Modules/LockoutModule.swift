@@ -1,3 +1,5 @@
+import Metrics
+
 /// `lockout attempts=5 window=15m lock=15m [by=account+source|account]`: refuses while the account
 /// (by default: the account from this client address) has `attempts` failed stacks within `window`,
 /// for `lock`. Counters live in PostgreSQL, so every instance sees the same lock. A locked account
@@ -62,9 +64,12 @@ struct LockoutModule: StackModule {
         if succeeded {
             try? await store.reset(username: username, source: source)
         } else {
-            _ = try? await store.recordFailure(
+            let count = try? await store.recordFailure(
                 username: username, source: source, attempts: attempts, windowSeconds: windowSeconds,
                 lockSeconds: lockSeconds)
+            if count == attempts {
+                Counter(label: "authd_lockouts_total", dimensions: [("service", attempt.service)]).increment()
+            }
         }
     }
 }

@@ -1,0 +1,174 @@
+public import Logging
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One JSON object per line: `time` (RFC 3339, UTC, milliseconds), `level`, `logger`, `message`,
+/// then the metadata (the provider's, the logger's, the event's, later ones winning) and `error`.
+/// Lines are written whole with one `write(2)` each, so several threads never interleave them.
+public struct JSONLogHandler: LogHandler {
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    let label: String
+    let sink: LogSink
+
+    /// A handler writing to standard error.
+    public init(label: String, level: Logger.Level = .info, metadataProvider: Logger.MetadataProvider? = nil) {
+        self.init(label: label, level: level, metadataProvider: metadataProvider, sink: .standardError)
+    }
+
+    init(label: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider?, sink: LogSink) {
+        self.label = label
+        self.logLevel = level
+        self.metadataProvider = metadataProvider
+        self.sink = sink
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadataProvider?.get() ?? [:]
+        merged.merge(metadata) { $1 }
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        sink.write(
+            Self.line(
+                time: UnixClock.now(), level: event.level, label: label, message: event.message.description,
+                metadata: merged, error: event.error.map { "\($0)" }))
+    }
+
+    static let reserved: Set<String> = ["time", "level", "logger", "message", "error"]
+
+    /// The JSON text of one event, newline-terminated. Metadata keys are sorted; one that would
+    /// shadow a fixed field gets a leading underscore.
+    static func line(
+        time: (seconds: Int, milliseconds: Int), level: Logger.Level, label: String, message: String,
+        metadata: Logger.Metadata, error: String?
+    ) -> String {
+        var json = JSONWriter()
+        json.field("time", string: UnixClock.rfc3339(seconds: time.seconds, milliseconds: time.milliseconds))
+        json.field("level", string: level.rawValue)
+        json.field("logger", string: label)
+        json.field("message", string: message)
+        for (key, value) in metadata.map({ (reserved.contains($0) ? "_" + $0 : $0, $1) }).sorted(by: { $0.0 < $1.0 }) {
+            json.key(key)
+            json.value(value)
+        }
+        if let error { json.field("error", string: error) }
+        return json.finish()
+    }
+}
+
+/// Builds one JSON object by appending; strings are escaped per RFC 8259.
+struct JSONWriter {
+    private var text = "{"
+    private var first = true
+
+    mutating func key(_ name: String) {
+        if !first { text += "," }
+        first = false
+        append(string: name)
+        text += ":"
+    }
+
+    mutating func field(_ name: String, string: String) {
+        key(name)
+        append(string: string)
+    }
+
+    mutating func value(_ value: Logger.Metadata.Value) {
+        switch value {
+        case .string(let string): append(string: string)
+        case .stringConvertible(let convertible): append(string: convertible.description)
+        case .array(let values):
+            text += "["
+            for (index, element) in values.enumerated() {
+                if index > 0 { text += "," }
+                self.value(element)
+            }
+            text += "]"
+        case .dictionary(let dictionary):
+            var nested = JSONWriter()
+            for key in dictionary.keys.sorted() {
+                nested.key(key)
+                nested.value(dictionary[key]!)
+            }
+            text += nested.text + "}"
+        }
+    }
+
+    mutating func append(string: String) {
+        text += "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case "\u{00}"..."\u{1F}", "\u{7F}", "\u{2028}", "\u{2029}":
+                let hex = String(scalar.value, radix: 16)
+                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        text += "\""
+    }
+
+    consuming func finish() -> String { text + "}\n" }
+}
+
+/// Where log lines go: a file descriptor, one whole line per `write(2)` under a lock.
+final class LogSink: Sendable {
+    static let standardError = LogSink(descriptor: 2)
+
+    private let descriptor: Int32
+    private let lock = Mutex(())
+
+    init(descriptor: Int32) { self.descriptor = descriptor }
+
+    func write(_ line: String) {
+        var line = line
+        line.withUTF8 { bytes in
+            lock.withLock { _ in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        return
+                    }
+                    offset += written
+                }
+            }
+        }
+    }
+}
+
+/// Wall-clock time for log lines, formatted without Foundation.
+enum UnixClock {
+    static func now() -> (seconds: Int, milliseconds: Int) {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return (spec.tv_sec, spec.tv_nsec / 1_000_000)
+    }
+
+    /// `2026-11-25T10:13:19.042Z`.
+    static func rfc3339(seconds: Int, milliseconds: Int) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func padded(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return padded(parts.tm_year + 1900, 4) + "-" + padded(parts.tm_mon + 1, 2) + "-" + padded(parts.tm_mday, 2)
+            + "T" + padded(parts.tm_hour, 2) + ":" + padded(parts.tm_min, 2) + ":" + padded(parts.tm_sec, 2) + "."
+            + padded(Int32(milliseconds), 3) + "Z"
+    }
+}

@@ -1,0 +1,59 @@
+import AuthTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite("GET /authz for nginx auth_request, and request ids")
+struct AuthzTests {
+    static let user = HTTPFields.Element.Name("X-Auth-User")!
+    static let userID = HTTPFields.Element.Name("X-Auth-User-Id")!
+    static let roles = HTTPFields.Element.Name("X-Auth-Roles")!
+    static let required = HTTPFields.Element.Name("X-Required-Role")!
+    static let requestID = HTTPFields.Element.Name("X-Request-Id")!
+
+    @Test("204 with the user's headers for a bearer token or the access_token cookie; 401; 403 without the role")
+    func authz() async throws {
+        let stack = try await TestStack()
+        let (user, token) = try await stack.account(roles: ["user", "admin"])
+        try await withServer(stack: stack) { client in
+            let ok = try await client.execute(uri: "/authz", method: .get, headers: [.authorization: "Bearer \(token)"])
+            #expect(ok.status == .noContent)
+            #expect(ok.headers[Self.user] == user.username)
+            #expect(ok.headers[Self.userID] == String(user.id))
+            #expect(ok.headers[Self.roles] == "admin,user")
+            let cookie = try await client.execute(
+                uri: "/authz", method: .get, headers: [.cookie: "a=1; access_token=\(token); b=2"])
+            #expect(cookie.status == .noContent)
+            #expect(cookie.headers[Self.user] == user.username)
+            for headers: HTTPFields in [
+                [:], [.cookie: "access_token="], [.authorization: "Bearer \(token)x"], [.authorization: "Basic eDp5"],
+            ] {
+                let refused = try await client.execute(uri: "/authz", method: .get, headers: headers)
+                #expect(refused.status == .unauthorized, "\(headers)")
+                #expect(refused.headers[Self.user] == nil)
+            }
+            var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+            headers[Self.required] = "ops"
+            #expect(try await client.execute(uri: "/authz", method: .get, headers: headers).status == .forbidden)
+            headers[Self.required] = "ops, admin"
+            #expect(try await client.execute(uri: "/authz", method: .get, headers: headers).status == .noContent)
+        }
+    }
+
+    @Test(
+        "X-Request-Id: a safe one comes back unchanged, anything else is replaced",
+        arguments: [
+            ("req-1.2:3_x", true), ("", false), ("has space", false), (String(repeating: "a", count: 129), false),
+        ])
+    func requestID(sent: String, kept: Bool) async throws {
+        try await withServer { client in
+            var headers = HTTPFields()
+            headers[Self.requestID] = sent
+            let response = try await client.execute(uri: "/healthz", method: .get, headers: headers)
+            let returned = try #require(response.headers[Self.requestID])
+            #expect((returned == sent) == kept)
+            #expect(!returned.isEmpty && returned.utf8.count <= 128)
+        }
+    }
+}

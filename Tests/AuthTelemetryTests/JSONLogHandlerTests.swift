@@ -1,0 +1,38 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import AuthTelemetry
+
+@Suite("JSON log lines")
+struct JSONLogHandlerTests {
+    @Test("one object per line: fixed fields, sorted metadata, nested values, shadowed keys renamed")
+    func shape() throws {
+        let line = JSONLogHandler.line(
+            time: (1_795_000_000, 7), level: .notice, label: "authd", message: "user \"x\"\nchanged",
+            metadata: [
+                "user_id": "42", "message": "shadow", "list": ["a", .stringConvertible(3)],
+                "nested": ["b": "2", "a": ["deep": "1"]],
+            ], error: "boom")
+        #expect(line.hasSuffix("}\n") && line.filter { $0 == "\n" }.count == 1)
+        #expect(
+            line
+                == #"{"time":"2026-11-18T11:06:40.007Z","level":"notice","logger":"authd","message":"user \"x\"\nchanged","#
+                + #""_message":"shadow","list":["a","3"],"nested":{"a":{"deep":"1"},"b":"2"},"user_id":"42","error":"boom"}"#
+                + "\n")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["message"] as? String == "user \"x\"\nchanged")
+    }
+
+    @Test(
+        "control characters, quotes, backslashes and line separators are escaped; other Unicode passes",
+        arguments: ["\u{0}\u{1F}\u{7F}", "tab\there", #"back\slash"#, "\u{2028}\u{2029}", "ünïcödé ✓ 🔑"])
+    func escaping(text: String) throws {
+        let line = JSONLogHandler.line(
+            time: (0, 0), level: .info, label: "t", message: text, metadata: [:], error: nil)
+        #expect(!line.dropLast().contains("\n") && !line.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["message"] as? String == text)
+        #expect(object["time"] as? String == "1970-01-01T00:00:00.000Z")
+    }
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# nginx auth_request in front of a tiny upstream, with the shipped
+# config/nginx/authd-auth-request.conf (ports substituted): a protected location answers 200 with
+# a good token (bearer or cookie) and passes the user on, 401 without or with a bad one; the admin
+# location answers 403 to a plain user. Installs Debian's nginx when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/interop/lib.sh
+
+scripts/install-deps.sh nginx
+start_authd
+NGINX_PORT=$(free_port)
+APP_PORT=$(free_port)
+
+# The upstream answers with the user nginx passed on.
+python3 - "$APP_PORT" >"$interop_work/app.log" 2>&1 <<'PY' &
+import http.server, sys
+class Echo(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = f"path={self.path} user={self.headers.get('X-Auth-User')} id={self.headers.get('X-Auth-User-Id')} roles={self.headers.get('X-Auth-Roles')}\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Echo).serve_forever()
+PY
+authd_pids+=($!)
+
+sed -e "s/127.0.0.1:5000/127.0.0.1:$HTTP_PORT/" -e "s/127.0.0.1:8080/127.0.0.1:$APP_PORT/" \
+    -e "s/listen 127.0.0.1:8000/listen 127.0.0.1:$NGINX_PORT/" \
+    config/nginx/authd-auth-request.conf >"$interop_work/authd.conf"
+mkdir -p "$interop_work/nginx"
+cat >"$interop_work/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $interop_work/nginx.pid;
+error_log $interop_work/nginx-error.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $interop_work/nginx/body;
+    proxy_temp_path $interop_work/nginx/proxy;
+    fastcgi_temp_path $interop_work/nginx/fastcgi;
+    uwsgi_temp_path $interop_work/nginx/uwsgi;
+    scgi_temp_path $interop_work/nginx/scgi;
+    include $interop_work/authd.conf;
+}
+CONF
+nginx -t -c "$interop_work/nginx.conf" -p "$interop_work" 2>&1 | sed 's/^/nginx: /'
+nginx -c "$interop_work/nginx.conf" -p "$interop_work" &
+authd_pids+=($!)
+for _ in $(seq 1 50); do
+    (echo >"/dev/tcp/127.0.0.1/$NGINX_PORT") 2>/dev/null && (echo >"/dev/tcp/127.0.0.1/$APP_PORT") 2>/dev/null && break
+    sleep 0.1
+done
+
+register ngx_alice 'nginx alice pw 1'
+token=$(login ngx_alice 'nginx alice pw 1')
+url="http://127.0.0.1:$NGINX_PORT"
+# expect WANT_STATUS WANT_BODY_SUBSTRING DESCRIPTION CURL_ARGS...
+expect() {
+    local want=$1 body=$2 what=$3 got
+    shift 3
+    got=$(curl -s -o "$interop_work/body" -w '%{http_code}' "$@")
+    if [ "$got" = "$want" ] && grep -q -- "$body" "$interop_work/body"; then
+        echo "ok: $what"
+    else
+        echo "FAIL: $what: HTTP $got, body: $(head -c 300 "$interop_work/body")" >&2
+        failures=$((failures + 1))
+    fi
+}
+expect 200 "user=ngx_alice id=[0-9]* roles=user" "a good bearer token gets through, with the user" \
+    -H "Authorization: Bearer $token" "$url/app/page"
+expect 200 "user=ngx_alice" "the access_token cookie gets through" --cookie "access_token=$token" "$url/app/page"
+expect 401 "" "no token: 401" "$url/app/page"
+expect 401 "" "a bad token: 401" -H "Authorization: Bearer ${token}x" "$url/app/page"
+expect 403 "" "a plain user at the admin location: 403" -H "Authorization: Bearer $token" "$url/admin/x"
+expect 200 "user=None" "public locations need no token" "$url/public"
+
+if [ "$failures" = 0 ]; then
+    echo "interop: nginx auth_request checks passed"
+else
+    cat "$interop_work/nginx-error.log" >&2 || true
+    echo "interop: nginx auth_request checks FAILED ($failures)" >&2
+    exit 1
+fi

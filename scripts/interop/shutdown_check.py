@@ -1,0 +1,95 @@
+"""SIGTERM with requests in flight and idle connections open: see shutdown.sh."""
+import http.client
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+
+PID = int(os.environ["AUTHD_PID"])
+HTTP_PORT = int(os.environ["HTTP_PORT"])
+LINE_PORT = int(os.environ["LINE_PORT"])
+IN_FLIGHT = 20
+
+
+def check(condition, what):
+    print(("ok: " if condition else "FAIL: ") + what)
+    if not condition:
+        sys.exit(1)
+
+
+# 50 idle keep-alive HTTP connections, each having completed one request.
+idle_http = []
+for _ in range(50):
+    connection = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=15)
+    connection.request("GET", "/healthz")
+    response = connection.getresponse()
+    response.read()
+    check(response.status == 200, "keep-alive connection open") if response.status != 200 else None
+    idle_http.append(connection)
+# 10 idle line-protocol connections, greeting read.
+idle_line = []
+for _ in range(10):
+    sock = socket.create_connection(("127.0.0.1", LINE_PORT), timeout=15)
+    sock.recv(4096)
+    idle_line.append(sock)
+print(f"ok: {len(idle_http)} idle HTTP and {len(idle_line)} idle line connections open")
+
+results = [None] * IN_FLIGHT
+sent = threading.Barrier(IN_FLIGHT + 1)
+
+
+def login(index):
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=30)
+        body = json.dumps({"username": "shutdown_user", "password": "shutdown user pw 1"})
+        connection.request("POST", "/login", body=body, headers={"Content-Type": "application/json"})
+        sent.wait()
+        response = connection.getresponse()
+        results[index] = (response.status, "access_token" in json.loads(response.read() or b"{}"))
+    except Exception as error:  # noqa: BLE001 - any failure is a result to report
+        results[index] = ("error", repr(error))
+        try:
+            sent.wait(timeout=0)
+        except threading.BrokenBarrierError:
+            pass
+
+
+threads = [threading.Thread(target=login, args=(i,)) for i in range(IN_FLIGHT)]
+for thread in threads:
+    thread.start()
+sent.wait()
+time.sleep(0.1)  # the requests are on the server now, most of them queued for the hashing pool
+start_wall = time.time()
+os.kill(PID, signal.SIGTERM)
+for thread in threads:
+    thread.join()
+ok = sum(1 for result in results if result == (200, True))
+check(ok == IN_FLIGHT, f"all {IN_FLIGHT} logins in flight at SIGTERM succeeded ({ok}; {results})")
+
+
+def closed_by_server(recv):
+    try:
+        return recv() == b""
+    except (ConnectionResetError, socket.timeout):
+        return False
+
+
+closed_http = sum(1 for c in idle_http if closed_by_server(lambda c=c: c.sock.recv(1)))
+closed_line = 0
+for sock in idle_line:
+    data = b""
+    try:
+        while chunk := sock.recv(4096):
+            data += chunk
+        closed_line += 1
+    except (ConnectionResetError, socket.timeout):
+        pass
+check(closed_http == len(idle_http), f"idle HTTP connections closed by the server ({closed_http}/{len(idle_http)})")
+check(closed_line == len(idle_line), f"idle line connections closed by the server ({closed_line}/{len(idle_line)})")
+
+# authd is the shell's child: shutdown.sh waits for it and checks its exit status and time.
+with open(os.environ["SIGTERM_AT"], "w") as out:
+    out.write(repr(start_wall))

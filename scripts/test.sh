@@ -16,7 +16,7 @@ swift_tests=$(sed -n 's/.*Test run with \([0-9]*\) tests.* passed.*/\1/p' "$log"
 interop=(
     scripts/interop/pyjwt.sh scripts/interop/authctl.sh scripts/interop/admin.sh scripts/interop/two-daemons.sh
     scripts/interop/revocation-outage.sh scripts/interop/totp.sh scripts/interop/operations.sh
-    scripts/interop/shutdown.sh scripts/interop/nginx.sh scripts/interop/systemd.sh
+    scripts/interop/shutdown.sh scripts/interop/nginx.sh scripts/interop/systemd.sh scripts/interop/openapi.sh
 )
 for script in "${interop[@]}"; do "$script"; done
 

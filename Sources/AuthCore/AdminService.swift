@@ -142,8 +142,8 @@ public struct AdminService: Sendable {
     public func createRole(
         name: String, description: String, permissions: [String], by actor: Actor
     ) async throws -> RoleInfo {
-        guard description.utf8.count <= 256, !description.utf8.contains(0) else {
-            throw AuthError(.invalidInput, "description is at most 256 bytes")
+        guard description.unicodeScalars.count <= 256, !description.utf8.contains(0) else {
+            throw AuthError(.invalidInput, "description is at most 256 characters, without NUL")
         }
         guard permissions.count <= 64 else { throw AuthError(.invalidInput, "at most 64 permissions per role") }
         let role = RoleInfo(
@@ -196,18 +196,16 @@ public struct AdminService: Sendable {
     }
 }
 
-/// Opaque page cursors: the last id of the previous page, base64url so clients treat it as a token.
+/// Page cursors: the last id of the previous page, in decimal. Clients should pass on
+/// `next_cursor` as they got it; any positive id is a valid position to continue after.
 enum Cursor {
-    static func encode(_ id: Int64) -> String {
-        Base64.url.encode(Array("id:\(id)".utf8))
-    }
+    static func encode(_ id: Int64) -> String { String(id) }
 
     static func decode(_ cursor: String?) throws -> Int64? {
         guard let cursor else { return nil }
-        guard cursor.utf8.count <= 64, let bytes = Base64.url.decode(cursor),
-            let text = String(validating: bytes, as: UTF8.self),
-            text.hasPrefix("id:"), let id = Int64(text.dropFirst(3)), id > 0
-        else { throw AuthError(.invalidInput, "cursor is not one this server issued") }
+        guard (1...18).contains(cursor.utf8.count), cursor.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+            let id = Int64(cursor), id > 0
+        else { throw AuthError(.invalidInput, "cursor must be a next_cursor this API returned") }
         return id
     }
 }

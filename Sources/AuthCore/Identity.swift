@@ -18,18 +18,20 @@ public enum Identity {
     }
 
     /// Trimmed and lower-cased; one `@` with a non-empty local part and a dotted domain, no
-    /// spaces or control characters, at most 254 bytes (RFC 5321).
+    /// spaces or control characters, at most 254 characters (RFC 5321's limit). Checked on Unicode
+    /// scalars, as JSON Schema patterns and `maxLength` see the text, not on grapheme clusters
+    /// (where `"." + U+0301` would not count as a dot).
     public static func normalisedEmail(_ raw: String) throws(AuthError) -> String {
-        let email = raw.trimmingASCIIWhitespace().lowercased()
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty,
-            parts[1].split(separator: ".", omittingEmptySubsequences: false).count >= 2,
-            !parts[1].split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty),
-            email.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
+        let trimmed = raw.trimmingASCIIWhitespace()
+        let scalars = Array(trimmed.unicodeScalars)
+        let parts = scalars.split(separator: "@", omittingEmptySubsequences: false)
+        let labels = parts.count == 2 ? parts[1].split(separator: ".", omittingEmptySubsequences: false) : []
+        guard scalars.count <= 254, parts.count == 2, !parts[0].isEmpty, labels.count >= 2,
+            !labels.contains(where: \.isEmpty), scalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
         else {
             throw AuthError(.invalidInput, "email is not a valid address")
         }
-        return email
+        return trimmed.lowercased()
     }
 
     /// Service names select stack files (`config/stacks/<service>`): 1–32 of `[a-z0-9_-]`.
@@ -50,11 +52,14 @@ public enum Identity {
 }
 
 extension String {
+    /// Without leading and trailing spaces, tabs, CRs and LFs (scalars, so a space carrying a
+    /// combining mark is not taken for a plain space).
     func trimmingASCIIWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-        guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[start...end])
+        let isSpace: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        let scalars = unicodeScalars
+        guard let start = scalars.firstIndex(where: { !isSpace($0) }),
+            let end = scalars.lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        return String(scalars[start...end])
     }
 }

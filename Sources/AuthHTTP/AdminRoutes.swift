@@ -1,10 +1,11 @@
 import AuthCore
 import AuthCrypto
+import Foundation
 import Hummingbird
 
 /// The admin API (issue #6): users, roles and the audit trail, each route guarded by a permission.
 extension HTTPFrontEnd {
-    func addAdminRoutes(to router: Router<AuthRequestContext>, admin: AdminService) {
+    func addAdminRoutes(to router: MethodTable, admin: AdminService) {
         let users = router.group("/admin/users")
         users.get { request, context in
             try await listUsers(request, context, admin)
@@ -108,9 +109,10 @@ extension HTTPFrontEnd {
         return id
     }
 
+    /// A path parameter, percent-decoded (`users%3Aread` is `users:read`).
     func parameter(_ context: AuthRequestContext, _ name: String) throws -> String {
-        guard let value = context.parameters.get(name) else {
-            throw APIError.badRequest("invalid_input", "missing path parameter \(name)")
+        guard let raw = context.parameters.get(name), let value = raw.removingPercentEncoding else {
+            throw APIError.badRequest("invalid_input", "missing or malformed path parameter \(name)")
         }
         return value
     }

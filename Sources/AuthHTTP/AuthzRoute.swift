@@ -6,7 +6,7 @@ import Hummingbird
 /// `access_token` cookie for browsers); 401 without one; 403 when the request names roles in
 /// `X-Required-Role` (comma-separated, any one suffices) and the token holds none of them.
 extension HTTPFrontEnd {
-    func addAuthzRoute(to router: Router<AuthRequestContext>) {
+    func addAuthzRoute(to router: MethodTable) {
         router.get("/authz") { request, _ in
             let token = try authzToken(request)
             let required = request.headers[HeaderName.requiredRole].map { header in

@@ -41,7 +41,8 @@ public struct HTTPFrontEnd: Sendable {
     }
 
     public func router() -> Router<AuthRequestContext> {
-        let router = Router(context: AuthRequestContext.self)
+        let base = Router(context: AuthRequestContext.self, options: .autoGenerateHeadEndpoints)
+        let router = MethodTable(base)
         let service = self.service
         router.add(
             middleware: RequestMiddleware(
@@ -69,7 +70,8 @@ public struct HTTPFrontEnd: Sendable {
         router.get("/me") { request, _ in ProfileResponse(try await service.profile(accessToken: bearerToken(request)))
         }
         if let admin { addAdminRoutes(to: router, admin: admin) }
-        return router
+        router.addMethodNotAllowed()
+        return base
     }
 
     func register(_ request: Request) async throws -> EditedResponse<RegisteredResponse> {

@@ -4,7 +4,7 @@ import QRCode
 
 /// Multi-factor authentication (issue #8): the second login step and the user's own TOTP enrolment.
 extension HTTPFrontEnd {
-    func addMFARoutes(to router: Router<AuthRequestContext>) {
+    func addMFARoutes(to router: MethodTable) {
         router.post("/login/mfa") { request, context in
             let body = try await JSONBody.read(
                 request, limit: configuration.maximumBodySize, allowedFields: ["mfa_token", "code"])

@@ -3,7 +3,7 @@ import Hummingbird
 
 /// Sessions (issue #7): refresh-token rotation, logout, the user's own sessions, password change.
 extension HTTPFrontEnd {
-    func addSessionRoutes(to router: Router<AuthRequestContext>) {
+    func addSessionRoutes(to router: MethodTable) {
         router.post("/token/refresh") { request, _ in
             let body = try await JSONBody.read(
                 request, limit: configuration.maximumBodySize, allowedFields: ["refresh_token"])

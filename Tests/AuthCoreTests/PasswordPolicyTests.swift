@@ -63,4 +63,16 @@ struct PasswordPolicyTests {
             #expect(throws: AuthError.self, "\(bad)") { try Identity.normalisedEmail(bad) }
         }
     }
+
+    @Test("e-mail rules apply to Unicode scalars, as the OpenAPI schema's pattern and maxLength do")
+    func emailScalars() throws {
+        // A dot or an @ carrying a combining mark is one grapheme, but still a dot or an @.
+        #expect(try Identity.normalisedEmail("a@b.\u{301}c") == "a@b.\u{301}c")
+        #expect(try Identity.normalisedEmail(" \u{301}a@b.c") == "\u{301}a@b.c", "trimming stops at the space")
+        #expect(throws: AuthError.self) { try Identity.normalisedEmail("a@\u{301}b.c@d.e") }
+        // 254 characters is the limit however many bytes they take.
+        let local = String(repeating: "é", count: 249)
+        #expect(try Identity.normalisedEmail(local + "@b.cd") == local + "@b.cd")
+        #expect(throws: AuthError.self) { try Identity.normalisedEmail(local + "x@b.cd") }
+    }
 }

@@ -19,6 +19,8 @@ struct AdminTests {
             (.get, "/admin/roles/\(role)", nil, .ok),
             (.post, "/admin/roles/\(role)/permissions", #"{"permission":"mail:send"}"#, .ok),
             (.delete, "/admin/roles/\(role)/permissions/mail:send", nil, .ok),
+            (.post, "/admin/roles/\(role)/permissions", #"{"permission":"mail:read"}"#, .ok),
+            (.delete, "/admin/roles/\(role)/permissions/mail%3Aread", nil, .ok),
             (.delete, "/admin/roles/\(role)", nil, .noContent),
             (.get, "/admin/audit", nil, .ok),
             (.delete, "/admin/users/\(target)", nil, .noContent),

@@ -98,15 +98,21 @@ struct BadInputTests {
         }
     }
 
-    @Test("unknown routes and methods are JSON 404s")
+    @Test("unknown routes are JSON 404s; a known route with another method is 405 with Allow")
     func notFound() async throws {
         try await withServer { client in
             let response = try await client.execute(uri: "/nope", method: .get)
             #expect(response.status == .notFound)
             #expect(response.errorCode == "not_found")
             let wrongMethod = try await client.execute(uri: "/register", method: .get)
-            #expect(wrongMethod.status == .notFound)
-            #expect(wrongMethod.errorCode == "not_found")
+            #expect(wrongMethod.status == .methodNotAllowed)
+            #expect(wrongMethod.errorCode == "method_not_allowed")
+            #expect(wrongMethod.headers[.allow] == "POST")
+            let user = try await client.execute(uri: "/admin/users/1", method: .put)
+            #expect(user.status == .methodNotAllowed)
+            #expect(user.headers[.allow] == "GET, HEAD, PATCH, DELETE")
+            let head = try await client.execute(uri: "/healthz", method: .head)
+            #expect(head.status == .ok, "HEAD is answered wherever GET is")
         }
     }
 }

@@ -28,8 +28,8 @@ OPENAPI_URL="http://127.0.0.1:$HTTP_PORT" OPENAPI_ADMIN="oa$suffix" OPENAPI_PASS
 if [ "$status" = 0 ]; then
     echo "interop: schemathesis found no failures against docs/openapi.yaml"
 else
-    grep -v "\"status\":\"[2-4][0-9][0-9]\"" "$interop_work/authd.log" | tail -n 20 >&2
-    grep "/login" "$interop_work/authd.log" | grep -v "\"status\":\"200\"" | tail -n 5 >&2
+    # authd's own lines (not the per-request ones answered 2xx-4xx): errors, warnings, 5xx.
+    { grep -v '"status":"[2-4][0-9][0-9]"' "$interop_work/authd.log" || true; } | tail -n 20 >&2
     echo "interop: schemathesis FAILED (exit $status)" >&2
     exit 1
 fi

@@ -229,9 +229,14 @@ extension Settings.Database {
         guard let url = config.string(forKey: "database.url", isSecret: true), !url.isEmpty else {
             throw ConfigurationError("database.url (AUTHD_DATABASE_URL) is required")
         }
+        let poolTimeout = config.double(forKey: "database.pool_timeout_seconds", default: 5)
+        guard poolTimeout > 0, poolTimeout <= 60 else {
+            throw ConfigurationError("database.pool_timeout_seconds must be above 0 and at most 60")
+        }
         self.init(
             url: Settings.libpqURL(url),
             maxConnections: config.int(forKey: "database.max_connections", default: 10),
+            poolTimeout: .milliseconds(Int64(poolTimeout * 1000)),
             migrateOnStart: config.bool(forKey: "database.migrate_on_start", default: true),
             migrationsPath: config.string(forKey: "database.migrations_path", default: "sql"))
     }

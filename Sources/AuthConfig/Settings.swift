@@ -16,6 +16,8 @@ public struct Settings: Sendable {
         /// libpq connection string or URL; a secret (it may carry a password).
         public var url: String
         public var maxConnections = 10
+        /// How long a request waits for a free pooled connection before 503 `unavailable`.
+        public var poolTimeout: Duration = .seconds(5)
         /// Apply pending migrations at start-up (safe with several instances: advisory lock).
         public var migrateOnStart = true
         public var migrationsPath = "sql"

@@ -6,7 +6,8 @@ import Synchronization
 #endif
 
 /// One JSON object per line: `time` (RFC 3339, UTC, milliseconds), `level`, `logger`, `message`,
-/// then the metadata (the provider's, the logger's, the event's, later ones winning) and `error`.
+/// then the metadata (the provider's, the logger's, the event's, later ones winning) and the
+/// event's `error` unless the metadata has one.
 /// Lines are written whole with one `write(2)` each, so several threads never interleave them.
 public struct JSONLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
@@ -42,7 +43,7 @@ public struct JSONLogHandler: LogHandler {
                 metadata: merged, error: event.error.map { "\($0)" }))
     }
 
-    static let reserved: Set<String> = ["time", "level", "logger", "message", "error"]
+    static let reserved: Set<String> = ["time", "level", "logger", "message"]
 
     /// The JSON text of one event, newline-terminated. Metadata keys are sorted; one that would
     /// shadow a fixed field gets a leading underscore.
@@ -59,7 +60,7 @@ public struct JSONLogHandler: LogHandler {
             json.key(key)
             json.value(value)
         }
-        if let error { json.field("error", string: error) }
+        if let error, metadata["error"] == nil { json.field("error", string: error) }
         return json.finish()
     }
 }

@@ -22,17 +22,14 @@ struct Daemon {
         let registry = settings.metricsEnabled ? Telemetry.bootstrapPrometheus() : nil
         let pool = PostgresPool(
             configuration: .init(
-                connectionString: settings.database.url, maxConnections: settings.database.maxConnections),
+                connectionString: settings.database.url, maxConnections: settings.database.maxConnections,
+                acquireTimeout: settings.database.poolTimeout),
             logger: logger)
         let hashing = HashingPool(configuration: settings.passwords.hashing)
         let resources = Resources(pool: pool, hashing: hashing)
 
         let migrator = Migrator(
             migrations: try Migrator.load(directory: settings.database.migrationsPath), logger: logger)
-        if settings.database.migrateOnStart, !checkOnly {
-            let applied = try await pool.withConnection { try migrator.migrate(on: $0) }
-            logger.info("database schema is current", metadata: ["applied": "\(applied)"])
-        }
 
         let users = PostgresUserStore(pool: pool)
         let horizon = settings.tokens.accessTokenLifetime + settings.tokens.leeway
@@ -85,8 +82,19 @@ struct Daemon {
 
         // ServiceGroup stops services in reverse order: the front ends drain before the listener
         // and the pools close.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: resources), .init(service: listener), .init(service: http), .init(service: line),
+        ]
+        if settings.database.migrateOnStart {
+            // Runs beside the front ends so /readyz can say why while the database is away; done
+            // when the schema is current.
+            services.append(
+                .init(
+                    service: MigrationService(pool: pool, migrator: migrator, logger: logger),
+                    successTerminationBehavior: .ignore))
+        }
         var group = ServiceGroupConfiguration(
-            services: [resources, listener, http, line], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Past the deadline (plus a second for the pools to close) whatever still runs is cancelled.
         group.maximumGracefulShutdownDuration = settings.shutdownDeadline + .seconds(1)
         group.maximumCancellationDuration = .seconds(2)

@@ -61,6 +61,14 @@ print(json.load(urllib.request.urlopen(request, timeout=10))["access_token"])
 PY
 }
 
+# The private cluster of scripts/with-postgres.sh, stopped and started again (fault tests).
+as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg_stop() { as_owner "$AUTHD_PG_BINDIR/pg_ctl" -D "$AUTHD_PG_DATA" -m fast -w stop >/dev/null; }
+pg_start() {
+    as_owner "$AUTHD_PG_BINDIR/pg_ctl" -D "$AUTHD_PG_DATA" -l "$AUTHD_PG_SOCKET_DIR/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $AUTHD_PG_PORT -k $AUTHD_PG_SOCKET_DIR -c fsync=off -c max_connections=300" start >/dev/null
+}
+
 failures=0
 # expect_status WANT DESCRIPTION COMMAND...: counts a failure in $failures when the exit status differs.
 expect_status() {

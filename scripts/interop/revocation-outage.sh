@@ -11,13 +11,6 @@ if [ -z "${AUTHD_OUTAGE_CLUSTER:-}" ]; then
 fi
 source scripts/interop/lib.sh
 
-as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-pg_stop() { as_owner "$AUTHD_PG_BINDIR/pg_ctl" -D "$AUTHD_PG_DATA" -m fast -w stop >/dev/null; }
-pg_start() {
-    as_owner "$AUTHD_PG_BINDIR/pg_ctl" -D "$AUTHD_PG_DATA" -l "$AUTHD_PG_SOCKET_DIR/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $AUTHD_PG_PORT -k $AUTHD_PG_SOCKET_DIR -c fsync=off" start >/dev/null
-}
-
 export AUTHD_REVOCATION_MAX_STALENESS_SECONDS=2
 start_authd
 closed_http=$HTTP_PORT closed_line=$LINE_PORT

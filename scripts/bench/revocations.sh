@@ -45,7 +45,7 @@ reload() {
                      WHERE application_name = 'authd revocation listener'" >/dev/null
     for _ in $(seq 1 300); do
         if [ "$(grep -c "revocation listener connected" "$interop_work/authd.log")" -gt "$before" ] \
-            && tail -n 20 "$interop_work/authd.log" | grep -q "revocations=(tokens: $1,"; then
+            && tail -n 20 "$interop_work/authd.log" | grep -q "\"revocations\":\"(tokens: $1,"; then
             return 0
         fi
         sleep 0.1

@@ -1,6 +1,6 @@
 # The two commands: `make run` and `make test`. Both install what is missing, start a private
 # throwaway PostgreSQL and remove it when they end.
-.PHONY: run test build deps lint
+.PHONY: run test bench build deps lint
 
 deps:
 	@scripts/install-deps.sh
@@ -13,6 +13,11 @@ run: deps
 
 test: deps
 	scripts/with-postgres.sh scripts/test.sh
+
+# Release builds and loopback load, a few minutes once built: a table with ratios to a bare
+# Hummingbird route measured in the same run (scripts/bench/run.sh).
+bench: deps
+	scripts/bench/run.sh
 
 lint:
 	swift format lint --strict --recursive Sources Tests Package.swift

@@ -10,10 +10,10 @@ extension HTTPFrontEnd {
         router.get("/authz") { request, _ in
             let token = try authzToken(request)
             let required = request.headers[HeaderName.requiredRole].map { header in
-                header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                header.split(separator: ",").map(\.trimmingSpaces).filter { !$0.isEmpty }
             }
             let claims = try service.authorize(accessToken: token)
-            if let required, !required.contains(where: claims.roles.contains) {
+            if let required, !required.contains(where: { claims.roles.contains(String($0)) }) {
                 throw AuthError(.forbidden, "a role in X-Required-Role is needed")
             }
             var headers = HTTPFields()
@@ -30,9 +30,9 @@ extension HTTPFrontEnd {
         for header in request.headers[values: .cookie] {
             for pair in header.split(separator: ";") {
                 let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "access_token" {
-                    let value = parts[1].trimmingCharacters(in: .whitespaces)
-                    if !value.isEmpty { return value }
+                if parts.count == 2, parts[0].trimmingSpaces == "access_token" {
+                    let value = parts[1].trimmingSpaces
+                    if !value.isEmpty { return String(value) }
                 }
             }
         }

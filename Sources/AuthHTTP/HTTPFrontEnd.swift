@@ -48,8 +48,7 @@ public struct HTTPFrontEnd: Sendable {
             middleware: RequestMiddleware(
                 logger: logger,
                 subject: { header in
-                    guard header.utf8.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
-                    return try? service.authorize(accessToken: String(header.dropFirst(7))).subject
+                    Self.bearerCredentials(header).flatMap { try? service.authorize(accessToken: $0).subject }
                 }))
         router.add(middleware: ErrorMiddleware())
         router.post("/register") { request, _ in try await register(request) }
@@ -115,11 +114,38 @@ public struct HTTPFrontEnd: Sendable {
 
     /// The token of `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1).
     func bearerToken(_ request: Request) throws -> String {
-        guard let header = request.headers[.authorization] else { throw APIError.missingToken }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw APIError.missingToken }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty else { throw APIError.missingToken }
+        guard let header = request.headers[.authorization], let token = Self.bearerCredentials(header) else {
+            throw APIError.missingToken
+        }
         return token
     }
+
+    /// The credentials of a `Bearer` authorization header value, or nil. Scanned as UTF-8: this
+    /// runs on every authenticated request.
+    static func bearerCredentials(_ header: String) -> String? {
+        let bytes = header.utf8
+        let scheme = "bearer".utf8
+        guard bytes.count > scheme.count, zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+        let rest = bytes.dropFirst(scheme.count)
+        guard let first = rest.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") else { return nil }
+        let token = rest.trimmingSpaces()
+        guard !token.isEmpty, !token.contains(UInt8(ascii: " ")) else { return nil }
+        return String(Substring(token))
+    }
+}
+
+extension Substring.UTF8View {
+    /// Without leading and trailing spaces and tabs.
+    func trimmingSpaces() -> Substring.UTF8View {
+        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else {
+            return self[endIndex...]
+        }
+        return self[start...end]
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs (header list elements, cookie pairs).
+    var trimmingSpaces: Substring { Substring(Substring(self).utf8.trimmingSpaces()) }
 }

@@ -53,7 +53,11 @@ public final class PostgresPool: Sendable {
     private let state = Mutex(State())
     private let logger: Logger
     /// Connections lent out and callers waiting for one, for the gauges below.
-    private let usage = Mutex((lent: 0, waiting: 0))
+    private struct Usage {
+        var lent = 0
+        var waiting = 0
+    }
+    private let usage = Mutex(Usage())
     private let inUseGauge = Gauge(label: "authd_db_connections_in_use")
     private let waitingGauge = Gauge(label: "authd_db_waiters")
 
@@ -74,16 +78,8 @@ public final class PostgresPool: Sendable {
         } catch let error as PostgresError where error.code != .connectionFailed {
             throw error.counted()  // pool timeout or closed; failed connects count themselves
         }
-        inUseGauge.record(
-            usage.withLock {
-                $0.lent += 1; return $0.lent
-            })
-        defer {
-            inUseGauge.record(
-                usage.withLock {
-                    $0.lent -= 1; return $0.lent
-                })
-        }
+        count(\.lent, by: 1, on: inUseGauge)
+        defer { count(\.lent, by: -1, on: inUseGauge) }
         do {
             let result = try await threads.runIfActive { try body(connection) }
             release(connection)
@@ -92,6 +88,14 @@ public final class PostgresPool: Sendable {
             release(connection)
             throw error
         }
+    }
+
+    private func count(_ field: WritableKeyPath<Usage, Int>, by delta: Int, on gauge: Gauge) {
+        gauge.record(
+            usage.withLock { usage in
+                usage[keyPath: field] += delta
+                return usage[keyPath: field]
+            })
     }
 
     /// Closes idle connections and refuses new work; in-flight jobs finish first.
@@ -131,16 +135,8 @@ public final class PostgresPool: Sendable {
         case .use(let connection): return connection
         case .open: return try await openConnection()
         case .wait(let id):
-            waitingGauge.record(
-                usage.withLock {
-                    $0.waiting += 1; return $0.waiting
-                })
-            defer {
-                waitingGauge.record(
-                    usage.withLock {
-                        $0.waiting -= 1; return $0.waiting
-                    })
-            }
+            count(\.waiting, by: 1, on: waitingGauge)
+            defer { count(\.waiting, by: -1, on: waitingGauge) }
             switch try await wait(id: id) {
             case .connection(let connection): return connection
             case .slot: return try await openConnection()

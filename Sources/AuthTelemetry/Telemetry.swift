@@ -29,6 +29,11 @@ public enum Telemetry {
             }, metadataProvider: metadataProvider)
     }
 
+    /// Writes the log lines still gathered in memory; call before the process exits.
+    public static func flushLogs() {
+        LogSink.standardError.flush()
+    }
+
     /// swift-metrics goes to a new Prometheus registry, which `GET /metrics` renders. Durations
     /// get buckets from 50 µs (a verified token) to 10 s (a stalled database).
     public static func bootstrapPrometheus() -> PrometheusCollectorRegistry {

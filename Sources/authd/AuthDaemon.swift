@@ -34,6 +34,7 @@ struct AuthDaemon: AsyncParsableCommand {
             level: Logger.Level(rawValue: settings.logLevel) ?? .info,
             format: Telemetry.LogFormat(rawValue: settings.logFormat) ?? .json,
             metadataProvider: RequestScope.metadataProvider)
+        defer { Telemetry.flushLogs() }
         do {
             try await Daemon(settings: settings, logger: Logger(label: "authd"), checkOnly: checkConfig).run()
         } catch let error as StackConfigError {

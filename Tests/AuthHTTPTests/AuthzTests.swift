@@ -4,6 +4,8 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import AuthHTTP
+
 @Suite("GET /authz for nginx auth_request, and request ids")
 struct AuthzTests {
     static let user = HTTPFields.Element.Name("X-Auth-User")!
@@ -55,5 +57,18 @@ struct AuthzTests {
             #expect((returned == sent) == kept)
             #expect(!returned.isEmpty && returned.utf8.count <= 128)
         }
+    }
+}
+
+@Suite("Authorization header parsing")
+struct BearerHeaderTests {
+    @Test(
+        "Bearer credentials: the scheme in any case, spaces or a tab after it, nothing else",
+        arguments: [
+            ("Bearer abc.def", "abc.def"), ("bearer abc", "abc"), ("BEARER\tabc", "abc"), ("Bearer   abc  ", "abc"),
+            ("Bearerabc", nil), ("Basic abc", nil), ("Bearer ", nil), ("Bearer a b", nil), ("Bear abc", nil), ("", nil),
+        ] as [(String, String?)])
+    func credentials(header: String, token: String?) {
+        #expect(HTTPFrontEnd.bearerCredentials(header) == token)
     }
 }

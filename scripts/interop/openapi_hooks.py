@@ -2,11 +2,13 @@
 
 Schemathesis exercises /logout, /logout/all and an admin's own /revoke too, each of which ends the
 token it was sent with; logging in again (at most every few seconds, and after any 401) keeps the
-rest of the run authenticated instead of testing 401s only."""
+rest of the run authenticated instead of testing 401s only. The login comes from 127.0.0.2: the
+stateful phase feeds usernames it listed into POST /login with made-up passwords, which locks the
+admin out for 127.0.0.1 (lockout is per account and source address, as designed)."""
+import http.client
 import json
 import os
-import urllib.error
-import urllib.request
+import urllib.parse
 
 import schemathesis
 
@@ -14,15 +16,16 @@ import schemathesis
 @schemathesis.auth(refresh_interval=5)
 class AdminLogin:
     def get(self, case, context):
+        url = urllib.parse.urlparse(os.environ["OPENAPI_URL"])
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10, source_address=("127.0.0.2", 0))
         body = json.dumps({"username": os.environ["OPENAPI_ADMIN"], "password": os.environ["OPENAPI_PASSWORD"]})
-        request = urllib.request.Request(
-            os.environ["OPENAPI_URL"] + "/login", data=body.encode(), method="POST",
-            headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return json.load(response)["access_token"]
-        except urllib.error.HTTPError as error:
-            raise RuntimeError(f"admin login failed: {error.code} {error.read().decode()}") from None
+        connection.request("POST", "/login", body=body, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        text = response.read().decode()
+        connection.close()
+        if response.status != 200:
+            raise RuntimeError(f"admin login failed: {response.status} {text}")
+        return json.loads(text)["access_token"]
 
     def set(self, case, data, context):
         case.headers = case.headers or {}

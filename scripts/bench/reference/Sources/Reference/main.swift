@@ -1,0 +1,19 @@
+import Hummingbird
+
+/// `GET /hello` → `{"message":"hello","user_id":1}` on 127.0.0.1:$PORT, nothing else: no
+/// middleware, no logging, the same JSON encoder authd uses by default.
+struct Hello: ResponseEncodable {
+    let message: String
+    let userID: Int
+
+    enum CodingKeys: String, CodingKey {
+        case message
+        case userID = "user_id"
+    }
+}
+
+let router = Router()
+router.get("/hello") { _, _ in Hello(message: "hello", userID: 1) }
+let port = Int(Environment().get("PORT") ?? "") ?? 8080
+let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
+try await app.runService()

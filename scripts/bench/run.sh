@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# `make bench`: release builds, loopback only, about four minutes of load once built. In one run it
+# measures the reference (a bare Hummingbird route, scripts/bench/reference) before and after
+# authd, then authd's GET /protected, GET /authz, POST /login, POST /register with wrk, TCP VERIFY
+# pipelined and request-response with scripts/bench/line-verify.c, the hashing ceiling (cores ÷
+# one scrypt at the configured parameters), a login storm (GET /protected p99 and VERIFY
+# throughput while logins saturate the hashing pool), idle memory, and GET /protected with 1,000
+# and 1,000,000 users in the table (seeded with COPY). Prints a table; writes .build/bench/results.json.
+# Usage: make bench   [BENCH_SECONDS=8 per measurement]   (starts its own PostgreSQL)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if [ -z "${AUTHD_DATABASE_URL:-}" ]; then exec scripts/with-postgres.sh "$0" "$@"; fi
+seconds=${BENCH_SECONDS:-8}
+out=.build/bench
+mkdir -p "$out"
+
+scripts/install-deps.sh wrk
+echo "bench: building authd and the reference in release mode (minutes the first time)" >&2
+swift build -c release --product authd >/dev/null
+(cd scripts/bench/reference && swift build -c release --product Reference >/dev/null)
+cc -O2 -pthread -o "$out/line-verify" scripts/bench/line-verify.c
+reference_bin="$(cd scripts/bench/reference && swift build -c release --show-bin-path)/Reference"
+
+source scripts/interop/lib.sh
+export AUTHD_LIMITS_ATTEMPTS_BURST=0 AUTHD_LOG_LEVEL=info
+# The configured (default) scrypt cost, not the interop scripts' cheap one.
+AUTHD_PASSWORD_SCRYPT_LN=15 AUTHD_BIN="$(swift build -c release --show-bin-path)/authd" start_authd
+pid=${authd_pids[-1]}
+rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status"; }
+idle_rss=$(rss_mib)
+export BENCH_USER="bench$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')" BENCH_PREFIX="b$RANDOM"
+register "$BENCH_USER" "bench password 1"
+token=$(login "$BENCH_USER" "bench password 1")
+
+# wrk_run URL ARGS...: "REQ_PER_S P99_MS" (2 threads; connections and the rest in ARGS).
+wrk_run() {
+    local url=$1
+    shift
+    wrk -t 2 -d "${seconds}s" --latency "$@" "$url" | awk '
+        /^Requests\/sec/ {rps = $2}
+        $1 == "99%" {v = $2; if (v ~ /us$/) p = v / 1000; else if (v ~ /ms$/) p = v + 0; else p = v * 1000}
+        END {printf "%.2f %.2f\n", rps, p}'
+}
+hello() { wrk_run "http://127.0.0.1:$ref_port/hello" -c 32; }
+start_reference() {
+    ref_port=$(free_port)
+    PORT=$ref_port "$reference_bin" >/dev/null 2>&1 &
+    ref_pid=$!
+    authd_pids+=("$ref_pid")
+    for _ in $(seq 1 50); do (echo >"/dev/tcp/127.0.0.1/$ref_port") 2>/dev/null && return 0; sleep 0.1; done
+}
+stop_reference() { kill "$ref_pid"; wait "$ref_pid" 2>/dev/null || true; }
+
+bearer=(-H "Authorization: Bearer $token")
+start_reference
+read -r ref1 ref1_p99 <<<"$(hello)"
+stop_reference
+read -r protected protected_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c 32 "${bearer[@]}")"
+read -r authz authz_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/authz" -c 32 "${bearer[@]}")"
+verify_pipelined=$("$out/line-verify" "$LINE_PORT" "$token" 8 128 "$seconds")
+verify_reqresp=$("$out/line-verify" "$LINE_PORT" "$token" 32 1 "$seconds")
+start_reference
+read -r ref2 ref2_p99 <<<"$(hello)"
+stop_reference
+reference=$(python3 -c "print(round(($ref1 + $ref2) / 2, 2))")
+
+# Hashing: one scrypt at the configured parameters (OpenSSL through Python, like authd's), and
+# the ceiling cores ÷ that time.
+scrypt_ms=$(python3 -c '
+import hashlib, os, statistics, time
+times = []
+for _ in range(5):
+    start = time.perf_counter()
+    hashlib.scrypt(b"bench password 1", salt=os.urandom(16), n=2**15, r=8, p=3, maxmem=2**27, dklen=32)
+    times.append(time.perf_counter() - start)
+print(round(statistics.median(times) * 1000, 1))')
+ceiling=$(python3 -c "print(round($(nproc) / ($scrypt_ms / 1000), 2))")
+read -r login_rate login_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/login" -c 4 --timeout 30s \
+    -s scripts/bench/login.lua)"
+read -r register_rate register_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/register" -c 4 --timeout 30s \
+    -s scripts/bench/register.lua)"
+
+# Login storm: 16 connections keep the hashing pool full while GET /protected and VERIFY run.
+wrk -t 1 -c 16 -d "$((seconds * 2 + 4))s" --timeout 30s -s scripts/bench/login.lua \
+    "http://127.0.0.1:$HTTP_PORT/login" >"$out/storm.txt" &
+storm=$!
+sleep 2
+read -r storm_rps storm_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c 32 "${bearer[@]}")"
+storm_verify=$("$out/line-verify" "$LINE_PORT" "$token" 8 128 "$seconds")
+wait "$storm"
+storm_logins=$(awk '/^Requests\/sec/ {print $2}' "$out/storm.txt")
+busy_rss=$(rss_mib)
+
+# Verification against a table of 1,000 and of 1,000,000 users.
+psql=("$AUTHD_PG_BINDIR/psql" -q -v ON_ERROR_STOP=1 "$AUTHD_DATABASE_URL")
+seed() { # seed FROM TO: users FROM..TO through COPY, each with the role user
+    python3 - "$1" "$2" <<'PY' | "${psql[@]}" -c "COPY users (username, email, password_hash) FROM STDIN"
+import sys
+first, last = int(sys.argv[1]), int(sys.argv[2])
+hash = "$scrypt$ln=15,r=8,p=3$c2VlZGVkLXVzZXItc2FsdA$" + "A" * 43
+out = sys.stdout
+for i in range(first, last + 1):
+    out.write(f"seed{i}\tseed{i}@example.com\t{hash}\n")
+PY
+    "${psql[@]}" -c "INSERT INTO user_roles (user_id, role) SELECT id, 'user' FROM users
+                     WHERE username LIKE 'seed%' AND id NOT IN (SELECT user_id FROM user_roles)"
+}
+seed 1 1000
+users_small=$("${psql[@]}" -Atc "SELECT count(*) FROM users")
+read -r small small_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c 32 "${bearer[@]}")"
+seed 1001 1000000
+users_large=$("${psql[@]}" -Atc "SELECT count(*) FROM users")
+read -r large large_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c 32 "${bearer[@]}")"
+
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+{
+    printf '%-52s %12s %10s %8s\n' "measure" "per second" "p99 ms" "ratio"
+    printf '%-52s %12s %10s %8s\n' "reference: bare Hummingbird GET /hello (mean of 2)" "$reference" "$ref1_p99" "1.00"
+    printf '%-52s %12s %10s %8s\n' "GET /protected" "$protected" "$protected_p99" "$(ratio "$protected" "$reference")"
+    printf '%-52s %12s %10s %8s\n' "GET /authz" "$authz" "$authz_p99" "$(ratio "$authz" "$reference")"
+    printf '%-52s %12s %10s %8s\n' "TCP VERIFY pipelined (8 conns x 128)" "$verify_pipelined" "" \
+        "$(ratio "$verify_pipelined" 250000)"
+    printf '%-52s %12s %10s %8s\n' "TCP VERIFY request-response (32 conns)" "$verify_reqresp" "" ""
+    printf '%-52s %12s %10s %8s\n' "hashing ceiling: $(nproc) cores / ${scrypt_ms} ms scrypt" "$ceiling" "" "1.00"
+    printf '%-52s %12s %10s %8s\n' "POST /login" "$login_rate" "$login_p99" "$(ratio "$login_rate" "$ceiling")"
+    printf '%-52s %12s %10s %8s\n' "POST /register" "$register_rate" "$register_p99" \
+        "$(ratio "$register_rate" "$ceiling")"
+    printf '%-52s %12s %10s %8s\n' "storm: POST /login saturated" "$storm_logins" "" ""
+    printf '%-52s %12s %10s %8s\n' "storm: GET /protected (p99 ratio to idle)" "$storm_rps" "$storm_p99" \
+        "$(ratio "$storm_p99" "$protected_p99")"
+    printf '%-52s %12s %10s %8s\n' "storm: TCP VERIFY pipelined (ratio to idle)" "$storm_verify" "" \
+        "$(ratio "$storm_verify" "$verify_pipelined")"
+    printf '%-52s %12s %10s %8s\n' "GET /protected, $users_small users" "$small" "$small_p99" "1.00"
+    printf '%-52s %12s %10s %8s\n' "GET /protected, $users_large users" "$large" "$large_p99" "$(ratio "$large" "$small")"
+    printf '%-52s %12s\n' "RSS idle after start / after the load, MiB" "$idle_rss / $busy_rss"
+    echo "(ratios: to the reference, to 250,000/s, to the hashing ceiling, to idle, to 1,000 users)"
+} | tee "$out/results.txt"
+cat >"$out/results.json" <<JSON
+{"date": "$(date -u +%FT%TZ)", "cores": $(nproc), "seconds": $seconds,
+ "reference_rps": $reference, "reference_runs": [$ref1, $ref2],
+ "protected_rps": $protected, "protected_p99_ms": $protected_p99, "authz_rps": $authz,
+ "verify_pipelined": $verify_pipelined, "verify_request_response": $verify_reqresp,
+ "scrypt_ms": $scrypt_ms, "hashing_ceiling": $ceiling, "login_rps": $login_rate, "register_rps": $register_rate,
+ "storm_login_rps": $storm_logins, "storm_protected_rps": $storm_rps, "storm_protected_p99_ms": $storm_p99,
+ "storm_verify_pipelined": $storm_verify,
+ "users_small": $users_small, "protected_rps_small": $small, "users_large": $users_large, "protected_rps_large": $large,
+ "rss_idle_mib": $idle_rss, "rss_after_load_mib": $busy_rss}
+JSON
+echo "bench: results in $out/results.txt and $out/results.json" >&2

@@ -1,6 +1,6 @@
 # The two commands: `make run` and `make test`. Both install what is missing, start a private
 # throwaway PostgreSQL and remove it when they end.
-.PHONY: run test bench build deps lint
+.PHONY: run test bench fuzz build deps lint
 
 deps:
 	@scripts/install-deps.sh
@@ -19,5 +19,10 @@ test: deps
 bench: deps
 	scripts/bench/run.sh
 
+# libFuzzer with AddressSanitizer on the line-protocol parser, JWT verification and the PHC parser,
+# FUZZ_SECONDS (60) each (scripts/fuzz.sh).
+fuzz: deps
+	scripts/fuzz.sh
+
 lint:
-	swift format lint --strict --recursive Sources Tests Package.swift
+	swift format lint --strict --recursive Sources Tests Fuzz Package.swift

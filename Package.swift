@@ -150,3 +150,16 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets, only for `make fuzz` (scripts/fuzz.sh sets AUTHD_FUZZ=1 and builds them with
+// -sanitize=fuzzer,address into .build-fuzz); ordinary builds never see them.
+if Context.environment["AUTHD_FUZZ"] == "1" {
+    package.targets += [
+        .target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
+        .executableTarget(
+            name: "FuzzLineCodec", dependencies: ["AuthLineProtocol", "CFuzzerDriver"], path: "Fuzz/FuzzLineCodec"),
+        .executableTarget(
+            name: "FuzzAccessToken", dependencies: ["AuthCrypto", "CFuzzerDriver"], path: "Fuzz/FuzzAccessToken"),
+        .executableTarget(name: "FuzzPHC", dependencies: ["AuthCrypto", "CFuzzerDriver"], path: "Fuzz/FuzzPHC"),
+    ]
+}

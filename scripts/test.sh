@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 : "${AUTHD_DATABASE_URL:?run through scripts/with-postgres.sh}"
 export AUTHD_TEST_DATABASE_URL="$AUTHD_DATABASE_URL"
 
-swift format lint --strict --recursive Sources Tests Package.swift
+swift format lint --strict --recursive Sources Tests Fuzz Package.swift
 swift build --build-tests
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -1,7 +1,8 @@
 import AuthCore
 
 /// Parsing and encoding of the line protocol (docs/line-protocol.md): TAB-separated UTF-8 fields,
-/// `\t`, `\n` and `\\` escaped inside values, one message per `\n`-terminated line.
+/// `\t`, `\n`, `\r` and `\\` escaped inside values, one message per `\n`-terminated line. CR is
+/// escaped because a raw one ending a line is dropped as part of a CRLF terminator.
 public enum LineCodec {
     /// Longest accepted line, terminator excluded.
     public static let maximumLineLength = 16 * 1024
@@ -107,6 +108,7 @@ public enum LineCodec {
         guard
             value.utf8.contains(where: {
                 $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n")
+                    || $0 == UInt8(ascii: "\r")
             })
         else { return value }
         var out = ""
@@ -115,6 +117,7 @@ public enum LineCodec {
             case "\\": out += "\\\\"
             case "\t": out += "\\t"
             case "\n": out += "\\n"
+            case "\r": out += "\\r"
             default: out.unicodeScalars.append(character)
             }
         }
@@ -135,6 +138,7 @@ public enum LineCodec {
             case "\\": out += "\\"
             case "t": out += "\t"
             case "n": out += "\n"
+            case "r": out += "\r"
             default: return nil
             }
         }

@@ -42,7 +42,7 @@ struct LineCodecTests {
 
     @Test(
         "replies encode with escaping and parse back",
-        arguments: ["plain", "tab\there", "new\nline", "back\\slash", "", "é=ü"])
+        arguments: ["plain", "tab\there", "new\nline", "back\\slash", "", "é=ü", "ends in CR\r", "\r\n"])
     func roundTrip(_ value: String) throws {
         let reply = LineReply(.ok, id: "r1", [("user", value), ("roles", "a,b")])
         let bytes = LineCodec.encode(reply)
@@ -55,5 +55,17 @@ struct LineCodecTests {
     func requestRoundTrip() throws {
         let request = LineRequest(command: "AUTH", id: "9", fields: ["service=imap", "user=a\tb", "resp=cGFzcw"])
         #expect(try LineCodec.parse(LineCodec.encode(request).dropLast()) == request)
+    }
+
+    /// make fuzz (FuzzLineCodec) found this: a value ending in CR was encoded raw, and the parser
+    /// took that CR for half of a CRLF terminator. CR is escaped as `\r` now.
+    @Test("a last field ending in CR survives encode and parse")
+    func trailingCarriageReturn() throws {
+        let request = try parse("ATH\t913imap\tucGFzc3dvcmQ=\r\r")
+        #expect(request.fields == ["ucGFzc3dvcmQ=\r"])
+        let encoded = LineCodec.encode(request)
+        #expect(String(decoding: encoded, as: UTF8.self) == "ATH\t913imap\tucGFzc3dvcmQ=\\r\n")
+        #expect(try LineCodec.parse(encoded.dropLast()) == request)
+        #expect(try parse("PING\t1\tcr\\r") == LineRequest(command: "PING", id: "1", fields: ["cr\r"]))
     }
 }

@@ -53,9 +53,7 @@ public struct AdminService: Sendable {
     /// across its pages, however many are inserted meanwhile.
     public func users(matching filter: UserFilter, cursor: String?, limit: Int?) async throws -> Page<User> {
         if let role = filter.role { _ = try Identity.validRoleName(role) }
-        if let prefix = filter.usernamePrefix, prefix.utf8.count > 64 || prefix.utf8.contains(0) {
-            throw AuthError(.invalidInput, "username prefix is too long")
-        }
+        if let prefix = filter.usernamePrefix { _ = try Identity.validUsernamePrefix(prefix) }
         let limit = try pageSize(limit)
         let found = try await directory.users(matching: filter, after: try Cursor.decode(cursor), limit: limit + 1)
         return Page(

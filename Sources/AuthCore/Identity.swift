@@ -4,17 +4,27 @@ public enum Identity {
     /// line protocol without escaping. Compared case-insensitively.
     public static func validUsername(_ raw: String) throws(AuthError) -> String {
         let bytes = raw.utf8
-        guard (3...64).contains(bytes.count),
-            bytes.allSatisfy({
-                isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
-            }),
-            let first = bytes.first, isAlphanumeric(first)
+        guard (3...64).contains(bytes.count), bytes.allSatisfy(isUsernameByte), let first = bytes.first,
+            isAlphanumeric(first)
         else {
             throw AuthError(
                 .invalidInput,
                 "username must be 3 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
         }
         return raw
+    }
+
+    /// A filter on the start of usernames: at most 64 of the characters usernames are made of, so
+    /// that a prefix no username could have is an error rather than an always-empty page.
+    public static func validUsernamePrefix(_ raw: String) throws(AuthError) -> String {
+        guard raw.utf8.count <= 64, raw.utf8.allSatisfy(isUsernameByte) else {
+            throw AuthError(.invalidInput, "prefix must be at most 64 letters, digits, '.', '_' or '-'")
+        }
+        return raw
+    }
+
+    private static func isUsernameByte(_ byte: UInt8) -> Bool {
+        isAlphanumeric(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
     }
 
     /// Trimmed and lower-cased; one `@` with a non-empty local part and a dotted domain, no

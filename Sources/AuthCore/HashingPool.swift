@@ -3,6 +3,10 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Runs password hashing on its own threads with a bounded queue. When `threads + queueLimit`
 /// jobs are already admitted, `run` fails at once with `busy` instead of letting work pile up,
 /// and token verification, which never enters this pool, is not slowed by a login storm.
@@ -56,9 +60,20 @@ public final class HashingPool: Sendable {
         let queued = ContinuousClock.now
         let wait = self.wait
         return try await pool.runIfActive {
+            Self.lowerThreadPriority()
             wait.record(duration: ContinuousClock.now - queued)
             return try work()
         }
+    }
+
+    /// Hashing threads run at nice 10: when logins saturate the cores, the kernel still gives
+    /// the event loops, which answer VERIFY and GET /protected from memory, their turn first.
+    /// On Linux the nice value is per thread, and `who == 0` names the calling thread (see
+    /// setpriority(2), NOTES); one system call per job is nothing next to a 300 ms scrypt.
+    private static func lowerThreadPriority() {
+        #if os(Linux)
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
     }
 
     public func shutdown() async {

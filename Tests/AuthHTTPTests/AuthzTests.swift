@@ -72,3 +72,27 @@ struct BearerHeaderTests {
         #expect(HTTPFrontEnd.bearerCredentials(header) == token)
     }
 }
+
+@Suite("hand-written JSON")
+struct JSONTextTests {
+    @Test("quoted strings parse back to themselves", arguments: ["alice", "a\"b\\c", "\u{0}\u{1F}\n\t", "ünï ✓"])
+    func roundTrip(text: String) throws {
+        let parsed = try JSONSerialization.jsonObject(
+            with: Data(JSONText.quoted(text).utf8), options: .fragmentsAllowed)
+        #expect(parsed as? String == text)
+    }
+
+    @Test("GET /protected answers the same bytes JSONEncoder with sorted keys would")
+    func protectedBody() async throws {
+        let stack = try await TestStack()
+        let (user, token) = try await stack.account(roles: ["user", "admin"])
+        try await withServer(stack: stack) { client in
+            let response = try await client.get("/protected", token: token)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+            #expect(
+                response.bodyText
+                    == #"{"logged_in_as":"\#(user.username)","roles":["admin","user"],"user_id":\#(user.id)}"#)
+        }
+    }
+}

@@ -120,18 +120,24 @@ public struct HTTPFrontEnd: Sendable {
         return token
     }
 
-    /// The credentials of a `Bearer` authorization header value, or nil. Scanned as UTF-8: this
-    /// runs on every authenticated request.
+    /// The credentials of a `Bearer` authorization header value, or nil. Scanned as contiguous
+    /// UTF-8 bytes: this runs on every authenticated request, twice (the handler, the log line).
     static func bearerCredentials(_ header: String) -> String? {
-        let bytes = header.utf8
-        let scheme = "bearer".utf8
-        guard bytes.count > scheme.count, zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
-        let rest = bytes.dropFirst(scheme.count)
-        guard let first = rest.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") else { return nil }
-        let token = rest.trimmingSpaces()
-        guard !token.isEmpty, !token.contains(UInt8(ascii: " ")) else { return nil }
-        return String(Substring(token))
+        var header = header
+        return header.withUTF8 { bytes -> String? in
+            let scheme = "bearer".utf8
+            guard bytes.count > scheme.count, zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 }),
+                isSpace(bytes[scheme.count])
+            else { return nil }
+            guard let start = bytes[scheme.count...].firstIndex(where: { !isSpace($0) }),
+                let end = bytes.lastIndex(where: { !isSpace($0) }),
+                !bytes[start...end].contains(UInt8(ascii: " "))
+            else { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start...end]), as: UTF8.self)
+        }
     }
+
+    private static func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 }
 
 extension Substring.UTF8View {

@@ -34,17 +34,28 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadataProvider?.get() ?? [:]
-        merged.merge(metadata) { $1 }
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
         sink.write(
             Self.line(
                 time: UnixClock.now(), level: event.level, label: label, message: event.message.description,
-                metadata: merged, error: event.error.map { "\($0)" }),
+                metadata: merged(event.metadata), error: event.error.map { "\($0)" }),
             immediately: event.level >= .notice)
     }
 
-    static let reserved: Set<String> = ["time", "level", "logger", "message"]
+    /// The provider's, the handler's and the event's metadata, later ones winning. Merging
+    /// copies, so it is skipped when only one source has any (a request event: only the event's).
+    private func merged(_ extra: Logger.Metadata?) -> Logger.Metadata {
+        let provided = metadataProvider?.get() ?? [:]
+        let sources = [provided, metadata, extra ?? [:]].filter { !$0.isEmpty }
+        guard var result = sources.first else { return [:] }
+        for later in sources.dropFirst() { result.merge(later) { $1 } }
+        return result
+    }
+
+    /// Keys of the fixed fields, compared directly rather than hashed: this runs for every key
+    /// of every line.
+    static func isReserved(_ key: String) -> Bool {
+        key == "time" || key == "level" || key == "logger" || key == "message"
+    }
 
     /// The JSON text of one event, newline-terminated. Metadata keys are sorted; one that would
     /// shadow a fixed field gets a leading underscore.
@@ -57,7 +68,7 @@ public struct JSONLogHandler: LogHandler {
         json.field("level", string: level.rawValue)
         json.field("logger", string: label)
         json.field("message", string: message)
-        for (key, value) in metadata.map({ (reserved.contains($0) ? "_" + $0 : $0, $1) }).sorted(by: { $0.0 < $1.0 }) {
+        for (key, value) in metadata.map({ (isReserved($0) ? "_" + $0 : $0, $1) }).sorted(by: { $0.0 < $1.0 }) {
             json.key(key)
             json.value(value)
         }

@@ -36,3 +36,28 @@ struct JSONLogHandlerTests {
         #expect(object["time"] as? String == "1970-01-01T00:00:00.000Z")
     }
 }
+
+@Suite("JSON log handler")
+struct JSONLogHandlerMergeTests {
+    @Test("metadata from the provider, the handler and the event merge, later ones winning", arguments: [false, true])
+    func merging(withProvider: Bool) throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        let provider = Logger.MetadataProvider { ["request_id": "r1", "a": "provider"] }
+        var handler = JSONLogHandler(
+            label: "t", level: .info, metadataProvider: withProvider ? provider : nil,
+            sink: LogSink(descriptor: fds[1]))
+        handler[metadataKey: "a"] = "handler"
+        handler[metadataKey: "b"] = "handler"
+        handler.log(
+            event: LogEvent(
+                level: .notice, message: "m", metadata: ["b": "event"], source: "t", file: #file,
+                function: #function, line: #line))
+        close(fds[1])
+        let line = String(decoding: FileHandle(fileDescriptor: fds[0]).readDataToEndOfFile(), as: UTF8.self)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(object["a"] == "handler" && object["b"] == "event")
+        #expect(object["request_id"] == (withProvider ? "r1" : nil))
+    }
+}

@@ -18,9 +18,6 @@ check=scripts/interop/faults_check.py
 http_status() { # http_status PATH: the status of a GET (000 when nothing answers)
     curl -s -o "$interop_work/body" -w '%{http_code}' --max-time 5 "http://127.0.0.1:$HTTP_PORT$1" || true
 }
-expect() { # expect WANT GOT DESCRIPTION
-    if [ "$1" = "$2" ]; then echo "ok: $3"; else echo "FAIL: $3: got $2, want $1" >&2; failures=$((failures + 1)); fi
-}
 # seconds_until WANT SECONDS PATH: polls GET PATH until it answers WANT; prints the seconds it took or "timeout".
 seconds_until() {
     local start=$SECONDS

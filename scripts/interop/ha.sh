@@ -39,9 +39,6 @@ for _ in $(seq 1 100); do
     [ "$(pg_on "$AUTHD_PG_PORT" "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")" = 1 ] && break
     sleep 0.1
 done
-expect() { # expect WANT GOT DESCRIPTION
-    if [ "$1" = "$2" ]; then echo "ok: $3"; else echo "FAIL: $3: got $2, want $1" >&2; failures=$((failures + 1)); fi
-}
 expect 1 "$(pg_on "$AUTHD_PG_PORT" "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")" \
     "the standby streams synchronously"
 expect t "$(pg_on "$standby_port" "SELECT pg_is_in_recovery()")" "the standby is in recovery (read-only)"

@@ -70,6 +70,10 @@ pg_start() {
 }
 
 failures=0
+# expect WANT GOT DESCRIPTION: counts a failure in $failures when GOT differs from WANT.
+expect() {
+    if [ "$1" = "$2" ]; then echo "ok: $3"; else echo "FAIL: $3: got $2, want $1" >&2; failures=$((failures + 1)); fi
+}
 # expect_status WANT DESCRIPTION COMMAND...: counts a failure in $failures when the exit status differs.
 expect_status() {
     local want=$1 what=$2 got=0

@@ -57,8 +57,8 @@ done
 register ngx_alice 'nginx alice pw 1'
 token=$(login ngx_alice 'nginx alice pw 1')
 url="http://127.0.0.1:$NGINX_PORT"
-# expect WANT_STATUS WANT_BODY_SUBSTRING DESCRIPTION CURL_ARGS...
-expect() {
+# expect_http WANT_STATUS WANT_BODY_SUBSTRING DESCRIPTION CURL_ARGS...
+expect_http() {
     local want=$1 body=$2 what=$3 got
     shift 3
     got=$(curl -s -o "$interop_work/body" -w '%{http_code}' "$@")
@@ -69,13 +69,13 @@ expect() {
         failures=$((failures + 1))
     fi
 }
-expect 200 "user=ngx_alice id=[0-9]* roles=user" "a good bearer token gets through, with the user" \
+expect_http 200 "user=ngx_alice id=[0-9]* roles=user" "a good bearer token gets through, with the user" \
     -H "Authorization: Bearer $token" "$url/app/page"
-expect 200 "user=ngx_alice" "the access_token cookie gets through" --cookie "access_token=$token" "$url/app/page"
-expect 401 "" "no token: 401" "$url/app/page"
-expect 401 "" "a bad token: 401" -H "Authorization: Bearer ${token}x" "$url/app/page"
-expect 403 "" "a plain user at the admin location: 403" -H "Authorization: Bearer $token" "$url/admin/x"
-expect 200 "user=None" "public locations need no token" "$url/public"
+expect_http 200 "user=ngx_alice" "the access_token cookie gets through" --cookie "access_token=$token" "$url/app/page"
+expect_http 401 "" "no token: 401" "$url/app/page"
+expect_http 401 "" "a bad token: 401" -H "Authorization: Bearer ${token}x" "$url/app/page"
+expect_http 403 "" "a plain user at the admin location: 403" -H "Authorization: Bearer $token" "$url/admin/x"
+expect_http 200 "user=None" "public locations need no token" "$url/public"
 
 if [ "$failures" = 0 ]; then
     echo "interop: nginx auth_request checks passed"

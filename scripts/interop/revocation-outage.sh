@@ -39,9 +39,6 @@ except urllib.error.HTTPError as error:
     print(error.code)
 PY
 }
-expect() { # expect WANT GOT DESCRIPTION
-    if [ "$1" = "$2" ]; then echo "ok: $3"; else echo "FAIL: $3: got $2, want $1" >&2; failures=$((failures + 1)); fi
-}
 # wait_for WANT SECONDS COMMAND...: polls COMMAND's output every 0.1 s; prints the seconds it took.
 wait_for() {
     local want=$1 limit=$2 start got

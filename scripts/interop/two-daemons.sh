@@ -23,9 +23,6 @@ auth_status() {
     echo "$status"
 }
 failures=0
-expect() { # expect WANT GOT DESCRIPTION
-    if [ "$1" = "$2" ]; then echo "ok: $3"; else echo "FAIL: $3: got $2, want $1" >&2; failures=$((failures + 1)); fi
-}
 
 status=0
 $ctl verify --addr "127.0.0.1:$line_b" "$token" >/dev/null || status=$?

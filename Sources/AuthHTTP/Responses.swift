@@ -132,8 +132,8 @@ struct SessionListResponse: ResponseEncodable {
 }
 
 /// `GET /protected`, the route every client service calls: written straight to bytes (keys in
-/// sorted order, like every other response) instead of through JSONEncoder, which cost about a
-/// third of this route's throughput.
+/// sorted order, the same bytes the sorted-keys JSONEncoder gives, tested) instead of through a
+/// generic encoder and its containers on every request.
 struct ProtectedResponse: ResponseGenerator {
     let loggedInAs: String
     let userID: Int64

@@ -32,8 +32,10 @@ public enum Identity {
     /// scalars, as JSON Schema patterns and `maxLength` see the text, not on grapheme clusters
     /// (where `"." + U+0301` would not count as a dot).
     public static func normalisedEmail(_ raw: String) throws(AuthError) -> String {
-        let trimmed = raw.trimmingASCIIWhitespace()
-        let scalars = Array(trimmed.unicodeScalars)
+        // Lower-cased first: a lower-case mapping can be longer ("İ" is "i" + U+0307), and the
+        // stored, lower-cased text is what the database's 254 counts.
+        let lowered = raw.trimmingASCIIWhitespace().lowercased()
+        let scalars = Array(lowered.unicodeScalars)
         let parts = scalars.split(separator: "@", omittingEmptySubsequences: false)
         let labels = parts.count == 2 ? parts[1].split(separator: ".", omittingEmptySubsequences: false) : []
         guard scalars.count <= 254, parts.count == 2, !parts[0].isEmpty, labels.count >= 2,
@@ -41,7 +43,21 @@ public enum Identity {
         else {
             throw AuthError(.invalidInput, "email is not a valid address")
         }
-        return trimmed.lowercased()
+        return lowered
+    }
+
+    /// Client-provided free text (a User-Agent) as the database can store it: at most `limit`
+    /// Unicode scalars, the unit of PostgreSQL's `char_length` (a `Character` can be many), and
+    /// without NUL, which a text column cannot hold.
+    public static func storable(_ text: String, maximumScalars limit: Int) -> String {
+        var out = String.UnicodeScalarView()
+        var count = 0
+        for scalar in text.unicodeScalars where scalar.value != 0 {
+            guard count < limit else { break }
+            out.append(scalar)
+            count += 1
+        }
+        return String(out)
     }
 
     /// Service names select stack files (`config/stacks/<service>`): 1–32 of `[a-z0-9_-]`.

@@ -75,4 +75,13 @@ struct PasswordPolicyTests {
         #expect(try Identity.normalisedEmail(local + "@b.cd") == local + "@b.cd")
         #expect(throws: AuthError.self) { try Identity.normalisedEmail(local + "x@b.cd") }
     }
+
+    @Test("stored free text is clipped by Unicode scalars and loses NUL characters")
+    func storableText() {
+        #expect(
+            Identity.storable(String(repeating: "e\u{301}", count: 200), maximumScalars: 256).unicodeScalars.count
+                == 256)
+        #expect(Identity.storable("a\u{0}b\u{0}c", maximumScalars: 2) == "ab")
+        #expect(Identity.storable("short", maximumScalars: 256) == "short")
+    }
 }

@@ -49,6 +49,20 @@ struct AccessTokenCodecTests {
         #expect(!token.contains("="), "base64url without padding")
     }
 
+    @Test("the verified-token cache matches bytes: a canonically equivalent token is not a cache hit")
+    func cacheComparesBytes() throws {
+        var lifetime: Int64 = 900
+        var token = try codec.sign(claims(lifetime: lifetime))
+        while !token.contains("K") {
+            lifetime += 1
+            token = try codec.sign(claims(lifetime: lifetime))
+        }
+        #expect(code(token) == nil, "verified once, so cached")
+        let kelvin = token.replacingOccurrences(of: "K", with: "\u{212A}")
+        #expect(kelvin == token, "Swift's String equality calls the two equal")
+        #expect(code(kelvin) == .malformed)
+    }
+
     @Test("a forged token with the right header verifies (the forge helper is sound)")
     func forgeHelper() throws {
         #expect(code(try forge(header: #"{"alg":"HS256","typ":"at+jwt","kid":"k1"}"#, payload: payload)) == nil)

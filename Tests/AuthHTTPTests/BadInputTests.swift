@@ -1,3 +1,4 @@
+import AuthCore
 import AuthTestSupport
 import Foundation
 import Hummingbird
@@ -113,6 +114,62 @@ struct BadInputTests {
             #expect(user.headers[.allow] == "GET, HEAD, PATCH, DELETE")
             let head = try await client.execute(uri: "/healthz", method: .head)
             #expect(head.status == .ok, "HEAD is answered wherever GET is")
+        }
+    }
+}
+
+@Suite("HTTP API: client-provided strings are stored by the unit the database checks")
+struct StoredStringTests {
+    /// Text whose length in characters, scalars and bytes all differ.
+    static let userAgents: [String] = [
+        String(repeating: "e\u{301}", count: 200),
+        String(repeating: "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}", count: 100),
+        String(repeating: "a", count: 300),
+        "",
+    ]
+
+    @Test("a crafted User-Agent starts a session and is stored clipped to 256 scalars", arguments: userAgents)
+    func userAgent(_ agent: String) async throws {
+        try await withServer { client in
+            let name = TestDatabase.uniqueName()
+            #expect(try await client.register(name).status == .created)
+            let login = try await client.post(
+                "/login", json: #"{"username":"\#(name)","password":"long enough pw"}"#,
+                headers: [.contentType: "application/json", .userAgent: agent])
+            #expect(login.status == .ok)
+            let token = try #require(login.json["access_token"] as? String)
+            let sessions = try await client.get("/sessions", token: token)
+            let stored = try #require((sessions.json["sessions"] as? [[String: Any]])?.first?["user_agent"] as? String)
+            #expect(stored.unicodeScalars.count <= 256)
+            #expect(stored.unicodeScalars.elementsEqual(agent.unicodeScalars.prefix(256)))
+        }
+    }
+
+    @Test("an e-mail address that lengthens when lower-cased is refused, not a 500")
+    func lengtheningEmail() async throws {
+        try await withServer { client in
+            // 249 scalars as sent; "İ" lower-cases to two, so 257 as stored.
+            let local = String(repeating: "\u{130}", count: 8) + String(repeating: "a", count: 234)
+            let response = try await client.register(TestDatabase.uniqueName(), email: local + "@ex.com")
+            #expect(response.status == .badRequest)
+            #expect(response.errorCode == "invalid_input")
+            let fits = String(repeating: "\u{130}", count: 4) + "x"
+            #expect(try await client.register(TestDatabase.uniqueName(), email: fits + "@ex.com").status == .created)
+        }
+    }
+
+    @Test("role descriptions are counted in scalars: 256 combining sequences are refused, 128 stored")
+    func roleDescription() async throws {
+        let stack = try await TestStack()
+        let (_, adminToken) = try await stack.account(roles: [Role.admin])
+        try await withServer(stack: stack) { client in
+            for (count, status) in [(129, HTTPResponse.Status.badRequest), (128, .created)] {
+                let description = String(repeating: "e\u{301}", count: count)
+                let response = try await client.send(
+                    .post, "/admin/roles", token: adminToken,
+                    json: #"{"name":"\#(TestDatabase.uniqueName("r"))","description":"\#(description)"}"#)
+                #expect(response.status == status)
+            }
         }
     }
 }

@@ -41,7 +41,8 @@ extension AuthService {
         try await sessionStore.create(
             NewSession(
                 id: sessionID, userID: user.id, tokenHash: try Digest.sha256Hex(Array(refreshToken.utf8)),
-                lifetime: configuration.sessions.lifetime, clientAddress: Identity.storable(source ?? "", maximumScalars: 64),
+                lifetime: configuration.sessions.lifetime,
+                clientAddress: Identity.storable(source ?? "", maximumScalars: 64),
                 userAgent: Identity.storable(userAgent ?? "", maximumScalars: 256)))
         let access = try issueAccessToken(for: user, sessionID: sessionID)
         logger.info("session started", metadata: ["user_id": "\(user.id)"])

@@ -2,7 +2,9 @@
 # nginx auth_request in front of a tiny upstream, with the shipped
 # config/nginx/authd-auth-request.conf (ports substituted): a protected location answers 200 with
 # a good token (bearer or cookie) and passes the user on, 401 without or with a bad one; the admin
-# location answers 403 to a plain user. Installs Debian's nginx when it is missing.
+# location answers 403 to a plain user; identity headers a client sends itself (X-Auth-User,
+# X-Auth-User-Id, X-Auth-Roles) never reach the application, on any location. Installs Debian's
+# nginx when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
@@ -76,6 +78,19 @@ expect_http 401 "" "no token: 401" "$url/app/page"
 expect_http 401 "" "a bad token: 401" -H "Authorization: Bearer ${token}x" "$url/app/page"
 expect_http 403 "" "a plain user at the admin location: 403" -H "Authorization: Bearer $token" "$url/admin/x"
 expect_http 200 "user=None" "public locations need no token" "$url/public"
+
+# Spoofing: a client's own X-Auth-* headers are replaced on protected locations and removed on public ones.
+spoof=(-H "X-Auth-User: root" -H "X-Auth-User-Id: 999999999" -H "X-Auth-Roles: admin,ops")
+expect_http 200 "user=None id=None roles=None" "spoofed identity headers are removed on a public location" \
+    "${spoof[@]}" "$url/public"
+expect_http 200 "user=ngx_alice id=[0-9]* roles=user$" "spoofed identity headers are replaced on /app/" \
+    "${spoof[@]}" -H "Authorization: Bearer $token" "$url/app/page"
+printf 'nginx boss pw 1\n' | .build/debug/authctl user create ngx_boss --email ngx_boss@example.com --role admin \
+    --config config/authd.yaml >/dev/null
+boss=$(login ngx_boss 'nginx boss pw 1')
+expect_http 200 "user=ngx_boss id=[0-9]* roles=admin$" "spoofed identity headers are replaced on /admin/" \
+    "${spoof[@]}" -H "Authorization: Bearer $boss" "$url/admin/x"
+expect 0 "$(grep -c 999999999 "$interop_work/body" || true)" "the spoofed user id reaches the application nowhere"
 
 if [ "$failures" = 0 ]; then
     echo "interop: nginx auth_request checks passed"

@@ -201,7 +201,12 @@ extension Settings {
             host: host, port: port,
             maximumInFlight: config.int(forKey: "line.max_inflight", default: 64),
             idleTimeout: .seconds(Int64(config.int(forKey: "line.idle_timeout_seconds", default: 300))),
-            maximumConnections: config.int(forKey: "line.max_connections", default: 1024), clients: clients)
+            maximumConnections: config.int(forKey: "line.max_connections", default: 1024), clients: clients,
+            clientDeadline: .seconds(Int64(config.int(forKey: "line.client_timeout_seconds", default: 10))),
+            maximumUnauthenticated: config.int(forKey: "line.max_unauthenticated", default: 64))
+        guard line.clientDeadline > .zero else {
+            throw ConfigurationError("line.client_timeout_seconds must be positive")
+        }
         // A listener others can reach must let nobody in without a client key.
         guard !line.requiresClient || !clients.isEmpty else {
             throw ConfigurationError("line.addr \(host) is not loopback: configure line.clients (client keys) first")

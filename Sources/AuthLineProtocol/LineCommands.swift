@@ -19,11 +19,19 @@ public struct LineCommands: Sendable {
     let logger: Logger
     let clients: [String: LineClientKey]
     let metrics = LineMetrics()
+    /// CLIENT attempts per peer address, so keys cannot be guessed quickly and failures cannot
+    /// flood the log.
+    let clientAttempts: RateLimiter
 
     public static let commands = ["PING", "VERIFY", "HASROLE", "HASPERM", "AUTH", "CLIENT", "QUIT"]
 
-    public init(service: AuthService, logger: Logger, clients: [LineClientKey] = []) {
+    /// `clientAttempts`: by default ten at once, then one every two seconds.
+    public init(
+        service: AuthService, logger: Logger, clients: [LineClientKey] = [],
+        clientAttempts: RateLimiter.Configuration = .init(burst: 10, perSecond: 0.5)
+    ) {
         self.service = service
+        self.clientAttempts = RateLimiter(configuration: clientAttempts)
         self.logger = logger
         self.clients = Dictionary(clients.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
@@ -76,7 +84,7 @@ public struct LineCommands: Sendable {
         case "AUTH":
             return auth(request, session: session)
         case "CLIENT":
-            return client(request)
+            return client(request, session: session)
         default:
             return .reply(.bad(id, "unknown_command"))
         }
@@ -143,18 +151,22 @@ public struct LineCommands: Sendable {
             ])
     }
 
-    /// `CLIENT\tID\tname=N\tkey=K`: unknown name and wrong key get the same answer.
-    private func client(_ request: LineRequest) -> Outcome {
+    /// `CLIENT\tID\tname=N\tkey=K`: unknown name and wrong key get the same answer, and close the
+    /// connection; past the per-address limit the answer is TEMP without a look at the key.
+    private func client(_ request: LineRequest, session: LineSession) -> Outcome {
         let id = request.id
         guard request.fields.count == 2, request.fields[0].hasPrefix("name="), request.fields[1].hasPrefix("key=")
         else {
             return .reply(.bad(id, "malformed_argument"))
         }
+        guard clientAttempts.allow(session.peer ?? "") else { return .close(.temp(id, "rate_limited")) }
         let name = String(request.fields[0].dropFirst(5))
         let key = String(request.fields[1].dropFirst(4))
         guard let client = clients[name], client.matches(key: key) else {
-            logger.notice("line client authentication failed", metadata: ["client": "\(name.prefix(64))"])
-            return .reply(.no(id, "client_auth_failed"))
+            logger.notice(
+                "line client authentication failed",
+                metadata: ["client": "\(name.prefix(64))", "peer": "\(session.peer ?? "")"])
+            return .close(.no(id, "client_auth_failed"))
         }
         return .authenticated(client, LineReply(.ok, id: id))
     }

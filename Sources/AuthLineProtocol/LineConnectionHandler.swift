@@ -4,71 +4,140 @@ import NIOCore
 struct DrainEvent: Sendable {}
 
 /// One connection's protocol state, on its event loop. Pipelined requests are answered as they
-/// complete, so replies may come out of order; at most `maximumInFlight` deferred requests run at
-/// once, and beyond that the handler stops reading the socket (backpressure, not buffering).
+/// complete, so replies may come out of order.
+///
+/// Nothing a client sends can make the server hold more than a bounded amount for it: lines are
+/// taken from the read only while fewer than `maximumInFlight` deferred requests run and replies
+/// of every kind waiting to be written stay under `maximumQueuedReplyBytes` (gathered in one
+/// buffer per flush, then the channel's write buffer and its high water mark); otherwise they wait
+/// in `pending` and the socket is not read again until they are done. So a connection holds at
+/// most about one read of requests and twice that limit of replies. A client that only sends lines
+/// that do not parse is disconnected after `maximumConsecutiveErrors`.
 final class LineConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    struct Limits {
+        /// Deferred requests (AUTH, VERIFY with a service) running at once.
+        var maximumInFlight: Int
+        /// BAD replies in a row before the connection is closed.
+        var maximumConsecutiveErrors: Int
+        /// On listeners that require CLIENT: how long a connection may take to send a good one.
+        var clientDeadline: TimeAmount
+        /// Replies gathered before they are handed to the channel.
+        var maximumQueuedReplyBytes: Int
+    }
+
     private let commands: LineCommands
     private let registry: ConnectionRegistry
-    private let maximumInFlight: Int
+    private let limits: Limits
     private let greeting: [UInt8]
+    /// Lines of the last read not yet handled, oldest first.
+    private var pending = CircularBuffer<ByteBuffer>()
     private var inFlight = 0
+    private var consecutiveErrors = 0
     private var readPending = false
     private var draining = false
+    private var closing = false
     private var registered = false
+    /// Replies not yet handed to the channel: one write per flush, not one per reply.
+    private var outgoing: ByteBuffer?
+    private var clientDeadline: Scheduled<Void>?
     private var session: LineSession
 
     init(
-        commands: LineCommands, registry: ConnectionRegistry, maximumInFlight: Int, greeting: [UInt8],
+        commands: LineCommands, registry: ConnectionRegistry, limits: Limits, greeting: [UInt8],
         requiresClient: Bool
     ) {
         self.commands = commands
         self.session = LineSession(requiresClient: requiresClient)
         self.registry = registry
-        self.maximumInFlight = maximumInFlight
+        self.limits = limits
         self.greeting = greeting
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        guard registry.add(context.channel) else {
-            send(.temp("*", "too_many_connections"), context: context, flush: true)
-            context.close(promise: nil)
+        switch registry.add(context.channel, authenticated: !session.requiresClient) {
+        case .refused:
+            send(.temp("*", "too_many_connections"), context: context)
+            close(context: context)
             return
+        case .admittedEvicting(let oldest):
+            oldest.close(promise: nil)
+        case .admitted:
+            break
         }
         registered = true
         session.peer = context.channel.remoteAddress?.ipAddress
+        if session.requiresClient {
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            clientDeadline = context.eventLoop.scheduleTask(in: limits.clientDeadline) {
+                let (handler, context) = bound.value
+                guard handler.session.client == nil else { return }
+                handler.send(.no("*", "client_auth_timeout"), context: context)
+                handler.close(context: context)
+            }
+        }
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: greeting)), promise: nil)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        clientDeadline?.cancel()
         if registered { registry.remove(context.channel) }
+        pending.removeAll()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let line = unwrapInboundIn(data)
+        guard !closing else { return }
+        pending.append(unwrapInboundIn(data))
+        handlePending(context: context)
+    }
+
+    /// Handles waiting lines while the limits allow.
+    private func handlePending(context: ChannelHandlerContext) {
+        while !closing, inFlight < limits.maximumInFlight, mayQueueReplies(context), let line = pending.popFirst() {
+            handle(line, context: context)
+        }
+        if (outgoing?.readableBytes ?? 0) >= limits.maximumQueuedReplyBytes { flushIfNeeded(context: context) }
+    }
+
+    private func mayQueueReplies(_ context: ChannelHandlerContext) -> Bool {
+        context.channel.isWritable && (outgoing?.readableBytes ?? 0) < limits.maximumQueuedReplyBytes
+    }
+
+    private func handle(_ line: ByteBuffer, context: ChannelHandlerContext) {
+        let request: LineRequest
         do {
-            dispatch(commands.handle(try LineCodec.parse(line.readableBytesView), session: session), context: context)
+            request = try LineCodec.parse(line.readableBytesView)
         } catch {
             commands.recordMalformed()
-            send(error.reply, context: context, flush: false)
+            send(error.reply, context: context)
+            consecutiveErrors += 1
+            if consecutiveErrors >= limits.maximumConsecutiveErrors {
+                send(.bad("*", "too_many_errors"), context: context)
+                close(context: context)
+            }
+            return
         }
+        consecutiveErrors = 0
+        dispatch(commands.handle(request, session: session), context: context)
     }
 
     private func dispatch(_ outcome: LineCommands.Outcome, context: ChannelHandlerContext) {
         switch outcome {
         case .reply(let reply):
-            send(reply, context: context, flush: false)
+            send(reply, context: context)
         case .authenticated(let client, let reply):
             session.client = client
-            send(reply, context: context, flush: false)
+            clientDeadline?.cancel()
+            registry.authenticated(context.channel)
+            send(reply, context: context)
         case .close(let reply):
-            send(reply, context: context, flush: true)
-            context.close(promise: nil)
+            send(reply, context: context)
+            close(context: context)
         case .deferred(let work):
             inFlight += 1
             let loop = context.eventLoop
@@ -85,35 +154,53 @@ final class LineConnectionHandler: ChannelDuplexHandler {
 
     private func finish(_ reply: LineReply, context: ChannelHandlerContext) {
         inFlight -= 1
-        guard context.channel.isActive else { return }
-        send(reply, context: context, flush: true)
-        if draining, inFlight == 0 {
-            context.close(promise: nil)
-        } else if readPending, inFlight < maximumInFlight {
+        guard context.channel.isActive, !closing else { return }
+        send(reply, context: context)
+        resume(context: context)
+    }
+
+    /// After a deferred reply or a writability change: handle what waits, flush, read on if allowed.
+    private func resume(context: ChannelHandlerContext) {
+        handlePending(context: context)
+        flushIfNeeded(context: context)
+        if draining, inFlight == 0, pending.isEmpty {
+            close(context: context)
+        } else if readPending, canRead(context) {
             readPending = false
             context.read()
         }
     }
 
+    private func canRead(_ context: ChannelHandlerContext) -> Bool {
+        pending.isEmpty && inFlight < limits.maximumInFlight && mayQueueReplies(context) && !draining && !closing
+    }
+
     func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
+        flushIfNeeded(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { resume(context: context) }
+        context.fireChannelWritabilityChanged()
     }
 
     func read(context: ChannelHandlerContext) {
-        if inFlight >= maximumInFlight || draining {
-            readPending = true
-        } else {
+        if canRead(context) {
             context.read()
+        } else {
+            readPending = true
         }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case let idle as IdleStateHandler.IdleStateEvent where idle == .read:
-            context.close(promise: nil)
+            close(context: context)
         case is DrainEvent:
             draining = true
-            if inFlight == 0 { context.close(promise: nil) }
+            pending.removeAll()
+            if inFlight == 0 { close(context: context) }
         default:
             context.fireUserInboundEventTriggered(event)
         }
@@ -121,17 +208,30 @@ final class LineConnectionHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if error is LineTooLongError || error is ByteToMessageDecoderError {
-            send(.bad("*", "line_too_long"), context: context, flush: true)
+            send(.bad("*", "line_too_long"), context: context)
         }
+        close(context: context)
+    }
+
+    /// Flushes what was written, then closes; lines still waiting are dropped unanswered.
+    private func close(context: ChannelHandlerContext) {
+        guard !closing else { return }
+        closing = true
+        pending.removeAll()
+        flushIfNeeded(context: context)
         context.close(promise: nil)
     }
 
-    private func send(_ reply: LineReply, context: ChannelHandlerContext, flush: Bool) {
-        let buffer = context.channel.allocator.buffer(bytes: LineCodec.encode(reply))
-        if flush {
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        } else {
-            context.write(wrapOutboundOut(buffer), promise: nil)
-        }
+    private func send(_ reply: LineReply, context: ChannelHandlerContext) {
+        let bytes = LineCodec.encode(reply)
+        var buffer = outgoing.take() ?? context.channel.allocator.buffer(capacity: max(bytes.count, 512))
+        buffer.writeBytes(bytes)
+        outgoing = buffer
+    }
+
+    private func flushIfNeeded(context: ChannelHandlerContext) {
+        guard let buffer = outgoing, buffer.readableBytes > 0 else { return }
+        outgoing = nil
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 }

@@ -21,13 +21,29 @@ public struct LineServer: Service {
         public var clients: [LineClientKey]
         /// Whether connections must send CLIENT first; by default, exactly when not on loopback.
         public var requiresClient: Bool
+        /// Where CLIENT is required: how long a new connection has to send a good one.
+        public var clientDeadline: TimeAmount
+        /// Where CLIENT is required: connections still to send one, at most; beyond, the oldest is
+        /// closed to make room, so idle sockets cannot take the places of real clients.
+        public var maximumUnauthenticated: Int
+        /// Lines in a row that do not parse before the connection is closed.
+        public var maximumConsecutiveErrors: Int
+        /// Replies queued for a client that does not read, in bytes, before the server stops reading
+        /// its requests (the write buffer's high water mark).
+        public var maximumQueuedReplyBytes: Int
 
         public init(
             host: String = "127.0.0.1", port: Int = 5001, maximumLineLength: Int = LineCodec.maximumLineLength,
             maximumInFlight: Int = 64, idleTimeout: TimeAmount = .seconds(300), maximumConnections: Int = 1024,
-            shutdownDeadline: Duration = .seconds(10), clients: [LineClientKey] = [], requiresClient: Bool? = nil
+            shutdownDeadline: Duration = .seconds(10), clients: [LineClientKey] = [], requiresClient: Bool? = nil,
+            clientDeadline: TimeAmount = .seconds(10), maximumUnauthenticated: Int = 64,
+            maximumConsecutiveErrors: Int = 16, maximumQueuedReplyBytes: Int = 64 * 1024
         ) {
             self.clients = clients
+            self.clientDeadline = clientDeadline
+            self.maximumUnauthenticated = max(1, maximumUnauthenticated)
+            self.maximumConsecutiveErrors = max(1, maximumConsecutiveErrors)
+            self.maximumQueuedReplyBytes = max(1024, maximumQueuedReplyBytes)
             self.requiresClient = requiresClient ?? !Self.isLoopback(host)
             self.host = host
             self.port = port
@@ -69,20 +85,30 @@ public struct LineServer: Service {
     public func run() async throws {
         let configuration = self.configuration
         let commands = self.commands
-        let registry = ConnectionRegistry(limit: configuration.maximumConnections)
+        let registry = ConnectionRegistry(
+            limit: configuration.maximumConnections,
+            unauthenticatedLimit: configuration.requiresClient ? configuration.maximumUnauthenticated : .max)
         let greeting = Self.greeting(configuration)
+        let limits = LineConnectionHandler.Limits(
+            maximumInFlight: configuration.maximumInFlight,
+            maximumConsecutiveErrors: configuration.maximumConsecutiveErrors,
+            clientDeadline: configuration.clientDeadline,
+            maximumQueuedReplyBytes: configuration.maximumQueuedReplyBytes)
+        let waterMark = ChannelOptions.Types.WriteBufferWaterMark(
+            low: configuration.maximumQueuedReplyBytes / 2, high: configuration.maximumQueuedReplyBytes)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: waterMark)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         IdleStateHandler(readTimeout: configuration.idleTimeout),
                         ByteToMessageHandler(LineFrameDecoder(maximumLength: configuration.maximumLineLength)),
                         LineConnectionHandler(
-                            commands: commands, registry: registry, maximumInFlight: configuration.maximumInFlight,
-                            greeting: greeting, requiresClient: configuration.requiresClient),
+                            commands: commands, registry: registry, limits: limits, greeting: greeting,
+                            requiresClient: configuration.requiresClient),
                     ])
                 }
             }

@@ -7,7 +7,7 @@ public enum Telemetry {
     public enum LogFormat: String, Sendable {
         /// One JSON object per line (the default; what log shippers want).
         case json
-        /// swift-log's plain text, for a developer's terminal.
+        /// Plain text, for a developer's terminal (`TextLogHandler`: every field escaped).
         case text
     }
 
@@ -22,9 +22,7 @@ public enum Telemetry {
                 case .json:
                     return JSONLogHandler(label: label, level: level, metadataProvider: provider)
                 case .text:
-                    var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
-                    handler.logLevel = level
-                    return handler
+                    return TextLogHandler(label: label, level: level, metadataProvider: provider)
                 }
             }, metadataProvider: metadataProvider)
     }

@@ -1,3 +1,4 @@
+import AuthCore
 import AuthCrypto
 import AuthLineProtocol
 import AuthTestSupport
@@ -27,12 +28,12 @@ struct ClientAuthTests {
                 #expect(try await client.readLine() == "NO\t1\treason=client_auth_required")
                 try await client.send("PING\t2\n")
                 #expect(try await client.readLine() == "NO\t2\treason=client_auth_required")
-                try await client.send("CLIENT\t3\tname=mail\tkey=wrong\n")
-                let wrongKey = try await client.readLine()
-                try await client.send("CLIENT\t3\tname=nobody\tkey=\(Self.key)\n")
-                let wrongName = try await client.readLine()
-                #expect(wrongKey == "NO\t3\treason=client_auth_failed")
-                #expect(wrongKey == wrongName)
+            }
+            let wrongKey = try await Self.failedHandshake(port: port, "CLIENT\t3\tname=mail\tkey=wrong\n")
+            let wrongName = try await Self.failedHandshake(port: port, "CLIENT\t3\tname=nobody\tkey=\(Self.key)\n")
+            #expect(wrongKey == "NO\t3\treason=client_auth_failed")
+            #expect(wrongKey == wrongName)
+            try await LineClient.with(port: port) { (client: LineClient) async throws in
                 try await client.send("CLIENT\t4\tname=mail\tkey=\(Self.key)\n")
                 #expect(try await client.readLine() == "OK\t4")
                 try await client.send("VERIFY\t5\t\(token)\n")
@@ -42,6 +43,77 @@ struct ClientAuthTests {
                 try await client.send("AUTH\t7\tservice=ssh\tuser=\(name)\tresp=\(resp)\n")
                 #expect(try await client.readLine() == "NO\t7\treason=service_not_allowed")
             }
+        }
+    }
+
+    /// The reply to one CLIENT line on a new connection, which must then be closed.
+    static func failedHandshake(port: Int, _ line: String) async throws -> String? {
+        try await LineClient.with(port: port) { (client: LineClient) async throws in
+            try await client.send(line)
+            let reply = try await client.readLine()
+            #expect(try await client.readLine() == nil, "a failed CLIENT closes the connection")
+            return reply
+        }
+    }
+
+    @Test("CLIENT attempts from one address are limited: past the burst, TEMP without a look at the key")
+    func throttled() async throws {
+        let slow = RateLimiter.Configuration(burst: 10, perSecond: 0.001)
+        try await withLineServer(try configuration(), clientAttempts: slow) { port, _ in
+            var replies: [String] = []
+            for attempt in 0..<12 {
+                replies.append(
+                    try await Self.failedHandshake(port: port, "CLIENT\t\(attempt)\tname=mail\tkey=guess\(attempt)\n")
+                        ?? "closed")
+            }
+            #expect(replies.prefix(10).allSatisfy { $0.hasSuffix("reason=client_auth_failed") })
+            #expect(replies.suffix(2) == ["TEMP\t10\treason=rate_limited", "TEMP\t11\treason=rate_limited"])
+            let good = try await Self.failedHandshake(port: port, "CLIENT\tg\tname=mail\tkey=\(Self.key)\n")
+            #expect(good == "TEMP\tg\treason=rate_limited", "the right key too, until the bucket refills")
+        }
+    }
+
+    @Test("a connection that does not send CLIENT in time is closed")
+    func deadline() async throws {
+        var configuration = try configuration()
+        configuration.clientDeadline = .seconds(2)
+        try await withLineServer(configuration) { port, _ in
+            let start = ContinuousClock.now
+            let socket = try await RawSocket(port: port)
+            defer { socket.close() }
+            #expect(try await socket.readLines(4).dropFirst(2) == ["NO\t*\treason=client_auth_timeout"], "then closed")
+            #expect(ContinuousClock.now - start < .seconds(8))
+            try await LineClient.with(port: port) { (client: LineClient) async throws in
+                try await client.send("CLIENT\t1\tname=mail\tkey=\(Self.key)\n")
+                #expect(try await client.readLine() == "OK\t1")
+                try await Task.sleep(for: .milliseconds(2500))
+                try await client.send("PING\t2\n")
+                #expect(try await client.readLine() == "OK\t2", "an authenticated connection has no deadline")
+            }
+        }
+    }
+
+    @Test("idle unauthenticated sockets cannot lock a real client out: the oldest makes way")
+    func unauthenticatedCap() async throws {
+        var configuration = try configuration()
+        configuration.maximumUnauthenticated = 4
+        configuration.maximumConnections = 8
+        try await withLineServer(configuration) { port, _ in
+            // Eight idle sockets: the limit of connections, but only four may wait for CLIENT.
+            let idle = try await (0..<8).asyncMap { _ in try await RawSocket(port: port) }
+            var open = idle
+            for _ in 0..<100 where open.count > 4 {
+                try await Task.sleep(for: .milliseconds(50))
+                open = idle.filter { $0.isOpen() }
+            }
+            #expect(open.count == 4, "the four oldest were closed to make room")
+            try await LineClient.with(port: port) { (client: LineClient) async throws in
+                try await client.send("CLIENT\t1\tname=mail\tkey=\(Self.key)\n")
+                #expect(try await client.readLine() == "OK\t1")
+                try await client.send("PING\t2\n")
+                #expect(try await client.readLine() == "OK\t2")
+            }
+            idle.forEach { $0.close() }
         }
     }
 

@@ -8,6 +8,7 @@ import NIOCore
 @discardableResult
 func withLineServer(
     _ configuration: LineServer.Configuration = .init(port: 0), stack: TestStack? = nil,
+    clientAttempts: RateLimiter.Configuration = .init(burst: 10, perSecond: 0.5),
     _ body: @Sendable (Int, TestStack) async throws -> Void
 ) async throws -> Duration {
     let stack = try await { () async throws -> TestStack in
@@ -19,7 +20,9 @@ func withLineServer(
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let server = LineServer(
         configuration: configuration,
-        commands: LineCommands(service: stack.service, logger: TestDatabase.logger, clients: configuration.clients),
+        commands: LineCommands(
+            service: stack.service, logger: TestDatabase.logger, clients: configuration.clients,
+            clientAttempts: clientAttempts),
         logger: TestDatabase.logger, onListening: { continuation.yield($0.port ?? 0) })
     let running = Task { try await server.run() }
     var iterator = ports.makeAsyncIterator()

@@ -61,3 +61,21 @@ struct JSONLogHandlerMergeTests {
         #expect(object["request_id"] == (withProvider ? "r1" : nil))
     }
 }
+
+@Suite("text log lines")
+struct TextLogHandlerTests {
+    @Test("a value with a newline cannot forge a line; quotes, spaces and controls are escaped")
+    func injection() {
+        let line = TextLogHandler.line(
+            time: (1_795_000_000, 7), level: .notice, label: "authd", message: "line client authentication failed",
+            metadata: [
+                "client": "x\n2026-11-18T11:06:41.000Z notice authd: line client authenticated",
+                "peer": "127.0.0.1", "note": "two words", "quote": "a\"b\\c\r\u{1}\u{2028}",
+            ])
+        #expect(line.filter { $0 == "\n" }.count == 1 && line.hasSuffix("\n"))
+        #expect(
+            line
+                == #"2026-11-18T11:06:40.007Z notice authd: client="x\n2026-11-18T11:06:41.000Z notice authd: line client authenticated" note="two words" peer=127.0.0.1 quote="a\"b\\c\r\u{1}\u{2028}" line client authentication failed"#
+                + "\n")
+    }
+}

@@ -70,6 +70,12 @@ public enum Identity {
             }
     }
 
+    /// 1–64 of `[A-Za-z0-9_-]`: what token ids, session ids and user ids are made of.
+    public static func isToken(_ text: String) -> Bool {
+        (1...64).contains(text.utf8.count)
+            && text.utf8.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+    }
+
     /// ASCII letter or digit.
     public static func isAlphanumeric(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)

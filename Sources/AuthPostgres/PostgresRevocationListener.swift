@@ -138,19 +138,27 @@ public final class PostgresRevocationListener: Service, Sendable {
         }
     }
 
+    /// A notification only says where to look: any role that can connect may NOTIFY, but only
+    /// writers of `revocations` decide what it holds, so what is applied is read from the table.
     private func handle(_ notifications: [PostgresConnection.Notification], on connection: PostgresConnection) throws {
-        var revocations: [Revocation] = []
+        var named: [Revocation] = []
         var rolesChanged = false
         for notification in notifications {
             if notification.channel == PostgresRevocations.rolesChannel {
                 rolesChanged = true
             } else if let revocation = Revocation(payload: notification.payload) {
-                revocations.append(revocation)
+                named.append(revocation)
             } else {
                 logger.error("ignoring a malformed revocation notification")
             }
         }
-        state.apply(revocations)
+        if !named.isEmpty {
+            let stored = try PostgresRevocations.load(named, on: connection)
+            if stored.count < Set(named.map { "\($0.kind):\($0.subject)" }).count {
+                logger.warning("a revocation notification named no stored revocation: ignored")
+            }
+            state.apply(stored)
+        }
         if rolesChanged { state.replacePermissions(try PostgresRevocations.loadPermissions(on: connection)) }
     }
 

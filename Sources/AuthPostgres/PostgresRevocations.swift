@@ -70,12 +70,30 @@ enum PostgresRevocations {
             SELECT kind, subject, cut_off, extract(epoch FROM expires_at)::bigint AS expires_at
             FROM revocations WHERE expires_at > now()
             """
-        ).rows.compactMap { row in
-            guard let kind = Revocation.Kind(rawValue: try row.string("kind")) else { return nil }
-            return Revocation(
-                kind: kind, subject: try row.string("subject"), cutOff: try row.int64("cut_off"),
-                expiresAt: try row.int64("expires_at"))
-        }
+        ).rows.compactMap(revocation(from:))
+    }
+
+    /// The stored rows of the revocations `named` (by kind and subject; their other fields are
+    /// not trusted), still in force.
+    static func load(_ named: [Revocation], on connection: PostgresConnection) throws -> [Revocation] {
+        let keys = named.filter { Identity.isToken($0.subject) }.map { "\($0.kind.rawValue):\($0.subject)" }
+        guard !keys.isEmpty else { return [] }
+        return try connection.query(
+            """
+            SELECT kind, subject, cut_off, extract(epoch FROM expires_at)::bigint AS expires_at
+            FROM revocations
+            WHERE (kind, subject) IN (
+                SELECT split_part(key, ':', 1), split_part(key, ':', 2) FROM unnest(string_to_array($1, ',')) AS key)
+              AND expires_at > now()
+            """, [keys.joined(separator: ",")]
+        ).rows.compactMap(revocation(from:))
+    }
+
+    private static func revocation(from row: PostgresRow) throws -> Revocation? {
+        guard let kind = Revocation.Kind(rawValue: try row.string("kind")) else { return nil }
+        return Revocation(
+            kind: kind, subject: try row.string("subject"), cutOff: try row.int64("cut_off"),
+            expiresAt: try row.int64("expires_at"))
     }
 
     static func loadPermissions(on connection: PostgresConnection) throws -> [String: Set<String>] {

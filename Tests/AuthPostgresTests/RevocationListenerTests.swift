@@ -1,0 +1,54 @@
+import AuthCore
+import AuthTestSupport
+import Testing
+
+@testable import AuthPostgres
+
+@Suite("revocation listener")
+struct RevocationListenerTests {
+    /// Whether `state` refuses `token`'s claims now.
+    static func refuses(_ state: RevocationState, _ stack: TestStack, _ token: String) throws -> Bool {
+        let claims = try stack.codec.verify(token, now: UnixTime.now())
+        do {
+            try state.check(claims, userID: Int64(claims.subject)!, now: UnixTime.now())
+            return false
+        } catch {
+            return error.code == .tokenRevoked
+        }
+    }
+
+    @Test("a forged NOTIFY payload revokes nothing: what is applied is read from the revocations table")
+    func forgedNotification() async throws {
+        let stack = try await TestStack()
+        let (victim, victimToken) = try await stack.account()
+        let (_, otherToken) = try await stack.account()
+        let state = RevocationState()
+        let listener = PostgresRevocationListener(
+            configuration: .init(connectionString: try await TestDatabase.migratedURL()), state: state,
+            logger: TestDatabase.logger)
+        let running = Task { try await listener.run() }
+        defer {
+            listener.stop()
+            running.cancel()
+        }
+        for _ in 0..<200 where state.problem(now: UnixTime.now()) != nil {
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        #expect(state.problem(now: UnixTime.now()) == nil, "the listener connected and loaded")
+
+        // Any role that can connect may send this: a cut-off far in the future for the victim.
+        let forged = Revocation(
+            kind: .user, subject: String(victim.id), cutOff: 9_999_999_999, expiresAt: 9_999_999_999)
+        _ = try await stack.pool.run { connection in
+            try connection.query("SELECT pg_notify('authd_revocations', $1)", [forged.payload])
+        }
+        // A real revocation after it: once it shows, the forged one has been handled too.
+        try await stack.service.logoutAll(accessToken: otherToken)
+        for _ in 0..<200 where try !Self.refuses(state, stack, otherToken) {
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        #expect(try Self.refuses(state, stack, otherToken), "a revocation in the table arrives")
+        #expect(try !Self.refuses(state, stack, victimToken), "the forged cut-off was not applied")
+        await stack.shutdown()
+    }
+}

@@ -25,9 +25,11 @@ public struct PostgresLockoutStore: LockoutStore {
         let count = try await pool.run { connection in
             try connection.query(
                 """
-                INSERT INTO login_failures AS f (username, source, failures, window_start, locked_until)
-                VALUES ($1, $2, 1, now(), CASE WHEN $3::int <= 1 THEN now() + make_interval(secs => $5::int) END)
+                INSERT INTO login_failures AS f (username, source, failures, window_start, locked_until, expires_at)
+                VALUES ($1, $2, 1, now(), CASE WHEN $3::int <= 1 THEN now() + make_interval(secs => $5::int) END,
+                    now() + make_interval(secs => greatest($4::int, $5::int)))
                 ON CONFLICT (username, source) DO UPDATE SET
+                    expires_at = greatest(f.expires_at, now() + make_interval(secs => greatest($4::int, $5::int))),
                     failures = CASE WHEN f.window_start < now() - make_interval(secs => $4::int)
                                     THEN 1 ELSE f.failures + 1 END,
                     window_start = CASE WHEN f.window_start < now() - make_interval(secs => $4::int)

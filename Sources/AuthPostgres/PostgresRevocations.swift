@@ -104,9 +104,11 @@ enum PostgresRevocations {
             }
     }
 
-    /// Drops rows no instance needs any more: revocations whose tokens have all expired, and
-    /// sessions a day after they ended (with their refresh token hashes).
+    /// Drops rows no instance needs any more: revocations whose tokens have all expired, sessions
+    /// a day after they ended (with their refresh token hashes), and failed-login counters whose
+    /// window and lock are over.
     static func prune(on connection: PostgresConnection) throws {
+        try connection.query("DELETE FROM login_failures WHERE expires_at < now()")
         try connection.query("DELETE FROM revocations WHERE expires_at < now() - interval '1 hour'")
         try connection.query(
             """

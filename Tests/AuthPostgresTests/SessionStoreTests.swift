@@ -81,4 +81,23 @@ struct SessionStoreTests {
         #expect(try connection.query("SELECT 1 FROM session_tokens WHERE session_id = $1", [old]).rows.isEmpty)
         await stack.shutdown()
     }
+
+    @Test("failed-login counters are pruned once their window and lock are over, not before")
+    func pruneLoginFailures() async throws {
+        let stack = try await TestStack()
+        let expired = TestDatabase.uniqueName("invented")
+        let current = TestDatabase.uniqueName("invented")
+        try await stack.lockouts.recordFailure(
+            username: expired, source: "192.0.2.1", attempts: 5, windowSeconds: 1, lockSeconds: 1)
+        try await stack.lockouts.recordFailure(
+            username: current, source: "192.0.2.1", attempts: 5, windowSeconds: 900, lockSeconds: 900)
+        try await Task.sleep(for: .milliseconds(1500))
+        let connection = try PostgresConnection(connectionString: try await TestDatabase.migratedURL())
+        try PostgresRevocations.prune(on: connection)
+        let left = try connection.query(
+            "SELECT username FROM login_failures WHERE username IN ($1, $2)", [expired, current]
+        ).rows.map { try $0.string("username") }
+        #expect(left == [current])
+        await stack.shutdown()
+    }
 }

@@ -77,6 +77,7 @@ public struct AdminService: Sendable {
         let username = try Identity.validUsername(username)
         let email = try Identity.normalisedEmail(email)
         let roles = try validRoles(roles)
+        guard delegation(of: actor).mayChangeRoles(from: [], to: roles) else { throw Delegation.refused }
         try configuration.passwordPolicy.check(password)
         let hasher = self.hasher
         let hash = try await hashing.run { try hasher.hash(Array(password.utf8)) }
@@ -93,6 +94,7 @@ public struct AdminService: Sendable {
         var change = change
         if let roles = change.roles { change.roles = try validRoles(roles) }
         if let email = change.email { change.email = try Identity.normalisedEmail(email) }
+        try await authorize(actor, managing: userID, giving: change.roles)
         let changed = try await directory.update(userID: userID, change, by: actor)
         revocations.apply(changed.revocations)
         logger.notice("user changed", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
@@ -100,11 +102,13 @@ public struct AdminService: Sendable {
     }
 
     public func delete(userID: Int64, by actor: Actor) async throws {
+        try await authorize(actor, managing: userID)
         revocations.apply(try await directory.delete(userID: userID, by: actor).revocations)
         logger.notice("user deleted", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
     }
 
     public func revokeTokens(userID: Int64, by actor: Actor) async throws {
+        try await authorize(actor, managing: userID)
         revocations.apply(try await directory.revokeTokens(userID: userID, by: actor).revocations)
         logger.notice("user's tokens revoked", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
     }
@@ -112,10 +116,28 @@ public struct AdminService: Sendable {
     /// Removes the user's TOTP enrolment and recovery codes (a lost phone), audited; the user logs
     /// in with the password alone until enrolling again. `mfaNotEnabled` when there was none.
     public func resetMFA(userID: Int64, by actor: Actor) async throws {
+        try await authorize(actor, managing: userID)
         guard try await mfa.remove(userID: userID, by: actor) else {
             throw AuthError(.mfaNotEnabled, "this user has no MFA enrolment")
         }
         logger.notice("user's MFA reset", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
+    }
+
+    /// What `actor` may hand out: its token's roles and what they grant now.
+    private func delegation(of actor: Actor) -> Delegation {
+        Delegation(roles: actor.roles, permissions: actor.roles.map { revocations.permissions(of: $0) } ?? [])
+    }
+
+    /// Refuses a change to an account holding roles the actor does not, or one that gives or takes
+    /// such a role. Checked before the change: an administrator changing the same account's roles
+    /// at the same instant could slip between (the change itself is still atomic).
+    private func authorize(_ actor: Actor, managing userID: Int64, giving roles: [String]? = nil) async throws {
+        guard actor.roles != nil else { return }
+        guard let target = try await users.find(id: userID) else { throw AuthError(.notFound, "no such user") }
+        let delegation = delegation(of: actor)
+        guard delegation.mayManage(accountWith: target.roles),
+            roles.map({ delegation.mayChangeRoles(from: target.roles, to: $0) }) ?? true
+        else { throw Delegation.refused }
     }
 
     /// 1…32 distinct, well-formed role names, sorted.
@@ -147,6 +169,7 @@ public struct AdminService: Sendable {
         let role = RoleInfo(
             name: try Identity.validRoleName(name), description: description,
             permissions: Set(try permissions.map { try Identity.validPermission($0) }).sorted())
+        guard delegation(of: actor).mayGrant(role.permissions) else { throw Delegation.refused }
         return applied(try await directory.create(role, by: actor))
     }
 
@@ -157,7 +180,8 @@ public struct AdminService: Sendable {
     }
 
     public func grant(_ permission: String, to role: String, by actor: Actor) async throws -> RoleInfo {
-        applied(
+        guard delegation(of: actor).mayGrant([permission]) else { throw Delegation.refused }
+        return applied(
             try await directory.grant(
                 try Identity.validPermission(permission), to: try Identity.validRoleName(role), by: actor))
     }

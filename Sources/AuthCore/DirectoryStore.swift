@@ -5,11 +5,15 @@ public struct Actor: Hashable, Sendable {
     public var name: String
     /// Client address, or `local` for the command line.
     public var source: String
+    /// The roles of the token that acts; nil for an operator at the command line (who has the
+    /// database's credentials, so nothing to escalate to).
+    public var roles: [String]?
 
-    public init(id: Int64?, name: String, source: String) {
+    public init(id: Int64?, name: String, source: String, roles: [String]? = nil) {
         self.id = id
         self.name = name
         self.source = source
+        self.roles = roles
     }
 }
 

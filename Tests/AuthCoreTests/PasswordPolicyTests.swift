@@ -85,3 +85,32 @@ struct PasswordPolicyTests {
         #expect(Identity.storable("short", maximumScalars: 256) == "short")
     }
 }
+
+@Suite("delegation: nobody grants what they do not hold")
+struct DelegationTests {
+    @Test(
+        "role changes and account management",
+        arguments: [
+            (["helpdesk"], ["user"], ["user", "admin"], false),
+            (["helpdesk"], ["user"], ["user", "helpdesk"], true),
+            (["helpdesk"], ["admin"], ["admin"], false),
+            (["helpdesk"], ["user", "ops"], ["user"], false),
+            (["admin"], ["user"], ["user", "admin", "ops"], true),
+            (nil, ["admin"], ["user"], true),
+        ] as [([String]?, [String], [String], Bool)])
+    func roles(actor: [String]?, before: [String], after: [String], allowed: Bool) {
+        let delegation = Delegation(roles: actor, permissions: [])
+        #expect(delegation.mayChangeRoles(from: before, to: after) == allowed)
+    }
+
+    @Test("permissions: only those the actor's roles grant, unless admin or an operator")
+    func permissions() {
+        let roleAdmin = Delegation(roles: ["roleadmin"], permissions: ["roles:read", "roles:write"])
+        #expect(roleAdmin.mayGrant(["roles:read"]))
+        #expect(!roleAdmin.mayGrant(["roles:read", "users:write"]))
+        #expect(Delegation(roles: ["admin"], permissions: []).mayGrant(["mail:send"]))
+        #expect(Delegation(roles: nil, permissions: []).mayGrant(["users:write"]))
+        #expect(Delegation(roles: ["helpdesk"], permissions: []).mayManage(accountWith: ["user"]))
+        #expect(!Delegation(roles: ["helpdesk"], permissions: []).mayManage(accountWith: ["user", "admin"]))
+    }
+}

@@ -189,6 +189,51 @@ struct AdminTests {
         }
     }
 
+    @Test("no escalation: users:write cannot give admin or touch an admin; roles:write grants only what it holds")
+    func noEscalation() async throws {
+        let stack = try await TestStack()
+        let helpdesk = TestDatabase.uniqueName("helpdesk")
+        let roleAdmin = TestDatabase.uniqueName("roleadmin")
+        _ = try await stack.admin.createRole(
+            name: helpdesk, description: "", permissions: [Permission.usersRead, Permission.usersWrite],
+            by: TestStack.testOperator)
+        _ = try await stack.admin.createRole(
+            name: roleAdmin, description: "", permissions: [Permission.rolesRead, Permission.rolesWrite],
+            by: TestStack.testOperator)
+        let (helper, helperToken) = try await stack.account(roles: [Role.user, helpdesk])
+        let (_, roleToken) = try await stack.account(roles: [Role.user, roleAdmin])
+        let (boss, bossToken) = try await stack.account(roles: [Role.admin])
+        let (user, _) = try await stack.account()
+        try await withServer(stack: stack) { client in
+            func patch(_ id: Int64, _ json: String, _ token: String) async throws -> TestResponse {
+                try await client.send(.patch, "/admin/users/\(id)", token: token, json: json)
+            }
+            let selfPromotion = try await patch(helper.id, #"{"roles":["user","\#(helpdesk)","admin"]}"#, helperToken)
+            #expect(selfPromotion.status == .forbidden)
+            #expect(try await patch(user.id, #"{"roles":["user","admin"]}"#, helperToken).status == .forbidden)
+            #expect(try await patch(boss.id, #"{"disabled":true}"#, helperToken).status == .forbidden)
+            #expect(try await client.send(.delete, "/admin/users/\(boss.id)", token: helperToken).status == .forbidden)
+            #expect(try await patch(user.id, #"{"disabled":true}"#, helperToken).status == .ok, "a plain account: fine")
+            #expect(try await patch(user.id, #"{"roles":["user","\#(helpdesk)"]}"#, helperToken).status == .ok)
+            #expect(try await stack.admin.user(id: boss.id).roles == [Role.admin])
+
+            let grant = try await client.send(
+                .post, "/admin/roles/user/permissions", token: roleToken, json: #"{"permission":"users:write"}"#)
+            #expect(grant.status == .forbidden)
+            let create = try await client.send(
+                .post, "/admin/roles", token: roleToken,
+                json: #"{"name":"\#(TestDatabase.uniqueName("r"))","permissions":["users:write"]}"#)
+            #expect(create.status == .forbidden)
+            #expect(!(try await stack.admin.role(named: Role.user).permissions.contains(Permission.usersWrite)))
+            let held = try await client.send(
+                .post, "/admin/roles/\(helpdesk)/permissions", token: roleToken, json: #"{"permission":"roles:read"}"#)
+            #expect(held.status == .ok, "a permission it holds")
+            let admins = try await client.send(
+                .patch, "/admin/users/\(user.id)", token: bossToken, json: #"{"roles":["user","admin"]}"#)
+            #expect(admins.status == .ok, "admin may give admin")
+        }
+    }
+
     @Test("a role change refuses older tokens at once and new tokens carry the new roles")
     func roleChange() async throws {
         let stack = try await TestStack()

@@ -34,17 +34,24 @@ public struct SessionListing: Sendable {
 }
 
 extension AuthService {
-    /// A new session for an authenticated user, with its first token pair.
+    /// A new session for an authenticated user, with its first token pair. Refused like a wrong
+    /// password when the account changed since its password was checked (a password change or a
+    /// disable in between); the token carries the roles as they stand when the session is created.
     public func startSession(for user: User, source: String?, userAgent: String?) async throws -> SessionTokens {
         let sessionID = Base64.url.encode(try SecureRandom.bytes(16))
         let refreshToken = try Self.newRefreshToken()
-        try await sessionStore.create(
+        let started = try await sessionStore.create(
             NewSession(
                 id: sessionID, userID: user.id, tokenHash: try Digest.sha256Hex(Array(refreshToken.utf8)),
                 lifetime: configuration.sessions.lifetime,
                 clientAddress: Identity.storable(source ?? "", maximumScalars: 64),
-                userAgent: Identity.storable(userAgent ?? "", maximumScalars: 256)))
-        let access = try issueAccessToken(for: user, sessionID: sessionID)
+                userAgent: Identity.storable(userAgent ?? "", maximumScalars: 256)),
+            passwordHash: user.passwordHash)
+        guard let started else { throw AuthError(.invalidCredentials, "invalid username or password") }
+        var current = user
+        current.roles = started.roles
+        current.notBefore = started.notBefore
+        let access = try issueAccessToken(for: current, sessionID: sessionID, issuedAt: started.now)
         logger.info("session started", metadata: ["user_id": "\(user.id)"])
         return SessionTokens(
             accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refreshToken, sessionID: sessionID)

@@ -194,8 +194,11 @@ extension AuthService {
 
     /// Issued no earlier than the user's `notBefore`, so a token made in the same second as a role
     /// change (which cuts off tokens issued before the next whole second) is not born revoked.
-    public func issueAccessToken(for user: User, sessionID: String? = nil) throws -> IssuedAccessToken {
-        let now = max(clock(), user.notBefore ?? 0)
+    /// `issuedAt`, when given, is the moment the user's state was read (see `SessionStart.now`).
+    public func issueAccessToken(for user: User, sessionID: String? = nil, issuedAt: Int64? = nil) throws
+        -> IssuedAccessToken
+    {
+        let now = max(issuedAt ?? clock(), user.notBefore ?? 0)
         let lifetime = configuration.accessTokenLifetime
         let claims = AccessTokenClaims(
             issuer: tokens.validation.issuer, audience: tokens.validation.audience, subject: String(user.id),

@@ -48,6 +48,21 @@ public struct NewSession: Sendable {
     }
 }
 
+/// The account as it stood when a session was created: what its first access token carries.
+public struct SessionStart: Hashable, Sendable {
+    public var roles: [String]
+    public var notBefore: Int64?
+    /// The database's clock at that moment (Unix seconds): the token's `iat`, so a cut-off
+    /// recorded by any change that comes after it refuses the token.
+    public var now: Int64
+
+    public init(roles: [String], notBefore: Int64?, now: Int64) {
+        self.roles = roles
+        self.notBefore = notBefore
+        self.now = now
+    }
+}
+
 /// The session a presented refresh token belongs to, and whether it is the current one.
 public struct RefreshTokenOwner: Sendable {
     public var session: Session
@@ -72,7 +87,11 @@ public enum StaleRefresh: Sendable, Equatable {
 /// Persistent sessions. Every change that refuses tokens returns its revocations (recorded and
 /// announced to the other instances in the same transaction).
 public protocol SessionStore: Sendable {
-    func create(_ session: NewSession) async throws
+    /// Creates the session only while the account is enabled and its password hash is still
+    /// `passwordHash` (the one the login verified), holding the account's row so that a password
+    /// change, disable or role change either comes first (and the session is not created) or
+    /// comes after (and ends or cuts it off). Nil when refused.
+    func create(_ session: NewSession, passwordHash: String) async throws -> SessionStart?
     /// The live (unrevoked, unexpired) session that issued the refresh token with this hash.
     func owner(ofRefreshTokenHash hash: String) async throws -> RefreshTokenOwner?
     /// Replaces `old` by `new` in one statement that only succeeds while `old` is current and the

@@ -23,12 +23,15 @@ enum PostgresRevocations {
     }
 
     /// Tokens issued before the next whole second are refused; new ones are issued from then on
-    /// (users.not_before). Nil when there is no such user.
+    /// (users.not_before). The second is the statement's (clock_timestamp), not the transaction
+    /// start's: a session created while this change waited for the user's row was issued before
+    /// it. Nil when there is no such user.
     static func cutOff(_ userID: Int64, horizon: Int64, on connection: PostgresConnection) throws -> Revocation? {
         guard
             let row = try connection.query(
                 """
-                UPDATE users SET not_before = greatest(not_before, date_trunc('second', now()) + interval '1 second'),
+                UPDATE users
+                SET not_before = greatest(not_before, date_trunc('second', clock_timestamp()) + interval '1 second'),
                     updated_at = now()
                 WHERE id = $1
                 RETURNING extract(epoch FROM not_before)::bigint AS cut_off

@@ -27,9 +27,24 @@ public struct PostgresSessionStore: SessionStore {
             refreshCount: Int(try row.int64("refresh_count")))
     }
 
-    public func create(_ session: NewSession) async throws {
+    public func create(_ session: NewSession, passwordHash: String) async throws -> SessionStart? {
         try await pool.run { connection in
-            try connection.transaction {
+            try connection.transaction { () throws -> SessionStart? in
+                // FOR SHARE waits for a change holding the row and re-checks it after; the roles are
+                // read by the next statement, which sees what such a change committed.
+                guard
+                    let row = try connection.query(
+                        """
+                        SELECT extract(epoch FROM not_before)::bigint AS not_before,
+                            extract(epoch FROM clock_timestamp())::bigint AS now
+                        FROM users WHERE id = $1 AND password_hash = $2 AND NOT disabled FOR SHARE
+                        """, [String(session.userID), passwordHash]
+                    ).rows.first
+                else { return nil }
+                let roles = try connection.query(
+                    "SELECT coalesce(string_agg(role, ',' ORDER BY role), '') AS roles FROM user_roles WHERE user_id = $1",
+                    [String(session.userID)]
+                ).single().string("roles")
                 try connection.query(
                     """
                     INSERT INTO sessions (id, user_id, expires_at, client_address, user_agent, token_hash)
@@ -41,6 +56,9 @@ public struct PostgresSessionStore: SessionStore {
                     ])
                 try connection.query(
                     "INSERT INTO session_tokens (hash, session_id) VALUES ($1, $2)", [session.tokenHash, session.id])
+                return SessionStart(
+                    roles: roles.split(separator: ",").map(String.init),
+                    notBefore: try row.optionalString("not_before").flatMap { Int64($0) }, now: try row.int64("now"))
             }
         }
     }

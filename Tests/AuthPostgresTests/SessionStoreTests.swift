@@ -10,10 +10,11 @@ struct SessionStoreTests {
     static func session(_ stack: TestStack, hash: String) async throws -> String {
         let (user, _) = try await stack.account()
         let id = TestDatabase.uniqueName("sid")
-        try await stack.sessions.create(
+        let started = try await stack.sessions.create(
             NewSession(
                 id: id, userID: user.id, tokenHash: hash, lifetime: 3600, clientAddress: "127.0.0.1",
-                userAgent: "tests"))
+                userAgent: "tests"), passwordHash: user.passwordHash)
+        #expect(started?.roles == user.roles)
         return id
     }
 

@@ -35,12 +35,15 @@ extension AuthService {
         }
         let lifetime = try requireSecondFactor().policy.challengeLifetime
         let challenge = MFAChallenge(
-            userID: user.id, username: user.username, source: source ?? "", expiresAt: clock() + lifetime)
+            id: Base64.url.encode(try SecureRandom.bytes(16)), userID: user.id, username: user.username,
+            credential: try MFAChallenge.credential(of: user), source: source ?? "", expiresAt: clock() + lifetime)
         return .secondFactorRequired(challenge: try challenge.sealed(with: challengeKey()), expiresIn: lifetime)
     }
 
     /// The second step: the `http` stack's `lockout` and `totp` modules with the code (a TOTP code
-    /// or a recovery code). Failures count towards the lockout like failed passwords.
+    /// or a recovery code). Failures count towards the lockout like failed passwords. A challenge
+    /// opens one session (a second success with it is `invalidMFAToken`, on any instance) and
+    /// only while the password it followed is still the account's.
     public func completeLogin(
         challenge: String, code: String, source: String? = nil, userAgent: String? = nil
     ) async throws -> SessionTokens {
@@ -63,6 +66,9 @@ extension AuthService {
             logger.info("second factor refused", metadata: ["verdict": "\(verdict)"])
             throw AuthError(.invalidCredentials, "invalid one-time code")
         }
+        guard try MFAChallenge.credential(of: user) == pending.credential,
+            try await requireSecondFactor().store.consumeChallenge(id: pending.id, expiresAt: pending.expiresAt)
+        else { throw AuthError(.invalidMFAToken, "mfa_token is invalid or expired; log in again") }
         return try await startSession(for: user, source: source, userAgent: userAgent)
     }
 
@@ -192,22 +198,33 @@ extension AuthService {
 /// The state between a login's two steps, sealed (AES-256-GCM under a key derived from the JWT
 /// signing secret), so any instance can continue it and a client can neither read nor forge it.
 struct MFAChallenge {
+    /// Random: what makes the challenge single use.
+    var id: String
     var userID: Int64
     var username: String
+    /// `credential(of:)` at the first step: a password change in between voids the challenge.
+    var credential: String
     var source: String
     var expiresAt: Int64
 
-    private static let context = Array("authd mfa challenge v1".utf8)
+    private static let context = Array("authd mfa challenge v2".utf8)
 
-    init(userID: Int64, username: String, source: String, expiresAt: Int64) {
+    init(id: String, userID: Int64, username: String, credential: String, source: String, expiresAt: Int64) {
+        self.id = id
         self.userID = userID
         self.username = username
+        self.credential = credential
         self.source = source
         self.expiresAt = expiresAt
     }
 
+    /// Names the user's current password hash without revealing it (the challenge is sealed anyway).
+    static func credential(of user: User) throws -> String {
+        String(try Digest.sha256Hex(Array(("authd mfa credential\n" + user.passwordHash).utf8)).prefix(32))
+    }
+
     func sealed(with key: [UInt8]) throws -> String {
-        let text = "\(userID)\n\(expiresAt)\n\(source)\n\(username)"
+        let text = "\(id)\n\(userID)\n\(credential)\n\(expiresAt)\n\(source)\n\(username)"
         return Base64.url.encode(try AESGCM.seal(Array(text.utf8), key: key, associatedData: Self.context))
     }
 
@@ -216,7 +233,9 @@ struct MFAChallenge {
             let plain = try? AESGCM.open(box, key: key, associatedData: Self.context)
         else { return nil }
         let parts = String(decoding: plain, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        guard parts.count == 4, let userID = Int64(parts[0]), let expiresAt = Int64(parts[1]) else { return nil }
-        self.init(userID: userID, username: String(parts[3]), source: String(parts[2]), expiresAt: expiresAt)
+        guard parts.count == 6, let userID = Int64(parts[1]), let expiresAt = Int64(parts[3]) else { return nil }
+        self.init(
+            id: String(parts[0]), userID: userID, username: String(parts[5]), credential: String(parts[2]),
+            source: String(parts[4]), expiresAt: expiresAt)
     }
 }

@@ -40,6 +40,8 @@ extension AuthService {
     public func startSession(for user: User, source: String?, userAgent: String?) async throws -> SessionTokens {
         let sessionID = Base64.url.encode(try SecureRandom.bytes(16))
         let refreshToken = try Self.newRefreshToken()
+        // Before the account's row is read: a role change that waited for it cuts off this second.
+        let readAt = clock()
         let started = try await sessionStore.create(
             NewSession(
                 id: sessionID, userID: user.id, tokenHash: try Digest.sha256Hex(Array(refreshToken.utf8)),
@@ -51,7 +53,7 @@ extension AuthService {
         var current = user
         current.roles = started.roles
         current.notBefore = started.notBefore
-        let access = try issueAccessToken(for: current, sessionID: sessionID, issuedAt: started.now)
+        let access = try issueAccessToken(for: current, sessionID: sessionID, issuedAt: readAt)
         logger.info("session started", metadata: ["user_id": "\(user.id)"])
         return SessionTokens(
             accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refreshToken, sessionID: sessionID)

@@ -194,7 +194,8 @@ extension AuthService {
 
     /// Issued no earlier than the user's `notBefore`, so a token made in the same second as a role
     /// change (which cuts off tokens issued before the next whole second) is not born revoked.
-    /// `issuedAt`, when given, is the moment the user's state was read (see `SessionStart.now`).
+    /// `issuedAt` (default: now) is no later than the user's state was read, so that a cut-off
+    /// recorded by a change after that read refuses the token.
     public func issueAccessToken(for user: User, sessionID: String? = nil, issuedAt: Int64? = nil) throws
         -> IssuedAccessToken
     {

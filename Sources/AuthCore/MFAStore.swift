@@ -37,4 +37,7 @@ public protocol MFAStore: Sendable {
     /// Removes the enrolment and the recovery codes and turns MFA off; false when there was none.
     /// With an actor, writes an audit row in the same transaction (admin reset).
     func remove(userID: Int64, by actor: Actor?) async throws -> Bool
+    /// Marks a login's `mfa_token` (by its random id) as used, once across instances: false when
+    /// it already was. `expiresAt` (Unix seconds) is when the record may go.
+    func consumeChallenge(id: String, expiresAt: Int64) async throws -> Bool
 }

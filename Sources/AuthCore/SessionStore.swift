@@ -52,14 +52,10 @@ public struct NewSession: Sendable {
 public struct SessionStart: Hashable, Sendable {
     public var roles: [String]
     public var notBefore: Int64?
-    /// The database's clock at that moment (Unix seconds): the token's `iat`, so a cut-off
-    /// recorded by any change that comes after it refuses the token.
-    public var now: Int64
 
-    public init(roles: [String], notBefore: Int64?, now: Int64) {
+    public init(roles: [String], notBefore: Int64?) {
         self.roles = roles
         self.notBefore = notBefore
-        self.now = now
     }
 }
 

@@ -142,4 +142,15 @@ public struct PostgresMFAStore: MFAStore {
             "INSERT INTO mfa_recovery_codes (user_id, code_hash) SELECT $1, unnest(string_to_array($2, ','))",
             [String(userID), hashes.joined(separator: ",")])
     }
+
+    public func consumeChallenge(id: String, expiresAt: Int64) async throws -> Bool {
+        try await pool.run { connection in
+            try connection.query(
+                """
+                INSERT INTO mfa_challenges_used (id, expires_at) VALUES ($1, to_timestamp($2))
+                ON CONFLICT (id) DO NOTHING RETURNING id
+                """, [id, String(expiresAt)]
+            ).rows.count == 1
+        }
+    }
 }

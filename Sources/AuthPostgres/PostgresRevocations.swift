@@ -112,6 +112,7 @@ enum PostgresRevocations {
     /// window and lock are over.
     static func prune(on connection: PostgresConnection) throws {
         try connection.query("DELETE FROM login_failures WHERE expires_at < now()")
+        try connection.query("DELETE FROM mfa_challenges_used WHERE expires_at < now()")
         try connection.query("DELETE FROM revocations WHERE expires_at < now() - interval '1 hour'")
         try connection.query(
             """

@@ -35,8 +35,7 @@ public struct PostgresSessionStore: SessionStore {
                 guard
                     let row = try connection.query(
                         """
-                        SELECT extract(epoch FROM not_before)::bigint AS not_before,
-                            extract(epoch FROM clock_timestamp())::bigint AS now
+                        SELECT extract(epoch FROM not_before)::bigint AS not_before
                         FROM users WHERE id = $1 AND password_hash = $2 AND NOT disabled FOR SHARE
                         """, [String(session.userID), passwordHash]
                     ).rows.first
@@ -58,7 +57,7 @@ public struct PostgresSessionStore: SessionStore {
                     "INSERT INTO session_tokens (hash, session_id) VALUES ($1, $2)", [session.tokenHash, session.id])
                 return SessionStart(
                     roles: roles.split(separator: ",").map(String.init),
-                    notBefore: try row.optionalString("not_before").flatMap { Int64($0) }, now: try row.int64("now"))
+                    notBefore: try row.optionalString("not_before").flatMap { Int64($0) })
             }
         }
     }

@@ -137,6 +137,38 @@ struct MFATests {
         await other.shutdown()
     }
 
+    @Test("an mfa_token opens one session: a second good code with it is refused, here or elsewhere")
+    func challengeSingleUse() async throws {
+        let url = try TestDatabase.freshMigratedURL()
+        let other = try await mfaStack(databaseURL: url)
+        try await withServer(stack: try await mfaStack(databaseURL: url)) { client in
+            let (name, _, _, recovery) = try await Self.enrolled(client)
+            let challenge = try await Self.challenge(client, name)
+            #expect(try await Self.secondStep(client, challenge, recovery[0]).status == .ok)
+            let again = try await Self.secondStep(client, challenge, recovery[1])
+            #expect(again.errorCode == "invalid_mfa_token")
+            let elsewhere = await #expect(throws: AuthError.self) {
+                _ = try await other.service.completeLogin(challenge: challenge, code: recovery[2])
+            }
+            #expect(elsewhere?.code == .invalidMFAToken)
+            #expect(try await Self.secondStep(client, try Self.challenge(client, name), recovery[3]).status == .ok)
+        }
+        await other.shutdown()
+    }
+
+    @Test("a password change between the two steps voids the mfa_token")
+    func challengeBoundToPassword() async throws {
+        try await withServer(stack: try await mfaStack()) { client in
+            let (name, token, _, recovery) = try await Self.enrolled(client)
+            let challenge = try await Self.challenge(client, name)
+            let changed = try await client.bearerPost(
+                "/password", token: token,
+                json: #"{"old_password":"long enough pw","new_password":"another long pw 2"}"#)
+            #expect(changed.status == .noContent, "\(changed.bodyText)")
+            #expect(try await Self.secondStep(client, challenge, recovery[0]).errorCode == "invalid_mfa_token")
+        }
+    }
+
     @Test("each recovery code works exactly once")
     func recoveryCodes() async throws {
         try await withServer(stack: try await mfaStack()) { client in

@@ -92,36 +92,42 @@ extension AuthService {
     }
 
     /// Turns MFA on with a code from the pending secret; returns the recovery codes, shown once.
-    public func confirmTOTP(accessToken: String, code: String) async throws -> [String] {
+    /// Wrong codes count towards the `http` stack's lockout, like every proof below.
+    public func confirmTOTP(accessToken: String, code: String, source: String? = nil) async throws -> [String] {
         let secondFactor = try requireSecondFactor()
         let user = try await currentUser(accessToken)
         guard let enrolment = try await secondFactor.store.enrolment(userID: user.id), !enrolment.confirmed else {
             throw AuthError(.mfaNotPending, "no TOTP enrolment is waiting for confirmation")
         }
         let codes = try SecondFactor.newRecoveryCodes()
-        guard
-            let step = try secondFactor.matchingStep(of: code, enrolment: enrolment, userID: user.id, now: clock()),
-            try await secondFactor.store.confirm(
+        let now = clock()
+        let confirmed = try await throttled(user, source: source) {
+            guard let step = try secondFactor.matchingStep(of: code, enrolment: enrolment, userID: user.id, now: now)
+            else { return false }
+            return try await secondFactor.store.confirm(
                 userID: user.id, step: step, recoveryCodeHashes: codes.compactMap(SecondFactor.recoveryCodeHash))
-        else { throw AuthError(.invalidCode, "wrong one-time code") }
+        }
+        guard confirmed else { throw AuthError(.invalidCode, "wrong one-time code") }
         logger.notice("MFA enabled", metadata: ["user_id": "\(user.id)"])
         return codes
     }
 
     /// Turns MFA off after a current code (or recovery code) or the password.
-    public func disableTOTP(accessToken: String, code: String?, password: String?) async throws {
+    public func disableTOTP(accessToken: String, code: String?, password: String?, source: String? = nil) async throws {
         let secondFactor = try requireSecondFactor()
-        let user = try await proveSecondFactorOwner(accessToken, code: code, password: password, secondFactor)
+        let user = try await proveSecondFactorOwner(
+            accessToken, code: code, password: password, source: source, secondFactor)
         _ = try await secondFactor.store.remove(userID: user.id, by: nil)
         logger.notice("MFA disabled", metadata: ["user_id": "\(user.id)"])
     }
 
     /// Ten new recovery codes replacing the old ones, after a current code or the password.
-    public func regenerateRecoveryCodes(accessToken: String, code: String?, password: String?) async throws
-        -> [String]
-    {
+    public func regenerateRecoveryCodes(
+        accessToken: String, code: String?, password: String?, source: String? = nil
+    ) async throws -> [String] {
         let secondFactor = try requireSecondFactor()
-        let user = try await proveSecondFactorOwner(accessToken, code: code, password: password, secondFactor)
+        let user = try await proveSecondFactorOwner(
+            accessToken, code: code, password: password, source: source, secondFactor)
         let codes = try SecondFactor.newRecoveryCodes()
         guard
             try await secondFactor.store.replaceRecoveryCodes(
@@ -149,25 +155,55 @@ extension AuthService {
 
     /// The token's user, with MFA on, who has just given a current code or the password.
     private func proveSecondFactorOwner(
-        _ accessToken: String, code: String?, password: String?, _ secondFactor: SecondFactor
+        _ accessToken: String, code: String?, password: String?, source: String?, _ secondFactor: SecondFactor
     ) async throws -> User {
         let user = try await currentUser(accessToken)
         guard user.mfaEnabled else { throw AuthError(.mfaNotEnabled, "MFA is not on") }
+        let now = clock()
         switch (code, password) {
         case (let code?, nil):
-            guard code.utf8.count <= 64, try await secondFactor.verify(code, userID: user.id, now: clock()) else {
-                throw AuthError(.invalidCode, "wrong or reused one-time code")
+            let proven = try await throttled(user, source: source) {
+                guard code.utf8.count <= 64 else { return false }
+                return try await secondFactor.verify(code, userID: user.id, now: now)
             }
+            guard proven else { throw AuthError(.invalidCode, "wrong or reused one-time code") }
         case (nil, let password?):
             let hasher = self.hasher
             let stored = user.passwordHash
-            guard password.utf8.count <= configuration.passwordPolicy.maximumBytes,
-                try await hashing.run({ try hasher.verify(Array(password.utf8), against: stored) })
-            else { throw AuthError(.wrongPassword, "the password is wrong") }
+            let limit = configuration.passwordPolicy.maximumBytes
+            let hashing = self.hashing
+            let proven = try await throttled(user, source: source) {
+                guard password.utf8.count <= limit else { return false }
+                return try await hashing.run { try hasher.verify(Array(password.utf8), against: stored) }
+            }
+            guard proven else { throw AuthError(.wrongPassword, "the password is wrong") }
         default:
             throw AuthError(.invalidInput, "give either code or password")
         }
         return user
+    }
+
+    /// Runs a proof of the account (a code, the password) under the same limits as a login: the
+    /// per-address attempt limit, and the `http` stack's `lockout` modules, which refuse while the
+    /// account is locked and count a failed proof like a failed login. Without this, these routes
+    /// would be an oracle for guessing a TOTP code or the password at the token holder's pace.
+    private func throttled(_ user: User, source: String?, _ proof: () async throws -> Bool) async throws -> Bool {
+        if let source, let attemptLimiter, !attemptLimiter.allow(source) {
+            throw AuthError(.rateLimited, "too many attempts from this address, retry shortly")
+        }
+        let lockouts = stack(for: "http")?.entries(.auth).filter { $0.module is LockoutModule } ?? []
+        let attempt = AuthAttempt(service: "http", username: user.username, password: "", source: source)
+        var probe = attempt
+        let verdict = try await StackEngine.evaluate(lockouts) { entry in
+            try await entry.module.run(&probe, facility: .auth)
+        }
+        // An empty list is a denial to the engine; here it only means no lockout is configured.
+        guard lockouts.isEmpty || verdict.isSuccess else {
+            throw AuthError(.rateLimited, "too many failed attempts on this account, retry later")
+        }
+        let proven = try await proof()
+        for entry in lockouts { await entry.module.stackFinished(attempt, succeeded: proven) }
+        return proven
     }
 
     private func challengeKey() throws -> [UInt8] {

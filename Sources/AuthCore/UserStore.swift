@@ -21,5 +21,7 @@ public protocol UserStore: Sendable {
     func find(username: String) async throws -> User?
     func find(id: Int64) async throws -> User?
     /// Replaces the hash only if it is still `old`, so a concurrent password change wins.
-    func replacePasswordHash(userID: Int64, old: String, new: String) async throws
+    /// False when the stored hash was no longer `old`.
+    @discardableResult
+    func replacePasswordHash(userID: Int64, old: String, new: String) async throws -> Bool
 }

@@ -17,29 +17,30 @@ extension HTTPFrontEnd {
             let setup = try await service.setupTOTP(accessToken: try bearerToken(request))
             return TOTPSetupResponse(secret: setup.secret, otpauthURI: setup.uri, qrSVG: QRCode(text: setup.uri)?.svg)
         }
-        router.post("/mfa/totp/confirm") { request, _ in
+        router.post("/mfa/totp/confirm") { request, context in
             let token = try bearerToken(request)
             let body = try await JSONBody.read(request, limit: configuration.maximumBodySize, allowedFields: ["code"])
             return RecoveryCodesResponse(
-                recoveryCodes: try await service.confirmTOTP(accessToken: token, code: try body.string("code")))
+                recoveryCodes: try await service.confirmTOTP(
+                    accessToken: token, code: try body.string("code"), source: context.peer))
         }
-        router.post("/mfa/totp/disable") { request, _ in
+        router.post("/mfa/totp/disable") { request, context in
             let token = try bearerToken(request)
             let body = try await JSONBody.read(
                 request, limit: configuration.maximumBodySize, allowedFields: ["code", "password"])
             try await service.disableTOTP(
-                accessToken: token, code: try body.optionalString("code"), password: try body.optionalString("password")
-            )
+                accessToken: token, code: try body.optionalString("code"),
+                password: try body.optionalString("password"), source: context.peer)
             return HTTPResponse.Status.noContent
         }
-        router.post("/mfa/recovery-codes") { request, _ in
+        router.post("/mfa/recovery-codes") { request, context in
             let token = try bearerToken(request)
             let body = try await JSONBody.read(
                 request, limit: configuration.maximumBodySize, allowedFields: ["code", "password"])
             return RecoveryCodesResponse(
                 recoveryCodes: try await service.regenerateRecoveryCodes(
                     accessToken: token, code: try body.optionalString("code"),
-                    password: try body.optionalString("password")))
+                    password: try body.optionalString("password"), source: context.peer))
         }
     }
 }

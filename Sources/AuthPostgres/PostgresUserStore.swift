@@ -77,11 +77,13 @@ public struct PostgresUserStore: UserStore {
         .rows.first.map(user(from:))
     }
 
-    public func replacePasswordHash(userID: Int64, old: String, new: String) async throws {
-        _ = try await pool.run { connection in
+    @discardableResult
+    public func replacePasswordHash(userID: Int64, old: String, new: String) async throws -> Bool {
+        try await pool.run { connection in
             try connection.query(
                 "UPDATE users SET password_hash = $3, updated_at = now() WHERE id = $1 AND password_hash = $2",
-                [String(userID), old, new])
+                [String(userID), old, new]
+            ).affectedRows == 1
         }
     }
 

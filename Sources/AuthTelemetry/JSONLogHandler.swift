@@ -41,14 +41,8 @@ public struct JSONLogHandler: LogHandler {
             immediately: event.level >= .notice)
     }
 
-    /// The provider's, the handler's and the event's metadata, later ones winning. Merging
-    /// copies, so it is skipped when only one source has any (a request event: only the event's).
     private func merged(_ extra: Logger.Metadata?) -> Logger.Metadata {
-        let provided = metadataProvider?.get() ?? [:]
-        let sources = [provided, metadata, extra ?? [:]].filter { !$0.isEmpty }
-        guard var result = sources.first else { return [:] }
-        for later in sources.dropFirst() { result.merge(later) { $1 } }
-        return result
+        Logger.Metadata.merging(metadataProvider?.get() ?? [:], metadata, extra ?? [:])
     }
 
     /// Keys of the fixed fields, compared directly rather than hashed: this runs for every key
@@ -74,6 +68,17 @@ public struct JSONLogHandler: LogHandler {
         }
         if let error, metadata["error"] == nil { json.field("error", string: error) }
         return json.finish()
+    }
+}
+
+extension Logger.Metadata {
+    /// The provider's, the handler's and the event's metadata, later ones winning. Merging
+    /// copies, so it is skipped when only one source has any (a request event: only the event's).
+    static func merging(_ provided: Self, _ handler: Self, _ event: Self) -> Self {
+        let sources = [provided, handler, event].filter { !$0.isEmpty }
+        guard var result = sources.first else { return [:] }
+        for later in sources.dropFirst() { result.merge(later) { $1 } }
+        return result
     }
 }
 

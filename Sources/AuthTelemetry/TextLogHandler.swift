@@ -28,9 +28,7 @@ public struct TextLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var all = metadataProvider?.get() ?? [:]
-        all.merge(metadata) { $1 }
-        all.merge(event.metadata ?? [:]) { $1 }
+        var all = Logger.Metadata.merging(metadataProvider?.get() ?? [:], metadata, event.metadata ?? [:])
         if let error = event.error, all["error"] == nil { all["error"] = .string("\(error)") }
         sink.write(
             Self.line(

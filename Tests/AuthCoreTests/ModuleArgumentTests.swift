@@ -8,7 +8,7 @@ struct NoUsers: UserStore {
     func create(_ user: NewUser) async throws -> User { throw AuthError(.unavailable, "read-only") }
     func find(username: String) async throws -> User? { nil }
     func find(id: Int64) async throws -> User? { nil }
-    func replacePasswordHash(userID: Int64, old: String, new: String) async throws {}
+    func replacePasswordHash(userID: Int64, old: String, new: String) async throws -> Bool { false }
 }
 
 /// Stack files are parsed without any session being touched: every call is refused.

@@ -169,6 +169,28 @@ struct MFATests {
         }
     }
 
+    @Test("MFA management runs under the login lockout: wrong codes or passwords lock, then even right ones wait")
+    func managementThrottled() async throws {
+        try await withServer(stack: try await mfaStack(attempts: 3)) { client in
+            let (name, token, secret, _) = try await Self.enrolled(client)
+            for _ in 0..<2 {
+                let wrong = try await client.bearerPost("/mfa/totp/disable", token: token, json: #"{"code":"000000"}"#)
+                #expect(wrong.errorCode == "invalid_code")
+            }
+            let wrongPassword = try await client.bearerPost(
+                "/mfa/recovery-codes", token: token, json: #"{"password":"not the password"}"#)
+            #expect(wrongPassword.errorCode == "wrong_password")
+            let locked = try await client.bearerPost(
+                "/mfa/totp/disable", token: token, json: #"{"code":"\#(try Self.code(secret, steps: 1))"}"#)
+            #expect(locked.status == .tooManyRequests, "\(locked.bodyText)")
+            #expect(locked.errorCode == "rate_limited")
+            let password = try await client.bearerPost(
+                "/mfa/recovery-codes", token: token, json: #"{"password":"long enough pw"}"#)
+            #expect(password.errorCode == "rate_limited", "the right password waits too")
+            #expect(try await client.login(name).errorCode == "invalid_credentials", "and so does a login")
+        }
+    }
+
     @Test("each recovery code works exactly once")
     func recoveryCodes() async throws {
         try await withServer(stack: try await mfaStack()) { client in

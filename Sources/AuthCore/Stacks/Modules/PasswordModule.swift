@@ -22,19 +22,27 @@ struct PasswordModule: StackModule {
         }
         guard let user else { return .failure(kind: "user_unknown", reason: "no such user") }
         guard matches else { return .failure(kind: "auth_err", reason: "wrong password") }
-        if hasher.needsRehash(user.passwordHash) { await rehash(user, password) }
+        // The session that follows is created only while the stored hash is the one checked: the
+        // attempt carries the upgraded hash on.
+        if hasher.needsRehash(user.passwordHash), let fresh = await rehash(user, password) {
+            attempt.user?.passwordHash = fresh
+        }
         return .success
     }
 
-    private func rehash(_ user: User, _ password: [UInt8]) async {
+    /// The new hash when it replaced the old one.
+    private func rehash(_ user: User, _ password: [UInt8]) async -> String? {
         let hasher = environment.hasher
         do {
             let fresh = try await environment.hashing.run { try hasher.hash(password) }
-            try await environment.users.replacePasswordHash(userID: user.id, old: user.passwordHash, new: fresh)
+            guard try await environment.users.replacePasswordHash(userID: user.id, old: user.passwordHash, new: fresh)
+            else { return nil }
             environment.logger.info("password re-hashed with current parameters", metadata: ["user_id": "\(user.id)"])
+            return fresh
         } catch {
             environment.logger.warning(
                 "password re-hash skipped", metadata: ["user_id": "\(user.id)", "error": "\(error)"])
+            return nil
         }
     }
 }

@@ -65,7 +65,7 @@ let package = Package(
             name: "AuthHTTP",
             dependencies: [
                 "AuthCore", "QRCode", .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Metrics", package: "swift-metrics"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -93,6 +93,7 @@ let package = Package(
             name: "authd",
             dependencies: [
                 "AuthConfig", "AuthCore", "AuthHTTP", "AuthLineProtocol", "AuthPostgres", "AuthTelemetry",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -111,7 +112,9 @@ let package = Package(
         ),
         .target(
             name: "AuthTestSupport",
-            dependencies: ["AuthCore", "AuthPostgres", "AuthCrypto"],
+            dependencies: [
+                "AuthCore", "AuthPostgres", "AuthCrypto", .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Tests/AuthTestSupport",
             swiftSettings: strict
         ),

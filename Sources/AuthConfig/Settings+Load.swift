@@ -46,7 +46,12 @@ extension Settings {
         let (host, port) = try Self.address(config.string(forKey: "http.addr", default: "127.0.0.1:5000"))
         http = HTTP(
             host: host, port: port,
-            frontEnd: .init(maximumBodySize: config.int(forKey: "http.max_body_bytes", default: 64 * 1024)))
+            frontEnd: .init(maximumBodySize: config.int(forKey: "http.max_body_bytes", default: 64 * 1024)),
+            idleTimeout: .seconds(config.int(forKey: "http.idle_timeout_seconds", default: 60)),
+            maximumConnections: config.int(forKey: "http.max_connections", default: 1024))
+        guard http.idleTimeout > .zero, http.maximumConnections > 0 else {
+            throw ConfigurationError("http.idle_timeout_seconds and http.max_connections must be positive")
+        }
 
         line = try Self.lineServer(config)
         let deadline = config.int(forKey: "shutdown.deadline_seconds", default: 10)
@@ -95,6 +100,13 @@ extension Settings {
             ? nil
             : RateLimiter.Configuration(
                 burst: Double(burst), perSecond: config.double(forKey: "limits.attempts_per_second", default: 5))
+        let registrations = config.int(forKey: "limits.register_burst", default: 10)
+        registrationLimit =
+            registrations == 0
+            ? nil
+            : RateLimiter.Configuration(
+                burst: Double(registrations),
+                perSecond: config.double(forKey: "limits.register_per_second", default: 0.2))
     }
 
     /// The access token lifetime and the clock leeway allowed when checking it, in seconds.

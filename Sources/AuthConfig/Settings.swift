@@ -10,6 +10,10 @@ public struct Settings: Sendable {
         public var host = "127.0.0.1"
         public var port = 5000
         public var frontEnd = HTTPFrontEnd.Configuration()
+        /// A connection with no request for this long is closed.
+        public var idleTimeout: Duration = .seconds(60)
+        /// Open connections beyond this are closed at once.
+        public var maximumConnections = 1024
     }
 
     public struct Database: Sendable {
@@ -60,6 +64,8 @@ public struct Settings: Sendable {
     public var metricsEnabled = true
     /// Login and AUTH attempts per client address (token bucket, per instance).
     public var attemptLimit: RateLimiter.Configuration? = .init()
+    /// Registrations per client address (token bucket, per instance).
+    public var registrationLimit: RateLimiter.Configuration? = .init(burst: 10, perSecond: 0.2)
     /// Directory of `<service>` stack files; `http` must be among them.
     public var stacksDirectory = "config/stacks"
 }

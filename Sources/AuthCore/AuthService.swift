@@ -17,15 +17,19 @@ public struct AuthService: Sendable {
         public var passwordPolicy: PasswordPolicy
         /// Per-address limit on login and AUTH attempts; nil for none.
         public var attemptLimit: RateLimiter.Configuration?
+        /// Per-address limit on registrations; nil for none.
+        public var registrationLimit: RateLimiter.Configuration?
         public var sessions: SessionPolicy
 
         public init(
             accessTokenLifetime: Int64 = 900, passwordPolicy: PasswordPolicy = .init(),
-            attemptLimit: RateLimiter.Configuration? = nil, sessions: SessionPolicy = .init()
+            attemptLimit: RateLimiter.Configuration? = nil, sessions: SessionPolicy = .init(),
+            registrationLimit: RateLimiter.Configuration? = nil
         ) {
             self.accessTokenLifetime = accessTokenLifetime
             self.passwordPolicy = passwordPolicy
             self.attemptLimit = attemptLimit
+            self.registrationLimit = registrationLimit
             self.sessions = sessions
         }
     }
@@ -44,6 +48,7 @@ public struct AuthService: Sendable {
     /// Used by services without a stack file when `stacks` is `.passwordOnly`.
     let defaultStack: Stack?
     let attemptLimiter: RateLimiter?
+    let registrationLimiter: RateLimiter?
     /// Revoked tokens, sessions and users, and what each role grants: consulted in memory.
     let revocations: RevocationState
     let sessionStore: any SessionStore
@@ -75,6 +80,7 @@ public struct AuthService: Sendable {
         self.sessionStore = sessions
         self.secondFactor = secondFactor
         self.attemptLimiter = configuration.attemptLimit.map { RateLimiter(configuration: $0) }
+        self.registrationLimiter = configuration.registrationLimit.map { RateLimiter(configuration: $0) }
         let unmatchableHash = try hasher.unmatchableHash()
         self.unmatchableHash = unmatchableHash
         let registry = ModuleRegistry.builtin(
@@ -117,10 +123,20 @@ public struct IssuedAccessToken: Sendable {
 }
 
 extension AuthService {
-    public func register(username: String, email: String, password: String) async throws -> UserProfile {
+    /// Registration says whether a name or address is taken (it must); it checks that before
+    /// spending a hash, so a flood of taken names cannot fill the hashing queue logins need.
+    public func register(username: String, email: String, password: String, source: String? = nil) async throws
+        -> UserProfile
+    {
+        if let source, let registrationLimiter, !registrationLimiter.allow(source) {
+            throw AuthError(.rateLimited, "too many registrations from this address, retry later")
+        }
         let username = try Identity.validUsername(username)
         let email = try Identity.normalisedEmail(email)
         try configuration.passwordPolicy.check(password)
+        let taken = try await users.taken(username: username, email: email)
+        if taken.username { throw AuthError(.usernameTaken, "username is already taken") }
+        if taken.email { throw AuthError(.emailTaken, "email is already registered") }
         let hasher = self.hasher
         let hash = try await hashing.run { try hasher.hash(Array(password.utf8)) }
         let user = try await users.create(

@@ -17,6 +17,9 @@ public struct NewUser: Hashable, Sendable {
 /// `usernameTaken` / `emailTaken`; an unreachable database is `unavailable`.
 public protocol UserStore: Sendable {
     func create(_ user: NewUser) async throws -> User
+    /// Whether an account has this username (case-insensitively) or this normalised e-mail: a
+    /// cheap early answer for registration; the unique indexes stay the arbiter.
+    func taken(username: String, email: String) async throws -> (username: Bool, email: Bool)
     /// Case-insensitive lookup by username.
     func find(username: String) async throws -> User?
     func find(id: Int64) async throws -> User?

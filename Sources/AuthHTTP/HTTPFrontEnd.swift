@@ -51,7 +51,7 @@ public struct HTTPFrontEnd: Sendable {
                     Self.bearerCredentials(header).flatMap { try? service.authorize(accessToken: $0).subject }
                 }))
         router.add(middleware: ErrorMiddleware())
-        router.post("/register") { request, _ in try await register(request) }
+        router.post("/register") { request, context in try await register(request, source: context.peer) }
         router.post("/login") { request, context in try await login(request, source: context.peer) }
         addSessionRoutes(to: router)
         addMFARoutes(to: router)
@@ -73,12 +73,12 @@ public struct HTTPFrontEnd: Sendable {
         return base
     }
 
-    func register(_ request: Request) async throws -> EditedResponse<RegisteredResponse> {
+    func register(_ request: Request, source: String?) async throws -> EditedResponse<RegisteredResponse> {
         let body = try await JSONBody.read(
             request, limit: configuration.maximumBodySize, allowedFields: ["username", "email", "password"])
         let profile = try await service.register(
             username: try body.string("username"), email: try body.string("email"),
-            password: try body.string("password"))
+            password: try body.string("password"), source: source)
         return EditedResponse(status: .created, response: RegisteredResponse(user: ProfileResponse(profile)))
     }
 

@@ -21,6 +21,18 @@ public struct PostgresUserStore: UserStore {
         try await pool.run { connection in try Self.insert(user, on: connection) }
     }
 
+    public func taken(username: String, email: String) async throws -> (username: Bool, email: Bool) {
+        try await pool.run { connection in
+            let row = try connection.query(
+                """
+                SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($1)) AS username,
+                    EXISTS (SELECT 1 FROM users WHERE email = $2) AS email
+                """, [username, email]
+            ).single()
+            return (try row.bool("username"), try row.bool("email"))
+        }
+    }
+
     /// Inserts the account and its roles in one statement.
     static func insert(_ user: NewUser, on connection: PostgresConnection) throws -> User {
         do {

@@ -7,6 +7,7 @@ import AuthPostgres
 import AuthTelemetry
 import Hummingbird
 import Logging
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 
@@ -41,7 +42,8 @@ struct Daemon {
         let service = try AuthService(
             configuration: .init(
                 accessTokenLifetime: settings.tokens.accessTokenLifetime,
-                passwordPolicy: passwordPolicy, attemptLimit: settings.attemptLimit, sessions: settings.sessions),
+                passwordPolicy: passwordPolicy, attemptLimit: settings.attemptLimit, sessions: settings.sessions,
+                registrationLimit: settings.registrationLimit),
             users: users, lockouts: PostgresLockoutStore(pool: pool), hashing: hashing, hasher: hasher,
             tokens: AccessTokenCodec(
                 keyring: settings.tokens.keyring,
@@ -60,6 +62,7 @@ struct Daemon {
             await resources.close()
             return
         }
+        let connectionLimit = HTTPConnectionLimit(maximum: settings.http.maximumConnections)
         let http = Application(
             router: HTTPFrontEnd(
                 service: service, admin: admin, configuration: settings.http.frontEnd,
@@ -67,6 +70,10 @@ struct Daemon {
                 metrics: registry.map(Self.exposition),
                 logger: Logger(label: "authd.http")
             ).router(),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [connectionLimit.handler()],
+                    idleTimeout: TimeAmount(settings.http.idleTimeout))),
             configuration: .init(address: .hostname(settings.http.host, port: settings.http.port), serverName: nil),
             onServerRunning: { channel in
                 logger.info("HTTP API listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])

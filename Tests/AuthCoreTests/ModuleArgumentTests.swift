@@ -9,6 +9,7 @@ struct NoUsers: UserStore {
     func find(username: String) async throws -> User? { nil }
     func find(id: Int64) async throws -> User? { nil }
     func replacePasswordHash(userID: Int64, old: String, new: String) async throws -> Bool { false }
+    func taken(username: String, email: String) async throws -> (username: Bool, email: Bool) { (false, false) }
 }
 
 /// Stack files are parsed without any session being touched: every call is refused.

@@ -79,9 +79,11 @@ def load(seconds, out):
 
 
 def psql(sql):
+    # On standard input: with authd killed, refused registrations loop fast, and their names can
+    # outgrow the argument list.
     return subprocess.run([os.environ["AUTHD_PG_BINDIR"] + "/psql", "-qAt", "-v", "ON_ERROR_STOP=1",
-                           os.environ["AUTHD_DATABASE_URL"], "-c", sql],
-                          check=True, capture_output=True, text=True).stdout.split()
+                           os.environ["AUTHD_DATABASE_URL"], "-f", "-"],
+                          input=sql, check=True, capture_output=True, text=True).stdout.split()
 
 
 def verify(out):

@@ -20,10 +20,13 @@ stop_authd() {
 trap stop_authd EXIT
 
 # Starts one more authd (all share the secret and the database): the debug build, or $AUTHD_BIN.
-# Sets HTTP_PORT and LINE_PORT; the logs are in $interop_work/authd.log.
+# Sets HTTP_PORT and LINE_PORT; the logs are in $interop_work/authd.log. These scripts register
+# many accounts from one address, so the per-address registration limit is off unless a script
+# sets AUTHD_LIMITS_REGISTER_BURST (the limit itself is tested in HTTPLimitsTests).
 start_authd() {
     HTTP_PORT=$(free_port)
     LINE_PORT=$(free_port)
+    AUTHD_LIMITS_REGISTER_BURST=${AUTHD_LIMITS_REGISTER_BURST:-0} \
     AUTHD_JWT_SECRET_FILE="$SECRET_FILE" AUTHD_HTTP_ADDR="127.0.0.1:$HTTP_PORT" \
         AUTHD_LINE_ADDR="127.0.0.1:$LINE_PORT" AUTHD_PASSWORD_SCRYPT_LN=${AUTHD_PASSWORD_SCRYPT_LN:-12} \
         "${AUTHD_BIN:-.build/debug/authd}" --config config/authd.yaml >>"$interop_work/authd.log" 2>&1 &

@@ -1,4 +1,4 @@
-import NIOPosix
+internal import NIOPosix
 
 #if canImport(Glibc)
     import Glibc
@@ -6,13 +6,13 @@ import NIOPosix
 
 /// A blocking TCP socket to a loopback port, for tests that must not read (or must write without
 /// the client's own buffering): the kernel's buffers are all there is between it and the server.
-final class RawSocket: @unchecked Sendable {
+public final class RawSocket: @unchecked Sendable {
     // Safe to share: the descriptor is only used by the one test that owns the socket, one call at
     // a time.
-    let descriptor: Int32
+    public let descriptor: Int32
 
     /// `bufferSize` sets the socket's kernel buffers (both ways), before it connects.
-    init(port: Int, bufferSize: Int32? = nil) async throws {
+    public init(port: Int, bufferSize: Int32? = nil) async throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         if var size = bufferSize {
             setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
@@ -30,17 +30,17 @@ final class RawSocket: @unchecked Sendable {
         guard result == 0 else { throw SocketError(errno: errno) }
     }
 
-    struct SocketError: Error {
-        let errno: Int32
+    public struct SocketError: Error {
+        public let errno: Int32
     }
 
     /// Writes as much of `bytes` as the kernel takes without blocking; the count written.
-    func writeNonBlocking(_ bytes: [UInt8]) -> Int {
+    public func writeNonBlocking(_ bytes: [UInt8]) -> Int {
         bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
     }
 
     /// Whether the server still holds the connection: no EOF or reset waiting to be read.
-    func isOpen() -> Bool {
+    public func isOpen() -> Bool {
         var byte: UInt8 = 0
         let peeked = recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
         if peeked > 0 { return !drainedToEOF() }
@@ -59,7 +59,7 @@ final class RawSocket: @unchecked Sendable {
 
     /// Reads until `count` newline-terminated lines have arrived, the server closed, or nothing
     /// came for 10 s. Blocking reads run on NIO's thread pool, not the tasks' cooperative threads.
-    func readLines(_ count: Int) async throws -> [String] {
+    public func readLines(_ count: Int) async throws -> [String] {
         try await NIOThreadPool.singleton.runIfActive { self.blockingReadLines(count) }
     }
 
@@ -84,13 +84,13 @@ final class RawSocket: @unchecked Sendable {
         return lines
     }
 
-    func close() {
+    public func close() {
         _ = Glibc.close(descriptor)
     }
 }
 
 extension Sequence {
-    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+    public func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
         var results: [T] = []
         for element in self { results.append(try await transform(element)) }
         return results

@@ -1,0 +1,78 @@
+import AuthCore
+import AuthHTTP
+import AuthTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite("HTTP listener limits and registration")
+struct HTTPLimitsTests {
+    @Test("100 parallel registrations of a taken name are 409 without hashing: logins meanwhile are not 503 busy")
+    func takenNamesSpendNoHash() async throws {
+        let stack = try await TestStack(
+            scrypt: .init(logN: 12, r: 8, p: 1), hashing: .init(threads: 1, queueLimit: 4))
+        let (user, _) = try await stack.account()
+        try await withServer(stack: stack) { client in
+            let statuses = try await withThrowingTaskGroup(of: (Bool, Int).self) { group in
+                for _ in 0..<100 {
+                    group.addTask {
+                        let email = "\(TestDatabase.uniqueName())@example.com"
+                        let response = try await client.register(user.username, email: email)
+                        return (false, Int(response.status.code))
+                    }
+                }
+                for _ in 0..<3 {
+                    group.addTask { (true, Int(try await client.login(user.username).status.code)) }
+                }
+                return try await group.reduce(into: [(Bool, Int)]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { !$0.0 }.allSatisfy { $0.1 == 409 })
+            #expect(statuses.filter { $0.0 }.map(\.1) == [200, 200, 200])
+        }
+    }
+
+    @Test("registrations are rate-limited per address")
+    func registrationLimit() async throws {
+        let stack = try await TestStack(
+            configuration: .init(registrationLimit: .init(burst: 3, perSecond: 0.001)))
+        try await withServer(stack: stack) { client in
+            for _ in 0..<3 { #expect(try await client.register(TestDatabase.uniqueName()).status == .created) }
+            let limited = try await client.register(TestDatabase.uniqueName())
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.errorCode == "rate_limited")
+        }
+    }
+
+    @Test("connections beyond http.max_connections are closed; idle ones close after the idle timeout")
+    func connectionCapAndIdleTimeout() async throws {
+        let stack = try await TestStack()
+        // The test client holds one connection of its own.
+        let limit = HTTPConnectionLimit(maximum: 3)
+        let app = Application(
+            router: HTTPFrontEnd(service: stack.service).router(),
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [limit.handler()], idleTimeout: .seconds(1))),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+            var sockets: [RawSocket] = []
+            for _ in 0..<3 {
+                sockets.append(try await RawSocket(port: port))
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(sockets[0].isOpen() && sockets[1].isOpen())
+            #expect(!sockets[2].isOpen(), "beyond the cap")
+            try await Task.sleep(for: .milliseconds(1800))
+            #expect(!sockets[0].isOpen() && !sockets[1].isOpen(), "idle past the timeout")
+            #expect(limit.count == 0, "every place is free again")
+            sockets.forEach { $0.close() }
+            let fresh = try await RawSocket(port: port)
+            defer { fresh.close() }
+            _ = fresh.writeNonBlocking(Array("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n".utf8))
+            let status = try await fresh.readLines(1)
+            #expect(status.first == "HTTP/1.1 200 OK\r", "a new connection is served")
+        }
+        await stack.shutdown()
+    }
+}

@@ -96,16 +96,14 @@ final class LineConnectionHandler: ChannelDuplexHandler {
         handlePending(context: context)
     }
 
-    /// Handles waiting lines while the limits allow.
+    /// Handles waiting lines while the limits allow. Replies gathered up to the limit are handed
+    /// to the channel at once, so from then on the channel's writability decides whether more
+    /// lines are handled; a full buffer is never left waiting for an event that would flush it.
     private func handlePending(context: ChannelHandlerContext) {
-        while !closing, inFlight < limits.maximumInFlight, mayQueueReplies(context), let line = pending.popFirst() {
+        while !closing, inFlight < limits.maximumInFlight, context.channel.isWritable, let line = pending.popFirst() {
             handle(line, context: context)
+            if (outgoing?.readableBytes ?? 0) >= limits.maximumQueuedReplyBytes { flushIfNeeded(context: context) }
         }
-        if (outgoing?.readableBytes ?? 0) >= limits.maximumQueuedReplyBytes { flushIfNeeded(context: context) }
-    }
-
-    private func mayQueueReplies(_ context: ChannelHandlerContext) -> Bool {
-        context.channel.isWritable && (outgoing?.readableBytes ?? 0) < limits.maximumQueuedReplyBytes
     }
 
     private func handle(_ line: ByteBuffer, context: ChannelHandlerContext) {
@@ -172,7 +170,7 @@ final class LineConnectionHandler: ChannelDuplexHandler {
     }
 
     private func canRead(_ context: ChannelHandlerContext) -> Bool {
-        pending.isEmpty && inFlight < limits.maximumInFlight && mayQueueReplies(context) && !draining && !closing
+        pending.isEmpty && inFlight < limits.maximumInFlight && context.channel.isWritable && !draining && !closing
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -47,9 +47,7 @@ extension AuthService {
     public func completeLogin(
         challenge: String, code: String, source: String? = nil, userAgent: String? = nil
     ) async throws -> SessionTokens {
-        if let source, let attemptLimiter, !attemptLimiter.allow(source) {
-            throw AuthError(.rateLimited, "too many attempts from this address, retry shortly")
-        }
+        try Self.spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
         guard let pending = MFAChallenge(sealed: challenge, key: try challengeKey()), pending.expiresAt >= clock()
         else { throw AuthError(.invalidMFAToken, "mfa_token is invalid or expired; log in again") }
         guard code.utf8.count <= 64, let stack = stack(for: "http") else {
@@ -188,9 +186,7 @@ extension AuthService {
     /// account is locked and count a failed proof like a failed login. Without this, these routes
     /// would be an oracle for guessing a TOTP code or the password at the token holder's pace.
     private func throttled(_ user: User, source: String?, _ proof: () async throws -> Bool) async throws -> Bool {
-        if let source, let attemptLimiter, !attemptLimiter.allow(source) {
-            throw AuthError(.rateLimited, "too many attempts from this address, retry shortly")
-        }
+        try Self.spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
         let lockouts = stack(for: "http")?.entries(.auth).filter { $0.module is LockoutModule } ?? []
         let attempt = AuthAttempt(service: "http", username: user.username, password: "", source: source)
         var probe = attempt

@@ -42,17 +42,14 @@ extension AuthService {
         let refreshToken = try Self.newRefreshToken()
         // Before the account's row is read: a role change that waited for it cuts off this second.
         let readAt = clock()
-        let started = try await sessionStore.create(
+        let current = try await sessionStore.create(
             NewSession(
                 id: sessionID, userID: user.id, tokenHash: try Digest.sha256Hex(Array(refreshToken.utf8)),
                 lifetime: configuration.sessions.lifetime,
                 clientAddress: Identity.storable(source ?? "", maximumScalars: 64),
                 userAgent: Identity.storable(userAgent ?? "", maximumScalars: 256)),
             passwordHash: user.passwordHash)
-        guard let started else { throw AuthError(.invalidCredentials, "invalid username or password") }
-        var current = user
-        current.roles = started.roles
-        current.notBefore = started.notBefore
+        guard let current else { throw AuthError(.invalidCredentials, "invalid username or password") }
         let access = try issueAccessToken(for: current, sessionID: sessionID, issuedAt: readAt)
         logger.info("session started", metadata: ["user_id": "\(user.id)"])
         return SessionTokens(
@@ -64,7 +61,8 @@ extension AuthService {
     /// that pair again within the grace window, and revokes the session after it.
     public func refresh(refreshToken: String) async throws -> SessionTokens {
         let refused = AuthError(.invalidRefreshToken, "refresh token is invalid, expired or revoked")
-        guard Self.isBase64URL(refreshToken, length: 43) else { throw refused }
+        // 43 characters: 32 random bytes. Anything else is refused before any lookup.
+        guard Identity.isBase64URL(refreshToken, lengths: 43...43) else { throw refused }
         let hash = try Digest.sha256Hex(Array(refreshToken.utf8))
         guard let owner = try await sessionStore.owner(ofRefreshTokenHash: hash) else { throw refused }
         let session = owner.session
@@ -125,7 +123,9 @@ extension AuthService {
     /// Ends one of the token holder's own sessions; `notFound` for any other id.
     public func endSession(id sessionID: String, accessToken: String) async throws {
         let userID = try Self.userID(try authorize(accessToken: accessToken))
-        guard Self.isBase64URL(sessionID, length: 22) else { throw AuthError(.invalidInput, "malformed session id") }
+        guard Identity.isBase64URL(sessionID, lengths: 22...22) else {
+            throw AuthError(.invalidInput, "malformed session id")
+        }
         let ended = try await sessionStore.revoke(sessionID: sessionID, of: userID, tokenID: nil)
         guard ended.value else { throw AuthError(.notFound, "no such session") }
         revocations.apply(ended.revocations)
@@ -135,9 +135,7 @@ extension AuthService {
     public func changePassword(
         accessToken: String, currentPassword: String, newPassword: String, source: String? = nil
     ) async throws {
-        if let source, let attemptLimiter, !attemptLimiter.allow(source) {
-            throw AuthError(.rateLimited, "too many attempts from this address, retry shortly")
-        }
+        try Self.spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
         let claims = try authorize(accessToken: accessToken)
         guard let user = try await users.find(id: try Self.userID(claims)), !user.disabled else {
             throw AuthError(.invalidToken, "access token is invalid")
@@ -168,20 +166,6 @@ extension AuthService {
 
     static func newRefreshToken() throws -> String {
         Base64.url.encode(try SecureRandom.bytes(32))
-    }
-
-    /// Refresh tokens (43) and session ids (22) are unpadded URL-safe base64 of random bytes:
-    /// anything else is refused before any lookup.
-    static func isBase64URL(_ text: String, length: Int) -> Bool {
-        text.utf8.count == length
-            && text.utf8.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-                    true
-                default: false
-                }
-            }
     }
 
     /// The grace pair is sealed under a key only the holder of the previous refresh token can

@@ -128,9 +128,9 @@ extension AuthService {
     public func register(username: String, email: String, password: String, source: String? = nil) async throws
         -> UserProfile
     {
-        if let source, let registrationLimiter, !registrationLimiter.allow(source) {
-            throw AuthError(.rateLimited, "too many registrations from this address, retry later")
-        }
+        try Self.spend(
+            registrationLimiter, source: source,
+            or: AuthError(.rateLimited, "too many registrations from this address, retry later"))
         let username = try Identity.validUsername(username)
         let email = try Identity.normalisedEmail(email)
         try configuration.passwordPolicy.check(password)
@@ -160,9 +160,11 @@ extension AuthService {
         service: String, username: String, password: String, otp: String? = nil, source: String? = nil,
         deferSecondFactor: Bool = false
     ) async throws -> (user: User, attempt: AuthAttempt) {
-        if let source, let attemptLimiter, !attemptLimiter.allow(source) {
+        do {
+            try Self.spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
+        } catch {
             Self.countAttempt(service: self.stack(for: service) == nil ? "unknown" : service, result: "rate_limited")
-            throw AuthError(.rateLimited, "too many attempts from this address, retry shortly")
+            throw error
         }
         guard let stack = stack(for: service) else { throw AuthError(.unknownService, "no stack for this service") }
         let refused = AuthError(.invalidCredentials, "invalid username or password")
@@ -264,6 +266,15 @@ extension AuthService {
 }
 
 extension AuthService {
+    static let tooManyAttempts = AuthError(.rateLimited, "too many attempts from this address, retry shortly")
+
+    /// Takes one token from `source`'s bucket of `limiter` (nothing to take without either);
+    /// `refusal` when the bucket is empty.
+    static func spend(_ limiter: RateLimiter?, source: String?, or refusal: AuthError) throws(AuthError) {
+        guard let limiter, let source, !limiter.allow(source) else { return }
+        throw refusal
+    }
+
     /// `authd_auth_attempts_total{service, result}`: success, second_factor (password right, code
     /// to come), refused, denied (account facility), rate_limited. Services are configured stack
     /// names, so the label stays bounded.

@@ -11,10 +11,15 @@ public struct Delegation: Sendable {
         held = roles.map { roles in (Set(roles).union([Role.user]), permissions) }
     }
 
-    private var unlimited: Bool { held == nil || held!.roles.contains(Role.admin) }
+    /// What limits the actor; nil for an operator or an admin, whom nothing limits.
+    private var limits: (roles: Set<String>, permissions: Set<String>)? {
+        guard let held, !held.roles.contains(Role.admin) else { return nil }
+        return held
+    }
 
     private func holds(roles: some Sequence<String>) -> Bool {
-        unlimited || roles.allSatisfy { held!.roles.contains($0) }
+        guard let limits else { return true }
+        return roles.allSatisfy(limits.roles.contains)
     }
 
     /// Changing `before` to `after` touches only roles the actor holds, on an account whose
@@ -30,7 +35,8 @@ public struct Delegation: Sendable {
 
     /// Give `permissions` to a role (creating it, or one at a time).
     public func mayGrant(_ permissions: some Sequence<String>) -> Bool {
-        unlimited || permissions.allSatisfy { held!.permissions.contains($0) }
+        guard let limits else { return true }
+        return permissions.allSatisfy(limits.permissions.contains)
     }
 
     static let refused = AuthError(

@@ -70,9 +70,10 @@ public enum Identity {
             }
     }
 
-    /// 1–64 of `[A-Za-z0-9_-]`: what token ids, session ids and user ids are made of.
-    public static func isToken(_ text: String) -> Bool {
-        (1...64).contains(text.utf8.count)
+    /// `lengths` characters of `[A-Za-z0-9_-]`, unpadded URL-safe base64: what refresh tokens,
+    /// token and session ids are made of (and user ids, in decimal, fit).
+    public static func isBase64URL(_ text: String, lengths: ClosedRange<Int>) -> Bool {
+        lengths.contains(text.utf8.count)
             && text.utf8.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
     }
 

@@ -48,17 +48,6 @@ public struct NewSession: Sendable {
     }
 }
 
-/// The account as it stood when a session was created: what its first access token carries.
-public struct SessionStart: Hashable, Sendable {
-    public var roles: [String]
-    public var notBefore: Int64?
-
-    public init(roles: [String], notBefore: Int64?) {
-        self.roles = roles
-        self.notBefore = notBefore
-    }
-}
-
 /// The session a presented refresh token belongs to, and whether it is the current one.
 public struct RefreshTokenOwner: Sendable {
     public var session: Session
@@ -86,8 +75,9 @@ public protocol SessionStore: Sendable {
     /// Creates the session only while the account is enabled and its password hash is still
     /// `passwordHash` (the one the login verified), holding the account's row so that a password
     /// change, disable or role change either comes first (and the session is not created) or
-    /// comes after (and ends or cuts it off). Nil when refused.
-    func create(_ session: NewSession, passwordHash: String) async throws -> SessionStart?
+    /// comes after (and ends or cuts it off). Returns the account as it stood then (what the
+    /// session's first token carries); nil when refused.
+    func create(_ session: NewSession, passwordHash: String) async throws -> User?
     /// The live (unrevoked, unexpired) session that issued the refresh token with this hash.
     func owner(ofRefreshTokenHash hash: String) async throws -> RefreshTokenOwner?
     /// Replaces `old` by `new` in one statement that only succeeds while `old` is current and the

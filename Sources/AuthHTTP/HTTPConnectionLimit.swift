@@ -20,7 +20,6 @@ public final class HTTPConnectionLimit: Sendable {
     final class Handler: ChannelInboundHandler, RemovableChannelHandler {
         typealias InboundIn = NIOAny
         let limit: HTTPConnectionLimit
-        private var counted = false
 
         init(limit: HTTPConnectionLimit) {
             self.limit = limit
@@ -28,13 +27,12 @@ public final class HTTPConnectionLimit: Sendable {
 
         func handlerAdded(context: ChannelHandlerContext) {
             let now = limit.open.wrappingAdd(1, ordering: .relaxed).newValue
-            counted = true
             if now > limit.maximum { context.close(promise: nil) }
         }
 
+        /// Once per connection, when it closes (NIO removes every handler then).
         func handlerRemoved(context: ChannelHandlerContext) {
-            if counted { limit.open.wrappingSubtract(1, ordering: .relaxed) }
-            counted = false
+            limit.open.wrappingSubtract(1, ordering: .relaxed)
         }
     }
 }

@@ -79,7 +79,9 @@ enum PostgresRevocations {
     /// The stored rows of the revocations `named` (by kind and subject; their other fields are
     /// not trusted), still in force.
     static func load(_ named: [Revocation], on connection: PostgresConnection) throws -> [Revocation] {
-        let keys = named.filter { Identity.isToken($0.subject) }.map { "\($0.kind.rawValue):\($0.subject)" }
+        let keys = named.filter { Identity.isBase64URL($0.subject, lengths: 1...64) }.map {
+            "\($0.kind.rawValue):\($0.subject)"
+        }
         guard !keys.isEmpty else { return [] }
         return try connection.query(
             """

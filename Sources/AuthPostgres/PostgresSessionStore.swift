@@ -27,23 +27,18 @@ public struct PostgresSessionStore: SessionStore {
             refreshCount: Int(try row.int64("refresh_count")))
     }
 
-    public func create(_ session: NewSession, passwordHash: String) async throws -> SessionStart? {
+    public func create(_ session: NewSession, passwordHash: String) async throws -> User? {
         try await pool.run { connection in
-            try connection.transaction { () throws -> SessionStart? in
-                // FOR SHARE waits for a change holding the row and re-checks it after; the roles are
-                // read by the next statement, which sees what such a change committed.
+            try connection.transaction { () throws -> User? in
+                // FOR SHARE waits for a change holding the row and re-checks it after; the account is
+                // then read by the next statement, which sees what such a change committed.
                 guard
-                    let row = try connection.query(
-                        """
-                        SELECT extract(epoch FROM not_before)::bigint AS not_before
-                        FROM users WHERE id = $1 AND password_hash = $2 AND NOT disabled FOR SHARE
-                        """, [String(session.userID), passwordHash]
-                    ).rows.first
+                    !(try connection.query(
+                        "SELECT 1 FROM users WHERE id = $1 AND password_hash = $2 AND NOT disabled FOR SHARE",
+                        [String(session.userID), passwordHash]
+                    ).rows.isEmpty),
+                    let user = try PostgresUserStore.find(id: session.userID, on: connection)
                 else { return nil }
-                let roles = try connection.query(
-                    "SELECT coalesce(string_agg(role, ',' ORDER BY role), '') AS roles FROM user_roles WHERE user_id = $1",
-                    [String(session.userID)]
-                ).single().string("roles")
                 try connection.query(
                     """
                     INSERT INTO sessions (id, user_id, expires_at, client_address, user_agent, token_hash)
@@ -55,9 +50,7 @@ public struct PostgresSessionStore: SessionStore {
                     ])
                 try connection.query(
                     "INSERT INTO session_tokens (hash, session_id) VALUES ($1, $2)", [session.tokenHash, session.id])
-                return SessionStart(
-                    roles: roles.split(separator: ",").map(String.init),
-                    notBefore: try row.optionalString("not_before").flatMap { Int64($0) })
+                return user
             }
         }
     }

@@ -15,7 +15,7 @@ struct NoUsers: UserStore {
 /// Stack files are parsed without any session being touched: every call is refused.
 struct NoSessions: SessionStore {
     static let refused = AuthError(.unavailable, "no sessions in this test")
-    func create(_ session: NewSession, passwordHash: String) async throws -> SessionStart? { throw Self.refused }
+    func create(_ session: NewSession, passwordHash: String) async throws -> User? { throw Self.refused }
     func owner(ofRefreshTokenHash hash: String) async throws -> RefreshTokenOwner? { throw Self.refused }
     func rotate(sessionID: String, from old: String, to new: String, gracePair: [UInt8], idleTimeout: Int64)
         async throws -> Bool

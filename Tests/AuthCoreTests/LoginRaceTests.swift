@@ -10,8 +10,8 @@ struct LoginRaceTests {
     /// Dearer than the test default, so a change often lands while a password is being checked.
     static let scrypt = ScryptParameters(logN: 13, r: 8, p: 1)
 
-    /// Logs in with `password` on three tasks at once, from before `change` runs until after it
-    /// finished; returns every session obtained.
+    /// Logs in with `password` on three tasks at once until shortly after `change`, which runs once
+    /// a first login has succeeded; returns every session obtained.
     static func sessions(
         _ stack: TestStack, _ name: String, _ password: String, around change: @Sendable () async throws -> Void
     ) async throws -> [SessionTokens] {
@@ -26,7 +26,13 @@ struct LoginRaceTests {
                     }
                 }
             }
-            try await Task.sleep(for: .milliseconds(800))
+            // At least one login must have finished first (under a loaded test run that can take
+            // seconds), so the change always lands between logins.
+            let deadline = ContinuousClock.now + .seconds(60)
+            while loop.obtained.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await Task.sleep(for: .milliseconds(200))
             try await change()
             try await Task.sleep(for: .milliseconds(400))
             loop.stop.store(true, ordering: .relaxed)

@@ -1,5 +1,6 @@
 import AuthCore
 import AuthCrypto
+import AuthHTTP
 import AuthLineProtocol
 public import Configuration
 import SystemPackage
@@ -46,7 +47,9 @@ extension Settings {
         let (host, port) = try Self.address(config.string(forKey: "http.addr", default: "127.0.0.1:5000"))
         http = HTTP(
             host: host, port: port,
-            frontEnd: .init(maximumBodySize: config.int(forKey: "http.max_body_bytes", default: 64 * 1024)),
+            frontEnd: .init(
+                maximumBodySize: config.int(forKey: "http.max_body_bytes", default: 64 * 1024),
+                forwarded: try Self.forwardedClient(config)),
             idleTimeout: .seconds(config.int(forKey: "http.idle_timeout_seconds", default: 60)),
             maximumConnections: config.int(forKey: "http.max_connections", default: 1024))
         guard http.idleTimeout > .zero, http.maximumConnections > 0 else {
@@ -94,19 +97,38 @@ extension Settings {
         guard ["json", "text"].contains(logFormat) else { throw ConfigurationError("log.format must be json or text") }
         metricsEnabled = config.bool(forKey: "metrics.enabled", default: true)
         stacksDirectory = config.string(forKey: "stacks.directory", default: "config/stacks")
-        let burst = config.int(forKey: "limits.attempts_burst", default: 20)
-        attemptLimit =
-            burst == 0
-            ? nil
-            : RateLimiter.Configuration(
-                burst: Double(burst), perSecond: config.double(forKey: "limits.attempts_per_second", default: 5))
-        let registrations = config.int(forKey: "limits.register_burst", default: 10)
-        registrationLimit =
-            registrations == 0
-            ? nil
-            : RateLimiter.Configuration(
-                burst: Double(registrations),
-                perSecond: config.double(forKey: "limits.register_per_second", default: 0.2))
+        attemptLimit = Self.bucket(config, "limits.attempts", burst: 20, perSecond: 5)
+        registrationLimit = Self.bucket(config, "limits.register", burst: 10, perSecond: 0.2)
+        accountLimit = Self.bucket(config, "limits.account_failures", burst: 20, perSecond: 0.02)
+        let prefix = config.int(forKey: "limits.ipv6_prefix", default: 64)
+        guard (1...128).contains(prefix) else { throw ConfigurationError("limits.ipv6_prefix must be 1 to 128") }
+        addressGrouping = AddressGrouping(ipv6Prefix: prefix)
+    }
+
+    /// `http.trusted_proxies` (CIDRs) and `http.client_address_header`.
+    static func forwardedClient(_ config: ConfigReader) throws -> ForwardedClient {
+        let proxies = try config.stringArray(forKey: "http.trusted_proxies", default: []).map { text in
+            guard let network = IPNetwork(text) else {
+                throw ConfigurationError("http.trusted_proxies: '\(text)' is not an address or CIDR network")
+            }
+            return network
+        }
+        let name = config.string(forKey: "http.client_address_header", default: "x-forwarded-for")
+        guard let header = ForwardedClient.Header(rawValue: name.lowercased()) else {
+            throw ConfigurationError("http.client_address_header must be x-forwarded-for or forwarded")
+        }
+        return ForwardedClient(trustedProxies: proxies, header: header)
+    }
+
+    /// `<prefix>_burst` and `<prefix>_per_second` as a token bucket; a burst of 0 is no limit.
+    static func bucket(_ config: ConfigReader, _ prefix: String, burst: Int, perSecond: Double)
+        -> RateLimiter.Configuration?
+    {
+        let burst = config.int(forKey: ConfigKey("\(prefix)_burst"), default: burst)
+        guard burst != 0 else { return nil }
+        return RateLimiter.Configuration(
+            burst: Double(burst),
+            perSecond: config.double(forKey: ConfigKey("\(prefix)_per_second"), default: perSecond))
     }
 
     /// The access token lifetime and the clock leeway allowed when checking it, in seconds.

@@ -66,6 +66,10 @@ public struct Settings: Sendable {
     public var attemptLimit: RateLimiter.Configuration? = .init()
     /// Registrations per client address (token bucket, per instance).
     public var registrationLimit: RateLimiter.Configuration? = .init(burst: 10, perSecond: 0.2)
+    /// Failed attempts per account from all addresses together (token bucket, per instance).
+    public var accountLimit: RateLimiter.Configuration? = .init(burst: 20, perSecond: 0.02)
+    /// How per-address limits and lockouts group IPv6 addresses (by /64).
+    public var addressGrouping = AddressGrouping()
     /// Directory of `<service>` stack files; `http` must be among them.
     public var stacksDirectory = "config/stacks"
 }

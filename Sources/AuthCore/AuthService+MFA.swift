@@ -47,19 +47,22 @@ extension AuthService {
     public func completeLogin(
         challenge: String, code: String, source: String? = nil, userAgent: String? = nil
     ) async throws -> SessionTokens {
-        try Self.spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
+        try spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
         guard let pending = MFAChallenge(sealed: challenge, key: try challengeKey()), pending.expiresAt >= clock()
         else { throw AuthError(.invalidMFAToken, "mfa_token is invalid or expired; log in again") }
         guard code.utf8.count <= 64, let stack = stack(for: "http") else {
             throw AuthError(.invalidCredentials, "invalid one-time code")
         }
-        var attempt = AuthAttempt(
+        let account = pending.username.lowercased()
+        guard accountLimiter?.permits(account) ?? true else { throw Self.tooManyFailures }
+        var attempt = self.attempt(
             service: "http", username: pending.username, password: "", otp: code, source: pending.source)
         let entries = stack.entries(.auth).filter { $0.module.runsInSecondStep }
         let verdict = try await StackEngine.evaluate(entries) { entry in
             try await entry.module.run(&attempt, facility: .auth)
         }
         for entry in entries { await entry.module.stackFinished(attempt, succeeded: verdict.isSuccess) }
+        if !verdict.isSuccess { accountLimiter?.charge(account) }
         guard verdict.isSuccess, let user = attempt.user, user.id == pending.userID, !user.disabled else {
             logger.info("second factor refused", metadata: ["verdict": "\(verdict)"])
             throw AuthError(.invalidCredentials, "invalid one-time code")
@@ -186,9 +189,11 @@ extension AuthService {
     /// account is locked and count a failed proof like a failed login. Without this, these routes
     /// would be an oracle for guessing a TOTP code or the password at the token holder's pace.
     private func throttled(_ user: User, source: String?, _ proof: () async throws -> Bool) async throws -> Bool {
-        try Self.spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
+        try spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
+        let account = user.username.lowercased()
+        guard accountLimiter?.permits(account) ?? true else { throw Self.tooManyFailures }
         let lockouts = stack(for: "http")?.entries(.auth).filter { $0.module is LockoutModule } ?? []
-        let attempt = AuthAttempt(service: "http", username: user.username, password: "", source: source)
+        let attempt = self.attempt(service: "http", username: user.username, password: "", source: source)
         var probe = attempt
         let verdict = try await StackEngine.evaluate(lockouts) { entry in
             try await entry.module.run(&probe, facility: .auth)
@@ -198,6 +203,7 @@ extension AuthService {
             throw AuthError(.rateLimited, "too many failed attempts on this account, retry later")
         }
         let proven = try await proof()
+        if !proven { accountLimiter?.charge(account) }
         for entry in lockouts { await entry.module.stackFinished(attempt, succeeded: proven) }
         return proven
     }

@@ -135,7 +135,7 @@ extension AuthService {
     public func changePassword(
         accessToken: String, currentPassword: String, newPassword: String, source: String? = nil
     ) async throws {
-        try Self.spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
+        try spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
         let claims = try authorize(accessToken: accessToken)
         guard let user = try await users.find(id: try Self.userID(claims)), !user.disabled else {
             throw AuthError(.invalidToken, "access token is invalid")

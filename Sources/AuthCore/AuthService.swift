@@ -19,17 +19,24 @@ public struct AuthService: Sendable {
         public var attemptLimit: RateLimiter.Configuration?
         /// Per-address limit on registrations; nil for none.
         public var registrationLimit: RateLimiter.Configuration?
+        /// Per-account limit on failed attempts, from every address together; nil for none.
+        public var accountLimit: RateLimiter.Configuration?
+        /// How the per-address limits and lockouts group addresses (IPv6 by /64 by default).
+        public var addressGrouping: AddressGrouping
         public var sessions: SessionPolicy
 
         public init(
             accessTokenLifetime: Int64 = 900, passwordPolicy: PasswordPolicy = .init(),
             attemptLimit: RateLimiter.Configuration? = nil, sessions: SessionPolicy = .init(),
-            registrationLimit: RateLimiter.Configuration? = nil
+            registrationLimit: RateLimiter.Configuration? = nil, accountLimit: RateLimiter.Configuration? = nil,
+            addressGrouping: AddressGrouping = .init()
         ) {
             self.accessTokenLifetime = accessTokenLifetime
             self.passwordPolicy = passwordPolicy
             self.attemptLimit = attemptLimit
             self.registrationLimit = registrationLimit
+            self.accountLimit = accountLimit
+            self.addressGrouping = addressGrouping
             self.sessions = sessions
         }
     }
@@ -49,6 +56,8 @@ public struct AuthService: Sendable {
     let defaultStack: Stack?
     let attemptLimiter: RateLimiter?
     let registrationLimiter: RateLimiter?
+    /// Failed attempts per account (lower-cased name, whether or not it exists).
+    let accountLimiter: RateLimiter?
     /// Revoked tokens, sessions and users, and what each role grants: consulted in memory.
     let revocations: RevocationState
     let sessionStore: any SessionStore
@@ -81,6 +90,7 @@ public struct AuthService: Sendable {
         self.secondFactor = secondFactor
         self.attemptLimiter = configuration.attemptLimit.map { RateLimiter(configuration: $0) }
         self.registrationLimiter = configuration.registrationLimit.map { RateLimiter(configuration: $0) }
+        self.accountLimiter = configuration.accountLimit.map { RateLimiter(configuration: $0) }
         let unmatchableHash = try hasher.unmatchableHash()
         self.unmatchableHash = unmatchableHash
         let registry = ModuleRegistry.builtin(
@@ -128,7 +138,7 @@ extension AuthService {
     public func register(username: String, email: String, password: String, source: String? = nil) async throws
         -> UserProfile
     {
-        try Self.spend(
+        try spend(
             registrationLimiter, source: source,
             or: AuthError(.rateLimited, "too many registrations from this address, retry later"))
         let username = try Identity.validUsername(username)
@@ -161,7 +171,7 @@ extension AuthService {
         deferSecondFactor: Bool = false
     ) async throws -> (user: User, attempt: AuthAttempt) {
         do {
-            try Self.spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
+            try spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
         } catch {
             Self.countAttempt(service: self.stack(for: service) == nil ? "unknown" : service, result: "rate_limited")
             throw error
@@ -171,7 +181,12 @@ extension AuthService {
         guard password.utf8.count <= configuration.passwordPolicy.maximumBytes, username.utf8.count <= 256,
             !username.utf8.contains(0)
         else { throw refused }
-        var attempt = AuthAttempt(service: service, username: username, password: password, otp: otp, source: source)
+        let account = username.lowercased()
+        guard accountLimiter?.permits(account) ?? true else {
+            Self.countAttempt(service: service, result: "rate_limited")
+            throw Self.tooManyFailures
+        }
+        var attempt = self.attempt(service: service, username: username, password: password, otp: otp, source: source)
         attempt.deferSecondFactor = deferSecondFactor
         let authEntries = stack.entries(.auth)
         let verdict = try await StackEngine.evaluate(authEntries) { entry in
@@ -180,6 +195,7 @@ extension AuthService {
         if !attempt.passwordChecked { try await spendOneHash(password) }
         for entry in authEntries { await entry.module.stackFinished(attempt, succeeded: verdict.isSuccess) }
         guard verdict.isSuccess else {
+            accountLimiter?.charge(account)
             logger.info("authentication refused", metadata: ["service": "\(service)", "verdict": "\(verdict)"])
             Self.countAttempt(service: service, result: "refused")
             throw refused
@@ -246,8 +262,7 @@ extension AuthService {
         guard let stack = stack(for: service) else { throw AuthError(.unknownService, "no stack for this service") }
         let entries = stack.entries(.account)
         guard !entries.isEmpty else { return claims }
-        var attempt = AuthAttempt(
-            service: service, username: claims.name, password: "", source: source, token: claims)
+        var attempt = self.attempt(service: service, username: claims.name, password: "", source: source, token: claims)
         let verdict = try await StackEngine.evaluate(entries) { entry in
             try await entry.module.run(&attempt, facility: .account)
         }
@@ -267,11 +282,23 @@ extension AuthService {
 
 extension AuthService {
     static let tooManyAttempts = AuthError(.rateLimited, "too many attempts from this address, retry shortly")
+    /// The same for unknown and existing accounts: it tells nothing about whether one exists.
+    static let tooManyFailures = AuthError(.rateLimited, "too many failed attempts for this account, retry later")
 
-    /// Takes one token from `source`'s bucket of `limiter` (nothing to take without either);
-    /// `refusal` when the bucket is empty.
-    static func spend(_ limiter: RateLimiter?, source: String?, or refusal: AuthError) throws(AuthError) {
-        guard let limiter, let source, !limiter.allow(source) else { return }
+    /// An attempt whose source lockouts count by its address group.
+    func attempt(
+        service: String, username: String, password: String, otp: String? = nil, source: String?,
+        token: AccessTokenClaims? = nil
+    ) -> AuthAttempt {
+        AuthAttempt(
+            service: service, username: username, password: password, otp: otp, source: source,
+            sourceKey: source.map(configuration.addressGrouping.key), token: token)
+    }
+
+    /// Takes one token from the bucket of `limiter` for `source`'s address group (nothing to
+    /// take without either); `refusal` when the bucket is empty.
+    func spend(_ limiter: RateLimiter?, source: String?, or refusal: AuthError) throws(AuthError) {
+        guard let limiter, let source, !limiter.allow(configuration.addressGrouping.key(source)) else { return }
         throw refusal
     }
 

@@ -1,9 +1,9 @@
 import Synchronization
 
-/// A token bucket per client address for login and AUTH attempts, in this instance's memory:
-/// `burst` attempts at once, refilled at `perSecond`. It bounds how fast one address can guess
-/// (and how fast it can push accounts towards lockout); the database-backed lockout is what
-/// every instance shares.
+/// A token bucket per key (a client address, an account), in this instance's memory: `burst`
+/// attempts at once, refilled at `perSecond`. Per address it bounds how fast one client can guess
+/// (and push accounts towards lockout); per account, how fast all clients together can guess one
+/// password. The database-backed lockout is what every instance shares.
 public final class RateLimiter: Sendable {
     public struct Configuration: Sendable {
         public var burst: Double
@@ -31,18 +31,36 @@ public final class RateLimiter: Sendable {
 
     /// Takes one token for `source`; false when its bucket is empty.
     public func allow(_ source: String, now: ContinuousClock.Instant = .now) -> Bool {
+        update(source, now: now) { tokens in
+            guard tokens >= 1 else { return false }
+            tokens -= 1
+            return true
+        }
+    }
+
+    /// Whether `key`'s bucket holds a token, taking none.
+    public func permits(_ key: String, now: ContinuousClock.Instant = .now) -> Bool {
+        update(key, now: now) { $0 >= 1 }
+    }
+
+    /// Takes a token from `key`'s bucket even when it is empty (down to minus one burst), for a
+    /// limit charged once an attempt has run and failed: attempts that were let in together are
+    /// all paid for.
+    public func charge(_ key: String, now: ContinuousClock.Instant = .now) {
+        update(key, now: now) { tokens in tokens = max(-configuration.burst, tokens - 1) }
+    }
+
+    private func update<Result>(
+        _ key: String, now: ContinuousClock.Instant, _ body: (inout Double) -> Result
+    ) -> Result {
         buckets.withLock { buckets in
             if buckets.count > Self.pruneThreshold { prune(&buckets, now: now) }
-            var bucket = buckets[source] ?? Bucket(tokens: configuration.burst, updated: now)
+            var bucket = buckets[key] ?? Bucket(tokens: configuration.burst, updated: now)
             bucket.tokens = refilled(bucket, now: now)
             bucket.updated = now
-            guard bucket.tokens >= 1 else {
-                buckets[source] = bucket
-                return false
-            }
-            bucket.tokens -= 1
-            buckets[source] = bucket
-            return true
+            let result = body(&bucket.tokens)
+            buckets[key] = bucket
+            return result
         }
     }
 

@@ -99,7 +99,7 @@ extension HTTPFrontEnd {
     /// The guard of every protected route: 401 without a valid token, 403 when it lacks `requirement`.
     func actor(_ request: Request, _ context: AuthRequestContext, _ requirement: Requirement) throws -> Actor {
         let claims = try service.authorize(accessToken: bearerToken(request), requiring: requirement)
-        return Actor(id: Int64(claims.subject), name: claims.name, source: context.peer ?? "", roles: claims.roles)
+        return Actor(id: Int64(claims.subject), name: claims.name, source: context.client ?? "", roles: claims.roles)
     }
 
     private func userID(_ context: AuthRequestContext) throws -> Int64 {

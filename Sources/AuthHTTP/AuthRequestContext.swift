@@ -11,12 +11,16 @@ public import Hummingbird
 /// by the order of JSON keys).
 public struct AuthRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The client's IP address (the TCP peer; proxies are not trusted for it).
+    /// The TCP peer's IP address.
     public let peer: String?
+    /// The client's IP address: the peer's, or the one a trusted proxy forwarded for (set by
+    /// `RequestMiddleware` from `ForwardedClient`). Limits, lockouts and audit use this one.
+    public internal(set) var client: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         peer = source.channel.remoteAddress?.ipAddress
+        client = peer
     }
 
     public var responseEncoder: JSONEncoder { Self.encoder }

@@ -47,4 +47,6 @@ enum HeaderName {
     static let authUserID = HTTPFields.Element.Name("X-Auth-User-Id")!
     static let authRoles = HTTPFields.Element.Name("X-Auth-Roles")!
     static let requestID = HTTPFields.Element.Name("X-Request-Id")!
+    static let xForwardedFor = HTTPFields.Element.Name("X-Forwarded-For")!
+    static let forwarded = HTTPFields.Element.Name("Forwarded")!
 }

@@ -8,9 +8,12 @@ public struct HTTPFrontEnd: Sendable {
     public struct Configuration: Sendable {
         /// Requests with a larger body get 413.
         public var maximumBodySize: Int
+        /// Whose forwarding header names the client (nobody's by default).
+        public var forwarded: ForwardedClient
 
-        public init(maximumBodySize: Int = 64 * 1024) {
+        public init(maximumBodySize: Int = 64 * 1024, forwarded: ForwardedClient = .init()) {
             self.maximumBodySize = maximumBodySize
+            self.forwarded = forwarded
         }
     }
 
@@ -46,13 +49,13 @@ public struct HTTPFrontEnd: Sendable {
         let service = self.service
         router.add(
             middleware: RequestMiddleware(
-                logger: logger,
+                logger: logger, forwarded: configuration.forwarded,
                 subject: { header in
                     Self.bearerCredentials(header).flatMap { try? service.authorize(accessToken: $0).subject }
                 }))
         router.add(middleware: ErrorMiddleware())
-        router.post("/register") { request, context in try await register(request, source: context.peer) }
-        router.post("/login") { request, context in try await login(request, source: context.peer) }
+        router.post("/register") { request, context in try await register(request, source: context.client) }
+        router.post("/login") { request, context in try await login(request, source: context.client) }
         addSessionRoutes(to: router)
         addMFARoutes(to: router)
         router.get("/protected") { request, _ in try protected(request) }

@@ -10,7 +10,7 @@ extension HTTPFrontEnd {
                 request, limit: configuration.maximumBodySize, allowedFields: ["mfa_token", "code"])
             return TokenResponse(
                 try await service.completeLogin(
-                    challenge: try body.string("mfa_token"), code: try body.string("code"), source: context.peer,
+                    challenge: try body.string("mfa_token"), code: try body.string("code"), source: context.client,
                     userAgent: request.headers[.userAgent]))
         }
         router.post("/mfa/totp/setup") { request, _ in
@@ -22,7 +22,7 @@ extension HTTPFrontEnd {
             let body = try await JSONBody.read(request, limit: configuration.maximumBodySize, allowedFields: ["code"])
             return RecoveryCodesResponse(
                 recoveryCodes: try await service.confirmTOTP(
-                    accessToken: token, code: try body.string("code"), source: context.peer))
+                    accessToken: token, code: try body.string("code"), source: context.client))
         }
         router.post("/mfa/totp/disable") { request, context in
             let token = try bearerToken(request)
@@ -30,7 +30,7 @@ extension HTTPFrontEnd {
                 request, limit: configuration.maximumBodySize, allowedFields: ["code", "password"])
             try await service.disableTOTP(
                 accessToken: token, code: try body.optionalString("code"),
-                password: try body.optionalString("password"), source: context.peer)
+                password: try body.optionalString("password"), source: context.client)
             return HTTPResponse.Status.noContent
         }
         router.post("/mfa/recovery-codes") { request, context in
@@ -40,7 +40,7 @@ extension HTTPFrontEnd {
             return RecoveryCodesResponse(
                 recoveryCodes: try await service.regenerateRecoveryCodes(
                     accessToken: token, code: try body.optionalString("code"),
-                    password: try body.optionalString("password"), source: context.peer))
+                    password: try body.optionalString("password"), source: context.client))
         }
     }
 }

@@ -5,14 +5,15 @@ import Metrics
 import Synchronization
 
 /// The outermost middleware: gives each request an id (a sane `X-Request-Id` from the client, or
-/// a new one), returns it in `X-Request-Id`, runs the request with the id in `RequestScope` (so
-/// every log line it causes carries it), then logs one `request` event and records the request's
-/// count and duration per route, method and status. Route labels are route patterns, never raw
-/// paths; no user names or tokens become labels.
+/// a new one), returns it in `X-Request-Id`, sets the context's client address (`ForwardedClient`),
+/// runs the request with the id in `RequestScope` (so every log line it causes carries it), then
+/// logs one `request` event and records the request's count and duration per route, method and
+/// status. Route labels are route patterns, never raw paths; no user names or tokens become labels.
 struct RequestMiddleware: RouterMiddleware {
     typealias Context = AuthRequestContext
 
     let logger: Logger
+    let forwarded: ForwardedClient
     /// The user id of a request's bearer token, for the log line.
     let subject: @Sendable (String) -> String?
     let metrics = HTTPMetrics()
@@ -22,7 +23,12 @@ struct RequestMiddleware: RouterMiddleware {
     {
         let start = ContinuousClock.now
         let id = request.headers[HeaderName.requestID].flatMap(Self.acceptable) ?? context.id
-        var response = try await RequestScope.$id.withValue(id) { try await next(request, context) }
+        var context = context
+        if !forwarded.trustedProxies.isEmpty {
+            context.client = forwarded.client(
+                peer: context.peer, values: request.headers[values: forwarded.header.fieldName])
+        }
+        var response = try await RequestScope.$id.withValue(id) { [context] in try await next(request, context) }
         response.headers[HeaderName.requestID] = id
         let elapsed = ContinuousClock.now - start
         let route = context.endpointPath ?? "unmatched"
@@ -34,7 +40,8 @@ struct RequestMiddleware: RouterMiddleware {
                 "status": .stringConvertible(response.status.code),
                 "duration_ms": .string(Self.milliseconds(elapsed)),
             ]
-            if let peer = context.peer { metadata["peer"] = .string(peer) }
+            if let client = context.client { metadata["peer"] = .string(client) }
+            if context.client != context.peer, let proxy = context.peer { metadata["proxy"] = .string(proxy) }
             if let header = request.headers[.authorization], let user = subject(header) {
                 metadata["user_id"] = .string(user)
             }

@@ -32,7 +32,7 @@ extension HTTPFrontEnd {
                 request, limit: configuration.maximumBodySize, allowedFields: ["old_password", "new_password"])
             try await service.changePassword(
                 accessToken: token, currentPassword: try body.string("old_password"),
-                newPassword: try body.string("new_password"), source: context.peer)
+                newPassword: try body.string("new_password"), source: context.client)
             return HTTPResponse.Status.noContent
         }
     }

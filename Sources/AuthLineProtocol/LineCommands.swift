@@ -68,11 +68,11 @@ public struct LineCommands: Sendable {
         case "QUIT":
             return .close(LineReply(.ok, id: id))
         case "VERIFY":
-            guard (1...2).contains(request.fields.count) else { return .reply(.bad(id, "wrong_argument_count")) }
+            guard (1...3).contains(request.fields.count) else { return .reply(.bad(id, "wrong_argument_count")) }
             return verify(
                 id: id, token: request.fields[0], requiring: nil, extra: request.fields.dropFirst(), session: session)
         case "HASROLE", "HASPERM":
-            guard (2...3).contains(request.fields.count) else { return .reply(.bad(id, "wrong_argument_count")) }
+            guard (2...4).contains(request.fields.count) else { return .reply(.bad(id, "wrong_argument_count")) }
             let name = request.fields[1]
             if request.command == "HASPERM", (try? Identity.validPermission(name)) == nil {
                 return .reply(.bad(id, "malformed_argument"))
@@ -91,14 +91,22 @@ public struct LineCommands: Sendable {
     }
 
     /// VERIFY / HASROLE / HASPERM: the token, its revocation state and the requirement, through the
-    /// same policy as the HTTP guards; with a trailing `service=S`, the service's account modules too.
+    /// same policy as the HTTP guards; with `service=S`, the service's account modules too (and
+    /// `rip=` the end client's address they see).
     private func verify(
         id: String, token: String, requiring requirement: Requirement?, extra: ArraySlice<String>, session: LineSession
     ) -> Outcome {
-        let serviceName = extra.first.map { String($0.dropFirst(8)) }
-        if let argument = extra.first, !argument.hasPrefix("service=") || !Identity.isServiceName(serviceName ?? "") {
-            return .reply(.bad(id, argument.hasPrefix("service=") ? "bad_service" : "unknown_argument"))
+        let arguments: [String: String]
+        let source: String?
+        do {
+            arguments = try Self.arguments(extra, allowed: ["service", "rip"])
+            source = try Self.source(arguments["rip"], session: session)
+        } catch {
+            return .reply(error.reply(id))
         }
+        let serviceName = arguments["service"]
+        if let serviceName, !Identity.isServiceName(serviceName) { return .reply(.bad(id, "bad_service")) }
+        if serviceName == nil, arguments["rip"] != nil { return .reply(.bad(id, "unknown_argument")) }
         guard let serviceName else {
             // Answered from memory, synchronously: no reason to leave the event loop.
             do {
@@ -109,7 +117,6 @@ public struct LineCommands: Sendable {
             }
         }
         let authService = self.service
-        let source = session.peer
         let logger = self.logger
         return .deferred {
             do {
@@ -171,17 +178,16 @@ public struct LineCommands: Sendable {
         return .authenticated(client, LineReply(.ok, id: id))
     }
 
-    /// `AUTH\tID\tservice=S\tuser=U[\totp=C]\tresp=<base64 password>`; resp must come last.
+    /// `AUTH\tID\tservice=S\tuser=U[\totp=C][\trip=A]\tresp=<base64 password>`; resp must come last.
     private func auth(_ request: LineRequest, session: LineSession) -> Outcome {
         let id = request.id
-        var arguments: [String: String] = [:]
-        for field in request.fields {
-            guard let equals = field.firstIndex(of: "=") else { return .reply(.bad(id, "malformed_argument")) }
-            let key = String(field[..<equals])
-            guard ["service", "user", "otp", "resp"].contains(key), arguments[key] == nil else {
-                return .reply(.bad(id, "unknown_argument"))
-            }
-            arguments[key] = String(field[field.index(after: equals)...])
+        let arguments: [String: String]
+        let source: String?
+        do {
+            arguments = try Self.arguments(request.fields, allowed: ["service", "user", "otp", "rip", "resp"])
+            source = try Self.source(arguments["rip"], session: session)
+        } catch {
+            return .reply(error.reply(id))
         }
         guard let service = arguments["service"], let user = arguments["user"], let resp = arguments["resp"] else {
             return .reply(.bad(id, "missing_argument"))
@@ -197,7 +203,6 @@ public struct LineCommands: Sendable {
             return .reply(.bad(id, "bad_resp"))
         }
         let otp = arguments["otp"]
-        let source = session.peer
         let authService = self.service
         let logger = self.logger
         return .deferred {
@@ -214,6 +219,45 @@ public struct LineCommands: Sendable {
                 return Self.reply(id: id, error: error, logger: logger)
             }
         }
+    }
+}
+
+extension LineCommands {
+    /// A request's fields that failed `arguments` or `source`.
+    struct ArgumentError: Error {
+        let status: LineReply.Status
+        let reason: String
+
+        func reply(_ id: String) -> LineReply { LineReply(status, id: id, [("reason", reason)]) }
+    }
+
+    /// `key=value` fields, each key at most once and among `allowed`.
+    static func arguments(_ fields: some Collection<String>, allowed: Set<String>) throws(ArgumentError)
+        -> [String: String]
+    {
+        var arguments: [String: String] = [:]
+        for field in fields {
+            guard let equals = field.firstIndex(of: "=") else {
+                throw ArgumentError(status: .bad, reason: "malformed_argument")
+            }
+            let key = String(field[..<equals])
+            guard allowed.contains(key), arguments[key] == nil else {
+                throw ArgumentError(status: .bad, reason: "unknown_argument")
+            }
+            arguments[key] = String(field[field.index(after: equals)...])
+        }
+        return arguments
+    }
+
+    /// The client address a stack sees: `rip=` (the end client of a server that asks for its
+    /// users, as in Dovecot's auth protocol) only from a connection that proved it is a configured
+    /// client; otherwise the connection's peer. Anyone else could pick the address, and with it
+    /// the key of the per-address limits and lockouts, attempt by attempt.
+    static func source(_ rip: String?, session: LineSession) throws(ArgumentError) -> String? {
+        guard let rip else { return session.peer }
+        guard session.client != nil else { throw ArgumentError(status: .no, reason: "client_auth_required") }
+        guard let address = IPAddress(rip) else { throw ArgumentError(status: .bad, reason: "bad_rip") }
+        return address.description
     }
 }
 

@@ -43,7 +43,8 @@ struct Daemon {
             configuration: .init(
                 accessTokenLifetime: settings.tokens.accessTokenLifetime,
                 passwordPolicy: passwordPolicy, attemptLimit: settings.attemptLimit, sessions: settings.sessions,
-                registrationLimit: settings.registrationLimit),
+                registrationLimit: settings.registrationLimit, accountLimit: settings.accountLimit,
+                addressGrouping: settings.addressGrouping),
             users: users, lockouts: PostgresLockoutStore(pool: pool), hashing: hashing, hasher: hasher,
             tokens: AccessTokenCodec(
                 keyring: settings.tokens.keyring,

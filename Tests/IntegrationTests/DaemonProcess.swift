@@ -50,6 +50,7 @@ final class DaemonProcess: @unchecked Sendable {
             "AUTHD_HTTP_ADDR": "127.0.0.1:0", "AUTHD_LINE_ADDR": "127.0.0.1:0",
             "AUTHD_DATABASE_MIGRATIONS_PATH": TestDatabase.migrationsDirectory,
             "AUTHD_PASSWORD_SCRYPT_LN": "10", "AUTHD_LIMITS_ATTEMPTS_BURST": "0", "AUTHD_LIMITS_REGISTER_BURST": "0",
+            "AUTHD_LIMITS_ACCOUNT_FAILURES_BURST": "0",
         ].merging(extra) { _, new in new }
         process.standardOutput = output
         process.standardError = output

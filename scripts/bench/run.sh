@@ -22,7 +22,7 @@ cc -O2 -pthread -o "$out/line-verify" scripts/bench/line-verify.c
 reference_bin="$(cd scripts/bench/reference && swift build -c release --show-bin-path)/Reference"
 
 source scripts/interop/lib.sh
-export AUTHD_LIMITS_ATTEMPTS_BURST=0 AUTHD_LIMITS_REGISTER_BURST=0 AUTHD_LOG_LEVEL=info
+export AUTHD_LIMITS_ATTEMPTS_BURST=0 AUTHD_LIMITS_REGISTER_BURST=0 AUTHD_LIMITS_ACCOUNT_FAILURES_BURST=0 AUTHD_LOG_LEVEL=info
 # The configured (default) scrypt cost, not the interop scripts' cheap one.
 AUTHD_PASSWORD_SCRYPT_LN=15 AUTHD_BIN="$(swift build -c release --show-bin-path)/authd" start_authd
 pid=${authd_pids[-1]}

@@ -21,12 +21,15 @@ trap stop_authd EXIT
 
 # Starts one more authd (all share the secret and the database): the debug build, or $AUTHD_BIN.
 # Sets HTTP_PORT and LINE_PORT; the logs are in $interop_work/authd.log. These scripts register
-# many accounts from one address, so the per-address registration limit is off unless a script
-# sets AUTHD_LIMITS_REGISTER_BURST (the limit itself is tested in HTTPLimitsTests).
+# many accounts from one address and fail many logins on one account, so the per-address
+# registration limit and the per-account failure limit are off unless a script sets
+# AUTHD_LIMITS_REGISTER_BURST or AUTHD_LIMITS_ACCOUNT_FAILURES_BURST (both limits are tested in
+# the Swift suites).
 start_authd() {
     HTTP_PORT=$(free_port)
     LINE_PORT=$(free_port)
     AUTHD_LIMITS_REGISTER_BURST=${AUTHD_LIMITS_REGISTER_BURST:-0} \
+        AUTHD_LIMITS_ACCOUNT_FAILURES_BURST=${AUTHD_LIMITS_ACCOUNT_FAILURES_BURST:-0} \
     AUTHD_JWT_SECRET_FILE="$SECRET_FILE" AUTHD_HTTP_ADDR="127.0.0.1:$HTTP_PORT" \
         AUTHD_LINE_ADDR="127.0.0.1:$LINE_PORT" AUTHD_PASSWORD_SCRYPT_LN=${AUTHD_PASSWORD_SCRYPT_LN:-12} \
         "${AUTHD_BIN:-.build/debug/authd}" --config config/authd.yaml >>"$interop_work/authd.log" 2>&1 &

@@ -9,6 +9,8 @@ public struct AuthAttempt: Sendable {
     public let otp: String?
     /// The client's address, when the front end knows it.
     public let source: String?
+    /// What lockouts count the source as: its address group (an IPv6 address's /64).
+    public let sourceKey: String?
     /// The account, once a module looked it up (nil also for unknown users).
     public var user: User?
     /// Whether a module already looked the account up.
@@ -27,7 +29,7 @@ public struct AuthAttempt: Sendable {
 
     public init(
         service: String, username: String, password: String, otp: String? = nil, source: String? = nil,
-        token: AccessTokenClaims? = nil
+        sourceKey: String? = nil, token: AccessTokenClaims? = nil
     ) {
         self.token = token
         self.service = service
@@ -35,6 +37,7 @@ public struct AuthAttempt: Sendable {
         self.password = password
         self.otp = otp
         self.source = source
+        self.sourceKey = sourceKey ?? source
     }
 }
 

@@ -1,5 +1,3 @@
-import NIOCore
-
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -49,55 +47,25 @@ struct TimeModule: StackModule {
 
 /// `source cidr=10.0.0.0/8,::1/128`: only from these client networks. An unknown source fails.
 struct SourceModule: StackModule {
-    struct Network: Sendable {
-        let address: [UInt8]
-        let prefix: Int
-
-        func contains(_ other: [UInt8]) -> Bool {
-            guard other.count == address.count else { return false }
-            var remaining = prefix
-            for (a, b) in zip(address, other) where remaining > 0 {
-                let bits = min(8, remaining)
-                let mask = UInt8(truncatingIfNeeded: 0xFF << (8 - bits))
-                if a & mask != b & mask { return false }
-                remaining -= bits
-            }
-            return true
-        }
-    }
-
-    let networks: [Network]
+    let networks: [IPNetwork]
 
     static func register(_ registry: inout ModuleRegistry, _ environment: StackEnvironment) {
         registry.register("source") { arguments in
             try arguments.allowOnly(["cidr"])
             guard let list = arguments.string("cidr") else { throw arguments.error("source needs cidr=") }
             let networks = try list.split(separator: ",").map { item in
-                let parts = item.split(separator: "/")
-                guard let address = addressBytes(String(parts[0])), parts.count <= 2,
-                    let prefix = parts.count == 2 ? Int(parts[1]) : address.count * 8,
-                    (0...(address.count * 8)).contains(prefix)
-                else { throw arguments.error("bad network '\(item)' in cidr=") }
-                return Network(address: address, prefix: prefix)
+                guard let network = IPNetwork(item) else { throw arguments.error("bad network '\(item)' in cidr=") }
+                return network
             }
             return SourceModule(networks: networks)
         }
     }
 
-    static func addressBytes(_ text: String) -> [UInt8]? {
-        guard let address = try? SocketAddress(ipAddress: text, port: 0) else { return nil }
-        switch address {
-        case .v4(let v4): return withUnsafeBytes(of: v4.address.sin_addr) { Array($0) }
-        case .v6(let v6): return withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
-        default: return nil
-        }
-    }
-
     func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult {
-        guard let source = attempt.source, let bytes = Self.addressBytes(source) else {
+        guard let source = attempt.source, let address = IPAddress(source) else {
             return .failure(kind: "perm_denied", reason: "unknown client address")
         }
-        return networks.contains { $0.contains(bytes) }
+        return networks.contains { $0.contains(address) }
             ? .success : .failure(kind: "perm_denied", reason: "client address not allowed")
     }
 }

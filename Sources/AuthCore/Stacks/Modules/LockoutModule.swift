@@ -45,7 +45,7 @@ struct LockoutModule: StackModule {
     }
 
     private func key(_ attempt: AuthAttempt) -> (String, String) {
-        (attempt.username.lowercased(), perSource ? (attempt.source ?? "") : "")
+        (attempt.username.lowercased(), perSource ? (attempt.sourceKey ?? "") : "")
     }
 
     func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult {

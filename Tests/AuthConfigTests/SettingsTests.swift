@@ -115,4 +115,28 @@ struct SettingsTests {
         ])
         #expect(settings.database.url == "postgresql://u:p@db:5432/app")
     }
+
+    @Test("trusted proxies, the client address header, the IPv6 prefix and the account limit are read and checked")
+    func clientAddressSettings() async throws {
+        let base = ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret]
+        let defaults = try await load(base)
+        #expect(defaults.http.frontEnd.forwarded.trustedProxies.isEmpty)
+        #expect(defaults.addressGrouping.ipv6Prefix == 64)
+        #expect(defaults.accountLimit?.burst == 20)
+        let settings = try await load(
+            base.merging([
+                "AUTHD_HTTP_TRUSTED_PROXIES": "10.0.0.0/8,::1", "AUTHD_HTTP_CLIENT_ADDRESS_HEADER": "Forwarded",
+                "AUTHD_LIMITS_IPV6_PREFIX": "56", "AUTHD_LIMITS_ACCOUNT_FAILURES_BURST": "0",
+            ]) { $1 })
+        #expect(settings.http.frontEnd.forwarded.trustedProxies.map(\.description) == ["10.0.0.0/8", "::1/128"])
+        #expect(settings.http.frontEnd.forwarded.header == .forwarded)
+        #expect(settings.addressGrouping.ipv6Prefix == 56)
+        #expect(settings.accountLimit == nil)
+        for bad in [
+            ["AUTHD_HTTP_TRUSTED_PROXIES": "10.0.0.0/33"], ["AUTHD_HTTP_CLIENT_ADDRESS_HEADER": "x-real-ip"],
+            ["AUTHD_LIMITS_IPV6_PREFIX": "0"],
+        ] {
+            await #expect(throws: ConfigurationError.self) { try await load(base.merging(bad) { $1 }) }
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuthCore
 import AuthCrypto
 import AuthLineProtocol
 import Foundation
@@ -7,16 +8,40 @@ import Foundation
 struct LineOptions: ParsableArguments {
     @Option(name: .long, help: "authd's line-protocol address.")
     var addr = "127.0.0.1:5001"
+    @Option(name: .long, help: "Identify as this configured line client (line.clients) before the request.")
+    var client: String?
+    @Option(name: .long, help: "File holding the client's key (with --client).")
+    var keyFile: String?
+
+    func validate() throws {
+        guard (client == nil) == (keyFile == nil) else { throw ValidationError("--client and --key-file go together") }
+    }
+
+    /// The CLIENT request for `--client`, with the key read from `--key-file`.
+    func clientRequest() throws -> LineRequest? {
+        guard let client, let keyFile else { return nil }
+        guard let data = FileManager.default.contents(atPath: keyFile),
+            let key = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .newlines), !key.isEmpty
+        else { throw ClientExit.Failure(description: "cannot read a key from \(keyFile)") }
+        return LineRequest(command: "CLIENT", id: "c", fields: ["name=\(client)", "key=\(key)"])
+    }
 }
 
 /// Exit status of the client commands: 0 OK, 1 NO, 2 TEMP or unreachable, 3 BAD or usage.
 enum ClientExit {
-    static func run(_ addr: String, _ request: LineRequest) throws -> Never {
-        let reply: LineReply
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Sends `request` (after `CLIENT` when `line` names a client), prints the reply and exits with
+    /// its status; a refused `CLIENT` is the reply then.
+    static func run(_ line: LineOptions, _ request: LineRequest) throws -> Never {
+        var reply: LineReply
         do {
-            var client = try LineClient(address: addr)
+            var client = try LineClient(address: line.addr)
             defer { client.close() }
-            reply = try client.exchange(request)
+            reply = try line.clientRequest().map { try client.exchange($0) } ?? LineReply(.ok, id: "c")
+            if reply.status == .ok { reply = try client.exchange(request) }
         } catch {
             printError("authctl: \(error)")
             throw ExitCode(2)
@@ -40,7 +65,7 @@ struct Ping: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check that authd answers on the line protocol.")
     @OptionGroup var line: LineOptions
 
-    func run() throws { try ClientExit.run(line.addr, LineRequest(command: "PING", id: "1")) }
+    func run() throws { try ClientExit.run(line, LineRequest(command: "PING", id: "1")) }
 }
 
 struct Verify: ParsableCommand {
@@ -48,7 +73,7 @@ struct Verify: ParsableCommand {
     @OptionGroup var line: LineOptions
     @Argument(help: "The access token.") var token: String
 
-    func run() throws { try ClientExit.run(line.addr, LineRequest(command: "VERIFY", id: "1", fields: [token])) }
+    func run() throws { try ClientExit.run(line, LineRequest(command: "VERIFY", id: "1", fields: [token])) }
 }
 
 struct HasRole: ParsableCommand {
@@ -59,7 +84,7 @@ struct HasRole: ParsableCommand {
     @Argument(help: "The role.") var role: String
 
     func run() throws {
-        try ClientExit.run(line.addr, LineRequest(command: "HASROLE", id: "1", fields: [token, role]))
+        try ClientExit.run(line, LineRequest(command: "HASROLE", id: "1", fields: [token, role]))
     }
 }
 
@@ -71,7 +96,7 @@ struct HasPerm: ParsableCommand {
     @Argument(help: "The permission, e.g. users:read.") var permission: String
 
     func run() throws {
-        try ClientExit.run(line.addr, LineRequest(command: "HASPERM", id: "1", fields: [token, permission]))
+        try ClientExit.run(line, LineRequest(command: "HASPERM", id: "1", fields: [token, permission]))
     }
 }
 
@@ -84,7 +109,7 @@ struct Auth: ParsableCommand {
     @Option(name: .long, help: "A one-time code, for services that require one.") var otp: String?
 
     func run() throws {
-        try ClientExit.run(line.addr, authRequest(service: service, user: user, otp: otp, password: readPassword()))
+        try ClientExit.run(line, authRequest(service: service, user: user, otp: otp, password: readPassword()))
     }
 }
 
@@ -95,6 +120,8 @@ struct Pam: ParsableCommand {
         abstract: "Authenticate for pam_exec (expose_authtok): exit 0 to allow, 1 to deny.")
     @OptionGroup var line: LineOptions
     @Option(name: .long, help: "authd service to ask (default: PAM_SERVICE).") var service: String?
+    @Flag(name: .customLong("ignore-rhost"), help: "Do not pass PAM_RHOST (the stack sees this host's address).")
+    var ignoreRemoteHost = false
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
@@ -106,17 +133,34 @@ struct Pam: ParsableCommand {
             ClientExit.printError("authctl pam: PAM_USER and PAM_SERVICE must be set (run it from pam_exec)")
             throw ExitCode(1)
         }
+        // The SSH (or other remote) client's address, for the stack's source and lockout checks.
+        // authd believes it only from an authenticated client, and without it every remote login
+        // would look like this host's own: refuse rather than let the stack check the wrong address.
+        var remote: String?
+        if let rhost = environment["PAM_RHOST"], !rhost.isEmpty, !ignoreRemoteHost {
+            guard line.client != nil else {
+                ClientExit.printError("authctl pam: PAM_RHOST is set: give --client and --key-file so authd can use it")
+                throw ExitCode(1)
+            }
+            guard IPAddress(rhost) != nil else {
+                ClientExit.printError("authctl pam: PAM_RHOST is not an IP address (sshd: UseDNS no)")
+                throw ExitCode(1)
+            }
+            remote = rhost
+        }
         do {
-            try ClientExit.run(line.addr, authRequest(service: service, user: user, otp: nil, password: readPassword()))
+            try ClientExit.run(
+                line, authRequest(service: service, user: user, otp: nil, remote: remote, password: readPassword()))
         } catch let exit as ExitCode where exit.rawValue != 0 {
             throw ExitCode(1)
         }
     }
 }
 
-func authRequest(service: String, user: String, otp: String?, password: [UInt8]) -> LineRequest {
+func authRequest(service: String, user: String, otp: String?, remote: String? = nil, password: [UInt8]) -> LineRequest {
     var fields = ["service=\(service)", "user=\(user)"]
     if let otp { fields.append("otp=\(otp)") }
+    if let remote { fields.append("rip=\(remote)") }
     fields.append("resp=\(Base64.standard.encode(password))")
     return LineRequest(command: "AUTH", id: "1", fields: fields)
 }

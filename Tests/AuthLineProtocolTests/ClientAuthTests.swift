@@ -117,6 +117,54 @@ struct ClientAuthTests {
         }
     }
 
+    @Test("rip= is the address the stack sees, from an authenticated client only")
+    func remoteAddress() async throws {
+        let ssh =
+            "auth requisite source cidr=10.0.0.0/8\nauth required password\naccount required source cidr=10.0.0.0/8"
+        let stack = try await TestStack(
+            stacks: .files([
+                "ssh": (file: "stacks/ssh", text: ssh),
+                "http": (file: "stacks/http", text: "auth required password"),
+            ]))
+        var configuration = try configuration()
+        configuration.requiresClient = false
+        try await withLineServer(configuration, stack: stack) { port, stack in
+            let (name, token) = try await stack.userWithToken(password: "client password 1")
+            let resp = Base64.standard.encode(Array("client password 1".utf8))
+            func line(_ id: String, _ extra: String) -> String {
+                "AUTH\t\(id)\tservice=ssh\tuser=\(name)\(extra)\tresp=\(resp)\n"
+            }
+            try await LineClient.with(port: port) { (client: LineClient) async throws in
+                try await client.send(line("1", "\trip=10.1.2.3"))
+                #expect(
+                    try await client.readLine() == "NO\t1\treason=client_auth_required", "nobody's rip= before CLIENT")
+                try await client.send("VERIFY\t2\t\(token)\tservice=ssh\trip=10.1.2.3\n")
+                #expect(try await client.readLine() == "NO\t2\treason=client_auth_required")
+                try await client.send("CLIENT\t3\tname=any\tkey=\(Self.key)-2\n")
+                #expect(try await client.readLine() == "OK\t3")
+                try await client.send(line("4", ""))
+                #expect(
+                    try await client.readLine() == "NO\t4\treason=auth_failed", "the peer, 127.0.0.1, is not allowed")
+                try await client.send(line("5", "\trip=10.1.2.3"))
+                #expect(try await client.reply()?.status == .ok)
+                try await client.send(line("6", "\trip=::ffff:10.9.9.9"))
+                #expect(try await client.reply()?.status == .ok)
+                try await client.send(line("7", "\trip=10.1.2.3:22"))
+                #expect(try await client.readLine() == "BAD\t7\treason=bad_rip")
+                try await client.send(line("8", "\trip=1.2.3.4\trip=10.1.2.3"))
+                #expect(try await client.readLine() == "BAD\t8\treason=unknown_argument")
+                try await client.send("VERIFY\t9\t\(token)\tservice=ssh\n")
+                #expect(try await client.readLine() == "NO\t9\treason=forbidden")
+                try await client.send("VERIFY\t10\t\(token)\trip=10.1.2.3\tservice=ssh\n")
+                #expect(try await client.reply()?.status == .ok)
+                try await client.send("HASROLE\t11\t\(token)\tuser\tservice=ssh\trip=10.1.2.3\n")
+                #expect(try await client.readLine() == "OK\t11")
+                try await client.send("VERIFY\t12\t\(token)\trip=10.1.2.3\n")
+                #expect(try await client.readLine() == "BAD\t12\treason=unknown_argument", "rip= without a service")
+            }
+        }
+    }
+
     @Test("configured entries parse as name:sha256:services")
     func configuredEntries() throws {
         let hash = try Digest.sha256Hex(Array(Self.key.utf8))

@@ -5,6 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
+# A line client "pam" for the ssh stack: authctl pam passes PAM_RHOST on only as a client.
+keyfile="$interop_work/pam-key"
+head -c 32 /dev/urandom | base64 > "$keyfile"
+chmod 600 "$keyfile"
+export AUTHD_LINE_CLIENTS="pam:$(tr -d '\n' < "$keyfile" | sha256sum | cut -d' ' -f1):ssh"
 start_authd
 
 ctl=.build/debug/authctl
@@ -22,6 +27,9 @@ expect_status 1 "has-role admin" $ctl has-role --addr "$addr" "$token" admin
 expect_status 0 "auth, right password" bash -c "printf 'pam password 1\n' | $ctl auth --addr $addr --service ssh --user $user"
 expect_status 1 "auth, wrong password" bash -c "printf 'wrong\n' | $ctl auth --addr $addr --service ssh --user $user"
 expect_status 1 "auth, unknown user" bash -c "printf 'pam password 1\n' | $ctl auth --addr $addr --service ssh --user nobody-$user"
+expect_status 0 "auth as the pam client" bash -c "printf 'pam password 1\n' | $ctl auth --addr $addr --client pam --key-file $keyfile --service ssh --user $user"
+echo wrong-key > "$interop_work/wrong-key"
+expect_status 1 "auth as the pam client, wrong key (NO client_auth_failed)" bash -c "printf 'pam password 1\n' | $ctl auth --addr $addr --client pam --key-file $interop_work/wrong-key --service ssh --user $user"
 expect_status 3 "auth, bad service name (BAD)" bash -c "printf 'x\n' | $ctl auth --addr $addr --service 'Bad Service' --user $user"
 expect_status 2 "unreachable daemon" $ctl ping --addr "127.0.0.1:$(free_port)"
 expect_status 3 "usage error" $ctl verify --addr "$addr"
@@ -34,11 +42,17 @@ if [ "$(id -u)" = 0 ]; then
     fi
     service="authd-test-$$"
     pamfile="/etc/pam.d/$service"
-    trap 'rm -f "$pamfile"; stop_authd' EXIT
-    sed -e "s|@AUTHCTL@|$PWD/$ctl|" -e "s|@ADDR@|$addr|" config/pam.d/authd-example > "$pamfile"
+    trap 'rm -f "$pamfile" "$pamfile-nokey"; stop_authd' EXIT
+    sed -e "s|@AUTHCTL@|$PWD/$ctl|" -e "s|@ADDR@|$addr|" -e "s|@KEYFILE@|$keyfile|" config/pam.d/authd-example > "$pamfile"
+    sed -e 's| --client pam --key-file [^ ]*||' "$pamfile" > "$pamfile-nokey"
     expect_status 0 "pamtester, right password" bash -c "printf 'pam password 1\n' | pamtester $service $user authenticate"
     expect_status 1 "pamtester, wrong password" bash -c "printf 'wrong password\n' | pamtester $service $user authenticate"
     expect_status 1 "pamtester, unknown user" bash -c "printf 'pam password 1\n' | pamtester $service nobody-$user authenticate"
+    # The shipped ssh stack allows private networks: PAM_RHOST is what it checks.
+    expect_status 0 "pamtester, SSH client on a private network" bash -c "printf 'pam password 1\n' | pamtester -I rhost=10.1.2.3 $service $user authenticate"
+    expect_status 1 "pamtester, SSH client on a public address (source refuses)" bash -c "printf 'pam password 1\n' | pamtester -I rhost=192.0.2.1 $service $user authenticate"
+    expect_status 1 "pamtester, PAM_RHOST but no client key: denied" bash -c "printf 'pam password 1\n' | pamtester -I rhost=10.1.2.3 $service-nokey $user authenticate"
+    expect_status 0 "pamtester, no PAM_RHOST and no client key (a local login)" bash -c "printf 'pam password 1\n' | pamtester $service-nokey $user authenticate"
 else
     echo "skip: pamtester checks need root (they write /etc/pam.d)"
 fi

@@ -2,64 +2,67 @@
 /// which map it to an HTTP status or a line-protocol reply in one place each; `message` is safe to
 /// show to a client and never contains a password, token, secret or connection string.
 public struct AuthError: Error, Hashable, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let name: String
-        public var description: String { name }
+    /// Every code a use case can fail with. Front ends switch over all of them, without
+    /// `default:`, so a new code is a compile error in each mapping until it has its answer.
+    public enum Code: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+        /// The stable name clients match (`invalid_credentials`).
+        public var name: String { rawValue }
+        public var description: String { rawValue }
 
         /// Input that is missing, of the wrong type or shape.
-        public static let invalidInput = Code(name: "invalid_input")
-        public static let usernameTaken = Code(name: "username_taken")
-        public static let emailTaken = Code(name: "email_taken")
+        case invalidInput = "invalid_input"
+        case usernameTaken = "username_taken"
+        case emailTaken = "email_taken"
         /// The password breaks the password policy (length, common password).
-        public static let weakPassword = Code(name: "weak_password")
+        case weakPassword = "weak_password"
         /// Unknown user, wrong password or disabled account: deliberately indistinguishable.
-        public static let invalidCredentials = Code(name: "invalid_credentials")
+        case invalidCredentials = "invalid_credentials"
         /// The password was right but the service's account checks said no (role, hours, source).
-        public static let accountDenied = Code(name: "account_denied")
+        case accountDenied = "account_denied"
         /// No stack is configured for the requested service.
-        public static let unknownService = Code(name: "unknown_service")
-        /// Too many attempts from this client address; retry later.
-        public static let rateLimited = Code(name: "rate_limited")
-        public static let invalidToken = Code(name: "invalid_token")
-        public static let tokenExpired = Code(name: "token_expired")
+        case unknownService = "unknown_service"
+        /// Too many attempts from this client address, or failures on this account; retry later.
+        case rateLimited = "rate_limited"
+        case invalidToken = "invalid_token"
+        case tokenExpired = "token_expired"
         /// A well-signed, unexpired token cut off since: account deleted or disabled, roles changed,
         /// tokens revoked.
-        public static let tokenRevoked = Code(name: "token_revoked")
+        case tokenRevoked = "token_revoked"
         /// A refresh token that is unknown, rotated, expired or of an ended session.
-        public static let invalidRefreshToken = Code(name: "invalid_refresh_token")
+        case invalidRefreshToken = "invalid_refresh_token"
         /// The current password given to confirm a change is wrong.
-        public static let wrongPassword = Code(name: "wrong_password")
+        case wrongPassword = "wrong_password"
         /// A concurrent change came first; retry.
-        public static let conflict = Code(name: "conflict")
+        case conflict = "conflict"
         /// `POST /login/mfa` with an `mfa_token` that is malformed, forged or expired.
-        public static let invalidMFAToken = Code(name: "invalid_mfa_token")
+        case invalidMFAToken = "invalid_mfa_token"
         /// A wrong or reused one-time code where the caller is already authenticated.
-        public static let invalidCode = Code(name: "invalid_code")
-        public static let mfaAlreadyEnabled = Code(name: "mfa_already_enabled")
-        public static let mfaNotEnabled = Code(name: "mfa_not_enabled")
+        case invalidCode = "invalid_code"
+        case mfaAlreadyEnabled = "mfa_already_enabled"
+        case mfaNotEnabled = "mfa_not_enabled"
         /// `confirm` without a pending enrolment (call setup first).
-        public static let mfaNotPending = Code(name: "mfa_not_pending")
+        case mfaNotPending = "mfa_not_pending"
         /// No MFA key is configured, so no secrets can be stored or read.
-        public static let mfaUnavailable = Code(name: "mfa_unavailable")
+        case mfaUnavailable = "mfa_unavailable"
         /// A bounded queue is full; try again shortly.
-        public static let busy = Code(name: "busy")
+        case busy = "busy"
         /// A dependency (the database) cannot be reached.
-        public static let unavailable = Code(name: "unavailable")
+        case unavailable = "unavailable"
         /// A valid token whose holder lacks the role or permission the request needs.
-        public static let forbidden = Code(name: "forbidden")
+        case forbidden = "forbidden"
         /// The user or role named in the request does not exist.
-        public static let notFound = Code(name: "not_found")
+        case notFound = "not_found"
         /// A well-formed role name that no role has.
-        public static let unknownRole = Code(name: "unknown_role")
-        public static let roleExists = Code(name: "role_exists")
+        case unknownRole = "unknown_role"
+        case roleExists = "role_exists"
         /// The role is still held by some account.
-        public static let roleInUse = Code(name: "role_in_use")
+        case roleInUse = "role_in_use"
         /// Built-in roles cannot be deleted, and the admin role's permissions cannot be edited.
-        public static let builtinRole = Code(name: "builtin_role")
+        case builtinRole = "builtin_role"
         /// The change would leave no enabled account holding the admin role.
-        public static let lastAdmin = Code(name: "last_admin")
+        case lastAdmin = "last_admin"
         /// A bug or an unexpected state; details go to the log, not to the client.
-        public static let `internal` = Code(name: "internal")
+        case `internal` = "internal"
     }
 
     public let code: Code

@@ -3,7 +3,7 @@ public import Hummingbird
 import Logging
 
 /// Turns every error into the JSON error shape. Anything unexpected is logged and answered 500
-/// without detail; known failures never reach that branch.
+/// without detail; known failures never reach that branch. Every 5xx is logged.
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
@@ -15,10 +15,14 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             return try error.response(from: request, context: context)
         } catch let error as AuthError {
-            if error.code == .internal {
-                context.logger.error("request failed", metadata: ["error": "\(error)"])
+            let answer = APIError(error)
+            // Every 5xx is logged with what caused it: a bug at error, a dependency away at warning.
+            if answer.status.code >= 500 {
+                context.logger.log(
+                    level: error.code == .internal ? .error : .warning, "request failed",
+                    metadata: ["error": "\(error)", "status": "\(answer.status.code)"])
             }
-            return try APIError(error).response(from: request, context: context)
+            return try answer.response(from: request, context: context)
         } catch let error as any HTTPResponseError {
             return try Self.fromStatus(error.status).response(from: request, context: context)
         } catch {

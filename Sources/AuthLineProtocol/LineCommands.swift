@@ -131,8 +131,12 @@ public struct LineCommands: Sendable {
 
     /// The one place AuthCore's errors become line-protocol replies. Bad credentials of any kind
     /// are one `auth_failed`; anything unexpected is logged and answered TEMP, never a crash.
-    private static func reply(id: String, error: any Error, logger: Logger) -> LineReply {
-        switch (error as? AuthError)?.code {
+    static func reply(id: String, error: any Error, logger: Logger) -> LineReply {
+        guard let code = (error as? AuthError)?.code else {
+            logger.error("line request failed unexpectedly", metadata: ["error": "\(error)"])
+            return .temp(id, "unavailable")
+        }
+        switch code {
         case .invalidToken: return .no(id, "invalid_token")
         case .tokenExpired: return .no(id, "expired")
         case .tokenRevoked: return .no(id, "revoked")
@@ -140,9 +144,14 @@ public struct LineCommands: Sendable {
         case .accountDenied, .forbidden: return .no(id, "forbidden")
         case .unknownService: return .no(id, "unknown_service")
         case .busy: return .temp(id, "busy")
-        case .unavailable: return .temp(id, "unavailable")
+        case .unavailable, .mfaUnavailable: return .temp(id, "unavailable")
         case .rateLimited: return .temp(id, "rate_limited")
-        default:
+        // Use cases the line protocol does not call: a definite NO under the code's own name.
+        case .usernameTaken, .emailTaken, .weakPassword, .invalidRefreshToken, .wrongPassword, .conflict,
+            .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .notFound,
+            .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin:
+            return .no(id, code.rawValue)
+        case .internal:
             logger.error("line request failed unexpectedly", metadata: ["error": "\(error)"])
             return .temp(id, "unavailable")
         }

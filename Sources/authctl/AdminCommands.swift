@@ -46,10 +46,19 @@ struct DatabaseOptions: ParsableArguments {
         guard let failure else { return }
         guard let error = failure as? AuthError else { throw failure }
         ClientExit.printError("authctl: \(error.message) (\(error.code))")
-        switch error.code {
-        case .invalidInput, .weakPassword: throw ExitCode(3)
-        case .unavailable, .busy: throw ExitCode(2)
-        default: throw ExitCode(1)
+        throw ExitCode(Self.exitStatus(error.code))
+    }
+
+    /// 3 bad input, 2 try again later, 1 refused (or a bug, which is logged).
+    static func exitStatus(_ code: AuthError.Code) -> Int32 {
+        switch code {
+        case .invalidInput, .weakPassword, .unknownRole: 3
+        case .unavailable, .busy, .mfaUnavailable, .rateLimited: 2
+        case .usernameTaken, .emailTaken, .invalidCredentials, .accountDenied, .unknownService, .invalidToken,
+            .tokenExpired, .tokenRevoked, .invalidRefreshToken, .wrongPassword, .conflict, .invalidMFAToken,
+            .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .forbidden, .notFound, .roleExists,
+            .roleInUse, .builtinRole, .lastAdmin, .internal:
+            1
         }
     }
 

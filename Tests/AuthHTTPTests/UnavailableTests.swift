@@ -18,7 +18,7 @@ struct UnavailableTests {
             (.tokenRevoked, .unauthorized), (.accountDenied, .forbidden), (.forbidden, .forbidden),
             (.notFound, .notFound), (.unknownRole, .unprocessableContent), (.roleExists, .conflict),
             (.roleInUse, .conflict), (.builtinRole, .conflict), (.lastAdmin, .conflict),
-            (.unknownService, .internalServerError), (.rateLimited, .tooManyRequests), (.busy, .serviceUnavailable),
+            (.unknownService, .serviceUnavailable), (.rateLimited, .tooManyRequests), (.busy, .serviceUnavailable),
             (.unavailable, .serviceUnavailable), (.internal, .internalServerError),
         ])
     func mapping(_ code: AuthError.Code, _ status: HTTPResponse.Status) {

@@ -51,7 +51,7 @@ extension APIError {
         case .invalidCode: self.init(.forbidden, code: error.code.name, message: error.message)
         case .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending:
             self.init(.conflict, code: error.code.name, message: error.message)
-        case .mfaUnavailable, .unknownService:
+        case .mfaUnavailable:
             self.init(.serviceUnavailable, code: error.code.name, message: error.message)
         case .wrongPassword: self.init(.forbidden, code: error.code.name, message: error.message)
         case .conflict: self.init(.conflict, code: error.code.name, message: error.message)
@@ -62,7 +62,7 @@ extension APIError {
             self.init(.conflict, code: error.code.name, message: error.message)
         case .rateLimited:
             self.init(.tooManyRequests, code: error.code.name, message: error.message, headers: [.retryAfter: "1"])
-        case .busy, .unavailable:
+        case .busy, .unavailable, .unknownService:
             self.init(.serviceUnavailable, code: error.code.name, message: error.message, headers: [.retryAfter: "1"])
         case .internal: self.init(.internalServerError, code: "internal", message: "internal error")
         }

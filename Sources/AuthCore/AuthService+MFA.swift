@@ -53,8 +53,7 @@ extension AuthService {
         guard code.utf8.count <= 64, let stack = stack(for: "http") else {
             throw AuthError(.invalidCredentials, "invalid one-time code")
         }
-        let account = pending.username.lowercased()
-        guard accountLimiter?.permits(account) ?? true else { throw Self.tooManyFailures }
+        try requireAccountBudget(pending.username)
         var attempt = self.attempt(
             service: "http", username: pending.username, password: "", otp: code, source: pending.source)
         let entries = stack.entries(.auth).filter { $0.module.runsInSecondStep }
@@ -62,7 +61,7 @@ extension AuthService {
             try await entry.module.run(&attempt, facility: .auth)
         }
         for entry in entries { await entry.module.stackFinished(attempt, succeeded: verdict.isSuccess) }
-        if !verdict.isSuccess { accountLimiter?.charge(account) }
+        if !verdict.isSuccess { chargeFailure(pending.username) }
         guard verdict.isSuccess, let user = attempt.user, user.id == pending.userID, !user.disabled else {
             logger.info("second factor refused", metadata: ["verdict": "\(verdict)"])
             throw AuthError(.invalidCredentials, "invalid one-time code")
@@ -190,8 +189,7 @@ extension AuthService {
     /// would be an oracle for guessing a TOTP code or the password at the token holder's pace.
     private func throttled(_ user: User, source: String?, _ proof: () async throws -> Bool) async throws -> Bool {
         try spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
-        let account = user.username.lowercased()
-        guard accountLimiter?.permits(account) ?? true else { throw Self.tooManyFailures }
+        try requireAccountBudget(user.username)
         let lockouts = stack(for: "http")?.entries(.auth).filter { $0.module is LockoutModule } ?? []
         let attempt = self.attempt(service: "http", username: user.username, password: "", source: source)
         var probe = attempt
@@ -199,11 +197,9 @@ extension AuthService {
             try await entry.module.run(&probe, facility: .auth)
         }
         // An empty list is a denial to the engine; here it only means no lockout is configured.
-        guard lockouts.isEmpty || verdict.isSuccess else {
-            throw AuthError(.rateLimited, "too many failed attempts on this account, retry later")
-        }
+        guard lockouts.isEmpty || verdict.isSuccess else { throw Self.tooManyFailures }
         let proven = try await proof()
-        if !proven { accountLimiter?.charge(account) }
+        if !proven { chargeFailure(user.username) }
         for entry in lockouts { await entry.module.stackFinished(attempt, succeeded: proven) }
         return proven
     }

@@ -181,10 +181,11 @@ extension AuthService {
         guard password.utf8.count <= configuration.passwordPolicy.maximumBytes, username.utf8.count <= 256,
             !username.utf8.contains(0)
         else { throw refused }
-        let account = username.lowercased()
-        guard accountLimiter?.permits(account) ?? true else {
+        do {
+            try requireAccountBudget(username)
+        } catch {
             Self.countAttempt(service: service, result: "rate_limited")
-            throw Self.tooManyFailures
+            throw error
         }
         var attempt = self.attempt(service: service, username: username, password: password, otp: otp, source: source)
         attempt.deferSecondFactor = deferSecondFactor
@@ -195,7 +196,7 @@ extension AuthService {
         if !attempt.passwordChecked { try await spendOneHash(password) }
         for entry in authEntries { await entry.module.stackFinished(attempt, succeeded: verdict.isSuccess) }
         guard verdict.isSuccess else {
-            accountLimiter?.charge(account)
+            chargeFailure(username)
             logger.info("authentication refused", metadata: ["service": "\(service)", "verdict": "\(verdict)"])
             Self.countAttempt(service: service, result: "refused")
             throw refused
@@ -282,8 +283,9 @@ extension AuthService {
 
 extension AuthService {
     static let tooManyAttempts = AuthError(.rateLimited, "too many attempts from this address, retry shortly")
-    /// The same for unknown and existing accounts: it tells nothing about whether one exists.
-    static let tooManyFailures = AuthError(.rateLimited, "too many failed attempts for this account, retry later")
+    /// The same for unknown and existing accounts, and for a lockout met by an MFA proof: it
+    /// tells nothing about whether an account exists.
+    static let tooManyFailures = AuthError(.rateLimited, "too many failed attempts on this account, retry later")
 
     /// An attempt whose source lockouts count by its address group.
     func attempt(
@@ -293,6 +295,17 @@ extension AuthService {
         AuthAttempt(
             service: service, username: username, password: password, otp: otp, source: source,
             sourceKey: source.map(configuration.addressGrouping.key), token: token)
+    }
+
+    /// Refuses an attempt on `username` (an account or not) while its per-account failure budget,
+    /// shared by every address, is spent. Only failures are charged to it (`chargeFailure`).
+    func requireAccountBudget(_ username: String) throws(AuthError) {
+        guard let accountLimiter, !accountLimiter.permits(username.lowercased()) else { return }
+        throw Self.tooManyFailures
+    }
+
+    func chargeFailure(_ username: String) {
+        accountLimiter?.charge(username.lowercased())
     }
 
     /// Takes one token from the bucket of `limiter` for `source`'s address group (nothing to

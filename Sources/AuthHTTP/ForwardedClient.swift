@@ -39,7 +39,7 @@ public struct ForwardedClient: Sendable {
     /// A hop that is not an address (`unknown`, an obfuscated name) ends the walk at the last
     /// trusted proxy: nothing unverifiable becomes the client.
     public func client(peer: String?, values: [String]) -> String? {
-        guard !trustedProxies.isEmpty, let peer, var nearest = IPAddress(peer), isTrusted(nearest) else {
+        guard let peer, var nearest = IPAddress(peer), isTrusted(nearest) else {
             return peer
         }
         for hop in hops(values).suffix(Self.maximumHops).reversed() {

@@ -132,10 +132,7 @@ public struct LineCommands: Sendable {
     /// The one place AuthCore's errors become line-protocol replies. Bad credentials of any kind
     /// are one `auth_failed`; anything unexpected is logged and answered TEMP, never a crash.
     static func reply(id: String, error: any Error, logger: Logger) -> LineReply {
-        guard let code = (error as? AuthError)?.code else {
-            logger.error("line request failed unexpectedly", metadata: ["error": "\(error)"])
-            return .temp(id, "unavailable")
-        }
+        let code = (error as? AuthError)?.code ?? .internal
         switch code {
         case .invalidToken: return .no(id, "invalid_token")
         case .tokenExpired: return .no(id, "expired")

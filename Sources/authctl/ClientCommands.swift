@@ -22,17 +22,13 @@ struct LineOptions: ParsableArguments {
         guard let client, let keyFile else { return nil }
         guard let data = FileManager.default.contents(atPath: keyFile),
             let key = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .newlines), !key.isEmpty
-        else { throw ClientExit.Failure(description: "cannot read a key from \(keyFile)") }
+        else { throw ValidationError("cannot read a key from \(keyFile)") }
         return LineRequest(command: "CLIENT", id: "c", fields: ["name=\(client)", "key=\(key)"])
     }
 }
 
 /// Exit status of the client commands: 0 OK, 1 NO, 2 TEMP or unreachable, 3 BAD or usage.
 enum ClientExit {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-
     /// Sends `request` (after `CLIENT` when `line` names a client), prints the reply and exits with
     /// its status; a refused `CLIENT` is the reply then.
     static func run(_ line: LineOptions, _ request: LineRequest) throws -> Never {

@@ -49,15 +49,16 @@ struct DatabaseOptions: ParsableArguments {
         throw ExitCode(Self.exitStatus(error.code))
     }
 
-    /// 3 bad input, 2 try again later, 1 refused (or a bug, which is logged).
+    /// 3 bad input, 2 try again later, 1 refused (a role or user that does not exist is refused, not bad
+    /// input: the README's table and scripts/interop/admin.sh pin it), or a bug, which is logged.
     static func exitStatus(_ code: AuthError.Code) -> Int32 {
         switch code {
-        case .invalidInput, .weakPassword, .unknownRole: 3
+        case .invalidInput, .weakPassword: 3
         case .unavailable, .busy, .mfaUnavailable, .rateLimited: 2
         case .usernameTaken, .emailTaken, .invalidCredentials, .accountDenied, .unknownService, .invalidToken,
             .tokenExpired, .tokenRevoked, .invalidRefreshToken, .wrongPassword, .conflict, .invalidMFAToken,
             .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .forbidden, .notFound, .roleExists,
-            .roleInUse, .builtinRole, .lastAdmin, .internal:
+            .roleInUse, .builtinRole, .lastAdmin, .unknownRole, .internal:
             1
         }
     }

@@ -58,7 +58,8 @@ extension AuthService {
 
     /// A new pair for a current refresh token (rotation: the old one stops working). Two
     /// refreshes racing with one token get one pair between them; an already-rotated token gets
-    /// that pair again within the grace window, and revokes the session after it.
+    /// that pair again within the grace window, and revokes the session after it
+    /// (`SessionPolicy.decide` says which).
     public func refresh(refreshToken: String) async throws -> SessionTokens {
         let refused = AuthError(.invalidRefreshToken, "refresh token is invalid, expired or revoked")
         // 43 characters: 32 random bytes. Anything else is refused before any lookup.
@@ -66,7 +67,10 @@ extension AuthService {
         let hash = try Digest.sha256Hex(Array(refreshToken.utf8))
         guard let owner = try await sessionStore.owner(ofRefreshTokenHash: hash) else { throw refused }
         let session = owner.session
-        if owner.isCurrent {
+        let policy = configuration.sessions
+        let decision = policy.decide(owner.state)
+        if decision == .refuse { throw refused }
+        if decision == .rotate {
             guard let user = try await users.find(id: session.userID), !user.disabled else { throw refused }
             let next = try Self.newRefreshToken()
             let access = try issueAccessToken(for: user, sessionID: session.id)
@@ -74,19 +78,24 @@ extension AuthService {
                 accessToken: access.token, expiresIn: access.expiresIn, refreshToken: next, sessionID: session.id)
             let rotated = try await sessionStore.rotate(
                 sessionID: session.id, from: hash, to: try Digest.sha256Hex(Array(next.utf8)),
-                gracePair: try Self.seal(pair, under: refreshToken), idleTimeout: configuration.sessions.idleTimeout)
+                gracePair: try Self.seal(pair, under: refreshToken))
             if rotated { return pair }
         }
-        let stale = try await sessionStore.stale(
-            sessionID: session.id, presented: hash, graceWindow: configuration.sessions.refreshGrace)
+        // Decided again on the session as it stands once held: another rotation may have won.
+        let stale = try await sessionStore.stale(sessionID: session.id, presented: hash) { policy.decide($0) }
         revocations.apply(stale.revocations)
         switch stale.value {
         case .gracePair(let sealed):
             guard let pair = Self.open(sealed, under: refreshToken, sessionID: session.id) else { throw refused }
             return pair
-        case .reused:
+        case .revoked(.reused):
             logger.warning(
                 "a rotated refresh token was presented again: session revoked",
+                metadata: ["user_id": "\(session.userID)", "session_id": "\(session.id)"])
+            throw refused
+        case .revoked(.idle):
+            logger.info(
+                "idle session ended at refresh",
                 metadata: ["user_id": "\(session.userID)", "session_id": "\(session.id)"])
             throw refused
         case .ended:

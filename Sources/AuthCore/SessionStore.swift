@@ -48,24 +48,24 @@ public struct NewSession: Sendable {
     }
 }
 
-/// The session a presented refresh token belongs to, and whether it is the current one.
+/// The session a presented refresh token belongs to, and what `SessionPolicy.decide` needs of it.
 public struct RefreshTokenOwner: Sendable {
     public var session: Session
-    public var isCurrent: Bool
+    public var state: RefreshState
 
-    public init(session: Session, isCurrent: Bool) {
+    public init(session: Session, state: RefreshState) {
         self.session = session
-        self.isCurrent = isCurrent
+        self.state = state
     }
 }
 
-/// How the store answered a refresh token that is no longer current.
+/// How the store carried out the decision on a refresh token that could not rotate.
 public enum StaleRefresh: Sendable, Equatable {
-    /// Rotated within the grace window: the pair that rotation issued, sealed.
+    /// The pair the last rotation issued, sealed.
     case gracePair([UInt8])
-    /// Replayed outside the window, or an older token: the session has just been revoked.
-    case reused
-    /// The session was already revoked or has ended.
+    /// The session has just been revoked, for this reason.
+    case revoked(RefreshDecision.Reason)
+    /// The session had ended already.
     case ended
 }
 
@@ -78,17 +78,17 @@ public protocol SessionStore: Sendable {
     /// comes after (and ends or cuts it off). Returns the account as it stood then (what the
     /// session's first token carries); nil when refused.
     func create(_ session: NewSession, passwordHash: String) async throws -> User?
-    /// The live (unrevoked, unexpired) session that issued the refresh token with this hash.
+    /// The session that issued the refresh token with this hash, however it stands now.
     func owner(ofRefreshTokenHash hash: String) async throws -> RefreshTokenOwner?
-    /// Replaces `old` by `new` in one statement that only succeeds while `old` is current and the
-    /// session live and used within `idleTimeout` seconds, keeping `gracePair` for retries of
-    /// `old`. False when another rotation (or a revocation) came first.
-    func rotate(
-        sessionID: String, from old: String, to new: String, gracePair: [UInt8], idleTimeout: Int64
-    ) async throws -> Bool
-    /// A token that is no longer current: its grace pair within `graceWindow` seconds of its
-    /// rotation, or else the session revoked as stolen.
-    func stale(sessionID: String, presented hash: String, graceWindow: Int64) async throws -> Changed<StaleRefresh>
+    /// Replaces `old` by `new` in one statement that only succeeds while `old` is still current
+    /// and the session unrevoked, keeping `gracePair` for retries of `old`. False when another
+    /// rotation (or a revocation) came first.
+    func rotate(sessionID: String, from old: String, to new: String, gracePair: [UInt8]) async throws -> Bool
+    /// A token that did not rotate: holding the session, carries out `decide` on its state as it
+    /// stands then (the grace pair handed out again, or the session revoked).
+    func stale(
+        sessionID: String, presented hash: String, decide: @escaping @Sendable (RefreshState) -> RefreshDecision
+    ) async throws -> Changed<StaleRefresh>
     /// The user's live sessions, most recently used first.
     func sessions(of userID: Int64) async throws -> [Session]
     /// Ends one of the user's sessions, plus the access token `tokenID` if given; false when the

@@ -1,7 +1,9 @@
 public import AuthCore
 
-/// `LockoutStore` on `login_failures`. Each failure is one INSERT … ON CONFLICT DO UPDATE, which
-/// PostgreSQL runs under the row's lock: concurrent failures on any number of instances all count.
+/// `LockoutStore` on `login_failures`. A change is one transaction: an upsert that creates the
+/// pair's row if needed and locks it, returning it as it stands, then one UPDATE with what the
+/// policy made of it. Concurrent failures on any number of instances queue on the row's lock, so
+/// each of them counts.
 public struct PostgresLockoutStore: LockoutStore {
     let pool: PostgresPool
 
@@ -9,42 +11,66 @@ public struct PostgresLockoutStore: LockoutStore {
         self.pool = pool
     }
 
-    public func isLocked(username: String, source: String) async throws -> Bool {
+    static let columns = """
+        f.failures, \(SQLTime.milliseconds("f.window_start")) AS window_start,
+        \(SQLTime.milliseconds("f.locked_until")) AS locked_until, \(SQLTime.milliseconds("f.expires_at")) AS expires_at,
+        \(SQLTime.milliseconds("now()")) AS now
+        """
+
+    static func counter(from row: PostgresRow) throws -> LockoutPolicy.Counter {
+        LockoutPolicy.Counter(
+            failures: Int(try row.int64("failures")), windowStart: try row.int64("window_start"),
+            lockedUntil: try row.optionalInt64("locked_until"),
+            expiresAt: try row.int64("expires_at"))
+    }
+
+    public func counter(username: String, source: String) async throws -> (
+        counter: LockoutPolicy.Counter?, now: Int64
+    ) {
         try await pool.run { connection in
-            try connection.query(
-                "SELECT 1 FROM login_failures WHERE username = $1 AND source = $2 AND locked_until > now()",
-                [username, source]
-            ).rows.isEmpty == false
+            let row = try connection.query(
+                """
+                SELECT \(Self.columns)
+                FROM (VALUES (1)) AS one (x) LEFT JOIN login_failures f ON f.username = $1 AND f.source = $2
+                """, [username, source]
+            ).single()
+            let now = try row.int64("now")
+            guard try row.optionalString("failures") != nil else { return (nil, now) }
+            return (try Self.counter(from: row), now)
         }
     }
 
-    @discardableResult
-    public func recordFailure(username: String, source: String, attempts: Int, windowSeconds: Int, lockSeconds: Int)
-        async throws -> Int
-    {
-        let count = try await pool.run { connection in
-            try connection.query(
-                """
-                INSERT INTO login_failures AS f (username, source, failures, window_start, locked_until, expires_at)
-                VALUES ($1, $2, 1, now(), CASE WHEN $3::int <= 1 THEN now() + make_interval(secs => $5::int) END,
-                    now() + make_interval(secs => greatest($4::int, $5::int)))
-                ON CONFLICT (username, source) DO UPDATE SET
-                    expires_at = greatest(f.expires_at, now() + make_interval(secs => greatest($4::int, $5::int))),
-                    failures = CASE WHEN f.window_start < now() - make_interval(secs => $4::int)
-                                    THEN 1 ELSE f.failures + 1 END,
-                    window_start = CASE WHEN f.window_start < now() - make_interval(secs => $4::int)
-                                        THEN now() ELSE f.window_start END,
-                    locked_until = CASE
-                        WHEN (CASE WHEN f.window_start < now() - make_interval(secs => $4::int)
-                                   THEN 1 ELSE f.failures + 1 END) >= $3::int
-                        THEN now() + make_interval(secs => $5::int)
-                        ELSE f.locked_until END
-                RETURNING failures
-                """,
-                [username, source, String(attempts), String(windowSeconds), String(lockSeconds)]
-            ).single().int64("failures")
+    public func update(
+        username: String, source: String,
+        _ change: @escaping @Sendable (LockoutPolicy.Counter?, Int64) -> LockoutPolicy.Counter
+    ) async throws -> LockoutPolicy.Counter {
+        try await pool.run { connection in
+            try connection.transaction {
+                // A new row holds no failures yet (the policy reads it as none); either way the row
+                // is locked until COMMIT.
+                let row = try connection.query(
+                    """
+                    INSERT INTO login_failures AS f (username, source, failures, window_start, expires_at)
+                    VALUES ($1, $2, 0, now(), now())
+                    ON CONFLICT (username, source) DO UPDATE SET failures = f.failures
+                    RETURNING \(Self.columns)
+                    """, [username, source]
+                ).single()
+                let before = try Self.counter(from: row)
+                let after = change(before, try row.int64("now"))
+                try connection.query(
+                    """
+                    UPDATE login_failures SET failures = $3, window_start = \(SQLTime.timestamp("$4")),
+                        locked_until = \(SQLTime.timestamp("$5")), expires_at = \(SQLTime.timestamp("$6"))
+                    WHERE username = $1 AND source = $2
+                    """,
+                    [
+                        username, source, String(after.failures), String(after.windowStart),
+                        after.lockedUntil.map { String($0) }, String(after.expiresAt),
+                    ])
+                return after
+            }
         }
-        return Int(count)
     }
 
     public func reset(username: String, source: String) async throws {

@@ -56,6 +56,11 @@ public struct PostgresRow: Sendable {
         return value
     }
 
+    public func optionalInt64(_ column: String) throws(PostgresError) -> Int64? {
+        guard try optionalString(column) != nil else { return nil }
+        return try int64(column)
+    }
+
     public func bool(_ column: String) throws(PostgresError) -> Bool {
         switch try string(column) {
         case "t": return true

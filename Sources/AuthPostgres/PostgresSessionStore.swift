@@ -55,23 +55,38 @@ public struct PostgresSessionStore: SessionStore {
         }
     }
 
+    /// What `SessionPolicy.decide` reads of session `s` for the token hash in `parameter`.
+    static func stateColumns(presented parameter: String) -> String {
+        """
+        s.token_hash = \(parameter) AS current, coalesce(s.previous_hash = \(parameter), false) AS previous,
+        s.revoked_at IS NOT NULL AS revoked, \(SQLTime.milliseconds("s.expires_at")) AS expires_ms,
+        \(SQLTime.milliseconds("s.last_used_at")) AS last_used_ms, \(SQLTime.milliseconds("s.rotated_at")) AS rotated_ms,
+        s.grace_pair IS NOT NULL AS has_grace_pair, \(SQLTime.milliseconds("now()")) AS now_ms
+        """
+    }
+
+    static func state(from row: PostgresRow) throws -> RefreshState {
+        RefreshState(
+            isCurrent: try row.bool("current"), isPrevious: try row.bool("previous"), revoked: try row.bool("revoked"),
+            expiresAt: try row.int64("expires_ms"), lastUsedAt: try row.int64("last_used_ms"),
+            rotatedAt: try row.optionalInt64("rotated_ms"), hasGracePair: try row.bool("has_grace_pair"),
+            now: try row.int64("now_ms"))
+    }
+
     public func owner(ofRefreshTokenHash hash: String) async throws -> RefreshTokenOwner? {
         try await pool.run { connection in
             try connection.query(
                 """
-                SELECT \(Self.columns), s.token_hash = $1 AS current
-                FROM session_tokens t JOIN sessions s ON s.id = t.session_id
-                WHERE t.hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+                SELECT \(Self.columns), \(Self.stateColumns(presented: "$1"))
+                FROM session_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.hash = $1
                 """, [hash]
             ).rows.first.map { row in
-                RefreshTokenOwner(session: try Self.session(from: row), isCurrent: try row.bool("current"))
+                RefreshTokenOwner(session: try Self.session(from: row), state: try Self.state(from: row))
             }
         }
     }
 
-    public func rotate(
-        sessionID: String, from old: String, to new: String, gracePair: [UInt8], idleTimeout: Int64
-    ) async throws -> Bool {
+    public func rotate(sessionID: String, from old: String, to new: String, gracePair: [UInt8]) async throws -> Bool {
         try await pool.run { connection in
             try connection.transaction {
                 let rotated =
@@ -79,10 +94,9 @@ public struct PostgresSessionStore: SessionStore {
                         """
                         UPDATE sessions SET token_hash = $3, previous_hash = $2, rotated_at = now(),
                             grace_pair = decode($4, 'hex'), last_used_at = now(), refresh_count = refresh_count + 1
-                        WHERE id = $1 AND token_hash = $2 AND revoked_at IS NULL AND expires_at > now()
-                          AND last_used_at > now() - make_interval(secs => $5)
+                        WHERE id = $1 AND token_hash = $2 AND revoked_at IS NULL
                         RETURNING id
-                        """, [sessionID, old, new, Bytea.hex(gracePair), String(idleTimeout)]
+                        """, [sessionID, old, new, Bytea.hex(gracePair)]
                     ).rows.count == 1
                 if rotated {
                     try connection.query(
@@ -93,35 +107,37 @@ public struct PostgresSessionStore: SessionStore {
         }
     }
 
-    public func stale(sessionID: String, presented hash: String, graceWindow: Int64) async throws
-        -> Changed<StaleRefresh>
-    {
+    public func stale(
+        sessionID: String, presented hash: String, decide: @escaping @Sendable (RefreshState) -> RefreshDecision
+    ) async throws -> Changed<StaleRefresh> {
         let horizon = revocationHorizon
         return try await pool.run { connection in
             try connection.transaction {
                 guard
                     let row = try connection.query(
                         """
-                        SELECT revoked_at IS NOT NULL OR expires_at <= now() AS ended,
-                            coalesce(previous_hash = $2 AND rotated_at > now() - make_interval(secs => $3), false)
-                                AS in_grace,
-                            encode(grace_pair, 'hex') AS grace_pair
-                        FROM sessions WHERE id = $1 FOR UPDATE
-                        """, [sessionID, hash, String(graceWindow)]
-                    ).rows.first, try !row.bool("ended")
+                        SELECT \(Self.stateColumns(presented: "$2")), encode(s.grace_pair, 'hex') AS grace_pair
+                        FROM sessions s WHERE s.id = $1 FOR UPDATE
+                        """, [sessionID, hash]
+                    ).rows.first
                 else { return Changed(.ended) }
-                if try row.bool("in_grace"), let sealed = try row.optionalString("grace_pair") {
-                    return Changed(.gracePair(Bytea.bytes(hex: sealed)))
+                switch decide(try Self.state(from: row)) {
+                case .replayGracePair:
+                    return Changed(.gracePair(Bytea.bytes(hex: try row.string("grace_pair"))))
+                case .revoke(let reason):
+                    let revoked = try connection.query(
+                        """
+                        UPDATE sessions SET revoked_at = now() WHERE id = $1
+                        RETURNING extract(epoch FROM now())::bigint AS now
+                        """, [sessionID]
+                    ).single().int64("now")
+                    let revocation = try PostgresRevocations.record(
+                        Revocation(kind: .session, subject: sessionID, expiresAt: revoked + horizon), on: connection)
+                    return Changed(.revoked(reason), revocations: [revocation])
+                case .rotate, .refuse:
+                    // Held, a token that did not rotate is no longer current (or its session ended).
+                    return Changed(.ended)
                 }
-                let revoked = try connection.query(
-                    """
-                    UPDATE sessions SET revoked_at = now() WHERE id = $1
-                    RETURNING extract(epoch FROM now())::bigint AS now
-                    """, [sessionID]
-                ).single().int64("now")
-                let revocation = try PostgresRevocations.record(
-                    Revocation(kind: .session, subject: sessionID, expiresAt: revoked + horizon), on: connection)
-                return Changed(.reused, revocations: [revocation])
             }
         }
     }

@@ -17,12 +17,12 @@ struct NoSessions: SessionStore {
     static let refused = AuthError(.unavailable, "no sessions in this test")
     func create(_ session: NewSession, passwordHash: String) async throws -> User? { throw Self.refused }
     func owner(ofRefreshTokenHash hash: String) async throws -> RefreshTokenOwner? { throw Self.refused }
-    func rotate(sessionID: String, from old: String, to new: String, gracePair: [UInt8], idleTimeout: Int64)
-        async throws -> Bool
-    { throw Self.refused }
-    func stale(sessionID: String, presented hash: String, graceWindow: Int64) async throws -> Changed<StaleRefresh> {
+    func rotate(sessionID: String, from old: String, to new: String, gracePair: [UInt8]) async throws -> Bool {
         throw Self.refused
     }
+    func stale(
+        sessionID: String, presented hash: String, decide: @escaping @Sendable (RefreshState) -> RefreshDecision
+    ) async throws -> Changed<StaleRefresh> { throw Self.refused }
     func sessions(of userID: Int64) async throws -> [Session] { throw Self.refused }
     func revoke(sessionID: String, of userID: Int64, tokenID: String?) async throws -> Changed<Bool> {
         throw Self.refused
@@ -34,10 +34,13 @@ struct NoSessions: SessionStore {
 }
 
 struct NoLockouts: LockoutStore {
-    func isLocked(username: String, source: String) async throws -> Bool { false }
-    func recordFailure(username: String, source: String, attempts: Int, windowSeconds: Int, lockSeconds: Int)
-        async throws -> Int
-    { 0 }
+    func counter(username: String, source: String) async throws -> (counter: LockoutPolicy.Counter?, now: Int64) {
+        (nil, 0)
+    }
+    func update(
+        username: String, source: String,
+        _ change: @escaping @Sendable (LockoutPolicy.Counter?, Int64) -> LockoutPolicy.Counter
+    ) async throws -> LockoutPolicy.Counter { change(nil, 0) }
     func reset(username: String, source: String) async throws {}
     func unlock(username: String) async throws {}
 }

@@ -28,14 +28,14 @@ struct SessionStoreTests {
             for index in 0..<12 {
                 group.addTask {
                     try await sessions.rotate(
-                        sessionID: id, from: old, to: "\(old)-\(index)", gracePair: [UInt8(index)], idleTimeout: 60)
+                        sessionID: id, from: old, to: "\(old)-\(index)", gracePair: [UInt8(index)])
                 }
             }
             return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
         }
         #expect(wins == 1)
         let owner = try #require(try await sessions.owner(ofRefreshTokenHash: old))
-        #expect(!owner.isCurrent)
+        #expect(!owner.state.isCurrent && owner.state.isPrevious)
         #expect(owner.session.refreshCount == 1)
         await stack.shutdown()
     }
@@ -47,20 +47,23 @@ struct SessionStoreTests {
         let id = try await Self.session(stack, hash: first)
         #expect(
             try await stack.sessions.rotate(
-                sessionID: id, from: first, to: first + "2", gracePair: [1, 2, 3], idleTimeout: 60))
+                sessionID: id, from: first, to: first + "2", gracePair: [1, 2, 3]))
         #expect(
             try await stack.sessions.rotate(
-                sessionID: id, from: first + "2", to: first + "3", gracePair: [4, 5], idleTimeout: 60))
+                sessionID: id, from: first + "2", to: first + "3", gracePair: [4, 5]))
 
-        let retry = try await stack.sessions.stale(sessionID: id, presented: first + "2", graceWindow: 10)
+        let policy = SessionPolicy(refreshGrace: 10)
+        let retry = try await stack.sessions.stale(sessionID: id, presented: first + "2") { policy.decide($0) }
         #expect(retry.value == .gracePair([4, 5]))
         #expect(retry.revocations.isEmpty)
 
-        let theft = try await stack.sessions.stale(sessionID: id, presented: first, graceWindow: 10)
-        #expect(theft.value == .reused, "an older token than the previous one is never forgiven")
+        let theft = try await stack.sessions.stale(sessionID: id, presented: first) { policy.decide($0) }
+        #expect(theft.value == .revoked(.reused), "an older token than the previous one is never forgiven")
         #expect(theft.revocations.map(\.kind) == [.session])
-        #expect(try await stack.sessions.owner(ofRefreshTokenHash: first + "3") == nil, "the newest token dies too")
-        #expect(try await stack.sessions.stale(sessionID: id, presented: first + "2", graceWindow: 10).value == .ended)
+        let newest = try #require(try await stack.sessions.owner(ofRefreshTokenHash: first + "3"))
+        #expect(newest.state.revoked && policy.decide(newest.state) == .refuse, "the newest token dies too")
+        #expect(
+            try await stack.sessions.stale(sessionID: id, presented: first + "2") { policy.decide($0) }.value == .ended)
         await stack.shutdown()
     }
 
@@ -89,9 +92,9 @@ struct SessionStoreTests {
         let expired = TestDatabase.uniqueName("invented")
         let current = TestDatabase.uniqueName("invented")
         try await stack.lockouts.recordFailure(
-            username: expired, source: "192.0.2.1", attempts: 5, windowSeconds: 1, lockSeconds: 1)
+            username: expired, source: "192.0.2.1", under: .init(attempts: 5, windowSeconds: 1, lockSeconds: 1))
         try await stack.lockouts.recordFailure(
-            username: current, source: "192.0.2.1", attempts: 5, windowSeconds: 900, lockSeconds: 900)
+            username: current, source: "192.0.2.1", under: .init(attempts: 5, windowSeconds: 900, lockSeconds: 900))
         try await Task.sleep(for: .milliseconds(1500))
         let connection = try PostgresConnection(connectionString: try await TestDatabase.migratedURL())
         try PostgresRevocations.prune(on: connection)

@@ -9,9 +9,7 @@ import Metrics
 /// `by=account` also stops distributed guessing at the price of that denial-of-service lever.
 struct LockoutModule: StackModule {
     let store: any LockoutStore
-    let attempts: Int
-    let windowSeconds: Int
-    let lockSeconds: Int
+    let policy: LockoutPolicy
     let perSource: Bool
 
     static func register(_ registry: inout ModuleRegistry, _ environment: StackEnvironment) {
@@ -27,10 +25,11 @@ struct LockoutModule: StackModule {
             case "account": perSource = false
             default: throw arguments.error("by= must be account or account+source")
             }
-            return LockoutModule(
-                store: store, attempts: attempts,
+            let policy = LockoutPolicy(
+                attempts: attempts,
                 windowSeconds: try seconds(arguments.string("window") ?? "15m", arguments, "window"),
-                lockSeconds: try seconds(arguments.string("lock") ?? "15m", arguments, "lock"), perSource: perSource)
+                lockSeconds: try seconds(arguments.string("lock") ?? "15m", arguments, "lock"))
+            return LockoutModule(store: store, policy: policy, perSource: perSource)
         }
     }
 
@@ -50,7 +49,7 @@ struct LockoutModule: StackModule {
 
     func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult {
         let (username, source) = key(attempt)
-        let locked = try await store.isLocked(username: username, source: source)
+        let locked = try await store.isLocked(username: username, source: source, under: policy)
         return locked ? .failure(kind: "maxtries", reason: "account locked") : .success
     }
 
@@ -64,10 +63,8 @@ struct LockoutModule: StackModule {
         if succeeded {
             try? await store.reset(username: username, source: source)
         } else {
-            let count = try? await store.recordFailure(
-                username: username, source: source, attempts: attempts, windowSeconds: windowSeconds,
-                lockSeconds: lockSeconds)
-            if count == attempts {
+            let counter = try? await store.recordFailure(username: username, source: source, under: policy)
+            if let counter, policy.justLocked(counter) {
                 Counter(label: "authd_lockouts_total", dimensions: [("service", attempt.service)]).increment()
             }
         }

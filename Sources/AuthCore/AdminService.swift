@@ -181,15 +181,17 @@ public struct AdminService: Sendable {
 
     public func grant(_ permission: String, to role: String, by actor: Actor) async throws -> RoleInfo {
         guard delegation(of: actor).mayGrant([permission]) else { throw Delegation.refused }
-        return applied(
-            try await directory.grant(
-                try Identity.validPermission(permission), to: try Identity.validRoleName(role), by: actor))
+        let permission = try Identity.validPermission(permission)
+        let role = try Identity.validRoleName(role)
+        try AdminInvariants.checkPermissionsEditable(of: role)
+        return applied(try await directory.grant(permission, to: role, by: actor))
     }
 
     public func revoke(_ permission: String, from role: String, by actor: Actor) async throws -> RoleInfo {
-        applied(
-            try await directory.revoke(
-                try Identity.validPermission(permission), from: try Identity.validRoleName(role), by: actor))
+        let permission = try Identity.validPermission(permission)
+        let role = try Identity.validRoleName(role)
+        try AdminInvariants.checkPermissionsEditable(of: role)
+        return applied(try await directory.revoke(permission, from: role, by: actor))
     }
 
     /// A role's permissions as now stored take effect here at once.

@@ -7,8 +7,9 @@ public import AuthCore
 #endif
 
 /// `DirectoryStore` on `users`, `user_roles`, `roles`, `role_permissions` and `audit_log`. Each
-/// change runs in one transaction with its audit row. Changes that can take the admin role away
-/// first lock the admin role's row, so two of them never both see "another admin remains".
+/// change runs in one transaction with its audit row, carrying out what `UserEdit` and
+/// `AdminInvariants` decide. Changes that can take the admin role away first lock the admin role's
+/// row and count the admins under it, so two of them never both see "another admin remains".
 public struct PostgresDirectoryStore: DirectoryStore {
     let pool: PostgresPool
     /// Seconds a user's cut-off must be kept: the longest an access token lives, plus leeway.
@@ -68,48 +69,42 @@ public struct PostgresDirectoryStore: DirectoryStore {
     public func update(userID: Int64, _ change: UserChange, by actor: Actor) async throws -> Changed<User> {
         try await pool.run { connection in
             try connection.transaction {
-                let adminsBefore = try Self.lockAdmins(on: connection)
+                let admins = try Self.lockAdmins(on: connection)
                 guard let before = try PostgresUserStore.find(id: userID, forUpdate: true, on: connection) else {
                     throw AuthError(.notFound, "no such user")
                 }
-                var details: [String: String] = [:]
-                var cutsOffTokens = false
+                let edit = UserEdit(change, to: before)
+                guard !edit.isEmpty else { return Changed(before) }
+                try AdminInvariants.check(before, becoming: edit.applied(to: before), enabledAdmins: admins)
                 let id = String(userID)
-                if let roles = change.roles, roles != before.roles {
+                if let roles = edit.roles {
                     try connection.query("DELETE FROM user_roles WHERE user_id = $1", [id])
                     try Self.mapping(foreignKey: AuthError(.unknownRole, "no such role")) {
                         try connection.query(
                             "INSERT INTO user_roles (user_id, role) SELECT $1, unnest(string_to_array($2, ','))",
                             [id, roles.joined(separator: ",")])
                     }
-                    details["roles"] = "\(before.roles.joined(separator: ",")) -> \(roles.joined(separator: ","))"
-                    cutsOffTokens = true
                 }
-                if let disabled = change.disabled, disabled != before.disabled {
+                if let disabled = edit.disabled {
                     try connection.query(
                         "UPDATE users SET disabled = $2 WHERE id = $1", [id, disabled ? "true" : "false"])
-                    details["disabled"] = "\(before.disabled) -> \(disabled)"
-                    cutsOffTokens = cutsOffTokens || disabled
                 }
-                if let email = change.email, email != before.email {
+                if let email = edit.email {
                     do {
                         try connection.query("UPDATE users SET email = $2 WHERE id = $1", [id, email])
                     } catch let error as PostgresError where error.isUniqueViolation {
                         throw AuthError(.emailTaken, "email is already registered")
                     }
-                    details["email"] = "changed"
                 }
-                var revocations: [Revocation] = []
-                if !details.isEmpty {
-                    try connection.query("UPDATE users SET updated_at = now() WHERE id = $1", [id])
-                    if cutsOffTokens {
-                        // A disable also ends the sessions: re-enabling does not bring them back.
-                        let disabling = change.disabled == true && !before.disabled
-                        revocations += try cutOffTokens(of: userID, endingSessions: disabling, on: connection) ?? []
-                    }
-                    try Self.refuseLosingLastAdmin(adminsBefore, on: connection)
-                    try Self.audit(actor, "user.update", target: "user:\(userID)", details, on: connection)
+                try connection.query("UPDATE users SET updated_at = now() WHERE id = $1", [id])
+                let revocations: [Revocation]
+                switch edit.tokens {
+                case .keep: revocations = []
+                case .cutOff: revocations = try cutOffTokens(of: userID, endingSessions: false, on: connection) ?? []
+                case .cutOffAndEndSessions:
+                    revocations = try cutOffTokens(of: userID, endingSessions: true, on: connection) ?? []
                 }
+                try Self.audit(actor, "user.update", target: "user:\(userID)", edit.details, on: connection)
                 guard let after = try PostgresUserStore.find(id: userID, on: connection) else {
                     throw AuthError(.notFound, "no such user")
                 }
@@ -122,20 +117,19 @@ public struct PostgresDirectoryStore: DirectoryStore {
         let horizon = revocationHorizon
         return try await pool.run { connection in
             try connection.transaction {
-                let adminsBefore = try Self.lockAdmins(on: connection)
-                guard
-                    let row = try connection.query(
-                        "DELETE FROM users WHERE id = $1 RETURNING username, extract(epoch FROM now())::bigint AS now",
-                        [String(userID)]
-                    ).rows.first
-                else { throw AuthError(.notFound, "no such user") }
-                try Self.refuseLosingLastAdmin(adminsBefore, on: connection)
+                let admins = try Self.lockAdmins(on: connection)
+                guard let before = try PostgresUserStore.find(id: userID, forUpdate: true, on: connection) else {
+                    throw AuthError(.notFound, "no such user")
+                }
+                try AdminInvariants.check(before, becoming: nil, enabledAdmins: admins)
+                let now = try connection.query(
+                    "DELETE FROM users WHERE id = $1 RETURNING extract(epoch FROM now())::bigint AS now",
+                    [String(userID)]
+                ).single().int64("now")
                 try Self.audit(
-                    actor, "user.delete", target: "user:\(userID)", ["username": try row.string("username")],
-                    on: connection)
+                    actor, "user.delete", target: "user:\(userID)", ["username": before.username], on: connection)
                 let revocation = try PostgresRevocations.record(
-                    Revocation(
-                        kind: .user, subject: String(userID), cutOff: .max, expiresAt: try row.int64("now") + horizon),
+                    Revocation(kind: .user, subject: String(userID), cutOff: .max, expiresAt: now + horizon),
                     on: connection)
                 return Changed((), revocations: [revocation])
             }
@@ -154,28 +148,17 @@ public struct PostgresDirectoryStore: DirectoryStore {
         }
     }
 
-    /// Locks the admin role (serialising every change that can remove an admin) and counts the
-    /// enabled accounts holding it.
-    private static func lockAdmins(on connection: PostgresConnection) throws -> Int64 {
+    /// Locks the admin role (serialising every change that can remove an admin, on every
+    /// instance) and counts the enabled accounts holding it.
+    private static func lockAdmins(on connection: PostgresConnection) throws -> Int {
         try connection.query("SELECT 1 FROM roles WHERE name = $1 FOR UPDATE", [Role.admin])
-        return try enabledAdmins(on: connection)
-    }
-
-    private static func enabledAdmins(on connection: PostgresConnection) throws -> Int64 {
-        try connection.query(
-            """
-            SELECT count(*) AS admins FROM user_roles r JOIN users u ON u.id = r.user_id
-            WHERE r.role = $1 AND NOT u.disabled
-            """, [Role.admin]
-        ).single().int64("admins")
-    }
-
-    /// Refuses a change that leaves no enabled admin where there was one. (A database without any
-    /// admin yet, before bootstrap, is not held to this.)
-    private static func refuseLosingLastAdmin(_ before: Int64, on connection: PostgresConnection) throws {
-        if before > 0, try enabledAdmins(on: connection) == 0 {
-            throw AuthError(.lastAdmin, "this would leave no enabled account with the admin role")
-        }
+        return Int(
+            try connection.query(
+                """
+                SELECT count(*) AS admins FROM user_roles r JOIN users u ON u.id = r.user_id
+                WHERE r.role = $1 AND NOT u.disabled
+                """, [Role.admin]
+            ).single().int64("admins"))
     }
 
     // MARK: Roles
@@ -220,8 +203,7 @@ public struct PostgresDirectoryStore: DirectoryStore {
     public func deleteRole(named name: String, by actor: Actor) async throws {
         try await pool.run { connection in
             try connection.transaction {
-                let role = try Self.lockRole(name, on: connection)
-                guard !role.builtin else { throw AuthError(.builtinRole, "built-in roles cannot be deleted") }
+                try AdminInvariants.checkDeletable(try Self.lockRole(name, on: connection))
                 try Self.mapping(foreignKey: AuthError(.roleInUse, "some accounts still hold this role")) {
                     try connection.query("DELETE FROM roles WHERE name = $1", [name])
                 }
@@ -250,9 +232,6 @@ public struct PostgresDirectoryStore: DirectoryStore {
         try await pool.run { connection in
             try connection.transaction {
                 _ = try Self.lockRole(name, on: connection)
-                guard name != Role.admin else {
-                    throw AuthError(.builtinRole, "the admin role's permissions cannot be changed")
-                }
                 if try connection.query(sql, [name, permission]).affectedRows > 0 {
                     try Self.audit(actor, action, target: "role:\(name)", ["permission": permission], on: connection)
                     try PostgresRevocations.announceRoleChange(on: connection)

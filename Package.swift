@@ -127,7 +127,7 @@ let package = Package(
             dependencies: ["AuthPostgres", "AuthTestSupport"],
             swiftSettings: strict
         ),
-        .testTarget(name: "AuthConfigTests", dependencies: ["AuthConfig"], swiftSettings: strict),
+        .testTarget(name: "AuthConfigTests", dependencies: ["AuthConfig", "AuthCore"], swiftSettings: strict),
         .testTarget(
             name: "AuthHTTPTests",
             dependencies: [

@@ -292,7 +292,9 @@ extension Settings.Passwords {
             minimumLength: config.int(forKey: "password.min_length", default: 8),
             hashing: HashingPool.Configuration(
                 threads: config.int(forKey: "password.hashing_threads"),
-                queueLimit: config.int(forKey: "password.hashing_queue", default: 64)))
+                queueLimit: config.int(forKey: "password.hashing_queue", default: 64)),
+            commonPasswords: try Self.commonPasswords(
+                path: config.string(forKey: "password.common_list", default: "data/common-passwords.txt")))
         do {
             _ = try scrypt.validated()
         } catch {
@@ -301,6 +303,21 @@ extension Settings.Passwords {
         guard (1...1024).contains(minimumLength) else {
             throw ConfigurationError("password.min_length must be between 1 and 1024")
         }
+    }
+}
+
+extension Settings.Passwords {
+    /// The list at `path` (relative to the working directory), one password per line; "" for none.
+    static func commonPasswords(path: String) throws -> CommonPasswords {
+        guard !path.isEmpty else { return .none }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
+            throw ConfigurationError(
+                "password.common_list: cannot read \(path) (a UTF-8 file, one password per line; \"\" for no list)")
+        }
+        let list = CommonPasswords(list: text)
+        guard list.count > 0 else { throw ConfigurationError("password.common_list: \(path) holds no passwords") }
+        return list
     }
 }
 

@@ -39,6 +39,13 @@ public struct Settings: Sendable {
         public var scrypt = ScryptParameters.default
         public var minimumLength = 8
         public var hashing = HashingPool.Configuration()
+        /// `password.common_list`, read once at start.
+        public var commonPasswords = CommonPasswords.none
+
+        /// The policy registration, password changes and `authctl user create` enforce.
+        public var policy: PasswordPolicy {
+            PasswordPolicy(minimumLength: minimumLength, commonPasswords: commonPasswords)
+        }
     }
 
     public var http = HTTP()

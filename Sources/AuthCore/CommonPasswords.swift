@@ -1,10 +1,13 @@
-/// The bundled list of common passwords (see `CommonPasswords+List.swift` for its source and
-/// licence), looked up case-insensitively.
+/// A deny-list of common passwords, looked up case-insensitively. authd ships one in
+/// `data/common-passwords.txt` (see data/README.md for its source and licence), read once at
+/// start from `password.common_list`.
 public struct CommonPasswords: Sendable {
     private let words: Set<String>
 
-    public static let bundled = CommonPasswords(list: bundledList)
+    /// No list: nothing is refused as common.
+    public static let none = CommonPasswords(list: "")
 
+    /// One password per line; empty lines are ignored.
     public init(list: String) {
         words = Set(list.split(separator: "\n").map { $0.lowercased() })
     }

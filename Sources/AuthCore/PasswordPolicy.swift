@@ -4,9 +4,11 @@ public struct PasswordPolicy: Sendable {
     public var minimumLength: Int
     /// Maximum length in UTF-8 bytes; bounds the hashing work one request can cause.
     public var maximumBytes: Int
+    /// The front ends pass the configured list (`password.common_list`); without one nothing is
+    /// refused as common.
     public var commonPasswords: CommonPasswords
 
-    public init(minimumLength: Int = 8, maximumBytes: Int = 1024, commonPasswords: CommonPasswords = .bundled) {
+    public init(minimumLength: Int = 8, maximumBytes: Int = 1024, commonPasswords: CommonPasswords = .none) {
         self.minimumLength = minimumLength
         self.maximumBytes = maximumBytes
         self.commonPasswords = commonPasswords

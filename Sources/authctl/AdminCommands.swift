@@ -30,7 +30,7 @@ struct DatabaseOptions: ParsableArguments {
         // Revocations reach the daemons through the database and its notifications; this
         // process's own state is never consulted.
         let admin = AdminService(
-            configuration: .init(passwordPolicy: PasswordPolicy(minimumLength: passwords.minimumLength)),
+            configuration: .init(passwordPolicy: passwords.policy),
             directory: PostgresDirectoryStore(pool: pool, revocationHorizon: times.lifetime + times.leeway),
             mfa: PostgresMFAStore(pool: pool),
             users: PostgresUserStore(pool: pool), hashing: hashing,

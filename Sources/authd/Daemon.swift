@@ -38,7 +38,7 @@ struct Daemon {
         let revocations = RevocationState(configuration: settings.revocation)
         let mfa = PostgresMFAStore(pool: pool)
         let hasher = try PasswordHasher(parameters: settings.passwords.scrypt)
-        let passwordPolicy = PasswordPolicy(minimumLength: settings.passwords.minimumLength)
+        let passwordPolicy = settings.passwords.policy
         let service = try AuthService(
             configuration: .init(
                 accessTokenLifetime: settings.tokens.accessTokenLifetime,

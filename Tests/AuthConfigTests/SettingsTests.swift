@@ -1,4 +1,5 @@
 import AuthConfig
+import AuthCore
 import Foundation
 import Testing
 
@@ -47,6 +48,27 @@ struct SettingsTests {
         #expect(settings.tokens.accessTokenLifetime == 900)
         #expect(settings.passwords.scrypt == .default)
         #expect(settings.http.frontEnd.maximumBodySize == 65536)
+    }
+
+    @Test("the common-password list: the shipped file by default, another file, none, or a clear error")
+    func commonPasswordList() async throws {
+        let base = ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret]
+        let shipped = try await load(base).passwords
+        #expect(shipped.commonPasswords.count == 30_000)
+        #expect(throws: AuthError.self) { try shipped.policy.check("iloveyou") }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("authd-list-\(UUID())").path
+        try "hunter2hunter2\nCorrect Horse\n\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let own = try await load(base.merging(["AUTHD_PASSWORD_COMMON_LIST": path]) { $1 }).passwords
+        #expect(own.commonPasswords.count == 2 && own.commonPasswords.contains("correct horse"))
+        try own.policy.check("iloveyou")
+        let none = try await load(base.merging(["AUTHD_PASSWORD_COMMON_LIST": ""]) { $1 }).passwords
+        #expect(none.commonPasswords.count == 0)
+        await #expect {
+            try await load(base.merging(["AUTHD_PASSWORD_COMMON_LIST": path + ".missing"]) { $1 })
+        } throws: { error in
+            "\(error)".contains("password.common_list") && "\(error)".contains(".missing")
+        }
     }
 
     @Test("the secret file wins and its trailing newline is ignored; errors never echo the secret")

@@ -1,16 +1,19 @@
 import AuthCore
+import AuthTestSupport
 import Testing
 
 @Suite("password policy and identity rules")
 struct PasswordPolicyTests {
-    let policy = PasswordPolicy()
+    let policy = PasswordPolicy(commonPasswords: TestStack.commonPasswords)
 
-    @Test("the bundled list holds at least 10,000 common passwords")
-    func bundledList() {
-        #expect(CommonPasswords.bundled.count >= 10_000)
-        #expect(CommonPasswords.bundled.contains("password"))
-        #expect(CommonPasswords.bundled.contains("PassWord1"), "case-insensitive")
-        #expect(!CommonPasswords.bundled.contains("correct horse battery staple 42"))
+    @Test("the shipped list holds 30,000 common passwords")
+    func shippedList() {
+        let list = TestStack.commonPasswords
+        #expect(list.count == 30_000)
+        #expect(list.contains("password"))
+        #expect(list.contains("PassWord1"), "case-insensitive")
+        #expect(!list.contains("correct horse battery staple 42"))
+        #expect(CommonPasswords.none.count == 0 && !CommonPasswords.none.contains("password"))
     }
 
     @Test(

@@ -106,6 +106,8 @@ public struct TestStack: Sendable {
     ) async throws {
         var url = databaseURL ?? ""
         if databaseURL == nil { url = try await TestDatabase.migratedURL() }
+        var configuration = configuration
+        configuration.passwordPolicy.commonPasswords = Self.commonPasswords
         pool = PostgresPool(
             configuration: .init(connectionString: url, maxConnections: 4),
             logger: TestDatabase.logger)
@@ -127,7 +129,8 @@ public struct TestStack: Sendable {
             tokens: codec, revocations: revocations, sessions: sessions, secondFactor: self.secondFactor,
             logger: TestDatabase.logger, clock: clock, stacks: stacks)
         admin = AdminService(
-            directory: directory, mfa: mfa, users: users, hashing: self.hashing, hasher: hasher,
+            configuration: .init(passwordPolicy: configuration.passwordPolicy), directory: directory, mfa: mfa,
+            users: users, hashing: self.hashing, hasher: hasher,
             revocations: revocations, logger: TestDatabase.logger)
     }
 
@@ -147,6 +150,13 @@ public struct TestStack: Sendable {
 
 extension TestStack {
     /// The actor of changes tests make directly through AdminService.
+    /// The list authd ships, read from the checkout as the daemon reads it from its working directory.
+    public static let commonPasswords = CommonPasswords(
+        list: try! String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../data/common-passwords.txt"),
+            encoding: .utf8))
+
     public static let testOperator = Actor(id: nil, name: "authctl:test", source: "local")
     public static let password = "long enough pw"
 

@@ -27,10 +27,7 @@ public enum Digest {
     }
 
     public static func sha256Hex(_ message: [UInt8]) throws(CryptoError) -> String {
-        try hash(.sha256, message).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        Hex.encode(try hash(.sha256, message))
     }
 }
 

@@ -13,7 +13,7 @@ public struct LineClientKey: Sendable, Hashable {
     public init?(configured text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard (2...3).contains(parts.count), !parts[0].isEmpty, parts[1].count == 64,
-            let hash = Self.bytes(hex: parts[1])
+            let hash = Hex.decode(parts[1])
         else { return nil }
         name = String(parts[0])
         keyHash = hash
@@ -29,18 +29,6 @@ public struct LineClientKey: Sendable, Hashable {
     func matches(key: String) -> Bool {
         guard let hash = try? Digest.hash(.sha256, Array(key.utf8)) else { return false }
         return ConstantTime.equals(hash, keyHash)
-    }
-
-    private static func bytes(hex: Substring) -> [UInt8]? {
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
-        }
-        return bytes
     }
 }
 

@@ -24,7 +24,7 @@ public struct PostgresMFAStore: MFAStore {
                 throw AuthError(.internal, "unknown TOTP algorithm stored")
             }
             return TOTPEnrolment(
-                sealedSecret: Bytea.bytes(hex: try row.string("secret")), keyID: try row.string("key_id"),
+                sealedSecret: try Bytea.bytes(hex: try row.string("secret")), keyID: try row.string("key_id"),
                 otp: try OneTimePassword(
                     algorithm: algorithm, digits: Int(try row.int64("digits")), period: try row.int64("period")),
                 confirmed: try row.bool("confirmed"),

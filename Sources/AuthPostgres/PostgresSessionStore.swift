@@ -123,7 +123,7 @@ public struct PostgresSessionStore: SessionStore {
                 else { return Changed(.ended) }
                 switch decide(try Self.state(from: row)) {
                 case .replayGracePair:
-                    return Changed(.gracePair(Bytea.bytes(hex: try row.string("grace_pair"))))
+                    return Changed(.gracePair(try Bytea.bytes(hex: try row.string("grace_pair"))))
                 case .revoke(let reason):
                     let revoked = try connection.query(
                         """

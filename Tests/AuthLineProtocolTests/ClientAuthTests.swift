@@ -171,6 +171,7 @@ struct ClientAuthTests {
         #expect(LineClientKey(configured: "mail:\(hash):imap+smtp")?.services == ["imap", "smtp"])
         #expect(LineClientKey(configured: "mail:\(hash)")?.services == nil)
         #expect(LineClientKey(configured: "mail:abc") == nil)
+        #expect(LineClientKey(configured: "mail:" + String(repeating: "+f", count: 32)) == nil, "no signs in hex")
         #expect(LineClientKey(configured: ":\(hash)") == nil)
         #expect(LineClientKey(configured: "mail:\(String(repeating: "z", count: 64))") == nil)
     }

@@ -43,6 +43,7 @@ let package = Package(
             name: "AuthCore",
             dependencies: [
                 "AuthCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -64,8 +65,10 @@ let package = Package(
         .target(
             name: "AuthHTTP",
             dependencies: [
-                "AuthCore", "QRCode", .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Metrics", package: "swift-metrics"), .product(name: "NIOCore", package: "swift-nio"),
+                "AuthCore", "AuthCrypto", "AuthTelemetry", "QRCode",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -84,7 +87,7 @@ let package = Package(
         .target(
             name: "AuthConfig",
             dependencies: [
-                "AuthCore", "AuthHTTP", "AuthLineProtocol", "AuthPostgres",
+                "AuthCore", "AuthCrypto", "AuthHTTP", "AuthLineProtocol",
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
             swiftSettings: strict
@@ -92,8 +95,8 @@ let package = Package(
         .executableTarget(
             name: "authd",
             dependencies: [
-                "AuthConfig", "AuthCore", "AuthHTTP", "AuthLineProtocol", "AuthPostgres", "AuthTelemetry",
-                .product(name: "NIOCore", package: "swift-nio"),
+                "AuthConfig", "AuthCore", "AuthCrypto", "AuthHTTP", "AuthLineProtocol", "AuthPostgres", "AuthTelemetry",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -113,25 +116,38 @@ let package = Package(
         .target(
             name: "AuthTestSupport",
             dependencies: [
-                "AuthCore", "AuthPostgres", "AuthCrypto", .product(name: "NIOPosix", package: "swift-nio"),
+                "AuthCore", "AuthPostgres", "AuthCrypto", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/AuthTestSupport",
             swiftSettings: strict
         ),
         .testTarget(name: "AuthCryptoTests", dependencies: ["AuthCrypto"], swiftSettings: strict),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], swiftSettings: strict),
-        .testTarget(name: "AuthTelemetryTests", dependencies: ["AuthTelemetry"], swiftSettings: strict),
-        .testTarget(name: "AuthCoreTests", dependencies: ["AuthCore", "AuthTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "AuthTelemetryTests",
+            dependencies: ["AuthTelemetry", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AuthCoreTests",
+            dependencies: [
+                "AuthCore", "AuthCrypto", "AuthPostgres", "AuthTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "AuthPostgresTests",
-            dependencies: ["AuthPostgres", "AuthTestSupport"],
+            dependencies: ["AuthCore", "AuthPostgres", "AuthTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(name: "AuthConfigTests", dependencies: ["AuthConfig", "AuthCore"], swiftSettings: strict),
         .testTarget(
             name: "AuthHTTPTests",
             dependencies: [
-                "AuthHTTP", "AuthPostgres", "AuthTestSupport",
+                "AuthCore", "AuthCrypto", "AuthHTTP", "AuthPostgres", "AuthTelemetry", "AuthTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
@@ -139,14 +155,17 @@ let package = Package(
         .testTarget(
             name: "AuthLineProtocolTests",
             dependencies: [
-                "AuthLineProtocol", "AuthPostgres", "AuthTestSupport", .product(name: "NIOPosix", package: "swift-nio"),
+                "AuthCore", "AuthCrypto", "AuthLineProtocol", "AuthPostgres", "AuthTestSupport",
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "AuthConfig", "AuthTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+                "AuthPostgres", "AuthTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

@@ -56,8 +56,6 @@ struct JSONBody {
         }
     }
 
-    var isEmpty: Bool { object.isEmpty }
-
     private static let booleanType = type(of: NSNumber(value: true))
 
     private func typed<T>(_ field: String, _ expected: String, _ cast: (Any) -> T?) throws -> T? {

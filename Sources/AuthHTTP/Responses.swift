@@ -1,4 +1,5 @@
 public import AuthCore
+import AuthTelemetry
 public import Hummingbird
 
 struct ProfileResponse: ResponseEncodable {
@@ -140,36 +141,14 @@ struct ProtectedResponse: ResponseGenerator {
     let roles: [String]
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var json = #"{"logged_in_as":"# + JSONText.quoted(loggedInAs) + #","roles":["#
-        json += roles.map(JSONText.quoted).joined(separator: ",")
+        var json = #"{"logged_in_as":"# + JSONString.quoted(loggedInAs) + #","roles":["#
+        json += roles.map(JSONString.quoted).joined(separator: ",")
         json += #"],"user_id":"# + String(userID) + "}"
         let buffer = ByteBuffer(string: json)
         return Response(
             status: .ok,
             headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(buffer.readableBytes)],
             body: .init(byteBuffer: buffer))
-    }
-}
-
-/// JSON string literals (RFC 8259 §7) for the few responses written by hand.
-enum JSONText {
-    static func quoted(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return "\"" + text + "\"" }
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{00}"..."\u{1F}":
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 

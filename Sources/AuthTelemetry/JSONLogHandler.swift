@@ -121,33 +121,7 @@ struct JSONWriter {
     }
 
     mutating func append(string: String) {
-        text += "\""
-        // Most log text needs no escaping: append it whole (one copy, no per-scalar work).
-        if !string.utf8.contains(where: Self.mayNeedEscape) {
-            text += string
-        } else {
-            for scalar in string.unicodeScalars { append(scalar: scalar) }
-        }
-        text += "\""
-    }
-
-    /// Bytes that start something to escape: controls, `"`, `\`, DEL, and 0xE2 (U+2028/2029 begin with it).
-    static func mayNeedEscape(_ byte: UInt8) -> Bool {
-        byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xE2
-    }
-
-    private mutating func append(scalar: Unicode.Scalar) {
-        switch scalar {
-        case "\"": text += "\\\""
-        case "\\": text += "\\\\"
-        case "\n": text += "\\n"
-        case "\r": text += "\\r"
-        case "\t": text += "\\t"
-        case "\u{00}"..."\u{1F}", "\u{7F}", "\u{2028}", "\u{2029}":
-            let hex = String(scalar.value, radix: 16)
-            text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: text.unicodeScalars.append(scalar)
-        }
+        JSONString.append(string, to: &text)
     }
 
     consuming func finish() -> String { text + "}\n" }

@@ -1,3 +1,4 @@
+import AuthTelemetry
 import AuthTestSupport
 import Foundation
 import Hummingbird
@@ -75,11 +76,19 @@ struct BearerHeaderTests {
 
 @Suite("hand-written JSON")
 struct JSONTextTests {
-    @Test("quoted strings parse back to themselves", arguments: ["alice", "a\"b\\c", "\u{0}\u{1F}\n\t", "ünï ✓"])
+    @Test(
+        "quoted strings parse back to themselves",
+        arguments: ["alice", "a\"b\\c", "\u{0}\u{1F}\n\t", "ünï ✓", "del\u{7F} ls\u{2028} ps\u{2029}"])
     func roundTrip(text: String) throws {
         let parsed = try JSONSerialization.jsonObject(
-            with: Data(JSONText.quoted(text).utf8), options: .fragmentsAllowed)
+            with: Data(JSONString.quoted(text).utf8), options: .fragmentsAllowed)
         #expect(parsed as? String == text)
+    }
+
+    @Test("DEL and the JavaScript line separators are escaped, as in the log lines")
+    func escapesBeyondJSON() {
+        #expect(JSONString.quoted("a\u{7F}\u{2028}\u{2029}") == #""a\u007f\u2028\u2029""#)
+        #expect(JSONString.quoted("plain") == #""plain""#)
     }
 
     @Test("GET /protected answers the same bytes JSONEncoder with sorted keys would")

@@ -1,0 +1,42 @@
+/// JSON string literals (RFC 8259 §7), the one escaper for the log lines and the few responses
+/// written by hand. Beyond what JSON requires it escapes DEL and U+2028/U+2029, which break
+/// JavaScript consumers and terminals reading a log.
+public enum JSONString {
+    public static func quoted(_ string: String) -> String {
+        var text = ""
+        append(string, to: &text)
+        return text
+    }
+
+    /// Appends `string` quoted; text that needs no escaping is appended whole (one copy, no
+    /// per-scalar work), which is most of it.
+    public static func append(_ string: String, to text: inout String) {
+        text += "\""
+        if !string.utf8.contains(where: mayNeedEscape) {
+            text += string
+        } else {
+            for scalar in string.unicodeScalars { append(scalar: scalar, to: &text) }
+        }
+        text += "\""
+    }
+
+    /// Bytes that start something to escape: controls, `"`, `\`, DEL, and 0xE2 (U+2028/2029
+    /// begin with it).
+    static func mayNeedEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xE2
+    }
+
+    private static func append(scalar: Unicode.Scalar, to text: inout String) {
+        switch scalar {
+        case "\"": text += "\\\""
+        case "\\": text += "\\\\"
+        case "\n": text += "\\n"
+        case "\r": text += "\\r"
+        case "\t": text += "\\t"
+        case "\u{00}"..."\u{1F}", "\u{7F}", "\u{2028}", "\u{2029}":
+            let hex = String(scalar.value, radix: 16)
+            text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: text.unicodeScalars.append(scalar)
+        }
+    }
+}

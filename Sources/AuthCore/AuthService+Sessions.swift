@@ -1,6 +1,6 @@
 import AuthCrypto
 
-/// How long sessions live and how refresh-token retries are forgiven (DESIGN.md §6). Seconds.
+/// How long sessions live and how refresh-token retries are forgiven (README, "Sessions and revocation"). Seconds.
 public struct SessionPolicy: Sendable {
     /// A session ends this long after login, however it is used.
     public var lifetime: Int64

@@ -1,4 +1,4 @@
-/// One rule that refuses access tokens before they expire (DESIGN.md §7): a revoked token
+/// One rule that refuses access tokens before they expire (README, "Sessions and revocation"): a revoked token
 /// (`jti`), a revoked session (`sid`: every token of it), or a user's cut-off (tokens issued
 /// before `cutOff`; `Int64.max` for a deleted account). Each is kept until `expiresAt`, after
 /// which no token it could refuse is still valid.

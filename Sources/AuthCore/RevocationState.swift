@@ -3,7 +3,7 @@ import Metrics
 import Synchronization
 
 /// This instance's copy of every revocation still in force and of every role's permissions, so
-/// that verifying a token costs no database round trip (DESIGN.md §7). A feed (the PostgreSQL
+/// that verifying a token costs no database round trip (README, "Sessions and revocation"). A feed (the PostgreSQL
 /// listener) loads it, keeps it current and reports whether it is connected; changes made here
 /// are applied at once as well. While the feed has been away longer than `maximumStaleness`,
 /// checks fail closed with `unavailable` unless configured to fail open.

@@ -1,4 +1,4 @@
-/// One login (DESIGN.md §6): the refresh token chain and the access tokens issued from it, all
+/// One login (README, "Sessions and revocation"): the refresh token chain and the access tokens issued from it, all
 /// carrying its id as `sid`. Times are Unix seconds.
 public struct Session: Hashable, Sendable {
     public var id: String

@@ -1,4 +1,4 @@
-/// The claims of an authd access token (DESIGN.md §6). Times are Unix seconds.
+/// The claims of an authd access token (README, "Configuration": the token format). Times are Unix seconds.
 public struct AccessTokenClaims: Hashable, Sendable, Codable {
     public var issuer: String
     public var audience: [String]

@@ -2,7 +2,7 @@ public import AuthCore
 public import Hummingbird
 public import Logging
 
-/// The HTTP JSON API (DESIGN.md §9), kept compatible with the Flask auth example's routes.
+/// The HTTP JSON API (README, "HTTP API"; docs/openapi.yaml), kept compatible with the Flask auth example's routes.
 /// Each handler parses, calls one AuthService use case and encodes.
 public struct HTTPFrontEnd: Sendable {
     public struct Configuration: Sendable {

@@ -8,7 +8,7 @@ import Synchronization
     import Glibc
 #endif
 
-/// Keeps a `RevocationState` current (DESIGN.md §7): one dedicated connection that `LISTEN`s for
+/// Keeps a `RevocationState` current (README, "Sessions and revocation"): one dedicated connection that `LISTEN`s for
 /// revocations and role changes, loads the whole state after every (re)connect — after `LISTEN`,
 /// so nothing committed in between is missed — and probes the link while idle so a dead
 /// connection is noticed within `keepAlive`. It runs on a thread of its own, never the pool's.

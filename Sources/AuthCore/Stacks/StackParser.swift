@@ -53,7 +53,7 @@ public struct Stack: Sendable {
     public func entries(_ facility: Facility) -> [StackEntry] { entries.filter { $0.facility == facility } }
 }
 
-/// Reads `config/stacks/<service>` files (DESIGN.md §8):
+/// Reads `config/stacks/<service>` files (README, "Writing a stack"):
 /// `facility control module [key=value…]`, `#` comments, blank lines; control is `required`,
 /// `requisite`, `sufficient`, `optional` or a bracket list such as `[success=done default=ignore]`.
 public enum StackParser {

@@ -250,15 +250,10 @@ extension Settings {
 
     /// `host:port`, `[v6]:port`; port 0 asks the system for a free one.
     static func address(_ text: String, key: String = "http.addr") throws -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (0...65535).contains(port)
-        else {
-            throw ConfigurationError("\(key) must be host:port, got \(text)")
+        guard let address = HostPort(text) else {
+            throw ConfigurationError("\(key) must be host:port or [v6]:port, got \(text)")
         }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw ConfigurationError("\(key) must name a host") }
-        return (host, port)
+        return (address.host, address.port)
     }
 }
 

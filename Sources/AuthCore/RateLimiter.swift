@@ -66,7 +66,7 @@ public final class RateLimiter: Sendable {
 
     private func refilled(_ bucket: Bucket, now: ContinuousClock.Instant) -> Double {
         let elapsed = now - bucket.updated
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         return min(configuration.burst, bucket.tokens + seconds * configuration.perSecond)
     }
 

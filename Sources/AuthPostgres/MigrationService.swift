@@ -34,7 +34,7 @@ public struct MigrationService: Service {
                     metadata: [
                         "error": "\(error)",
                         "retry_in_ms":
-                            "\(backoff.components.seconds * 1000 + backoff.components.attoseconds / 1_000_000_000_000_000)",
+                            "\(backoff.wholeMilliseconds)",
                     ])
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, maximumBackoff)

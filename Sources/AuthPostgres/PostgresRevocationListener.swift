@@ -114,8 +114,7 @@ public final class PostgresRevocationListener: Service, Sendable {
     private func listen(on connection: PostgresConnection) throws {
         let slice: Int32 = 250
         let keepAliveMilliseconds =
-            Int64(configuration.keepAlive.components.seconds * 1000)
-            + configuration.keepAlive.components.attoseconds / 1_000_000_000_000_000
+            configuration.keepAlive.wholeMilliseconds
         var quiet: Int64 = 0
         var lastPrune = clock()
         while !isStopping {
@@ -166,7 +165,7 @@ public final class PostgresRevocationListener: Service, Sendable {
         var remaining = duration
         while remaining > .zero, !isStopping {
             let step = min(remaining, .milliseconds(100))
-            usleep(UInt32(step.components.attoseconds / 1_000_000_000_000 + step.components.seconds * 1_000_000))
+            usleep(UInt32(step.wholeMicroseconds))
             remaining -= step
         }
     }

@@ -1,3 +1,4 @@
+import AuthCore
 import AuthLineProtocol
 
 #if canImport(Glibc)
@@ -15,11 +16,10 @@ struct LineClient {
 
     /// Connects to `host:port` (IPv4 or IPv6 literal, or a name) with a timeout for every read.
     init(address: String, timeoutSeconds: Int = 10) throws {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            throw Unreachable(description: "address must be host:port, got \(address)")
+        guard let parsed = HostPort(address) else {
+            throw Unreachable(description: "address must be host:port or [v6]:port, got \(address)")
         }
-        var host = String(address[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let (host, port) = (parsed.host, parsed.port)
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var results: UnsafeMutablePointer<addrinfo>?

@@ -1,5 +1,5 @@
-public import AuthCrypto
-public import Logging
+import AuthCrypto
+import Logging
 
 /// Administration of users, roles and permissions: the use cases behind the admin API and
 /// `authctl user|role`. Callers have already decided the actor may act; this validates the
@@ -34,17 +34,17 @@ public struct AdminService: Sendable {
     let logger: Logger
 
     public init(
-        configuration: Configuration = .init(), directory: any DirectoryStore, mfa: any MFAStore, users: any UserStore,
-        hashing: HashingPool, hasher: PasswordHasher, revocations: RevocationState, logger: Logger
+        configuration: Configuration = .init(), dependencies: AuthDependencies, directory: any DirectoryStore,
+        mfa: any MFAStore
     ) {
         self.configuration = configuration
-        self.revocations = revocations
+        self.revocations = dependencies.revocations
         self.directory = directory
         self.mfa = mfa
-        self.users = users
-        self.hashing = hashing
-        self.hasher = hasher
-        self.logger = logger
+        self.users = dependencies.users
+        self.hashing = dependencies.hashing
+        self.hasher = dependencies.hasher
+        self.logger = dependencies.logger
     }
 
     // MARK: Users

@@ -1,5 +1,5 @@
 public import AuthCrypto
-public import Logging
+import Logging
 import Metrics
 
 #if canImport(FoundationEssentials)
@@ -73,20 +73,18 @@ public struct AuthService: Sendable {
 
     /// Throws `StackConfigError` (with file:line) for a bad stack file.
     public init(
-        configuration: Configuration, users: any UserStore, lockouts: (any LockoutStore)? = nil, hashing: HashingPool,
-        hasher: PasswordHasher, tokens: AccessTokenCodec, revocations: RevocationState, sessions: any SessionStore,
-        secondFactor: SecondFactor? = nil, logger: Logger,
-        clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: StackSource = .passwordOnly
+        configuration: Configuration, dependencies: AuthDependencies, tokens: AccessTokenCodec,
+        secondFactor: SecondFactor? = nil, stacks: StackSource = .passwordOnly
     ) throws {
         self.configuration = configuration
-        self.users = users
-        self.hashing = hashing
-        self.hasher = hasher
+        self.users = dependencies.users
+        self.hashing = dependencies.hashing
+        self.hasher = dependencies.hasher
         self.tokens = tokens
-        self.clock = clock
-        self.logger = logger
-        self.revocations = revocations
-        self.sessionStore = sessions
+        self.clock = dependencies.clock
+        self.logger = dependencies.logger
+        self.revocations = dependencies.revocations
+        self.sessionStore = dependencies.sessions
         self.secondFactor = secondFactor
         self.attemptLimiter = configuration.attemptLimit.map { RateLimiter(configuration: $0) }
         self.registrationLimiter = configuration.registrationLimit.map { RateLimiter(configuration: $0) }
@@ -95,8 +93,8 @@ public struct AuthService: Sendable {
         self.unmatchableHash = unmatchableHash
         let registry = ModuleRegistry.builtin(
             StackEnvironment(
-                users: users, lockouts: lockouts, hashing: hashing, hasher: hasher, unmatchableHash: unmatchableHash,
-                secondFactor: secondFactor, clock: clock, logger: logger))
+                users: users, lockouts: dependencies.lockouts, hashing: hashing, hasher: hasher,
+                unmatchableHash: unmatchableHash, secondFactor: secondFactor, clock: clock, logger: logger))
         switch stacks {
         case .passwordOnly:
             self.stacks = [:]

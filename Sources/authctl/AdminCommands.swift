@@ -24,25 +24,23 @@ struct DatabaseOptions: ParsableArguments {
         let database = try Settings.Database(reader)
         let passwords = try Settings.Passwords(reader)
         let logger = Logger(label: "authctl")
-        let pool = PostgresPool(configuration: .init(connectionString: database.url, maxConnections: 1), logger: logger)
-        let hashing = HashingPool(configuration: .init(threads: 1, queueLimit: 1))
         let times = try Settings.accessTokenTimes(reader)
-        // Revocations reach the daemons through the database and its notifications; this
-        // process's own state is never consulted.
-        let admin = AdminService(
-            configuration: .init(passwordPolicy: passwords.policy),
-            directory: PostgresDirectoryStore(pool: pool, revocationHorizon: times.lifetime + times.leeway),
-            mfa: PostgresMFAStore(pool: pool),
-            users: PostgresUserStore(pool: pool), hashing: hashing,
-            hasher: try PasswordHasher(parameters: passwords.scrypt), revocations: RevocationState(), logger: logger)
+        // One connection and one hashing thread; revocations reach the daemons through the
+        // database and its notifications (this process's own state is never consulted).
+        let backend = try PostgresBackend(
+            configuration: .init(
+                pool: .init(connectionString: database.url, maxConnections: 1),
+                hashing: .init(threads: 1, queueLimit: 1), scrypt: passwords.scrypt,
+                revocationHorizon: times.lifetime + times.leeway),
+            logger: logger)
+        let admin = backend.adminService(configuration: .init(passwordPolicy: passwords.policy))
         var failure: (any Error)?
         do {
             try await body(admin, Self.actor)
         } catch {
             failure = error
         }
-        await pool.close()
-        await hashing.shutdown()
+        await backend.close()
         guard let failure else { return }
         guard let error = failure as? AuthError else { throw failure }
         ClientExit.printError("authctl: \(error.message) (\(error.code))")

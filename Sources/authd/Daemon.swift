@@ -21,43 +21,33 @@ struct Daemon {
     func run() async throws {
         // Before anything creates a counter: those made earlier would stay with the no-op backend.
         let registry = settings.metricsEnabled ? Telemetry.bootstrapPrometheus() : nil
-        let pool = PostgresPool(
+        let backend = try PostgresBackend(
             configuration: .init(
-                connectionString: settings.database.url, maxConnections: settings.database.maxConnections,
-                acquireTimeout: settings.database.poolTimeout),
+                pool: .init(
+                    connectionString: settings.database.url, maxConnections: settings.database.maxConnections,
+                    acquireTimeout: settings.database.poolTimeout),
+                hashing: settings.passwords.hashing, scrypt: settings.passwords.scrypt,
+                revocationHorizon: settings.tokens.accessTokenLifetime + settings.tokens.leeway,
+                revocation: settings.revocation),
             logger: logger)
-        let hashing = HashingPool(configuration: settings.passwords.hashing)
-        let resources = Resources(pool: pool, hashing: hashing)
-
+        let pool = backend.pool
+        let revocations = backend.revocations
+        let resources = Resources(backend: backend)
         let migrator = Migrator(
             migrations: try Migrator.load(directory: settings.database.migrationsPath), logger: logger)
-
-        let users = PostgresUserStore(pool: pool)
-        let horizon = settings.tokens.accessTokenLifetime + settings.tokens.leeway
-        let directory = PostgresDirectoryStore(pool: pool, revocationHorizon: horizon)
-        let revocations = RevocationState(configuration: settings.revocation)
-        let mfa = PostgresMFAStore(pool: pool)
-        let hasher = try PasswordHasher(parameters: settings.passwords.scrypt)
-        let passwordPolicy = settings.passwords.policy
-        let service = try AuthService(
+        let service = try backend.authService(
             configuration: .init(
                 accessTokenLifetime: settings.tokens.accessTokenLifetime,
-                passwordPolicy: passwordPolicy, attemptLimit: settings.attemptLimit, sessions: settings.sessions,
-                registrationLimit: settings.registrationLimit, accountLimit: settings.accountLimit,
-                addressGrouping: settings.addressGrouping),
-            users: users, lockouts: PostgresLockoutStore(pool: pool), hashing: hashing, hasher: hasher,
+                passwordPolicy: settings.passwords.policy, attemptLimit: settings.attemptLimit,
+                sessions: settings.sessions, registrationLimit: settings.registrationLimit,
+                accountLimit: settings.accountLimit, addressGrouping: settings.addressGrouping),
             tokens: AccessTokenCodec(
                 keyring: settings.tokens.keyring,
                 validation: .init(
                     issuer: settings.tokens.issuer, audience: settings.tokens.audience, leeway: settings.tokens.leeway)),
-            revocations: revocations, sessions: PostgresSessionStore(pool: pool, revocationHorizon: horizon),
-            secondFactor: settings.mfa.map { SecondFactor(policy: $0.policy, store: mfa, keyring: $0.keyring) },
-            logger: logger,
+            secondFactor: settings.mfa.map { backend.secondFactor(policy: $0.policy, keyring: $0.keyring) },
             stacks: .files(try settings.stackFiles()))
-        let admin = AdminService(
-            configuration: .init(passwordPolicy: passwordPolicy), directory: directory, mfa: mfa, users: users,
-            hashing: hashing,
-            hasher: hasher, revocations: revocations, logger: logger)
+        let admin = backend.adminService(configuration: .init(passwordPolicy: settings.passwords.policy))
         if checkOnly {
             logger.notice("configuration and stacks are valid", metadata: ["stacks": "\(service.services)"])
             await resources.close()
@@ -118,8 +108,7 @@ extension Daemon {
 
 /// Owns the thread pools and connections; closes them once everything that uses them has stopped.
 struct Resources: Service {
-    let pool: PostgresPool
-    let hashing: HashingPool
+    let backend: PostgresBackend
 
     func run() async throws {
         try? await gracefulShutdown()
@@ -127,7 +116,6 @@ struct Resources: Service {
     }
 
     func close() async {
-        await pool.close()
-        await hashing.shutdown()
+        await backend.close()
     }
 }

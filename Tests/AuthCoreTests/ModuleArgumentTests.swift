@@ -51,10 +51,12 @@ struct ModuleArgumentTests {
         let codec = AccessTokenCodec(
             keyring: try JWTKeyring(signingKey: JWTKey(id: "k", secret: Array(repeating: 7, count: 32))),
             validation: .init(issuer: "i", audience: "a"))
+        let dependencies = AuthDependencies(
+            users: NoUsers(), sessions: NoSessions(), lockouts: NoLockouts(), hashing: HashingPool(),
+            hasher: try PasswordHasher(parameters: .init(logN: 4, r: 1, p: 1)), revocations: RevocationState(),
+            logger: Logger(label: "t"))
         _ = try AuthService(
-            configuration: .init(), users: NoUsers(), lockouts: NoLockouts(), hashing: HashingPool(),
-            hasher: PasswordHasher(parameters: .init(logN: 4, r: 1, p: 1)), tokens: codec,
-            revocations: RevocationState(), sessions: NoSessions(), logger: Logger(label: "t"),
+            configuration: .init(), dependencies: dependencies, tokens: codec,
             stacks: .files(["s": (file: "stacks/s", text: "# header\n" + line)]))
     }
 

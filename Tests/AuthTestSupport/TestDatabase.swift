@@ -70,11 +70,10 @@ public enum TestDatabase {
 
 /// An AuthService on the test database with cheap scrypt parameters and a fixed test key.
 public struct TestStack: Sendable {
-    public let pool: PostgresPool
-    public let hashing: HashingPool
+    /// Built as authd builds it.
+    public let backend: PostgresBackend
     public let service: AuthService
     public let codec: AccessTokenCodec
-    public let users: PostgresUserStore
 
     /// Cheap enough for hundreds of hashes per test run; the default cost is tested separately.
     public static let testScrypt = ScryptParameters(logN: 10, r: 8, p: 1)
@@ -87,14 +86,18 @@ public struct TestStack: Sendable {
             validation: .init(issuer: "authd-test", audience: "authd-test-clients"))
     }
 
-    public let lockouts: PostgresLockoutStore
-    public let directory: PostgresDirectoryStore
     public let admin: AdminService
-    /// Loaded once at start (no listener): changes made through this stack apply to it at once.
-    public let revocations: RevocationState
-    public let sessions: PostgresSessionStore
-    public let mfa: PostgresMFAStore
     public let secondFactor: SecondFactor?
+
+    public var pool: PostgresPool { backend.pool }
+    public var hashing: HashingPool { backend.hashing }
+    public var users: PostgresUserStore { backend.users }
+    public var lockouts: PostgresLockoutStore { backend.lockouts }
+    public var directory: PostgresDirectoryStore { backend.directory }
+    /// Loaded once at start (no listener): changes made through this stack apply to it at once.
+    public var revocations: RevocationState { backend.revocations }
+    public var sessions: PostgresSessionStore { backend.sessions }
+    public var mfa: PostgresMFAStore { backend.mfa }
 
     /// Access token lifetime plus leeway: how long a revocation must be kept.
     public static let revocationHorizon: Int64 = 900 + 30
@@ -108,30 +111,18 @@ public struct TestStack: Sendable {
         if databaseURL == nil { url = try await TestDatabase.migratedURL() }
         var configuration = configuration
         configuration.passwordPolicy.commonPasswords = Self.commonPasswords
-        pool = PostgresPool(
-            configuration: .init(connectionString: url, maxConnections: 4),
-            logger: TestDatabase.logger)
-        self.hashing = HashingPool(configuration: hashing)
+        backend = try PostgresBackend(
+            configuration: .init(
+                pool: .init(connectionString: url, maxConnections: 4), hashing: hashing, scrypt: scrypt,
+                revocationHorizon: Self.revocationHorizon),
+            clock: clock, logger: TestDatabase.logger)
         codec = try Self.testCodec()
-        users = PostgresUserStore(pool: pool)
-        lockouts = PostgresLockoutStore(pool: pool)
-        directory = PostgresDirectoryStore(pool: pool, revocationHorizon: Self.revocationHorizon)
-        revocations = RevocationState()
-        sessions = PostgresSessionStore(pool: pool, revocationHorizon: Self.revocationHorizon)
-        mfa = PostgresMFAStore(pool: pool)
-        self.secondFactor =
-            secondFactor ? SecondFactor(store: mfa, keyring: try SealingKeyring(current: Self.mfaKey)) : nil
+        self.secondFactor = secondFactor ? backend.secondFactor(keyring: try SealingKeyring(current: Self.mfaKey)) : nil
         // An unreachable database leaves the state unloaded: verification then fails closed.
-        try? await pool.loadRevocations(into: revocations)
-        let hasher = try PasswordHasher(parameters: scrypt)
-        service = try AuthService(
-            configuration: configuration, users: users, lockouts: lockouts, hashing: self.hashing, hasher: hasher,
-            tokens: codec, revocations: revocations, sessions: sessions, secondFactor: self.secondFactor,
-            logger: TestDatabase.logger, clock: clock, stacks: stacks)
-        admin = AdminService(
-            configuration: .init(passwordPolicy: configuration.passwordPolicy), directory: directory, mfa: mfa,
-            users: users, hashing: self.hashing, hasher: hasher,
-            revocations: revocations, logger: TestDatabase.logger)
+        try? await backend.pool.loadRevocations(into: backend.revocations)
+        service = try backend.authService(
+            configuration: configuration, tokens: codec, secondFactor: self.secondFactor, stacks: stacks)
+        admin = backend.adminService(configuration: .init(passwordPolicy: configuration.passwordPolicy))
     }
 
     /// A database that is not there: nothing listens on port 1.
@@ -143,13 +134,11 @@ public struct TestStack: Sendable {
     }
 
     public func shutdown() async {
-        await pool.close()
-        await hashing.shutdown()
+        await backend.close()
     }
 }
 
 extension TestStack {
-    /// The actor of changes tests make directly through AdminService.
     /// The list authd ships, read from the checkout as the daemon reads it from its working directory.
     public static let commonPasswords = CommonPasswords(
         list: try! String(
@@ -157,6 +146,7 @@ extension TestStack {
                 .appendingPathComponent("../../data/common-passwords.txt"),
             encoding: .utf8))
 
+    /// The actor of changes tests make directly through AdminService.
     public static let testOperator = Actor(id: nil, name: "authctl:test", source: "local")
     public static let password = "long enough pw"
 

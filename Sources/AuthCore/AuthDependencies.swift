@@ -1,0 +1,34 @@
+public import AuthCrypto
+public import Logging
+
+/// What the use cases share: the stores they read and change, the password hashing pool and its
+/// hasher, the in-memory revocation state, the clock and the logger. One value, built in one place
+/// (`PostgresBackend` for authd, authctl and the tests), handed to `AuthService` and `AdminService`.
+public struct AuthDependencies: Sendable {
+    public var users: any UserStore
+    public var sessions: any SessionStore
+    /// Failure counters for the `lockout` module; nil where no stack may use one.
+    public var lockouts: (any LockoutStore)?
+    public var hashing: HashingPool
+    public var hasher: PasswordHasher
+    /// Changes apply here at once; other instances hear of them through their feed.
+    public var revocations: RevocationState
+    /// Unix seconds.
+    public var clock: @Sendable () -> Int64
+    public var logger: Logger
+
+    public init(
+        users: any UserStore, sessions: any SessionStore, lockouts: (any LockoutStore)?, hashing: HashingPool,
+        hasher: PasswordHasher, revocations: RevocationState, clock: @escaping @Sendable () -> Int64 = UnixTime.now,
+        logger: Logger
+    ) {
+        self.users = users
+        self.sessions = sessions
+        self.lockouts = lockouts
+        self.hashing = hashing
+        self.hasher = hasher
+        self.revocations = revocations
+        self.clock = clock
+        self.logger = logger
+    }
+}

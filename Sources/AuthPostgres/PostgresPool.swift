@@ -1,5 +1,4 @@
 import AuthCore
-import DequeModule
 public import Logging
 import Metrics
 import NIOPosix
@@ -29,41 +28,33 @@ public final class PostgresPool: Sendable {
         }
     }
 
-    /// What a waiter is handed: an idle connection, or the right to open one.
-    private enum Grant {
+    /// What a caller is handed: an idle connection, or the right to open one.
+    private enum Grant: Sendable {
         case connection(PostgresConnection)
         case slot
     }
 
-    private struct Waiter {
-        let id: UInt64
-        let continuation: CheckedContinuation<Grant, any Error>
-    }
+    private typealias Machine = PoolStateMachine<PostgresConnection>
 
+    /// The decisions, and the continuations of the callers waiting in line.
     private struct State {
-        var idle: [PostgresConnection] = []
-        var open = 0
-        var waiters = Deque<Waiter>()
-        var nextWaiterID: UInt64 = 0
-        var closed = false
+        var machine: Machine
+        var waiting: [Machine.WaiterID: CheckedContinuation<Grant, any Error>] = [:]
     }
 
     public let configuration: Configuration
     private let threads: NIOThreadPool
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let logger: Logger
-    /// Connections lent out and callers waiting for one, for the gauges below.
-    private struct Usage {
-        var lent = 0
-        var waiting = 0
-    }
-    private let usage = Mutex(Usage())
+    /// Connections lent out, for the gauge below.
+    private let lent = Mutex(0)
     private let inUseGauge = Gauge(label: "authd_db_connections_in_use")
     private let waitingGauge = Gauge(label: "authd_db_waiters")
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        state = Mutex(State(machine: Machine(maxConnections: configuration.maxConnections)))
         threads = NIOThreadPool(numberOfThreads: configuration.maxConnections)
         threads.start()
     }
@@ -78,8 +69,8 @@ public final class PostgresPool: Sendable {
         } catch let error as PostgresError where error.code != .connectionFailed {
             throw error.counted()  // pool timeout or closed; failed connects count themselves
         }
-        count(\.lent, by: 1, on: inUseGauge)
-        defer { count(\.lent, by: -1, on: inUseGauge) }
+        countLent(1)
+        defer { countLent(-1) }
         do {
             let result = try await threads.runIfActive { try body(connection) }
             release(connection)
@@ -90,61 +81,68 @@ public final class PostgresPool: Sendable {
         }
     }
 
-    private func count(_ field: WritableKeyPath<Usage, Int>, by delta: Int, on gauge: Gauge) {
-        gauge.record(
-            usage.withLock { usage in
-                usage[keyPath: field] += delta
-                return usage[keyPath: field]
+    private func countLent(_ delta: Int) {
+        inUseGauge.record(
+            lent.withLock { lent in
+                lent += delta
+                return lent
             })
+    }
+
+    private static let closedError = PostgresError(.poolClosed, "the database pool is closed")
+
+    /// Runs one event on the state under its lock, recording the waiters gauge.
+    private func withState<T: Sendable>(_ body: @Sendable (inout State) -> T) -> T {
+        let (result, waiters) = state.withLock { state in (body(&state), state.machine.waiters.count) }
+        waitingGauge.record(waiters)
+        return result
     }
 
     /// Closes idle connections and refuses new work; in-flight jobs finish first.
     public func close() async {
-        let waiters = state.withLock { state in
-            state.closed = true
-            state.open -= state.idle.count
-            state.idle = []  // dropping the last reference closes each connection
-            defer { state.waiters = [] }
-            return state.waiters
+        // The idle connections close as their last reference goes, outside the lock.
+        let (idle, waiting) = withState { state in
+            let (idle, waiters) = state.machine.close()
+            return (idle, waiters.compactMap { state.waiting.removeValue(forKey: $0) })
         }
-        for waiter in waiters {
-            waiter.continuation.resume(throwing: PostgresError(.poolClosed, "the database pool is closed"))
-        }
+        withExtendedLifetime(idle) {}
+        for continuation in waiting { continuation.resume(throwing: Self.closedError) }
         try? await threads.shutdownGracefully()
     }
 
     private func acquire() async throws -> PostgresConnection {
-        enum Next {
-            case use(PostgresConnection)
-            case open
-            case wait(UInt64)
-            case closed
-        }
-        let next = state.withLock { state -> Next in
-            if state.closed { return .closed }
-            if let connection = state.idle.popLast() { return .use(connection) }
-            if state.open < configuration.maxConnections {
-                state.open += 1
-                return .open
+        let timer = TimerHandle()
+        defer { timer.cancel() }
+        let grant = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
+            let action = withState { state in
+                let action = state.machine.lease()
+                if case .wait(let id) = action { state.waiting[id] = continuation }
+                return action
             }
-            state.nextWaiterID += 1
-            return .wait(state.nextWaiterID)
-        }
-        switch next {
-        case .closed: throw PostgresError(.poolClosed, "the database pool is closed")
-        case .use(let connection): return connection
-        case .open: return try await openConnection()
-        case .wait(let id):
-            count(\.waiting, by: 1, on: waitingGauge)
-            defer { count(\.waiting, by: -1, on: waitingGauge) }
-            switch try await wait(id: id) {
-            case .connection(let connection): return connection
-            case .slot: return try await openConnection()
+            switch action {
+            case .use(let connection): continuation.resume(returning: .connection(connection))
+            case .open: continuation.resume(returning: .slot)
+            case .fail: continuation.resume(throwing: Self.closedError)
+            case .wait(let id):
+                // Started once the waiter is queued, so a timeout can never miss it.
+                let timeout = configuration.acquireTimeout
+                timer.start {
+                    try? await Task.sleep(for: timeout)
+                    guard !Task.isCancelled else { return }
+                    let expired = self.withState { state in
+                        state.machine.timedOut(id) ? state.waiting.removeValue(forKey: id) : nil
+                    }
+                    expired?.resume(throwing: PostgresError(.poolTimeout, "no database connection became free in time"))
+                }
             }
+        }
+        switch grant {
+        case .connection(let connection): return connection
+        case .slot: return try await openConnection()
         }
     }
 
-    /// Opens a connection for a slot already counted in `open`; gives the slot back on failure.
+    /// Opens a connection for a slot already counted; gives the slot back on failure.
     private func openConnection() async throws -> PostgresConnection {
         let configuration = self.configuration
         do {
@@ -154,66 +152,35 @@ public final class PostgresPool: Sendable {
                     connectTimeoutSeconds: configuration.connectTimeoutSeconds)
             }
         } catch {
-            releaseSlot()
+            perform { $0.discarded() }
             logger.warning("database connection failed", metadata: ["error": "\(error)"])
             throw error
         }
     }
 
-    private func wait(id: UInt64) async throws -> Grant {
-        let timer = TimerHandle()
-        defer { timer.cancel() }
-        return try await withCheckedThrowingContinuation { continuation in
-            let closed = state.withLock { state -> Bool in
-                if state.closed { return true }
-                state.waiters.append(Waiter(id: id, continuation: continuation))
-                return false
-            }
-            guard !closed else {
-                continuation.resume(throwing: PostgresError(.poolClosed, "the database pool is closed"))
-                return
-            }
-            // Started only once the waiter is queued, so a timeout can never miss it.
-            let timeout = configuration.acquireTimeout
-            timer.start {
-                try? await Task.sleep(for: timeout)
-                guard !Task.isCancelled else { return }
-                let waiter = self.state.withLock { state -> Waiter? in
-                    guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                    return state.waiters.remove(at: index)
-                }
-                waiter?.continuation.resume(
-                    throwing: PostgresError(.poolTimeout, "no database connection became free in time"))
-            }
-        }
-    }
-
     private func release(_ connection: PostgresConnection) {
-        guard !connection.isBroken else {
+        if connection.isBroken {
             logger.info("discarding a broken database connection")
-            releaseSlot()
-            return
+            perform { $0.discarded() }
+        } else {
+            perform { $0.released(connection) }
         }
-        let waiter = state.withLock { state -> Waiter? in
-            if state.closed {
-                state.open -= 1
-                return nil
-            }
-            if let waiter = state.waiters.popFirst() { return waiter }
-            state.idle.append(connection)
-            return nil
-        }
-        waiter?.continuation.resume(returning: .connection(connection))
     }
 
-    /// A connection was discarded or never opened: a waiter may open a new one in its place.
-    private func releaseSlot() {
-        let waiter = state.withLock { state -> Waiter? in
-            if let waiter = state.waiters.popFirst() { return waiter }
-            state.open -= 1
-            return nil
+    /// Carries out what a release or a discard decided.
+    private func perform(_ event: @Sendable (inout Machine) -> Machine.ReleaseAction) {
+        let (action, continuation) = withState { state in
+            let action = event(&state.machine)
+            switch action {
+            case .hand(_, let id), .openFor(let id): return (action, state.waiting.removeValue(forKey: id))
+            case .none, .drop: return (action, nil)
+            }
         }
-        waiter?.continuation.resume(returning: .slot)
+        switch action {
+        case .hand(let connection, _): continuation?.resume(returning: .connection(connection))
+        case .openFor: continuation?.resume(returning: .slot)
+        case .none, .drop: break  // a dropped connection closes as its last reference goes
+        }
     }
 }
 

@@ -2,8 +2,9 @@ import AuthCrypto
 import Logging
 
 /// Administration of users, roles and permissions: the use cases behind the admin API and
-/// `authctl user|role`. Callers have already decided the actor may act; this validates the
-/// input and lets the store apply each change atomically with its audit row.
+/// `authctl user|role`. Every use case checks the actor's permission itself (front ends may check
+/// earlier, to answer 403 before reading a body), validates the input and lets the store apply
+/// each change atomically with its audit row.
 public struct AdminService: Sendable {
     public struct Configuration: Sendable {
         public var defaultPageSize: Int
@@ -51,7 +52,10 @@ public struct AdminService: Sendable {
 
     /// Keyset pagination in id order: a user present when the listing starts appears exactly once
     /// across its pages, however many are inserted meanwhile.
-    public func users(matching filter: UserFilter, cursor: String?, limit: Int?) async throws -> Page<User> {
+    public func users(matching filter: UserFilter, cursor: String?, limit: Int?, by actor: Actor) async throws
+        -> Page<User>
+    {
+        try permit(actor, Permission.usersRead)
         if let role = filter.role { _ = try Identity.validRoleName(role) }
         if let prefix = filter.usernamePrefix { _ = try Identity.validUsernamePrefix(prefix) }
         let limit = try pageSize(limit)
@@ -61,12 +65,14 @@ public struct AdminService: Sendable {
             nextCursor: found.count > limit ? Cursor.encode(found[limit - 1].id) : nil)
     }
 
-    public func user(id: Int64) async throws -> User {
+    public func user(id: Int64, by actor: Actor) async throws -> User {
+        try permit(actor, Permission.usersRead)
         guard let user = try await users.find(id: id) else { throw AuthError(.notFound, "no such user") }
         return user
     }
 
-    public func user(named username: String) async throws -> User {
+    public func user(named username: String, by actor: Actor) async throws -> User {
+        try permit(actor, Permission.usersRead)
         guard let user = try await users.find(username: username) else { throw AuthError(.notFound, "no such user") }
         return user
     }
@@ -74,6 +80,7 @@ public struct AdminService: Sendable {
     public func createUser(
         username: String, email: String, password: String, roles: [String], by actor: Actor
     ) async throws -> User {
+        try permit(actor, Permission.usersWrite)
         let username = try Identity.validUsername(username)
         let email = try Identity.normalisedEmail(email)
         let roles = try validRoles(roles)
@@ -88,6 +95,7 @@ public struct AdminService: Sendable {
     }
 
     public func update(userID: Int64, _ change: UserChange, by actor: Actor) async throws -> User {
+        try permit(actor, Permission.usersWrite)
         guard !change.isEmpty else {
             throw AuthError(.invalidInput, "nothing to change: give roles, disabled or email")
         }
@@ -102,12 +110,14 @@ public struct AdminService: Sendable {
     }
 
     public func delete(userID: Int64, by actor: Actor) async throws {
+        try permit(actor, Permission.usersWrite)
         try await authorize(actor, managing: userID)
         revocations.apply(try await directory.delete(userID: userID, by: actor).revocations)
         logger.notice("user deleted", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
     }
 
     public func revokeTokens(userID: Int64, by actor: Actor) async throws {
+        try permit(actor, Permission.sessionsRevoke)
         try await authorize(actor, managing: userID)
         revocations.apply(try await directory.revokeTokens(userID: userID, by: actor).revocations)
         logger.notice("user's tokens revoked", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
@@ -116,11 +126,18 @@ public struct AdminService: Sendable {
     /// Removes the user's TOTP enrolment and recovery codes (a lost phone), audited; the user logs
     /// in with the password alone until enrolling again. `mfaNotEnabled` when there was none.
     public func resetMFA(userID: Int64, by actor: Actor) async throws {
+        try permit(actor, Permission.usersWrite)
         try await authorize(actor, managing: userID)
         guard try await mfa.remove(userID: userID, by: actor) else {
             throw AuthError(.mfaNotEnabled, "this user has no MFA enrolment")
         }
         logger.notice("user's MFA reset", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
+    }
+
+    /// Every use case checks its permission here, whatever the front end checked before.
+    private func permit(_ actor: Actor, _ permission: String) throws(AuthError) {
+        guard let roles = actor.roles, !revocations.permissions(of: roles).contains(permission) else { return }
+        throw AuthError(.forbidden, "this token lacks the role or permission the request needs")
     }
 
     /// What `actor` may hand out: its token's roles and what they grant now.
@@ -148,11 +165,13 @@ public struct AdminService: Sendable {
 
     // MARK: Roles
 
-    public func roles() async throws -> [RoleInfo] {
-        try await directory.roles()
+    public func roles(by actor: Actor) async throws -> [RoleInfo] {
+        try permit(actor, Permission.rolesRead)
+        return try await directory.roles()
     }
 
-    public func role(named name: String) async throws -> RoleInfo {
+    public func role(named name: String, by actor: Actor) async throws -> RoleInfo {
+        try permit(actor, Permission.rolesRead)
         guard let role = try await directory.role(named: try Identity.validRoleName(name)) else {
             throw AuthError(.notFound, "no such role")
         }
@@ -162,6 +181,7 @@ public struct AdminService: Sendable {
     public func createRole(
         name: String, description: String, permissions: [String], by actor: Actor
     ) async throws -> RoleInfo {
+        try permit(actor, Permission.rolesWrite)
         guard description.unicodeScalars.count <= 256, !description.utf8.contains(0) else {
             throw AuthError(.invalidInput, "description is at most 256 characters, without NUL")
         }
@@ -174,12 +194,14 @@ public struct AdminService: Sendable {
     }
 
     public func deleteRole(named name: String, by actor: Actor) async throws {
+        try permit(actor, Permission.rolesWrite)
         let name = try Identity.validRoleName(name)
         try await directory.deleteRole(named: name, by: actor)
         revocations.setPermissions(nil, of: name)
     }
 
     public func grant(_ permission: String, to role: String, by actor: Actor) async throws -> RoleInfo {
+        try permit(actor, Permission.rolesWrite)
         guard delegation(of: actor).mayGrant([permission]) else { throw Delegation.refused }
         let permission = try Identity.validPermission(permission)
         let role = try Identity.validRoleName(role)
@@ -188,6 +210,7 @@ public struct AdminService: Sendable {
     }
 
     public func revoke(_ permission: String, from role: String, by actor: Actor) async throws -> RoleInfo {
+        try permit(actor, Permission.rolesWrite)
         let permission = try Identity.validPermission(permission)
         let role = try Identity.validRoleName(role)
         try AdminInvariants.checkPermissionsEditable(of: role)
@@ -203,7 +226,8 @@ public struct AdminService: Sendable {
     // MARK: Audit
 
     /// Newest first.
-    public func auditEntries(cursor: String?, limit: Int?) async throws -> Page<AuditEntry> {
+    public func auditEntries(cursor: String?, limit: Int?, by actor: Actor) async throws -> Page<AuditEntry> {
+        try permit(actor, Permission.auditRead)
         let limit = try pageSize(limit)
         let found = try await directory.auditEntries(before: try Cursor.decode(cursor), limit: limit + 1)
         return Page(

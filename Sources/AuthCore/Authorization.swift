@@ -18,6 +18,15 @@ extension AuthService {
         return claims
     }
 
+    /// The token's holder as the admin use cases take it: authorized as `authorize` does, from
+    /// `source` (the client address, for the audit trail).
+    public func actor(accessToken: String, requiring requirement: Requirement? = nil, source: String?)
+        throws(AuthError) -> Actor
+    {
+        let claims = try authorize(accessToken: accessToken, requiring: requirement)
+        return Actor(id: Int64(claims.subject), name: claims.name, source: source ?? "", roles: claims.roles)
+    }
+
     /// Roles come from the token (a role change revokes older tokens); permissions are what those
     /// roles grant now.
     func holds(_ requirement: Requirement, roles: [String]) -> Bool {

@@ -1,5 +1,7 @@
-/// Who makes an administrative change, for the audit trail: an admin's token over HTTP, or an
-/// operator at the command line (`actorID` nil).
+/// Who makes an administrative change, for the audit trail and for the permission each admin use
+/// case checks: the holder of a verified token (`AuthService.actor(accessToken:…)`), or an operator
+/// at the command line (`Actor.localOperator`). Only AuthCore makes one, so no front end can hand
+/// the admin use cases an actor it did not authorize.
 public struct Actor: Hashable, Sendable {
     public var id: Int64?
     public var name: String
@@ -9,11 +11,17 @@ public struct Actor: Hashable, Sendable {
     /// database's credentials, so nothing to escalate to).
     public var roles: [String]?
 
-    public init(id: Int64?, name: String, source: String, roles: [String]? = nil) {
+    init(id: Int64?, name: String, source: String, roles: [String]? = nil) {
         self.id = id
         self.name = name
         self.source = source
         self.roles = roles
+    }
+
+    /// A process holding the database's credentials (`authctl`): nothing to escalate to, so every
+    /// permission. Audited as `authctl:<login>` from `local`.
+    public static func localOperator(_ login: String) -> Actor {
+        Actor(id: nil, name: "authctl:\(login.prefix(64))", source: "local")
     }
 }
 

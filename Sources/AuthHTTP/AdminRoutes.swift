@@ -11,8 +11,8 @@ extension HTTPFrontEnd {
             try await listUsers(request, context, admin)
         }
         users.get("/:id") { request, context in
-            _ = try actor(request, context, .permission(Permission.usersRead))
-            return AdminUserResponse(try await admin.user(id: try userID(context)))
+            let actor = try actor(request, context, .permission(Permission.usersRead))
+            return AdminUserResponse(try await admin.user(id: try userID(context), by: actor))
         }
         users.patch("/:id") { request, context in
             let actor = try actor(request, context, .permission(Permission.usersWrite))
@@ -41,8 +41,8 @@ extension HTTPFrontEnd {
 
         let roles = router.group("/admin/roles")
         roles.get { request, context in
-            _ = try actor(request, context, .permission(Permission.rolesRead))
-            return RoleListResponse(roles: try await admin.roles().map(RoleResponse.init))
+            let actor = try actor(request, context, .permission(Permission.rolesRead))
+            return RoleListResponse(roles: try await admin.roles(by: actor).map(RoleResponse.init))
         }
         roles.post { request, context in
             let actor = try actor(request, context, .permission(Permission.rolesWrite))
@@ -54,8 +54,8 @@ extension HTTPFrontEnd {
             return EditedResponse(status: .created, response: RoleResponse(role))
         }
         roles.get("/:name") { request, context in
-            _ = try actor(request, context, .permission(Permission.rolesRead))
-            return RoleResponse(try await admin.role(named: try parameter(context, "name")))
+            let actor = try actor(request, context, .permission(Permission.rolesRead))
+            return RoleResponse(try await admin.role(named: try parameter(context, "name"), by: actor))
         }
         roles.delete("/:name") { request, context in
             let actor = try actor(request, context, .permission(Permission.rolesWrite))
@@ -77,9 +77,10 @@ extension HTTPFrontEnd {
         }
 
         router.get("/admin/audit") { request, context in
-            _ = try actor(request, context, .permission(Permission.auditRead))
+            let actor = try actor(request, context, .permission(Permission.auditRead))
             let query = try QueryParameters(request, allowed: ["limit", "cursor"])
-            let page = try await admin.auditEntries(cursor: query.string("cursor"), limit: try query.int("limit"))
+            let page = try await admin.auditEntries(
+                cursor: query.string("cursor"), limit: try query.int("limit"), by: actor)
             return AuditListResponse(entries: page.items.map(AuditEntryResponse.init), nextCursor: page.nextCursor)
         }
     }
@@ -87,19 +88,18 @@ extension HTTPFrontEnd {
     private func listUsers(
         _ request: Request, _ context: AuthRequestContext, _ admin: AdminService
     ) async throws -> UserListResponse {
-        _ = try actor(request, context, .permission(Permission.usersRead))
+        let actor = try actor(request, context, .permission(Permission.usersRead))
         let query = try QueryParameters(request, allowed: ["limit", "cursor", "role", "disabled", "prefix"])
         let filter = UserFilter(
             role: query.string("role"), disabled: try query.bool("disabled"), usernamePrefix: query.string("prefix"))
         let page = try await admin.users(
-            matching: filter, cursor: query.string("cursor"), limit: try query.int("limit"))
+            matching: filter, cursor: query.string("cursor"), limit: try query.int("limit"), by: actor)
         return UserListResponse(users: page.items.map(AdminUserResponse.init), nextCursor: page.nextCursor)
     }
 
     /// The guard of every protected route: 401 without a valid token, 403 when it lacks `requirement`.
     func actor(_ request: Request, _ context: AuthRequestContext, _ requirement: Requirement) throws -> Actor {
-        let claims = try service.authorize(accessToken: bearerToken(request), requiring: requirement)
-        return Actor(id: Int64(claims.subject), name: claims.name, source: context.client ?? "", roles: claims.roles)
+        try service.actor(accessToken: bearerToken(request), requiring: requirement, source: context.client)
     }
 
     private func userID(_ context: AuthRequestContext) throws -> Int64 {

@@ -65,7 +65,7 @@ struct DatabaseOptions: ParsableArguments {
     static var actor: Actor {
         let environment = ProcessInfo.processInfo.environment
         let login = environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? "uid\(getuid())"
-        return Actor(id: nil, name: "authctl:\(login.prefix(64))", source: "local")
+        return Actor.localOperator(login)
     }
 
     func print(users: [User]) throws {
@@ -149,12 +149,12 @@ struct UserCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Only usernames starting with this (case-insensitive).") var prefix: String?
 
         func run() async throws {
-            try await options.withAdmin { admin, _ in
+            try await options.withAdmin { admin, actor in
                 let filter = UserFilter(role: role, disabled: disabled, usernamePrefix: prefix)
                 var users: [User] = []
                 var cursor: String?
                 repeat {
-                    let page = try await admin.users(matching: filter, cursor: cursor, limit: 200)
+                    let page = try await admin.users(matching: filter, cursor: cursor, limit: 200, by: actor)
                     users += page.items
                     cursor = page.nextCursor
                 } while cursor != nil
@@ -169,7 +169,9 @@ struct UserCommand: AsyncParsableCommand {
         @Argument(help: "The username.") var name: String
 
         func run() async throws {
-            try await options.withAdmin { admin, _ in try options.print(users: [try await admin.user(named: name)]) }
+            try await options.withAdmin { admin, actor in
+                try options.print(users: [try await admin.user(named: name, by: actor)])
+            }
         }
     }
 
@@ -182,7 +184,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.withAdmin { admin, actor in
-                let user = try await admin.user(named: name)
+                let user = try await admin.user(named: name, by: actor)
                 try options.print(users: [try await admin.update(userID: user.id, .init(roles: roles), by: actor)])
             }
         }
@@ -207,7 +209,7 @@ struct UserCommand: AsyncParsableCommand {
 
     static func setDisabled(_ disabled: Bool, _ name: String, _ options: DatabaseOptions) async throws {
         try await options.withAdmin { admin, actor in
-            let user = try await admin.user(named: name)
+            let user = try await admin.user(named: name, by: actor)
             try options.print(users: [try await admin.update(userID: user.id, .init(disabled: disabled), by: actor)])
         }
     }
@@ -219,7 +221,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.withAdmin { admin, actor in
-                try await admin.delete(userID: try await admin.user(named: name).id, by: actor)
+                try await admin.delete(userID: try await admin.user(named: name, by: actor).id, by: actor)
                 print("deleted \(name)")
             }
         }
@@ -233,7 +235,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.withAdmin { admin, actor in
-                try await admin.revokeTokens(userID: try await admin.user(named: name).id, by: actor)
+                try await admin.revokeTokens(userID: try await admin.user(named: name, by: actor).id, by: actor)
                 print("revoked the tokens of \(name)")
             }
         }
@@ -248,7 +250,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.withAdmin { admin, actor in
-                try await admin.resetMFA(userID: try await admin.user(named: name).id, by: actor)
+                try await admin.resetMFA(userID: try await admin.user(named: name, by: actor).id, by: actor)
                 print("reset MFA of \(name): the password alone logs in until it enrols again")
             }
         }
@@ -286,7 +288,7 @@ struct RoleCommand: AsyncParsableCommand {
         @OptionGroup var options: DatabaseOptions
 
         func run() async throws {
-            try await options.withAdmin { admin, _ in try options.print(roles: try await admin.roles()) }
+            try await options.withAdmin { admin, actor in try options.print(roles: try await admin.roles(by: actor)) }
         }
     }
 

@@ -136,6 +136,55 @@ struct AdminTests {
         }
     }
 
+    @Test("every admin use case checks its own permission: a user's actor is refused with no front end in between")
+    func useCasesCheckPermissions() async throws {
+        let stack = try await TestStack()
+        let (target, _) = try await stack.account()
+        let (_, userToken) = try await stack.account()
+        let actor = try stack.service.actor(accessToken: userToken, source: "192.0.2.7")
+        #expect(actor.roles == [Role.user] && actor.source == "192.0.2.7")
+        let admin = stack.admin
+        let calls: [@Sendable () async throws -> Void] = [
+            { _ = try await admin.user(id: target.id, by: actor) },
+            { _ = try await admin.user(named: target.username, by: actor) },
+            { _ = try await admin.users(matching: .init(), cursor: nil, limit: nil, by: actor) },
+            {
+                _ = try await admin.createUser(
+                    username: TestDatabase.uniqueName(), email: "\(TestDatabase.uniqueName())@example.com",
+                    password: TestStack.password, roles: [Role.user], by: actor)
+            },
+            { _ = try await admin.update(userID: target.id, .init(disabled: true), by: actor) },
+            { try await admin.delete(userID: target.id, by: actor) },
+            { try await admin.revokeTokens(userID: target.id, by: actor) },
+            { try await admin.resetMFA(userID: target.id, by: actor) },
+            { _ = try await admin.roles(by: actor) },
+            { _ = try await admin.role(named: Role.user, by: actor) },
+            {
+                _ = try await admin.createRole(
+                    name: TestDatabase.uniqueName("r"), description: "", permissions: [], by: actor)
+            },
+            { try await admin.deleteRole(named: "nonexistent", by: actor) },
+            { _ = try await admin.grant("reports:read", to: Role.user, by: actor) },
+            { _ = try await admin.revoke("reports:read", from: Role.user, by: actor) },
+            { _ = try await admin.auditEntries(cursor: nil, limit: nil, by: actor) },
+        ]
+        for call in calls {
+            #expect(await Self.outcome { try await call() } == "forbidden")
+        }
+        #expect(try await admin.user(id: target.id, by: TestStack.testOperator).disabled == false, "nothing changed")
+        await stack.shutdown()
+    }
+
+    /// "ok", or the AuthError code a call failed with.
+    static func outcome(_ call: @Sendable () async throws -> Void) async -> String {
+        do {
+            try await call()
+            return "ok"
+        } catch {
+            return (error as? AuthError)?.code.name ?? "\(error)"
+        }
+    }
+
     /// "ok", or the AuthError code a change failed with.
     static func outcome(_ change: @Sendable () async throws -> User) async -> String {
         do {
@@ -215,7 +264,7 @@ struct AdminTests {
             #expect(try await client.send(.delete, "/admin/users/\(boss.id)", token: helperToken).status == .forbidden)
             #expect(try await patch(user.id, #"{"disabled":true}"#, helperToken).status == .ok, "a plain account: fine")
             #expect(try await patch(user.id, #"{"roles":["user","\#(helpdesk)"]}"#, helperToken).status == .ok)
-            #expect(try await stack.admin.user(id: boss.id).roles == [Role.admin])
+            #expect(try await stack.admin.user(id: boss.id, by: TestStack.testOperator).roles == [Role.admin])
 
             let grant = try await client.send(
                 .post, "/admin/roles/user/permissions", token: roleToken, json: #"{"permission":"users:write"}"#)
@@ -224,7 +273,9 @@ struct AdminTests {
                 .post, "/admin/roles", token: roleToken,
                 json: #"{"name":"\#(TestDatabase.uniqueName("r"))","permissions":["users:write"]}"#)
             #expect(create.status == .forbidden)
-            #expect(!(try await stack.admin.role(named: Role.user).permissions.contains(Permission.usersWrite)))
+            #expect(
+                !(try await stack.admin.role(named: Role.user, by: TestStack.testOperator).permissions.contains(
+                    Permission.usersWrite)))
             let held = try await client.send(
                 .post, "/admin/roles/\(helpdesk)/permissions", token: roleToken, json: #"{"permission":"roles:read"}"#)
             #expect(held.status == .ok, "a permission it holds")
@@ -269,7 +320,7 @@ struct AdminTests {
                 json: #"{"roles":["admin"],"email":"\#(other.email)"}"#)
             #expect(failed.status == .conflict)
             #expect(failed.errorCode == "email_taken")
-            #expect(try await stack.admin.user(id: user.id).roles == [Role.user])
+            #expect(try await stack.admin.user(id: user.id, by: TestStack.testOperator).roles == [Role.user])
             #expect(try await Self.auditRows(client, adminToken, target: "user:\(user.id)").isEmpty)
 
             let changed = try await client.send(
@@ -347,14 +398,14 @@ struct AdminTests {
         let stack = try await TestStack()
         let (_, adminToken) = try await stack.account(roles: [Role.admin])
         let (target, _) = try await stack.account()
-        let before = try await stack.admin.user(id: target.id)
+        let before = try await stack.admin.user(id: target.id, by: TestStack.testOperator)
         try await withServer(stack: stack) { client in
             let response = try await client.send(
                 method, path.replacingOccurrences(of: "$target", with: String(target.id)), token: adminToken, json: body
             )
             #expect(response.status == status, "\(response.bodyText)")
             #expect(response.errorCode == code)
-            #expect(try await stack.admin.user(id: target.id) == before, "nothing changed")
+            #expect(try await stack.admin.user(id: target.id, by: TestStack.testOperator) == before, "nothing changed")
         }
     }
 

@@ -147,7 +147,7 @@ extension TestStack {
             encoding: .utf8))
 
     /// The actor of changes tests make directly through AdminService.
-    public static let testOperator = Actor(id: nil, name: "authctl:test", source: "local")
+    public static let testOperator = Actor.localOperator("test")
     public static let password = "long enough pw"
 
     /// A new account holding `roles`, and a fresh access token for it.

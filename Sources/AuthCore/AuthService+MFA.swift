@@ -146,7 +146,7 @@ extension AuthService {
     }
 
     private func currentUser(_ accessToken: String) async throws -> User {
-        let claims = try authorize(accessToken: accessToken)
+        let claims = try tokens.authorize(accessToken: accessToken)
         guard let id = Int64(claims.subject), let user = try await users.find(id: id), !user.disabled else {
             throw AuthError(.invalidToken, "access token is invalid")
         }
@@ -205,7 +205,7 @@ extension AuthService {
     }
 
     private func challengeKey() throws -> [UInt8] {
-        try tokens.keyring.derivedKey(purpose: "mfa challenge")
+        try tokens.codec.keyring.derivedKey(purpose: "mfa challenge")
     }
 
     static func otpauthURI(issuer: String, account: String, secret: String, otp: OneTimePassword) -> String {

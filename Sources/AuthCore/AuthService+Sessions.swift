@@ -50,7 +50,7 @@ extension AuthService {
                 userAgent: Identity.storable(userAgent ?? "", maximumScalars: 256)),
             passwordHash: user.passwordHash)
         guard let current else { throw AuthError(.invalidCredentials, "invalid username or password") }
-        let access = try issueAccessToken(for: current, sessionID: sessionID, issuedAt: readAt)
+        let access = try tokens.issue(for: current, sessionID: sessionID, issuedAt: readAt)
         logger.info("session started", metadata: ["user_id": "\(user.id)"])
         return SessionTokens(
             accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refreshToken, sessionID: sessionID)
@@ -73,7 +73,7 @@ extension AuthService {
         if decision == .rotate {
             guard let user = try await users.find(id: session.userID), !user.disabled else { throw refused }
             let next = try Self.newRefreshToken()
-            let access = try issueAccessToken(for: user, sessionID: session.id)
+            let access = try tokens.issue(for: user, sessionID: session.id)
             let pair = SessionTokens(
                 accessToken: access.token, expiresIn: access.expiresIn, refreshToken: next, sessionID: session.id)
             let rotated = try await sessionStore.rotate(
@@ -105,7 +105,7 @@ extension AuthService {
 
     /// Ends the token's session (its refresh token stops working) and the token itself.
     public func logout(accessToken: String) async throws {
-        let claims = try authorize(accessToken: accessToken)
+        let claims = try tokens.authorize(accessToken: accessToken)
         let userID = try Self.userID(claims)
         if let sessionID = claims.sessionID {
             revocations.apply(
@@ -118,20 +118,20 @@ extension AuthService {
 
     /// Ends every session of the token's user and cuts off all their access tokens.
     public func logoutAll(accessToken: String) async throws {
-        let userID = try Self.userID(try authorize(accessToken: accessToken))
+        let userID = try Self.userID(try tokens.authorize(accessToken: accessToken))
         revocations.apply(try await sessionStore.revokeAll(of: userID).revocations)
         logger.info("logged out everywhere", metadata: ["user_id": "\(userID)"])
     }
 
     public func sessions(accessToken: String) async throws -> SessionListing {
-        let claims = try authorize(accessToken: accessToken)
+        let claims = try tokens.authorize(accessToken: accessToken)
         return SessionListing(
             sessions: try await sessionStore.sessions(of: try Self.userID(claims)), current: claims.sessionID)
     }
 
     /// Ends one of the token holder's own sessions; `notFound` for any other id.
     public func endSession(id sessionID: String, accessToken: String) async throws {
-        let userID = try Self.userID(try authorize(accessToken: accessToken))
+        let userID = try Self.userID(try tokens.authorize(accessToken: accessToken))
         guard Identity.isBase64URL(sessionID, lengths: 22...22) else {
             throw AuthError(.invalidInput, "malformed session id")
         }
@@ -145,7 +145,7 @@ extension AuthService {
         accessToken: String, currentPassword: String, newPassword: String, source: String? = nil
     ) async throws {
         try spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
-        let claims = try authorize(accessToken: accessToken)
+        let claims = try tokens.authorize(accessToken: accessToken)
         guard let user = try await users.find(id: try Self.userID(claims)), !user.disabled else {
             throw AuthError(.invalidToken, "access token is invalid")
         }

@@ -45,7 +45,8 @@ public struct AuthService: Sendable {
     let users: any UserStore
     let hashing: HashingPool
     let hasher: PasswordHasher
-    let tokens: AccessTokenCodec
+    /// Issues, verifies and authorizes access tokens.
+    public let tokens: TokenAuthority
     let clock: @Sendable () -> Int64
     let logger: Logger
     /// Verified against when the user does not exist, so that case costs one scrypt too.
@@ -80,7 +81,9 @@ public struct AuthService: Sendable {
         self.users = dependencies.users
         self.hashing = dependencies.hashing
         self.hasher = dependencies.hasher
-        self.tokens = tokens
+        self.tokens = TokenAuthority(
+            codec: tokens, revocations: dependencies.revocations, lifetime: configuration.accessTokenLifetime,
+            clock: dependencies.clock)
         self.clock = dependencies.clock
         self.logger = dependencies.logger
         self.revocations = dependencies.revocations
@@ -225,39 +228,12 @@ extension AuthService {
         _ = try await hashing.run { (try? hasher.verify(Array(password.utf8), against: stored)) ?? false }
     }
 
-    /// Issued no earlier than the user's `notBefore`, so a token made in the same second as a role
-    /// change (which cuts off tokens issued before the next whole second) is not born revoked.
-    /// `issuedAt` (default: now) is no later than the user's state was read, so that a cut-off
-    /// recorded by a change after that read refuses the token.
-    public func issueAccessToken(for user: User, sessionID: String? = nil, issuedAt: Int64? = nil) throws
-        -> IssuedAccessToken
-    {
-        let now = max(issuedAt ?? clock(), user.notBefore ?? 0)
-        let lifetime = configuration.accessTokenLifetime
-        let claims = AccessTokenClaims(
-            issuer: tokens.validation.issuer, audience: tokens.validation.audience, subject: String(user.id),
-            name: user.username, roles: user.roles, issuedAt: now, notBefore: now, expiresAt: now + lifetime,
-            id: Base64.url.encode(try SecureRandom.bytes(16)), sessionID: sessionID)
-        return IssuedAccessToken(token: try tokens.sign(claims), expiresIn: lifetime, claims: claims)
-    }
-
-    /// Signature, algorithm, type, time and audience checks only; `authorize` adds revocation.
-    func verify(accessToken: String) throws(AuthError) -> AccessTokenClaims {
-        do {
-            return try tokens.verify(accessToken, now: clock())
-        } catch let error where error.code == .expired {
-            throw AuthError(.tokenExpired, "access token expired")
-        } catch {
-            throw AuthError(.invalidToken, "access token is invalid")
-        }
-    }
-
     /// Authorizes the token, then runs `service`'s account modules for its holder, answering from
     /// the token's claims (no further database round trip for `role`, `active`, `time`, `source`).
     public func verify(
         accessToken: String, service: String, requiring requirement: Requirement? = nil, source: String? = nil
     ) async throws -> AccessTokenClaims {
-        let claims = try authorize(accessToken: accessToken, requiring: requirement)
+        let claims = try tokens.authorize(accessToken: accessToken, requiring: requirement)
         guard let stack = stack(for: service) else { throw AuthError(.unknownService, "no stack for this service") }
         let entries = stack.entries(.account)
         guard !entries.isEmpty else { return claims }
@@ -271,7 +247,7 @@ extension AuthService {
 
     /// The current profile of the token's user; a deleted or disabled account is an invalid token.
     public func profile(accessToken: String) async throws -> UserProfile {
-        let claims = try authorize(accessToken: accessToken)
+        let claims = try tokens.authorize(accessToken: accessToken)
         guard let id = Int64(claims.subject), let user = try await users.find(id: id), !user.disabled else {
             throw AuthError(.invalidToken, "access token is invalid")
         }

@@ -1,5 +1,5 @@
 /// Who makes an administrative change, for the audit trail and for the permission each admin use
-/// case checks: the holder of a verified token (`AuthService.actor(accessToken:…)`), or an operator
+/// case checks: the holder of a verified token (`TokenAuthority.actor(accessToken:…)`), or an operator
 /// at the command line (`Actor.localOperator`). Only AuthCore makes one, so no front end can hand
 /// the admin use cases an actor it did not authorize.
 public struct Actor: Hashable, Sendable {

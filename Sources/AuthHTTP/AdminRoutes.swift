@@ -99,7 +99,7 @@ extension HTTPFrontEnd {
 
     /// The guard of every protected route: 401 without a valid token, 403 when it lacks `requirement`.
     func actor(_ request: Request, _ context: AuthRequestContext, _ requirement: Requirement) throws -> Actor {
-        try service.actor(accessToken: bearerToken(request), requiring: requirement, source: context.client)
+        try service.tokens.actor(accessToken: bearerToken(request), requiring: requirement, source: context.client)
     }
 
     private func userID(_ context: AuthRequestContext) throws -> Int64 {

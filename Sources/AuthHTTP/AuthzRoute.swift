@@ -12,7 +12,7 @@ extension HTTPFrontEnd {
             let required = request.headers[HeaderName.requiredRole].map { header in
                 header.split(separator: ",").map(\.trimmingSpaces).filter { !$0.isEmpty }
             }
-            let claims = try service.authorize(accessToken: token)
+            let claims = try service.tokens.authorize(accessToken: token)
             if let required, !required.contains(where: { claims.roles.contains(String($0)) }) {
                 throw AuthError(.forbidden, "a role in X-Required-Role is needed")
             }

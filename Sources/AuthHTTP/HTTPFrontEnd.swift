@@ -51,7 +51,7 @@ public struct HTTPFrontEnd: Sendable {
             middleware: RequestMiddleware(
                 logger: logger, forwarded: configuration.forwarded,
                 subject: { header in
-                    Self.bearerCredentials(header).flatMap { try? service.authorize(accessToken: $0).subject }
+                    Self.bearerCredentials(header).flatMap { try? service.tokens.authorize(accessToken: $0).subject }
                 }))
         router.add(middleware: ErrorMiddleware())
         router.post("/register") { request, context in try await register(request, source: context.client) }
@@ -99,7 +99,7 @@ public struct HTTPFrontEnd: Sendable {
     }
 
     func protected(_ request: Request) throws -> ProtectedResponse {
-        let claims = try service.authorize(accessToken: bearerToken(request))
+        let claims = try service.tokens.authorize(accessToken: bearerToken(request))
         guard let userID = Int64(claims.subject) else { throw AuthError(.invalidToken, "access token is invalid") }
         return ProtectedResponse(loggedInAs: claims.name, userID: userID, roles: claims.roles)
     }

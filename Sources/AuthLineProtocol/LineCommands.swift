@@ -110,7 +110,7 @@ public struct LineCommands: Sendable {
         guard let serviceName else {
             // Answered from memory, synchronously: no reason to leave the event loop.
             do {
-                let claims = try service.authorize(accessToken: token, requiring: requirement)
+                let claims = try service.tokens.authorize(accessToken: token, requiring: requirement)
                 return .reply(Self.reply(id: id, claims: claims, answersRequirement: requirement != nil))
             } catch {
                 return .reply(Self.reply(id: id, error: error, logger: logger))

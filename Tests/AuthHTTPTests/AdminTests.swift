@@ -141,7 +141,7 @@ struct AdminTests {
         let stack = try await TestStack()
         let (target, _) = try await stack.account()
         let (_, userToken) = try await stack.account()
-        let actor = try stack.service.actor(accessToken: userToken, source: "192.0.2.7")
+        let actor = try stack.service.tokens.actor(accessToken: userToken, source: "192.0.2.7")
         #expect(actor.roles == [Role.user] && actor.source == "192.0.2.7")
         let admin = stack.admin
         let calls: [@Sendable () async throws -> Void] = [

@@ -39,7 +39,7 @@ struct LineServerTests {
     func verify() async throws {
         try await withLineServer { port, stack in
             let (name, token) = try await stack.userWithToken()
-            let claims = try stack.service.authorize(accessToken: token)
+            let claims = try stack.service.tokens.authorize(accessToken: token)
             try await LineClient.with(port: port) { (client: LineClient) async throws in
                 try await client.send("VERIFY\tv1\t\(token)\n")
                 #expect(
@@ -319,7 +319,7 @@ struct LineVerifyServiceTests {
             _ = try await stack.service.register(
                 username: name, email: "\(name)@example.com", password: "long enough pw")
             let user = try #require(try await stack.users.find(username: name))
-            let token = try stack.service.issueAccessToken(for: user).token
+            let token = try stack.service.tokens.issue(for: user).token
             try await LineClient.with(port: port) { (client: LineClient) async throws in
                 try await client.send("VERIFY\t1\t\(token)\tservice=admin\n")
                 #expect(try await client.readLine() == "NO\t1\treason=forbidden")

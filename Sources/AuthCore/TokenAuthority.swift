@@ -1,0 +1,82 @@
+public import AuthCrypto
+
+/// Access tokens, the seam every front end and the coming OAuth endpoints share: issued,
+/// verified and authorized here, answered from memory (the revocation state) with no database
+/// round trip. The one policy behind HTTP guards and the line protocol's VERIFY, HASROLE and
+/// HASPERM, so the front ends cannot disagree about who may do what.
+public struct TokenAuthority: Sendable {
+    let codec: AccessTokenCodec
+    let revocations: RevocationState
+    /// Seconds an access token lives.
+    public let lifetime: Int64
+    let clock: @Sendable () -> Int64
+
+    public init(
+        codec: AccessTokenCodec, revocations: RevocationState, lifetime: Int64,
+        clock: @escaping @Sendable () -> Int64 = UnixTime.now
+    ) {
+        self.codec = codec
+        self.revocations = revocations
+        self.lifetime = lifetime
+        self.clock = clock
+    }
+
+    /// Issued no earlier than the user's `notBefore`, so a token made in the same second as a role
+    /// change (which cuts off tokens issued before the next whole second) is not born revoked.
+    /// `issuedAt` (default: now) is no later than the user's state was read, so that a cut-off
+    /// recorded by a change after that read refuses the token.
+    public func issue(for user: User, sessionID: String? = nil, issuedAt: Int64? = nil) throws
+        -> IssuedAccessToken
+    {
+        let now = max(issuedAt ?? clock(), user.notBefore ?? 0)
+        let claims = AccessTokenClaims(
+            issuer: codec.validation.issuer, audience: codec.validation.audience, subject: String(user.id),
+            name: user.username, roles: user.roles, issuedAt: now, notBefore: now, expiresAt: now + lifetime,
+            id: Base64.url.encode(try SecureRandom.bytes(16)), sessionID: sessionID)
+        return IssuedAccessToken(token: try codec.sign(claims), expiresIn: lifetime, claims: claims)
+    }
+
+    /// Signature, algorithm, type, time and audience checks only; `authorize` adds revocation.
+    func verify(accessToken: String) throws(AuthError) -> AccessTokenClaims {
+        do {
+            return try codec.verify(accessToken, now: clock())
+        } catch let error where error.code == .expired {
+            throw AuthError(.tokenExpired, "access token expired")
+        } catch {
+            throw AuthError(.invalidToken, "access token is invalid")
+        }
+    }
+
+    /// A valid, unrevoked token whose holder meets `requirement`: `invalidToken`, `tokenExpired` or
+    /// `tokenRevoked` otherwise, `forbidden` when the token is good but the role or permission is
+    /// missing, `unavailable` while the revocation state is stale (and configured to fail closed).
+    public func authorize(accessToken: String, requiring requirement: Requirement? = nil) throws(AuthError)
+        -> AccessTokenClaims
+    {
+        let claims = try verify(accessToken: accessToken)
+        guard let userID = Int64(claims.subject) else { throw AuthError(.invalidToken, "access token is invalid") }
+        try revocations.check(claims, userID: userID, now: clock())
+        if let requirement, !holds(requirement, roles: claims.roles) {
+            throw AuthError(.forbidden, "this token lacks the role or permission the request needs")
+        }
+        return claims
+    }
+
+    /// The token's holder as the admin use cases take it: authorized as `authorize` does, from
+    /// `source` (the client address, for the audit trail).
+    public func actor(accessToken: String, requiring requirement: Requirement? = nil, source: String?)
+        throws(AuthError) -> Actor
+    {
+        let claims = try authorize(accessToken: accessToken, requiring: requirement)
+        return Actor(id: Int64(claims.subject), name: claims.name, source: source ?? "", roles: claims.roles)
+    }
+
+    /// Roles come from the token (a role change revokes older tokens); permissions are what those
+    /// roles grant now.
+    func holds(_ requirement: Requirement, roles: [String]) -> Bool {
+        switch requirement {
+        case .role(let role): roles.contains(role)
+        case .permission(let permission): revocations.permissions(of: roles).contains(permission)
+        }
+    }
+}

@@ -31,7 +31,7 @@ extension AuthService {
         let (user, attempt) = try await runStack(
             service: "http", username: username, password: password, source: source, deferSecondFactor: true)
         guard attempt.secondFactorPending else {
-            return .session(try await startSession(for: user, source: source, userAgent: userAgent))
+            return .session(try await sessions.start(for: user, source: source, userAgent: userAgent))
         }
         let lifetime = try requireSecondFactor().policy.challengeLifetime
         let challenge = MFAChallenge(
@@ -69,7 +69,7 @@ extension AuthService {
         guard try MFAChallenge.credential(of: user) == pending.credential,
             try await requireSecondFactor().store.consumeChallenge(id: pending.id, expiresAt: pending.expiresAt)
         else { throw AuthError(.invalidMFAToken, "mfa_token is invalid or expired; log in again") }
-        return try await startSession(for: user, source: source, userAgent: userAgent)
+        return try await sessions.start(for: user, source: source, userAgent: userAgent)
     }
 
     // MARK: Enrolment

@@ -61,7 +61,8 @@ public struct AuthService: Sendable {
     let accountLimiter: RateLimiter?
     /// Revoked tokens, sessions and users, and what each role grants: consulted in memory.
     let revocations: RevocationState
-    let sessionStore: any SessionStore
+    /// Session start, refresh, logout, listing and password change.
+    public let sessions: SessionService
     /// TOTP and recovery codes; nil when no MFA key is configured.
     let secondFactor: SecondFactor?
 
@@ -87,11 +88,13 @@ public struct AuthService: Sendable {
         self.clock = dependencies.clock
         self.logger = dependencies.logger
         self.revocations = dependencies.revocations
-        self.sessionStore = dependencies.sessions
         self.secondFactor = secondFactor
         self.attemptLimiter = configuration.attemptLimit.map { RateLimiter(configuration: $0) }
         self.registrationLimiter = configuration.registrationLimit.map { RateLimiter(configuration: $0) }
         self.accountLimiter = configuration.accountLimit.map { RateLimiter(configuration: $0) }
+        self.sessions = SessionService(
+            configuration: configuration, dependencies: dependencies, tokens: self.tokens,
+            attemptLimiter: attemptLimiter)
         let unmatchableHash = try hasher.unmatchableHash()
         self.unmatchableHash = unmatchableHash
         let registry = ModuleRegistry.builtin(
@@ -285,8 +288,7 @@ extension AuthService {
     /// Takes one token from the bucket of `limiter` for `source`'s address group (nothing to
     /// take without either); `refusal` when the bucket is empty.
     func spend(_ limiter: RateLimiter?, source: String?, or refusal: AuthError) throws(AuthError) {
-        guard let limiter, let source, !limiter.allow(configuration.addressGrouping.key(source)) else { return }
-        throw refusal
+        try limiter?.spend(source, grouping: configuration.addressGrouping, or: refusal)
     }
 
     /// `authd_auth_attempts_total{service, result}`: success, second_factor (password right, code

@@ -74,3 +74,12 @@ public final class RateLimiter: Sendable {
         buckets = buckets.filter { refilled($0.value, now: now) < configuration.burst }
     }
 }
+
+extension RateLimiter {
+    /// Takes one token from the bucket of `source`'s address group (nothing to take without a
+    /// source); `refusal` when the bucket is empty.
+    func spend(_ source: String?, grouping: AddressGrouping, or refusal: AuthError) throws(AuthError) {
+        guard let source, !allow(grouping.key(source)) else { return }
+        throw refusal
+    }
+}

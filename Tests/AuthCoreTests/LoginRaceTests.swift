@@ -48,7 +48,7 @@ struct LoginRaceTests {
 
     static func works(_ stack: TestStack, _ tokens: SessionTokens) async -> Bool {
         if (try? stack.service.tokens.authorize(accessToken: tokens.accessToken)) != nil { return true }
-        return (try? await stack.service.refresh(refreshToken: tokens.refreshToken)) != nil
+        return (try? await stack.service.sessions.refresh(refreshToken: tokens.refreshToken)) != nil
     }
 
     @Test("across POST /password: every session from the old password is dead afterwards")
@@ -56,7 +56,7 @@ struct LoginRaceTests {
         let stack = try await TestStack(scrypt: Self.scrypt)
         let (user, token) = try await stack.account()
         let sessions = try await Self.sessions(stack, user.username, TestStack.password) {
-            try await stack.service.changePassword(
+            try await stack.service.sessions.changePassword(
                 accessToken: token, currentPassword: TestStack.password, newPassword: "a new long password 2")
         }
         #expect(!sessions.isEmpty, "the loop logged in before the change")

@@ -43,7 +43,7 @@ struct RevocationListenerTests {
             try connection.query("SELECT pg_notify('authd_revocations', $1)", [forged.payload])
         }
         // A real revocation after it: once it shows, the forged one has been handled too.
-        try await stack.service.logoutAll(accessToken: otherToken)
+        try await stack.service.sessions.logoutAll(accessToken: otherToken)
         for _ in 0..<200 where try !Self.refuses(state, stack, otherToken) {
             try await Task.sleep(for: .milliseconds(25))
         }

@@ -1,4 +1,5 @@
 import AuthCrypto
+import Logging
 
 /// How long sessions live and how refresh-token retries are forgiven (README, "Sessions and revocation"). Seconds.
 public struct SessionPolicy: Sendable {
@@ -33,19 +34,53 @@ public struct SessionListing: Sendable {
     public var current: String?
 }
 
-extension AuthService {
+/// Sessions: their start after a login, refresh-token rotation, logout, listing and ending them,
+/// and password change (which ends the others). The rules of a refresh are `SessionPolicy.decide`'s.
+public struct SessionService: Sendable {
+    let policy: SessionPolicy
+    let passwordPolicy: PasswordPolicy
+    let store: any SessionStore
+    let users: any UserStore
+    let tokens: TokenAuthority
+    let hashing: HashingPool
+    let hasher: PasswordHasher
+    let revocations: RevocationState
+    /// The login attempt limiter, which password changes spend from too.
+    let attemptLimiter: RateLimiter?
+    let addressGrouping: AddressGrouping
+    let clock: @Sendable () -> Int64
+    let logger: Logger
+
+    init(
+        configuration: AuthService.Configuration, dependencies: AuthDependencies, tokens: TokenAuthority,
+        attemptLimiter: RateLimiter?
+    ) {
+        policy = configuration.sessions
+        passwordPolicy = configuration.passwordPolicy
+        store = dependencies.sessions
+        users = dependencies.users
+        self.tokens = tokens
+        hashing = dependencies.hashing
+        hasher = dependencies.hasher
+        revocations = dependencies.revocations
+        self.attemptLimiter = attemptLimiter
+        addressGrouping = configuration.addressGrouping
+        clock = dependencies.clock
+        logger = dependencies.logger
+    }
+
     /// A new session for an authenticated user, with its first token pair. Refused like a wrong
     /// password when the account changed since its password was checked (a password change or a
     /// disable in between); the token carries the roles as they stand when the session is created.
-    public func startSession(for user: User, source: String?, userAgent: String?) async throws -> SessionTokens {
+    public func start(for user: User, source: String?, userAgent: String?) async throws -> SessionTokens {
         let sessionID = Base64.url.encode(try SecureRandom.bytes(16))
         let refreshToken = try Self.newRefreshToken()
         // Before the account's row is read: a role change that waited for it cuts off this second.
         let readAt = clock()
-        let current = try await sessionStore.create(
+        let current = try await store.create(
             NewSession(
                 id: sessionID, userID: user.id, tokenHash: try Digest.sha256Hex(Array(refreshToken.utf8)),
-                lifetime: configuration.sessions.lifetime,
+                lifetime: policy.lifetime,
                 clientAddress: Identity.storable(source ?? "", maximumScalars: 64),
                 userAgent: Identity.storable(userAgent ?? "", maximumScalars: 256)),
             passwordHash: user.passwordHash)
@@ -65,9 +100,8 @@ extension AuthService {
         // 43 characters: 32 random bytes. Anything else is refused before any lookup.
         guard Identity.isBase64URL(refreshToken, lengths: 43...43) else { throw refused }
         let hash = try Digest.sha256Hex(Array(refreshToken.utf8))
-        guard let owner = try await sessionStore.owner(ofRefreshTokenHash: hash) else { throw refused }
+        guard let owner = try await store.owner(ofRefreshTokenHash: hash) else { throw refused }
         let session = owner.session
-        let policy = configuration.sessions
         let decision = policy.decide(owner.state)
         if decision == .refuse { throw refused }
         if decision == .rotate {
@@ -76,13 +110,13 @@ extension AuthService {
             let access = try tokens.issue(for: user, sessionID: session.id)
             let pair = SessionTokens(
                 accessToken: access.token, expiresIn: access.expiresIn, refreshToken: next, sessionID: session.id)
-            let rotated = try await sessionStore.rotate(
+            let rotated = try await store.rotate(
                 sessionID: session.id, from: hash, to: try Digest.sha256Hex(Array(next.utf8)),
                 gracePair: try Self.seal(pair, under: refreshToken))
             if rotated { return pair }
         }
         // Decided again on the session as it stands once held: another rotation may have won.
-        let stale = try await sessionStore.stale(sessionID: session.id, presented: hash) { policy.decide($0) }
+        let stale = try await store.stale(sessionID: session.id, presented: hash) { policy.decide($0) }
         revocations.apply(stale.revocations)
         switch stale.value {
         case .gracePair(let sealed):
@@ -109,9 +143,9 @@ extension AuthService {
         let userID = try Self.userID(claims)
         if let sessionID = claims.sessionID {
             revocations.apply(
-                try await sessionStore.revoke(sessionID: sessionID, of: userID, tokenID: claims.id).revocations)
+                try await store.revoke(sessionID: sessionID, of: userID, tokenID: claims.id).revocations)
         } else {
-            revocations.apply(try await sessionStore.revokeAll(of: userID).revocations)
+            revocations.apply(try await store.revokeAll(of: userID).revocations)
         }
         logger.info("logged out", metadata: ["user_id": "\(userID)"])
     }
@@ -119,23 +153,24 @@ extension AuthService {
     /// Ends every session of the token's user and cuts off all their access tokens.
     public func logoutAll(accessToken: String) async throws {
         let userID = try Self.userID(try tokens.authorize(accessToken: accessToken))
-        revocations.apply(try await sessionStore.revokeAll(of: userID).revocations)
+        revocations.apply(try await store.revokeAll(of: userID).revocations)
         logger.info("logged out everywhere", metadata: ["user_id": "\(userID)"])
     }
 
-    public func sessions(accessToken: String) async throws -> SessionListing {
+    /// The token holder's live sessions, most recently used first.
+    public func list(accessToken: String) async throws -> SessionListing {
         let claims = try tokens.authorize(accessToken: accessToken)
         return SessionListing(
-            sessions: try await sessionStore.sessions(of: try Self.userID(claims)), current: claims.sessionID)
+            sessions: try await store.sessions(of: try Self.userID(claims)), current: claims.sessionID)
     }
 
     /// Ends one of the token holder's own sessions; `notFound` for any other id.
-    public func endSession(id sessionID: String, accessToken: String) async throws {
+    public func end(id sessionID: String, accessToken: String) async throws {
         let userID = try Self.userID(try tokens.authorize(accessToken: accessToken))
         guard Identity.isBase64URL(sessionID, lengths: 22...22) else {
             throw AuthError(.invalidInput, "malformed session id")
         }
-        let ended = try await sessionStore.revoke(sessionID: sessionID, of: userID, tokenID: nil)
+        let ended = try await store.revoke(sessionID: sessionID, of: userID, tokenID: nil)
         guard ended.value else { throw AuthError(.notFound, "no such session") }
         revocations.apply(ended.revocations)
     }
@@ -144,14 +179,14 @@ extension AuthService {
     public func changePassword(
         accessToken: String, currentPassword: String, newPassword: String, source: String? = nil
     ) async throws {
-        try spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
+        try attemptLimiter?.spend(source, grouping: addressGrouping, or: AuthService.tooManyAttempts)
         let claims = try tokens.authorize(accessToken: accessToken)
         guard let user = try await users.find(id: try Self.userID(claims)), !user.disabled else {
             throw AuthError(.invalidToken, "access token is invalid")
         }
         let wrong = AuthError(.wrongPassword, "the current password is wrong")
-        guard currentPassword.utf8.count <= configuration.passwordPolicy.maximumBytes else { throw wrong }
-        try configuration.passwordPolicy.check(newPassword)
+        guard currentPassword.utf8.count <= passwordPolicy.maximumBytes else { throw wrong }
+        try passwordPolicy.check(newPassword)
         let hasher = self.hasher
         let stored = user.passwordHash
         let newHash = try await hashing.run { () throws -> String? in
@@ -159,7 +194,7 @@ extension AuthService {
             return try hasher.hash(Array(newPassword.utf8))
         }
         guard let newHash else { throw wrong }
-        let changed = try await sessionStore.changePassword(
+        let changed = try await store.changePassword(
             userID: user.id, old: stored, new: newHash, keeping: claims.sessionID)
         revocations.apply(changed.revocations)
         guard changed.value else { throw AuthError(.conflict, "the password was changed meanwhile; retry") }

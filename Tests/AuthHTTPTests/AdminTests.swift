@@ -126,10 +126,10 @@ struct AdminTests {
 
             let (second, _) = try await stack.account(roles: [Role.admin])
             // Each is demoted at the same moment: one change must lose, or no admin would remain.
-            async let one = Self.outcome {
+            async let one = TestStack.outcome {
                 try await stack.admin.update(userID: first.id, .init(roles: [Role.user]), by: TestStack.testOperator)
             }
-            async let two = Self.outcome {
+            async let two = TestStack.outcome {
                 try await stack.admin.update(userID: second.id, .init(roles: [Role.user]), by: TestStack.testOperator)
             }
             #expect(await [one, two].sorted() == ["last_admin", "ok"])
@@ -169,30 +169,10 @@ struct AdminTests {
             { _ = try await admin.auditEntries(cursor: nil, limit: nil, by: actor) },
         ]
         for call in calls {
-            #expect(await Self.outcome { try await call() } == "forbidden")
+            #expect(await TestStack.outcome { try await call() } == "forbidden")
         }
         #expect(try await admin.user(id: target.id, by: TestStack.testOperator).disabled == false, "nothing changed")
         await stack.shutdown()
-    }
-
-    /// "ok", or the AuthError code a call failed with.
-    static func outcome(_ call: @Sendable () async throws -> Void) async -> String {
-        do {
-            try await call()
-            return "ok"
-        } catch {
-            return (error as? AuthError)?.code.name ?? "\(error)"
-        }
-    }
-
-    /// "ok", or the AuthError code a change failed with.
-    static func outcome(_ change: @Sendable () async throws -> User) async -> String {
-        do {
-            _ = try await change()
-            return "ok"
-        } catch {
-            return (error as? AuthError)?.code.name ?? "\(error)"
-        }
     }
 
     @Test("disabling an account refuses its existing token on the next request; re-enabling needs a new login")

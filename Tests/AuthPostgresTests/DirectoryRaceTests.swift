@@ -4,16 +4,6 @@ import Testing
 
 @Suite("administrative changes racing across two instances on one database")
 struct DirectoryRaceTests {
-    /// "ok", or the AuthError code the change failed with.
-    static func outcome(_ change: @Sendable () async throws -> Void) async -> String {
-        do {
-            try await change()
-            return "ok"
-        } catch {
-            return (error as? AuthError)?.code.name ?? "\(error)"
-        }
-    }
-
     @Test(
         "two admins, each removed at the same moment on a different instance: one change wins, an admin remains",
         arguments: ["demote", "disable", "delete"])
@@ -34,8 +24,8 @@ struct DirectoryRaceTests {
         for round in 0..<6 {
             let newcomer = try await b.account(roles: [Role.admin]).user
             let (here, there) = round % 2 == 0 ? (a, b) : (b, a)
-            async let one = Self.outcome { [survivor] in try await remove(survivor, on: here) }
-            async let two = Self.outcome { try await remove(newcomer, on: there) }
+            async let one = TestStack.outcome { [survivor] in try await remove(survivor, on: here) }
+            async let two = TestStack.outcome { try await remove(newcomer, on: there) }
             #expect(await [one, two].sorted() == ["last_admin", "ok"])
             let admins = try await a.directory.users(
                 matching: UserFilter(role: Role.admin, disabled: false), after: nil, limit: 10)

@@ -146,6 +146,16 @@ extension TestStack {
                 .appendingPathComponent("../../data/common-passwords.txt"),
             encoding: .utf8))
 
+    /// "ok", or the AuthError code `call` failed with (any other error as it prints).
+    public static func outcome<T>(_ call: @Sendable () async throws -> T) async -> String {
+        do {
+            _ = try await call()
+            return "ok"
+        } catch {
+            return (error as? AuthError)?.code.name ?? "\(error)"
+        }
+    }
+
     /// The actor of changes tests make directly through AdminService.
     public static let testOperator = Actor.localOperator("test")
     public static let password = "long enough pw"

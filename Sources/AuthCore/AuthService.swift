@@ -55,14 +55,15 @@ public struct AuthService: Sendable {
     let stacks: [String: Stack]
     /// Used by services without a stack file when `stacks` is `.passwordOnly`.
     let defaultStack: Stack?
-    let attemptLimiter: RateLimiter?
+    /// The per-address attempt limit and per-account failure budget every proof spends from.
+    let limits: LoginLimits
     let registrationLimiter: RateLimiter?
-    /// Failed attempts per account (lower-cased name, whether or not it exists).
-    let accountLimiter: RateLimiter?
     /// Revoked tokens, sessions and users, and what each role grants: consulted in memory.
     let revocations: RevocationState
     /// Session start, refresh, logout, listing and password change.
     public let sessions: SessionService
+    /// TOTP enrolment and its management.
+    public let mfa: MFAService
     /// TOTP and recovery codes; nil when no MFA key is configured.
     let secondFactor: SecondFactor?
 
@@ -89,12 +90,11 @@ public struct AuthService: Sendable {
         self.logger = dependencies.logger
         self.revocations = dependencies.revocations
         self.secondFactor = secondFactor
-        self.attemptLimiter = configuration.attemptLimit.map { RateLimiter(configuration: $0) }
+        self.limits = LoginLimits(configuration: configuration)
         self.registrationLimiter = configuration.registrationLimit.map { RateLimiter(configuration: $0) }
-        self.accountLimiter = configuration.accountLimit.map { RateLimiter(configuration: $0) }
         self.sessions = SessionService(
             configuration: configuration, dependencies: dependencies, tokens: self.tokens,
-            attemptLimiter: attemptLimiter)
+            attemptLimiter: limits.attempts)
         let unmatchableHash = try hasher.unmatchableHash()
         self.unmatchableHash = unmatchableHash
         let registry = ModuleRegistry.builtin(
@@ -113,6 +113,11 @@ public struct AuthService: Sendable {
             }
             self.defaultStack = nil
         }
+        let httpStack = self.stacks["http"] ?? self.defaultStack
+        self.mfa = MFAService(
+            secondFactor: secondFactor, dependencies: dependencies, tokens: self.tokens,
+            maximumPasswordBytes: configuration.passwordPolicy.maximumBytes, limits: limits,
+            lockouts: httpStack?.entries(.auth).filter { $0.module is LockoutModule } ?? [])
     }
 
     /// The services with a stack file.
@@ -175,7 +180,7 @@ extension AuthService {
         deferSecondFactor: Bool = false
     ) async throws -> (user: User, attempt: AuthAttempt) {
         do {
-            try spend(attemptLimiter, source: source, or: Self.tooManyAttempts)
+            try limits.spendAttempt(from: source)
         } catch {
             Self.countAttempt(service: self.stack(for: service) == nil ? "unknown" : service, result: "rate_limited")
             throw error
@@ -264,29 +269,21 @@ extension AuthService {
     /// tells nothing about whether an account exists.
     static let tooManyFailures = AuthError(.rateLimited, "too many failed attempts on this account, retry later")
 
-    /// An attempt whose source lockouts count by its address group.
     func attempt(
         service: String, username: String, password: String, otp: String? = nil, source: String?,
         token: AccessTokenClaims? = nil
     ) -> AuthAttempt {
-        AuthAttempt(
-            service: service, username: username, password: password, otp: otp, source: source,
-            sourceKey: source.map(configuration.addressGrouping.key), token: token)
+        limits.attempt(service: service, username: username, password: password, otp: otp, source: source, token: token)
     }
 
-    /// Refuses an attempt on `username` (an account or not) while its per-account failure budget,
-    /// shared by every address, is spent. Only failures are charged to it (`chargeFailure`).
     func requireAccountBudget(_ username: String) throws(AuthError) {
-        guard let accountLimiter, !accountLimiter.permits(username.lowercased()) else { return }
-        throw Self.tooManyFailures
+        try limits.requireAccountBudget(username)
     }
 
     func chargeFailure(_ username: String) {
-        accountLimiter?.charge(username.lowercased())
+        limits.chargeFailure(username)
     }
 
-    /// Takes one token from the bucket of `limiter` for `source`'s address group (nothing to
-    /// take without either); `refusal` when the bucket is empty.
     func spend(_ limiter: RateLimiter?, source: String?, or refusal: AuthError) throws(AuthError) {
         try limiter?.spend(source, grouping: configuration.addressGrouping, or: refusal)
     }

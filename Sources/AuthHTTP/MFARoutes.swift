@@ -14,21 +14,21 @@ extension HTTPFrontEnd {
                     userAgent: request.headers[.userAgent]))
         }
         router.post("/mfa/totp/setup") { request, _ in
-            let setup = try await service.setupTOTP(accessToken: try bearerToken(request))
+            let setup = try await service.mfa.setup(accessToken: try bearerToken(request))
             return TOTPSetupResponse(secret: setup.secret, otpauthURI: setup.uri, qrSVG: QRCode(text: setup.uri)?.svg)
         }
         router.post("/mfa/totp/confirm") { request, context in
             let token = try bearerToken(request)
             let body = try await JSONBody.read(request, limit: configuration.maximumBodySize, allowedFields: ["code"])
             return RecoveryCodesResponse(
-                recoveryCodes: try await service.confirmTOTP(
+                recoveryCodes: try await service.mfa.confirm(
                     accessToken: token, code: try body.string("code"), source: context.client))
         }
         router.post("/mfa/totp/disable") { request, context in
             let token = try bearerToken(request)
             let body = try await JSONBody.read(
                 request, limit: configuration.maximumBodySize, allowedFields: ["code", "password"])
-            try await service.disableTOTP(
+            try await service.mfa.disable(
                 accessToken: token, code: try body.optionalString("code"),
                 password: try body.optionalString("password"), source: context.client)
             return HTTPResponse.Status.noContent
@@ -38,7 +38,7 @@ extension HTTPFrontEnd {
             let body = try await JSONBody.read(
                 request, limit: configuration.maximumBodySize, allowedFields: ["code", "password"])
             return RecoveryCodesResponse(
-                recoveryCodes: try await service.regenerateRecoveryCodes(
+                recoveryCodes: try await service.mfa.regenerateRecoveryCodes(
                     accessToken: token, code: try body.optionalString("code"),
                     password: try body.optionalString("password"), source: context.client))
         }

@@ -430,9 +430,9 @@ struct LineSecondFactorTests {
                     username: user, email: "\(user)@example.com", password: TestStack.password)
             }
             let token = try await stack.service.login(username: name, password: TestStack.password).accessToken
-            let setup = try await stack.service.setupTOTP(accessToken: token)
+            let setup = try await stack.service.mfa.setup(accessToken: token)
             let secret = try #require(Base32.decode(setup.secret))
-            let recovery = try await stack.service.confirmTOTP(
+            let recovery = try await stack.service.mfa.confirm(
                 accessToken: token, code: try OneTimePassword().totp(secret: secret, at: now))
             let next = try OneTimePassword().totp(secret: secret, at: now + 30)
             let resp = Base64.standard.encode(Array(TestStack.password.utf8))

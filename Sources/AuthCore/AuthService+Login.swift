@@ -53,15 +53,15 @@ extension AuthService {
         guard code.utf8.count <= 64, let stack = stack(for: "http") else {
             throw AuthError(.invalidCredentials, "invalid one-time code")
         }
-        try requireAccountBudget(pending.username)
-        var attempt = self.attempt(
+        try limits.requireAccountBudget(pending.username)
+        var attempt = limits.attempt(
             service: "http", username: pending.username, password: "", otp: code, source: pending.source)
         let entries = stack.entries(.auth).filter { $0.module.runsInSecondStep }
         let verdict = try await StackEngine.evaluate(entries) { entry in
             try await entry.module.run(&attempt, facility: .auth)
         }
         for entry in entries { await entry.module.stackFinished(attempt, succeeded: verdict.isSuccess) }
-        if !verdict.isSuccess { chargeFailure(pending.username) }
+        if !verdict.isSuccess { limits.chargeFailure(pending.username) }
         guard verdict.isSuccess, let user = attempt.user, user.id == pending.userID, !user.disabled else {
             logger.info("second factor refused", metadata: ["verdict": "\(verdict)"])
             throw AuthError(.invalidCredentials, "invalid one-time code")

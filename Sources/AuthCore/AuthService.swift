@@ -58,14 +58,10 @@ public struct AuthService: Sendable {
     /// The per-address attempt limit and per-account failure budget every proof spends from.
     let limits: LoginLimits
     let registrationLimiter: RateLimiter?
-    /// Revoked tokens, sessions and users, and what each role grants: consulted in memory.
-    let revocations: RevocationState
     /// Session start, refresh, logout, listing and password change.
     public let sessions: SessionService
     /// TOTP enrolment and its management.
     public let mfa: MFAService
-    /// TOTP and recovery codes; nil when no MFA key is configured.
-    let secondFactor: SecondFactor?
 
     /// Where stacks come from: the password check for every service (tests, embedded use), or
     /// the texts of `config/stacks/<service>` files keyed by service, each with its file name.
@@ -88,13 +84,10 @@ public struct AuthService: Sendable {
             clock: dependencies.clock)
         self.clock = dependencies.clock
         self.logger = dependencies.logger
-        self.revocations = dependencies.revocations
-        self.secondFactor = secondFactor
         self.limits = LoginLimits(configuration: configuration)
         self.registrationLimiter = configuration.registrationLimit.map { RateLimiter(configuration: $0) }
         self.sessions = SessionService(
-            configuration: configuration, dependencies: dependencies, tokens: self.tokens,
-            attemptLimiter: limits.attempts)
+            configuration: configuration, dependencies: dependencies, tokens: self.tokens, limits: limits)
         let unmatchableHash = try hasher.unmatchableHash()
         self.unmatchableHash = unmatchableHash
         let registry = ModuleRegistry.builtin(
@@ -147,8 +140,8 @@ extension AuthService {
     public func register(username: String, email: String, password: String, source: String? = nil) async throws
         -> UserProfile
     {
-        try spend(
-            registrationLimiter, source: source,
+        try registrationLimiter?.spend(
+            source, grouping: limits.grouping,
             or: AuthError(.rateLimited, "too many registrations from this address, retry later"))
         let username = try Identity.validUsername(username)
         let email = try Identity.normalisedEmail(email)
@@ -191,12 +184,12 @@ extension AuthService {
             !username.utf8.contains(0)
         else { throw refused }
         do {
-            try requireAccountBudget(username)
+            try limits.requireAccountBudget(username)
         } catch {
             Self.countAttempt(service: service, result: "rate_limited")
             throw error
         }
-        var attempt = self.attempt(service: service, username: username, password: password, otp: otp, source: source)
+        var attempt = limits.attempt(service: service, username: username, password: password, otp: otp, source: source)
         attempt.deferSecondFactor = deferSecondFactor
         let authEntries = stack.entries(.auth)
         let verdict = try await StackEngine.evaluate(authEntries) { entry in
@@ -205,7 +198,7 @@ extension AuthService {
         if !attempt.passwordChecked { try await spendOneHash(password) }
         for entry in authEntries { await entry.module.stackFinished(attempt, succeeded: verdict.isSuccess) }
         guard verdict.isSuccess else {
-            chargeFailure(username)
+            limits.chargeFailure(username)
             logger.info("authentication refused", metadata: ["service": "\(service)", "verdict": "\(verdict)"])
             Self.countAttempt(service: service, result: "refused")
             throw refused
@@ -245,7 +238,8 @@ extension AuthService {
         guard let stack = stack(for: service) else { throw AuthError(.unknownService, "no stack for this service") }
         let entries = stack.entries(.account)
         guard !entries.isEmpty else { return claims }
-        var attempt = self.attempt(service: service, username: claims.name, password: "", source: source, token: claims)
+        var attempt = limits.attempt(
+            service: service, username: claims.name, password: "", source: source, token: claims)
         let verdict = try await StackEngine.evaluate(entries) { entry in
             try await entry.module.run(&attempt, facility: .account)
         }
@@ -268,25 +262,6 @@ extension AuthService {
     /// The same for unknown and existing accounts, and for a lockout met by an MFA proof: it
     /// tells nothing about whether an account exists.
     static let tooManyFailures = AuthError(.rateLimited, "too many failed attempts on this account, retry later")
-
-    func attempt(
-        service: String, username: String, password: String, otp: String? = nil, source: String?,
-        token: AccessTokenClaims? = nil
-    ) -> AuthAttempt {
-        limits.attempt(service: service, username: username, password: password, otp: otp, source: source, token: token)
-    }
-
-    func requireAccountBudget(_ username: String) throws(AuthError) {
-        try limits.requireAccountBudget(username)
-    }
-
-    func chargeFailure(_ username: String) {
-        limits.chargeFailure(username)
-    }
-
-    func spend(_ limiter: RateLimiter?, source: String?, or refusal: AuthError) throws(AuthError) {
-        try limiter?.spend(source, grouping: configuration.addressGrouping, or: refusal)
-    }
 
     /// `authd_auth_attempts_total{service, result}`: success, second_factor (password right, code
     /// to come), refused, denied (account facility), rate_limited. Services are configured stack

@@ -45,15 +45,14 @@ public struct SessionService: Sendable {
     let hashing: HashingPool
     let hasher: PasswordHasher
     let revocations: RevocationState
-    /// The login attempt limiter, which password changes spend from too.
-    let attemptLimiter: RateLimiter?
-    let addressGrouping: AddressGrouping
+    /// The login's limits: password changes spend from its per-address attempt limit too.
+    let limits: LoginLimits
     let clock: @Sendable () -> Int64
     let logger: Logger
 
     init(
         configuration: AuthService.Configuration, dependencies: AuthDependencies, tokens: TokenAuthority,
-        attemptLimiter: RateLimiter?
+        limits: LoginLimits
     ) {
         policy = configuration.sessions
         passwordPolicy = configuration.passwordPolicy
@@ -63,8 +62,7 @@ public struct SessionService: Sendable {
         hashing = dependencies.hashing
         hasher = dependencies.hasher
         revocations = dependencies.revocations
-        self.attemptLimiter = attemptLimiter
-        addressGrouping = configuration.addressGrouping
+        self.limits = limits
         clock = dependencies.clock
         logger = dependencies.logger
     }
@@ -179,7 +177,7 @@ public struct SessionService: Sendable {
     public func changePassword(
         accessToken: String, currentPassword: String, newPassword: String, source: String? = nil
     ) async throws {
-        try attemptLimiter?.spend(source, grouping: addressGrouping, or: AuthService.tooManyAttempts)
+        try limits.spendAttempt(from: source)
         let claims = try tokens.authorize(accessToken: accessToken)
         guard let user = try await users.find(id: try Self.userID(claims)), !user.disabled else {
             throw AuthError(.invalidToken, "access token is invalid")

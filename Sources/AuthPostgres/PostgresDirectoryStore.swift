@@ -276,7 +276,7 @@ public struct PostgresDirectoryStore: DirectoryStore {
             ).rows.map { row in
                 AuditEntry(
                     id: try row.int64("id"), at: try row.int64("at"),
-                    actorID: try row.optionalString("actor_id").flatMap { Int64($0) }, actor: try row.string("actor"),
+                    actorID: try row.optionalInt64("actor_id"), actor: try row.string("actor"),
                     source: try row.string("source"), action: try row.string("action"),
                     target: try row.string("target"),
                     details: (try? JSONDecoder().decode(

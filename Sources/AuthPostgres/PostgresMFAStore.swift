@@ -28,7 +28,7 @@ public struct PostgresMFAStore: MFAStore {
                 otp: try OneTimePassword(
                     algorithm: algorithm, digits: Int(try row.int64("digits")), period: try row.int64("period")),
                 confirmed: try row.bool("confirmed"),
-                lastStep: try row.optionalString("last_step").flatMap { Int64($0) })
+                lastStep: try row.optionalInt64("last_step"))
         }
     }
 

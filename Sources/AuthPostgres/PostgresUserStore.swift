@@ -106,6 +106,6 @@ public struct PostgresUserStore: UserStore {
             roles: try row.string("roles").split(separator: ",").map(String.init),
             mfaEnabled: try row.bool("mfa_enabled"), disabled: try row.bool("disabled"),
             createdAt: try row.int64("created_at"),
-            notBefore: try row.optionalString("not_before").flatMap { Int64($0) })
+            notBefore: try row.optionalInt64("not_before"))
     }
 }

@@ -54,6 +54,10 @@ public struct Settings: Sendable {
     public var tokens: Tokens
     public var passwords = Passwords()
     public var revocation = RevocationState.Configuration()
+    /// How long revocations stay in force and what the database keeps: from the token times.
+    public var retention: RetentionPolicy {
+        RetentionPolicy(accessTokenLifetime: tokens.accessTokenLifetime, leeway: tokens.leeway)
+    }
     public var sessions = SessionPolicy()
     /// TOTP settings; nil when no MFA key is configured (MFA then cannot be enrolled or passed).
     public var mfa: MFA?

@@ -10,19 +10,18 @@ public struct PostgresBackend: Sendable {
         public var pool: PostgresPool.Configuration
         public var hashing: HashingPool.Configuration
         public var scrypt: ScryptParameters
-        /// Seconds a revocation must be kept: the longest an access token lives, plus leeway.
-        public var revocationHorizon: Int64
+        public var retention: RetentionPolicy
         public var revocation: RevocationState.Configuration
 
         public init(
             pool: PostgresPool.Configuration, hashing: HashingPool.Configuration = .init(),
-            scrypt: ScryptParameters = .default, revocationHorizon: Int64,
+            scrypt: ScryptParameters = .default, retention: RetentionPolicy,
             revocation: RevocationState.Configuration = .init()
         ) {
             self.pool = pool
             self.hashing = hashing
             self.scrypt = scrypt
-            self.revocationHorizon = revocationHorizon
+            self.retention = retention
             self.revocation = revocation
         }
     }
@@ -43,9 +42,9 @@ public struct PostgresBackend: Sendable {
         pool = PostgresPool(configuration: configuration.pool, logger: logger)
         hashing = HashingPool(configuration: configuration.hashing)
         users = PostgresUserStore(pool: pool)
-        sessions = PostgresSessionStore(pool: pool, revocationHorizon: configuration.revocationHorizon)
+        sessions = PostgresSessionStore(pool: pool, retention: configuration.retention)
         lockouts = PostgresLockoutStore(pool: pool)
-        directory = PostgresDirectoryStore(pool: pool, revocationHorizon: configuration.revocationHorizon)
+        directory = PostgresDirectoryStore(pool: pool, retention: configuration.retention)
         mfa = PostgresMFAStore(pool: pool)
         dependencies = AuthDependencies(
             users: users, sessions: sessions, lockouts: lockouts, hashing: hashing,

@@ -12,24 +12,23 @@ public import AuthCore
 /// row and count the admins under it, so two of them never both see "another admin remains".
 public struct PostgresDirectoryStore: DirectoryStore {
     let pool: PostgresPool
-    /// Seconds a user's cut-off must be kept: the longest an access token lives, plus leeway.
-    let revocationHorizon: Int64
+    let retention: RetentionPolicy
 
-    public init(pool: PostgresPool, revocationHorizon: Int64) {
+    public init(pool: PostgresPool, retention: RetentionPolicy) {
         self.pool = pool
-        self.revocationHorizon = revocationHorizon
+        self.retention = retention
     }
 
     /// Cuts off the user's tokens; with `endingSessions`, their refresh tokens stop working too.
     private func cutOffTokens(
         of userID: Int64, endingSessions: Bool, on connection: PostgresConnection
     ) throws -> [Revocation]? {
-        guard let cutOff = try PostgresRevocations.cutOff(userID, horizon: revocationHorizon, on: connection) else {
+        guard let cutOff = try PostgresRevocations.cutOff(userID, retention: retention, on: connection) else {
             return nil
         }
         guard endingSessions else { return [cutOff] }
         return [cutOff]
-            + (try PostgresRevocations.endSessions(of: userID, except: nil, horizon: revocationHorizon, on: connection))
+            + (try PostgresRevocations.endSessions(of: userID, except: nil, retention: retention, on: connection))
     }
 
     // MARK: Users
@@ -114,8 +113,7 @@ public struct PostgresDirectoryStore: DirectoryStore {
     }
 
     public func delete(userID: Int64, by actor: Actor) async throws -> Changed<Void> {
-        let horizon = revocationHorizon
-        return try await pool.run { connection in
+        try await pool.run { connection in
             try connection.transaction {
                 let admins = try Self.lockAdmins(on: connection)
                 guard let before = try PostgresUserStore.find(id: userID, forUpdate: true, on: connection) else {
@@ -129,7 +127,7 @@ public struct PostgresDirectoryStore: DirectoryStore {
                 try Self.audit(
                     actor, "user.delete", target: "user:\(userID)", ["username": before.username], on: connection)
                 let revocation = try PostgresRevocations.record(
-                    Revocation(kind: .user, subject: String(userID), cutOff: .max, expiresAt: now + horizon),
+                    retention.deletedUser(userID, at: now),
                     on: connection)
                 return Changed((), revocations: [revocation])
             }

@@ -15,14 +15,19 @@ import Synchronization
 public final class PostgresRevocationListener: Service, Sendable {
     public struct Configuration: Sendable {
         public var connectionString: String
+        /// What the minute's prune deletes from the database.
+        public var retention: RetentionPolicy
         /// How long to wait for notifications before probing the connection with a query.
         public var keepAlive: Duration
         /// Longest pause between reconnection attempts (they start at 100 ms and double).
         public var maximumBackoff: Duration
 
-        public init(connectionString: String, keepAlive: Duration = .seconds(2), maximumBackoff: Duration = .seconds(2))
-        {
+        public init(
+            connectionString: String, retention: RetentionPolicy, keepAlive: Duration = .seconds(2),
+            maximumBackoff: Duration = .seconds(2)
+        ) {
             self.connectionString = connectionString
+            self.retention = retention
             self.keepAlive = keepAlive
             self.maximumBackoff = maximumBackoff
         }
@@ -94,7 +99,7 @@ public final class PostgresRevocationListener: Service, Sendable {
     }
 
     private func reload(on connection: PostgresConnection) throws {
-        try PostgresRevocations.prune(on: connection)
+        try PostgresRevocations.prune(configuration.retention, on: connection)
         state.replaceAll(
             try PostgresRevocations.load(on: connection),
             permissions: try PostgresRevocations.loadPermissions(on: connection))
@@ -132,7 +137,7 @@ public final class PostgresRevocationListener: Service, Sendable {
             if clock() - lastPrune >= 60 {
                 lastPrune = clock()
                 state.prune(now: lastPrune)
-                try PostgresRevocations.prune(on: connection)
+                try PostgresRevocations.prune(configuration.retention, on: connection)
             }
         }
     }

@@ -22,32 +22,33 @@ enum PostgresRevocations {
         return revocation
     }
 
-    /// Tokens issued before the next whole second are refused; new ones are issued from then on
-    /// (users.not_before). The second is the statement's (clock_timestamp), not the transaction
-    /// start's: a session created while this change waited for the user's row was issued before
-    /// it. Nil when there is no such user.
-    static func cutOff(_ userID: Int64, horizon: Int64, on connection: PostgresConnection) throws -> Revocation? {
+    /// Cuts off the user's tokens where `retention` says (users.not_before); new ones are issued
+    /// from then on. The time is read once the user's row is held (clock_timestamp, not the
+    /// transaction start): a session created while this change waited for the row was issued
+    /// before it. Nil when there is no such user.
+    static func cutOff(_ userID: Int64, retention: RetentionPolicy, on connection: PostgresConnection) throws
+        -> Revocation?
+    {
         guard
             let row = try connection.query(
                 """
-                UPDATE users
-                SET not_before = greatest(not_before, date_trunc('second', clock_timestamp()) + interval '1 second'),
-                    updated_at = now()
-                WHERE id = $1
-                RETURNING extract(epoch FROM not_before)::bigint AS cut_off
+                UPDATE users SET updated_at = now() WHERE id = $1
+                RETURNING extract(epoch FROM not_before)::bigint AS not_before,
+                    floor(extract(epoch FROM clock_timestamp()))::bigint AS second
                 """, [String(userID)]
             ).rows.first
         else { return nil }
-        let cutOff = try row.int64("cut_off")
-        return try record(
-            Revocation(kind: .user, subject: String(userID), cutOff: cutOff, expiresAt: cutOff + horizon),
-            on: connection)
+        let notBefore = retention.notBefore(
+            after: try row.optionalInt64("not_before"), cutOffIn: try row.int64("second"))
+        try connection.query(
+            "UPDATE users SET not_before = to_timestamp($2) WHERE id = $1", [String(userID), String(notBefore)])
+        return try record(retention.userCutOff(userID, notBefore: notBefore), on: connection)
     }
 
     /// Ends the user's live sessions but `except`: their refresh tokens stop working and their
     /// access tokens are refused.
     static func endSessions(
-        of userID: Int64, except kept: String?, horizon: Int64, on connection: PostgresConnection
+        of userID: Int64, except kept: String?, retention: RetentionPolicy, on connection: PostgresConnection
     ) throws -> [Revocation] {
         try connection.query(
             """
@@ -57,8 +58,7 @@ enum PostgresRevocations {
             """, [String(userID), kept]
         ).rows.map { row in
             try record(
-                Revocation(kind: .session, subject: try row.string("id"), expiresAt: try row.int64("now") + horizon),
-                on: connection)
+                retention.revocation(.session, of: try row.string("id"), at: try row.int64("now")), on: connection)
         }
     }
 
@@ -109,18 +109,20 @@ enum PostgresRevocations {
             }
     }
 
-    /// Drops rows no instance needs any more: revocations whose tokens have all expired, sessions
-    /// a day after they ended (with their refresh token hashes), and failed-login counters whose
-    /// window and lock are over.
-    static func prune(on connection: PostgresConnection) throws {
+    /// Drops rows no instance needs any more, as `retention` says: revocations whose tokens have
+    /// all expired, ended sessions (with their refresh token hashes), failed-login counters whose
+    /// window and lock are over and used MFA challenges past their expiry.
+    static func prune(_ retention: RetentionPolicy, on connection: PostgresConnection) throws {
         try connection.query("DELETE FROM login_failures WHERE expires_at < now()")
         try connection.query("DELETE FROM mfa_challenges_used WHERE expires_at < now()")
-        try connection.query("DELETE FROM revocations WHERE expires_at < now() - interval '1 hour'")
+        try connection.query(
+            "DELETE FROM revocations WHERE expires_at < now() - make_interval(secs => $1)",
+            [String(retention.expiredRevocationKept)])
         try connection.query(
             """
             DELETE FROM sessions
-            WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day'
-            """)
+            WHERE expires_at < now() - make_interval(secs => $1) OR revoked_at < now() - make_interval(secs => $1)
+            """, [String(retention.endedSessionKept)])
     }
 }
 

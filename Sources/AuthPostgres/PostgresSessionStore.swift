@@ -5,12 +5,11 @@ public import AuthCore
 /// ends sessions records its revocations (and their NOTIFY) in the same transaction.
 public struct PostgresSessionStore: SessionStore {
     let pool: PostgresPool
-    /// Seconds a revocation must be kept: the longest an access token lives, plus leeway.
-    let revocationHorizon: Int64
+    let retention: RetentionPolicy
 
-    public init(pool: PostgresPool, revocationHorizon: Int64) {
+    public init(pool: PostgresPool, retention: RetentionPolicy) {
         self.pool = pool
-        self.revocationHorizon = revocationHorizon
+        self.retention = retention
     }
 
     static let columns = """
@@ -110,8 +109,7 @@ public struct PostgresSessionStore: SessionStore {
     public func stale(
         sessionID: String, presented hash: String, decide: @escaping @Sendable (RefreshState) -> RefreshDecision
     ) async throws -> Changed<StaleRefresh> {
-        let horizon = revocationHorizon
-        return try await pool.run { connection in
+        try await pool.run { connection in
             try connection.transaction {
                 guard
                     let row = try connection.query(
@@ -132,7 +130,7 @@ public struct PostgresSessionStore: SessionStore {
                         """, [sessionID]
                     ).single().int64("now")
                     let revocation = try PostgresRevocations.record(
-                        Revocation(kind: .session, subject: sessionID, expiresAt: revoked + horizon), on: connection)
+                        retention.revocation(.session, of: sessionID, at: revoked), on: connection)
                     return Changed(.revoked(reason), revocations: [revocation])
                 case .rotate, .refuse:
                     // Held, a token that did not rotate is no longer current (or its session ended).
@@ -155,8 +153,7 @@ public struct PostgresSessionStore: SessionStore {
     }
 
     public func revoke(sessionID: String, of userID: Int64, tokenID: String?) async throws -> Changed<Bool> {
-        let horizon = revocationHorizon
-        return try await pool.run { connection in
+        try await pool.run { connection in
             try connection.transaction {
                 guard
                     let revoked = try connection.query(
@@ -169,12 +166,12 @@ public struct PostgresSessionStore: SessionStore {
                 else { return Changed(false) }
                 var revocations = [
                     try PostgresRevocations.record(
-                        Revocation(kind: .session, subject: sessionID, expiresAt: revoked + horizon), on: connection)
+                        retention.revocation(.session, of: sessionID, at: revoked), on: connection)
                 ]
                 if let tokenID {
                     revocations.append(
                         try PostgresRevocations.record(
-                            Revocation(kind: .token, subject: tokenID, expiresAt: revoked + horizon), on: connection))
+                            retention.revocation(.token, of: tokenID, at: revoked), on: connection))
                 }
                 return Changed(true, revocations: revocations)
             }
@@ -182,12 +179,11 @@ public struct PostgresSessionStore: SessionStore {
     }
 
     public func revokeAll(of userID: Int64) async throws -> Changed<Void> {
-        let horizon = revocationHorizon
-        return try await pool.run { connection in
+        try await pool.run { connection in
             try connection.transaction {
-                let cutOff = try PostgresRevocations.cutOff(userID, horizon: horizon, on: connection)
+                let cutOff = try PostgresRevocations.cutOff(userID, retention: retention, on: connection)
                 let ended = try PostgresRevocations.endSessions(
-                    of: userID, except: nil, horizon: horizon, on: connection)
+                    of: userID, except: nil, retention: retention, on: connection)
                 return Changed((), revocations: [cutOff].compactMap { $0 } + ended)
             }
         }
@@ -196,8 +192,7 @@ public struct PostgresSessionStore: SessionStore {
     public func changePassword(userID: Int64, old: String, new: String, keeping sessionID: String?) async throws
         -> Changed<Bool>
     {
-        let horizon = revocationHorizon
-        return try await pool.run { connection in
+        try await pool.run { connection in
             try connection.transaction {
                 let changed =
                     try connection.query(
@@ -208,9 +203,9 @@ public struct PostgresSessionStore: SessionStore {
                     ).rows.count == 1
                 guard changed else { return Changed(false) }
                 var revocations = try PostgresRevocations.endSessions(
-                    of: userID, except: sessionID, horizon: horizon, on: connection)
+                    of: userID, except: sessionID, retention: retention, on: connection)
                 if sessionID == nil,
-                    let cutOff = try PostgresRevocations.cutOff(userID, horizon: horizon, on: connection)
+                    let cutOff = try PostgresRevocations.cutOff(userID, retention: retention, on: connection)
                 {
                     revocations.append(cutOff)
                 }

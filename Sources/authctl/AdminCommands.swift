@@ -31,7 +31,7 @@ struct DatabaseOptions: ParsableArguments {
             configuration: .init(
                 pool: .init(connectionString: database.url, maxConnections: 1),
                 hashing: .init(threads: 1, queueLimit: 1), scrypt: passwords.scrypt,
-                revocationHorizon: times.lifetime + times.leeway),
+                retention: RetentionPolicy(accessTokenLifetime: times.lifetime, leeway: times.leeway)),
             logger: logger)
         let admin = backend.adminService(configuration: .init(passwordPolicy: passwords.policy))
         var failure: (any Error)?

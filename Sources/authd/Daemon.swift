@@ -27,7 +27,7 @@ struct Daemon {
                     connectionString: settings.database.url, maxConnections: settings.database.maxConnections,
                     acquireTimeout: settings.database.poolTimeout),
                 hashing: settings.passwords.hashing, scrypt: settings.passwords.scrypt,
-                revocationHorizon: settings.tokens.accessTokenLifetime + settings.tokens.leeway,
+                retention: settings.retention,
                 revocation: settings.revocation),
             logger: logger)
         let pool = backend.pool
@@ -76,7 +76,8 @@ struct Daemon {
             commands: LineCommands(service: service, logger: logger, clients: settings.line.clients), logger: logger)
 
         let listener = PostgresRevocationListener(
-            configuration: .init(connectionString: settings.database.url), state: revocations, logger: logger)
+            configuration: .init(connectionString: settings.database.url, retention: settings.retention),
+            state: revocations, logger: logger)
 
         // ServiceGroup stops services in reverse order: the front ends drain before the listener
         // and the pools close.

@@ -24,7 +24,9 @@ struct RevocationListenerTests {
         let (_, otherToken) = try await stack.account()
         let state = RevocationState()
         let listener = PostgresRevocationListener(
-            configuration: .init(connectionString: try await TestDatabase.migratedURL()), state: state,
+            configuration: .init(
+                connectionString: try await TestDatabase.migratedURL(), retention: TestStack.retention),
+            state: state,
             logger: TestDatabase.logger)
         let running = Task { try await listener.run() }
         defer {

@@ -67,22 +67,82 @@ struct SessionStoreTests {
         await stack.shutdown()
     }
 
-    @Test("pruning drops revocations past their horizon and sessions a day after they ended")
+    @Test("pruning drops revocations and ended sessions older than the retention policy keeps them, not younger")
     func prune() async throws {
         let stack = try await TestStack()
         let live = try await Self.session(stack, hash: TestDatabase.uniqueName("h"))
         let old = try await Self.session(stack, hash: TestDatabase.uniqueName("h"))
+        let recent = try await Self.session(stack, hash: TestDatabase.uniqueName("h"))
         let connection = try PostgresConnection(connectionString: try await TestDatabase.migratedURL())
         try connection.query("UPDATE sessions SET revoked_at = now() - interval '2 days' WHERE id = $1", [old])
-        let subject = TestDatabase.uniqueName("jti")
+        try connection.query("UPDATE sessions SET revoked_at = now() - interval '12 hours' WHERE id = $1", [recent])
+        let expired = TestDatabase.uniqueName("jti")
+        let lately = TestDatabase.uniqueName("jti")
         try connection.query(
-            "INSERT INTO revocations (kind, subject, expires_at) VALUES ('token', $1, now() - interval '2 hours')",
-            [subject])
-        try PostgresRevocations.prune(on: connection)
-        let sessions = try connection.query("SELECT id FROM sessions WHERE id IN ($1, $2)", [live, old]).rows
-        #expect(try sessions.map { try $0.string("id") } == [live])
-        #expect(try connection.query("SELECT 1 FROM revocations WHERE subject = $1", [subject]).rows.isEmpty)
+            """
+            INSERT INTO revocations (kind, subject, expires_at)
+            VALUES ('token', $1, now() - interval '2 hours'), ('token', $2, now() - interval '30 minutes')
+            """, [expired, lately])
+        let ids = [live, old, recent]
+        func sessionsLeft() throws -> Set<String> {
+            Set(
+                try connection.query(
+                    "SELECT id FROM sessions WHERE id = ANY(string_to_array($1, ','))",
+                    [
+                        ids.joined(separator: ",")
+                    ]
+                ).rows.map { try $0.string("id") })
+        }
+        func revocationsLeft() throws -> Set<String> {
+            Set(
+                try connection.query(
+                    "SELECT subject FROM revocations WHERE subject IN ($1, $2)", [expired, lately]
+                ).rows.map { try $0.string("subject") })
+        }
+
+        try PostgresRevocations.prune(TestStack.retention, on: connection)
+        #expect(try sessionsLeft() == [live, recent], "the default keeps a session a day after it ended")
+        #expect(try revocationsLeft() == [lately], "and a revocation an hour past its expiry")
         #expect(try connection.query("SELECT 1 FROM session_tokens WHERE session_id = $1", [old]).rows.isEmpty)
+
+        let shorter = RetentionPolicy(
+            accessTokenLifetime: 900, leeway: 30, expiredRevocationKept: 600, endedSessionKept: 3600)
+        try PostgresRevocations.prune(shorter, on: connection)
+        #expect(try sessionsLeft() == [live], "the policy's ages are what the prune uses")
+        #expect(try revocationsLeft().isEmpty)
+        await stack.shutdown()
+    }
+
+    @Test("a user cut-off lands on the next whole second of the database's clock and never moves back")
+    func userCutOff() async throws {
+        let stack = try await TestStack()
+        let (user, _) = try await stack.account()
+        let connection = try PostgresConnection(connectionString: try await TestDatabase.migratedURL())
+        let before = try connection.query("SELECT floor(extract(epoch FROM clock_timestamp()))::bigint AS s")
+            .single().int64("s")
+        let cutOff = try #require(
+            try connection.transaction {
+                try PostgresRevocations.cutOff(user.id, retention: TestStack.retention, on: connection)
+            })
+        let after = try connection.query("SELECT floor(extract(epoch FROM clock_timestamp()))::bigint AS s")
+            .single().int64("s")
+        #expect((before + 1...after + 1).contains(cutOff.cutOff))
+        #expect(cutOff.expiresAt == cutOff.cutOff + TestStack.retention.revocationLifetime)
+        let stored = try connection.query(
+            "SELECT extract(epoch FROM not_before)::bigint AS nb FROM users WHERE id = $1", [String(user.id)]
+        ).single().int64("nb")
+        #expect(stored == cutOff.cutOff)
+        try connection.query(
+            "UPDATE users SET not_before = to_timestamp($2) WHERE id = $1", [String(user.id), String(after + 3600)])
+        let later = try #require(
+            try connection.transaction {
+                try PostgresRevocations.cutOff(user.id, retention: TestStack.retention, on: connection)
+            })
+        #expect(later.cutOff == after + 3600, "a cut-off already further on stays")
+        #expect(
+            try connection.transaction {
+                try PostgresRevocations.cutOff(-1, retention: TestStack.retention, on: connection)
+            } == nil)
         await stack.shutdown()
     }
 
@@ -97,7 +157,7 @@ struct SessionStoreTests {
             username: current, source: "192.0.2.1", under: .init(attempts: 5, windowSeconds: 900, lockSeconds: 900))
         try await Task.sleep(for: .milliseconds(1500))
         let connection = try PostgresConnection(connectionString: try await TestDatabase.migratedURL())
-        try PostgresRevocations.prune(on: connection)
+        try PostgresRevocations.prune(TestStack.retention, on: connection)
         let left = try connection.query(
             "SELECT username FROM login_failures WHERE username IN ($1, $2)", [expired, current]
         ).rows.map { try $0.string("username") }

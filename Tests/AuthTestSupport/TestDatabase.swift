@@ -99,8 +99,8 @@ public struct TestStack: Sendable {
     public var sessions: PostgresSessionStore { backend.sessions }
     public var mfa: PostgresMFAStore { backend.mfa }
 
-    /// Access token lifetime plus leeway: how long a revocation must be kept.
-    public static let revocationHorizon: Int64 = 900 + 30
+    /// The defaults' access token lifetime and leeway.
+    public static let retention = RetentionPolicy(accessTokenLifetime: 900, leeway: 30)
 
     public init(
         scrypt: ScryptParameters = testScrypt, hashing: HashingPool.Configuration = .init(),
@@ -114,7 +114,7 @@ public struct TestStack: Sendable {
         backend = try PostgresBackend(
             configuration: .init(
                 pool: .init(connectionString: url, maxConnections: 4), hashing: hashing, scrypt: scrypt,
-                revocationHorizon: Self.revocationHorizon),
+                retention: Self.retention),
             clock: clock, logger: TestDatabase.logger)
         codec = try Self.testCodec()
         self.secondFactor = secondFactor ? backend.secondFactor(keyring: try SealingKeyring(current: Self.mfaKey)) : nil

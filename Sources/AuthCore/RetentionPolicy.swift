@@ -1,0 +1,47 @@
+/// How long a revocation stays in force, where a user-wide cut-off falls, and how long the
+/// database keeps rows no instance needs. Decided here and carried out by the stores on the
+/// database's clock, so every instance cuts off and prunes alike however their clocks drift.
+/// Times are Unix seconds.
+public struct RetentionPolicy: Hashable, Sendable {
+    /// How long a revocation stays in force after it is made: the longest an access token lives
+    /// plus the leeway verification allows. By then every token it covers has expired on its own.
+    public var revocationLifetime: Int64
+    /// How long an expired revocation's row is kept before a prune deletes it, so an instance
+    /// whose clock runs behind the database's still loads it while it matters there.
+    public var expiredRevocationKept: Int64
+    /// How long an ended or expired session's row (with its refresh token hashes) is kept, so an
+    /// operator looking into how a session ended (reuse, idle, logout, an admin) still finds it.
+    public var endedSessionKept: Int64
+
+    public init(
+        accessTokenLifetime: Int64, leeway: Int64, expiredRevocationKept: Int64 = 3600,
+        endedSessionKept: Int64 = 86400
+    ) {
+        revocationLifetime = accessTokenLifetime + leeway
+        self.expiredRevocationKept = expiredRevocationKept
+        self.endedSessionKept = endedSessionKept
+    }
+
+    /// The revocation of one session or one token, made at `now`.
+    public func revocation(_ kind: Revocation.Kind, of subject: String, at now: Int64) -> Revocation {
+        Revocation(kind: kind, subject: subject, expiresAt: now + revocationLifetime)
+    }
+
+    /// The first second a user's tokens may be issued in after a cut-off made during `second`,
+    /// given their current `notBefore`. Tokens carry whole seconds, so one issued earlier in the
+    /// same second must fall before it: the next second. A cut-off never moves back.
+    public func notBefore(after current: Int64?, cutOffIn second: Int64) -> Int64 {
+        max(current ?? .min, second + 1)
+    }
+
+    /// The revocation that carries a user's cut-off (`notBefore`) to every instance.
+    public func userCutOff(_ userID: Int64, notBefore: Int64) -> Revocation {
+        Revocation(kind: .user, subject: String(userID), cutOff: notBefore, expiresAt: notBefore + revocationLifetime)
+    }
+
+    /// The revocation of a deleted user made at `now`: every token they hold is refused, whenever
+    /// it was issued.
+    public func deletedUser(_ userID: Int64, at now: Int64) -> Revocation {
+        Revocation(kind: .user, subject: String(userID), cutOff: .max, expiresAt: now + revocationLifetime)
+    }
+}

@@ -2,14 +2,19 @@
 #define AUTHD_COPENSSL_SHIM_H
 
 #include <openssl/core_names.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /// scrypt through EVP_KDF. The OSSL_PARAM array keeps pointers to its keys and values, which is
 /// only safe while they live on one C stack frame, so it is built here rather than in Swift.
@@ -39,6 +44,96 @@ static inline int authd_scrypt(const uint8_t *password, size_t password_length,
     int ok = EVP_KDF_derive(context, out, out_length, params);
     EVP_KDF_CTX_free(context);
     return ok == 1 ? 1 : 0;
+}
+
+/// A private key from PEM text (PKCS#8 or a traditional RSA/EC block; never encrypted: no
+/// passphrase callback). NULL when the text holds no private key.
+static inline EVP_PKEY *authd_private_key_from_pem(const char *pem, size_t length) {
+    BIO *bio = BIO_new_mem_buf(pem, (int)length);
+    if (bio == NULL) {
+        return NULL;
+    }
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"");
+    BIO_free(bio);
+    return key;
+}
+
+/// Writes `key` as unencrypted PKCS#8 PEM into `out` (of `capacity` bytes). Returns the length
+/// written, 0 on failure or when it does not fit.
+static inline size_t authd_private_key_to_pem(EVP_PKEY *key, char *out, size_t capacity) {
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (bio == NULL) {
+        return 0;
+    }
+    size_t written = 0;
+    if (PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) == 1) {
+        char *data = NULL;
+        long length = BIO_get_mem_data(bio, &data);
+        if (length > 0 && (size_t)length <= capacity) {
+            memcpy(out, data, (size_t)length);
+            written = (size_t)length;
+        }
+    }
+    BIO_free(bio);
+    return written;
+}
+
+/// A new key: `name` is "ED25519", "EC" (P-256) or "RSA" (`bits` bits). NULL on failure.
+static inline EVP_PKEY *authd_generate_key(const char *name, unsigned int bits) {
+    EVP_PKEY_CTX *context = EVP_PKEY_CTX_new_from_name(NULL, name, NULL);
+    if (context == NULL) {
+        return NULL;
+    }
+    EVP_PKEY *key = NULL;
+    int ok = EVP_PKEY_keygen_init(context) == 1;
+    if (ok && strcmp(name, "EC") == 0) {
+        ok = EVP_PKEY_CTX_set_group_name(context, "P-256") == 1;
+    }
+    if (ok && strcmp(name, "RSA") == 0) {
+        ok = EVP_PKEY_CTX_set_rsa_keygen_bits(context, (int)bits) == 1;
+    }
+    if (ok) {
+        EVP_PKEY_keygen(context, &key);
+    }
+    EVP_PKEY_CTX_free(context);
+    return key;
+}
+
+/// An ECDSA signature from DER to JOSE's fixed-size r || s (RFC 7518 §3.4), `half` bytes each.
+/// Returns 1 on success.
+static inline int authd_ecdsa_der_to_raw(const uint8_t *der, size_t length, uint8_t *out, int half) {
+    const uint8_t *cursor = der;
+    ECDSA_SIG *signature = d2i_ECDSA_SIG(NULL, &cursor, (long)length);
+    if (signature == NULL) {
+        return 0;
+    }
+    int ok = cursor == der + length
+        && BN_bn2binpad(ECDSA_SIG_get0_r(signature), out, half) == half
+        && BN_bn2binpad(ECDSA_SIG_get0_s(signature), out + half, half) == half;
+    ECDSA_SIG_free(signature);
+    return ok ? 1 : 0;
+}
+
+/// The reverse: r || s (`half` bytes each) to DER in `out` (of `capacity` bytes). Returns the DER
+/// length, 0 on failure.
+static inline size_t authd_ecdsa_raw_to_der(const uint8_t *raw, int half, uint8_t *out, size_t capacity) {
+    ECDSA_SIG *signature = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(raw, half, NULL);
+    BIGNUM *s = BN_bin2bn(raw + half, half, NULL);
+    if (signature == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(signature, r, s) != 1) {
+        BN_free(r);
+        BN_free(s);
+        ECDSA_SIG_free(signature);
+        return 0;
+    }
+    int length = i2d_ECDSA_SIG(signature, NULL);
+    size_t written = 0;
+    if (length > 0 && (size_t)length <= capacity) {
+        uint8_t *cursor = out;
+        written = i2d_ECDSA_SIG(signature, &cursor) == length ? (size_t)length : 0;
+    }
+    ECDSA_SIG_free(signature);
+    return written;
 }
 
 #endif

@@ -4,7 +4,8 @@
     import Foundation
 #endif
 
-/// Signs and verifies access tokens: compact JWS, HS256 only, `typ` `at+jwt`, key chosen by `kid`.
+/// Signs and verifies access tokens: compact JWS, `typ` `at+jwt`, key chosen by `kid` and the
+/// algorithm pinned by that key (HS256 for the secret, EdDSA, ES256 or RS256 for a key pair).
 public struct AccessTokenCodec: Sendable {
     public struct Validation: Sendable {
         public var issuer: String
@@ -40,24 +41,31 @@ public struct AccessTokenCodec: Sendable {
     }
 
     public func sign(_ claims: AccessTokenClaims) throws(CryptoError) -> String {
-        let key = keyring.signingKey
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let header: Data
         let payload: Data
         do {
-            header = try encoder.encode(Header(alg: "HS256", typ: "at+jwt", kid: key.id))
+            header = try encoder.encode(
+                Header(
+                    alg: keyring.signingAlgorithm.rawValue, typ: "at+jwt",
+                    kid: keyring.signingPair?.id ?? keyring.signingKey.id))
             payload = try encoder.encode(claims)
         } catch {
             throw CryptoError(.invalidParameters, "claims cannot be encoded")
         }
         let signingInput = Base64.url.encode(header) + "." + Base64.url.encode(payload)
-        let signature = try HMAC.authenticate(.sha256, key: key.secret, message: Array(signingInput.utf8))
+        let signature =
+            if let pair = keyring.signingPair {
+                try pair.key.sign(signingInput.utf8)
+            } else {
+                try HMAC.authenticate(.sha256, key: keyring.signingKey.secret, message: Array(signingInput.utf8))
+            }
         return signingInput + "." + Base64.url.encode(signature)
     }
 
-    /// Checks, in order: shape, header (alg pinned to HS256, typ, known kid, no crit), signature in
-    /// constant time, then claims: exp and nbf with leeway, iss, aud.
+    /// Checks, in order: shape, header (alg one of the four, typ, no crit, a known kid whose key
+    /// has that alg), signature (an HMAC in constant time), then claims: exp and nbf with leeway, iss, aud.
     public func verify(_ token: String, now: Int64) throws(JWTError) -> AccessTokenClaims {
         let claims: AccessTokenClaims
         if let cached = cache.claims(for: token) {
@@ -81,25 +89,33 @@ public struct AccessTokenCodec: Sendable {
             throw JWTError(.malformed, "a token has three non-empty dot-separated parts")
         }
         let header: Header = try decodeJSON(parts[0], what: "header")
-        guard header.alg == "HS256" else { throw JWTError(.unsupportedAlgorithm, "only HS256 is accepted") }
+        guard let algorithm = JWSAlgorithm(rawValue: header.alg) else {
+            throw JWTError(.unsupportedAlgorithm, "only HS256, EdDSA, ES256 and RS256 are accepted")
+        }
         guard let typ = header.typ, ["at+jwt", "application/at+jwt"].contains(typ.lowercased()) else {
             throw JWTError(.wrongType, "typ must be at+jwt")
         }
         guard header.crit == nil else { throw JWTError(.malformed, "crit headers are not supported") }
-        guard let kid = header.kid, let key = keyring.key(id: kid) else {
-            throw JWTError(.unknownKey, "unknown key id")
-        }
+        guard let kid = header.kid else { throw JWTError(.unknownKey, "unknown key id") }
         guard let signature = Base64.url.decode(utf8: parts[2]) else {
             throw JWTError(.malformed, "signature is not base64url")
         }
         let signingInput = utf8.prefix(parts[0].count + 1 + parts[1].count)
-        let expected: [UInt8]
-        do {
-            expected = try HMAC.authenticate(.sha256, key: key.secret, message: signingInput)
-        } catch {
-            throw JWTError(.badSignature, "signature could not be computed")
+        if algorithm == .hs256 {
+            guard let key = keyring.key(id: kid) else { throw JWTError(.unknownKey, "unknown key id") }
+            let expected: [UInt8]
+            do {
+                expected = try HMAC.authenticate(.sha256, key: key.secret, message: signingInput)
+            } catch {
+                throw JWTError(.badSignature, "signature could not be computed")
+            }
+            guard ConstantTime.equals(signature, expected) else { throw JWTError(.badSignature, "bad signature") }
+        } else {
+            guard let key = keyring.pair(id: kid, algorithm: algorithm) else {
+                throw JWTError(.unknownKey, "unknown key id for this algorithm")
+            }
+            guard key.verify(signature, of: signingInput) else { throw JWTError(.badSignature, "bad signature") }
         }
-        guard ConstantTime.equals(signature, expected) else { throw JWTError(.badSignature, "bad signature") }
 
         let claims: AccessTokenClaims = try decodeJSON(parts[1], what: "claims")
         guard claims.issuer == validation.issuer else { throw JWTError(.wrongIssuer, "wrong issuer") }

@@ -26,12 +26,22 @@ public struct JWTKey: Sendable {
 }
 
 /// The signing key plus older keys that still verify, looked up by `kid`: rotating the signing
-/// key does not log anybody out while the old key stays listed.
+/// key does not log anybody out while the old key stays listed. The HMAC secret is always there
+/// (other keys are derived from it, and HS256 tokens verify with it); with a `signingPair`, access
+/// tokens are signed by that private key instead, and its public half, with the previous pairs',
+/// is what a JWKS publishes. A pair's `kid` is its RFC 7638 thumbprint.
 public struct JWTKeyring: Sendable {
     public let signingKey: JWTKey
     private let keys: [String: JWTKey]
+    /// The key pair access tokens are signed with; nil signs them with HS256.
+    public let signingPair: (id: String, key: SigningKey)?
+    /// Every key pair that verifies, the signing one first: what a JWKS publishes.
+    public let pairs: [(id: String, key: SigningKey)]
 
-    public init(signingKey: JWTKey, verificationKeys: [JWTKey] = []) throws(CryptoError) {
+    public init(
+        signingKey: JWTKey, verificationKeys: [JWTKey] = [], signingPair: SigningKey? = nil,
+        previousPairs: [SigningKey] = []
+    ) throws(CryptoError) {
         var keys = [signingKey.id: signingKey]
         for key in verificationKeys where key.id != signingKey.id {
             guard keys[key.id] == nil else {
@@ -39,11 +49,29 @@ public struct JWTKeyring: Sendable {
             }
             keys[key.id] = key
         }
+        var pairs: [(id: String, key: SigningKey)] = []
+        for pair in [signingPair].compactMap({ $0 }) + previousPairs {
+            let id = try pair.thumbprint()
+            guard keys[id] == nil, !pairs.contains(where: { $0.id == id }) else {
+                throw CryptoError(.invalidParameters, "key pair \(id) is listed twice")
+            }
+            pairs.append((id, pair))
+        }
         self.signingKey = signingKey
         self.keys = keys
+        self.pairs = pairs
+        self.signingPair = signingPair == nil ? nil : pairs.first
     }
 
     public func key(id: String) -> JWTKey? { keys[id] }
+
+    /// The key pair named `id` when it signs with `algorithm`: a token's `alg` must be its key's.
+    public func pair(id: String, algorithm: JWSAlgorithm) -> SigningKey? {
+        pairs.first { $0.id == id && $0.key.algorithm == algorithm }?.key
+    }
+
+    /// What access tokens are signed with.
+    public var signingAlgorithm: JWSAlgorithm { signingPair?.key.algorithm ?? .hs256 }
 }
 
 /// Keys print as their id only, so no log line or reflection (`"\(service)"`) can carry a secret.
@@ -53,6 +81,6 @@ extension JWTKey: CustomStringConvertible, CustomReflectable {
 }
 
 extension JWTKeyring: CustomStringConvertible, CustomReflectable {
-    public var description: String { "JWTKeyring(signing: \(signingKey.id))" }
-    public var customMirror: Mirror { Mirror(self, children: ["signing": signingKey.id]) }
+    public var description: String { "JWTKeyring(signing: \(signingPair?.id ?? signingKey.id))" }
+    public var customMirror: Mirror { Mirror(self, children: ["signing": signingPair?.id ?? signingKey.id]) }
 }

@@ -166,12 +166,62 @@ extension Settings {
             try SecretPolicy.validate(secret)
             return secret
         }
+        let pairs = try keyPairs(config)
         do {
             return try JWTKeyring(
                 signingKey: JWTKey(id: JWTKey.derivedID(for: signing), secret: signing),
-                verificationKeys: previous.map { try JWTKey(id: JWTKey.derivedID(for: $0), secret: $0) })
+                verificationKeys: previous.map { try JWTKey(id: JWTKey.derivedID(for: $0), secret: $0) },
+                signingPair: pairs.signing, previousPairs: pairs.previous)
         } catch {
             throw ConfigurationError("JWT keys: \(error)")
+        }
+    }
+
+    /// `jwt.algorithm` (HS256 by default, with the secret) and, for EdDSA, ES256 or RS256, the
+    /// private key in `jwt.signing_key_file`; `jwt.previous_key_files` still verify (and are
+    /// published) after a rotation or a switch back to HS256.
+    static func keyPairs(_ config: ConfigReader) throws -> (signing: SigningKey?, previous: [SigningKey]) {
+        let name = config.string(forKey: "jwt.algorithm", default: "HS256")
+        guard let algorithm = JWSAlgorithm(rawValue: name) else {
+            throw ConfigurationError("jwt.algorithm must be HS256, EdDSA, ES256 or RS256, not \(name)")
+        }
+        let previous = try config.stringArray(forKey: "jwt.previous_key_files", default: []).map {
+            try readPrivateKey($0, key: "jwt.previous_key_files")
+        }
+        let file = config.string(forKey: "jwt.signing_key_file") ?? ""
+        guard algorithm != .hs256 else {
+            guard file.isEmpty else {
+                throw ConfigurationError("jwt.signing_key_file is set but jwt.algorithm is HS256: set jwt.algorithm")
+            }
+            return (nil, previous)
+        }
+        guard !file.isEmpty else {
+            throw ConfigurationError("jwt.algorithm \(name) needs jwt.signing_key_file (authctl key generate)")
+        }
+        let signing = try readPrivateKey(file, key: "jwt.signing_key_file")
+        guard signing.algorithm == algorithm else {
+            throw ConfigurationError(
+                "jwt.signing_key_file holds a \(signing.algorithm.rawValue) key but jwt.algorithm is \(name)")
+        }
+        return (signing, previous)
+    }
+
+    /// A private key file: PEM, unencrypted, and not readable or writable by others (mode 0600
+    /// or 0640). The error names the file and the setting, never its contents.
+    static func readPrivateKey(_ path: String, key: String) throws -> SigningKey {
+        guard let data = FileManager.default.contents(atPath: path),
+            let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int
+        else {
+            throw ConfigurationError("\(key): cannot read \(path)")
+        }
+        guard mode & 0o007 == 0 else {
+            throw ConfigurationError(
+                "\(key): \(path) is accessible to other users (mode \(String(mode, radix: 8))); chmod 600 it")
+        }
+        do {
+            return try SigningKey(pem: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw ConfigurationError("\(key): \(path): \(error.message)")
         }
     }
 

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Interop with PyJWT: a token authd issues verifies in PyJWT with the same secret, and a token PyJWT
-# makes with the same secret and claims is accepted by authd. Runs the built authd against the
+# makes with the same secret and claims is accepted by authd; then the same both ways for EdDSA,
+# ES256 and RS256 tokens, each with a key `authctl key generate` wrote. Runs the built authd against the
 # PostgreSQL of scripts/with-postgres.sh; PyJWT comes from PyPI into .venv.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
 
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import jwt' 2>/dev/null; then
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import jwt, cryptography' 2>/dev/null; then
     python3 -m venv .venv
-    .venv/bin/pip install --quiet --disable-pip-version-check 'pyjwt>=2.8,<3'
+    .venv/bin/pip install --quiet --disable-pip-version-check 'pyjwt[crypto]>=2.8,<3'
 fi
 
 start_authd
@@ -19,3 +20,16 @@ else
     echo "interop: PyJWT checks FAILED" >&2
     exit 1
 fi
+
+for alg in EdDSA ES256 RS256; do
+    key="$interop_work/signing-$alg.pem"
+    .build/debug/authctl key generate --alg "$alg" --out "$key" >/dev/null
+    AUTHD_JWT_ALGORITHM=$alg AUTHD_JWT_SIGNING_KEY_FILE=$key start_authd
+    if ! AUTHD_URL="http://127.0.0.1:$HTTP_PORT" ALG=$alg KEY_FILE=$key \
+        .venv/bin/python scripts/interop/pyjwt_keypair_check.py; then
+        cat "$interop_work/authd.log" >&2
+        echo "interop: PyJWT $alg checks FAILED" >&2
+        exit 1
+    fi
+done
+echo "interop: PyJWT EdDSA, ES256 and RS256 checks passed"

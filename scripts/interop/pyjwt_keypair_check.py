@@ -1,0 +1,76 @@
+"""authd <-> PyJWT with a key pair (ALG, KEY_FILE): authd's token verifies with the public key, its
+kid is the key's RFC 7638 thumbprint, and a token PyJWT signs with the private key is accepted."""
+import base64
+import hashlib
+import json
+import os
+import secrets
+import time
+import urllib.error
+import urllib.request
+
+import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+BASE = os.environ["AUTHD_URL"]
+ALG = os.environ["ALG"]
+PRIVATE = load_pem_private_key(open(os.environ["KEY_FILE"], "rb").read(), password=None)
+PUBLIC = PRIVATE.public_key()
+
+
+def call(method, path, body=None, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = "Bearer " + token
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(BASE + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def thumbprint(public_key):
+    """RFC 7638: SHA-256 of the required JWK members, sorted, without whitespace."""
+    jwk = json.loads(jwt.get_algorithm_by_name(ALG).to_jwk(public_key))
+    required = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}[jwk["kty"]]
+    canonical = json.dumps({k: jwk[k] for k in required}, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+
+
+name = "keypair" + secrets.token_hex(4)
+status, user = call("POST", "/register", {"username": name, "email": name + "@example.com", "password": "interop password 1"})
+assert status == 201, (status, user)
+status, login = call("POST", "/login", {"username": name, "password": "interop password 1"})
+assert status == 200, (status, login)
+token = login["access_token"]
+
+header = jwt.get_unverified_header(token)
+assert header["alg"] == ALG and header["typ"] == "at+jwt", header
+assert header["kid"] == thumbprint(PUBLIC), (header, thumbprint(PUBLIC))
+claims = jwt.decode(token, PUBLIC, algorithms=[ALG], audience="authd", issuer="authd")
+assert claims["name"] == name and claims["sub"] == str(user["user"]["id"]), claims
+status, body = call("GET", "/protected", token=token)
+assert status == 200 and body["logged_in_as"] == name, (status, body)
+print(f"ok: PyJWT verifies authd's {ALG} token with the public key; kid is the RFC 7638 thumbprint")
+
+now = int(time.time())
+mine = {"iss": "authd", "aud": "authd", "sub": claims["sub"], "name": name, "roles": ["user"],
+        "iat": now, "nbf": now, "exp": now + 300, "jti": secrets.token_urlsafe(16)}
+made = jwt.encode(mine, PRIVATE, algorithm=ALG, headers={"typ": "at+jwt", "kid": header["kid"]})
+status, body = call("GET", "/protected", token=made)
+assert status == 200 and body["logged_in_as"] == name, (status, body)
+print(f"ok: authd accepts PyJWT's {ALG} token")
+
+refused = {
+    "HS256 under the pair's kid": jwt.encode(mine, b"k" * 48, algorithm="HS256", headers={"typ": "at+jwt", "kid": header["kid"]}),
+    "none": jwt.encode(mine, None, algorithm="none", headers={"typ": "at+jwt", "kid": header["kid"]}),
+    "unknown kid": jwt.encode(mine, PRIVATE, algorithm=ALG, headers={"typ": "at+jwt", "kid": "not-a-key"}),
+    "a jwk header": jwt.encode(mine, PRIVATE, algorithm=ALG, headers={"typ": "at+jwt", "jwk": json.loads(jwt.get_algorithm_by_name(ALG).to_jwk(PUBLIC))}),
+    "altered payload": token.split(".")[0] + "." + base64.urlsafe_b64encode(json.dumps(dict(claims, roles=["admin"])).encode()).rstrip(b"=").decode() + "." + token.split(".")[2],
+}
+for label, bad in refused.items():
+    status, body = call("GET", "/protected", token=bad)
+    assert status == 401, (label, status, body)
+print(f"ok: authd refuses {', '.join(refused)} for {ALG}")

@@ -21,6 +21,11 @@ public struct TokenAuthority: Sendable {
         self.clock = clock
     }
 
+    /// The public keys that verify access tokens, as JWKs (RFC 7517) with `kid`, `alg` and `use`:
+    /// the signing pair's first, then the previous pairs still configured. Empty when only the
+    /// HS256 secret is configured: a secret is never published.
+    public var publicKeys: [[String: String]] { codec.keyring.publicKeys }
+
     /// Issued no earlier than the user's `notBefore`, so a token made in the same second as a role
     /// change (which cuts off tokens issued before the next whole second) is not born revoked.
     /// `issuedAt` (default: now) is no later than the user's state was read, so that a cut-off

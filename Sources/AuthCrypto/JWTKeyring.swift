@@ -35,8 +35,11 @@ public struct JWTKeyring: Sendable {
     private let keys: [String: JWTKey]
     /// The key pair access tokens are signed with; nil signs them with HS256.
     public let signingPair: (id: String, key: SigningKey)?
-    /// Every key pair that verifies, the signing one first: what a JWKS publishes.
+    /// Every key pair that verifies, the signing one first.
     public let pairs: [(id: String, key: SigningKey)]
+    /// The pairs' public keys as JWKs (RFC 7517) with `kid`, `alg` and `use`, in the same order:
+    /// what a JWK Set publishes. Never the secret.
+    public let publicKeys: [[String: String]]
 
     public init(
         signingKey: JWTKey, verificationKeys: [JWTKey] = [], signingPair: SigningKey? = nil,
@@ -50,13 +53,17 @@ public struct JWTKeyring: Sendable {
             keys[key.id] = key
         }
         var pairs: [(id: String, key: SigningKey)] = []
+        var publicKeys: [[String: String]] = []
         for pair in [signingPair].compactMap({ $0 }) + previousPairs {
             let id = try pair.thumbprint()
             guard keys[id] == nil, !pairs.contains(where: { $0.id == id }) else {
                 throw CryptoError(.invalidParameters, "key pair \(id) is listed twice")
             }
             pairs.append((id, pair))
+            publicKeys.append(
+                try pair.publicJWK().merging(["kid": id, "alg": pair.algorithm.rawValue, "use": "sig"]) { $1 })
         }
+        self.publicKeys = publicKeys
         self.signingKey = signingKey
         self.keys = keys
         self.pairs = pairs

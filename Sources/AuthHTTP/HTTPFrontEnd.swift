@@ -62,6 +62,7 @@ public struct HTTPFrontEnd: Sendable {
         router.get("/healthz") { _, _ in StatusResponse(status: "ok") }
         router.get("/readyz") { _, _ in try await ready() }
         addAuthzRoute(to: router)
+        addWellKnownRoutes(to: router)
         if let metrics {
             router.get("/metrics") { _, _ in
                 Response(

@@ -105,7 +105,8 @@ public struct TestStack: Sendable {
     public init(
         scrypt: ScryptParameters = testScrypt, hashing: HashingPool.Configuration = .init(),
         clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: AuthService.StackSource = .passwordOnly,
-        configuration: AuthService.Configuration = .init(), databaseURL: String? = nil, secondFactor: Bool = true
+        configuration: AuthService.Configuration = .init(), databaseURL: String? = nil, secondFactor: Bool = true,
+        codec: AccessTokenCodec? = nil
     ) async throws {
         var url = databaseURL ?? ""
         if databaseURL == nil { url = try await TestDatabase.migratedURL() }
@@ -116,12 +117,12 @@ public struct TestStack: Sendable {
                 pool: .init(connectionString: url, maxConnections: 4), hashing: hashing, scrypt: scrypt,
                 retention: Self.retention),
             clock: clock, logger: TestDatabase.logger)
-        codec = try Self.testCodec()
+        self.codec = try codec ?? Self.testCodec()
         self.secondFactor = secondFactor ? backend.secondFactor(keyring: try SealingKeyring(current: Self.mfaKey)) : nil
         // An unreachable database leaves the state unloaded: verification then fails closed.
         try? await backend.pool.loadRevocations(into: backend.revocations)
         service = try backend.authService(
-            configuration: configuration, tokens: codec, secondFactor: self.secondFactor, stacks: stacks)
+            configuration: configuration, tokens: self.codec, secondFactor: self.secondFactor, stacks: stacks)
         admin = backend.adminService(configuration: .init(passwordPolicy: configuration.passwordPolicy))
     }
 

@@ -1,5 +1,6 @@
-"""authd <-> PyJWT with a key pair (ALG, KEY_FILE): authd's token verifies with the public key, its
-kid is the key's RFC 7638 thumbprint, and a token PyJWT signs with the private key is accepted."""
+"""authd <-> PyJWT with a key pair (ALG, KEY_FILE): authd's token verifies with the public key and
+with the key PyJWKClient takes from /.well-known/jwks.json, its kid is the key's RFC 7638
+thumbprint, and a token PyJWT signs with the private key is accepted."""
 import base64
 import hashlib
 import json
@@ -54,6 +55,13 @@ assert claims["name"] == name and claims["sub"] == str(user["user"]["id"]), clai
 status, body = call("GET", "/protected", token=token)
 assert status == 200 and body["logged_in_as"] == name, (status, body)
 print(f"ok: PyJWT verifies authd's {ALG} token with the public key; kid is the RFC 7638 thumbprint")
+
+# What a resource server does: fetch the JWK Set and pick the key by the token's kid.
+jwks = jwt.PyJWKClient(BASE + "/.well-known/jwks.json")
+published = jwks.get_signing_key_from_jwt(token)
+assert published.key_id == header["kid"] and published.algorithm_name == ALG, published
+assert jwt.decode(token, published.key, algorithms=[ALG], audience="authd", issuer="authd") == claims
+print(f"ok: PyJWKClient fetches authd's JWKS and verifies the {ALG} token")
 
 now = int(time.time())
 mine = {"iss": "authd", "aud": "authd", "sub": claims["sub"], "name": name, "roles": ["user"],

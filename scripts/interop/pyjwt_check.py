@@ -1,36 +1,15 @@
 """authd <-> PyJWT: both directions, plus PyJWT-made tokens authd must refuse."""
-import json
 import os
 import secrets
 import time
-import urllib.error
-import urllib.request
 
 import jwt
 
-BASE = os.environ["AUTHD_URL"]
+from authd_client import call, new_account
+
 SECRET = open(os.environ["SECRET_FILE"], "rb").read().strip()
 
-
-def call(method, path, body=None, token=None):
-    headers = {"Content-Type": "application/json"}
-    if token is not None:
-        headers["Authorization"] = "Bearer " + token
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(BASE + path, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
-
-name = "interop" + secrets.token_hex(4)
-status, user = call("POST", "/register", {"username": name, "email": name + "@example.com", "password": "interop password 1"})
-assert status == 201, (status, user)
-status, login = call("POST", "/login", {"username": name, "password": "interop password 1"})
-assert status == 200, (status, login)
-token = login["access_token"]
+name, user, token = new_account("interop")
 
 # authd -> PyJWT
 header = jwt.get_unverified_header(token)

@@ -7,29 +7,15 @@ import json
 import os
 import secrets
 import time
-import urllib.error
-import urllib.request
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-BASE = os.environ["AUTHD_URL"]
+from authd_client import BASE, call, new_account
+
 ALG = os.environ["ALG"]
 PRIVATE = load_pem_private_key(open(os.environ["KEY_FILE"], "rb").read(), password=None)
 PUBLIC = PRIVATE.public_key()
-
-
-def call(method, path, body=None, token=None):
-    headers = {"Content-Type": "application/json"}
-    if token is not None:
-        headers["Authorization"] = "Bearer " + token
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(BASE + path, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
 
 
 def thumbprint(public_key):
@@ -40,13 +26,7 @@ def thumbprint(public_key):
     return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
 
 
-name = "keypair" + secrets.token_hex(4)
-status, user = call("POST", "/register", {"username": name, "email": name + "@example.com", "password": "interop password 1"})
-assert status == 201, (status, user)
-status, login = call("POST", "/login", {"username": name, "password": "interop password 1"})
-assert status == 200, (status, login)
-token = login["access_token"]
-
+name, user, token = new_account("keypair")
 header = jwt.get_unverified_header(token)
 assert header["alg"] == ALG and header["typ"] == "at+jwt", header
 assert header["kid"] == thumbprint(PUBLIC), (header, thumbprint(PUBLIC))

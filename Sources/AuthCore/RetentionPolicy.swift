@@ -27,11 +27,16 @@ public struct RetentionPolicy: Hashable, Sendable {
         Revocation(kind: kind, subject: subject, expiresAt: now + revocationLifetime)
     }
 
-    /// The first second a user's tokens may be issued in after a cut-off made during `second`,
+    /// The first second a subject's tokens may be issued in after a cut-off made during `second`,
     /// given their current `notBefore`. Tokens carry whole seconds, so one issued earlier in the
-    /// same second must fall before it: the next second. A cut-off never moves back.
+    /// same second must fall before it: the next second. A token issued since the last cut-off
+    /// carries that cut-off's second (tokens are issued no earlier than `notBefore`), so a second
+    /// cut-off while the first is still ahead moves one second past it: it refuses that token too.
+    /// A cut-off never moves back. Many cut-offs of one subject within a second push its new
+    /// tokens' `nbf` ahead; past the verification leeway they are refused until the clock catches
+    /// up (closed, never open).
     public func notBefore(after current: Int64?, cutOffIn second: Int64) -> Int64 {
-        max(current ?? .min, second + 1)
+        max(current.map { $0 + 1 } ?? .min, second + 1)
     }
 
     /// The revocation that carries a user's cut-off (`notBefore`) to every instance.

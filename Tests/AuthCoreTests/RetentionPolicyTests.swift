@@ -24,8 +24,17 @@ struct RetentionPolicyTests {
 
     @Test("a cut-off never moves back, not even when this instance's second is behind the stored one")
     func cutOffNeverMovesBack() {
-        #expect(policy.notBefore(after: t0 + 5, cutOffIn: t0) == t0 + 5)
-        #expect(policy.notBefore(after: t0 + 1, cutOffIn: t0) == t0 + 1, "two cut-offs in one second agree")
+        #expect(policy.notBefore(after: t0 + 5, cutOffIn: t0) == t0 + 6)
+        #expect(policy.notBefore(after: t0, cutOffIn: t0) == t0 + 1)
+    }
+
+    @Test("a second cut-off in the same second also refuses a token issued between the two")
+    func secondCutOffInOneSecond() {
+        let first = policy.notBefore(after: nil, cutOffIn: t0)
+        // A login between the two cut-offs is issued at the first one's second.
+        let issuedBetween = first
+        let second = policy.notBefore(after: first, cutOffIn: t0)
+        #expect(issuedBetween < second)
     }
 
     @Test("a deleted user's every token is refused, for as long as any of them could live")

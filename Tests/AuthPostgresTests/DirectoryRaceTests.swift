@@ -35,4 +35,24 @@ struct DirectoryRaceTests {
         await a.shutdown()
         await b.shutdown()
     }
+
+    @Test("a token issued between two role changes of the same second is refused after the second change")
+    func loginBetweenTwoCutOffs() async throws {
+        let stack = try await TestStack()
+        let actor = TestStack.testOperator
+        let role = try await stack.admin.createRole(
+            name: TestDatabase.uniqueName("ops"), description: "", permissions: ["ops:restart"], by: actor
+        ).name
+        let (user, _) = try await stack.account(roles: [Role.user, role])
+        // The first change's cut-off lies in the next second, so the login's token is issued at it.
+        _ = try await stack.admin.update(userID: user.id, .init(roles: [role]), by: actor)
+        let between = try await stack.service.login(username: user.username, password: TestStack.password)
+            .accessToken
+        #expect(await TestStack.outcome { try stack.service.tokens.authorize(accessToken: between) } == "ok")
+        _ = try await stack.admin.update(userID: user.id, .init(roles: [Role.user]), by: actor)
+        #expect(
+            await TestStack.outcome { try stack.service.tokens.authorize(accessToken: between) } == "token_revoked",
+            "the role it carries was taken away")
+        await stack.shutdown()
+    }
 }

@@ -56,6 +56,7 @@ extension Settings {
             throw ConfigurationError("http.idle_timeout_seconds and http.max_connections must be positive")
         }
 
+        oauthScopes = try Self.oauthScopes(config)
         line = try Self.lineServer(config)
         let deadline = config.int(forKey: "shutdown.deadline_seconds", default: 10)
         guard (1...300).contains(deadline) else {
@@ -71,6 +72,7 @@ extension Settings {
             issuer: config.string(forKey: "jwt.issuer", default: "authd"),
             audience: config.string(forKey: "jwt.audience", default: "authd"),
             accessTokenLifetime: times.lifetime, leeway: times.leeway)
+        http.frontEnd.issuer = try Self.oauthIssuer(config, tokenIssuer: tokens.issuer, host: host, port: port)
 
         passwords = try Passwords(config)
         revocation = RevocationState.Configuration(
@@ -106,6 +108,32 @@ extension Settings {
     }
 
     /// `http.trusted_proxies` (CIDRs) and `http.client_address_header`.
+    /// `oauth.scopes`: RFC 6749 scope tokens (no spaces, quotes or backslashes).
+    public static func oauthScopes(_ config: ConfigReader) throws -> Set<String> {
+        let scopes = config.stringArray(forKey: "oauth.scopes", default: [])
+        for scope in scopes where !OAuthScope.isToken(scope) {
+            throw ConfigurationError(
+                "oauth.scopes: '\(scope.prefix(64))' is not a scope token (1 to 128 printable ASCII characters "
+                    + "but space, '\"' and '\\')")
+        }
+        return Set(scopes)
+    }
+
+    /// `oauth.issuer`: the public URL clients reach authd at (RFC 8414's issuer, without query or
+    /// fragment). Default: `jwt.issuer` when that is such a URL, else `http://` + `http.addr`.
+    static func oauthIssuer(_ config: ConfigReader, tokenIssuer: String, host: String, port: Int) throws -> String {
+        let isURL: (String) -> Bool = { text in
+            (text.hasPrefix("https://") || text.hasPrefix("http://")) && !text.contains("?") && !text.contains("#")
+                && !text.contains(" ") && text.split(separator: "/").count >= 2
+        }
+        let fallback = isURL(tokenIssuer) ? tokenIssuer : "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        let issuer = config.string(forKey: "oauth.issuer", default: fallback)
+        guard isURL(issuer) else {
+            throw ConfigurationError("oauth.issuer must be an http:// or https:// URL without query or fragment")
+        }
+        return issuer
+    }
+
     static func forwardedClient(_ config: ConfigReader) throws -> ForwardedClient {
         let proxies = try config.stringArray(forKey: "http.trusted_proxies", default: []).map { text in
             guard let network = IPNetwork(text) else {

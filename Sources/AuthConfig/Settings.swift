@@ -81,6 +81,8 @@ public struct Settings: Sendable {
     public var accountLimit: RateLimiter.Configuration? = .init(burst: 20, perSecond: 0.02)
     /// How per-address limits and lockouts group IPv6 addresses (by /64).
     public var addressGrouping = AddressGrouping()
+    /// `oauth.scopes`: the scopes OAuth clients may be given.
+    public var oauthScopes: Set<String> = []
     /// Directory of `<service>` stack files; `http` must be among them.
     public var stacksDirectory = "config/stacks"
 }

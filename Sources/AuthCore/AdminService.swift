@@ -10,11 +10,17 @@ public struct AdminService: Sendable {
         public var defaultPageSize: Int
         public var maximumPageSize: Int
         public var passwordPolicy: PasswordPolicy
+        /// The scopes clients may be given (`oauth.scopes`).
+        public var scopes: Set<String>
 
-        public init(defaultPageSize: Int = 50, maximumPageSize: Int = 200, passwordPolicy: PasswordPolicy = .init()) {
+        public init(
+            defaultPageSize: Int = 50, maximumPageSize: Int = 200, passwordPolicy: PasswordPolicy = .init(),
+            scopes: Set<String> = []
+        ) {
             self.defaultPageSize = defaultPageSize
             self.maximumPageSize = maximumPageSize
             self.passwordPolicy = passwordPolicy
+            self.scopes = scopes
         }
     }
 
@@ -28,6 +34,7 @@ public struct AdminService: Sendable {
     let directory: any DirectoryStore
     let mfa: any MFAStore
     let users: any UserStore
+    let clients: any ClientStore
     let hashing: HashingPool
     let hasher: PasswordHasher
     /// Changes apply here at once; other instances hear of them through their feed.
@@ -43,6 +50,7 @@ public struct AdminService: Sendable {
         self.directory = directory
         self.mfa = mfa
         self.users = dependencies.users
+        self.clients = dependencies.clients
         self.hashing = dependencies.hashing
         self.hasher = dependencies.hasher
         self.logger = dependencies.logger
@@ -135,13 +143,13 @@ public struct AdminService: Sendable {
     }
 
     /// Every use case checks its permission here, whatever the front end checked before.
-    private func permit(_ actor: Actor, _ permission: String) throws(AuthError) {
+    func permit(_ actor: Actor, _ permission: String) throws(AuthError) {
         guard let roles = actor.roles, !revocations.permissions(of: roles).contains(permission) else { return }
         throw AuthError(.forbidden, "this token lacks the role or permission the request needs")
     }
 
     /// What `actor` may hand out: its token's roles and what they grant now.
-    private func delegation(of actor: Actor) -> Delegation {
+    func delegation(of actor: Actor) -> Delegation {
         Delegation(roles: actor.roles, permissions: actor.roles.map { revocations.permissions(of: $0) } ?? [])
     }
 

@@ -7,6 +7,8 @@ public import Logging
 public struct AuthDependencies: Sendable {
     public var users: any UserStore
     public var sessions: any SessionStore
+    /// OAuth 2 clients.
+    public var clients: any ClientStore
     /// Failure counters for the `lockout` module; nil where no stack may use one.
     public var lockouts: (any LockoutStore)?
     public var hashing: HashingPool
@@ -18,12 +20,14 @@ public struct AuthDependencies: Sendable {
     public var logger: Logger
 
     public init(
-        users: any UserStore, sessions: any SessionStore, lockouts: (any LockoutStore)?, hashing: HashingPool,
+        users: any UserStore, sessions: any SessionStore, clients: any ClientStore, lockouts: (any LockoutStore)?,
+        hashing: HashingPool,
         hasher: PasswordHasher, revocations: RevocationState, clock: @escaping @Sendable () -> Int64 = UnixTime.now,
         logger: Logger
     ) {
         self.users = users
         self.sessions = sessions
+        self.clients = clients
         self.lockouts = lockouts
         self.hashing = hashing
         self.hasher = hasher

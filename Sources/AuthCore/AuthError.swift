@@ -61,6 +61,20 @@ public struct AuthError: Error, Hashable, Sendable, CustomStringConvertible {
         case builtinRole = "builtin_role"
         /// The change would leave no enabled account holding the admin role.
         case lastAdmin = "last_admin"
+        case clientExists = "client_exists"
+        /// A well-formed client registration that policy refuses (RFC 7591's name): a scope not in
+        /// `oauth.scopes`, a redirect URI that is not allowed, grants its type cannot use.
+        case invalidClientMetadata = "invalid_client_metadata"
+        /// OAuth 2 (RFC 6749 §5.2, the token endpoint's own codes): the client could not be
+        /// authenticated (unknown, wrong secret, disabled: deliberately indistinguishable).
+        case invalidClient = "invalid_client"
+        /// The grant (a refresh token, a code) is invalid, expired, revoked or another client's.
+        case invalidGrant = "invalid_grant"
+        /// A scope the client may not have, or a malformed one.
+        case invalidScope = "invalid_scope"
+        /// The client may not use this grant type.
+        case unauthorizedClient = "unauthorized_client"
+        case unsupportedGrantType = "unsupported_grant_type"
         /// A bug or an unexpected state; details go to the log, not to the client.
         case `internal` = "internal"
     }

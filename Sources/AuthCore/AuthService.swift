@@ -24,12 +24,14 @@ public struct AuthService: Sendable {
         /// How the per-address limits and lockouts group addresses (IPv6 by /64 by default).
         public var addressGrouping: AddressGrouping
         public var sessions: SessionPolicy
+        /// The scopes OAuth clients may be given (`oauth.scopes`).
+        public var scopes: Set<String>
 
         public init(
             accessTokenLifetime: Int64 = 900, passwordPolicy: PasswordPolicy = .init(),
             attemptLimit: RateLimiter.Configuration? = nil, sessions: SessionPolicy = .init(),
             registrationLimit: RateLimiter.Configuration? = nil, accountLimit: RateLimiter.Configuration? = nil,
-            addressGrouping: AddressGrouping = .init()
+            addressGrouping: AddressGrouping = .init(), scopes: Set<String> = []
         ) {
             self.accessTokenLifetime = accessTokenLifetime
             self.passwordPolicy = passwordPolicy
@@ -38,6 +40,7 @@ public struct AuthService: Sendable {
             self.accountLimit = accountLimit
             self.addressGrouping = addressGrouping
             self.sessions = sessions
+            self.scopes = scopes
         }
     }
 
@@ -62,6 +65,8 @@ public struct AuthService: Sendable {
     public let sessions: SessionService
     /// TOTP enrolment and its management.
     public let mfa: MFAService
+    /// The OAuth 2 token endpoint's use cases.
+    public let oauth: OAuthService
 
     /// Where stacks come from: the password check for every service (tests, embedded use), or
     /// the texts of `config/stacks/<service>` files keyed by service, each with its file name.
@@ -88,6 +93,8 @@ public struct AuthService: Sendable {
         self.registrationLimiter = configuration.registrationLimit.map { RateLimiter(configuration: $0) }
         self.sessions = SessionService(
             configuration: configuration, dependencies: dependencies, tokens: self.tokens, limits: limits)
+        self.oauth = OAuthService(
+            scopes: configuration.scopes, dependencies: dependencies, tokens: self.tokens, limits: limits)
         let unmatchableHash = try hasher.unmatchableHash()
         self.unmatchableHash = unmatchableHash
         let registry = ModuleRegistry.builtin(

@@ -6,6 +6,8 @@ public struct RetentionPolicy: Hashable, Sendable {
     /// How long a revocation stays in force after it is made: the longest an access token lives
     /// plus the leeway verification allows. By then every token it covers has expired on its own.
     public var revocationLifetime: Int64
+    /// Seconds of clock skew verification allows past a token's `exp`.
+    public var leeway: Int64
     /// How long an expired revocation's row is kept before a prune deletes it, so an instance
     /// whose clock runs behind the database's still loads it while it matters there.
     public var expiredRevocationKept: Int64
@@ -18,6 +20,7 @@ public struct RetentionPolicy: Hashable, Sendable {
         endedSessionKept: Int64 = 86400
     ) {
         revocationLifetime = accessTokenLifetime + leeway
+        self.leeway = leeway
         self.expiredRevocationKept = expiredRevocationKept
         self.endedSessionKept = endedSessionKept
     }
@@ -42,6 +45,29 @@ public struct RetentionPolicy: Hashable, Sendable {
     /// The revocation that carries a user's cut-off (`notBefore`) to every instance.
     public func userCutOff(_ userID: Int64, notBefore: Int64) -> Revocation {
         Revocation(kind: .user, subject: String(userID), cutOff: notBefore, expiresAt: notBefore + revocationLifetime)
+    }
+
+    /// The revocation that carries a client's cut-off to every instance; its tokens may live
+    /// `tokenLifetime` (longer than users').
+    public func clientCutOff(_ clientID: String, notBefore: Int64, tokenLifetime: Int64?) -> Revocation {
+        Revocation(
+            kind: .client, subject: clientID, cutOff: notBefore,
+            expiresAt: notBefore + clientRevocationLifetime(tokenLifetime))
+    }
+
+    /// The revocation of a deleted client made at `now`: all its tokens, whenever issued.
+    public func deletedClient(_ clientID: String, at now: Int64, tokenLifetime: Int64?) -> Revocation {
+        Revocation(
+            kind: .client, subject: clientID, cutOff: .max, expiresAt: now + clientRevocationLifetime(tokenLifetime))
+    }
+
+    private func clientRevocationLifetime(_ tokenLifetime: Int64?) -> Int64 {
+        max(revocationLifetime, (tokenLifetime ?? 0) + leeway)
+    }
+
+    /// The revocation of one access token until it would have expired.
+    public func token(_ tokenID: String, expiresAt: Int64) -> Revocation {
+        Revocation(kind: .token, subject: tokenID, expiresAt: expiresAt + leeway)
     }
 
     /// The revocation of a deleted user made at `now`: every token they hold is refused, whenever

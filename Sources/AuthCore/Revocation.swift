@@ -1,10 +1,10 @@
 /// One rule that refuses access tokens before they expire (README, "Sessions and revocation"): a revoked token
-/// (`jti`), a revoked session (`sid`: every token of it), or a user's cut-off (tokens issued
-/// before `cutOff`; `Int64.max` for a deleted account). Each is kept until `expiresAt`, after
+/// (`jti`), a revoked session (`sid`: every token of it), or a user's or OAuth client's cut-off
+/// (tokens issued before `cutOff`; `Int64.max` for a deleted account or client). Each is kept until `expiresAt`, after
 /// which no token it could refuse is still valid.
 public struct Revocation: Hashable, Sendable {
     public enum Kind: String, Sendable, CaseIterable {
-        case token, session, user
+        case token, session, user, client
     }
 
     public var kind: Kind

@@ -55,6 +55,7 @@ public final class RevocationState: Sendable {
         var tokens = Identifiers()
         var sessions = Identifiers()
         var users: [Int64: (cutOff: Int64, expiresAt: Int64)] = [:]
+        var clients: [String: (cutOff: Int64, expiresAt: Int64)] = [:]
         var permissions: [String: Set<String>] = [:]
         var loaded = false
         var connected = false
@@ -68,6 +69,11 @@ public final class RevocationState: Sendable {
                 guard let id = Int64(revocation.subject) else { return }
                 let old = users[id] ?? (cutOff: Int64.min, expiresAt: 0)
                 users[id] = (max(old.cutOff, revocation.cutOff), max(old.expiresAt, revocation.expiresAt))
+            case .client:
+                let old = clients[revocation.subject] ?? (cutOff: Int64.min, expiresAt: 0)
+                clients[revocation.subject] = (
+                    max(old.cutOff, revocation.cutOff), max(old.expiresAt, revocation.expiresAt)
+                )
             }
         }
     }
@@ -100,7 +106,8 @@ public final class RevocationState: Sendable {
 
     /// Throws `tokenRevoked` for a revoked token, or `unavailable` while the state is stale and
     /// configured to fail closed (a state never loaded counts as stale at once).
-    public func check(_ claims: AccessTokenClaims, userID: Int64, now: Int64) throws(AuthError) {
+    /// A user's token (`userID`) or a client's own (`userID` nil, `claims.isClientToken`).
+    public func check(_ claims: AccessTokenClaims, userID: Int64?, now: Int64) throws(AuthError) {
         let verdict = storage.withLock { storage -> AuthError.Code? in
             if !storage.connected, !configuration.failOpen,
                 !storage.loaded || now - storage.disconnectedSince > configuration.maximumStaleness
@@ -109,7 +116,8 @@ public final class RevocationState: Sendable {
             }
             if storage.tokens.contains(claims.id) { return .tokenRevoked }
             if let session = claims.sessionID, storage.sessions.contains(session) { return .tokenRevoked }
-            if let cut = storage.users[userID], claims.issuedAt < cut.cutOff { return .tokenRevoked }
+            let cut = if let userID { storage.users[userID] } else { storage.clients[claims.subject] }
+            if let cut, claims.issuedAt < cut.cutOff { return .tokenRevoked }
             return nil
         }
         switch verdict {
@@ -132,6 +140,7 @@ public final class RevocationState: Sendable {
             storage.tokens = Identifiers(capacity: revocations.count { $0.kind == .token })
             storage.sessions = Identifiers(capacity: revocations.count { $0.kind == .session })
             storage.users = [:]
+            storage.clients = [:]
             revocations.forEach { storage.apply($0) }
             storage.permissions = permissions
             storage.loaded = true
@@ -174,6 +183,7 @@ public final class RevocationState: Sendable {
             storage.tokens.prune(now: now)
             storage.sessions.prune(now: now)
             storage.users = storage.users.filter { $0.value.expiresAt > now }
+            storage.clients = storage.clients.filter { $0.value.expiresAt > now }
         }
         publish()
     }

@@ -14,6 +14,8 @@ public enum Permission {
     public static let rolesWrite = "roles:write"
     public static let sessionsRevoke = "sessions:revoke"
     public static let auditRead = "audit:read"
+    public static let clientsRead = "clients:read"
+    public static let clientsWrite = "clients:write"
 }
 
 /// A role and the permissions it grants.

@@ -41,6 +41,20 @@ public struct TokenAuthority: Sendable {
         return IssuedAccessToken(token: try codec.sign(claims), expiresIn: lifetime, claims: claims)
     }
 
+    /// A client's own token (client credentials): `sub` and `client_id` are the client, `roles` what
+    /// it was granted, `scope` the granted scopes; issued no earlier than the client's cut-off. It
+    /// lives the client's token lifetime if it has one.
+    public func issue(for client: OAuthClient, scopes: [String]) throws -> IssuedAccessToken {
+        let now = max(clock(), client.notBefore ?? 0)
+        let lifetime = client.tokenLifetime ?? lifetime
+        let claims = AccessTokenClaims(
+            issuer: codec.validation.issuer, audience: codec.validation.audience, subject: client.id,
+            name: client.id, roles: client.roles, issuedAt: now, notBefore: now, expiresAt: now + lifetime,
+            id: Base64.url.encode(try SecureRandom.bytes(16)), clientID: client.id,
+            scope: scopes.isEmpty ? nil : scopes.joined(separator: " "))
+        return IssuedAccessToken(token: try codec.sign(claims), expiresIn: lifetime, claims: claims)
+    }
+
     /// Signature, algorithm, type, time and audience checks only; `authorize` adds revocation.
     func verify(accessToken: String) throws(AuthError) -> AccessTokenClaims {
         do {
@@ -59,7 +73,8 @@ public struct TokenAuthority: Sendable {
         -> AccessTokenClaims
     {
         let claims = try verify(accessToken: accessToken)
-        guard let userID = Int64(claims.subject) else { throw AuthError(.invalidToken, "access token is invalid") }
+        let userID = Int64(claims.subject)
+        guard userID != nil || claims.isClientToken else { throw AuthError(.invalidToken, "access token is invalid") }
         try revocations.check(claims, userID: userID, now: clock())
         if let requirement, !holds(requirement, roles: claims.roles) {
             throw AuthError(.forbidden, "this token lacks the role or permission the request needs")
@@ -73,6 +88,9 @@ public struct TokenAuthority: Sendable {
         throws(AuthError) -> Actor
     {
         let claims = try authorize(accessToken: accessToken, requiring: requirement)
+        if claims.isClientToken {
+            return Actor(id: nil, name: "client:\(claims.subject)", source: source ?? "", roles: claims.roles)
+        }
         return Actor(id: Int64(claims.subject), name: claims.name, source: source ?? "", roles: claims.roles)
     }
 

@@ -10,10 +10,15 @@ public struct AccessTokenClaims: Hashable, Sendable, Codable {
     public var expiresAt: Int64
     public var id: String
     public var sessionID: String?
+    /// The OAuth 2 client the token was issued to (RFC 9068 `client_id`); nil for a login's tokens.
+    public var clientID: String?
+    /// Space-separated scopes granted (RFC 9068 `scope`); nil when none were.
+    public var scope: String?
 
     public init(
         issuer: String, audience: String, subject: String, name: String, roles: [String],
-        issuedAt: Int64, notBefore: Int64? = nil, expiresAt: Int64, id: String, sessionID: String? = nil
+        issuedAt: Int64, notBefore: Int64? = nil, expiresAt: Int64, id: String, sessionID: String? = nil,
+        clientID: String? = nil, scope: String? = nil
     ) {
         self.issuer = issuer
         self.audience = [audience]
@@ -25,11 +30,21 @@ public struct AccessTokenClaims: Hashable, Sendable, Codable {
         self.expiresAt = expiresAt
         self.id = id
         self.sessionID = sessionID
+        self.clientID = clientID
+        self.scope = scope
     }
+
+    /// A client's own token (client credentials): its subject is the client. Client ids start with
+    /// a letter and users' subjects are their numeric ids, so the two cannot be confused.
+    public var isClientToken: Bool { clientID != nil && clientID == subject }
+
+    /// The granted scopes, one per element.
+    public var scopes: [Substring] { scope?.split(separator: " ") ?? [] }
 
     enum CodingKeys: String, CodingKey {
         case issuer = "iss", audience = "aud", subject = "sub", name, roles
         case issuedAt = "iat", notBefore = "nbf", expiresAt = "exp", id = "jti", sessionID = "sid"
+        case clientID = "client_id", scope
     }
 
     public init(from decoder: any Decoder) throws {
@@ -49,6 +64,8 @@ public struct AccessTokenClaims: Hashable, Sendable, Codable {
         expiresAt = try Self.numericDate(c, .expiresAt)
         id = try c.decode(String.self, forKey: .id)
         sessionID = try c.decodeIfPresent(String.self, forKey: .sessionID)
+        clientID = try c.decodeIfPresent(String.self, forKey: .clientID)
+        scope = try c.decodeIfPresent(String.self, forKey: .scope)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -67,6 +84,8 @@ public struct AccessTokenClaims: Hashable, Sendable, Codable {
         try c.encode(expiresAt, forKey: .expiresAt)
         try c.encode(id, forKey: .id)
         try c.encodeIfPresent(sessionID, forKey: .sessionID)
+        try c.encodeIfPresent(clientID, forKey: .clientID)
+        try c.encodeIfPresent(scope, forKey: .scope)
     }
 
     /// NumericDate may be fractional (RFC 7519 §2); authd compares whole seconds, rounding down.

@@ -57,13 +57,19 @@ extension APIError {
         case .conflict: self.init(.conflict, code: error.code.name, message: error.message)
         case .accountDenied, .forbidden: self.init(.forbidden, code: error.code.name, message: error.message)
         case .notFound: self.init(.notFound, code: error.code.name, message: error.message)
-        case .unknownRole: self.init(.unprocessableContent, code: error.code.name, message: error.message)
-        case .roleExists, .roleInUse, .builtinRole, .lastAdmin:
+        case .unknownRole, .invalidClientMetadata:
+            self.init(.unprocessableContent, code: error.code.name, message: error.message)
+        case .roleExists, .roleInUse, .builtinRole, .lastAdmin, .clientExists:
             self.init(.conflict, code: error.code.name, message: error.message)
         case .rateLimited:
             self.init(.tooManyRequests, code: error.code.name, message: error.message, headers: [.retryAfter: "1"])
         case .busy, .unavailable, .unknownService:
             self.init(.serviceUnavailable, code: error.code.name, message: error.message, headers: [.retryAfter: "1"])
+        // The OAuth use cases' codes, on a route that is not OAuth's (those answer RFC 6749's shape).
+        case .invalidClient:
+            self.init(.unauthorized, code: error.code.name, message: error.message)
+        case .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType:
+            self.init(.badRequest, code: error.code.name, message: error.message)
         case .internal: self.init(.internalServerError, code: "internal", message: "internal error")
         }
     }

@@ -10,10 +10,17 @@ public struct HTTPFrontEnd: Sendable {
         public var maximumBodySize: Int
         /// Whose forwarding header names the client (nobody's by default).
         public var forwarded: ForwardedClient
+        /// The authorization server's issuer identifier (RFC 8414 §2): the public URL the
+        /// metadata's endpoints are under.
+        public var issuer: String
 
-        public init(maximumBodySize: Int = 64 * 1024, forwarded: ForwardedClient = .init()) {
+        public init(
+            maximumBodySize: Int = 64 * 1024, forwarded: ForwardedClient = .init(),
+            issuer: String = "http://127.0.0.1:5000"
+        ) {
             self.maximumBodySize = maximumBodySize
             self.forwarded = forwarded
+            self.issuer = issuer
         }
     }
 
@@ -63,6 +70,7 @@ public struct HTTPFrontEnd: Sendable {
         router.get("/readyz") { _, _ in try await ready() }
         addAuthzRoute(to: router)
         addWellKnownRoutes(to: router)
+        addOAuthRoutes(to: router)
         if let metrics {
             router.get("/metrics") { _, _ in
                 Response(
@@ -72,7 +80,10 @@ public struct HTTPFrontEnd: Sendable {
         }
         router.get("/me") { request, _ in ProfileResponse(try await service.profile(accessToken: bearerToken(request)))
         }
-        if let admin { addAdminRoutes(to: router, admin: admin) }
+        if let admin {
+            addAdminRoutes(to: router, admin: admin)
+            addClientRoutes(to: router, admin: admin)
+        }
         router.addMethodNotAllowed()
         return base
     }

@@ -56,6 +56,16 @@ struct JSONBody {
         }
     }
 
+    /// Absent: nil; JSON `null`: `.some(nil)`; otherwise a whole number.
+    func nullableInt(_ field: String) throws -> Int64?? {
+        guard let value = object[field] else { return nil }
+        if value is NSNull { return .some(nil) }
+        return try typed(field, "an integer or null") { value -> Int64? in
+            guard let number = value as? NSNumber, type(of: number) != Self.booleanType else { return nil }
+            return Int64(exactly: number.doubleValue)
+        }
+    }
+
     private static let booleanType = type(of: NSNumber(value: true))
 
     private func typed<T>(_ field: String, _ expected: String, _ cast: (Any) -> T?) throws -> T? {

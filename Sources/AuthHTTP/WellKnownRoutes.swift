@@ -18,21 +18,81 @@ extension HTTPFrontEnd {
     static let keySetMaxAge = 300
 
     func addWellKnownRoutes(to router: MethodTable) {
+        addFixedDocument(
+            "/.well-known/jwks.json", ["keys": service.tokens.publicKeys], contentType: "application/jwk-set+json",
+            to: router)
+        addFixedDocument(
+            "/.well-known/oauth-authorization-server", AuthorizationServerMetadata(configuration.issuer, service.oauth),
+            contentType: "application/json", to: router)
+    }
+
+    /// A JSON document fixed for the life of the process: rendered once, served with an ETag
+    /// (a conditional GET answers 304) and `Cache-Control: public, max-age=keySetMaxAge`.
+    private func addFixedDocument(
+        _ path: RouterPath, _ document: some Encodable, contentType: String, to router: MethodTable
+    ) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Strings only: encoding cannot fail, nor can SHA-256 of a buffer.
-        let body = (try? encoder.encode(["keys": service.tokens.publicKeys])) ?? Data(#"{"keys":[]}"#.utf8)
+        let body = (try? encoder.encode(document)) ?? Data("{}".utf8)
         let tag = "\"" + Base64.url.encode((try? Digest.hash(.sha256, Array(body)).prefix(16)) ?? []) + "\""
         let headers: HTTPFields = [
-            .contentType: "application/jwk-set+json", .cacheControl: "public, max-age=\(Self.keySetMaxAge)",
-            .eTag: tag,
+            .contentType: contentType, .cacheControl: "public, max-age=\(Self.keySetMaxAge)", .eTag: tag,
         ]
-        router.get("/.well-known/jwks.json") { request, _ in
+        router.get(path) { request, _ in
             let cached = request.headers[values: .ifNoneMatch].flatMap { $0.split(separator: ",") }
                 .contains { $0.trimmingSpaces == tag || $0.trimmingSpaces == "*" }
             return cached
                 ? Response(status: .notModified, headers: headers)
                 : Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
+    }
+}
+
+/// RFC 8414 §2: what this authorization server serves, under `issuer`. Only what is built is
+/// listed (no authorization endpoint yet, so no response types).
+struct AuthorizationServerMetadata: Encodable {
+    let issuer: String
+    let tokenEndpoint: String
+    let introspectionEndpoint: String
+    let revocationEndpoint: String
+    let jwksURI: String
+    let grantTypesSupported = [GrantType.clientCredentials.rawValue]
+    let responseTypesSupported: [String] = []
+    let scopesSupported: [String]
+    let authMethods = ["client_secret_basic", "client_secret_post"]
+
+    init(_ issuer: String, _ oauth: OAuthService) {
+        let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
+        self.issuer = issuer
+        tokenEndpoint = base + "/oauth2/token"
+        introspectionEndpoint = base + "/oauth2/introspect"
+        revocationEndpoint = base + "/oauth2/revoke"
+        jwksURI = base + "/.well-known/jwks.json"
+        scopesSupported = oauth.supportedScopes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case issuer, tokenEndpoint = "token_endpoint", introspectionEndpoint = "introspection_endpoint"
+        case revocationEndpoint = "revocation_endpoint", jwksURI = "jwks_uri"
+        case grantTypesSupported = "grant_types_supported", responseTypesSupported = "response_types_supported"
+        case scopesSupported = "scopes_supported", tokenAuthMethods = "token_endpoint_auth_methods_supported"
+        case introspectionAuthMethods = "introspection_endpoint_auth_methods_supported"
+        case revocationAuthMethods = "revocation_endpoint_auth_methods_supported"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(issuer, forKey: .issuer)
+        try c.encode(tokenEndpoint, forKey: .tokenEndpoint)
+        try c.encode(introspectionEndpoint, forKey: .introspectionEndpoint)
+        try c.encode(revocationEndpoint, forKey: .revocationEndpoint)
+        try c.encode(jwksURI, forKey: .jwksURI)
+        try c.encode(grantTypesSupported, forKey: .grantTypesSupported)
+        try c.encode(responseTypesSupported, forKey: .responseTypesSupported)
+        try c.encode(scopesSupported, forKey: .scopesSupported)
+        try c.encode(authMethods, forKey: .tokenAuthMethods)
+        try c.encode(authMethods, forKey: .introspectionAuthMethods)
+        try c.encode(authMethods, forKey: .revocationAuthMethods)
     }
 }

@@ -146,7 +146,9 @@ public struct LineCommands: Sendable {
         // Use cases the line protocol does not call: a definite NO under the code's own name.
         case .usernameTaken, .emailTaken, .weakPassword, .invalidRefreshToken, .wrongPassword, .conflict,
             .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .notFound,
-            .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin:
+            .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin, .clientExists, .invalidClientMetadata,
+            .invalidClient,
+            .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType:
             return .no(id, code.rawValue)
         case .internal:
             logger.error("line request failed unexpectedly", metadata: ["error": "\(error)"])

@@ -33,6 +33,7 @@ public struct PostgresBackend: Sendable {
     public let lockouts: PostgresLockoutStore
     public let directory: PostgresDirectoryStore
     public let mfa: PostgresMFAStore
+    public let clients: PostgresClientStore
     /// What both services share.
     public let dependencies: AuthDependencies
 
@@ -46,8 +47,9 @@ public struct PostgresBackend: Sendable {
         lockouts = PostgresLockoutStore(pool: pool)
         directory = PostgresDirectoryStore(pool: pool, retention: configuration.retention)
         mfa = PostgresMFAStore(pool: pool)
+        clients = PostgresClientStore(pool: pool, retention: configuration.retention)
         dependencies = AuthDependencies(
-            users: users, sessions: sessions, lockouts: lockouts, hashing: hashing,
+            users: users, sessions: sessions, clients: clients, lockouts: lockouts, hashing: hashing,
             hasher: try PasswordHasher(parameters: configuration.scrypt),
             revocations: RevocationState(configuration: configuration.revocation), clock: clock, logger: logger)
     }

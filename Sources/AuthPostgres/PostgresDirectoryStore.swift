@@ -202,7 +202,7 @@ public struct PostgresDirectoryStore: DirectoryStore {
         try await pool.run { connection in
             try connection.transaction {
                 try AdminInvariants.checkDeletable(try Self.lockRole(name, on: connection))
-                try Self.mapping(foreignKey: AuthError(.roleInUse, "some accounts still hold this role")) {
+                try Self.mapping(foreignKey: AuthError(.roleInUse, "some accounts or clients still hold this role")) {
                     try connection.query("DELETE FROM roles WHERE name = $1", [name])
                 }
                 try Self.audit(actor, "role.delete", target: "role:\(name)", [:], on: connection)

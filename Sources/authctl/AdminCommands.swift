@@ -23,6 +23,7 @@ struct DatabaseOptions: ParsableArguments {
         let reader = try await Settings.reader(configFile: config)
         let database = try Settings.Database(reader)
         let passwords = try Settings.Passwords(reader)
+        let scopes = try Settings.oauthScopes(reader)
         let logger = Logger(label: "authctl")
         let times = try Settings.accessTokenTimes(reader)
         // One connection and one hashing thread; revocations reach the daemons through the
@@ -33,7 +34,7 @@ struct DatabaseOptions: ParsableArguments {
                 hashing: .init(threads: 1, queueLimit: 1), scrypt: passwords.scrypt,
                 retention: RetentionPolicy(accessTokenLifetime: times.lifetime, leeway: times.leeway)),
             logger: logger)
-        let admin = backend.adminService(configuration: .init(passwordPolicy: passwords.policy))
+        let admin = backend.adminService(configuration: .init(passwordPolicy: passwords.policy, scopes: scopes))
         var failure: (any Error)?
         do {
             try await body(admin, Self.actor)
@@ -51,12 +52,13 @@ struct DatabaseOptions: ParsableArguments {
     /// input: the README's table and scripts/interop/admin.sh pin it), or a bug, which is logged.
     static func exitStatus(_ code: AuthError.Code) -> Int32 {
         switch code {
-        case .invalidInput, .weakPassword: 3
+        case .invalidInput, .weakPassword, .invalidClientMetadata: 3
         case .unavailable, .busy, .mfaUnavailable, .rateLimited: 2
         case .usernameTaken, .emailTaken, .invalidCredentials, .accountDenied, .unknownService, .invalidToken,
             .tokenExpired, .tokenRevoked, .invalidRefreshToken, .wrongPassword, .conflict, .invalidMFAToken,
             .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .forbidden, .notFound, .roleExists,
-            .roleInUse, .builtinRole, .lastAdmin, .unknownRole, .internal:
+            .roleInUse, .builtinRole, .lastAdmin, .unknownRole, .clientExists, .invalidClient, .invalidGrant,
+            .invalidScope, .unauthorizedClient, .unsupportedGrantType, .internal:
             1
         }
     }
@@ -95,14 +97,14 @@ struct DatabaseOptions: ParsableArguments {
         }
     }
 
-    private func printJSON(_ value: some Encodable) throws {
+    func printJSON(_ value: some Encodable) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
     /// Left-aligned columns, two spaces apart.
-    private func printTable(_ header: [String], _ rows: [[String]]) {
+    func printTable(_ header: [String], _ rows: [[String]]) {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         for row in all {

@@ -40,14 +40,16 @@ struct Daemon {
                 accessTokenLifetime: settings.tokens.accessTokenLifetime,
                 passwordPolicy: settings.passwords.policy, attemptLimit: settings.attemptLimit,
                 sessions: settings.sessions, registrationLimit: settings.registrationLimit,
-                accountLimit: settings.accountLimit, addressGrouping: settings.addressGrouping),
+                accountLimit: settings.accountLimit, addressGrouping: settings.addressGrouping,
+                scopes: settings.oauthScopes),
             tokens: AccessTokenCodec(
                 keyring: settings.tokens.keyring,
                 validation: .init(
                     issuer: settings.tokens.issuer, audience: settings.tokens.audience, leeway: settings.tokens.leeway)),
             secondFactor: settings.mfa.map { backend.secondFactor(policy: $0.policy, keyring: $0.keyring) },
             stacks: .files(try settings.stackFiles()))
-        let admin = backend.adminService(configuration: .init(passwordPolicy: settings.passwords.policy))
+        let admin = backend.adminService(
+            configuration: .init(passwordPolicy: settings.passwords.policy, scopes: settings.oauthScopes))
         if checkOnly {
             logger.notice("configuration and stacks are valid", metadata: ["stacks": "\(service.services)"])
             await resources.close()

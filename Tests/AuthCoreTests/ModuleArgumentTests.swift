@@ -33,6 +33,24 @@ struct NoSessions: SessionStore {
     { throw Self.refused }
 }
 
+/// No clients: every call is refused.
+struct NoClients: ClientStore {
+    func clients() async throws -> [OAuthClient] { throw NoSessions.refused }
+    func client(id: String) async throws -> OAuthClient? { throw NoSessions.refused }
+    func credential(id: String) async throws -> ClientCredential? { throw NoSessions.refused }
+    func create(_ client: NewClient, secretHash: String?, by actor: Actor) async throws -> OAuthClient {
+        throw NoSessions.refused
+    }
+    func update(clientID: String, _ change: ClientChange, by actor: Actor) async throws -> Changed<OAuthClient> {
+        throw NoSessions.refused
+    }
+    func delete(clientID: String, by actor: Actor) async throws -> Changed<Void> { throw NoSessions.refused }
+    func setSecret(clientID: String, hash: String, by actor: Actor) async throws -> Changed<Void> {
+        throw NoSessions.refused
+    }
+    func revoke(tokenID: String, expiresAt: Int64) async throws -> Changed<Void> { throw NoSessions.refused }
+}
+
 struct NoLockouts: LockoutStore {
     func counter(username: String, source: String) async throws -> (counter: LockoutPolicy.Counter?, now: Int64) {
         (nil, 0)
@@ -52,7 +70,8 @@ struct ModuleArgumentTests {
             keyring: try JWTKeyring(signingKey: JWTKey(id: "k", secret: Array(repeating: 7, count: 32))),
             validation: .init(issuer: "i", audience: "a"))
         let dependencies = AuthDependencies(
-            users: NoUsers(), sessions: NoSessions(), lockouts: NoLockouts(), hashing: HashingPool(),
+            users: NoUsers(), sessions: NoSessions(), clients: NoClients(), lockouts: NoLockouts(),
+            hashing: HashingPool(),
             hasher: try PasswordHasher(parameters: .init(logN: 4, r: 1, p: 1)), revocations: RevocationState(),
             logger: Logger(label: "t"))
         _ = try AuthService(

@@ -22,6 +22,12 @@ struct AdminTests {
             (.post, "/admin/roles/\(role)/permissions", #"{"permission":"mail:read"}"#, .ok),
             (.delete, "/admin/roles/\(role)/permissions/mail%3Aread", nil, .ok),
             (.delete, "/admin/roles/\(role)", nil, .noContent),
+            (.get, "/admin/clients", nil, .ok),
+            (.post, "/admin/clients", #"{"id":"\#(role)-app","roles":["user"]}"#, .created),
+            (.get, "/admin/clients/\(role)-app", nil, .ok),
+            (.patch, "/admin/clients/\(role)-app", #"{"disabled":true}"#, .ok),
+            (.post, "/admin/clients/\(role)-app/secret", nil, .ok),
+            (.delete, "/admin/clients/\(role)-app", nil, .noContent),
             (.get, "/admin/audit", nil, .ok),
             (.delete, "/admin/users/\(target)", nil, .noContent),
         ]

@@ -98,6 +98,7 @@ public struct TestStack: Sendable {
     public var revocations: RevocationState { backend.revocations }
     public var sessions: PostgresSessionStore { backend.sessions }
     public var mfa: PostgresMFAStore { backend.mfa }
+    public var clients: PostgresClientStore { backend.clients }
 
     /// The defaults' access token lifetime and leeway.
     public static let retention = RetentionPolicy(accessTokenLifetime: 900, leeway: 30)
@@ -123,7 +124,8 @@ public struct TestStack: Sendable {
         try? await backend.pool.loadRevocations(into: backend.revocations)
         service = try backend.authService(
             configuration: configuration, tokens: self.codec, secondFactor: self.secondFactor, stacks: stacks)
-        admin = backend.adminService(configuration: .init(passwordPolicy: configuration.passwordPolicy))
+        admin = backend.adminService(
+            configuration: .init(passwordPolicy: configuration.passwordPolicy, scopes: configuration.scopes))
     }
 
     /// A database that is not there: nothing listens on port 1.

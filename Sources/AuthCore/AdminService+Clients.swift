@@ -1,0 +1,186 @@
+/// A client as registered, with the secret shown this once (nil for a public client).
+public struct RegisteredClient: Sendable {
+    public var client: OAuthClient
+    public var secret: String?
+}
+
+extension AdminService {
+    // MARK: OAuth clients
+
+    public func clients(by actor: Actor) async throws -> [OAuthClient] {
+        try permit(actor, Permission.clientsRead)
+        return try await clients.clients()
+    }
+
+    public func client(id: String, by actor: Actor) async throws -> OAuthClient {
+        try permit(actor, Permission.clientsRead)
+        guard let client = try await clients.client(id: try ClientRules.validID(id)) else {
+            throw ClientRules.notFound
+        }
+        return client
+    }
+
+    /// Registers a client; a confidential one gets a new secret, returned here and never again.
+    public func createClient(_ new: NewClient, by actor: Actor) async throws -> RegisteredClient {
+        try permit(actor, Permission.clientsWrite)
+        var new = new
+        new.id = try ClientRules.validID(new.id)
+        new.name = try ClientRules.validName(new.name)
+        new.grantTypes = try ClientRules.validGrantTypes(new.grantTypes, for: new.type)
+        new.scopes = try ClientRules.validScopes(new.scopes, allowed: configuration.scopes)
+        new.redirectURIs = try ClientRules.validRedirectURIs(new.redirectURIs)
+        new.roles = try ClientRules.validRoles(new.roles)
+        new.tokenLifetime = try ClientRules.validLifetime(new.tokenLifetime)
+        guard delegation(of: actor).mayChangeRoles(from: [], to: new.roles) else { throw Delegation.refused }
+        let secret = new.type == .confidential ? try ClientSecret.generate() : nil
+        let client = try await clients.create(new, secretHash: try secret.map(ClientSecret.hash), by: actor)
+        logger.notice("client created", metadata: ["client_id": "\(client.id)", "actor": "\(actor.name)"])
+        return RegisteredClient(client: client, secret: secret)
+    }
+
+    public func updateClient(id: String, _ change: ClientChange, by actor: Actor) async throws -> OAuthClient {
+        try permit(actor, Permission.clientsWrite)
+        guard !change.isEmpty else {
+            throw AuthError(
+                .invalidInput,
+                "nothing to change: give name, disabled, grant_types, scopes, redirect_uris, roles or token_lifetime")
+        }
+        let before = try await client(id: id, by: actor)
+        var change = change
+        change.name = try change.name.map(ClientRules.validName)
+        change.grantTypes = try change.grantTypes.map { try ClientRules.validGrantTypes($0, for: before.type) }
+        change.scopes = try change.scopes.map { try ClientRules.validScopes($0, allowed: configuration.scopes) }
+        change.redirectURIs = try change.redirectURIs.map(ClientRules.validRedirectURIs)
+        change.roles = try change.roles.map(ClientRules.validRoles)
+        if let lifetime = change.tokenLifetime { change.tokenLifetime = .some(try ClientRules.validLifetime(lifetime)) }
+        let delegation = delegation(of: actor)
+        guard delegation.mayManage(accountWith: before.roles),
+            change.roles.map({ delegation.mayChangeRoles(from: before.roles, to: $0) }) ?? true
+        else { throw Delegation.refused }
+        let changed = try await clients.update(clientID: before.id, change, by: actor)
+        revocations.apply(changed.revocations)
+        logger.notice("client updated", metadata: ["client_id": "\(before.id)", "actor": "\(actor.name)"])
+        return changed.value
+    }
+
+    public func deleteClient(id: String, by actor: Actor) async throws {
+        let before = try await client(id: id, by: actor)
+        try permit(actor, Permission.clientsWrite)
+        guard delegation(of: actor).mayManage(accountWith: before.roles) else { throw Delegation.refused }
+        revocations.apply(try await clients.delete(clientID: before.id, by: actor).revocations)
+        logger.notice("client deleted", metadata: ["client_id": "\(before.id)", "actor": "\(actor.name)"])
+    }
+
+    /// A new secret for a confidential client, returned this once; the old one stops working at
+    /// once on every instance and the tokens it got are cut off (a rotation is usually a leak).
+    public func rotateSecret(clientID: String, by actor: Actor) async throws -> String {
+        let before = try await client(id: clientID, by: actor)
+        try permit(actor, Permission.clientsWrite)
+        guard before.type == .confidential else {
+            throw AuthError(.notFound, "this client is public: it has no secret")
+        }
+        guard delegation(of: actor).mayManage(accountWith: before.roles) else { throw Delegation.refused }
+        let secret = try ClientSecret.generate()
+        let changed = try await clients.setSecret(clientID: before.id, hash: try ClientSecret.hash(secret), by: actor)
+        revocations.apply(changed.revocations)
+        logger.notice("client secret rotated", metadata: ["client_id": "\(before.id)", "actor": "\(actor.name)"])
+        return secret
+    }
+}
+
+/// What a client registration must look like.
+enum ClientRules {
+    static let notFound = AuthError(.notFound, "no such client")
+
+    /// Like role names (1–64 of `[a-z0-9_.-]`, starting with a letter): never a number, so a
+    /// client's `sub` cannot be mistaken for a user's id.
+    static func validID(_ id: String) throws(AuthError) -> String {
+        guard Identity.isRoleName(id) else {
+            throw AuthError(
+                .invalidInput, "client ids are 1 to 64 of a-z, 0-9, '_', '.', '-', starting with a letter")
+        }
+        return id
+    }
+
+    static func validName(_ name: String) throws(AuthError) -> String {
+        guard (1...128).contains(name.unicodeScalars.count),
+            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { throw AuthError(.invalidInput, "name must be 1 to 128 characters, without control characters") }
+        return name
+    }
+
+    /// A public client cannot keep a secret, so it cannot use client credentials (RFC 6749 §4.4).
+    static func validGrantTypes(_ grants: [GrantType], for type: ClientType) throws(AuthError) -> [GrantType] {
+        guard !grants.isEmpty else { throw AuthError(.invalidInput, "give at least one grant type") }
+        guard type == .confidential || !grants.contains(.clientCredentials) else {
+            throw AuthError(.invalidClientMetadata, "a public client cannot use client_credentials")
+        }
+        return Set(grants).sorted()
+    }
+
+    /// Each one of the configured scopes.
+    static func validScopes(_ scopes: [String], allowed: Set<String>) throws(AuthError) -> [String] {
+        guard scopes.count <= 64 else { throw AuthError(.invalidInput, "give at most 64 scopes") }
+        for scope in scopes where !allowed.contains(scope) {
+            throw AuthError(
+                .invalidClientMetadata,
+                "scope \(isScopeToken(scope) ? scope : "(malformed)") is not one of oauth.scopes")
+        }
+        return Set(scopes).sorted()
+    }
+
+    static func isScopeToken(_ scope: String) -> Bool { OAuthScope.isToken(scope) }
+
+    /// Absolute, without a fragment (RFC 6749 §3.1.2), at most 512 bytes; `https`, `http` only to a
+    /// loopback host, or a private-use scheme with a dot for native apps (RFC 8252 §7.1).
+    static func validRedirectURIs(_ uris: [String]) throws(AuthError) -> [String] {
+        guard uris.count <= 16 else { throw AuthError(.invalidInput, "give at most 16 redirect URIs") }
+        for uri in uris where !isRedirectURI(uri) {
+            throw AuthError(
+                .invalidClientMetadata,
+                "redirect URIs must be absolute https URIs (http only on localhost) or a native app's scheme, "
+                    + "without a fragment")
+        }
+        return Array(Set(uris)).sorted()
+    }
+
+    static func isRedirectURI(_ uri: String) -> Bool {
+        let bytes = Array(uri.utf8)
+        guard (1...512).contains(bytes.count), !bytes.contains(UInt8(ascii: "#")),
+            bytes.allSatisfy({ (0x21...0x7E).contains($0) }), let colon = bytes.firstIndex(of: UInt8(ascii: ":"))
+        else { return false }
+        let scheme = String(decoding: bytes[..<colon], as: UTF8.self)
+        let rest = String(decoding: bytes[(colon + 1)...], as: UTF8.self)
+        switch scheme {
+        case "https":
+            return rest.hasPrefix("//") && !host(of: rest).isEmpty
+        case "http":
+            return rest.hasPrefix("//") && ["localhost", "127.0.0.1", "[::1]"].contains(host(of: rest))
+        default:
+            let schemeBytes = scheme.utf8
+            return scheme.contains(".") && schemeBytes.first.map(Identity.isLowerAlphanumeric) == true
+                && schemeBytes.allSatisfy { Identity.isLowerAlphanumeric($0) || "+-.".utf8.contains($0) }
+        }
+    }
+
+    /// The host of `//host[:port]/…`, lower-cased, without user info.
+    private static func host(of rest: String) -> String {
+        let authority = rest.dropFirst(2).prefix { $0 != "/" && $0 != "?" }
+        guard !authority.contains("@") else { return "" }
+        if authority.hasPrefix("[") { return String(authority.prefix { $0 != "]" }) + "]" }
+        return String(authority.prefix { $0 != ":" }).lowercased()
+    }
+
+    static func validRoles(_ roles: [String]) throws(AuthError) -> [String] {
+        guard roles.count <= 32 else { throw AuthError(.invalidInput, "give at most 32 roles") }
+        return Set(try roles.map { role throws(AuthError) in try Identity.validRoleName(role) }).sorted()
+    }
+
+    static func validLifetime(_ lifetime: Int64?) throws(AuthError) -> Int64? {
+        guard let lifetime else { return nil }
+        guard (60...86400).contains(lifetime) else {
+            throw AuthError(.invalidInput, "token_lifetime must be 60 to 86400 seconds")
+        }
+        return lifetime
+    }
+}

@@ -1,0 +1,174 @@
+import AuthCrypto
+
+/// RFC 6749 §2.1: a confidential client holds a secret; a public one (a browser or mobile app)
+/// cannot keep one and proves itself with PKCE instead.
+public enum ClientType: String, Hashable, Sendable, CaseIterable {
+    case confidential, `public`
+}
+
+/// The grants a client may use at `POST /oauth2/token`.
+public enum GrantType: String, Hashable, Sendable, CaseIterable, Comparable {
+    case clientCredentials = "client_credentials"
+    case refreshToken = "refresh_token"
+    case authorizationCode = "authorization_code"
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// A registered OAuth 2 client, without its secret. Times are Unix seconds.
+public struct OAuthClient: Hashable, Sendable {
+    public var id: String
+    public var name: String
+    public var type: ClientType
+    public var grantTypes: [GrantType]
+    /// The scopes it may ask for.
+    public var scopes: [String]
+    public var redirectURIs: [String]
+    /// Roles its own tokens carry (service-to-service calls).
+    public var roles: [String]
+    /// Seconds its tokens live; nil for the access token lifetime.
+    public var tokenLifetime: Int64?
+    public var disabled: Bool
+    /// Its tokens are issued no earlier than this (its last cut-off).
+    public var notBefore: Int64?
+    public var createdAt: Int64
+
+    public init(
+        id: String, name: String, type: ClientType, grantTypes: [GrantType], scopes: [String],
+        redirectURIs: [String] = [], roles: [String] = [], tokenLifetime: Int64? = nil, disabled: Bool = false,
+        notBefore: Int64? = nil, createdAt: Int64
+    ) {
+        self.id = id
+        self.name = name
+        self.type = type
+        self.grantTypes = grantTypes
+        self.scopes = scopes
+        self.redirectURIs = redirectURIs
+        self.roles = roles
+        self.tokenLifetime = tokenLifetime
+        self.disabled = disabled
+        self.notBefore = notBefore
+        self.createdAt = createdAt
+    }
+}
+
+/// What an administrator registers; the secret is made by authd.
+public struct NewClient: Hashable, Sendable {
+    public var id: String
+    public var name: String
+    public var type: ClientType
+    public var grantTypes: [GrantType]
+    public var scopes: [String]
+    public var redirectURIs: [String]
+    public var roles: [String]
+    public var tokenLifetime: Int64?
+
+    public init(
+        id: String, name: String? = nil, type: ClientType = .confidential,
+        grantTypes: [GrantType] = [.clientCredentials], scopes: [String] = [], redirectURIs: [String] = [],
+        roles: [String] = [], tokenLifetime: Int64? = nil
+    ) {
+        self.id = id
+        self.name = name ?? id
+        self.type = type
+        self.grantTypes = grantTypes
+        self.scopes = scopes
+        self.redirectURIs = redirectURIs
+        self.roles = roles
+        self.tokenLifetime = tokenLifetime
+    }
+}
+
+/// An administrative edit of a client; nil fields stay as they are. Every change but the name
+/// cuts off the client's tokens, so none outlives what it was issued under.
+public struct ClientChange: Hashable, Sendable {
+    public var name: String?
+    public var disabled: Bool?
+    public var grantTypes: [GrantType]?
+    public var scopes: [String]?
+    public var redirectURIs: [String]?
+    public var roles: [String]?
+    /// `.some(nil)` goes back to the access token lifetime.
+    public var tokenLifetime: Int64??
+
+    public init(
+        name: String? = nil, disabled: Bool? = nil, grantTypes: [GrantType]? = nil, scopes: [String]? = nil,
+        redirectURIs: [String]? = nil, roles: [String]? = nil, tokenLifetime: Int64?? = nil
+    ) {
+        self.name = name
+        self.disabled = disabled
+        self.grantTypes = grantTypes
+        self.scopes = scopes
+        self.redirectURIs = redirectURIs
+        self.roles = roles
+        self.tokenLifetime = tokenLifetime
+    }
+
+    public var isEmpty: Bool {
+        name == nil && disabled == nil && grantTypes == nil && scopes == nil && redirectURIs == nil && roles == nil
+            && tokenLifetime == nil
+    }
+
+    /// Whether tokens issued before it must stop working: anything but a new name.
+    public var cutsOff: Bool {
+        var rest = self
+        rest.name = nil
+        return !rest.isEmpty
+    }
+}
+
+/// A client as the token endpoint checks it: the record and its secret's hash.
+public struct ClientCredential: Sendable {
+    public var client: OAuthClient
+    public var secretHash: String?
+
+    public init(client: OAuthClient, secretHash: String?) {
+        self.client = client
+        self.secretHash = secretHash
+    }
+}
+
+public enum OAuthScope {
+    /// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`, at most 128 bytes here.
+    public static func isToken(_ scope: String) -> Bool {
+        (1...128).contains(scope.utf8.count)
+            && scope.utf8.allSatisfy { $0 == 0x21 || (0x23...0x5B).contains($0) || (0x5D...0x7E).contains($0) }
+    }
+}
+
+/// Client secrets: 32 random bytes (base64url, 43 characters), shown once, stored as SHA-256.
+/// With that much entropy a slow hash would protect nothing more and cost every token request.
+public enum ClientSecret {
+    public static func generate() throws -> String {
+        Base64.url.encode(try SecureRandom.bytes(32))
+    }
+
+    public static func hash(_ secret: String) throws -> String {
+        try Digest.sha256Hex(Array(secret.utf8))
+    }
+
+    /// Constant-time in the secret; `storedHash` nil (an unknown or public client) compares with a
+    /// hash nothing matches, so that case costs the same.
+    static func matches(_ secret: String, storedHash: String?) -> Bool {
+        let presented = (try? hash(secret)) ?? ""
+        let stored = storedHash ?? String(repeating: "-", count: 64)
+        return ConstantTime.equals(Array(presented.utf8), Array(stored.utf8)) && storedHash != nil
+    }
+}
+
+/// Clients in persistent storage. Every change runs in one transaction with its audit row, and
+/// returns the revocations it recorded (a client's cut-off).
+public protocol ClientStore: Sendable {
+    func clients() async throws -> [OAuthClient]
+    func client(id: String) async throws -> OAuthClient?
+    /// The client and its secret's hash, for the token endpoint.
+    func credential(id: String) async throws -> ClientCredential?
+    /// `clientExists` when the id is taken; `unknownRole` for a role that does not exist.
+    func create(_ client: NewClient, secretHash: String?, by actor: Actor) async throws -> OAuthClient
+    func update(clientID: String, _ change: ClientChange, by actor: Actor) async throws -> Changed<OAuthClient>
+    func delete(clientID: String, by actor: Actor) async throws -> Changed<Void>
+    /// Replaces a confidential client's secret and cuts off its tokens.
+    func setSecret(clientID: String, hash: String, by actor: Actor) async throws -> Changed<Void>
+    /// Revokes one access token (RFC 7009) until it would have expired.
+    func revoke(tokenID: String, expiresAt: Int64) async throws -> Changed<Void>
+}

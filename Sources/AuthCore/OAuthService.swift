@@ -1,0 +1,98 @@
+public import AuthCrypto
+import Logging
+
+/// The OAuth 2 token endpoint's use cases (RFC 6749, 7662, 7009): client authentication, the
+/// client-credentials grant, introspection and revocation. Front ends parse the form and speak the
+/// RFCs' shapes; every decision is made here.
+public struct OAuthService: Sendable {
+    let clients: any ClientStore
+    let tokens: TokenAuthority
+    let limits: LoginLimits
+    /// `oauth.scopes`: a scope leaves the set, and no client gets it any more.
+    let scopes: Set<String>
+    let revocations: RevocationState
+    let logger: Logger
+
+    init(
+        scopes: Set<String>, dependencies: AuthDependencies, tokens: TokenAuthority, limits: LoginLimits
+    ) {
+        self.clients = dependencies.clients
+        self.tokens = tokens
+        self.limits = limits
+        self.scopes = scopes
+        self.revocations = dependencies.revocations
+        self.logger = dependencies.logger
+    }
+
+    /// The configured scopes, sorted, for the server's metadata.
+    public var supportedScopes: [String] { scopes.sorted() }
+
+    static let invalidClient = AuthError(.invalidClient, "client authentication failed")
+
+    /// A confidential, enabled client whose secret is `secret`. Unknown client, wrong secret,
+    /// disabled or public client: the same `invalidClient` after the same work (one lookup and one
+    /// constant-time comparison). Attempts spend the per-address limit and failures the client's
+    /// failure budget, as a login's do.
+    public func authenticate(clientID: String, secret: String, source: String? = nil) async throws -> OAuthClient {
+        try limits.spendAttempt(from: source)
+        let key = "client:\(clientID.prefix(64))"
+        try limits.requireAccountBudget(key)
+        let credential =
+            Identity.isRoleName(clientID) && secret.utf8.count <= 256
+            ? try await clients.credential(id: clientID) : nil
+        let matches = ClientSecret.matches(secret, storedHash: credential?.secretHash)
+        guard matches, let client = credential?.client, !client.disabled, client.type == .confidential else {
+            limits.chargeFailure(key)
+            logger.info("client authentication failed", metadata: ["client_id": "\(clientID.prefix(64))"])
+            throw Self.invalidClient
+        }
+        return client
+    }
+
+    /// RFC 6749 §4.4: a token for the client itself, with the scopes asked for (all it may have when
+    /// `scope` is absent). No refresh token (§4.4.3): the client asks again.
+    public func clientCredentials(for client: OAuthClient, scope: String?) throws -> IssuedAccessToken {
+        guard client.grantTypes.contains(.clientCredentials) else {
+            throw AuthError(.unauthorizedClient, "this client may not use the client_credentials grant")
+        }
+        let issued = try tokens.issue(for: client, scopes: try granted(scope, to: client))
+        logger.info("client token issued", metadata: ["client_id": "\(client.id)", "jti": "\(issued.claims.id)"])
+        return issued
+    }
+
+    /// The scopes asked for, each one the client may have; `invalidScope` otherwise.
+    func granted(_ requested: String?, to client: OAuthClient) throws(AuthError) -> [String] {
+        let allowed = Set(client.scopes).intersection(scopes)
+        guard let requested, !requested.isEmpty else { return allowed.sorted() }
+        let asked = requested.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        guard asked.count <= 64, asked.allSatisfy(ClientRules.isScopeToken) else {
+            throw AuthError(.invalidScope, "scope must be scope tokens separated by single spaces")
+        }
+        for scope in asked where !allowed.contains(scope) {
+            throw AuthError(.invalidScope, "this client may not have the scope \(scope)")
+        }
+        return Set(asked).sorted()
+    }
+
+    /// RFC 7662: the token's claims while it is valid and unrevoked, decided from memory as VERIFY
+    /// is; nil (`"active": false`) for anything else: expired, revoked, malformed, not authd's.
+    /// `unavailable` while the revocation state is stale (fail closed), as for every check.
+    public func introspect(token: String, by client: OAuthClient) throws(AuthError) -> AccessTokenClaims? {
+        do {
+            return try tokens.authorize(accessToken: token)
+        } catch  where error.code == .unavailable {
+            throw error
+        } catch {
+            return nil
+        }
+    }
+
+    /// RFC 7009: revokes an access token issued to `client`, on every instance, until it would
+    /// have expired. Anything else (expired, malformed, another client's, a token that is not an
+    /// access token) is left alone and answered the same, so the endpoint tells nothing.
+    public func revoke(token: String, by client: OAuthClient) async throws {
+        guard let claims = try? tokens.verify(accessToken: token), claims.clientID == client.id else { return }
+        revocations.apply(try await clients.revoke(tokenID: claims.id, expiresAt: claims.expiresAt).revocations)
+        logger.info("token revoked by its client", metadata: ["client_id": "\(client.id)", "jti": "\(claims.id)"])
+    }
+}

@@ -1,0 +1,141 @@
+public import AuthCore
+public import Hummingbird
+
+/// `/admin/clients…`: OAuth 2 clients, administered like users (permissions `clients:read` and
+/// `clients:write`, every change audited). A secret appears in exactly two answers: the one that
+/// creates a confidential client and the one that rotates its secret.
+extension HTTPFrontEnd {
+    static let clientFields: Set<String> = [
+        "name", "grant_types", "scopes", "redirect_uris", "roles", "token_lifetime",
+    ]
+
+    func addClientRoutes(to router: MethodTable, admin: AdminService) {
+        let clients = router.group("/admin/clients")
+        clients.get { request, context in
+            let actor = try actor(request, context, .permission(Permission.clientsRead))
+            return ClientListResponse(clients: try await admin.clients(by: actor).map { ClientResponse($0) })
+        }
+        clients.post { request, context in
+            let actor = try actor(request, context, .permission(Permission.clientsWrite))
+            let body = try await JSONBody.read(
+                request, limit: configuration.maximumBodySize, allowedFields: Self.clientFields.union(["id", "type"]))
+            var new = NewClient(id: try body.string("id"), name: try body.optionalString("name"))
+            if let type = try body.optionalString("type") {
+                guard let type = ClientType(rawValue: type) else {
+                    throw APIError.badRequest("invalid_input", "type must be confidential or public")
+                }
+                new.type = type
+            }
+            new.grantTypes = try Self.grantTypes(body) ?? (new.type == .public ? [.authorizationCode] : new.grantTypes)
+            new.scopes = try body.optionalStrings("scopes") ?? []
+            new.redirectURIs = try body.optionalStrings("redirect_uris") ?? []
+            new.roles = try body.optionalStrings("roles") ?? []
+            new.tokenLifetime = try body.nullableInt("token_lifetime") ?? nil
+            let registered = try await admin.createClient(new, by: actor)
+            return EditedResponse(
+                status: .created, response: ClientResponse(registered.client, secret: registered.secret))
+        }
+        clients.get("/:id") { request, context in
+            let actor = try actor(request, context, .permission(Permission.clientsRead))
+            return ClientResponse(try await admin.client(id: try parameter(context, "id"), by: actor))
+        }
+        clients.patch("/:id") { request, context in
+            let actor = try actor(request, context, .permission(Permission.clientsWrite))
+            let body = try await JSONBody.read(
+                request, limit: configuration.maximumBodySize, allowedFields: Self.clientFields.union(["disabled"]))
+            let change = ClientChange(
+                name: try body.optionalString("name"), disabled: try body.optionalBool("disabled"),
+                grantTypes: try Self.grantTypes(body), scopes: try body.optionalStrings("scopes"),
+                redirectURIs: try body.optionalStrings("redirect_uris"), roles: try body.optionalStrings("roles"),
+                tokenLifetime: try body.nullableInt("token_lifetime"))
+            return ClientResponse(try await admin.updateClient(id: try parameter(context, "id"), change, by: actor))
+        }
+        clients.delete("/:id") { request, context in
+            let actor = try actor(request, context, .permission(Permission.clientsWrite))
+            try await admin.deleteClient(id: try parameter(context, "id"), by: actor)
+            return HTTPResponse.Status.noContent
+        }
+        clients.post("/:id/secret") { request, context in
+            let actor = try actor(request, context, .permission(Permission.clientsWrite))
+            let id = try parameter(context, "id")
+            let secret = try await admin.rotateSecret(clientID: id, by: actor)
+            return ClientSecretResponse(clientID: id, clientSecret: secret)
+        }
+    }
+
+    private static func grantTypes(_ body: JSONBody) throws -> [GrantType]? {
+        try body.optionalStrings("grant_types").map { names in
+            try names.map { name in
+                guard let grant = GrantType(rawValue: name) else {
+                    throw APIError.badRequest(
+                        "invalid_input",
+                        "grant_types are \(GrantType.allCases.map(\.rawValue).sorted().joined(separator: ", "))")
+                }
+                return grant
+            }
+        }
+    }
+}
+
+public struct ClientResponse: ResponseEncodable, Sendable {
+    let clientID: String
+    let name: String
+    let type: String
+    let grantTypes: [String]
+    let scopes: [String]
+    let redirectURIs: [String]
+    let roles: [String]
+    let tokenLifetime: Int64?
+    let disabled: Bool
+    let createdAt: Int64
+    /// Only when it was just made.
+    let clientSecret: String?
+
+    public init(_ client: OAuthClient, secret: String? = nil) {
+        clientID = client.id
+        name = client.name
+        type = client.type.rawValue
+        grantTypes = client.grantTypes.map(\.rawValue)
+        scopes = client.scopes
+        redirectURIs = client.redirectURIs
+        roles = client.roles
+        tokenLifetime = client.tokenLifetime
+        disabled = client.disabled
+        createdAt = client.createdAt
+        clientSecret = secret
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case clientID = "client_id", name, type, grantTypes = "grant_types", scopes, redirectURIs = "redirect_uris"
+        case roles, tokenLifetime = "token_lifetime", disabled, createdAt = "created_at"
+        case clientSecret = "client_secret"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(clientID, forKey: .clientID)
+        try c.encode(name, forKey: .name)
+        try c.encode(type, forKey: .type)
+        try c.encode(grantTypes, forKey: .grantTypes)
+        try c.encode(scopes, forKey: .scopes)
+        try c.encode(redirectURIs, forKey: .redirectURIs)
+        try c.encode(roles, forKey: .roles)
+        try c.encode(tokenLifetime, forKey: .tokenLifetime)
+        try c.encode(disabled, forKey: .disabled)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encodeIfPresent(clientSecret, forKey: .clientSecret)
+    }
+}
+
+struct ClientListResponse: ResponseEncodable {
+    let clients: [ClientResponse]
+}
+
+struct ClientSecretResponse: ResponseEncodable {
+    let clientID: String
+    let clientSecret: String
+
+    enum CodingKeys: String, CodingKey {
+        case clientID = "client_id", clientSecret = "client_secret"
+    }
+}

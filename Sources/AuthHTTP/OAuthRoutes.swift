@@ -1,0 +1,211 @@
+import AuthCore
+import AuthCrypto
+import Hummingbird
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// `POST /oauth2/token`, `/oauth2/introspect` and `/oauth2/revoke`: form bodies in, the RFCs' own
+/// JSON out (RFC 6749 §5, RFC 7662 §2.2, RFC 7009 §2.2), errors as RFC 6749 §5.2 says, never
+/// authd's `{"error":{…}}` shape: OAuth clients parse the standard one. Every answer is
+/// `Cache-Control: no-store`.
+extension HTTPFrontEnd {
+    func addOAuthRoutes(to router: MethodTable) {
+        router.post("/oauth2/token") { request, context in
+            await oauthAnswer(context) {
+                let (form, client) = try await authenticatedClient(request, context, ["grant_type", "scope"])
+                switch form["grant_type"] {
+                case nil: throw AuthError(.invalidInput, "grant_type is required")
+                case GrantType.clientCredentials.rawValue:
+                    let issued = try service.oauth.clientCredentials(for: client, scope: form["scope"])
+                    return OAuthTokenResponse(issued)
+                case let other?:
+                    let known = GrantType(rawValue: other) != nil
+                    throw AuthError(
+                        .unsupportedGrantType,
+                        known ? "this grant type is not served here yet" : "unknown grant_type")
+                }
+            }
+        }
+        router.post("/oauth2/introspect") { request, context in
+            await oauthAnswer(context) {
+                let (form, client) = try await authenticatedClient(request, context, ["token", "token_type_hint"])
+                guard let token = form["token"] else { throw AuthError(.invalidInput, "token is required") }
+                return IntrospectionResponse(try service.oauth.introspect(token: token, by: client))
+            }
+        }
+        router.post("/oauth2/revoke") { request, context in
+            await oauthAnswer(context) {
+                let (form, client) = try await authenticatedClient(request, context, ["token", "token_type_hint"])
+                guard let token = form["token"] else { throw AuthError(.invalidInput, "token is required") }
+                try await service.oauth.revoke(token: token, by: client)
+                return EmptyOAuthResponse()
+            }
+        }
+    }
+
+    /// The form and the client it authenticates, by `client_secret_basic` or `client_secret_post`
+    /// (RFC 6749 §2.3.1), never both.
+    private func authenticatedClient(
+        _ request: Request, _ context: AuthRequestContext, _ parameters: Set<String>
+    ) async throws -> (FormBody, OAuthClient) {
+        let form = try await FormBody.read(
+            request, limit: configuration.maximumBodySize, parameters: parameters.union(["client_id", "client_secret"]))
+        // Only a Basic header authenticates a client; another scheme (a user's Bearer token) is not
+        // client authentication and is ignored here.
+        let header = request.headers[.authorization].flatMap { $0.lowercased().hasPrefix("basic ") ? $0 : nil }
+        let posted = (form["client_id"], form["client_secret"])
+        let credentials: (id: String, secret: String)
+        switch (header, posted) {
+        case (let header?, (nil, nil)):
+            guard let basic = Self.basicCredentials(header) else {
+                throw AuthError(.invalidClient, "the Basic credentials are malformed")
+            }
+            credentials = basic
+        case (nil, (let id?, let secret?)):
+            credentials = (id, secret)
+        case (nil, (nil, nil)):
+            throw AuthError(.invalidClient, "client authentication is required")
+        case (nil, _):
+            throw AuthError(.invalidClient, "client_secret_post needs client_id and client_secret")
+        case (.some, _):
+            throw AuthError(.invalidInput, "authenticate the client one way: the Authorization header or the body")
+        }
+        let client = try await service.oauth.authenticate(
+            clientID: credentials.id, secret: credentials.secret, source: context.client)
+        return (form, client)
+    }
+
+    /// RFC 6749 §2.3.1: `Basic base64(form-encoded id ":" form-encoded secret)`.
+    static func basicCredentials(_ header: String) -> (id: String, secret: String)? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "basic",
+            let decoded = Base64.standard.decode(parts[1].trimmingSpaces),
+            let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
+            let id = FormBody.decode(decoded[..<colon]), let secret = FormBody.decode(decoded[(colon + 1)...])
+        else { return nil }
+        return (id, secret)
+    }
+
+    /// Runs an OAuth route, answering its failures in RFC 6749 §5.2's shape.
+    private func oauthAnswer(
+        _ context: AuthRequestContext, _ body: () async throws -> some Encodable & Sendable
+    ) async -> Response {
+        do {
+            return Self.json(.ok, try await body())
+        } catch let refusal as FormBody.Refusal {
+            return Self.json(refusal.status, OAuthErrorResponse(error: "invalid_request", description: refusal.message))
+        } catch let error as AuthError {
+            let (status, code) = Self.oauthStatus(error.code)
+            if status.code >= 500 {
+                context.logger.log(
+                    level: error.code == .internal ? .error : .warning, "request failed",
+                    metadata: ["error": "\(error)", "status": "\(status.code)"])
+            }
+            var response = Self.json(
+                status, OAuthErrorResponse(error: code, description: error.code == .internal ? nil : error.message))
+            if status == .unauthorized { response.headers[.wwwAuthenticate] = #"Basic realm="authd""# }
+            if status == .tooManyRequests || status == .serviceUnavailable { response.headers[.retryAfter] = "1" }
+            return response
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+            return Self.json(.internalServerError, OAuthErrorResponse(error: "server_error", description: nil))
+        }
+    }
+
+    /// The one place AuthCore's codes become RFC 6749 §5.2 errors.
+    static func oauthStatus(_ code: AuthError.Code) -> (HTTPResponse.Status, String) {
+        switch code {
+        case .invalidClient: (.unauthorized, code.rawValue)
+        case .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType: (.badRequest, code.rawValue)
+        case .invalidRefreshToken, .invalidToken, .tokenExpired, .tokenRevoked: (.badRequest, "invalid_grant")
+        case .rateLimited: (.tooManyRequests, "temporarily_unavailable")
+        case .busy, .unavailable, .mfaUnavailable: (.serviceUnavailable, "temporarily_unavailable")
+        case .internal: (.internalServerError, "server_error")
+        case .invalidInput, .usernameTaken, .emailTaken, .weakPassword, .invalidCredentials, .accountDenied,
+            .unknownService, .wrongPassword, .conflict, .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled,
+            .mfaNotEnabled, .mfaNotPending, .forbidden, .notFound, .unknownRole, .roleExists, .roleInUse,
+            .builtinRole, .lastAdmin, .clientExists, .invalidClientMetadata:
+            (.badRequest, "invalid_request")
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// RFC 6749 §5.1.
+struct OAuthTokenResponse: Encodable, Sendable {
+    let accessToken: String
+    let tokenType = "Bearer"
+    let expiresIn: Int64
+    let scope: String?
+
+    init(_ issued: IssuedAccessToken) {
+        accessToken = issued.token
+        expiresIn = issued.expiresIn
+        scope = issued.claims.scope
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in", scope
+    }
+}
+
+/// RFC 6749 §5.2.
+struct OAuthErrorResponse: Encodable, Sendable {
+    let error: String
+    let description: String?
+
+    enum CodingKeys: String, CodingKey {
+        case error, description = "error_description"
+    }
+}
+
+/// RFC 7662 §2.2: `{"active": false}` and nothing else for a token that is not valid.
+struct IntrospectionResponse: Encodable, Sendable {
+    let claims: AccessTokenClaims?
+
+    init(_ claims: AccessTokenClaims?) { self.claims = claims }
+
+    enum CodingKeys: String, CodingKey {
+        case active, scope, clientID = "client_id", username, tokenType = "token_type", exp, iat, nbf, sub, aud
+        case iss, jti, roles, sid
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(claims != nil, forKey: .active)
+        guard let claims else { return }
+        try c.encodeIfPresent(claims.scope, forKey: .scope)
+        try c.encodeIfPresent(claims.clientID, forKey: .clientID)
+        if !claims.isClientToken { try c.encode(claims.name, forKey: .username) }
+        try c.encode("Bearer", forKey: .tokenType)
+        try c.encode(claims.expiresAt, forKey: .exp)
+        try c.encode(claims.issuedAt, forKey: .iat)
+        try c.encodeIfPresent(claims.notBefore, forKey: .nbf)
+        try c.encode(claims.subject, forKey: .sub)
+        if claims.audience.count == 1 {
+            try c.encode(claims.audience[0], forKey: .aud)
+        } else {
+            try c.encode(claims.audience, forKey: .aud)
+        }
+        try c.encode(claims.issuer, forKey: .iss)
+        try c.encode(claims.id, forKey: .jti)
+        try c.encode(claims.roles, forKey: .roles)
+        try c.encodeIfPresent(claims.sessionID, forKey: .sid)
+    }
+}
+
+/// RFC 7009 §2.2: 200 with an empty body; `{}` keeps every answer of these routes JSON.
+struct EmptyOAuthResponse: Encodable, Sendable {}

@@ -1,0 +1,220 @@
+public import AuthCore
+
+/// `ClientStore` on `clients` and `client_roles`. Each change runs in one transaction with its
+/// audit row and, when it cuts off the client's tokens, with the revocation that tells every
+/// instance. Lists (grant types, scopes, redirect URIs, roles) travel as space-separated text:
+/// none of their items may contain a space.
+public struct PostgresClientStore: ClientStore {
+    let pool: PostgresPool
+    let retention: RetentionPolicy
+
+    public init(pool: PostgresPool, retention: RetentionPolicy) {
+        self.pool = pool
+        self.retention = retention
+    }
+
+    static let columns = """
+        c.id, c.name, c.type, array_to_string(c.grant_types, ' ') AS grant_types,
+        array_to_string(c.scopes, ' ') AS scopes, array_to_string(c.redirect_uris, ' ') AS redirect_uris,
+        (SELECT coalesce(string_agg(r.role, ' ' ORDER BY r.role), '') FROM client_roles r WHERE r.client_id = c.id)
+            AS roles,
+        c.token_lifetime, c.disabled, extract(epoch FROM c.not_before)::bigint AS not_before,
+        extract(epoch FROM c.created_at)::bigint AS created_at, c.secret_hash
+        """
+
+    public func clients() async throws -> [OAuthClient] {
+        try await pool.run { connection in
+            try connection.query("SELECT \(Self.columns) FROM clients c ORDER BY c.id").rows.map(Self.client(from:))
+        }
+    }
+
+    public func client(id: String) async throws -> OAuthClient? {
+        try await credential(id: id)?.client
+    }
+
+    public func credential(id: String) async throws -> ClientCredential? {
+        try await pool.run { connection in
+            try connection.query("SELECT \(Self.columns) FROM clients c WHERE c.id = $1", [id]).rows.first.map { row in
+                ClientCredential(client: try Self.client(from: row), secretHash: try row.optionalString("secret_hash"))
+            }
+        }
+    }
+
+    public func create(_ client: NewClient, secretHash: String?, by actor: Actor) async throws -> OAuthClient {
+        try await pool.run { connection in
+            try connection.transaction {
+                do {
+                    try connection.query(
+                        """
+                        INSERT INTO clients (id, name, type, secret_hash, grant_types, scopes, redirect_uris,
+                            token_lifetime)
+                        VALUES ($1, $2, $3, $4, string_to_array($5, ' '), string_to_array($6, ' '),
+                            string_to_array($7, ' '), $8)
+                        """,
+                        [
+                            client.id, client.name, client.type.rawValue, secretHash,
+                            client.grantTypes.map(\.rawValue).joined(separator: " "),
+                            client.scopes.joined(separator: " "), client.redirectURIs.joined(separator: " "),
+                            client.tokenLifetime.map(String.init),
+                        ])
+                } catch let error as PostgresError where error.isUniqueViolation {
+                    throw AuthError(.clientExists, "a client with this id exists")
+                }
+                try Self.setRoles(client.roles, of: client.id, on: connection)
+                try PostgresDirectoryStore.audit(
+                    actor, "client.create", target: "client:\(client.id)",
+                    [
+                        "type": client.type.rawValue,
+                        "grant_types": client.grantTypes.map(\.rawValue).joined(separator: ","),
+                        "scopes": client.scopes.joined(separator: ","), "roles": client.roles.joined(separator: ","),
+                    ], on: connection)
+                return try Self.find(client.id, on: connection)
+            }
+        }
+    }
+
+    public func update(clientID: String, _ change: ClientChange, by actor: Actor) async throws -> Changed<OAuthClient> {
+        try await pool.run { connection in
+            try connection.transaction {
+                let updated = try connection.query(
+                    """
+                    UPDATE clients SET
+                        name = coalesce($2, name),
+                        disabled = coalesce($3::boolean, disabled),
+                        grant_types = coalesce(string_to_array($4, ' '), grant_types),
+                        scopes = coalesce(string_to_array($5, ' '), scopes),
+                        redirect_uris = coalesce(string_to_array($6, ' '), redirect_uris),
+                        token_lifetime = CASE WHEN $7::boolean THEN $8::integer ELSE token_lifetime END,
+                        updated_at = now()
+                    WHERE id = $1
+                    """,
+                    [
+                        clientID, change.name, change.disabled.map { $0 ? "true" : "false" },
+                        change.grantTypes.map { $0.map(\.rawValue).joined(separator: " ") },
+                        change.scopes.map { $0.joined(separator: " ") },
+                        change.redirectURIs.map { $0.joined(separator: " ") },
+                        change.tokenLifetime == nil ? "false" : "true",
+                        change.tokenLifetime.flatMap { $0.map(String.init) },
+                    ]
+                ).affectedRows
+                guard updated == 1 else { throw AuthError(.notFound, "no such client") }
+                if let roles = change.roles {
+                    try connection.query("DELETE FROM client_roles WHERE client_id = $1", [clientID])
+                    try Self.setRoles(roles, of: clientID, on: connection)
+                }
+                let revocations = change.cutsOff ? [try cutOff(clientID, on: connection)] : []
+                try PostgresDirectoryStore.audit(
+                    actor, "client.update", target: "client:\(clientID)", Self.details(of: change), on: connection)
+                return Changed(try Self.find(clientID, on: connection), revocations: revocations)
+            }
+        }
+    }
+
+    public func delete(clientID: String, by actor: Actor) async throws -> Changed<Void> {
+        try await pool.run { connection in
+            try connection.transaction {
+                guard
+                    let row = try connection.query(
+                        """
+                        DELETE FROM clients WHERE id = $1
+                        RETURNING token_lifetime, floor(extract(epoch FROM clock_timestamp()))::bigint AS now
+                        """, [clientID]
+                    ).rows.first
+                else { throw AuthError(.notFound, "no such client") }
+                let revocation = retention.deletedClient(
+                    clientID, at: try row.int64("now"), tokenLifetime: try row.optionalInt64("token_lifetime"))
+                try PostgresDirectoryStore.audit(
+                    actor, "client.delete", target: "client:\(clientID)", [:], on: connection)
+                return Changed((), revocations: [try PostgresRevocations.record(revocation, on: connection)])
+            }
+        }
+    }
+
+    public func setSecret(clientID: String, hash: String, by actor: Actor) async throws -> Changed<Void> {
+        try await pool.run { connection in
+            try connection.transaction {
+                let updated = try connection.query(
+                    "UPDATE clients SET secret_hash = $2, updated_at = now() WHERE id = $1 AND type = 'confidential'",
+                    [clientID, hash]
+                ).affectedRows
+                guard updated == 1 else { throw AuthError(.notFound, "no such confidential client") }
+                let revocation = try cutOff(clientID, on: connection)
+                try PostgresDirectoryStore.audit(
+                    actor, "client.rotate_secret", target: "client:\(clientID)", [:], on: connection)
+                return Changed((), revocations: [revocation])
+            }
+        }
+    }
+
+    public func revoke(tokenID: String, expiresAt: Int64) async throws -> Changed<Void> {
+        try await pool.run { connection in
+            Changed(
+                (),
+                revocations: [
+                    try PostgresRevocations.record(retention.token(tokenID, expiresAt: expiresAt), on: connection)
+                ])
+        }
+    }
+
+    // MARK: Helpers
+
+    /// As for users (`PostgresRevocations.cutOff`): the second is read once the client's row is held.
+    private func cutOff(_ clientID: String, on connection: PostgresConnection) throws -> Revocation {
+        let row = try connection.query(
+            """
+            UPDATE clients SET updated_at = now() WHERE id = $1
+            RETURNING extract(epoch FROM not_before)::bigint AS not_before, token_lifetime,
+                floor(extract(epoch FROM clock_timestamp()))::bigint AS second
+            """, [clientID]
+        ).single()
+        let notBefore = retention.notBefore(
+            after: try row.optionalInt64("not_before"), cutOffIn: try row.int64("second"))
+        try connection.query(
+            "UPDATE clients SET not_before = to_timestamp($2) WHERE id = $1", [clientID, String(notBefore)])
+        return try PostgresRevocations.record(
+            retention.clientCutOff(
+                clientID, notBefore: notBefore, tokenLifetime: try row.optionalInt64("token_lifetime")),
+            on: connection)
+    }
+
+    private static func setRoles(_ roles: [String], of clientID: String, on connection: PostgresConnection) throws {
+        guard !roles.isEmpty else { return }
+        do {
+            try connection.query(
+                "INSERT INTO client_roles (client_id, role) SELECT $1, unnest(string_to_array($2, ' '))",
+                [clientID, roles.joined(separator: " ")])
+        } catch let error where error.isForeignKeyViolation {
+            throw AuthError(.unknownRole, "a role given does not exist")
+        }
+    }
+
+    private static func find(_ id: String, on connection: PostgresConnection) throws -> OAuthClient {
+        guard let row = try connection.query("SELECT \(columns) FROM clients c WHERE c.id = $1", [id]).rows.first else {
+            throw AuthError(.notFound, "no such client")
+        }
+        return try client(from: row)
+    }
+
+    private static func details(of change: ClientChange) -> [String: String] {
+        var details: [String: String] = [:]
+        details["name"] = change.name
+        details["disabled"] = change.disabled.map { $0 ? "true" : "false" }
+        details["grant_types"] = change.grantTypes.map { $0.map(\.rawValue).joined(separator: ",") }
+        details["scopes"] = change.scopes?.joined(separator: ",")
+        details["redirect_uris"] = change.redirectURIs?.joined(separator: ",")
+        details["roles"] = change.roles?.joined(separator: ",")
+        if let lifetime = change.tokenLifetime { details["token_lifetime"] = lifetime.map(String.init) ?? "default" }
+        return details
+    }
+
+    static func client(from row: PostgresRow) throws -> OAuthClient {
+        let list: (String) throws -> [String] = { try row.string($0).split(separator: " ").map(String.init) }
+        return OAuthClient(
+            id: try row.string("id"), name: try row.string("name"),
+            type: ClientType(rawValue: try row.string("type")) ?? .confidential,
+            grantTypes: try list("grant_types").compactMap(GrantType.init(rawValue:)), scopes: try list("scopes"),
+            redirectURIs: try list("redirect_uris"), roles: try list("roles"),
+            tokenLifetime: try row.optionalInt64("token_lifetime"), disabled: try row.bool("disabled"),
+            notBefore: try row.optionalInt64("not_before"), createdAt: try row.int64("created_at"))
+    }
+}

@@ -79,11 +79,16 @@ extension HTTPFrontEnd {
         return (form, client)
     }
 
-    /// RFC 6749 §2.3.1: `Basic base64(form-encoded id ":" form-encoded secret)`.
+    /// RFC 6749 §2.3.1: `Basic base64(form-encoded id ":" form-encoded secret)`, padded as RFC 7617
+    /// writes it (or unpadded).
     static func basicCredentials(_ header: String) -> (id: String, secret: String)? {
         let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "basic",
-            let decoded = Base64.standard.decode(parts[1].trimmingSpaces),
+        guard parts.count == 2, parts[0].lowercased() == "basic" else { return nil }
+        let encoded = parts[1].trimmingSpaces
+        let unpadded = encoded.prefix { $0 != "=" }
+        let padding = encoded.count - unpadded.count
+        guard padding <= 2, padding == 0 || encoded.count % 4 == 0, encoded.suffix(padding).allSatisfy({ $0 == "=" }),
+            let decoded = Base64.standard.decode(unpadded),
             let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
             let id = FormBody.decode(decoded[..<colon]), let secret = FormBody.decode(decoded[(colon + 1)...])
         else { return nil }

@@ -138,6 +138,32 @@ struct SettingsTests {
         #expect(settings.database.url == "postgresql://u:p@db:5432/app")
     }
 
+    @Test("oauth.issuer defaults to a URL jwt.issuer, else the HTTP address; oauth.scopes are scope tokens")
+    func oauthSettings() async throws {
+        let base = ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret]
+        let defaults = try await load(base)
+        #expect(defaults.http.frontEnd.issuer == "http://127.0.0.1:5000")
+        #expect(defaults.oauthScopes.isEmpty)
+        let url = try await load(base.merging(["AUTHD_JWT_ISSUER": "https://auth.example.com"]) { $1 })
+        #expect(url.http.frontEnd.issuer == "https://auth.example.com")
+        let set = try await load(
+            base.merging([
+                "AUTHD_OAUTH_ISSUER": "https://sso.example.com/authd", "AUTHD_OAUTH_SCOPES": "mail:read,reports",
+                "AUTHD_HTTP_ADDR": "[::1]:5005",
+            ]) { $1 })
+        #expect(set.http.frontEnd.issuer == "https://sso.example.com/authd")
+        #expect(set.oauthScopes == ["mail:read", "reports"])
+        #expect(
+            try await load(base.merging(["AUTHD_HTTP_ADDR": "[::1]:5005"]) { $1 }).http.frontEnd.issuer
+                == "http://[::1]:5005")
+        for bad in [
+            ["AUTHD_OAUTH_ISSUER": "auth.example.com"], ["AUTHD_OAUTH_ISSUER": "https://a.example/?x=1"],
+            ["AUTHD_OAUTH_SCOPES": "has space"], ["AUTHD_OAUTH_SCOPES": #"quo"te"#],
+        ] {
+            await #expect(throws: ConfigurationError.self) { try await load(base.merging(bad) { $1 }) }
+        }
+    }
+
     @Test("trusted proxies, the client address header, the IPv6 prefix and the account limit are read and checked")
     func clientAddressSettings() async throws {
         let base = ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret]

@@ -31,7 +31,8 @@ struct OAuthTests {
 
     static func basic(_ id: String, _ secret: String) -> HTTPFields {
         var headers = form
-        headers[.authorization] = "Basic " + Base64.standard.encode(Array("\(id):\(secret)".utf8))
+        // Padded, as RFC 7617 and every client write it.
+        headers[.authorization] = "Basic " + Data("\(id):\(secret)".utf8).base64EncodedString()
         return headers
     }
 
@@ -82,6 +83,10 @@ struct OAuthTests {
             ("unknown client", basic("nobody-here", secret), good, 401, "invalid_client"),
             ("no client authentication", form, good, 401, "invalid_client"),
             ("client_id without client_secret", form, good + "&client_id=\(id)", 401, "invalid_client"),
+            (
+                "Basic with three padding characters",
+                [.contentType: form[.contentType]!, .authorization: "Basic YWJj==="], good, 401, "invalid_client"
+            ),
             (
                 "a malformed Basic header", [.contentType: form[.contentType]!, .authorization: "Basic !!"], good, 401,
                 "invalid_client"
@@ -310,7 +315,7 @@ struct OAuthTests {
             #expect(newSecret != secret)
             #expect(try await Self.tokenStatus(client, id, newSecret) == 200)
 
-            let audit = try await client.send(.get, "/admin/audit?limit=20", token: adminToken)
+            let audit = try await client.send(.get, "/admin/audit?limit=200", token: adminToken)
             let actions = (audit.json["entries"] as? [[String: Any]] ?? [])
                 .filter { $0["target"] as? String == "client:\(id)" }.compactMap { $0["action"] as? String }
             #expect(actions == ["client.rotate_secret", "client.update", "client.create"])

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
-export AUTHD_PASSWORD_SCRYPT_LN=12
+export AUTHD_PASSWORD_SCRYPT_LN=12 AUTHD_OAUTH_SCOPES=reports:read
 ctl=(.build/debug/authctl)
 db=(--config config/authd.yaml)
 suffix=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -66,8 +66,54 @@ expect_status 3 "set-role with a malformed role name" "${ctl[@]}" user set-role 
 expect_status 3 "user create with a common password" \
     bash -c "printf 'password\n' | ${ctl[*]} user create x$suffix --email x$suffix@example.com ${db[*]}"
 expect_status 0 "user delete" "${ctl[@]}" user delete "$worker" "${db[@]}"
+
+# OAuth clients: authctl client … on the database, the token endpoint over HTTP.
+client_token() { # client_token ID SECRET: prints "STATUS ACCESS_TOKEN-or-ERROR"
+    python3 - "$HTTP_PORT" "$1" "$2" <<'PY'
+import base64, json, sys, urllib.error, urllib.request
+port, client, secret = sys.argv[1:]
+basic = base64.b64encode(f"{client}:{secret}".encode()).decode()
+request = urllib.request.Request(
+    f"http://127.0.0.1:{port}/oauth2/token", data=b"grant_type=client_credentials",
+    headers={"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"})
+try:
+    body = json.load(urllib.request.urlopen(request, timeout=10))
+    print(200, body["access_token"])
+except urllib.error.HTTPError as error:
+    print(error.code, json.load(error)["error"])
+PY
+}
+svc="svc$suffix"
+created=$("${ctl[@]}" client create "$svc" --scope reports:read --role user "${db[@]}")
+secret=$(sed -n 's/^client_secret=//p' <<<"$created")
+[ "${#secret}" = 43 ] && echo "ok: client create prints the secret once" \
+    || { echo "FAIL: client create printed no secret" >&2; failures=$((failures + 1)); }
+expect_status 1 "client create of a taken id" "${ctl[@]}" client create "$svc" "${db[@]}"
+expect_status 3 "client create with a malformed id" "${ctl[@]}" client create 'Bad Id' "${db[@]}"
+expect_status 3 "client create with a scope outside oauth.scopes" \
+    "${ctl[@]}" client create "x$svc" --scope nope "${db[@]}"
+expect_status 3 "client create with an unknown grant" "${ctl[@]}" client create "x$svc" --grant password "${db[@]}"
+read -r code ctoken < <(client_token "$svc" "$secret")
+[ "$code" = 200 ] && echo "ok: the client gets a token" || { echo "FAIL: token: $code $ctoken" >&2; failures=$((failures + 1)); }
+expect_status 0 "its token verifies over the line protocol" "${ctl[@]}" verify "${addr[@]}" "$ctoken"
+expect_status 0 "and carries the client's role" "${ctl[@]}" has-role "${addr[@]}" "$ctoken" user
+"${ctl[@]}" client show "$svc" --json "${db[@]}" | check "client show --json, without a secret" \
+    "data[0]['client_id'] == '$svc' and data[0]['scopes'] == ['reports:read'] and 'client_secret' not in data[0]"
+rotated=$("${ctl[@]}" client rotate-secret "$svc" "${db[@]}" | sed -n 's/^client_secret=//p')
+read -r code _ < <(client_token "$svc" "$secret")
+[ "$code" = 401 ] && echo "ok: the old secret is refused after rotate-secret" \
+    || { echo "FAIL: old secret got $code" >&2; failures=$((failures + 1)); }
+expect_status 1 "the token the old secret got is cut off" "${ctl[@]}" verify "${addr[@]}" "$ctoken"
+read -r code _ < <(client_token "$svc" "$rotated")
+[ "$code" = 200 ] && echo "ok: the new secret works" || { echo "FAIL: new secret got $code" >&2; failures=$((failures + 1)); }
+expect_status 0 "client disable" "${ctl[@]}" client disable "$svc" "${db[@]}"
+read -r code _ < <(client_token "$svc" "$rotated")
+[ "$code" = 401 ] && echo "ok: a disabled client is refused" || { echo "FAIL: disabled got $code" >&2; failures=$((failures + 1)); }
+expect_status 0 "client delete" "${ctl[@]}" client delete "$svc" "${db[@]}"
+expect_status 1 "client show of a deleted client" "${ctl[@]}" client show "$svc" "${db[@]}"
+
 get "/admin/audit?limit=200" "$token" | check "authctl's changes are in the audit trail" \
-    "{(e['action'], e['source']) for e in data['entries'] if e['actor'].startswith('authctl:')} >= {('user.create', 'local'), ('user.delete', 'local'), ('role.create', 'local')}"
+    "{(e['action'], e['source']) for e in data['entries'] if e['actor'].startswith('authctl:')} >= {('user.create', 'local'), ('user.delete', 'local'), ('role.create', 'local'), ('client.create', 'local'), ('client.rotate_secret', 'local'), ('client.delete', 'local')}"
 
 if [ "$failures" -ne 0 ]; then
     cat "$interop_work/authd.log" >&2

@@ -37,6 +37,8 @@ public struct RoleInfo: Hashable, Sendable {
 public enum Requirement: Hashable, Sendable {
     case role(String)
     case permission(String)
+    /// An OAuth scope the token was granted.
+    case scope(String)
 }
 
 extension Identity {

@@ -76,8 +76,8 @@ public struct TokenAuthority: Sendable {
         let userID = Int64(claims.subject)
         guard userID != nil || claims.isClientToken else { throw AuthError(.invalidToken, "access token is invalid") }
         try revocations.check(claims, userID: userID, now: clock())
-        if let requirement, !holds(requirement, roles: claims.roles) {
-            throw AuthError(.forbidden, "this token lacks the role or permission the request needs")
+        if let requirement, !holds(requirement, claims) {
+            throw AuthError(.forbidden, "this token lacks the role, permission or scope the request needs")
         }
         return claims
     }
@@ -94,12 +94,13 @@ public struct TokenAuthority: Sendable {
         return Actor(id: Int64(claims.subject), name: claims.name, source: source ?? "", roles: claims.roles)
     }
 
-    /// Roles come from the token (a role change revokes older tokens); permissions are what those
-    /// roles grant now.
-    func holds(_ requirement: Requirement, roles: [String]) -> Bool {
+    /// Roles and scopes come from the token (a change to either revokes older tokens); permissions
+    /// are what those roles grant now.
+    func holds(_ requirement: Requirement, _ claims: AccessTokenClaims) -> Bool {
         switch requirement {
-        case .role(let role): roles.contains(role)
-        case .permission(let permission): revocations.permissions(of: roles).contains(permission)
+        case .role(let role): claims.roles.contains(role)
+        case .permission(let permission): revocations.permissions(of: claims.roles).contains(permission)
+        case .scope(let scope): claims.scopes.contains { $0 == scope }
         }
     }
 }

@@ -23,7 +23,7 @@ public struct LineCommands: Sendable {
     /// flood the log.
     let clientAttempts: RateLimiter
 
-    public static let commands = ["PING", "VERIFY", "HASROLE", "HASPERM", "AUTH", "CLIENT", "QUIT"]
+    public static let commands = ["PING", "VERIFY", "HASROLE", "HASPERM", "HASSCOPE", "AUTH", "CLIENT", "QUIT"]
 
     /// `clientAttempts`: by default ten at once, then one every two seconds.
     public init(
@@ -71,16 +71,24 @@ public struct LineCommands: Sendable {
             guard (1...3).contains(request.fields.count) else { return .reply(.bad(id, "wrong_argument_count")) }
             return verify(
                 id: id, token: request.fields[0], requiring: nil, extra: request.fields.dropFirst(), session: session)
-        case "HASROLE", "HASPERM":
+        case "HASROLE", "HASPERM", "HASSCOPE":
             guard (2...4).contains(request.fields.count) else { return .reply(.bad(id, "wrong_argument_count")) }
             let name = request.fields[1]
-            if request.command == "HASPERM", (try? Identity.validPermission(name)) == nil {
-                return .reply(.bad(id, "malformed_argument"))
+            let requirement: Requirement
+            switch request.command {
+            case "HASROLE": requirement = .role(name)
+            case "HASPERM":
+                guard (try? Identity.validPermission(name)) != nil else {
+                    return .reply(.bad(id, "malformed_argument"))
+                }
+                requirement = .permission(name)
+            default:
+                guard OAuthScope.isToken(name) else { return .reply(.bad(id, "malformed_argument")) }
+                requirement = .scope(name)
             }
             return verify(
-                id: id, token: request.fields[0],
-                requiring: request.command == "HASROLE" ? .role(name) : .permission(name),
-                extra: request.fields.dropFirst(2), session: session)
+                id: id, token: request.fields[0], requiring: requirement, extra: request.fields.dropFirst(2),
+                session: session)
         case "AUTH":
             return auth(request, session: session)
         case "CLIENT":
@@ -158,6 +166,14 @@ public struct LineCommands: Sendable {
 
     private static func reply(id: String, claims: AccessTokenClaims, answersRequirement: Bool) -> LineReply {
         if answersRequirement { return LineReply(.ok, id: id) }
+        if claims.isClientToken {
+            return LineReply(
+                .ok, id: id,
+                [
+                    ("client", claims.subject), ("scope", claims.scope ?? ""),
+                    ("roles", claims.roles.joined(separator: ",")), ("exp", String(claims.expiresAt)),
+                ])
+        }
         return LineReply(
             .ok, id: id,
             [

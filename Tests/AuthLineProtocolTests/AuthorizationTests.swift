@@ -50,6 +50,43 @@ struct AuthorizationTests {
         }
     }
 
+    @Test(
+        "a client's own token: VERIFY answers client= and scope=, HASSCOPE checks a granted scope, a disable cuts it off"
+    )
+    func clientToken() async throws {
+        let stack = try await TestStack(configuration: .init(scopes: ["mail:read", "mail:send"]))
+        try await withLineServer(stack: stack) { port, stack in
+            let id = TestDatabase.uniqueName("svc")
+            let registered = try await stack.admin.createClient(
+                NewClient(id: id, scopes: ["mail:read", "mail:send"], roles: [Role.user]), by: TestStack.testOperator)
+            let client = try await stack.service.oauth.authenticate(
+                clientID: id, secret: try #require(registered.secret))
+            let token = try stack.service.oauth.clientCredentials(for: client, scope: "mail:read").token
+            let (_, userToken) = try await stack.account()
+            try await LineClient.with(port: port) { (line: LineClient) async throws in
+                try await line.send("VERIFY\t1\t\(token)\n")
+                let verified = try #require(try await line.reply())
+                #expect(verified.status == .ok)
+                let attributes = Dictionary(verified.attributes.map { ($0.key, $0.value) }) { $1 }
+                #expect(attributes["client"] == id && attributes["scope"] == "mail:read")
+                #expect(attributes["roles"] == Role.user && attributes["user"] == nil)
+                try await line.send("HASSCOPE\t2\t\(token)\tmail:read\n")
+                #expect(try await line.readLine() == "OK\t2")
+                try await line.send("HASSCOPE\t3\t\(token)\tmail:send\n")
+                #expect(try await line.readLine() == "NO\t3\treason=forbidden", "granted to the client, not asked for")
+                try await line.send("HASSCOPE\t4\t\(userToken)\tmail:read\n")
+                #expect(try await line.readLine() == "NO\t4\treason=forbidden")
+                try await line.send("HASSCOPE\t5\t\(token)\thas space\n")
+                #expect(try await line.readLine() == "BAD\t5\treason=malformed_argument")
+                try await line.send("HASROLE\t6\t\(token)\tuser\n")
+                #expect(try await line.readLine() == "OK\t6")
+                _ = try await stack.admin.updateClient(id: id, .init(disabled: true), by: TestStack.testOperator)
+                try await line.send("VERIFY\t7\t\(token)\n")
+                #expect(try await line.readLine() == "NO\t7\treason=revoked")
+            }
+        }
+    }
+
     @Test("an admin's token holds the admin permissions; HASPERM refuses malformed permissions with BAD")
     func adminPermissions() async throws {
         try await withLineServer { port, stack in

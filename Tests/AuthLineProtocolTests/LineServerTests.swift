@@ -16,7 +16,7 @@ struct LineServerTests {
                 #expect(try await client.readLine() == "VERSION\t1\t0")
                 #expect(
                     try await client.readLine()
-                        == "CAPS\tcommands=PING,VERIFY,HASROLE,HASPERM,AUTH,CLIENT,QUIT\tmax_line=16384\tmax_inflight=64"
+                        == "CAPS\tcommands=PING,VERIFY,HASROLE,HASPERM,HASSCOPE,AUTH,CLIENT,QUIT\tmax_line=16384\tmax_inflight=64"
                 )
                 try await client.send("PING\tp1\n")
                 #expect(try await client.readLine() == "OK\tp1")

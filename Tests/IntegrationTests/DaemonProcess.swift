@@ -111,8 +111,22 @@ final class DaemonProcess: @unchecked Sendable {
     {
         var headers: HTTPFields = json == nil ? [:] : [.contentType: "application/json"]
         if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await http(method, path, headers: headers, body: json)
+    }
+
+    /// An OAuth form request, the client authenticated with HTTP Basic.
+    func oauth(_ path: String, client: String, secret: String, form: String) async throws -> HTTPResult {
+        let basic = "Basic " + Data("\(client):\(secret)".utf8).base64EncodedString()
+        return try await http(
+            .post, path, headers: [.contentType: "application/x-www-form-urlencoded", .authorization: basic],
+            body: form)
+    }
+
+    func http(_ method: HTTPRequest.Method, _ path: String, headers: HTTPFields, body: String?) async throws
+        -> HTTPResult
+    {
         let request = TestClient.Request(
-            path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
+            path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
         let response = try await TestClient.withClient(host: "127.0.0.1", port: httpPort) { client in
             try await client.execute(request)
         }

@@ -124,6 +124,64 @@ struct TwoDaemonsTests {
         }
     }
 
+    @Test(
+        "an OAuth client registered on A gets tokens on B at once; a new secret or a disable on A is refused by B within 1 s"
+    )
+    func clientAcrossInstances() async throws {
+        let bootstrap = try await TestStack(databaseURL: try await TestDatabase.migratedURL())
+        let admin = try await bootstrap.account(roles: ["admin"]).user.username
+        await bootstrap.shutdown()
+        try await Self.withTwoDaemons { a, b in
+            let adminToken = try await Self.login(admin, on: a, password: TestStack.password).access
+            let id = TestDatabase.uniqueName("svc")
+            let created = try await a.http(.post, "/admin/clients", token: adminToken, json: #"{"id":"\#(id)"}"#)
+            let secret = try #require(created.json["client_secret"] as? String, "\(created.body)")
+            let token = { (daemon: DaemonProcess, secret: String) in
+                try await daemon.oauth(
+                    "/oauth2/token", client: id, secret: secret, form: "grant_type=client_credentials")
+            }
+            let first = try #require(try await token(b, secret).json["access_token"] as? String, "works on B at once")
+            #expect(try a.line("VERIFY\tv\t\(first)").hasPrefix("OK\tv\tclient=\(id)\t"))
+
+            let changes: [(String, () async throws -> String?)] = [
+                (
+                    "a new secret",
+                    {
+                        try await a.http(.post, "/admin/clients/\(id)/secret", token: adminToken)
+                            .json["client_secret"] as? String
+                    }
+                ),
+                (
+                    "a disable",
+                    {
+                        _ = try await a.http(
+                            .patch, "/admin/clients/\(id)", token: adminToken, json: #"{"disabled":true}"#)
+                        return nil
+                    }
+                ),
+            ]
+            var current = (secret: secret, token: first)
+            for (what, change) in changes {
+                let start = ContinuousClock.now
+                let newSecret = try await change()
+                var refused: Duration?
+                while refused == nil, ContinuousClock.now - start < .seconds(5) {
+                    if try b.line("VERIFY\tv\t\(current.token)") == "NO\tv\treason=revoked" {
+                        refused = ContinuousClock.now - start
+                    }
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                print("\(what) on A: B refuses the client's token after \(refused ?? .seconds(5))")
+                #expect((refused ?? .seconds(5)) < .seconds(1), "\(what)")
+                #expect(try await token(b, current.secret).status == 401, "\(what): the old secret on B")
+                if let newSecret {
+                    let next = try #require(try await token(b, newSecret).json["access_token"] as? String)
+                    current = (newSecret, next)
+                }
+            }
+        }
+    }
+
     @Test("20 concurrent refreshes of one token across A and B: one rotation, one pair, never two")
     func refreshRace() async throws {
         try await Self.withTwoDaemons { a, b in

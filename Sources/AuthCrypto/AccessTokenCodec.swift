@@ -38,6 +38,21 @@ public struct AccessTokenCodec: Sendable {
         var typ: String?
         var kid: String?
         var crit: [String]?
+        /// Where a key could be found (RFC 7515 §4.1.2–4.1.6): authd's keys are its own, so a
+        /// token naming one of these was not made the way authd makes tokens, and is refused.
+        var jku: Present?
+        var jwk: Present?
+        var x5u: Present?
+        var x5c: Present?
+        var x5t: Present?
+
+        var namesAKey: Bool { jku != nil || jwk != nil || x5u != nil || x5c != nil || x5t != nil }
+    }
+
+    /// A member whose presence matters and whose value does not: any JSON value decodes.
+    private struct Present: Codable {
+        init(from decoder: any Decoder) throws {}
+        func encode(to encoder: any Encoder) throws {}
     }
 
     public func sign(_ claims: AccessTokenClaims) throws(CryptoError) -> String {
@@ -96,6 +111,9 @@ public struct AccessTokenCodec: Sendable {
             throw JWTError(.wrongType, "typ must be at+jwt")
         }
         guard header.crit == nil else { throw JWTError(.malformed, "crit headers are not supported") }
+        guard !header.namesAKey else {
+            throw JWTError(.malformed, "jku, jwk, x5u, x5c and x5t headers are not accepted: authd's keys are its own")
+        }
         guard let kid = header.kid else { throw JWTError(.unknownKey, "unknown key id") }
         guard let signature = Base64.url.decode(utf8: parts[2]) else {
             throw JWTError(.malformed, "signature is not base64url")

@@ -138,6 +138,17 @@ struct AccessTokenCodecTests {
                 == .malformed)
     }
 
+    @Test(
+        "a header naming where a key is (jku, jwk, x5u, x5c, x5t) is refused even with a good signature",
+        arguments: [
+            #""jku":"https://attacker.example/jwks.json""#, #""jwk":{"kty":"oct","k":"AAAA"}"#,
+            #""x5u":"https://attacker.example/c.pem""#, #""x5c":["MIIB"]"#, #""x5t":"abc""#,
+        ])
+    func keyLocationHeaders(_ member: String) throws {
+        let header = #"{"alg":"HS256","typ":"at+jwt","kid":"k1",\#(member)}"#
+        #expect(code(try forge(header: header, payload: payload)) == .malformed)
+    }
+
     @Test("wrong issuer or audience is refused; audience may be a list")
     func issuerAudience() throws {
         let header = #"{"alg":"HS256","typ":"at+jwt","kid":"k1"}"#

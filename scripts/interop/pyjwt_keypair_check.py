@@ -51,11 +51,25 @@ status, body = call("GET", "/protected", token=made)
 assert status == 200 and body["logged_in_as"] == name, (status, body)
 print(f"ok: authd accepts PyJWT's {ALG} token")
 
+def hs256_with_public_key(claims, kid):
+    """The classic algorithm confusion: HS256 with the public key's PEM as the HMAC secret (PyJWT
+    itself refuses to make one, so by hand)."""
+    import hmac
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    pem = PUBLIC.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    b64 = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    signing_input = b64(json.dumps({"alg": "HS256", "typ": "at+jwt", "kid": kid}).encode()) + "." + b64(json.dumps(claims).encode())
+    return signing_input + "." + b64(hmac.new(pem, signing_input.encode(), hashlib.sha256).digest())
+
+
 refused = {
+    "HS256 with the public key as the secret": hs256_with_public_key(mine, header["kid"]),
     "HS256 under the pair's kid": jwt.encode(mine, b"k" * 48, algorithm="HS256", headers={"typ": "at+jwt", "kid": header["kid"]}),
     "none": jwt.encode(mine, None, algorithm="none", headers={"typ": "at+jwt", "kid": header["kid"]}),
     "unknown kid": jwt.encode(mine, PRIVATE, algorithm=ALG, headers={"typ": "at+jwt", "kid": "not-a-key"}),
     "a jwk header": jwt.encode(mine, PRIVATE, algorithm=ALG, headers={"typ": "at+jwt", "jwk": json.loads(jwt.get_algorithm_by_name(ALG).to_jwk(PUBLIC))}),
+    "a jku header": jwt.encode(mine, PRIVATE, algorithm=ALG, headers={"typ": "at+jwt", "kid": header["kid"], "jku": "https://attacker.example/jwks.json"}),
+    "an x5u header": jwt.encode(mine, PRIVATE, algorithm=ALG, headers={"typ": "at+jwt", "kid": header["kid"], "x5u": "https://attacker.example/cert.pem"}),
     "altered payload": token.split(".")[0] + "." + base64.urlsafe_b64encode(json.dumps(dict(claims, roles=["admin"])).encode()).rstrip(b"=").decode() + "." + token.split(".")[2],
 }
 for label, bad in refused.items():

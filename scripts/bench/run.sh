@@ -4,8 +4,10 @@
 # bearer header) before and after authd, then authd's GET /protected, GET /authz, POST /login, POST /register with wrk, TCP VERIFY
 # pipelined and request-response with scripts/bench/line-verify.c, the hashing ceiling (cores ÷
 # one scrypt at the configured parameters), a login storm (GET /protected p99 and VERIFY
-# throughput while logins saturate the hashing pool), idle memory, and GET /protected with 1,000
-# and 1,000,000 users in the table (seeded with COPY). Prints a table; writes .build/bench/results.json.
+# throughput while logins saturate the hashing pool), idle memory, GET /protected with 1,000
+# and 1,000,000 users in the table (seeded with COPY), and for HS256, EdDSA and ES256 tokens:
+# GET /protected and TCP VERIFY with one token and with 20,000 distinct ones, and POST /oauth2/token
+# client credentials. Prints a table; writes .build/bench/results.json.
 # Usage: make bench   [BENCH_SECONDS=8 per measurement]   (starts its own PostgreSQL)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,7 +41,8 @@ wrk_run() {
     wrk -t 2 -d "${seconds}s" --latency "$@" "$url" | awk '
         /^Requests\/sec/ {rps = $2}
         $1 == "99%" {v = $2; if (v ~ /us$/) p = v / 1000; else if (v ~ /ms$/) p = v + 0; else p = v * 1000}
-        END {printf "%.2f %.2f\n", rps, p}'
+        /Non-2xx/ {bad = $NF}
+        END {printf "%.2f %.2f\n", rps, p; if (bad > 0) printf "bench: %s non-2xx answers\n", bad > "/dev/stderr"}'
 }
 hello() { wrk_run "http://127.0.0.1:$ref_port/hello" -c 32 "$@"; }
 start_reference() {
@@ -85,6 +88,51 @@ read -r login_rate login_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/login" -
 read -r register_rate register_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/register" -c 4 --timeout 30s \
     -s scripts/bench/register.lua)"
 
+# Tokens signed three ways (#17). One token is verified once and then answered from the
+# verified-token cache; 20,000 distinct ones (more than its 16,384 entries, cycled) are each
+# verified in full: signature and claims. POST /oauth2/token reads the client and signs a token.
+# EdDSA and ES256 get an instance of their own, each stopped before the next.
+psql=("$AUTHD_PG_BINDIR/psql" -q -v ON_ERROR_STOP=1 "$AUTHD_DATABASE_URL")
+if ! .venv/bin/python -c 'import cryptography' 2>/dev/null; then
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check 'cryptography>=41'
+fi
+distinct=20000
+client_secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
+"${psql[@]}" -c "INSERT INTO clients (id, name, type, secret_hash, grant_types)
+                 VALUES ('bench', 'bench', 'confidential', '$(printf %s "$client_secret" | sha256sum | cut -d' ' -f1)',
+                         '{client_credentials}')"
+CLIENT_BASIC=$(printf 'bench:%s' "$client_secret" | base64 -w0)
+export CLIENT_BASIC
+declare -A signed
+measure_signed() { # measure_signed ALG TOKEN [KEY_FILE]: signed[ALG]="cached distinct vcached vdistinct token"
+    local alg=$1 one=$2 tokens="$out/tokens-$1.txt" cached distinct_rps endpoint
+    KEY_FILE=${3:-} SECRET_FILE=$SECRET_FILE .venv/bin/python scripts/bench/tokens.py "$one" "$distinct" >"$tokens"
+    read -r cached _ <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c 32 -H "Authorization: Bearer $one")"
+    read -r distinct_rps _ <<<"$(TOKENS=$tokens wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c 32 \
+        -s scripts/bench/protected-distinct.lua)"
+    read -r endpoint _ <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/oauth2/token" -c 16 -s scripts/bench/token-endpoint.lua)"
+    signed[$alg]="$cached $distinct_rps $("$out/line-verify" "$LINE_PORT" "$one" 8 128 "$seconds") \
+$("$out/line-verify" "$LINE_PORT" "@$tokens" 8 128 "$seconds") $endpoint"
+}
+measure_signed HS256 "$token"
+main_ports=("$HTTP_PORT" "$LINE_PORT")
+for alg in EdDSA ES256; do
+    key="$out/signing-$alg.pem"
+    rm -f "$key"
+    case $alg in
+        EdDSA) openssl genpkey -algorithm ed25519 -out "$key" 2>/dev/null ;;
+        ES256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$key" 2>/dev/null ;;
+    esac
+    chmod 600 "$key"
+    AUTHD_JWT_ALGORITHM=$alg AUTHD_JWT_SIGNING_KEY_FILE=$key AUTHD_PASSWORD_SCRYPT_LN=15 \
+        AUTHD_BIN="$(swift build -c release --show-bin-path)/authd" start_authd
+    measure_signed "$alg" "$(login "$BENCH_USER" "bench password 1")" "$key"
+    kill "${authd_pids[-1]}"
+    wait "${authd_pids[-1]}" 2>/dev/null || true
+done
+HTTP_PORT=${main_ports[0]} LINE_PORT=${main_ports[1]}
+
 # Login storm: 16 connections keep the hashing pool full while GET /protected and VERIFY run.
 wrk -t 1 -c 16 -d "$((seconds * 2 + 4))s" --timeout 30s -s scripts/bench/login.lua \
     "http://127.0.0.1:$HTTP_PORT/login" >"$out/storm.txt" &
@@ -97,7 +145,6 @@ storm_logins=$(awk '/^Requests\/sec/ {print $2}' "$out/storm.txt")
 busy_rss=$(rss_mib)
 
 # Verification against a table of 1,000 and of 1,000,000 users.
-psql=("$AUTHD_PG_BINDIR/psql" -q -v ON_ERROR_STOP=1 "$AUTHD_DATABASE_URL")
 seed() { # seed FROM TO: users FROM..TO through COPY, each with the role user
     python3 - "$1" "$2" <<'PY' | "${psql[@]}" -c "COPY users (username, email, password_hash) FROM STDIN"
 import sys
@@ -143,8 +190,20 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
         "$(ratio "$storm_verify" "$verify_pipelined")"
     printf '%-52s %12s %10s %8s\n' "GET /protected, $users_small users" "$small" "$small_p99" "1.00"
     printf '%-52s %12s %10s %8s\n' "GET /protected, $users_large users" "$large" "$large_p99" "$(ratio "$large" "$small")"
+    for alg in HS256 EdDSA ES256; do
+        read -r cached distinct_rps vcached vdistinct endpoint <<<"${signed[$alg]}"
+        read -r _ _ _ _ hs_endpoint <<<"${signed[HS256]}"
+        printf '%-52s %12s %10s %8s\n' "$alg GET /protected, one token" "$cached" "" "$(ratio "$cached" "$reference")"
+        printf '%-52s %12s %10s %8s\n' "$alg GET /protected, $distinct distinct tokens" "$distinct_rps" "" \
+            "$(ratio "$distinct_rps" "$reference")"
+        printf '%-52s %12s %10s %8s\n' "$alg TCP VERIFY pipelined, one token" "$vcached" "" "$(ratio "$vcached" 250000)"
+        printf '%-52s %12s %10s %8s\n' "$alg TCP VERIFY pipelined, $distinct distinct tokens" "$vdistinct" "" \
+            "$(ratio "$vdistinct" 250000)"
+        printf '%-52s %12s %10s %8s\n' "$alg POST /oauth2/token client credentials" "$endpoint" "" \
+            "$(ratio "$endpoint" "$hs_endpoint")"
+    done
     printf '%-52s %12s\n' "RSS idle after start / after the load, MiB" "$idle_rss / $busy_rss"
-    echo "(ratios: to the reference, to 250,000/s, to the hashing ceiling, to idle, to 1,000 users)"
+    echo "(ratios: to the reference, to 250,000/s, to the hashing ceiling, to idle, to 1,000 users, to HS256's token endpoint)"
 } | tee "$out/results.txt"
 cat >"$out/results.json" <<JSON
 {"date": "$(date -u +%FT%TZ)", "cores": $(nproc), "seconds": $seconds,
@@ -156,6 +215,12 @@ cat >"$out/results.json" <<JSON
  "storm_login_rps": $storm_logins, "storm_protected_rps": $storm_rps, "storm_protected_p99_ms": $storm_p99,
  "storm_verify_pipelined": $storm_verify,
  "users_small": $users_small, "protected_rps_small": $small, "users_large": $users_large, "protected_rps_large": $large,
- "rss_idle_mib": $idle_rss, "rss_after_load_mib": $busy_rss}
+ "rss_idle_mib": $idle_rss, "rss_after_load_mib": $busy_rss,
+ "signed": {$(for alg in HS256 EdDSA ES256; do
+    read -r cached distinct_rps vcached vdistinct endpoint <<<"${signed[$alg]}"
+    printf '"%s": {"protected_cached_rps": %s, "protected_distinct_rps": %s, "verify_cached": %s, "verify_distinct": %s, "token_endpoint_rps": %s}' \
+        "$alg" "$cached" "$distinct_rps" "$vcached" "$vdistinct" "$endpoint"
+    [ "$alg" = ES256 ] || printf ', '
+done), "distinct_tokens": $distinct}}
 JSON
 echo "bench: results in $out/results.txt and $out/results.json" >&2

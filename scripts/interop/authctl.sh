@@ -33,6 +33,15 @@ expect_status 1 "auth as the pam client, wrong key (NO client_auth_failed)" bash
 expect_status 3 "auth, bad service name (BAD)" bash -c "printf 'x\n' | $ctl auth --addr $addr --service 'Bad Service' --user $user"
 expect_status 2 "unreachable daemon" $ctl ping --addr "127.0.0.1:$(free_port)"
 expect_status 3 "usage error" $ctl verify --addr "$addr"
+keyout="$interop_work/generated.pem"
+expect_status 0 "key generate" $ctl key generate --alg EdDSA --out "$keyout"
+[ "$(stat -c %a "$keyout")" = 600 ] && echo "ok: the key file is mode 600" \
+    || { echo "FAIL: key file mode $(stat -c %a "$keyout")" >&2; failures=$((failures + 1)); }
+before=$(sha256sum <"$keyout")
+expect_status 1 "key generate onto an existing file (left alone)" $ctl key generate --alg ES256 --out "$keyout"
+[ "$(sha256sum <"$keyout")" = "$before" ] && echo "ok: the existing key is unchanged" \
+    || { echo "FAIL: the existing key changed" >&2; failures=$((failures + 1)); }
+expect_status 3 "key generate with an unknown algorithm" $ctl key generate --alg HS256 --out "$interop_work/x.pem"
 
 if [ "$(id -u)" = 0 ]; then
     have_pam_exec() { compgen -G "/lib/*/security/pam_exec.so" >/dev/null || compgen -G "/usr/lib/*/security/pam_exec.so" >/dev/null; }

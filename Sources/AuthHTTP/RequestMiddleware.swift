@@ -30,6 +30,9 @@ struct RequestMiddleware: RouterMiddleware {
         }
         var response = try await RequestScope.$id.withValue(id) { [context] in try await next(request, context) }
         response.headers[HeaderName.requestID] = id
+        // Tokens, secrets, profiles: nothing authd answers may be kept by a cache unless the route
+        // says so (the well-known documents are public).
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
         let elapsed = ContinuousClock.now - start
         let route = context.endpointPath ?? "unmatched"
         let method = HTTPMetrics.methods.contains(request.method) ? request.method.rawValue : "other"

@@ -23,6 +23,7 @@ struct FlowTests {
             #expect(login.status == .ok)
             #expect(login.json["token_type"] as? String == "Bearer")
             #expect(login.json["expires_in"] as? Int == 900)
+            #expect(login.headers[.cacheControl] == "no-store", "tokens are never cached")
             let token = try #require(login.json["access_token"] as? String)
 
             let protected = try await client.get("/protected", token: token)
@@ -35,6 +36,9 @@ struct FlowTests {
             #expect(me.status == .ok)
             #expect(me.json["username"] as? String == name)
             #expect(me.json["id"] as? Int == user["id"] as? Int)
+            #expect(me.headers[.cacheControl] == "no-store")
+            let keys = try await client.get("/.well-known/jwks.json", token: nil)
+            #expect(keys.headers[.cacheControl] == "public, max-age=300", "a route's own caching stands")
         }
     }
 

@@ -27,6 +27,12 @@ CREATE TABLE client_roles (
 );
 CREATE INDEX client_roles_role_idx ON client_roles (role);
 
+-- A session opened through a client (the next issue's authorization code) is that client's: only
+-- it may refresh it (RFC 6749 §6), with the scope granted then; deleting the client ends them.
+ALTER TABLE sessions ADD COLUMN client_id text REFERENCES clients (id) ON DELETE CASCADE;
+ALTER TABLE sessions ADD COLUMN scope text;
+CREATE INDEX sessions_client_idx ON sessions (client_id) WHERE client_id IS NOT NULL;
+
 -- A client's cut-off travels like a user's.
 ALTER TABLE revocations DROP CONSTRAINT revocations_kind_check;
 ALTER TABLE revocations ADD CONSTRAINT revocations_kind_check

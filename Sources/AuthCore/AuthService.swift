@@ -94,7 +94,8 @@ public struct AuthService: Sendable {
         self.sessions = SessionService(
             configuration: configuration, dependencies: dependencies, tokens: self.tokens, limits: limits)
         self.oauth = OAuthService(
-            scopes: configuration.scopes, dependencies: dependencies, tokens: self.tokens, limits: limits)
+            scopes: configuration.scopes, dependencies: dependencies, tokens: self.tokens, sessions: self.sessions,
+            limits: limits)
         let unmatchableHash = try hasher.unmatchableHash()
         self.unmatchableHash = unmatchableHash
         let registry = ModuleRegistry.builtin(

@@ -7,6 +7,7 @@ import Logging
 public struct OAuthService: Sendable {
     let clients: any ClientStore
     let tokens: TokenAuthority
+    let sessions: SessionService
     let limits: LoginLimits
     /// `oauth.scopes`: a scope leaves the set, and no client gets it any more.
     let scopes: Set<String>
@@ -14,10 +15,12 @@ public struct OAuthService: Sendable {
     let logger: Logger
 
     init(
-        scopes: Set<String>, dependencies: AuthDependencies, tokens: TokenAuthority, limits: LoginLimits
+        scopes: Set<String>, dependencies: AuthDependencies, tokens: TokenAuthority, sessions: SessionService,
+        limits: LoginLimits
     ) {
         self.clients = dependencies.clients
         self.tokens = tokens
+        self.sessions = sessions
         self.limits = limits
         self.scopes = scopes
         self.revocations = dependencies.revocations
@@ -60,18 +63,52 @@ public struct OAuthService: Sendable {
         return issued
     }
 
-    /// The scopes asked for, each one the client may have; `invalidScope` otherwise.
-    func granted(_ requested: String?, to client: OAuthClient) throws(AuthError) -> [String] {
-        let allowed = Set(client.scopes).intersection(scopes)
-        guard let requested, !requested.isEmpty else { return allowed.sorted() }
+    /// RFC 6749 §6: a new pair for a refresh token of a session opened through this client, rotated
+    /// as `POST /token/refresh` rotates a login's. Any other refresh token (a login's, another
+    /// client's, an unknown, rotated or ended one) is `invalidGrant`, and another client's is left
+    /// as it was. `scope` may narrow the new access token within what the session was granted.
+    public func refresh(for client: OAuthClient, refreshToken: String?, scope: String?) async throws -> SessionTokens {
+        guard client.grantTypes.contains(.refreshToken) else {
+            throw AuthError(.unauthorizedClient, "this client may not use the refresh_token grant")
+        }
+        guard let refreshToken else { throw AuthError(.invalidInput, "refresh_token is required") }
+        let narrowed: [String]?
+        if let scope, !scope.isEmpty {
+            narrowed = try Self.scopes(in: scope)
+        } else {
+            narrowed = nil
+        }
+        do {
+            return try await sessions.refresh(refreshToken: refreshToken, client: client, scopes: narrowed) {
+                session throws(AuthError) in
+                let granted = Set(session.scope?.split(separator: " ").map(String.init) ?? [])
+                for asked in narrowed ?? [] where !granted.contains(asked) {
+                    throw AuthError(.invalidScope, "the session was not granted the scope \(asked)")
+                }
+            }
+        } catch let error as AuthError where error.code == .invalidRefreshToken {
+            throw AuthError(.invalidGrant, "refresh token is invalid, expired, revoked or another client's")
+        }
+    }
+
+    /// A `scope` parameter's tokens, well-formed and single-space separated.
+    static func scopes(in requested: String) throws(AuthError) -> [String] {
         let asked = requested.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
         guard asked.count <= 64, asked.allSatisfy(ClientRules.isScopeToken) else {
             throw AuthError(.invalidScope, "scope must be scope tokens separated by single spaces")
         }
+        return Set(asked).sorted()
+    }
+
+    /// The scopes asked for, each one the client may have; `invalidScope` otherwise.
+    func granted(_ requested: String?, to client: OAuthClient) throws(AuthError) -> [String] {
+        let allowed = Set(client.scopes).intersection(scopes)
+        guard let requested, !requested.isEmpty else { return allowed.sorted() }
+        let asked = try Self.scopes(in: requested)
         for scope in asked where !allowed.contains(scope) {
             throw AuthError(.invalidScope, "this client may not have the scope \(scope)")
         }
-        return Set(asked).sorted()
+        return asked
     }
 
     /// RFC 7662: the token's claims while it is valid and unrevoked, decided from memory as VERIFY

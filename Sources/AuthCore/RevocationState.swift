@@ -118,6 +118,12 @@ public final class RevocationState: Sendable {
             if let session = claims.sessionID, storage.sessions.contains(session) { return .tokenRevoked }
             let cut = if let userID { storage.users[userID] } else { storage.clients[claims.subject] }
             if let cut, claims.issuedAt < cut.cutOff { return .tokenRevoked }
+            // A user's token issued through a client falls with the client's cut-off too.
+            if userID != nil, let client = claims.clientID, let cut = storage.clients[client],
+                claims.issuedAt < cut.cutOff
+            {
+                return .tokenRevoked
+            }
             return nil
         }
         switch verdict {

@@ -70,7 +70,12 @@ public struct SessionService: Sendable {
     /// A new session for an authenticated user, with its first token pair. Refused like a wrong
     /// password when the account changed since its password was checked (a password change or a
     /// disable in between); the token carries the roles as they stand when the session is created.
-    public func start(for user: User, source: String?, userAgent: String?) async throws -> SessionTokens {
+    /// With `client`, the session is that OAuth client's (only it may refresh it) and its tokens
+    /// carry the client and `scopes`.
+    public func start(
+        for user: User, source: String?, userAgent: String?, client: OAuthClient? = nil, scopes: [String] = []
+    ) async throws -> SessionTokens {
+        let scope = client == nil || scopes.isEmpty ? nil : scopes.joined(separator: " ")
         let sessionID = Base64.url.encode(try SecureRandom.bytes(16))
         let refreshToken = try Self.newRefreshToken()
         // Before the account's row is read: a role change that waited for it cuts off this second.
@@ -80,10 +85,12 @@ public struct SessionService: Sendable {
                 id: sessionID, userID: user.id, tokenHash: try Digest.sha256Hex(Array(refreshToken.utf8)),
                 lifetime: policy.lifetime,
                 clientAddress: Identity.storable(source ?? "", maximumScalars: 64),
-                userAgent: Identity.storable(userAgent ?? "", maximumScalars: 256)),
+                userAgent: Identity.storable(userAgent ?? "", maximumScalars: 256), clientID: client?.id,
+                scope: scope),
             passwordHash: user.passwordHash)
         guard let current else { throw AuthError(.invalidCredentials, "invalid username or password") }
-        let access = try tokens.issue(for: current, sessionID: sessionID, issuedAt: readAt)
+        let access = try tokens.issue(
+            for: current, sessionID: sessionID, issuedAt: readAt, clientID: client?.id, scope: scope)
         logger.info("session started", metadata: ["user_id": "\(user.id)"])
         return SessionTokens(
             accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refreshToken, sessionID: sessionID)
@@ -93,19 +100,33 @@ public struct SessionService: Sendable {
     /// refreshes racing with one token get one pair between them; an already-rotated token gets
     /// that pair again within the grace window, and revokes the session after it
     /// (`SessionPolicy.decide` says which).
-    public func refresh(refreshToken: String) async throws -> SessionTokens {
+    ///
+    /// A session opened through an OAuth client is refreshed only by that `client` (RFC 6749 §6),
+    /// and a login's only without one; anyone else's attempt is refused before anything changes,
+    /// so it neither rotates nor revokes the session. `scopes` narrows this access token's scope
+    /// (nil: the session's). `check` sees the session before anything changes; what it throws refuses
+    /// the refresh.
+    public func refresh(
+        refreshToken: String, client: OAuthClient? = nil, scopes: [String]? = nil,
+        checking check: (Session) throws(AuthError) -> Void = { _ in }
+    ) async throws -> SessionTokens {
         let refused = AuthError(.invalidRefreshToken, "refresh token is invalid, expired or revoked")
         // 43 characters: 32 random bytes. Anything else is refused before any lookup.
         guard Identity.isBase64URL(refreshToken, lengths: 43...43) else { throw refused }
         let hash = try Digest.sha256Hex(Array(refreshToken.utf8))
-        guard let owner = try await store.owner(ofRefreshTokenHash: hash) else { throw refused }
+        guard let owner = try await store.owner(ofRefreshTokenHash: hash), owner.session.clientID == client?.id else {
+            throw refused
+        }
         let session = owner.session
+        try check(session)
+        let scope = scopes.map { $0.joined(separator: " ") } ?? session.scope
         let decision = policy.decide(owner.state)
         if decision == .refuse { throw refused }
         if decision == .rotate {
             guard let user = try await users.find(id: session.userID), !user.disabled else { throw refused }
             let next = try Self.newRefreshToken()
-            let access = try tokens.issue(for: user, sessionID: session.id)
+            let access = try tokens.issue(
+                for: user, sessionID: session.id, clientID: session.clientID, scope: scope)
             let pair = SessionTokens(
                 accessToken: access.token, expiresIn: access.expiresIn, refreshToken: next, sessionID: session.id)
             let rotated = try await store.rotate(

@@ -10,10 +10,14 @@ public struct Session: Hashable, Sendable {
     public var clientAddress: String
     public var userAgent: String
     public var refreshCount: Int
+    /// The OAuth client the session was opened through (only it may refresh it), with the scopes
+    /// granted then, space-separated; nil for a login's session.
+    public var clientID: String?
+    public var scope: String?
 
     public init(
         id: String, userID: Int64, createdAt: Int64, lastUsedAt: Int64, expiresAt: Int64, clientAddress: String,
-        userAgent: String, refreshCount: Int
+        userAgent: String, refreshCount: Int, clientID: String? = nil, scope: String? = nil
     ) {
         self.id = id
         self.userID = userID
@@ -23,6 +27,8 @@ public struct Session: Hashable, Sendable {
         self.clientAddress = clientAddress
         self.userAgent = userAgent
         self.refreshCount = refreshCount
+        self.clientID = clientID
+        self.scope = scope
     }
 }
 
@@ -35,9 +41,12 @@ public struct NewSession: Sendable {
     public var lifetime: Int64
     public var clientAddress: String
     public var userAgent: String
+    public var clientID: String?
+    public var scope: String?
 
     public init(
-        id: String, userID: Int64, tokenHash: String, lifetime: Int64, clientAddress: String, userAgent: String
+        id: String, userID: Int64, tokenHash: String, lifetime: Int64, clientAddress: String, userAgent: String,
+        clientID: String? = nil, scope: String? = nil
     ) {
         self.id = id
         self.userID = userID
@@ -45,6 +54,8 @@ public struct NewSession: Sendable {
         self.lifetime = lifetime
         self.clientAddress = clientAddress
         self.userAgent = userAgent
+        self.clientID = clientID
+        self.scope = scope
     }
 }
 

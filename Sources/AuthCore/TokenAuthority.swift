@@ -30,14 +30,16 @@ public struct TokenAuthority: Sendable {
     /// change (which cuts off tokens issued before the next whole second) is not born revoked.
     /// `issuedAt` (default: now) is no later than the user's state was read, so that a cut-off
     /// recorded by a change after that read refuses the token.
-    public func issue(for user: User, sessionID: String? = nil, issuedAt: Int64? = nil) throws
-        -> IssuedAccessToken
-    {
+    /// A session opened through an OAuth client gives its tokens that `clientID` and `scope`.
+    public func issue(
+        for user: User, sessionID: String? = nil, issuedAt: Int64? = nil, clientID: String? = nil,
+        scope: String? = nil
+    ) throws -> IssuedAccessToken {
         let now = max(issuedAt ?? clock(), user.notBefore ?? 0)
         let claims = AccessTokenClaims(
             issuer: codec.validation.issuer, audience: codec.validation.audience, subject: String(user.id),
             name: user.username, roles: user.roles, issuedAt: now, notBefore: now, expiresAt: now + lifetime,
-            id: Base64.url.encode(try SecureRandom.bytes(16)), sessionID: sessionID)
+            id: Base64.url.encode(try SecureRandom.bytes(16)), sessionID: sessionID, clientID: clientID, scope: scope)
         return IssuedAccessToken(token: try codec.sign(claims), expiresIn: lifetime, claims: claims)
     }
 

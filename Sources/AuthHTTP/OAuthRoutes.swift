@@ -16,12 +16,17 @@ extension HTTPFrontEnd {
     func addOAuthRoutes(to router: MethodTable) {
         router.post("/oauth2/token") { request, context in
             await oauthAnswer(context) {
-                let (form, client) = try await authenticatedClient(request, context, ["grant_type", "scope"])
+                let (form, client) = try await authenticatedClient(
+                    request, context, ["grant_type", "scope", "refresh_token"])
                 switch form["grant_type"] {
                 case nil: throw AuthError(.invalidInput, "grant_type is required")
                 case GrantType.clientCredentials.rawValue:
                     let issued = try service.oauth.clientCredentials(for: client, scope: form["scope"])
                     return OAuthTokenResponse(issued)
+                case GrantType.refreshToken.rawValue:
+                    let pair = try await service.oauth.refresh(
+                        for: client, refreshToken: form["refresh_token"], scope: form["scope"])
+                    return OAuthTokenResponse(pair)
                 case let other?:
                     let known = GrantType(rawValue: other) != nil
                     throw AuthError(
@@ -155,15 +160,27 @@ struct OAuthTokenResponse: Encodable, Sendable {
     let tokenType = "Bearer"
     let expiresIn: Int64
     let scope: String?
+    let refreshToken: String?
 
     init(_ issued: IssuedAccessToken) {
         accessToken = issued.token
         expiresIn = issued.expiresIn
         scope = issued.claims.scope
+        refreshToken = nil
+    }
+
+    /// A rotated pair. No `scope`: it is what was asked for, or the session's (RFC 6749 §5.1 asks
+    /// for it only when it differs from the request).
+    init(_ pair: SessionTokens) {
+        accessToken = pair.accessToken
+        expiresIn = pair.expiresIn
+        scope = nil
+        refreshToken = pair.refreshToken
     }
 
     enum CodingKeys: String, CodingKey {
         case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in", scope
+        case refreshToken = "refresh_token"
     }
 }
 

@@ -57,7 +57,7 @@ struct AuthorizationServerMetadata: Encodable {
     let introspectionEndpoint: String
     let revocationEndpoint: String
     let jwksURI: String
-    let grantTypesSupported = [GrantType.clientCredentials.rawValue]
+    let grantTypesSupported = [GrantType.clientCredentials.rawValue, GrantType.refreshToken.rawValue]
     let responseTypesSupported: [String] = []
     let scopesSupported: [String]
     let authMethods = ["client_secret_basic", "client_secret_post"]

@@ -15,7 +15,8 @@ public struct PostgresSessionStore: SessionStore {
     static let columns = """
         s.id, s.user_id, extract(epoch FROM s.created_at)::bigint AS created_at,
         extract(epoch FROM s.last_used_at)::bigint AS last_used_at,
-        extract(epoch FROM s.expires_at)::bigint AS expires_at, s.client_address, s.user_agent, s.refresh_count
+        extract(epoch FROM s.expires_at)::bigint AS expires_at, s.client_address, s.user_agent, s.refresh_count,
+        s.client_id, s.scope
         """
 
     static func session(from row: PostgresRow) throws -> Session {
@@ -23,7 +24,8 @@ public struct PostgresSessionStore: SessionStore {
             id: try row.string("id"), userID: try row.int64("user_id"), createdAt: try row.int64("created_at"),
             lastUsedAt: try row.int64("last_used_at"), expiresAt: try row.int64("expires_at"),
             clientAddress: try row.string("client_address"), userAgent: try row.string("user_agent"),
-            refreshCount: Int(try row.int64("refresh_count")))
+            refreshCount: Int(try row.int64("refresh_count")), clientID: try row.optionalString("client_id"),
+            scope: try row.optionalString("scope"))
     }
 
     public func create(_ session: NewSession, passwordHash: String) async throws -> User? {
@@ -40,12 +42,12 @@ public struct PostgresSessionStore: SessionStore {
                 else { return nil }
                 try connection.query(
                     """
-                    INSERT INTO sessions (id, user_id, expires_at, client_address, user_agent, token_hash)
-                    VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5, $6)
+                    INSERT INTO sessions (id, user_id, expires_at, client_address, user_agent, token_hash, client_id, scope)
+                    VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5, $6, $7, $8)
                     """,
                     [
                         session.id, String(session.userID), String(session.lifetime), session.clientAddress,
-                        session.userAgent, session.tokenHash,
+                        session.userAgent, session.tokenHash, session.clientID, session.scope,
                     ])
                 try connection.query(
                     "INSERT INTO session_tokens (hash, session_id) VALUES ($1, $2)", [session.tokenHash, session.id])

@@ -256,7 +256,7 @@ struct OAuthTests {
             #expect(json["introspection_endpoint"] as? String == "http://127.0.0.1:5000/oauth2/introspect")
             #expect(json["revocation_endpoint"] as? String == "http://127.0.0.1:5000/oauth2/revoke")
             #expect(json["jwks_uri"] as? String == "http://127.0.0.1:5000/.well-known/jwks.json")
-            #expect(json["grant_types_supported"] as? [String] == ["client_credentials"])
+            #expect(json["grant_types_supported"] as? [String] == ["client_credentials", "refresh_token"])
             #expect(json["scopes_supported"] as? [String] == Self.scopes.sorted())
             #expect(
                 json["token_endpoint_auth_methods_supported"] as? [String]
@@ -320,6 +320,62 @@ struct OAuthTests {
                 .filter { $0["target"] as? String == "client:\(id)" }.compactMap { $0["action"] as? String }
             #expect(actions == ["client.rotate_secret", "client.update", "client.create"])
             #expect(!audit.bodyText.contains(secret) && !audit.bodyText.contains(newSecret))
+        }
+        await stack.shutdown()
+    }
+
+    @Test("refresh_token: only the client a session was opened through refreshes it, rotating as /token/refresh does")
+    func refreshGrant() async throws {
+        let stack = try await Self.stack()
+        let (id, secret) = try await Self.client(stack, grants: [.clientCredentials, .refreshToken])
+        let (other, otherSecret) = try await Self.client(stack, grants: [.refreshToken])
+        let (noRefresh, noRefreshSecret) = try await Self.client(stack)
+        let (account, _) = try await stack.account()
+        let user = try #require(try await stack.users.find(id: account.id))
+        let client = try await stack.admin.client(id: id, by: TestStack.testOperator)
+        // What the next issue's authorization code will open: a session of this client.
+        let session = try await stack.service.sessions.start(
+            for: user, source: nil, userAgent: nil, client: client, scopes: ["mail:read", "mail:send"])
+        let login = try await stack.service.login(username: user.username, password: TestStack.password).tokens
+        #expect(try stack.service.tokens.authorize(accessToken: session.accessToken).clientID == id)
+        try await withServer(stack: stack) { http in
+            let refresh = { (client: String, secret: String, form: String) in
+                try await http.execute(
+                    uri: "/oauth2/token", method: .post, headers: Self.basic(client, secret),
+                    body: ByteBuffer(string: "grant_type=refresh_token&" + form))
+            }
+            for (who, whoSecret, token, error) in [
+                (other, otherSecret, session.refreshToken, "invalid_grant"),
+                (id, secret, login.refreshToken, "invalid_grant"),
+                (id, secret, String(repeating: "a", count: 43), "invalid_grant"),
+                (noRefresh, noRefreshSecret, session.refreshToken, "unauthorized_client"),
+                (id, secret, session.refreshToken + "&scope=reports", "invalid_scope"),
+            ] {
+                let refused = try await refresh(who, whoSecret, "refresh_token=\(token)")
+                #expect(refused.json["error"] as? String == error, "\(who): \(refused.bodyText)")
+            }
+            let missing = try await refresh(id, secret, "scope=mail%3Aread")
+            #expect(missing.json["error"] as? String == "invalid_request")
+            // None of those touched the session: its own client rotates it now, narrowing the scope.
+            let rotated = try await refresh(id, secret, "refresh_token=\(session.refreshToken)&scope=mail%3Aread")
+            #expect(rotated.status == .ok, "\(rotated.bodyText)")
+            let access = try #require(rotated.json["access_token"] as? String)
+            let next = try #require(rotated.json["refresh_token"] as? String)
+            #expect(next != session.refreshToken)
+            let claims = try stack.service.tokens.authorize(accessToken: access)
+            #expect(claims.subject == String(user.id) && claims.clientID == id && claims.scope == "mail:read")
+            #expect(claims.sessionID == session.sessionID && !claims.isClientToken)
+            // The JSON route refreshes logins only.
+            let json = try await http.post("/token/refresh", json: #"{"refresh_token":"\#(next)"}"#)
+            #expect(json.status == .unauthorized && json.errorCode == "invalid_refresh_token")
+            // The next refresh without scope gets the session's; a disable of the client cuts off
+            // the user's tokens issued through it.
+            let again = try await refresh(id, secret, "refresh_token=\(next)")
+            let full = try #require(again.json["access_token"] as? String)
+            #expect(try stack.service.tokens.authorize(accessToken: full).scope == "mail:read mail:send")
+            _ = try await stack.admin.updateClient(id: id, .init(disabled: true), by: TestStack.testOperator)
+            #expect(await Self.refusal(stack, full) == "token_revoked")
+            #expect(await Self.refusal(stack, login.accessToken) == "ok", "a login's token is not the client's")
         }
         await stack.shutdown()
     }

@@ -75,6 +75,8 @@ errors = {
     "unsupported_grant_type": lambda: basic.fetch_token(
         token_url, grant_type="urn:ietf:params:oauth:grant-type:device_code"),
     "unauthorized_client": lambda: session(refresher).fetch_token(token_url, grant_type="client_credentials"),
+    "invalid_grant": lambda: session(refresher).fetch_token(
+        token_url, grant_type="refresh_token", refresh_token="a" * 43),
     # An empty parameter counts as absent (RFC 6749 §3.1). Authlib cannot send one twice.
     "invalid_request": lambda: basic.fetch_token(token_url, grant_type=""),
 }

@@ -125,9 +125,15 @@ public struct OAuthService: Sendable {
     }
 
     /// RFC 7009: revokes an access token issued to `client`, on every instance, until it would
-    /// have expired. Anything else (expired, malformed, another client's, a token that is not an
-    /// access token) is left alone and answered the same, so the endpoint tells nothing.
+    /// have expired; or ends the session of one of its refresh tokens (and so every access token
+    /// the session issued). Anything else (expired, malformed, another client's or a login's) is
+    /// left alone and answered the same, so the endpoint tells nothing. `token_type_hint` is not
+    /// needed: the two kinds cannot be mistaken for each other.
     public func revoke(token: String, by client: OAuthClient) async throws {
+        if try await sessions.revoke(refreshToken: token, by: client) {
+            logger.info("session ended by its client's revocation", metadata: ["client_id": "\(client.id)"])
+            return
+        }
         guard let claims = try? tokens.verify(accessToken: token), claims.clientID == client.id else { return }
         revocations.apply(try await clients.revoke(tokenID: claims.id, expiresAt: claims.expiresAt).revocations)
         logger.info("token revoked by its client", metadata: ["client_id": "\(client.id)", "jti": "\(claims.id)"])

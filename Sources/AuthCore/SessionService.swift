@@ -156,6 +156,20 @@ public struct SessionService: Sendable {
         }
     }
 
+    /// RFC 7009 for refresh tokens: ends the session a refresh token of `client`'s belongs to (its
+    /// current one or one it replaced), and with it every access token the session issued. False,
+    /// and nothing changed, for anything else: a login's, another client's, an unknown token.
+    public func revoke(refreshToken: String, by client: OAuthClient) async throws -> Bool {
+        guard Identity.isBase64URL(refreshToken, lengths: 43...43) else { return false }
+        let hash = try Digest.sha256Hex(Array(refreshToken.utf8))
+        guard let owner = try await store.owner(ofRefreshTokenHash: hash), owner.session.clientID == client.id else {
+            return false
+        }
+        let ended = try await store.revoke(sessionID: owner.session.id, of: owner.session.userID, tokenID: nil)
+        revocations.apply(ended.revocations)
+        return ended.value
+    }
+
     /// Ends the token's session (its refresh token stops working) and the token itself.
     public func logout(accessToken: String) async throws {
         let claims = try tokens.authorize(accessToken: accessToken)

@@ -380,6 +380,36 @@ struct OAuthTests {
         await stack.shutdown()
     }
 
+    @Test("revoking a refresh token ends its session (and its access tokens) only when it is the client's own")
+    func revokeRefreshToken() async throws {
+        let stack = try await Self.stack()
+        let (id, secret) = try await Self.client(stack, grants: [.refreshToken])
+        let (other, otherSecret) = try await Self.client(stack, grants: [.refreshToken])
+        let (account, _) = try await stack.account()
+        let user = try #require(try await stack.users.find(id: account.id))
+        let client = try await stack.admin.client(id: id, by: TestStack.testOperator)
+        let session = try await stack.service.sessions.start(for: user, source: nil, userAgent: nil, client: client)
+        let login = try await stack.service.login(username: user.username, password: TestStack.password).tokens
+        try await withServer(stack: stack) { http in
+            let revoke = { (client: String, secret: String, token: String) in
+                try await http.execute(
+                    uri: "/oauth2/revoke", method: .post, headers: Self.basic(client, secret),
+                    body: ByteBuffer(string: "token=\(token)&token_type_hint=refresh_token"))
+            }
+            #expect(try await revoke(other, otherSecret, session.refreshToken).status == .ok)
+            #expect(try await revoke(id, secret, login.refreshToken).status == .ok)
+            #expect(await Self.refusal(stack, session.accessToken) == "ok", "another client's revocation did nothing")
+            #expect(await Self.refusal(stack, login.accessToken) == "ok", "a login's refresh token is not the client's")
+            #expect(try await revoke(id, secret, session.refreshToken).status == .ok)
+            #expect(await Self.refusal(stack, session.accessToken) == "token_revoked")
+            let refreshed = try await http.execute(
+                uri: "/oauth2/token", method: .post, headers: Self.basic(id, secret),
+                body: ByteBuffer(string: "grant_type=refresh_token&refresh_token=\(session.refreshToken)"))
+            #expect(refreshed.json["error"] as? String == "invalid_grant")
+        }
+        await stack.shutdown()
+    }
+
     // MARK: Helpers
 
     static func token(_ client: some TestClientProtocol, _ id: String, _ secret: String) async throws -> String {

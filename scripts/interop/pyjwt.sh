@@ -8,9 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
 
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import jwt, cryptography' 2>/dev/null; then
-    python3 -m venv .venv
-    .venv/bin/pip install --quiet --disable-pip-version-check 'pyjwt[crypto]>=2.8,<3'
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import jwt, cryptography, jwcrypto' 2>/dev/null; then
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check 'pyjwt[crypto]>=2.8,<3' 'jwcrypto>=1.5,<2'
 fi
 
 start_authd

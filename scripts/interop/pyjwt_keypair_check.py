@@ -1,5 +1,5 @@
 """authd <-> PyJWT with a key pair (ALG, KEY_FILE): authd's token verifies with the public key and
-with the key PyJWKClient takes from /.well-known/jwks.json, its kid is the key's RFC 7638
+with the key PyJWKClient takes from /.well-known/jwks.json (and in jwcrypto with the JWK Set), its kid is the key's RFC 7638
 thumbprint, and a token PyJWT signs with the private key is accepted."""
 import base64
 import hashlib
@@ -7,9 +7,11 @@ import json
 import os
 import secrets
 import time
+import urllib.request
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from jwcrypto import jwk as jwcrypto_jwk, jwt as jwcrypto_jwt
 
 from authd_client import BASE, call, new_account
 
@@ -42,6 +44,12 @@ published = jwks.get_signing_key_from_jwt(token)
 assert published.key_id == header["kid"] and published.algorithm_name == ALG, published
 assert jwt.decode(token, published.key, algorithms=[ALG], audience="authd", issuer="authd") == claims
 print(f"ok: PyJWKClient fetches authd's JWKS and verifies the {ALG} token")
+
+# A second library: jwcrypto takes the whole JWK Set and picks the key by kid itself.
+keyset = jwcrypto_jwk.JWKSet.from_json(urllib.request.urlopen(BASE + "/.well-known/jwks.json", timeout=10).read())
+checked = jwcrypto_jwt.JWT(jwt=token, key=keyset, algs=[ALG], check_claims={"iss": "authd", "aud": "authd"})
+assert json.loads(checked.claims)["sub"] == claims["sub"], checked.claims
+print(f"ok: jwcrypto verifies the {ALG} token with authd's JWK Set")
 
 now = int(time.time())
 mine = {"iss": "authd", "aud": "authd", "sub": claims["sub"], "name": name, "roles": ["user"],

@@ -61,7 +61,28 @@ threads = [threading.Thread(target=login, args=(i,)) for i in range(IN_FLIGHT)]
 for thread in threads:
     thread.start()
 sent.wait()
-time.sleep(0.1)  # the requests are on the server now, most of them queued for the hashing pool
+
+
+def on_server():
+    """Logins the server has read: those in the hashing pool plus those answered (from /metrics)."""
+    connection = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=5)
+    connection.request("GET", "/metrics")
+    text = connection.getresponse().read().decode()
+    connection.close()
+    jobs = answered = 0.0
+    for line in text.splitlines():
+        if line.startswith("authd_hashing_jobs "):
+            jobs = float(line.split()[-1])
+        elif line.startswith("authd_http_requests_total{") and 'route="/login"' in line:
+            answered += float(line.split()[-1])
+    return jobs + answered
+
+
+# Written is not read: under load the server may not have taken every request off its socket
+# yet, and one it has not read is an idle connection to a graceful shutdown. Wait until all are in.
+deadline = time.monotonic() + 10
+while on_server() < IN_FLIGHT and time.monotonic() < deadline:
+    time.sleep(0.01)
 start_wall = time.time()
 os.kill(PID, signal.SIGTERM)
 for thread in threads:

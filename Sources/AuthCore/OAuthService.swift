@@ -38,15 +38,16 @@ public struct OAuthService: Sendable {
     /// failure budget, as a login's do.
     public func authenticate(clientID: String, secret: String, source: String? = nil) async throws -> OAuthClient {
         try limits.spendAttempt(from: source)
+        let wellFormed = Identity.isRoleName(clientID)
         let key = "client:\(clientID.prefix(64))"
         try limits.requireAccountBudget(key)
-        let credential =
-            Identity.isRoleName(clientID) && secret.utf8.count <= 256
-            ? try await clients.credential(id: clientID) : nil
+        let credential = wellFormed && secret.utf8.count <= 256 ? try await clients.credential(id: clientID) : nil
         let matches = ClientSecret.matches(secret, storedHash: credential?.secretHash)
         guard matches, let client = credential?.client, !client.disabled, client.type == .confidential else {
             limits.chargeFailure(key)
-            logger.info("client authentication failed", metadata: ["client_id": "\(clientID.prefix(64))"])
+            // Only an id that could be one goes to the log: the rest is whatever the request said.
+            logger.info(
+                "client authentication failed", metadata: ["client_id": "\(wellFormed ? clientID : "(malformed)")"])
             throw Self.invalidClient
         }
         return client

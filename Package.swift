@@ -183,5 +183,7 @@ if Context.environment["AUTHD_FUZZ"] == "1" {
         .executableTarget(
             name: "FuzzAccessToken", dependencies: ["AuthCrypto", "CFuzzerDriver"], path: "Fuzz/FuzzAccessToken"),
         .executableTarget(name: "FuzzPHC", dependencies: ["AuthCrypto", "CFuzzerDriver"], path: "Fuzz/FuzzPHC"),
+        .executableTarget(
+            name: "FuzzOAuthForm", dependencies: ["AuthHTTP", "CFuzzerDriver"], path: "Fuzz/FuzzOAuthForm"),
     ]
 }

@@ -10,11 +10,11 @@ import Hummingbird
 /// each of the route's parameters at most once, an empty value counts as absent (§3.1), any other
 /// parameter is ignored (however often it comes). Bounded size; malformed percent-encoding or
 /// UTF-8 is refused.
-struct FormBody {
+public struct FormBody: Sendable {
     private let values: [String: String]
 
     /// Why a body was refused; the OAuth routes answer `invalid_request` with it.
-    struct Refusal: Error {
+    public struct Refusal: Error {
         var status: HTTPResponse.Status = .badRequest
         var message: String
     }
@@ -33,7 +33,8 @@ struct FormBody {
         return try parse(Array(buffer.readableBytesView), parameters: parameters)
     }
 
-    static func parse(_ bytes: [UInt8], parameters: Set<String>) throws(Refusal) -> FormBody {
+    /// Public for the fuzzer (`Fuzz/FuzzOAuthForm`).
+    public static func parse(_ bytes: [UInt8], parameters: Set<String>) throws(Refusal) -> FormBody {
         var values: [String: String] = [:]
         var seen: Set<String> = []
         for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
@@ -50,7 +51,7 @@ struct FormBody {
         return FormBody(values: values)
     }
 
-    subscript(_ name: String) -> String? { values[name] }
+    public subscript(_ name: String) -> String? { values[name] }
 
     /// `+` is a space; `%XX` a byte; the result must be UTF-8.
     static func decode(_ bytes: some Collection<UInt8>) -> String? {

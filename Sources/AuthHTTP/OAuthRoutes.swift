@@ -86,7 +86,7 @@ extension HTTPFrontEnd {
 
     /// RFC 6749 §2.3.1: `Basic base64(form-encoded id ":" form-encoded secret)`, padded as RFC 7617
     /// writes it (or unpadded).
-    static func basicCredentials(_ header: String) -> (id: String, secret: String)? {
+    public static func basicCredentials(_ header: String) -> (id: String, secret: String)? {
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "basic" else { return nil }
         let encoded = parts[1].trimmingSpaces

@@ -1,10 +1,20 @@
-/// Hashes and verifies passwords with scrypt, stored as PHC strings.
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Hashes and verifies passwords with scrypt, stored as PHC strings; verifies imported hashes
+/// (`ImportedHash`) too, which always need a rehash.
 public struct PasswordHasher: Sendable {
     /// Parameters for new hashes; stored hashes with other parameters still verify and report
     /// `needsRehash`.
     public let parameters: ScryptParameters
     public static let saltLength = 16
     public static let hashLength = 32
+
+    /// How long one verification with authd's own parameters takes here (a moving average).
+    private let nativeCost = NativeCost()
 
     public init(parameters: ScryptParameters = .default) throws(CryptoError) {
         self.parameters = try parameters.validated()
@@ -16,12 +26,36 @@ public struct PasswordHasher: Sendable {
         return PHCString(parameters: parameters, salt: salt, hash: hash).description
     }
 
-    /// Throws `malformedHash` when the stored string cannot be parsed.
+    /// Throws `malformedHash` when the stored string cannot be parsed. An imported hash that is
+    /// cheaper to check than authd's own is padded (the thread sleeps) to what authd's own costs,
+    /// so that a login cannot tell an imported account from an unknown one by its time. One that
+    /// costs more cannot be padded down: the README says so, and its first login rehashes it.
     public func verify(_ password: [UInt8], against stored: String) throws(CryptoError) -> Bool {
+        let start = ContinuousClock.now
+        guard stored.hasPrefix("$scrypt$") else {
+            let imported = try ImportedHash.parse(stored)
+            if !nativeCost.isKnown {
+                // Measured once, before the first imported hash is checked.
+                let calibration = ContinuousClock.now
+                _ = try Scrypt.derive(
+                    password: password, salt: try SecureRandom.bytes(Self.saltLength), parameters: parameters,
+                    length: Self.hashLength)
+                nativeCost.record(ContinuousClock.now - calibration)
+            }
+            let matches = try imported.verify(password)
+            nativeCost.pad(since: start)
+            return matches
+        }
         let phc = try PHCString(parsing: stored)
         let candidate = try Scrypt.derive(
             password: password, salt: phc.salt, parameters: phc.parameters, length: phc.hash.count)
+        if phc.parameters == parameters { nativeCost.record(ContinuousClock.now - start) }
         return ConstantTime.equals(candidate, phc.hash)
+    }
+
+    /// The scheme name of a stored hash: `scrypt` for authd's own, else the imported scheme's.
+    public static func scheme(of stored: String) -> String {
+        stored.hasPrefix("$scrypt$") ? "scrypt" : ImportedHash.scheme(of: stored)?.name ?? "unknown"
     }
 
     public func needsRehash(_ stored: String) -> Bool {
@@ -36,5 +70,29 @@ public struct PasswordHasher: Sendable {
             parameters: parameters, salt: try SecureRandom.bytes(Self.saltLength),
             hash: try SecureRandom.bytes(Self.hashLength)
         ).description
+    }
+}
+
+/// A moving average of how long a verification at the configured parameters takes, and the
+/// padding that brings a cheaper one up to it.
+final class NativeCost: Sendable {
+    private let average = Mutex<Duration?>(nil)
+
+    var isKnown: Bool { average.withLock { $0 != nil } }
+
+    func record(_ duration: Duration) {
+        average.withLock { average in
+            average = average.map { ($0 * 7 + duration) / 8 } ?? duration
+        }
+    }
+
+    func pad(since start: ContinuousClock.Instant) {
+        guard let target = average.withLock({ $0 }) else { return }
+        let left = target - (ContinuousClock.now - start)
+        guard left > .zero else { return }
+        let (seconds, attoseconds) = left.components
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
     }
 }

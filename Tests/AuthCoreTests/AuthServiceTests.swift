@@ -24,6 +24,30 @@ struct AuthServiceTests {
         await current.shutdown()
     }
 
+    @Test("a werkzeug hash logs in, is replaced by authd's scrypt at the first match; a wrong password fails as usual")
+    func importedHashRehashedOnLogin() async throws {
+        let stack = try await TestStack()
+        // Python's hashlib.pbkdf2_hmac and hashlib.scrypt made these, for "correct horse battery".
+        for imported in [
+            "pbkdf2:sha256:1000$NaCl4salt$7209ce2ea3c9c41e49d53858c54c309a768c24a375e62ac7a368afd686cd6c8d",
+            "scrypt:1024:8:1$Rf8cbG7p$21d03715625589cb4006f6e056c0111e08a3482c55e917fed1b223588ceffcc7adcbdb71135607b3"
+                + "411de70c9a99f4c6075d51d57a9fd92555595e78f54bc2c3",
+        ] {
+            let name = TestDatabase.uniqueName("imp")
+            _ = try await stack.users.create(
+                NewUser(username: name, email: "\(name)@example.com", passwordHash: imported, roles: [Role.user]))
+            #expect(
+                await TestStack.outcome { try await stack.service.login(username: name, password: "correct horse") }
+                    == "invalid_credentials")
+            #expect(try await stack.users.find(username: name)?.passwordHash == imported, "a failure changes nothing")
+            _ = try await stack.service.login(username: name, password: "correct horse battery").tokens
+            let after = try #require(try await stack.users.find(username: name)).passwordHash
+            #expect(after.hasPrefix("$scrypt$ln=10,r=8,p=1$"), "\(imported.prefix(7)) rehashed")
+            _ = try await stack.service.login(username: name, password: "correct horse battery").tokens
+        }
+        await stack.shutdown()
+    }
+
     @Test("unknown user, wrong password and disabled account give the same error")
     func noEnumeration() async throws {
         let stack = try await TestStack()

@@ -33,10 +33,12 @@ public struct PostgresClientStore: ClientStore {
     }
 
     public func credential(id: String) async throws -> ClientCredential? {
-        try await pool.run { connection in
-            try connection.query("SELECT \(Self.columns) FROM clients c WHERE c.id = $1", [id]).rows.first.map { row in
-                ClientCredential(client: try Self.client(from: row), secretHash: try row.optionalString("secret_hash"))
-            }
+        try await pool.run { connection in try Self.credential(id, on: connection) }
+    }
+
+    private static func credential(_ id: String, on connection: PostgresConnection) throws -> ClientCredential? {
+        try connection.query("SELECT \(columns) FROM clients c WHERE c.id = $1", [id]).rows.first.map { row in
+            ClientCredential(client: try client(from: row), secretHash: try row.optionalString("secret_hash"))
         }
     }
 
@@ -158,19 +160,12 @@ public struct PostgresClientStore: ClientStore {
 
     // MARK: Helpers
 
-    /// As for users (`PostgresRevocations.cutOff`): the second is read once the client's row is held.
+    /// As for users (`PostgresRevocations.cutOff`), on the client's row.
     private func cutOff(_ clientID: String, on connection: PostgresConnection) throws -> Revocation {
-        let row = try connection.query(
-            """
-            UPDATE clients SET updated_at = now() WHERE id = $1
-            RETURNING extract(epoch FROM not_before)::bigint AS not_before, token_lifetime,
-                floor(extract(epoch FROM clock_timestamp()))::bigint AS second
-            """, [clientID]
-        ).single()
-        let notBefore = retention.notBefore(
-            after: try row.optionalInt64("not_before"), cutOffIn: try row.int64("second"))
-        try connection.query(
-            "UPDATE clients SET not_before = to_timestamp($2) WHERE id = $1", [clientID, String(notBefore)])
+        guard
+            let (notBefore, row) = try PostgresRevocations.advanceNotBefore(
+                of: "clients", clientID, returning: "token_lifetime", retention: retention, on: connection)
+        else { throw AuthError(.notFound, "no such client") }
         return try PostgresRevocations.record(
             retention.clientCutOff(
                 clientID, notBefore: notBefore, tokenLifetime: try row.optionalInt64("token_lifetime")),
@@ -189,10 +184,8 @@ public struct PostgresClientStore: ClientStore {
     }
 
     private static func find(_ id: String, on connection: PostgresConnection) throws -> OAuthClient {
-        guard let row = try connection.query("SELECT \(columns) FROM clients c WHERE c.id = $1", [id]).rows.first else {
-            throw AuthError(.notFound, "no such client")
-        }
-        return try client(from: row)
+        guard let found = try credential(id, on: connection) else { throw AuthError(.notFound, "no such client") }
+        return found.client
     }
 
     private static func details(of change: ClientChange) -> [String: String] {

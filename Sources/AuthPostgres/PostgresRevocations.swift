@@ -30,19 +30,32 @@ enum PostgresRevocations {
         -> Revocation?
     {
         guard
+            let (notBefore, _) = try advanceNotBefore(of: "users", String(userID), retention: retention, on: connection)
+        else { return nil }
+        return try record(retention.userCutOff(userID, notBefore: notBefore), on: connection)
+    }
+
+    /// Moves the `not_before` of row `id` in `table` (`users` or `clients`) to where `retention`
+    /// puts a cut-off made now, reading the second once the row is held; the row also returns
+    /// `extra` columns. Nil when there is no such row.
+    static func advanceNotBefore(
+        of table: StaticString, _ id: String, returning extra: String = "", retention: RetentionPolicy,
+        on connection: PostgresConnection
+    ) throws -> (notBefore: Int64, row: PostgresRow)? {
+        guard
             let row = try connection.query(
                 """
-                UPDATE users SET updated_at = now() WHERE id = $1
-                RETURNING extract(epoch FROM not_before)::bigint AS not_before,
+                UPDATE \(table) SET updated_at = now() WHERE id = $1
+                RETURNING extract(epoch FROM not_before)::bigint AS not_before, \(extra.isEmpty ? "" : extra + ",")
                     floor(extract(epoch FROM clock_timestamp()))::bigint AS second
-                """, [String(userID)]
+                """, [id]
             ).rows.first
         else { return nil }
         let notBefore = retention.notBefore(
             after: try row.optionalInt64("not_before"), cutOffIn: try row.int64("second"))
         try connection.query(
-            "UPDATE users SET not_before = to_timestamp($2) WHERE id = $1", [String(userID), String(notBefore)])
-        return try record(retention.userCutOff(userID, notBefore: notBefore), on: connection)
+            "UPDATE \(table) SET not_before = to_timestamp($2) WHERE id = $1", [id, String(notBefore)])
+        return (notBefore, row)
     }
 
     /// Ends the user's live sessions but `except`: their refresh tokens stop working and their

@@ -124,12 +124,10 @@ enum ClientRules {
         for scope in scopes where !allowed.contains(scope) {
             throw AuthError(
                 .invalidClientMetadata,
-                "scope \(isScopeToken(scope) ? scope : "(malformed)") is not one of oauth.scopes")
+                "scope \(OAuthScope.isToken(scope) ? scope : "(malformed)") is not one of oauth.scopes")
         }
         return Set(scopes).sorted()
     }
-
-    static func isScopeToken(_ scope: String) -> Bool { OAuthScope.isToken(scope) }
 
     /// Absolute, without a fragment (RFC 6749 §3.1.2), at most 512 bytes; `https`, `http` only to a
     /// loopback host, or a private-use scheme with a dot for native apps (RFC 8252 §7.1).

@@ -80,13 +80,7 @@ public struct OAuthService: Sendable {
             narrowed = nil
         }
         do {
-            return try await sessions.refresh(refreshToken: refreshToken, client: client, scopes: narrowed) {
-                session throws(AuthError) in
-                let granted = Set(session.scope?.split(separator: " ").map(String.init) ?? [])
-                for asked in narrowed ?? [] where !granted.contains(asked) {
-                    throw AuthError(.invalidScope, "the session was not granted the scope \(asked)")
-                }
-            }
+            return try await sessions.refresh(refreshToken: refreshToken, client: client, scopes: narrowed)
         } catch let error as AuthError where error.code == .invalidRefreshToken {
             throw AuthError(.invalidGrant, "refresh token is invalid, expired, revoked or another client's")
         }
@@ -95,7 +89,7 @@ public struct OAuthService: Sendable {
     /// A `scope` parameter's tokens, well-formed and single-space separated.
     static func scopes(in requested: String) throws(AuthError) -> [String] {
         let asked = requested.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-        guard asked.count <= 64, asked.allSatisfy(ClientRules.isScopeToken) else {
+        guard asked.count <= 64, asked.allSatisfy(OAuthScope.isToken) else {
             throw AuthError(.invalidScope, "scope must be scope tokens separated by single spaces")
         }
         return Set(asked).sorted()

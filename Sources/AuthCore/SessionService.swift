@@ -104,12 +104,11 @@ public struct SessionService: Sendable {
     /// A session opened through an OAuth client is refreshed only by that `client` (RFC 6749 §6),
     /// and a login's only without one; anyone else's attempt is refused before anything changes,
     /// so it neither rotates nor revokes the session. `scopes` narrows this access token's scope
-    /// (nil: the session's). `check` sees the session before anything changes; what it throws refuses
-    /// the refresh.
-    public func refresh(
-        refreshToken: String, client: OAuthClient? = nil, scopes: [String]? = nil,
-        checking check: (Session) throws(AuthError) -> Void = { _ in }
-    ) async throws -> SessionTokens {
+    /// (nil: the session's); one the session was not granted is `invalidScope`, before anything
+    /// changes.
+    public func refresh(refreshToken: String, client: OAuthClient? = nil, scopes: [String]? = nil) async throws
+        -> SessionTokens
+    {
         let refused = AuthError(.invalidRefreshToken, "refresh token is invalid, expired or revoked")
         // 43 characters: 32 random bytes. Anything else is refused before any lookup.
         guard Identity.isBase64URL(refreshToken, lengths: 43...43) else { throw refused }
@@ -118,7 +117,10 @@ public struct SessionService: Sendable {
             throw refused
         }
         let session = owner.session
-        try check(session)
+        let granted = session.scope?.split(separator: " ") ?? []
+        for asked in scopes ?? [] where !granted.contains(Substring(asked)) {
+            throw AuthError(.invalidScope, "the session was not granted the scope \(asked)")
+        }
         let scope = scopes.map { $0.joined(separator: " ") } ?? session.scope
         let decision = policy.decide(owner.state)
         if decision == .refuse { throw refused }

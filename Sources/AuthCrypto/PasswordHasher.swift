@@ -53,11 +53,6 @@ public struct PasswordHasher: Sendable {
         return ConstantTime.equals(candidate, phc.hash)
     }
 
-    /// The scheme name of a stored hash: `scrypt` for authd's own, else the imported scheme's.
-    public static func scheme(of stored: String) -> String {
-        stored.hasPrefix("$scrypt$") ? "scrypt" : ImportedHash.scheme(of: stored)?.name ?? "unknown"
-    }
-
     public func needsRehash(_ stored: String) -> Bool {
         guard let phc = try? PHCString(parsing: stored) else { return true }
         return phc.parameters != parameters || phc.hash.count != Self.hashLength

@@ -1,0 +1,51 @@
+import Testing
+
+@testable import AuthCore
+
+@Suite("ClientRules and ClientChange: what a client registration may hold, without a database")
+struct ClientRulesTests {
+    @Test(
+        "redirect URIs: https anywhere, http only to loopback, a native app's dotted scheme; no fragment",
+        arguments: [
+            ("https://app.example.com/callback", true), ("https://app.example.com:8443/cb?x=1", true),
+            ("http://localhost:8080/cb", true), ("http://127.0.0.1/cb", true), ("http://[::1]:9000/cb", true),
+            ("com.example.app:/oauth", true), ("http://app.example.com/cb", false),
+            ("https://app.example.com/cb#frag", false), ("https://user@app.example.com/cb", false),
+            ("https:///cb", false), ("myapp:/cb", false), ("javascript:alert(1)", false), ("/relative", false),
+            ("https://app.example.com/a b", false), ("", false),
+        ])
+    func redirectURIs(_ uri: String, _ allowed: Bool) {
+        #expect(ClientRules.isRedirectURI(uri) == allowed, "\(uri)")
+    }
+
+    @Test("a public client cannot use client credentials; grant types are de-duplicated and sorted")
+    func grantTypes() throws {
+        #expect(throws: AuthError.self) { try ClientRules.validGrantTypes([.clientCredentials], for: .public) }
+        #expect(throws: AuthError.self) { try ClientRules.validGrantTypes([], for: .confidential) }
+        #expect(
+            try ClientRules.validGrantTypes([.refreshToken, .clientCredentials, .refreshToken], for: .confidential)
+                == [.clientCredentials, .refreshToken])
+    }
+
+    @Test("scopes come from the configured set; ids are role-like, never a number; lifetimes 60 s to a day")
+    func scopesIDsLifetimes() throws {
+        #expect(try ClientRules.validScopes(["b", "a", "b"], allowed: ["a", "b"]) == ["a", "b"])
+        #expect(throws: AuthError.self) { try ClientRules.validScopes(["c"], allowed: ["a", "b"]) }
+        #expect(try ClientRules.validID("reports.svc-1") == "reports.svc-1")
+        for bad in ["42", "Reports", "", String(repeating: "a", count: 65)] {
+            #expect(throws: AuthError.self) { try ClientRules.validID(bad) }
+        }
+        #expect(try ClientRules.validLifetime(nil) == nil && ClientRules.validLifetime(60) == 60)
+        #expect(throws: AuthError.self) { try ClientRules.validLifetime(59) }
+        #expect(throws: AuthError.self) { try ClientRules.validLifetime(86401) }
+    }
+
+    @Test("every change but a new name cuts off the client's tokens")
+    func cutsOff() {
+        #expect(!ClientChange(name: "Renamed").cutsOff)
+        #expect(ClientChange(disabled: false).cutsOff)
+        #expect(ClientChange(name: "Renamed", scopes: []).cutsOff)
+        #expect(ClientChange(tokenLifetime: .some(nil)).cutsOff)
+        #expect(!ClientChange().cutsOff && ClientChange().isEmpty)
+    }
+}

@@ -28,7 +28,9 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        .target(name: "AuthCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .systemLibrary(name: "CXCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
+        .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+        .target(name: "AuthCrypto", dependencies: ["COpenSSL", "CXCrypt", "CArgon2"], swiftSettings: strict),
         .target(name: "QRCode", swiftSettings: strict),
         .target(
             name: "AuthTelemetry",
@@ -122,7 +124,7 @@ let package = Package(
             path: "Tests/AuthTestSupport",
             swiftSettings: strict
         ),
-        .testTarget(name: "AuthCryptoTests", dependencies: ["AuthCrypto"], swiftSettings: strict),
+        .testTarget(name: "AuthCryptoTests", dependencies: ["AuthCrypto", "AuthTestSupport"], swiftSettings: strict),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], swiftSettings: strict),
         .testTarget(
             name: "AuthTelemetryTests",

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, whatever authd needs to build and test that is missing:
-# libpq and OpenSSL headers, a PostgreSQL server, pkg-config, python3 with venv (interop tests).
+# libpq, OpenSSL, libxcrypt, libargon2 and SQLite headers, a PostgreSQL server, pkg-config, python3 with venv (interop tests).
 set -euo pipefail
 
 missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
 pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
+pkg-config --exists libxcrypt 2>/dev/null || missing+=(libcrypt-dev)
+pkg-config --exists libargon2 2>/dev/null || missing+=(libargon2-dev)
+pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)

@@ -4,7 +4,8 @@ internal import COpenSSL
 /// to authd"): the first login that matches replaces it with authd's own scrypt PHC string. A
 /// scheme is a small type behind one protocol, found by its prefix.
 public protocol ImportedHashScheme: Sendable {
-    /// For logs, metrics and listings: `werkzeug-pbkdf2`, `werkzeug-scrypt`.
+    /// For logs, metrics and listings (`werkzeug-pbkdf2`, `bcrypt`, …), as `users.password_scheme`
+    /// names it (sql/0010).
     static var name: String { get }
     /// Whether `stored` is written in this scheme (its prefix); parsing may still refuse it.
     static func claims(_ stored: String) -> Bool
@@ -16,7 +17,9 @@ public protocol ImportedHashScheme: Sendable {
 
 /// The schemes authd knows, tried in order.
 public enum ImportedHash {
-    public static let schemes: [any ImportedHashScheme.Type] = [WerkzeugPBKDF2.self, WerkzeugScrypt.self]
+    public static let schemes: [any ImportedHashScheme.Type] = [
+        WerkzeugPBKDF2.self, WerkzeugScrypt.self, Bcrypt.self, SHACrypt.self, Yescrypt.self, Argon2.self,
+    ]
 
     /// The scheme `stored` is written in, nil when none claims it.
     public static func scheme(of stored: String) -> (any ImportedHashScheme.Type)? {

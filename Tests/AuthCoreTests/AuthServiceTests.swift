@@ -24,26 +24,33 @@ struct AuthServiceTests {
         await current.shutdown()
     }
 
-    @Test("a werkzeug hash logs in, is replaced by authd's scrypt at the first match; a wrong password fails as usual")
+    @Test("an imported hash of each scheme logs in, is tagged, and is replaced by authd's scrypt at the first match")
     func importedHashRehashedOnLogin() async throws {
         let stack = try await TestStack()
-        // Python's hashlib.pbkdf2_hmac and hashlib.scrypt made these, for "correct horse battery".
-        for imported in [
-            "pbkdf2:sha256:1000$NaCl4salt$7209ce2ea3c9c41e49d53858c54c309a768c24a375e62ac7a368afd686cd6c8d",
-            "scrypt:1024:8:1$Rf8cbG7p$21d03715625589cb4006f6e056c0111e08a3482c55e917fed1b223588ceffcc7adcbdb71135607b3"
-                + "411de70c9a99f4c6075d51d57a9fd92555595e78f54bc2c3",
-        ] {
+        // Made by Python's hashlib (werkzeug's layouts, "correct horse battery") and by mkpasswd,
+        // htpasswd -B and argon2-cffi ("correct horse"); see ImportedCryptHashTests.
+        let werkzeug = ImportedHashVectors.werkzeug.map { ($0, "correct horse battery") }
+        let crypt = ImportedHashVectors.crypt.map { ($0.hash, "correct horse") }
+        for (imported, password) in werkzeug + crypt {
             let name = TestDatabase.uniqueName("imp")
             _ = try await stack.users.create(
                 NewUser(username: name, email: "\(name)@example.com", passwordHash: imported, roles: [Role.user]))
+            #expect(try await stack.scheme(of: name) == ImportedHash.scheme(of: imported)?.name, "sql/0010's tag")
             #expect(
-                await TestStack.outcome { try await stack.service.login(username: name, password: "correct horse") }
+                await TestStack.outcome { try await stack.service.login(username: name, password: password + "!") }
                     == "invalid_credentials")
             #expect(try await stack.users.find(username: name)?.passwordHash == imported, "a failure changes nothing")
-            _ = try await stack.service.login(username: name, password: "correct horse battery").tokens
+            _ = try await stack.service.login(username: name, password: password).tokens
             let after = try #require(try await stack.users.find(username: name)).passwordHash
             #expect(after.hasPrefix("$scrypt$ln=10,r=8,p=1$"), "\(imported.prefix(7)) rehashed")
-            _ = try await stack.service.login(username: name, password: "correct horse battery").tokens
+            #expect(try await stack.scheme(of: name) == "scrypt")
+            _ = try await stack.service.login(username: name, password: password).tokens
+        }
+        await #expect(throws: PostgresError.self, "a format authd cannot verify is not stored") {
+            _ = try await stack.users.create(
+                NewUser(
+                    username: TestDatabase.uniqueName("imp"), email: "\(TestDatabase.uniqueName())@example.com",
+                    passwordHash: "$1$saltsalt$hashhashhashhashhashha", roles: [Role.user]))
         }
         await stack.shutdown()
     }
@@ -107,5 +114,15 @@ struct AuthServiceTests {
         }
         await stack.shutdown()
         await later.shutdown()
+    }
+}
+
+extension TestStack {
+    /// `users.password_scheme`, the tag sql/0010 computes from the stored hash.
+    fileprivate func scheme(of username: String) async throws -> String? {
+        try await pool.withConnection { connection in
+            try connection.query("SELECT password_scheme FROM users WHERE username = $1", [username]).single().string(
+                "password_scheme")
+        }
     }
 }

@@ -1,19 +1,12 @@
 import AuthCrypto
+import AuthTestSupport
 import Testing
 
-/// werkzeug's hashes as Python's hashlib makes them (the vectors were computed with
-/// `hashlib.pbkdf2_hmac` and `hashlib.scrypt`, not with authd's code).
+/// werkzeug's hashes as Python's hashlib makes them (`ImportedHashVectors.werkzeug`).
 @Suite("imported password hashes: werkzeug pbkdf2 and scrypt")
 struct ImportedHashTests {
     static let password = Array("correct horse battery".utf8)
-    static let vectors = [
-        "pbkdf2:sha1:1000$NaCl4salt$f8a5b39e145bcb11ed34d1bde6af4f59e205998b",
-        "pbkdf2:sha256:1000$NaCl4salt$7209ce2ea3c9c41e49d53858c54c309a768c24a375e62ac7a368afd686cd6c8d",
-        "pbkdf2:sha512:1000$NaCl4salt$6d7f0152a431fce2d7c645da3b8f55da625f1b4ab6af76db54cb271b2f80232430302c5a81ca7d"
-            + "459f5c6feffc082bcc8f1448795f08ea77fd7f9e67e9f1c716",
-        "scrypt:1024:8:1$Rf8cbG7p$21d03715625589cb4006f6e056c0111e08a3482c55e917fed1b223588ceffcc7adcbdb71135607b3"
-            + "411de70c9a99f4c6075d51d57a9fd92555595e78f54bc2c3",
-    ]
+    static let vectors = ImportedHashVectors.werkzeug
 
     let hasher = try! PasswordHasher(parameters: .init(logN: 10, r: 8, p: 1))
 

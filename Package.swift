@@ -30,6 +30,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CXCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "AuthCrypto", dependencies: ["COpenSSL", "CXCrypt", "CArgon2"], swiftSettings: strict),
         .target(name: "QRCode", swiftSettings: strict),
         .target(
@@ -106,10 +107,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "AuthImport", dependencies: ["AuthCore", "CSQLite"], swiftSettings: strict),
         .executableTarget(
             name: "authctl",
             dependencies: [
-                "AuthConfig", "AuthCore", "AuthCrypto", "AuthHTTP", "AuthLineProtocol", "AuthPostgres",
+                "AuthConfig", "AuthCore", "AuthCrypto", "AuthHTTP", "AuthImport", "AuthLineProtocol", "AuthPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -142,6 +144,11 @@ let package = Package(
         .testTarget(
             name: "AuthPostgresTests",
             dependencies: ["AuthCore", "AuthPostgres", "AuthTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AuthImportTests",
+            dependencies: ["AuthCore", "AuthImport", "AuthPostgres", "AuthTestSupport", "CSQLite"],
             swiftSettings: strict
         ),
         .testTarget(name: "AuthConfigTests", dependencies: ["AuthConfig", "AuthCore"], swiftSettings: strict),

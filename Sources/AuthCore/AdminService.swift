@@ -32,6 +32,7 @@ public struct AdminService: Sendable {
 
     let configuration: Configuration
     let directory: any DirectoryStore
+    let importer: any UserImportStore
     let mfa: any MFAStore
     let users: any UserStore
     let clients: any ClientStore
@@ -43,9 +44,10 @@ public struct AdminService: Sendable {
 
     public init(
         configuration: Configuration = .init(), dependencies: AuthDependencies, directory: any DirectoryStore,
-        mfa: any MFAStore
+        importer: any UserImportStore, mfa: any MFAStore
     ) {
         self.configuration = configuration
+        self.importer = importer
         self.revocations = dependencies.revocations
         self.directory = directory
         self.mfa = mfa

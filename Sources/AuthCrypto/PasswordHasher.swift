@@ -53,6 +53,14 @@ public struct PasswordHasher: Sendable {
         return ConstantTime.equals(candidate, phc.hash)
     }
 
+    /// The scheme `stored` is in (`scrypt` for authd's own, as `users.password_scheme` names it),
+    /// after parsing it as `verify` would: throws `malformedHash` for anything `verify` refuses.
+    public static func scheme(ofStored stored: String) throws(CryptoError) -> String {
+        guard stored.hasPrefix("$scrypt$") else { return type(of: try ImportedHash.parse(stored)).name }
+        _ = try PHCString(parsing: stored)
+        return "scrypt"
+    }
+
     public func needsRehash(_ stored: String) -> Bool {
         guard let phc = try? PHCString(parsing: stored) else { return true }
         return phc.parameters != parameters || phc.hash.count != Self.hashLength

@@ -74,7 +74,9 @@ public struct PostgresBackend: Sendable {
 
     /// Users, roles, permissions and the audit trail.
     public func adminService(configuration: AdminService.Configuration) -> AdminService {
-        AdminService(configuration: configuration, dependencies: dependencies, directory: directory, mfa: mfa)
+        AdminService(
+            configuration: configuration, dependencies: dependencies, directory: directory, importer: directory,
+            mfa: mfa)
     }
 
     public func close() async {

@@ -60,8 +60,9 @@ public final class PostgresConnection: @unchecked Sendable {
         return try check(result)
     }
 
-    /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
+    /// Runs `body` in one transaction: committed if it returns (rolled back instead when
+    /// `rollingBack`, for a dry run), rolled back if it throws.
+    public func transaction<T>(rollingBack: Bool = false, _ body: () throws -> T) throws -> T {
         try query("BEGIN")
         let result: T
         do {
@@ -70,8 +71,66 @@ public final class PostgresConnection: @unchecked Sendable {
             if !isBroken { _ = try? query("ROLLBACK") }
             throw error
         }
-        try query("COMMIT")
+        try query(rollingBack ? "ROLLBACK" : "COMMIT")
         return result
+    }
+
+    /// `COPY … FROM STDIN` in text format: each row's values tab-separated, nil as `\N`, with
+    /// backslash, tab, newline and carriage return escaped. Values with NUL are refused, as in
+    /// `query`.
+    public func copy(_ sql: String, rows: some Sequence<[String?]>) throws(PostgresError) {
+        let start = PQexec(handle, sql)
+        guard PQresultStatus(start) == PGRES_COPY_IN else {
+            try check(start)  // throws the server's error, and frees the result either way
+            throw PostgresError(.protocolMismatch, "not a COPY FROM STDIN statement")
+        }
+        PQclear(start)
+        var buffer: [UInt8] = []
+        var refused: PostgresError?
+        for row in rows {
+            for (index, value) in row.enumerated() {
+                if index > 0 { buffer.append(0x09) }
+                guard let value else {
+                    buffer += [UInt8(ascii: "\\"), UInt8(ascii: "N")]
+                    continue
+                }
+                for byte in value.utf8 {
+                    switch byte {
+                    case 0: refused = PostgresError(.invalidParameter, "a COPY value contains a NUL character")
+                    case UInt8(ascii: "\\"): buffer += [byte, byte]
+                    case 0x09: buffer += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                    case 0x0A: buffer += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                    case 0x0D: buffer += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                    default: buffer.append(byte)
+                    }
+                }
+            }
+            buffer.append(0x0A)
+            if refused != nil { break }
+            if buffer.count >= 1 << 16 { try send(&buffer) }
+        }
+        if refused == nil { try send(&buffer) }
+        // An error message ends the COPY with a failure: nothing of it is kept.
+        let ended = refused == nil ? PQputCopyEnd(handle, nil) : PQputCopyEnd(handle, "refused by authd")
+        guard ended == 1 else {
+            throw PostgresError(.connectionFailed, Self.lastError(handle)).counted()
+        }
+        let result = PQgetResult(handle)
+        while let extra = PQgetResult(handle) { PQclear(extra) }
+        if let refused {
+            PQclear(result)
+            throw refused
+        }
+        try check(result)
+    }
+
+    private func send(_ buffer: inout [UInt8]) throws(PostgresError) {
+        guard !buffer.isEmpty else { return }
+        let sent = buffer.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
+        }
+        guard sent == 1 else { throw PostgresError(.connectionFailed, Self.lastError(handle)).counted() }
+        buffer.removeAll(keepingCapacity: true)
     }
 
     /// A `NOTIFY` this connection received after `LISTEN`.

@@ -121,7 +121,7 @@ struct UserCommand: AsyncParsableCommand {
         commandName: "user", abstract: "Manage accounts directly in the database.",
         subcommands: [
             Create.self, List.self, Show.self, SetRole.self, Disable.self, Enable.self, Delete.self, Revoke.self,
-            Unlock.self, MFAReset.self,
+            Unlock.self, MFAReset.self, Import.self,
         ])
 
     struct Create: AsyncParsableCommand {

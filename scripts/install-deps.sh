@@ -13,6 +13,9 @@ pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+# Tools the interop tests run to make password hashes as other systems do (legacy-import.sh).
+command -v mkpasswd >/dev/null 2>&1 || missing+=(whois)
+command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 # Extra tools named on the command line (Debian packages of the same name), e.g. wrk for benchmarks.
 for tool in "$@"; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
 

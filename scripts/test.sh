@@ -14,7 +14,8 @@ swift test --skip-build 2>&1 | tee "$log"
 swift_tests=$(sed -n 's/.*Test run with \([0-9]*\) tests.* passed.*/\1/p' "$log" | tail -n 1)
 
 interop=(
-    scripts/interop/pyjwt.sh scripts/interop/authlib.sh scripts/interop/werkzeug.sh scripts/interop/authctl.sh
+    scripts/interop/pyjwt.sh scripts/interop/authlib.sh scripts/interop/werkzeug.sh scripts/interop/legacy-import.sh
+    scripts/interop/authctl.sh
     scripts/interop/admin.sh
     scripts/interop/two-daemons.sh
     scripts/interop/revocation-outage.sh scripts/interop/totp.sh scripts/interop/operations.sh

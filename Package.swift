@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "AuthHTTP",
             dependencies: [
-                "AuthCore", "AuthCrypto", "AuthTelemetry", "QRCode",
+                "AuthCore", "AuthCrypto", "AuthImport", "AuthTelemetry", "QRCode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -13,12 +13,15 @@ public struct HTTPFrontEnd: Sendable {
         /// The authorization server's issuer identifier (RFC 8414 §2): the public URL the
         /// metadata's endpoints are under.
         public var issuer: String
+        /// `POST /admin/users/import`'s own body limit (read as it arrives, never held whole).
+        public var maximumImportSize: Int
 
         public init(
             maximumBodySize: Int = 64 * 1024, forwarded: ForwardedClient = .init(),
-            issuer: String = "http://127.0.0.1:5000"
+            issuer: String = "http://127.0.0.1:5000", maximumImportSize: Int = 1 << 30
         ) {
             self.maximumBodySize = maximumBodySize
+            self.maximumImportSize = maximumImportSize
             self.forwarded = forwarded
             self.issuer = issuer
         }
@@ -82,6 +85,7 @@ public struct HTTPFrontEnd: Sendable {
         }
         if let admin {
             addAdminRoutes(to: router, admin: admin)
+            addImportRoute(to: router, admin: admin)
             addClientRoutes(to: router, admin: admin)
         }
         router.addMethodNotAllowed()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuthCore
+import AuthHTTP
 import AuthImport
 import Foundation
 
@@ -89,30 +90,6 @@ extension UserCommand {
             if !report.createdRoles.isEmpty { text += "; roles created: \(report.createdRoles.joined(separator: ","))" }
             return dryRun ? text + "; dry run: nothing was written" : text
         }
-    }
-}
-
-/// The report as `--json` prints it (and as `POST /admin/users/import` answers).
-struct ImportReportResponse: Encodable {
-    let read, imported, unchanged, skipped, warnings: Int
-    let skippedByCode: [String: Int]
-    let createdRoles: [String]
-    let dryRun: Bool
-
-    init(_ report: ImportReport, dryRun: Bool) {
-        (read, imported, unchanged, skipped, warnings) = (
-            report.read, report.imported, report.unchanged, report.skipped, report.warnings
-        )
-        skippedByCode = report.skippedByCode
-        createdRoles = report.createdRoles
-        self.dryRun = dryRun
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case read, imported, unchanged, skipped, warnings
-        case skippedByCode = "skipped_by_code"
-        case createdRoles = "created_roles"
-        case dryRun = "dry_run"
     }
 }
 

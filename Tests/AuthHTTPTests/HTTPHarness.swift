@@ -8,7 +8,8 @@ import HummingbirdTesting
 /// Runs `body` against a live server on a free loopback port, backed by the test database.
 func withServer(
     maximumBodySize: Int = 64 * 1024, stack: TestStack? = nil, readiness: (any ReadinessProbe)? = nil,
-    forwarded: ForwardedClient = .init(), _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    forwarded: ForwardedClient = .init(), maximumImportSize: Int = 1 << 30,
+    _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let stack = try await { () async throws -> TestStack in
         if let stack { return stack }
@@ -17,7 +18,8 @@ func withServer(
     let app = Application(
         router: HTTPFrontEnd(
             service: stack.service, admin: stack.admin,
-            configuration: .init(maximumBodySize: maximumBodySize, forwarded: forwarded),
+            configuration: .init(
+                maximumBodySize: maximumBodySize, forwarded: forwarded, maximumImportSize: maximumImportSize),
             readiness: readiness
         ).router(),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)))

@@ -373,6 +373,13 @@ extension Settings.Passwords {
         } catch {
             throw ConfigurationError("password.scrypt: \(error.message)")
         }
+        // One key per scheme, its name with `_` for `-` (environment variables cannot hold `-`).
+        for scheme in ImportedHash.schemes {
+            let key = "password.imported_floor.\(scheme.name.replacingOccurrences(of: "-", with: "_"))"
+            guard let minimum = config.int(forKey: ConfigKey(key)) else { continue }
+            guard minimum > 0 else { throw ConfigurationError("\(key) must be a positive work factor") }
+            importedFloor.minimums[scheme.name] = minimum
+        }
         guard (1...1024).contains(minimumLength) else {
             throw ConfigurationError("password.min_length must be between 1 and 1024")
         }

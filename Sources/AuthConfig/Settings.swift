@@ -41,6 +41,8 @@ public struct Settings: Sendable {
         public var hashing = HashingPool.Configuration()
         /// `password.common_list`, read once at start.
         public var commonPasswords = CommonPasswords.none
+        /// `password.imported_floor.<scheme>`: imported hashes weaker than this refuse the login.
+        public var importedFloor = ImportedHashFloor()
 
         /// The policy registration, password changes and `authctl user create` enforce.
         public var policy: PasswordPolicy {

@@ -68,6 +68,12 @@ public struct AdminService: Sendable {
         try permit(actor, Permission.usersRead)
         if let role = filter.role { _ = try Identity.validRoleName(role) }
         if let prefix = filter.usernamePrefix { _ = try Identity.validUsernamePrefix(prefix) }
+        if let scheme = filter.hashScheme, scheme != UserFilter.importedSchemes, !ImportedHash.names.contains(scheme) {
+            throw AuthError(
+                .invalidInput,
+                "hash scheme must be \(UserFilter.importedSchemes) or one of \(ImportedHash.names.joined(separator: ", "))"
+            )
+        }
         let limit = try pageSize(limit)
         let found = try await directory.users(matching: filter, after: try Cursor.decode(cursor), limit: limit + 1)
         return Page(

@@ -31,11 +31,18 @@ public struct UserFilter: Hashable, Sendable {
     public var disabled: Bool?
     /// Case-insensitive prefix of the username.
     public var usernamePrefix: String?
+    /// A name of `ImportedHash.names` (`scrypt` is authd's own), or `imported` for every hash a
+    /// login has yet to replace.
+    public var hashScheme: String?
 
-    public init(role: String? = nil, disabled: Bool? = nil, usernamePrefix: String? = nil) {
+    /// `hashScheme`'s value for any scheme but authd's own.
+    public static let importedSchemes = "imported"
+
+    public init(role: String? = nil, disabled: Bool? = nil, usernamePrefix: String? = nil, hashScheme: String? = nil) {
         self.role = role
         self.disabled = disabled
         self.usernamePrefix = usernamePrefix
+        self.hashScheme = hashScheme
     }
 }
 

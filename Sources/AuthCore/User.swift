@@ -1,3 +1,5 @@
+import AuthCrypto
+
 /// A stored account. `passwordHash` is a PHC string and never leaves AuthCore's use cases.
 public struct User: Hashable, Sendable {
     public var id: Int64
@@ -27,6 +29,10 @@ public struct User: Hashable, Sendable {
         self.createdAt = createdAt
         self.notBefore = notBefore
     }
+
+    /// The scheme of the stored hash: `scrypt` (authd's own) or an imported one a login will
+    /// replace, as `users.password_scheme` tags it.
+    public var passwordScheme: String { ImportedHash.name(of: passwordHash) ?? "unknown" }
 
     public var profile: UserProfile {
         UserProfile(

@@ -189,7 +189,7 @@ struct ImportValidator {
         do {
             _ = try PasswordHasher.scheme(ofStored: record.passwordHash)
         } catch {
-            return ImportedHash.scheme(of: record.passwordHash) == nil && !record.passwordHash.hasPrefix("$scrypt$")
+            return ImportedHash.name(of: record.passwordHash) == nil
                 ? .failure(notice(.unknownHashFormat, "not a password hash format authd verifies"))
                 : .failure(notice(.malformedHash, error.message))
         }

@@ -13,6 +13,8 @@ public struct CryptoError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let malformedHash = Code(name: "malformed_hash")
         /// A sealed box that did not authenticate: altered, or the wrong key or context.
         public static let openFailed = Code(name: "open_failed")
+        /// An imported hash weaker than `ImportedHashFloor` allows: never checked.
+        public static let belowFloor = Code(name: "below_floor")
     }
 
     public let code: Code

@@ -62,6 +62,7 @@ public struct Bcrypt: CryptScheme {
     public static let name = "bcrypt"
     public let stored: String
     public let cost: Int
+    public var workFactor: Int { cost }
 
     public static func claims(_ stored: String) -> Bool {
         stored.hasPrefix("$2a$") || stored.hasPrefix("$2b$") || stored.hasPrefix("$2y$")
@@ -86,6 +87,7 @@ public struct SHACrypt: CryptScheme {
     /// 256 or 512.
     public let bits: Int
     public let rounds: Int
+    public var workFactor: Int { rounds }
 
     public static func claims(_ stored: String) -> Bool { stored.hasPrefix("$5$") || stored.hasPrefix("$6$") }
 
@@ -118,6 +120,7 @@ public struct Yescrypt: CryptScheme {
     public let stored: String
     public let logN: Int
     public let r: Int
+    public var workFactor: Int { 1 << logN }
 
     public static func claims(_ stored: String) -> Bool { stored.hasPrefix("$y$") }
 
@@ -148,6 +151,7 @@ public struct Argon2: ImportedHashScheme {
     public let iterations: Int
     public let parallelism: Int
     let type: Argon2_type
+    public var workFactor: Int { memoryKiB * iterations }
 
     public static func claims(_ stored: String) -> Bool {
         stored.hasPrefix("$argon2id$") || stored.hasPrefix("$argon2i$")

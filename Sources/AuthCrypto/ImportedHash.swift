@@ -13,6 +13,27 @@ public protocol ImportedHashScheme: Sendable {
     /// authd accepts (so a stored hash cannot ask for unbounded work).
     init(parsing stored: String) throws(CryptoError)
     func verify(_ password: [UInt8]) throws(CryptoError) -> Bool
+    /// The cost the string asks for, in the scheme's own unit, compared with
+    /// `ImportedHashFloor`: pbkdf2 iterations, scrypt and yescrypt N, bcrypt's cost, sha-crypt
+    /// rounds, argon2 memory (KiB) × passes.
+    var workFactor: Int { get }
+}
+
+/// The weakest imported hash a login may still be checked against, per scheme
+/// (`password.imported_floor`): a hash below it refuses the login as a wrong password would, and
+/// the log tells the administrator to reset that account's password.
+public struct ImportedHashFloor: Hashable, Sendable {
+    /// Minimum `workFactor` by scheme name.
+    public var minimums: [String: Int]
+
+    public init(_ minimums: [String: Int] = [:]) { self.minimums = minimums }
+
+    /// Why `hash` is below the floor, nil when it is not.
+    func shortfall(of hash: any ImportedHashScheme) -> String? {
+        let name = type(of: hash).name
+        guard let minimum = minimums[name], hash.workFactor < minimum else { return nil }
+        return "the stored \(name) hash has work factor \(hash.workFactor), below password.imported_floor's \(minimum)"
+    }
 }
 
 /// The schemes authd knows, tried in order.
@@ -20,6 +41,16 @@ public enum ImportedHash {
     public static let schemes: [any ImportedHashScheme.Type] = [
         WerkzeugPBKDF2.self, WerkzeugScrypt.self, Bcrypt.self, SHACrypt.self, Yescrypt.self, Argon2.self,
     ]
+
+    /// Every scheme name a stored hash can carry: authd's own first, then the imported ones. These
+    /// are the tags sql/0010 stores in `users.password_scheme`.
+    public static let names = [PasswordHasher.schemeName] + schemes.map { $0.name }
+
+    /// The name of the scheme `stored` is written in (authd's own or an imported one's), nil for
+    /// a format authd cannot verify.
+    public static func name(of stored: String) -> String? {
+        stored.hasPrefix("$scrypt$") ? PasswordHasher.schemeName : scheme(of: stored)?.name
+    }
 
     /// The scheme `stored` is written in, nil when none claims it.
     public static func scheme(of stored: String) -> (any ImportedHashScheme.Type)? {
@@ -65,6 +96,7 @@ public struct WerkzeugPBKDF2: ImportedHashScheme {
     public let iterations: Int
     let salt: [UInt8]
     let digest: [UInt8]
+    public var workFactor: Int { iterations }
 
     public static func claims(_ stored: String) -> Bool { stored.hasPrefix("pbkdf2:") }
 
@@ -100,6 +132,7 @@ public struct WerkzeugScrypt: ImportedHashScheme {
     public let parameters: ScryptParameters
     let salt: [UInt8]
     let digest: [UInt8]
+    public var workFactor: Int { 1 << parameters.logN }
 
     public static func claims(_ stored: String) -> Bool { stored.hasPrefix("scrypt:") }
 

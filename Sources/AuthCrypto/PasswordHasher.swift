@@ -10,14 +10,19 @@ public struct PasswordHasher: Sendable {
     /// Parameters for new hashes; stored hashes with other parameters still verify and report
     /// `needsRehash`.
     public let parameters: ScryptParameters
+    /// Imported hashes weaker than this are refused (`belowFloor`) instead of checked.
+    public let floor: ImportedHashFloor
+    /// The tag of authd's own hashes, beside `ImportedHash`'s scheme names.
+    public static let schemeName = "scrypt"
     public static let saltLength = 16
     public static let hashLength = 32
 
     /// How long one verification with authd's own parameters takes here (a moving average).
     private let nativeCost = NativeCost()
 
-    public init(parameters: ScryptParameters = .default) throws(CryptoError) {
+    public init(parameters: ScryptParameters = .default, floor: ImportedHashFloor = .init()) throws(CryptoError) {
         self.parameters = try parameters.validated()
+        self.floor = floor
     }
 
     public func hash(_ password: [UInt8]) throws(CryptoError) -> String {
@@ -29,7 +34,8 @@ public struct PasswordHasher: Sendable {
     /// Throws `malformedHash` when the stored string cannot be parsed. An imported hash that is
     /// cheaper to check than authd's own is padded (the thread sleeps) to what authd's own costs,
     /// so that a login cannot tell an imported account from an unknown one by its time. One that
-    /// costs more cannot be padded down: the README says so, and its first login rehashes it.
+    /// costs more cannot be padded down: the README says so, and its first login rehashes it. One
+    /// below `floor` throws `belowFloor` after the same padded time, whatever the password.
     public func verify(_ password: [UInt8], against stored: String) throws(CryptoError) -> Bool {
         let start = ContinuousClock.now
         guard stored.hasPrefix("$scrypt$") else {
@@ -42,9 +48,9 @@ public struct PasswordHasher: Sendable {
                     length: Self.hashLength)
                 nativeCost.record(ContinuousClock.now - calibration)
             }
-            let matches = try imported.verify(password)
-            nativeCost.pad(since: start)
-            return matches
+            defer { nativeCost.pad(since: start) }
+            if let shortfall = floor.shortfall(of: imported) { throw CryptoError(.belowFloor, shortfall) }
+            return try imported.verify(password)
         }
         let phc = try PHCString(parsing: stored)
         let candidate = try Scrypt.derive(
@@ -58,7 +64,7 @@ public struct PasswordHasher: Sendable {
     public static func scheme(ofStored stored: String) throws(CryptoError) -> String {
         guard stored.hasPrefix("$scrypt$") else { return type(of: try ImportedHash.parse(stored)).name }
         _ = try PHCString(parsing: stored)
-        return "scrypt"
+        return schemeName
     }
 
     public func needsRehash(_ stored: String) -> Bool {

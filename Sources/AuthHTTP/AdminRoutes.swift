@@ -89,9 +89,11 @@ extension HTTPFrontEnd {
         _ request: Request, _ context: AuthRequestContext, _ admin: AdminService
     ) async throws -> UserListResponse {
         let actor = try actor(request, context, .permission(Permission.usersRead))
-        let query = try QueryParameters(request, allowed: ["limit", "cursor", "role", "disabled", "prefix"])
+        let query = try QueryParameters(
+            request, allowed: ["limit", "cursor", "role", "disabled", "prefix", "hash_scheme"])
         let filter = UserFilter(
-            role: query.string("role"), disabled: try query.bool("disabled"), usernamePrefix: query.string("prefix"))
+            role: query.string("role"), disabled: try query.bool("disabled"), usernamePrefix: query.string("prefix"),
+            hashScheme: query.string("hash_scheme"))
         let page = try await admin.users(
             matching: filter, cursor: query.string("cursor"), limit: try query.int("limit"), by: actor)
         return UserListResponse(users: page.items.map(AdminUserResponse.init), nextCursor: page.nextCursor)

@@ -165,6 +165,7 @@ public struct AdminUserResponse: ResponseEncodable, Sendable {
     let disabled: Bool
     let mfaEnabled: Bool
     let createdAt: Int64
+    let passwordScheme: String
 
     public init(_ user: User) {
         id = user.id
@@ -174,12 +175,14 @@ public struct AdminUserResponse: ResponseEncodable, Sendable {
         disabled = user.disabled
         mfaEnabled = user.mfaEnabled
         createdAt = user.createdAt
+        passwordScheme = user.passwordScheme
     }
 
     enum CodingKeys: String, CodingKey {
         case id, username, email, roles, disabled
         case mfaEnabled = "mfa_enabled"
         case createdAt = "created_at"
+        case passwordScheme = "password_scheme"
     }
 }
 

@@ -10,14 +10,16 @@ public struct PostgresBackend: Sendable {
         public var pool: PostgresPool.Configuration
         public var hashing: HashingPool.Configuration
         public var scrypt: ScryptParameters
+        public var importedFloor: ImportedHashFloor
         public var retention: RetentionPolicy
         public var revocation: RevocationState.Configuration
 
         public init(
             pool: PostgresPool.Configuration, hashing: HashingPool.Configuration = .init(),
-            scrypt: ScryptParameters = .default, retention: RetentionPolicy,
-            revocation: RevocationState.Configuration = .init()
+            scrypt: ScryptParameters = .default, importedFloor: ImportedHashFloor = .init(),
+            retention: RetentionPolicy, revocation: RevocationState.Configuration = .init()
         ) {
+            self.importedFloor = importedFloor
             self.pool = pool
             self.hashing = hashing
             self.scrypt = scrypt
@@ -50,7 +52,7 @@ public struct PostgresBackend: Sendable {
         clients = PostgresClientStore(pool: pool, retention: configuration.retention)
         dependencies = AuthDependencies(
             users: users, sessions: sessions, clients: clients, lockouts: lockouts, hashing: hashing,
-            hasher: try PasswordHasher(parameters: configuration.scrypt),
+            hasher: try PasswordHasher(parameters: configuration.scrypt, floor: configuration.importedFloor),
             revocations: RevocationState(configuration: configuration.revocation), clock: clock, logger: logger)
     }
 

@@ -75,11 +75,11 @@ struct DatabaseOptions: ParsableArguments {
             try printJSON(users.map(AdminUserResponse.init))
         } else {
             printTable(
-                ["ID", "USERNAME", "EMAIL", "ROLES", "DISABLED", "MFA"],
+                ["ID", "USERNAME", "EMAIL", "ROLES", "DISABLED", "MFA", "HASH"],
                 users.map { user in
                     [
                         String(user.id), user.username, user.email, user.roles.joined(separator: ","),
-                        user.disabled ? "yes" : "no", user.mfaEnabled ? "yes" : "no",
+                        user.disabled ? "yes" : "no", user.mfaEnabled ? "yes" : "no", user.passwordScheme,
                     ]
                 })
         }
@@ -149,10 +149,17 @@ struct UserCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Only holders of this role.") var role: String?
         @Option(name: .long, help: "Only disabled (true) or enabled (false) accounts.") var disabled: Bool?
         @Option(name: .long, help: "Only usernames starting with this (case-insensitive).") var prefix: String?
+        @Option(
+            name: .long,
+            help: """
+                Only hashes in this scheme (\(ImportedHash.names.joined(separator: ", "))), or 'imported' for \
+                every one a first login has yet to replace; the count goes to standard error.
+                """)
+        var hashScheme: String?
 
         func run() async throws {
             try await options.withAdmin { admin, actor in
-                let filter = UserFilter(role: role, disabled: disabled, usernamePrefix: prefix)
+                let filter = UserFilter(role: role, disabled: disabled, usernamePrefix: prefix, hashScheme: hashScheme)
                 var users: [User] = []
                 var cursor: String?
                 repeat {
@@ -161,6 +168,9 @@ struct UserCommand: AsyncParsableCommand {
                     cursor = page.nextCursor
                 } while cursor != nil
                 try options.print(users: users)
+                if let hashScheme {
+                    ClientExit.printError("\(users.count) accounts with \(hashScheme) hashes")
+                }
             }
         }
     }

@@ -27,6 +27,7 @@ struct Daemon {
                     connectionString: settings.database.url, maxConnections: settings.database.maxConnections,
                     acquireTimeout: settings.database.poolTimeout),
                 hashing: settings.passwords.hashing, scrypt: settings.passwords.scrypt,
+                importedFloor: settings.passwords.importedFloor,
                 retention: settings.retention,
                 revocation: settings.revocation),
             logger: logger)
@@ -85,6 +86,7 @@ struct Daemon {
         // and the pools close.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: resources), .init(service: listener), .init(service: http), .init(service: line),
+            .init(service: PasswordHashCensus(directory: backend.directory, logger: logger)),
         ]
         if settings.database.migrateOnStart {
             // Runs beside the front ends so /readyz can say why while the database is away; done

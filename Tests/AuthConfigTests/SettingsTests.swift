@@ -188,3 +188,21 @@ struct SettingsTests {
         }
     }
 }
+
+@Suite("configuration: password.imported_floor")
+struct ImportedFloorSettingsTests {
+    @Test("per-scheme floors from the environment (underscores for dashes); none by default; zero refused")
+    func floors() async throws {
+        let base = ["AUTHD_DATABASE_URL": "host=127.0.0.1 dbname=authd", "AUTHD_JWT_SECRET": SettingsTests.goodSecret]
+        #expect(try await Settings.load(configFile: nil, environment: base).passwords.importedFloor.minimums.isEmpty)
+        var environment = base
+        environment["AUTHD_PASSWORD_IMPORTED_FLOOR_WERKZEUG_PBKDF2"] = "100000"
+        environment["AUTHD_PASSWORD_IMPORTED_FLOOR_BCRYPT"] = "10"
+        let settings = try await Settings.load(configFile: nil, environment: environment)
+        #expect(settings.passwords.importedFloor.minimums == ["werkzeug-pbkdf2": 100_000, "bcrypt": 10])
+        environment["AUTHD_PASSWORD_IMPORTED_FLOOR_BCRYPT"] = "0"
+        await #expect(throws: ConfigurationError.self) {
+            try await Settings.load(configFile: nil, environment: environment)
+        }
+    }
+}

@@ -55,6 +55,29 @@ struct AuthServiceTests {
         await stack.shutdown()
     }
 
+    @Test(
+        "an imported hash below password.imported_floor refuses even the right password, as a wrong one; one above logs in"
+    )
+    func importedFloor() async throws {
+        let stack = try await TestStack(importedFloor: ImportedHashFloor(["werkzeug-pbkdf2": 100_000, "bcrypt": 5]))
+        let weak = ImportedHashVectors.werkzeug[1]  // pbkdf2:sha256 at 1,000 iterations
+        let enough = ImportedHashVectors.crypt.first { $0.hash.hasPrefix("$2b$05$") }!.hash
+        let weakName = TestDatabase.uniqueName("floor")
+        let enoughName = TestDatabase.uniqueName("floor")
+        for (name, hash) in [(weakName, weak), (enoughName, enough)] {
+            _ = try await stack.users.create(
+                NewUser(username: name, email: "\(name)@example.com", passwordHash: hash, roles: [Role.user]))
+        }
+        #expect(
+            await TestStack.outcome {
+                try await stack.service.login(username: weakName, password: "correct horse battery")
+            }
+                == "invalid_credentials")
+        #expect(try await stack.users.find(username: weakName)?.passwordHash == weak, "not rehashed either")
+        _ = try await stack.service.login(username: enoughName, password: "correct horse").tokens
+        await stack.shutdown()
+    }
+
     @Test("unknown user, wrong password and disabled account give the same error")
     func noEnumeration() async throws {
         let stack = try await TestStack()

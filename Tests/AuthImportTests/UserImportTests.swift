@@ -152,6 +152,35 @@ struct UserImportTests {
         await stack.shutdown()
     }
 
+    @Test("what is left to rehash: listings by scheme or 'imported', the census's counts, both falling at a login")
+    func remainingImportedHashes() async throws {
+        let stack = try await TestStack(databaseURL: try TestDatabase.freshMigratedURL())
+        let native = try await stack.account().user
+        let werkzeug = TestDatabase.uniqueName("wz")
+        let bcrypt = TestDatabase.uniqueName("bc")
+        for (name, hash) in [(werkzeug, ImportedHashVectors.werkzeug[1]), (bcrypt, Self.bcrypt)] {
+            _ = try await stack.users.create(
+                NewUser(username: name, email: "\(name)@example.com", passwordHash: hash, roles: [Role.user]))
+        }
+        func listed(_ scheme: String) async throws -> [String] {
+            try await stack.admin.users(
+                matching: UserFilter(hashScheme: scheme), cursor: nil, limit: nil, by: TestStack.testOperator
+            ).items.map(\.username)
+        }
+        #expect(try await listed("imported") == [werkzeug, bcrypt])
+        #expect(try await listed("bcrypt") == [bcrypt])
+        #expect(try await listed("scrypt") == [native.username])
+        #expect(try await listed("argon2").isEmpty)
+        await #expect(throws: AuthError.self) { try await listed("md5") }
+        #expect(try await stack.directory.importedHashCounts() == ["werkzeug-pbkdf2": 1, "bcrypt": 1])
+
+        _ = try await stack.service.login(username: bcrypt, password: "correct horse")
+        #expect(try await stack.users.find(username: bcrypt)?.passwordScheme == "scrypt")
+        #expect(try await listed("imported") == [werkzeug])
+        #expect(try await stack.directory.importedHashCounts() == ["werkzeug-pbkdf2": 1])
+        await stack.shutdown()
+    }
+
     // MARK: Helpers
 
     private func items(_ records: [ImportRecord]) -> AsyncStream<ImportItem> {

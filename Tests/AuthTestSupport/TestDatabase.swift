@@ -107,7 +107,7 @@ public struct TestStack: Sendable {
         scrypt: ScryptParameters = testScrypt, hashing: HashingPool.Configuration = .init(),
         clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: AuthService.StackSource = .passwordOnly,
         configuration: AuthService.Configuration = .init(), databaseURL: String? = nil, secondFactor: Bool = true,
-        codec: AccessTokenCodec? = nil
+        codec: AccessTokenCodec? = nil, importedFloor: ImportedHashFloor = .init()
     ) async throws {
         var url = databaseURL ?? ""
         if databaseURL == nil { url = try await TestDatabase.migratedURL() }
@@ -116,7 +116,7 @@ public struct TestStack: Sendable {
         backend = try PostgresBackend(
             configuration: .init(
                 pool: .init(connectionString: url, maxConnections: 4), hashing: hashing, scrypt: scrypt,
-                retention: Self.retention),
+                importedFloor: importedFloor, retention: Self.retention),
             clock: clock, logger: TestDatabase.logger)
         self.codec = try codec ?? Self.testCodec()
         self.secondFactor = secondFactor ? backend.secondFactor(keyring: try SealingKeyring(current: Self.mfaKey)) : nil

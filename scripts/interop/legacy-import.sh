@@ -19,7 +19,6 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import flask_sqlalchemy, 
 fi
 authctl=(.build/debug/authctl)
 "${authctl[@]}" migrate --config config/authd.yaml >/dev/null
-start_authd
 psql=("$AUTHD_PG_BINDIR/psql" -q -At -v ON_ERROR_STOP=1 "$AUTHD_DATABASE_URL")
 suffix=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
 seed="$interop_work/seed"
@@ -66,6 +65,22 @@ out=$("${authctl[@]}" user import --config config/authd.yaml --from-flask "$seed
 expect "0 4 rows: 0 imported, 4 already there, 0 skipped" "$status $(tail -n 1 <<<"$out")" "a second run changes nothing"
 expect "admin,user" "$("${psql[@]}" -c "SELECT string_agg(role, ',' ORDER BY role) FROM user_roles JOIN users u ON u.id = user_id WHERE username = 'sb$suffix'")" \
     "the seed's role column became the account's role"
+listing=$("${authctl[@]}" user list --config config/authd.yaml --hash-scheme imported 2>&1)
+expect "sa$suffix werkzeug-scrypt sb$suffix werkzeug-scrypt sc$suffix werkzeug-pbkdf2 sd$suffix werkzeug-pbkdf2" \
+    "$(awk -v s="$suffix" '$2 ~ s"$" {printf "%s %s ", $2, $NF}' <<<"$listing" | sed 's/ $//')" \
+    "authctl user list --hash-scheme imported lists what is left to rehash, with each scheme"
+expect 1 "$(grep -Ec '^[0-9]+ accounts with imported hashes$' <<<"$listing")" "and counts them: $(grep -E "accounts with" <<<"$listing")"
+
+# authd started after the import: its census counts the imported hashes at start.
+start_authd
+census() {
+    curl -s "127.0.0.1:$HTTP_PORT/metrics" | awk -v s="$1" '$1 == "authd_password_hashes{scheme=\""s"\"}" {print $2}'
+}
+for _ in $(seq 1 50); do [ -n "$(census werkzeug-scrypt)" ] && break; sleep 0.1; done
+counts=$(python3 -c 'import sys; a, b = (float(v or "nan") for v in sys.argv[1:]); print("2+" if a >= 2 else a, int(b) if b == 0 else b)' \
+    "$(census werkzeug-scrypt)" "$(census argon2)")
+expect "2+ 0" "$counts" \
+    "/metrics: authd_password_hashes counts the imported werkzeug-scrypt hashes, and argon2's series is there at 0"
 for user in "sa$suffix" "sb$suffix" "sc$suffix" "sd$suffix"; do
     status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
         -d "{\"username\":\"$user\",\"password\":\"wrong password\"}" "127.0.0.1:$HTTP_PORT/login")

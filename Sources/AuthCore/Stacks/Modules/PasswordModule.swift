@@ -1,3 +1,5 @@
+import AuthCrypto
+
 /// `password`: checks the password with scrypt. Unknown users are checked against a hash no
 /// password matches, so they cost what a wrong password costs. A hash with old parameters is
 /// upgraded after a match.
@@ -17,11 +19,25 @@ struct PasswordModule: StackModule {
         let stored = user?.passwordHash ?? environment.unmatchableHash
         let hasher = environment.hasher
         attempt.passwordChecked = true
-        let matches = try await environment.hashing.run { () -> Bool in
-            (try? hasher.verify(password, against: stored)) ?? false
+        let check = try await environment.hashing.run { () -> Result<Bool, CryptoError> in
+            Result { () throws(CryptoError) -> Bool in try hasher.verify(password, against: stored) }
         }
         guard let user else { return .failure(kind: "user_unknown", reason: "no such user") }
-        guard matches else { return .failure(kind: "auth_err", reason: "wrong password") }
+        switch check {
+        case .success(true): break
+        case .success(false): return .failure(kind: "auth_err", reason: "wrong password")
+        case .failure(let error) where error.code == .belowFloor:
+            // The user hears invalid_credentials, as for a wrong password; the operator reads why.
+            environment.logger.warning(
+                "login refused: reset this account's password",
+                metadata: ["user_id": "\(user.id)", "error": "\(error.message)"])
+            return .failure(kind: "auth_err", reason: "stored hash below the imported-hash floor")
+        case .failure(let error):
+            environment.logger.error(
+                "login refused: the stored password hash is unreadable",
+                metadata: ["user_id": "\(user.id)", "error": "\(error.code)"])
+            return .failure(kind: "auth_err", reason: "unreadable stored hash")
+        }
         // The session that follows is created only while the stored hash is the one checked: the
         // attempt carries the upgraded hash on.
         if hasher.needsRehash(user.passwordHash), let fresh = await rehash(user, password) {

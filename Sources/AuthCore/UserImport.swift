@@ -104,13 +104,20 @@ public struct ImportOptions: Hashable, Sendable {
     public var createRoles: Bool
     /// Rows per transaction.
     public var batchSize: Int
+    /// Batches written at once, each on its own connection: while one is in the database the next
+    /// is read, checked and sent. Outcomes are still reported in file order. A failing batch can
+    /// leave the one after it written; running the import again picks up where it stopped.
+    public var concurrency: Int
     /// Where the rows came from, for the audit trail (`csv`, `flask`, `admin-api`…).
     public var source: String
 
-    public init(dryRun: Bool = false, createRoles: Bool = false, batchSize: Int = 5000, source: String) {
+    public init(
+        dryRun: Bool = false, createRoles: Bool = false, batchSize: Int = 5000, concurrency: Int = 2, source: String
+    ) {
         self.dryRun = dryRun
         self.createRoles = createRoles
         self.batchSize = batchSize
+        self.concurrency = concurrency
         self.source = source
     }
 }
@@ -151,6 +158,14 @@ public protocol UserImportStore: Sendable {
     func importBatch(
         _ rows: [ImportRow], creatingRoles newRoles: [String], source: String, by actor: Actor, dryRun: Bool
     ) async throws -> [ImportOutcome]
+}
+
+/// One batch as the store wrote it, with its place in the file.
+private struct WrittenBatch: Sendable {
+    let index: Int
+    let rows: [ImportRow]
+    let outcomes: [ImportOutcome]
+    let createdRoles: [String]
 }
 
 /// The checks one import applies row by row, and what it has seen: a later row repeating an
@@ -242,6 +257,9 @@ extension AdminService {
         guard (1...50_000).contains(options.batchSize) else {
             throw AuthError(.invalidInput, "batch size must be 1 to 50,000 rows")
         }
+        guard (1...8).contains(options.concurrency) else {
+            throw AuthError(.invalidInput, "1 to 8 batches may be written at once")
+        }
         var validator = ImportValidator(
             knownRoles: try await importer.roleNames(), createRoles: options.createRoles,
             delegation: delegation(of: actor))
@@ -250,16 +268,8 @@ extension AdminService {
             report.note(item)
             notice(item)
         }
-        var batch: [ImportRow] = []
-        batch.reserveCapacity(options.batchSize)
-
-        func flush() async throws {
-            guard !batch.isEmpty else { return }
-            let outcomes = try await importer.importBatch(
-                batch, creatingRoles: validator.newRoles, source: options.source, by: actor, dryRun: options.dryRun)
-            report.createdRoles += validator.newRoles
-            validator.newRoles = []
-            for (row, outcome) in zip(batch, outcomes) {
+        func apply(_ written: WrittenBatch) {
+            for (row, outcome) in zip(written.rows, written.outcomes) {
                 switch outcome {
                 case .imported:
                     report.imported += 1
@@ -283,21 +293,65 @@ extension AdminService {
                             "another account has this e-mail address"))
                 }
             }
-            batch.removeAll(keepingCapacity: true)
+            report.createdRoles += written.createdRoles
             progress(report)
         }
 
-        for try await item in items {
-            report.read += 1
-            switch item.flatMap({ validator.check($0) }) {
-            case .failure(let skipped): note(skipped)
-            case .success(let row):
-                batch.append(row)
-                if batch.count == options.batchSize { try await flush() }
+        let importer = self.importer
+        try await withThrowingTaskGroup(of: WrittenBatch.self) { group in
+            var batch: [ImportRow] = []
+            var launched = 0
+            var applied = 0
+            var finished: [Int: WrittenBatch] = [:]
+            // A dry run rolls every batch back, so each creates again the roles earlier ones did.
+            var rolesSoFar: [String] = []
+
+            /// Waits until at most `limit` batches are unapplied, applying them in file order.
+            func settle(leaving limit: Int) async throws {
+                while launched - applied > limit, let done = try await group.next() {
+                    finished[done.index] = done
+                    while let ready = finished.removeValue(forKey: applied) {
+                        apply(ready)
+                        applied += 1
+                    }
+                }
             }
-            if report.read % options.batchSize == 0, !batch.isEmpty { progress(report) }
+
+            func write() async throws {
+                guard !batch.isEmpty else { return }
+                let newRoles = validator.newRoles
+                validator.newRoles = []
+                rolesSoFar += newRoles
+                // A batch that creates roles is written alone: later batches' rows need them committed.
+                try await settle(leaving: newRoles.isEmpty ? options.concurrency - 1 : 0)
+                let rows = batch
+                let index = launched
+                let creating = options.dryRun ? rolesSoFar : newRoles
+                group.addTask {
+                    let outcomes = try await importer.importBatch(
+                        rows, creatingRoles: creating, source: options.source, by: actor, dryRun: options.dryRun)
+                    return WrittenBatch(index: index, rows: rows, outcomes: outcomes, createdRoles: newRoles)
+                }
+                launched += 1
+                batch = []
+                batch.reserveCapacity(options.batchSize)
+                if !newRoles.isEmpty { try await settle(leaving: 0) }
+            }
+
+            batch.reserveCapacity(options.batchSize)
+            for try await item in items {
+                report.read += 1
+                switch item.flatMap({ validator.check($0) }) {
+                case .failure(let skipped): note(skipped)
+                case .success(let row):
+                    batch.append(row)
+                    if batch.count == options.batchSize { try await write() }
+                }
+                if report.read % options.batchSize == 0, !batch.isEmpty { progress(report) }
+            }
+            try await write()
+            try await settle(leaving: 0)
         }
-        try await flush()
         logger.notice(
             "users imported",
             metadata: [

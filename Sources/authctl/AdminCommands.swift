@@ -17,20 +17,21 @@ struct DatabaseOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
-    /// Runs `body` with the admin use cases on a one-connection pool; AuthError becomes a message
-    /// and an exit status: 3 for bad input, 2 when the database is away, 1 for any other refusal.
-    func withAdmin(_ body: (AdminService, Actor) async throws -> Void) async throws {
+    /// Runs `body` with the admin use cases on a pool of `connections` (one unless an import writes
+    /// batches side by side); AuthError becomes a message and an exit status: 3 for bad input, 2
+    /// when the database is away, 1 for any other refusal.
+    func withAdmin(connections: Int = 1, _ body: (AdminService, Actor) async throws -> Void) async throws {
         let reader = try await Settings.reader(configFile: config)
         let database = try Settings.Database(reader)
         let passwords = try Settings.Passwords(reader)
         let scopes = try Settings.oauthScopes(reader)
         let logger = Logger(label: "authctl")
         let times = try Settings.accessTokenTimes(reader)
-        // One connection and one hashing thread; revocations reach the daemons through the
+        // One hashing thread; revocations reach the daemons through the
         // database and its notifications (this process's own state is never consulted).
         let backend = try PostgresBackend(
             configuration: .init(
-                pool: .init(connectionString: database.url, maxConnections: 1),
+                pool: .init(connectionString: database.url, maxConnections: connections),
                 hashing: .init(threads: 1, queueLimit: 1), scrypt: passwords.scrypt,
                 retention: RetentionPolicy(accessTokenLifetime: times.lifetime, leeway: times.leeway)),
             logger: logger)

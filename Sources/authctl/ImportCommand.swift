@@ -57,11 +57,11 @@ extension UserCommand {
             }
             let meter = ProgressMeter(source: source)
             var report = ImportReport()
-            try await options.withAdmin { admin, actor in
+            let importOptions = ImportOptions(
+                dryRun: dryRun, createRoles: createRoles, batchSize: batchSize, source: format.rawValue)
+            try await options.withAdmin(connections: importOptions.concurrency) { admin, actor in
                 report = try await admin.importUsers(
-                    source.async,
-                    options: ImportOptions(
-                        dryRun: dryRun, createRoles: createRoles, batchSize: batchSize, source: format.rawValue),
+                    source.async, options: importOptions,
                     by: actor, progress: meter.update, notice: { ClientExit.printError("authctl: \($0)") })
             }
             meter.finish()

@@ -50,8 +50,10 @@ struct UserImportTests {
         await stack.shutdown()
     }
 
-    @Test("a dry run reports what a real run would do and writes nothing, not even its roles")
-    func dryRun() async throws {
+    @Test(
+        "a dry run reports what a real run would do and writes nothing, not even its roles (one batch, or three)",
+        arguments: [1000, 2])
+    func dryRun(batchSize: Int) async throws {
         let stack = try await TestStack()
         let prefix = TestDatabase.uniqueName("dry")
         let rows = (0..<5).map {
@@ -60,11 +62,33 @@ struct UserImportTests {
                 passwordHash: Self.bcrypt, roles: ["\(prefix)-role"])
         }
         let report = try await stack.admin.importUsers(
-            items(rows), options: ImportOptions(dryRun: true, createRoles: true, source: "test"),
+            items(rows), options: ImportOptions(dryRun: true, createRoles: true, batchSize: batchSize, source: "test"),
             by: TestStack.testOperator)
         #expect(report.imported == 5 && report.createdRoles == ["\(prefix)-role"])
         #expect(try await count(stack, prefix) == 0)
         #expect(try await stack.directory.role(named: "\(prefix)-role") == nil)
+        await stack.shutdown()
+    }
+
+    @Test("batches written two at a time: a role created by one batch is there for the next; outcomes in file order")
+    func concurrentBatches() async throws {
+        let stack = try await TestStack()
+        let prefix = TestDatabase.uniqueName("cb")
+        let (existing, _) = try await stack.account()
+        var rows = (0..<40).map {
+            ImportRecord(
+                line: $0 + 1, username: "\(prefix)\($0)", email: "\(prefix)\($0)@example.com",
+                passwordHash: Self.bcrypt, roles: $0 >= 10 ? ["\(prefix)-r\($0 / 10)"] : [])
+        }
+        rows[33].email = existing.email
+        var notices: [Int] = []
+        let report = try await stack.admin.importUsers(
+            items(rows), options: ImportOptions(createRoles: true, batchSize: 3, concurrency: 2, source: "test"),
+            by: TestStack.testOperator, notice: { notices.append($0.line) })
+        #expect(report.imported == 39 && report.skipped == 1 && notices == [34])
+        #expect(report.createdRoles == ["\(prefix)-r1", "\(prefix)-r2", "\(prefix)-r3"])
+        #expect(try await count(stack, prefix) == 39)
+        #expect(try await stack.users.find(username: "\(prefix)25")?.roles == ["\(prefix)-r2", "user"])
         await stack.shutdown()
     }
 

@@ -7,7 +7,8 @@
 # throughput while logins saturate the hashing pool), idle memory, GET /protected with 1,000
 # and 1,000,000 users in the table (seeded with COPY), and for HS256, EdDSA and ES256 tokens:
 # GET /protected and TCP VERIFY with one token and with 20,000 distinct ones, and POST /oauth2/token
-# client credentials. Prints a table; writes .build/bench/results.json.
+# client credentials; and `authctl user import` of 1,000,000 pre-hashed CSV rows (rows/s, peak RSS).
+# Prints a table; writes .build/bench/results.json.
 # Usage: make bench   [BENCH_SECONDS=8 per measurement]   (starts its own PostgreSQL)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -164,6 +165,9 @@ seed 1001 1000000
 users_large=$("${psql[@]}" -Atc "SELECT count(*) FROM users")
 read -r large large_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c 32 "${bearer[@]}")"
 
+# Bulk import of 1,000,000 pre-hashed rows with authctl (scripts/bench/import.sh).
+read -r import_rows import_seconds import_rate import_rss <<<"$(scripts/bench/import.sh 1000000)"
+
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 {
     printf '%-52s %12s %10s %8s\n' "measure" "per second" "p99 ms" "ratio"
@@ -190,6 +194,9 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
         "$(ratio "$storm_verify" "$verify_pipelined")"
     printf '%-52s %12s %10s %8s\n' "GET /protected, $users_small users" "$small" "$small_p99" "1.00"
     printf '%-52s %12s %10s %8s\n' "GET /protected, $users_large users" "$large" "$large_p99" "$(ratio "$large" "$small")"
+    printf '%-52s %12s %10s %8s\n' "authctl user import, $import_rows CSV rows (to 50,000/s)" "$import_rate" "" \
+        "$(ratio "$import_rate" 50000)"
+    printf '%-52s %12s\n' "  in seconds / peak RSS of authctl, MiB" "$import_seconds / $import_rss"
     for alg in HS256 EdDSA ES256; do
         read -r cached distinct_rps vcached vdistinct endpoint <<<"${signed[$alg]}"
         read -r _ _ _ _ hs_endpoint <<<"${signed[HS256]}"
@@ -203,7 +210,7 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
             "$(ratio "$endpoint" "$hs_endpoint")"
     done
     printf '%-52s %12s\n' "RSS idle after start / after the load, MiB" "$idle_rss / $busy_rss"
-    echo "(ratios: to the reference, to 250,000/s, to the hashing ceiling, to idle, to 1,000 users, to HS256's token endpoint)"
+    echo "(ratios: to the reference, to 250,000/s, to the hashing ceiling, to idle, to 1,000 users, to 50,000 rows/s, to HS256's token endpoint)"
 } | tee "$out/results.txt"
 cat >"$out/results.json" <<JSON
 {"date": "$(date -u +%FT%TZ)", "cores": $(nproc), "seconds": $seconds,
@@ -216,6 +223,7 @@ cat >"$out/results.json" <<JSON
  "storm_verify_pipelined": $storm_verify,
  "users_small": $users_small, "protected_rps_small": $small, "users_large": $users_large, "protected_rps_large": $large,
  "rss_idle_mib": $idle_rss, "rss_after_load_mib": $busy_rss,
+ "import": {"rows": $import_rows, "seconds": $import_seconds, "rows_per_s": $import_rate, "peak_rss_mib": $import_rss},
  "signed": {$(for alg in HS256 EdDSA ES256; do
     read -r cached distinct_rps vcached vdistinct endpoint <<<"${signed[$alg]}"
     printf '"%s": {"protected_cached_rps": %s, "protected_distinct_rps": %s, "verify_cached": %s, "verify_distinct": %s, "token_endpoint_rps": %s}' \

@@ -24,11 +24,12 @@ public struct PasswordHashCensus: Service {
             })
     }
 
-    public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+    /// Returns (never throws) at graceful shutdown, so the daemon still exits 0.
+    public func run() async {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await count()
-                try await Task.sleep(for: interval)
+                try? await Task.sleep(for: interval)
             }
         }
     }

@@ -9,6 +9,8 @@ public struct AuthDependencies: Sendable {
     public var sessions: any SessionStore
     /// OAuth 2 clients.
     public var clients: any ClientStore
+    /// OAuth 2 authorization codes.
+    public var codes: any AuthorizationCodeStore
     /// Failure counters for the `lockout` module; nil where no stack may use one.
     public var lockouts: (any LockoutStore)?
     public var hashing: HashingPool
@@ -20,7 +22,8 @@ public struct AuthDependencies: Sendable {
     public var logger: Logger
 
     public init(
-        users: any UserStore, sessions: any SessionStore, clients: any ClientStore, lockouts: (any LockoutStore)?,
+        users: any UserStore, sessions: any SessionStore, clients: any ClientStore, codes: any AuthorizationCodeStore,
+        lockouts: (any LockoutStore)?,
         hashing: HashingPool,
         hasher: PasswordHasher, revocations: RevocationState, clock: @escaping @Sendable () -> Int64 = UnixTime.now,
         logger: Logger
@@ -28,6 +31,7 @@ public struct AuthDependencies: Sendable {
         self.users = users
         self.sessions = sessions
         self.clients = clients
+        self.codes = codes
         self.lockouts = lockouts
         self.hashing = hashing
         self.hasher = hasher

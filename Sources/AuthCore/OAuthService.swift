@@ -6,6 +6,8 @@ import Logging
 /// RFCs' shapes; every decision is made here.
 public struct OAuthService: Sendable {
     let clients: any ClientStore
+    let codes: any AuthorizationCodeStore
+    let users: any UserStore
     let tokens: TokenAuthority
     let sessions: SessionService
     let limits: LoginLimits
@@ -19,6 +21,8 @@ public struct OAuthService: Sendable {
         limits: LoginLimits
     ) {
         self.clients = dependencies.clients
+        self.codes = dependencies.codes
+        self.users = dependencies.users
         self.tokens = tokens
         self.sessions = sessions
         self.limits = limits

@@ -172,6 +172,13 @@ public struct SessionService: Sendable {
         return ended.value
     }
 
+    /// Ends a session and every access token it issued, on every instance (a replayed
+    /// authorization code's).
+    func end(sessionID: String, of userID: Int64) async throws {
+        revocations.apply(try await store.revoke(sessionID: sessionID, of: userID, tokenID: nil).revocations)
+        logger.info("session ended", metadata: ["user_id": "\(userID)"])
+    }
+
     /// Ends the token's session (its refresh token stops working) and the token itself.
     public func logout(accessToken: String) async throws {
         let claims = try tokens.authorize(accessToken: accessToken)

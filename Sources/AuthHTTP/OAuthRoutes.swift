@@ -17,7 +17,9 @@ extension HTTPFrontEnd {
         router.post("/oauth2/token") { request, context in
             await oauthAnswer(context) {
                 let (form, client) = try await authenticatedClient(
-                    request, context, ["grant_type", "scope", "refresh_token"])
+                    request, context,
+                    ["grant_type", "scope", "refresh_token", "code", "redirect_uri", "code_verifier"],
+                    allowingPublic: true)
                 switch form["grant_type"] {
                 case nil: throw AuthError(.invalidInput, "grant_type is required")
                 case GrantType.clientCredentials.rawValue:
@@ -27,6 +29,11 @@ extension HTTPFrontEnd {
                     let pair = try await service.oauth.refresh(
                         for: client, refreshToken: form["refresh_token"], scope: form["scope"])
                     return OAuthTokenResponse(pair)
+                case GrantType.authorizationCode.rawValue:
+                    let exchanged = try await service.oauth.exchange(
+                        code: form["code"], redirectURI: form["redirect_uri"], codeVerifier: form["code_verifier"],
+                        for: client, source: context.client, userAgent: request.headers[.userAgent])
+                    return OAuthTokenResponse(exchanged)
                 case let other?:
                     let known = GrantType(rawValue: other) != nil
                     throw AuthError(
@@ -53,9 +60,10 @@ extension HTTPFrontEnd {
     }
 
     /// The form and the client it authenticates, by `client_secret_basic` or `client_secret_post`
-    /// (RFC 6749 §2.3.1), never both.
+    /// (RFC 6749 §2.3.1), never both; or, `allowingPublic`, a public client naming itself with
+    /// `client_id` alone (it has no secret: PKCE binds its codes to it, §2.1).
     private func authenticatedClient(
-        _ request: Request, _ context: AuthRequestContext, _ parameters: Set<String>
+        _ request: Request, _ context: AuthRequestContext, _ parameters: Set<String>, allowingPublic: Bool = false
     ) async throws -> (FormBody, OAuthClient) {
         let form = try await FormBody.read(
             request, limit: configuration.maximumBodySize, parameters: parameters.union(["client_id", "client_secret"]))
@@ -72,6 +80,8 @@ extension HTTPFrontEnd {
             credentials = basic
         case (nil, (let id?, let secret?)):
             credentials = (id, secret)
+        case (nil, (let id?, nil)) where allowingPublic:
+            return (form, try await service.oauth.publicClient(id: id, source: context.client))
         case (nil, (nil, nil)):
             throw AuthError(.invalidClient, "client authentication is required")
         case (nil, _):
@@ -167,6 +177,14 @@ struct OAuthTokenResponse: Encodable, Sendable {
         expiresIn = issued.expiresIn
         scope = issued.claims.scope
         refreshToken = nil
+    }
+
+    /// A code exchanged: the session's pair and the scopes granted (RFC 6749 §5.1).
+    init(_ exchanged: CodeExchange) {
+        accessToken = exchanged.tokens.accessToken
+        expiresIn = exchanged.tokens.expiresIn
+        scope = exchanged.grant.scopes.joined(separator: " ")
+        refreshToken = exchanged.tokens.refreshToken
     }
 
     /// A rotated pair. No `scope`: it is what was asked for, or the session's (RFC 6749 §5.1 asks

@@ -51,7 +51,8 @@ public struct PostgresBackend: Sendable {
         mfa = PostgresMFAStore(pool: pool)
         clients = PostgresClientStore(pool: pool, retention: configuration.retention)
         dependencies = AuthDependencies(
-            users: users, sessions: sessions, clients: clients, lockouts: lockouts, hashing: hashing,
+            users: users, sessions: sessions, clients: clients, codes: PostgresAuthorizationCodeStore(pool: pool),
+            lockouts: lockouts, hashing: hashing,
             hasher: try PasswordHasher(parameters: configuration.scrypt, floor: configuration.importedFloor),
             revocations: RevocationState(configuration: configuration.revocation), clock: clock, logger: logger)
     }

@@ -124,7 +124,8 @@ enum PostgresRevocations {
 
     /// Drops rows no instance needs any more, as `retention` says: revocations whose tokens have
     /// all expired, ended sessions (with their refresh token hashes), failed-login counters whose
-    /// window and lock are over and used MFA challenges past their expiry.
+    /// window and lock are over, used MFA challenges past their expiry, and authorization codes as
+    /// long after their expiry as ended sessions are kept (a replay is caught until then).
     static func prune(_ retention: RetentionPolicy, on connection: PostgresConnection) throws {
         try connection.query("DELETE FROM login_failures WHERE expires_at < now()")
         try connection.query("DELETE FROM mfa_challenges_used WHERE expires_at < now()")
@@ -136,6 +137,9 @@ enum PostgresRevocations {
             DELETE FROM sessions
             WHERE expires_at < now() - make_interval(secs => $1) OR revoked_at < now() - make_interval(secs => $1)
             """, [String(retention.endedSessionKept)])
+        try connection.query(
+            "DELETE FROM authorization_codes WHERE expires_at < now() - make_interval(secs => $1)",
+            [String(retention.endedSessionKept)])
     }
 }
 

@@ -51,6 +51,12 @@ struct NoClients: ClientStore {
     func revoke(tokenID: String, expiresAt: Int64) async throws -> Changed<Void> { throw NoSessions.refused }
 }
 
+struct NoCodes: AuthorizationCodeStore {
+    func save(codeHash: String, grant: AuthorizationGrant, lifetime: Int64) async throws { throw NoSessions.refused }
+    func redeem(codeHash: String, clientID: String) async throws -> CodeRedemption { throw NoSessions.refused }
+    func attach(sessionID: String, toCodeHash codeHash: String) async throws -> Bool { throw NoSessions.refused }
+}
+
 struct NoLockouts: LockoutStore {
     func counter(username: String, source: String) async throws -> (counter: LockoutPolicy.Counter?, now: Int64) {
         (nil, 0)
@@ -70,7 +76,7 @@ struct ModuleArgumentTests {
             keyring: try JWTKeyring(signingKey: JWTKey(id: "k", secret: Array(repeating: 7, count: 32))),
             validation: .init(issuer: "i", audience: "a"))
         let dependencies = AuthDependencies(
-            users: NoUsers(), sessions: NoSessions(), clients: NoClients(), lockouts: NoLockouts(),
+            users: NoUsers(), sessions: NoSessions(), clients: NoClients(), codes: NoCodes(), lockouts: NoLockouts(),
             hashing: HashingPool(),
             hasher: try PasswordHasher(parameters: .init(logN: 4, r: 1, p: 1)), revocations: RevocationState(),
             logger: Logger(label: "t"))

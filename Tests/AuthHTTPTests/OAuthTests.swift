@@ -430,4 +430,73 @@ struct OAuthTests {
     static func refusal(_ stack: TestStack, _ token: String) async -> String {
         await TestStack.outcome { try stack.service.tokens.authorize(accessToken: token) }
     }
+
+    @Test(
+        "authorization_code at the token endpoint: a confidential client with its secret, a public one by client_id and PKCE; a replay is invalid_grant and ends the session"
+    )
+    func authorizationCode() async throws {
+        let stack = try await TestStack(configuration: .init(scopes: ["openid", "profile"]))
+        let redirect = "https://rp.example.com/cb"
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        let user = try await stack.account().user
+        func register(_ type: ClientType) async throws -> RegisteredClient {
+            try await stack.admin.createClient(
+                NewClient(
+                    id: TestDatabase.uniqueName("rp"), type: type, grantTypes: [.authorizationCode, .refreshToken],
+                    scopes: ["openid", "profile"], redirectURIs: [redirect]),
+                by: TestStack.testOperator)
+        }
+        @Sendable func code(for client: OAuthClient) async throws -> String {
+            let request = try AuthorizationRules.check(
+                AuthorizationParameters(
+                    responseType: "code", clientID: client.id, redirectURI: redirect, scope: "openid profile",
+                    codeChallenge: challenge, codeChallengeMethod: "S256"),
+                client: client, configuredScopes: ["openid", "profile"]
+            ).get()
+            return try await stack.service.oauth.issueCode(
+                for: request, user: user, authTime: UnixTime.now(), methods: ["pwd"])
+        }
+        let confidential = try await register(.confidential)
+        let public_ = try await register(.public)
+        try await withServer(stack: stack) { client in
+            let code1 = try await code(for: confidential.client)
+            let form = "grant_type=authorization_code&code=\(code1)&redirect_uri=https%3A%2F%2Frp.example.com%2Fcb"
+            let exchanged = try await client.execute(
+                uri: "/oauth2/token", method: .post,
+                headers: Self.basic(confidential.client.id, try #require(confidential.secret)),
+                body: ByteBuffer(string: form + "&code_verifier=\(verifier)"))
+            #expect(exchanged.status == .ok, "\(exchanged.bodyText)")
+            #expect(exchanged.headers[.cacheControl] == "no-store")
+            #expect(exchanged.json["scope"] as? String == "openid profile" && exchanged.json["refresh_token"] != nil)
+            let token = try #require(exchanged.json["access_token"] as? String)
+            #expect(try stack.service.tokens.authorize(accessToken: token).subject == String(user.id))
+
+            let replay = try await client.execute(
+                uri: "/oauth2/token", method: .post,
+                headers: Self.basic(confidential.client.id, try #require(confidential.secret)),
+                body: ByteBuffer(string: form + "&code_verifier=\(verifier)"))
+            #expect(replay.status == .badRequest && replay.json["error"] as? String == "invalid_grant")
+            let protected = try await client.execute(
+                uri: "/protected", method: .get, headers: [.authorization: "Bearer \(token)"])
+            #expect(protected.status == .unauthorized, "the replay ended the first exchange's session")
+
+            let code2 = try await code(for: public_.client)
+            let publicForm =
+                "grant_type=authorization_code&client_id=\(public_.client.id)&code=\(code2)"
+                + "&redirect_uri=https%3A%2F%2Frp.example.com%2Fcb"
+            let noSecret = try await client.execute(
+                uri: "/oauth2/token", method: .post, headers: Self.form,
+                body: ByteBuffer(string: publicForm + "&code_verifier=\(verifier)"))
+            #expect(noSecret.status == .ok, "a public client by client_id and PKCE: \(noSecret.bodyText)")
+
+            let confidentialAsPublic = try await client.execute(
+                uri: "/oauth2/token", method: .post, headers: Self.form,
+                body: ByteBuffer(
+                    string: "grant_type=authorization_code&client_id=\(confidential.client.id)&code=\(code1)"))
+            #expect(confidentialAsPublic.status == .unauthorized)
+            #expect(confidentialAsPublic.json["error"] as? String == "invalid_client")
+        }
+        await stack.shutdown()
+    }
 }

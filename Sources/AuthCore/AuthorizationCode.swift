@@ -1,0 +1,51 @@
+/// What an authorization code stands for (RFC 6749 §4.1.2): who authorized which client, for what,
+/// and the parts of the request the token request must match. Times are Unix seconds.
+public struct AuthorizationGrant: Hashable, Sendable {
+    public var clientID: String
+    public var userID: Int64
+    public var redirectURI: String
+    public var scopes: [String]
+    public var nonce: String?
+    /// RFC 7636's S256 challenge, when the request carried one.
+    public var codeChallenge: String?
+    /// When the user last authenticated (OpenID Connect's `auth_time`).
+    public var authTime: Int64
+    /// How (RFC 8176): `pwd`, and `otp` after a second factor.
+    public var methods: [String]
+
+    public init(
+        clientID: String, userID: Int64, redirectURI: String, scopes: [String], nonce: String?, codeChallenge: String?,
+        authTime: Int64, methods: [String]
+    ) {
+        self.clientID = clientID
+        self.userID = userID
+        self.redirectURI = redirectURI
+        self.scopes = scopes
+        self.nonce = nonce
+        self.codeChallenge = codeChallenge
+        self.authTime = authTime
+        self.methods = methods
+    }
+}
+
+/// What presenting a code found.
+public enum CodeRedemption: Hashable, Sendable {
+    /// First use: the code is spent, by this presentation and no other, on every instance.
+    case redeemed(AuthorizationGrant)
+    /// Spent before (RFC 6749 §4.1.2: a replay). The session its first use opened, when there is
+    /// one, is for the caller to end.
+    case replayed(sessionID: String?, userID: Int64)
+    /// Unknown, expired, or issued to another client (which leaves it unspent).
+    case invalid
+}
+
+/// Authorization codes in persistent storage, stored as their SHA-256.
+public protocol AuthorizationCodeStore: Sendable {
+    func save(codeHash: String, grant: AuthorizationGrant, lifetime: Int64) async throws
+    /// Spends the code of `clientID` with one conditional statement, so that of any number of
+    /// presentations on any number of instances exactly one redeems it.
+    func redeem(codeHash: String, clientID: String) async throws -> CodeRedemption
+    /// Records the session the code's redemption opened, unless a replay came in between (false:
+    /// the caller ends that session too).
+    func attach(sessionID: String, toCodeHash codeHash: String) async throws -> Bool
+}

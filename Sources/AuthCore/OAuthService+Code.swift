@@ -1,0 +1,95 @@
+import AuthCrypto
+
+/// A code exchanged: the session it opened through the client, and what the code stood for (the
+/// ID token is made from both).
+public struct CodeExchange: Hashable, Sendable {
+    public var tokens: SessionTokens
+    public var grant: AuthorizationGrant
+    public var user: User
+}
+
+/// The authorization code grant (RFC 6749 §4.1, RFC 7636): codes issued once the portal has
+/// authenticated the user and had their consent, and exchanged at the token endpoint.
+extension OAuthService {
+    /// Seconds a code lives: RFC 6749 §4.1.2 says ten minutes at most; a redirect takes one.
+    public static let codeLifetime: Int64 = 60
+
+    /// A new code for `request`, which `user` authenticated at `authTime` by `methods` and
+    /// consented to. 256 random bits; only its SHA-256 is stored.
+    public func issueCode(for request: AuthorizationRequest, user: User, authTime: Int64, methods: [String])
+        async throws -> String
+    {
+        let code = Base64.url.encode(try SecureRandom.bytes(32))
+        try await codes.save(
+            codeHash: try Digest.sha256Hex(Array(code.utf8)),
+            grant: AuthorizationGrant(
+                clientID: request.client.id, userID: user.id, redirectURI: request.redirectURI, scopes: request.scopes,
+                nonce: request.nonce, codeChallenge: request.codeChallenge, authTime: authTime, methods: methods),
+            lifetime: Self.codeLifetime)
+        logger.info(
+            "authorization code issued", metadata: ["client_id": "\(request.client.id)", "user_id": "\(user.id)"])
+        return code
+    }
+
+    /// A public client at the token endpoint: it has no secret, so it names itself with
+    /// `client_id` and proves the code is its own with PKCE. Unknown, disabled or confidential:
+    /// `invalidClient`, as a wrong secret is.
+    public func publicClient(id clientID: String, source: String? = nil) async throws -> OAuthClient {
+        try limits.spendAttempt(from: source)
+        guard Identity.isRoleName(clientID), let client = try await clients.client(id: clientID), !client.disabled,
+            client.type == .public
+        else { throw Self.invalidClient }
+        return client
+    }
+
+    /// RFC 6749 §4.1.3 and RFC 7636 §4.6: the code is spent whatever follows, so a stolen one
+    /// cannot be tried twice; then `redirect_uri` must be the request's, the verifier must match
+    /// the challenge (and be absent when there was none), and the account must be as it was: still
+    /// enabled, and not cut off (password change, logout everywhere, disable) since the user
+    /// authenticated. A second presentation of a spent code ends the session the first opened
+    /// (§4.1.2), on every instance. Every refusal is `invalidGrant`.
+    public func exchange(
+        code: String?, redirectURI: String?, codeVerifier: String?, for client: OAuthClient, source: String? = nil,
+        userAgent: String? = nil
+    ) async throws -> CodeExchange {
+        guard client.grantTypes.contains(.authorizationCode) else {
+            throw AuthError(.unauthorizedClient, "this client may not use the authorization_code grant")
+        }
+        let refused = AuthError(.invalidGrant, "the code is invalid, expired, used or another client's")
+        guard let code, Identity.isBase64URL(code, lengths: 43...43) else { throw refused }
+        let codeHash = try Digest.sha256Hex(Array(code.utf8))
+        let grant: AuthorizationGrant
+        switch try await codes.redeem(codeHash: codeHash, clientID: client.id) {
+        case .invalid:
+            throw refused
+        case .replayed(let sessionID, let userID):
+            if let sessionID { try await sessions.end(sessionID: sessionID, of: userID) }
+            logger.warning(
+                "authorization code replayed: the session it opened is ended",
+                metadata: ["client_id": "\(client.id)", "user_id": "\(userID)"])
+            throw refused
+        case .redeemed(let redeemed):
+            grant = redeemed
+        }
+        guard redirectURI == grant.redirectURI else {
+            throw AuthError(.invalidGrant, "redirect_uri is not the one the code was issued for")
+        }
+        switch (grant.codeChallenge, codeVerifier) {
+        case (nil, nil): break
+        case (let challenge?, let verifier?) where AuthorizationRules.verifierMatches(verifier, challenge: challenge):
+            break
+        default: throw AuthError(.invalidGrant, "code_verifier does not match the code's challenge")
+        }
+        guard let user = try await users.find(id: grant.userID), !user.disabled,
+            (user.notBefore ?? 0) <= grant.authTime
+        else { throw refused }
+        let tokens = try await sessions.start(
+            for: user, source: source, userAgent: userAgent, client: client, scopes: grant.scopes)
+        guard try await codes.attach(sessionID: tokens.sessionID, toCodeHash: codeHash) else {
+            try await sessions.end(sessionID: tokens.sessionID, of: user.id)
+            throw refused
+        }
+        logger.info("authorization code exchanged", metadata: ["client_id": "\(client.id)", "user_id": "\(user.id)"])
+        return CodeExchange(tokens: tokens, grant: grant, user: user)
+    }
+}

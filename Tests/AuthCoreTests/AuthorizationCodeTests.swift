@@ -1,0 +1,193 @@
+import AuthCore
+import AuthPostgres
+import AuthTestSupport
+import Testing
+
+/// The authorization code grant's use cases against PostgreSQL: a code is spent once across any
+/// number of presentations, a replay ends what the first use opened, and PKCE, the redirect URI and
+/// the client are checked.
+@Suite("authorization codes against PostgreSQL")
+struct AuthorizationCodeTests {
+    static let scopes: Set<String> = ["openid", "profile", "email"]
+    static let redirect = "https://rp.example.com/callback"
+    static let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    static let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+    struct Fixture {
+        let stack: TestStack
+        let client: OAuthClient
+        let user: User
+
+        var oauth: OAuthService { stack.service.oauth }
+
+        /// A checked request of `client`, with a challenge unless `pkce` is false.
+        func request(pkce: Bool = true, nonce: String? = "n-1") throws -> AuthorizationRequest {
+            try AuthorizationRules.check(
+                AuthorizationParameters(
+                    responseType: "code", clientID: client.id, redirectURI: AuthorizationCodeTests.redirect,
+                    scope: "openid profile", state: "s", nonce: nonce,
+                    codeChallenge: pkce ? AuthorizationCodeTests.challenge : nil,
+                    codeChallengeMethod: pkce ? "S256" : nil),
+                client: client, configuredScopes: AuthorizationCodeTests.scopes
+            ).get()
+        }
+
+        func code(pkce: Bool = true, authTime: Int64 = UnixTime.now()) async throws -> String {
+            try await oauth.issueCode(for: try request(pkce: pkce), user: user, authTime: authTime, methods: ["pwd"])
+        }
+
+        func exchange(
+            _ code: String, verifier: String? = AuthorizationCodeTests.verifier, by client: OAuthClient? = nil,
+            redirect: String = AuthorizationCodeTests.redirect
+        ) async throws -> CodeExchange {
+            try await oauth.exchange(
+                code: code, redirectURI: redirect, codeVerifier: verifier, for: client ?? self.client)
+        }
+    }
+
+    static func fixture(_ type: ClientType = .confidential) async throws -> Fixture {
+        let stack = try await TestStack(configuration: .init(scopes: scopes))
+        let client = try await Self.client(stack, type)
+        return Fixture(stack: stack, client: client, user: try await stack.account().user)
+    }
+
+    static func client(_ stack: TestStack, _ type: ClientType = .confidential) async throws -> OAuthClient {
+        try await stack.admin.createClient(
+            NewClient(
+                id: TestDatabase.uniqueName("rp"), type: type, grantTypes: [.authorizationCode, .refreshToken],
+                scopes: ["openid", "profile", "email"], redirectURIs: [redirect]),
+            by: TestStack.testOperator
+        ).client
+    }
+
+    static func outcome(_ body: () async throws -> Void) async -> String {
+        do {
+            try await body()
+            return "ok"
+        } catch let error as AuthError {
+            return error.code.rawValue
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("a code is exchanged once for a session of the client: its tokens carry the client and the scopes")
+    func exchange() async throws {
+        let fixture = try await Self.fixture()
+        let exchanged = try await fixture.exchange(try await fixture.code())
+        #expect(exchanged.user.id == fixture.user.id && exchanged.grant.nonce == "n-1")
+        #expect(exchanged.grant.scopes == ["openid", "profile"] && exchanged.grant.methods == ["pwd"])
+        let claims = try fixture.stack.service.tokens.authorize(accessToken: exchanged.tokens.accessToken)
+        #expect(claims.subject == String(fixture.user.id) && claims.clientID == fixture.client.id)
+        #expect(claims.scope == "openid profile" && claims.sessionID == exchanged.tokens.sessionID)
+        let refreshed = try await fixture.oauth.refresh(
+            for: fixture.client, refreshToken: exchanged.tokens.refreshToken, scope: nil)
+        #expect(refreshed.sessionID == exchanged.tokens.sessionID, "the client refreshes its session")
+        await fixture.stack.shutdown()
+    }
+
+    @Test("a replayed code is refused and ends the session its first use opened, access and refresh tokens both")
+    func replay() async throws {
+        let fixture = try await Self.fixture()
+        let code = try await fixture.code()
+        let first = try await fixture.exchange(code)
+        #expect(await Self.outcome { _ = try await fixture.exchange(code) } == "invalid_grant")
+        #expect(
+            await Self.outcome {
+                _ = try fixture.stack.service.tokens.authorize(accessToken: first.tokens.accessToken)
+            } == "token_revoked")
+        #expect(
+            await Self.outcome {
+                _ = try await fixture.oauth.refresh(
+                    for: fixture.client, refreshToken: first.tokens.refreshToken, scope: nil)
+            } == "invalid_grant")
+        await fixture.stack.shutdown()
+    }
+
+    @Test("ten presentations of one code at once: exactly one session, and the replays end it")
+    func concurrentPresentations() async throws {
+        let fixture = try await Self.fixture()
+        let code = try await fixture.code()
+        let results = await withTaskGroup(of: CodeExchange?.self) { group in
+            for _ in 0..<10 { group.addTask { try? await fixture.exchange(code) } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let winners = results.compactMap { $0 }
+        #expect(winners.count <= 1, "at most one presentation redeems a code")
+        for winner in winners {
+            // Replays that came after the winner attached its session ended it; one that came in
+            // between made the winner fail instead. Either way no session outlives a replay.
+            #expect(
+                await Self.outcome {
+                    _ = try fixture.stack.service.tokens.authorize(accessToken: winner.tokens.accessToken)
+                } == "token_revoked")
+        }
+        await fixture.stack.shutdown()
+    }
+
+    @Test("another client's attempt is refused and leaves the code for its own client")
+    func anotherClient() async throws {
+        let fixture = try await Self.fixture()
+        let other = try await Self.client(fixture.stack)
+        let code = try await fixture.code()
+        #expect(await Self.outcome { _ = try await fixture.exchange(code, by: other) } == "invalid_grant")
+        _ = try await fixture.exchange(code)
+        await fixture.stack.shutdown()
+    }
+
+    @Test(
+        "PKCE and redirect URI: a wrong, missing or unexpected verifier and another redirect URI are refused, and spend the code"
+    )
+    func pkceAndRedirect() async throws {
+        let fixture = try await Self.fixture()
+        let refusals: [(String, (Fixture, String) async throws -> Void)] = [
+            ("a wrong verifier", { _ = try await $0.exchange($1, verifier: String(repeating: "a", count: 43)) }),
+            ("no verifier", { _ = try await $0.exchange($1, verifier: nil) }),
+            ("an extra path", { _ = try await $0.exchange($1, redirect: Self.redirect + "/x") }),
+            ("an extra query", { _ = try await $0.exchange($1, redirect: Self.redirect + "?x=1") }),
+        ]
+        for (what, attempt) in refusals {
+            let code = try await fixture.code()
+            #expect(await Self.outcome { try await attempt(fixture, code) } == "invalid_grant", "\(what)")
+            #expect(await Self.outcome { _ = try await fixture.exchange(code) } == "invalid_grant", "\(what): spent")
+        }
+        let plain = try await fixture.code(pkce: false)
+        #expect(
+            await Self.outcome { _ = try await fixture.exchange(plain) } == "invalid_grant",
+            "a verifier for a code issued without a challenge")
+        _ = try await fixture.exchange(try await fixture.code(pkce: false), verifier: nil)
+        await fixture.stack.shutdown()
+    }
+
+    @Test("unknown, malformed and cut-off codes: invalid_grant; a client without the grant: unauthorized_client")
+    func refusals() async throws {
+        let fixture = try await Self.fixture()
+        for code in ["", "short", String(repeating: "A", count: 43), String(repeating: "A", count: 44)] {
+            #expect(await Self.outcome { _ = try await fixture.exchange(code) } == "invalid_grant", "\(code)")
+        }
+        // The user authenticated, then logged out everywhere: the code of that authentication is void.
+        let before = try await fixture.code(authTime: UnixTime.now() - 5)
+        let login = try await fixture.stack.service.login(username: fixture.user.username, password: TestStack.password)
+        try await fixture.stack.service.sessions.logoutAll(accessToken: try login.tokens.accessToken)
+        #expect(await Self.outcome { _ = try await fixture.exchange(before) } == "invalid_grant")
+
+        var credentialsOnly = fixture.client
+        credentialsOnly.grantTypes = [.clientCredentials]
+        #expect(
+            await Self.outcome { _ = try await fixture.exchange(try await fixture.code(), by: credentialsOnly) }
+                == "unauthorized_client")
+        await fixture.stack.shutdown()
+    }
+
+    @Test("a public client names itself; a confidential, disabled or unknown one cannot pass as public")
+    func publicClients() async throws {
+        let fixture = try await Self.fixture(.public)
+        #expect(try await fixture.oauth.publicClient(id: fixture.client.id) == fixture.client)
+        let confidential = try await Self.client(fixture.stack)
+        for id in [confidential.id, "no-such-client", "Not A Client"] {
+            #expect(await Self.outcome { _ = try await fixture.oauth.publicClient(id: id) } == "invalid_client")
+        }
+        _ = try await fixture.exchange(try await fixture.code())
+        await fixture.stack.shutdown()
+    }
+}

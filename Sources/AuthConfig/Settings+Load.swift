@@ -73,6 +73,11 @@ extension Settings {
             audience: config.string(forKey: "jwt.audience", default: "authd"),
             accessTokenLifetime: times.lifetime, leeway: times.leeway)
         http.frontEnd.issuer = try Self.oauthIssuer(config, tokenIssuer: tokens.issuer, host: host, port: port)
+        if oauthScopes.contains("openid"), tokens.keyring.idTokenPair == nil {
+            throw ConfigurationError(
+                "oauth.scopes holds openid, so ID tokens must be signed with RS256: set oidc.id_token_key_file to an "
+                    + "RSA key (authctl key generate --alg RS256), or jwt.algorithm RS256")
+        }
 
         passwords = try Passwords(config)
         revocation = RevocationState.Configuration(
@@ -195,11 +200,13 @@ extension Settings {
             return secret
         }
         let pairs = try keyPairs(config)
+        let idTokenFile = config.string(forKey: "oidc.id_token_key_file") ?? ""
+        let idTokenKey = idTokenFile.isEmpty ? nil : try readPrivateKey(idTokenFile, key: "oidc.id_token_key_file")
         do {
             return try JWTKeyring(
                 signingKey: JWTKey(id: JWTKey.derivedID(for: signing), secret: signing),
                 verificationKeys: previous.map { try JWTKey(id: JWTKey.derivedID(for: $0), secret: $0) },
-                signingPair: pairs.signing, previousPairs: pairs.previous)
+                signingPair: pairs.signing, previousPairs: pairs.previous, idTokenKey: idTokenKey)
         } catch {
             throw ConfigurationError("JWT keys: \(error)")
         }

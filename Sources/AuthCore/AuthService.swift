@@ -26,13 +26,18 @@ public struct AuthService: Sendable {
         public var sessions: SessionPolicy
         /// The scopes OAuth clients may be given (`oauth.scopes`).
         public var scopes: Set<String>
+        /// The issuer identifier of ID tokens and the provider's metadata (`oauth.issuer`): the
+        /// public URL clients reach authd at.
+        public var issuer: String
 
         public init(
             accessTokenLifetime: Int64 = 900, passwordPolicy: PasswordPolicy = .init(),
             attemptLimit: RateLimiter.Configuration? = nil, sessions: SessionPolicy = .init(),
             registrationLimit: RateLimiter.Configuration? = nil, accountLimit: RateLimiter.Configuration? = nil,
-            addressGrouping: AddressGrouping = .init(), scopes: Set<String> = []
+            addressGrouping: AddressGrouping = .init(), scopes: Set<String> = [],
+            issuer: String = "http://127.0.0.1:5000"
         ) {
+            self.issuer = issuer
             self.accessTokenLifetime = accessTokenLifetime
             self.passwordPolicy = passwordPolicy
             self.attemptLimit = attemptLimit
@@ -94,8 +99,8 @@ public struct AuthService: Sendable {
         self.sessions = SessionService(
             configuration: configuration, dependencies: dependencies, tokens: self.tokens, limits: limits)
         self.oauth = OAuthService(
-            scopes: configuration.scopes, dependencies: dependencies, tokens: self.tokens, sessions: self.sessions,
-            limits: limits)
+            scopes: configuration.scopes, issuer: configuration.issuer, dependencies: dependencies, tokens: self.tokens,
+            sessions: self.sessions, limits: limits)
         let unmatchableHash = try hasher.unmatchableHash()
         self.unmatchableHash = unmatchableHash
         let registry = ModuleRegistry.builtin(

@@ -6,6 +6,8 @@ public struct CodeExchange: Hashable, Sendable {
     public var tokens: SessionTokens
     public var grant: AuthorizationGrant
     public var user: User
+    /// When the grant had `openid`.
+    public var idToken: String?
 }
 
 /// The authorization code grant (RFC 6749 §4.1, RFC 7636): codes issued once the portal has
@@ -90,6 +92,34 @@ extension OAuthService {
             throw refused
         }
         logger.info("authorization code exchanged", metadata: ["client_id": "\(client.id)", "user_id": "\(user.id)"])
-        return CodeExchange(tokens: tokens, grant: grant, user: user)
+        return CodeExchange(
+            tokens: tokens, grant: grant, user: user,
+            idToken: try idToken(for: grant, user: user, accessToken: tokens.accessToken))
     }
+
+    /// OpenID Connect Core §3.1.3.3 and §5.4: the ID token of an exchange whose grant had `openid`,
+    /// living as long as the access token beside it; `profile` adds the names, `email` the
+    /// address (unverified: authd does not verify addresses). `acr` says whether a second factor
+    /// was used.
+    func idToken(for grant: AuthorizationGrant, user: User, accessToken: String) throws -> String? {
+        guard grant.scopes.contains("openid") else { return nil }
+        guard let pair = tokens.codec.keyring.idTokenPair else {
+            throw AuthError(.internal, "openid was granted but no ID token key is configured")
+        }
+        let now = tokens.clock()
+        let profile = grant.scopes.contains("profile")
+        let email = grant.scopes.contains("email")
+        let claims = IDTokenClaims(
+            issuer: issuer, subject: String(user.id), audience: grant.clientID, expiresAt: now + tokens.lifetime,
+            issuedAt: now, authTime: grant.authTime, nonce: grant.nonce,
+            accessTokenHash: try IDToken.accessTokenHash(accessToken), methods: grant.methods,
+            authenticationClass: grant.methods.contains("otp") ? Self.acrSecondFactor : Self.acrPassword,
+            roles: user.roles, name: profile ? user.username : nil, preferredUsername: profile ? user.username : nil,
+            email: email ? user.email : nil, emailVerified: email ? false : nil)
+        return try IDToken.sign(claims, with: pair)
+    }
+
+    /// `acr` values: a password alone, or a password and a one-time code.
+    public static let acrPassword = "urn:authd:acr:password"
+    public static let acrSecondFactor = "urn:authd:acr:password+otp"
 }

@@ -13,13 +13,16 @@ public struct OAuthService: Sendable {
     let limits: LoginLimits
     /// `oauth.scopes`: a scope leaves the set, and no client gets it any more.
     let scopes: Set<String>
+    /// `oauth.issuer`: ID tokens' `iss`.
+    let issuer: String
     let revocations: RevocationState
     let logger: Logger
 
     init(
-        scopes: Set<String>, dependencies: AuthDependencies, tokens: TokenAuthority, sessions: SessionService,
-        limits: LoginLimits
+        scopes: Set<String>, issuer: String, dependencies: AuthDependencies, tokens: TokenAuthority,
+        sessions: SessionService, limits: LoginLimits
     ) {
+        self.issuer = issuer
         self.clients = dependencies.clients
         self.codes = dependencies.codes
         self.users = dependencies.users

@@ -37,13 +37,17 @@ public struct JWTKeyring: Sendable {
     public let signingPair: (id: String, key: SigningKey)?
     /// Every key pair that verifies, the signing one first.
     public let pairs: [(id: String, key: SigningKey)]
-    /// The pairs' public keys as JWKs (RFC 7517) with `kid`, `alg` and `use`, in the same order:
-    /// what a JWK Set publishes. Never the secret.
+    /// The pairs' public keys as JWKs (RFC 7517) with `kid`, `alg` and `use`, in the same order,
+    /// then the ID-token pair's when it is none of them: what a JWK Set publishes. Never the secret.
     public let publicKeys: [[String: String]]
+    /// The RS256 pair ID tokens are signed with (OpenID Connect requires RS256): `idTokenKey`, or
+    /// else the signing pair when it is RS256; nil when there is neither. An ID-token pair of its
+    /// own verifies no access token.
+    public let idTokenPair: (id: String, key: SigningKey)?
 
     public init(
         signingKey: JWTKey, verificationKeys: [JWTKey] = [], signingPair: SigningKey? = nil,
-        previousPairs: [SigningKey] = []
+        previousPairs: [SigningKey] = [], idTokenKey: SigningKey? = nil
     ) throws(CryptoError) {
         var keys = [signingKey.id: signingKey]
         for key in verificationKeys where key.id != signingKey.id {
@@ -63,11 +67,26 @@ public struct JWTKeyring: Sendable {
             publicKeys.append(
                 try pair.publicJWK().merging(["kid": id, "alg": pair.algorithm.rawValue, "use": "sig"]) { $1 })
         }
+        self.signingPair = signingPair == nil ? nil : pairs.first
+        if let idTokenKey {
+            guard idTokenKey.algorithm == .rs256 else {
+                throw CryptoError(.invalidParameters, "the ID token key must be an RSA key (RS256)")
+            }
+            let id = try idTokenKey.thumbprint()
+            if !pairs.contains(where: { $0.id == id }) {
+                publicKeys.append(
+                    try idTokenKey.publicJWK().merging(["kid": id, "alg": JWSAlgorithm.rs256.rawValue, "use": "sig"]) {
+                        $1
+                    })
+            }
+            idTokenPair = (id, idTokenKey)
+        } else {
+            idTokenPair = self.signingPair?.key.algorithm == .rs256 ? self.signingPair : nil
+        }
         self.publicKeys = publicKeys
         self.signingKey = signingKey
         self.keys = keys
         self.pairs = pairs
-        self.signingPair = signingPair == nil ? nil : pairs.first
     }
 
     public func key(id: String) -> JWTKey? { keys[id] }

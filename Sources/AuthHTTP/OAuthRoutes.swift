@@ -171,6 +171,8 @@ struct OAuthTokenResponse: Encodable, Sendable {
     let expiresIn: Int64
     let scope: String?
     let refreshToken: String?
+    /// OpenID Connect Core §3.1.3.3, when the code was for `openid`.
+    var idToken: String? = nil
 
     init(_ issued: IssuedAccessToken) {
         accessToken = issued.token
@@ -185,6 +187,7 @@ struct OAuthTokenResponse: Encodable, Sendable {
         expiresIn = exchanged.tokens.expiresIn
         scope = exchanged.grant.scopes.joined(separator: " ")
         refreshToken = exchanged.tokens.refreshToken
+        idToken = exchanged.idToken
     }
 
     /// A rotated pair. No `scope`: it is what was asked for, or the session's (RFC 6749 §5.1 asks
@@ -198,7 +201,7 @@ struct OAuthTokenResponse: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in", scope
-        case refreshToken = "refresh_token"
+        case refreshToken = "refresh_token", idToken = "id_token"
     }
 }
 

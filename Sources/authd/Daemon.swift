@@ -42,7 +42,7 @@ struct Daemon {
                 passwordPolicy: settings.passwords.policy, attemptLimit: settings.attemptLimit,
                 sessions: settings.sessions, registrationLimit: settings.registrationLimit,
                 accountLimit: settings.accountLimit, addressGrouping: settings.addressGrouping,
-                scopes: settings.oauthScopes),
+                scopes: settings.oauthScopes, issuer: settings.http.frontEnd.issuer),
             tokens: AccessTokenCodec(
                 keyring: settings.tokens.keyring,
                 validation: .init(

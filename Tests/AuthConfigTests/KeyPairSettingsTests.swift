@@ -72,4 +72,28 @@ struct KeyPairSettingsTests {
             try await load(["AUTHD_JWT_ALGORITHM": "ES256", "AUTHD_JWT_SIGNING_KEY_FILE": path]).tokens.keyring
                 .signingAlgorithm == .es256)
     }
+
+    @Test(
+        "ID tokens: oidc.id_token_key_file's RSA key, or an RS256 signing pair; openid in oauth.scopes needs one; only RSA"
+    )
+    func idTokenKey() async throws {
+        #expect(try await load([:]).tokens.keyring.idTokenPair == nil)
+        await refusal(["AUTHD_OAUTH_SCOPES": "openid,profile"], mentioning: ["openid", "oidc.id_token_key_file"])
+        let rsa = try SigningKey.generate(.rs256)
+        let ec = try SigningKey.generate(.es256)
+        let (rsaPath, ecPath) = (try write(rsa), try write(ec))
+        defer { for path in [rsaPath, ecPath] { try? FileManager.default.removeItem(atPath: path) } }
+        let own = try await load(["AUTHD_OAUTH_SCOPES": "openid,profile", "AUTHD_OIDC_ID_TOKEN_KEY_FILE": rsaPath])
+        #expect(own.tokens.keyring.idTokenPair?.id == (try rsa.thumbprint()))
+        #expect(own.tokens.keyring.signingAlgorithm == .hs256, "access tokens keep their algorithm")
+        #expect(own.tokens.keyring.publicKeys.map { $0["kid"] } == [try rsa.thumbprint()])
+        #expect(
+            own.tokens.keyring.pair(id: try rsa.thumbprint(), algorithm: .rs256) == nil, "it verifies no access token")
+        let shared = try await load([
+            "AUTHD_OAUTH_SCOPES": "openid", "AUTHD_JWT_ALGORITHM": "RS256", "AUTHD_JWT_SIGNING_KEY_FILE": rsaPath,
+        ])
+        #expect(shared.tokens.keyring.idTokenPair?.id == (try rsa.thumbprint()))
+        #expect(shared.tokens.keyring.publicKeys.count == 1)
+        await refusal(["AUTHD_OIDC_ID_TOKEN_KEY_FILE": ecPath], mentioning: ["RSA"])
+    }
 }

@@ -1,6 +1,8 @@
 import AuthCore
+import AuthCrypto
 import AuthPostgres
 import AuthTestSupport
+import Foundation
 import Testing
 
 /// The authorization code grant's use cases against PostgreSQL: a code is spent once across any
@@ -83,6 +85,44 @@ struct AuthorizationCodeTests {
         let refreshed = try await fixture.oauth.refresh(
             for: fixture.client, refreshToken: exchanged.tokens.refreshToken, scope: nil)
         #expect(refreshed.sessionID == exchanged.tokens.sessionID, "the client refreshes its session")
+        await fixture.stack.shutdown()
+    }
+
+    @Test(
+        "an openid code's exchange returns an RS256 ID token: signed by the keyring's ID-token pair, with iss, sub, aud, azp, nonce, auth_time, at_hash, amr, acr and roles"
+    )
+    func idToken() async throws {
+        let fixture = try await Self.fixture()
+        let authTime = UnixTime.now() - 3
+        let exchanged = try await fixture.exchange(try await fixture.code(authTime: authTime))
+        let token = try #require(exchanged.idToken)
+        let parts = token.split(separator: ".").map(String.init)
+        try #require(parts.count == 3)
+        let pair = try #require(fixture.stack.codec.keyring.idTokenPair)
+        #expect(pair.key.verify(try #require(Base64.url.decode(parts[2])), of: Array((parts[0] + "." + parts[1]).utf8)))
+        let header =
+            try JSONSerialization.jsonObject(with: Data(try #require(Base64.url.decode(parts[0])))) as? [String: String]
+        #expect(header == ["alg": "RS256", "typ": "JWT", "kid": pair.id])
+        let claims = try JSONDecoder().decode(IDTokenClaims.self, from: Data(try #require(Base64.url.decode(parts[1]))))
+        #expect(claims.issuer == "http://127.0.0.1:5000" && claims.subject == String(fixture.user.id))
+        #expect(claims.audience == fixture.client.id && claims.authorizedParty == fixture.client.id)
+        #expect(claims.nonce == "n-1" && claims.authTime == authTime && claims.methods == ["pwd"])
+        #expect(claims.authenticationClass == OAuthService.acrPassword && claims.roles == ["user"])
+        #expect(claims.expiresAt - claims.issuedAt == 900)
+        #expect(claims.accessTokenHash == (try IDToken.accessTokenHash(exchanged.tokens.accessToken)))
+        #expect(claims.preferredUsername == fixture.user.username && claims.email == nil, "profile, not email")
+        // OpenID Connect Core §3.1.3.6's at_hash, computed independently of authd's helper.
+        let digest = try Digest.hash(.sha256, Array(exchanged.tokens.accessToken.utf8))
+        #expect(claims.accessTokenHash == Base64.url.encode(Array(digest[0..<16])))
+
+        let plain = try await fixture.oauth.issueCode(
+            for: try AuthorizationRules.check(
+                AuthorizationParameters(
+                    responseType: "code", clientID: fixture.client.id, redirectURI: Self.redirect, scope: "profile",
+                    codeChallenge: Self.challenge, codeChallengeMethod: "S256"),
+                client: fixture.client, configuredScopes: Self.scopes
+            ).get(), user: fixture.user, authTime: authTime, methods: ["pwd", "otp"])
+        #expect(try await fixture.exchange(plain).idToken == nil, "no openid, no ID token")
         await fixture.stack.shutdown()
     }
 

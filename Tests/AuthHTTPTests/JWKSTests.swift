@@ -48,10 +48,27 @@ struct JWKSTests {
 
     @Test("with only the HS256 secret the set is empty: a secret is never published")
     func secretOnly() async throws {
-        try await withServer { client in
+        let codec = AccessTokenCodec(
+            keyring: try JWTKeyring(signingKey: JWTKey(id: "test-key", secret: TestStack.secret)),
+            validation: .init(issuer: "authd-test", audience: "authd-test-clients"))
+        let stack = try await TestStack(codec: codec)
+        try await withServer(stack: stack) { client in
             let response = try await client.execute(uri: "/.well-known/jwks.json", method: .get)
             #expect(response.status == .ok)
             #expect(response.bodyText == #"{"keys":[]}"#)
         }
+        await stack.shutdown()
+    }
+
+    @Test("an ID-token key of its own (oidc.id_token_key_file) is published beside the secret, as RS256")
+    func idTokenKey() async throws {
+        let stack = try await TestStack()
+        let pair = try #require(stack.codec.keyring.idTokenPair)
+        try await withServer(stack: stack) { client in
+            let response = try await client.execute(uri: "/.well-known/jwks.json", method: .get)
+            let keys = try #require(response.json["keys"] as? [[String: String]])
+            #expect(keys.map { [$0["kid"], $0["alg"], $0["kty"], $0["use"]] } == [[pair.id, "RS256", "RSA", "sig"]])
+        }
+        await stack.shutdown()
     }
 }

@@ -80,9 +80,13 @@ public struct TestStack: Sendable {
     public static let secret = Array("authd-test-secret-0123456789-abcdefghijklmnop".utf8)
     public static let mfaKey = Array("authd-test-mfa-key-9876543210-zyxwvutsrqponm".utf8)
 
+    /// Signs the ID tokens of every test stack (made once: RSA key generation takes a while).
+    public static let idTokenKey = Result { try SigningKey.generate(.rs256) }
+
     public static func testCodec(secret: [UInt8] = secret) throws -> AccessTokenCodec {
         AccessTokenCodec(
-            keyring: try JWTKeyring(signingKey: JWTKey(id: "test-key", secret: secret)),
+            keyring: try JWTKeyring(
+                signingKey: JWTKey(id: "test-key", secret: secret), idTokenKey: try idTokenKey.get()),
             validation: .init(issuer: "authd-test", audience: "authd-test-clients"))
     }
 

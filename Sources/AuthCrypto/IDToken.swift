@@ -1,0 +1,87 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// OpenID Connect Core §2 and §5.1: what an ID token says. Times are Unix seconds.
+public struct IDTokenClaims: Codable, Hashable, Sendable {
+    public var issuer: String
+    public var subject: String
+    /// The client it was issued to (a single audience, which is also `azp`).
+    public var audience: String
+    public var expiresAt: Int64
+    public var issuedAt: Int64
+    public var authTime: Int64
+    public var nonce: String?
+    /// §3.1.3.6: the left half of the SHA-256 of the access token issued beside it, base64url.
+    public var accessTokenHash: String?
+    /// RFC 8176 methods: `pwd`, `otp`.
+    public var methods: [String]
+    public var authenticationClass: String
+    public var authorizedParty: String
+    public var roles: [String]
+    /// `profile` scope.
+    public var name: String?
+    public var preferredUsername: String?
+    /// `email` scope; authd does not verify addresses, so `email_verified` is false.
+    public var email: String?
+    public var emailVerified: Bool?
+
+    public init(
+        issuer: String, subject: String, audience: String, expiresAt: Int64, issuedAt: Int64, authTime: Int64,
+        nonce: String?, accessTokenHash: String?, methods: [String], authenticationClass: String, roles: [String],
+        name: String? = nil, preferredUsername: String? = nil, email: String? = nil, emailVerified: Bool? = nil
+    ) {
+        self.issuer = issuer
+        self.subject = subject
+        self.audience = audience
+        self.expiresAt = expiresAt
+        self.issuedAt = issuedAt
+        self.authTime = authTime
+        self.nonce = nonce
+        self.accessTokenHash = accessTokenHash
+        self.methods = methods
+        self.authenticationClass = authenticationClass
+        self.authorizedParty = audience
+        self.roles = roles
+        self.name = name
+        self.preferredUsername = preferredUsername
+        self.email = email
+        self.emailVerified = emailVerified
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case issuer = "iss", subject = "sub", audience = "aud", expiresAt = "exp", issuedAt = "iat"
+        case authTime = "auth_time", nonce, accessTokenHash = "at_hash", methods = "amr"
+        case authenticationClass = "acr", authorizedParty = "azp", roles, name
+        case preferredUsername = "preferred_username", email, emailVerified = "email_verified"
+    }
+}
+
+/// ID tokens: compact JWS with `typ` `JWT`, signed by the keyring's ID-token pair (RS256, which
+/// OpenID Connect requires every provider to offer), verified by relying parties with the JWK Set.
+public enum IDToken {
+    public static func sign(_ claims: IDTokenClaims, with pair: (id: String, key: SigningKey)) throws(CryptoError)
+        -> String
+    {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let header: Data
+        let payload: Data
+        do {
+            header = try encoder.encode(["alg": pair.key.algorithm.rawValue, "typ": "JWT", "kid": pair.id])
+            payload = try encoder.encode(claims)
+        } catch {
+            throw CryptoError(.invalidParameters, "claims cannot be encoded")
+        }
+        let signingInput = Base64.url.encode(header) + "." + Base64.url.encode(payload)
+        return signingInput + "." + Base64.url.encode(try pair.key.sign(signingInput.utf8))
+    }
+
+    /// `at_hash` for an RS256 (or ES256) ID token: the left-most half of the SHA-256 of the access
+    /// token's ASCII, base64url without padding (OpenID Connect Core §3.1.3.6).
+    public static func accessTokenHash(_ accessToken: String) throws(CryptoError) -> String {
+        Base64.url.encode(try Digest.hash(.sha256, Array(accessToken.utf8)).prefix(16))
+    }
+}

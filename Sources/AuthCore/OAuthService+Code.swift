@@ -123,3 +123,38 @@ extension OAuthService {
     public static let acrPassword = "urn:authd:acr:password"
     public static let acrSecondFactor = "urn:authd:acr:password+otp"
 }
+
+/// OpenID Connect Core §5.3: the claims about the user an access token's scopes let its client
+/// read. `sub` and `roles` always; `profile`: `name`, `preferred_username`; `email`: `email`,
+/// `email_verified` (false: authd does not verify addresses).
+public struct UserInfo: Hashable, Sendable {
+    public var subject: String
+    public var roles: [String]
+    public var name: String?
+    public var preferredUsername: String?
+    public var email: String?
+    public var emailVerified: Bool?
+}
+
+extension OAuthService {
+    /// The user behind an access token issued with `openid` (`forbidden` otherwise: RFC 6750's
+    /// insufficient_scope), checked as every token is, from memory. Only the address needs the
+    /// account read (it is not in the token); a deleted account is `tokenRevoked` already.
+    public func userInfo(accessToken: String) async throws -> UserInfo {
+        let claims = try tokens.authorize(accessToken: accessToken, requiring: .scope("openid"))
+        guard let userID = Int64(claims.subject) else { throw AuthError(.forbidden, "a client's own token") }
+        var info = UserInfo(subject: claims.subject, roles: claims.roles)
+        if claims.scopes.contains("profile") {
+            info.name = claims.name
+            info.preferredUsername = claims.name
+        }
+        if claims.scopes.contains("email") {
+            guard let user = try await users.find(id: userID) else {
+                throw AuthError(.tokenRevoked, "the account no longer exists")
+            }
+            info.email = user.email
+            info.emailVerified = false
+        }
+        return info
+    }
+}

@@ -42,6 +42,26 @@ extension HTTPFrontEnd {
                 }
             }
         }
+        router.get("/oauth2/userinfo") { request, context in
+            await userInfoAnswer(context) { try await service.oauth.userInfo(accessToken: try bearerToken(request)) }
+        }
+        router.post("/oauth2/userinfo") { request, context in
+            await userInfoAnswer(context) {
+                // RFC 6750 §2.1 and §2.2: the header, or the form body's access_token, never both.
+                let header = request.headers[.authorization].flatMap(Self.bearerCredentials)
+                let isForm = request.headers[.contentType].map(FormBody.isForm) ?? false
+                let form =
+                    isForm
+                    ? try await FormBody.read(
+                        request, limit: configuration.maximumBodySize, parameters: ["access_token"])
+                    : nil
+                switch (header, form?["access_token"]) {
+                case (let token?, nil), (nil, let token?): return try await service.oauth.userInfo(accessToken: token)
+                case (nil, nil): throw APIError.missingToken
+                case (.some, .some): throw AuthError(.invalidInput, "send the token one way: the header or the body")
+                }
+            }
+        }
         router.post("/oauth2/introspect") { request, context in
             await oauthAnswer(context) {
                 let (form, client) = try await authenticatedClient(request, context, ["token", "token_type_hint"])
@@ -136,6 +156,40 @@ extension HTTPFrontEnd {
         }
     }
 
+    /// Runs the userinfo route, answering failures as RFC 6750 §3 says: 401 with a Bearer
+    /// challenge for a missing or bad token, 403 insufficient_scope without `openid`.
+    private func userInfoAnswer(_ context: AuthRequestContext, _ body: () async throws -> UserInfo) async -> Response {
+        let error: String
+        let status: HTTPResponse.Status
+        var description: String?
+        do {
+            return Self.json(.ok, UserInfoResponse(try await body()))
+        } catch let refusal as FormBody.Refusal {
+            (status, error, description) = (refusal.status, "invalid_request", refusal.message)
+        } catch let refusal as APIError where refusal.status == .unauthorized {
+            (status, error, description) = (.unauthorized, "invalid_token", "a Bearer access token is required")
+        } catch let failure as AuthError {
+            description = failure.message
+            switch failure.code {
+            case .forbidden: (status, error) = (.forbidden, "insufficient_scope")
+            case .busy, .unavailable: (status, error) = (.serviceUnavailable, "temporarily_unavailable")
+            case .invalidInput: (status, error) = (.badRequest, "invalid_request")
+            default: (status, error) = (.unauthorized, "invalid_token")
+            }
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+            return Self.json(.internalServerError, OAuthErrorResponse(error: "server_error", description: nil))
+        }
+        var response = Self.json(status, OAuthErrorResponse(error: error, description: description))
+        switch status {
+        case .unauthorized, .forbidden:
+            response.headers[.wwwAuthenticate] = #"Bearer realm="authd", error="\#(error)""#
+        case .serviceUnavailable: response.headers[.retryAfter] = "1"
+        default: break
+        }
+        return response
+    }
+
     /// The one place AuthCore's codes become RFC 6749 §5.2 errors.
     static func oauthStatus(_ code: AuthError.Code) -> (HTTPResponse.Status, String) {
         switch code {
@@ -202,6 +256,30 @@ struct OAuthTokenResponse: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in", scope
         case refreshToken = "refresh_token", idToken = "id_token"
+    }
+}
+
+/// OpenID Connect Core §5.3.2.
+struct UserInfoResponse: Encodable, Sendable {
+    let sub: String
+    let roles: [String]
+    let name: String?
+    let preferredUsername: String?
+    let email: String?
+    let emailVerified: Bool?
+
+    init(_ info: UserInfo) {
+        sub = info.subject
+        roles = info.roles
+        name = info.name
+        preferredUsername = info.preferredUsername
+        email = info.email
+        emailVerified = info.emailVerified
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sub, roles, name, email
+        case preferredUsername = "preferred_username", emailVerified = "email_verified"
     }
 }
 

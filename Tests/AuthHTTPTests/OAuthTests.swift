@@ -29,6 +29,45 @@ struct OAuthTests {
 
     static let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
 
+    static let openIDScopes: Set<String> = ["openid", "profile", "email"]
+    static let redirect = "https://rp.example.com/cb"
+    /// RFC 7636 Appendix B.
+    static let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    static let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+    /// A client that signs users in with codes, redirecting to `redirect`.
+    static func relyingParty(_ stack: TestStack, _ type: ClientType = .confidential) async throws -> RegisteredClient {
+        try await stack.admin.createClient(
+            NewClient(
+                id: TestDatabase.uniqueName("rp"), type: type, grantTypes: [.authorizationCode, .refreshToken],
+                scopes: Array(openIDScopes), redirectURIs: [redirect]),
+            by: TestStack.testOperator)
+    }
+
+    /// A code for `user` at `client`, as the portal hands one out once the user signed in.
+    static func code(_ stack: TestStack, _ client: OAuthClient, _ user: User, scope: String) async throws -> String {
+        let request = try AuthorizationRules.check(
+            AuthorizationParameters(
+                responseType: "code", clientID: client.id, redirectURI: redirect, scope: scope,
+                codeChallenge: challenge, codeChallengeMethod: "S256"),
+            client: client, configuredScopes: openIDScopes
+        ).get()
+        return try await stack.service.oauth.issueCode(
+            for: request, user: user, authTime: UnixTime.now(), methods: ["pwd"])
+    }
+
+    /// The access token of a code exchanged by a confidential `client`.
+    static func exchange(_ client: any TestClientProtocol, _ registered: RegisteredClient, code: String) async throws
+        -> String
+    {
+        let response = try await client.execute(
+            uri: "/oauth2/token", method: .post, headers: basic(registered.client.id, try #require(registered.secret)),
+            body: ByteBuffer(
+                string: "grant_type=authorization_code&code=\(code)&redirect_uri=https%3A%2F%2Frp.example.com%2Fcb"
+                    + "&code_verifier=\(verifier)"))
+        return try #require(response.json["access_token"] as? String, "\(response.bodyText)")
+    }
+
     static func basic(_ id: String, _ secret: String) -> HTTPFields {
         var headers = form
         // Padded, as RFC 7617 and every client write it.
@@ -432,30 +471,68 @@ struct OAuthTests {
     }
 
     @Test(
+        "userinfo by GET, POST header and POST body: sub and roles, profile's names, email's address; 401 and 403 as RFC 6750 says"
+    )
+    func userInfo() async throws {
+        let stack = try await TestStack(configuration: .init(scopes: Self.openIDScopes))
+        let user = try await stack.account().user
+        let rp = try await Self.relyingParty(stack)
+        try await withServer(stack: stack) { client in
+            let full = try await Self.exchange(
+                client, rp, code: try await Self.code(stack, rp.client, user, scope: "openid profile email"))
+            let bearer: HTTPFields = [.authorization: "Bearer \(full)"]
+            let byGet = try await client.execute(uri: "/oauth2/userinfo", method: .get, headers: bearer)
+            #expect(byGet.status == .ok, "\(byGet.bodyText)")
+            #expect(byGet.json["sub"] as? String == String(user.id) && byGet.json["roles"] as? [String] == ["user"])
+            #expect(byGet.json["preferred_username"] as? String == user.username)
+            #expect(byGet.json["email"] as? String == user.email && byGet.json["email_verified"] as? Bool == false)
+            #expect(byGet.headers[.cacheControl] == "no-store")
+            let byPostHeader = try await client.execute(uri: "/oauth2/userinfo", method: .post, headers: bearer)
+            #expect(byPostHeader.status == .ok && byPostHeader.bodyText == byGet.bodyText)
+            let byPostBody = try await client.execute(
+                uri: "/oauth2/userinfo", method: .post, headers: Self.form,
+                body: ByteBuffer(string: "access_token=\(full)"))
+            #expect(byPostBody.status == .ok && byPostBody.bodyText == byGet.bodyText)
+            var both = bearer
+            both[.contentType] = "application/x-www-form-urlencoded"
+            let twice = try await client.execute(
+                uri: "/oauth2/userinfo", method: .post, headers: both, body: ByteBuffer(string: "access_token=\(full)"))
+            #expect(twice.status == .badRequest && twice.json["error"] as? String == "invalid_request")
+
+            let narrow = try await Self.exchange(
+                client, rp, code: try await Self.code(stack, rp.client, user, scope: "openid"))
+            let minimal = try await client.execute(
+                uri: "/oauth2/userinfo", method: .get, headers: [.authorization: "Bearer \(narrow)"])
+            #expect(minimal.json["sub"] != nil && minimal.json["email"] == nil && minimal.json["name"] == nil)
+
+            let profileOnly = try await Self.exchange(
+                client, rp, code: try await Self.code(stack, rp.client, user, scope: "profile"))
+            let noOpenID = try await client.execute(
+                uri: "/oauth2/userinfo", method: .get, headers: [.authorization: "Bearer \(profileOnly)"])
+            #expect(noOpenID.status == .forbidden && noOpenID.json["error"] as? String == "insufficient_scope")
+            #expect(noOpenID.headers[.wwwAuthenticate]?.contains(#"error="insufficient_scope""#) == true)
+            for headers: HTTPFields in [[:], [.authorization: "Bearer not.a.token"]] {
+                let refused = try await client.execute(uri: "/oauth2/userinfo", method: .get, headers: headers)
+                #expect(refused.status == .unauthorized && refused.json["error"] as? String == "invalid_token")
+                #expect(refused.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+            }
+            try await stack.service.sessions.logoutAll(accessToken: full)
+            let revoked = try await client.execute(uri: "/oauth2/userinfo", method: .get, headers: bearer)
+            #expect(revoked.status == .unauthorized, "a revoked token, refused from memory")
+        }
+        await stack.shutdown()
+    }
+
+    @Test(
         "authorization_code at the token endpoint: a confidential client with its secret, a public one by client_id and PKCE; a replay is invalid_grant and ends the session"
     )
     func authorizationCode() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: ["openid", "profile"]))
-        let redirect = "https://rp.example.com/cb"
-        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        let stack = try await TestStack(configuration: .init(scopes: Self.openIDScopes))
+        let verifier = Self.verifier
         let user = try await stack.account().user
-        func register(_ type: ClientType) async throws -> RegisteredClient {
-            try await stack.admin.createClient(
-                NewClient(
-                    id: TestDatabase.uniqueName("rp"), type: type, grantTypes: [.authorizationCode, .refreshToken],
-                    scopes: ["openid", "profile"], redirectURIs: [redirect]),
-                by: TestStack.testOperator)
-        }
+        func register(_ type: ClientType) async throws -> RegisteredClient { try await Self.relyingParty(stack, type) }
         @Sendable func code(for client: OAuthClient) async throws -> String {
-            let request = try AuthorizationRules.check(
-                AuthorizationParameters(
-                    responseType: "code", clientID: client.id, redirectURI: redirect, scope: "openid profile",
-                    codeChallenge: challenge, codeChallengeMethod: "S256"),
-                client: client, configuredScopes: ["openid", "profile"]
-            ).get()
-            return try await stack.service.oauth.issueCode(
-                for: request, user: user, authTime: UnixTime.now(), methods: ["pwd"])
+            try await Self.code(stack, client, user, scope: "openid profile")
         }
         let confidential = try await register(.confidential)
         let public_ = try await register(.public)

@@ -75,6 +75,11 @@ public struct PostgresBackend: Sendable {
             stacks: stacks)
     }
 
+    /// The browser portal's sign-in, SSO sessions and consents, over `auth`.
+    public func portalService(auth: AuthService) -> PortalService {
+        PortalService(auth: auth, store: PostgresPortalStore(pool: pool))
+    }
+
     /// Users, roles, permissions and the audit trail.
     public func adminService(configuration: AdminService.Configuration) -> AdminService {
         AdminService(

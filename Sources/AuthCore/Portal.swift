@@ -1,0 +1,87 @@
+/// A browser's single sign-on session (the portal's cookie): bound to an authd session, so every
+/// path that ends that session (logout everywhere, a password change, an admin's revoke or
+/// disable) ends this one too, on every instance. Times are Unix seconds.
+public struct SSOSession: Hashable, Sendable {
+    public var sessionID: String
+    public var userID: Int64
+    /// When the user authenticated, and how (RFC 8176: `pwd`, `otp`).
+    public var authTime: Int64
+    public var methods: [String]
+
+    public init(sessionID: String, userID: Int64, authTime: Int64, methods: [String]) {
+        self.sessionID = sessionID
+        self.userID = userID
+        self.authTime = authTime
+        self.methods = methods
+    }
+}
+
+/// What a user let a client have, remembered so the next sign-in does not ask again.
+public struct Consent: Hashable, Sendable {
+    public var clientID: String
+    public var scopes: Set<String>
+    public var grantedAt: Int64
+
+    public init(clientID: String, scopes: Set<String>, grantedAt: Int64) {
+        self.clientID = clientID
+        self.scopes = scopes
+        self.grantedAt = grantedAt
+    }
+}
+
+/// SSO sessions (by the SHA-256 of their cookie) and consents, in persistent storage.
+public protocol PortalStore: Sendable {
+    func create(ssoHash: String, _ session: SSOSession) async throws
+    /// The session of the cookie with this hash while its authd session is live and its account
+    /// enabled, with the account; nil otherwise.
+    func sso(hash: String) async throws -> (session: SSOSession, user: User)?
+    func delete(ssoHash: String) async throws
+    func consent(userID: Int64, clientID: String) async throws -> Consent?
+    /// Adds `scopes` to what the user consented to for the client, as of now.
+    func recordConsent(userID: Int64, clientID: String, scopes: [String]) async throws
+    /// False when there was none.
+    func revokeConsent(userID: Int64, clientID: String) async throws -> Bool
+    func consents(userID: Int64) async throws -> [Consent]
+}
+
+/// What the authorization endpoint does next with a checked request.
+public enum AuthorizationStep: Hashable, Sendable {
+    /// Show the sign-in page.
+    case signIn
+    /// Show the consent page for the request's scopes.
+    case consent
+    /// Issue a code for this session's user and redirect back.
+    case issueCode(SSOSession)
+    /// Redirect back with this error (`prompt=none` that would need a page).
+    case refuse(AuthorizationError)
+}
+
+/// OpenID Connect Core §3.1.2.1 and §3.1.2.3: whether the user must sign in, consent, or neither.
+public enum AuthorizationPolicy {
+    /// `session` is the browser's SSO session, if any; `consent` what the user granted the client
+    /// before; `requestedAt` when the authorization request first arrived (the portal carries it
+    /// through its pages), so that `prompt=login` and `prompt=consent` are satisfied by a sign-in
+    /// or a consent given since then, and do not ask forever.
+    public static func next(
+        for request: AuthorizationRequest, session: SSOSession?, consent: Consent?, requestedAt: Int64, now: Int64
+    ) -> AuthorizationStep {
+        let interactive = !request.prompts.contains(.none)
+        func refuse(_ code: AuthorizationError.Code, _ description: String) -> AuthorizationStep {
+            .refuse(AuthorizationError(code, description, redirectURI: request.redirectURI, state: request.state))
+        }
+        guard let session else {
+            return interactive ? .signIn : refuse(.loginRequired, "the user is not signed in")
+        }
+        let tooOld = request.maxAge.map { now - session.authTime > $0 } ?? false
+        let reauthenticate = request.prompts.contains(.login) && session.authTime < requestedAt
+        if tooOld || reauthenticate {
+            return interactive ? .signIn : refuse(.loginRequired, "the user must sign in again")
+        }
+        let granted = consent?.scopes ?? []
+        let askAgain = request.prompts.contains(.consent) && (consent?.grantedAt ?? .min) < requestedAt
+        if !Set(request.scopes).isSubset(of: granted) || askAgain {
+            return interactive ? .consent : refuse(.consentRequired, "the user has not consented to these scopes")
+        }
+        return .issueCode(session)
+    }
+}

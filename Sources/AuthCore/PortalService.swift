@@ -1,0 +1,131 @@
+import AuthCrypto
+import Logging
+
+/// How a portal sign-in went: signed in (the cookie to set), or a second step for an account
+/// with MFA (the challenge to carry to the one-time-code page).
+public enum PortalSignIn: Hashable, Sendable {
+    case signedIn(cookie: String, SSOSession)
+    case secondFactorRequired(challenge: String)
+}
+
+/// The browser portal's use cases: sign-in through the `http` stack (lockout, rate limits, MFA;
+/// the same refusal for an unknown user and a wrong password), the SSO session a cookie stands
+/// for, sign-out, consent, and the authorization endpoint's next step. The HTML front end only
+/// renders what these decide.
+public struct PortalService: Sendable {
+    let auth: AuthService
+    let store: any PortalStore
+    let logger: Logger
+
+    public init(auth: AuthService, store: any PortalStore) {
+        self.auth = auth
+        self.store = store
+        self.logger = auth.logger
+    }
+
+    /// 256 random bits, base64url: 43 characters. Only its SHA-256 is stored.
+    static let cookieLength = 43
+
+    /// The sign-in form: the `http` stack, as `POST /login` runs it. The session it opens is the
+    /// SSO session's; its tokens never leave the server.
+    public func signIn(username: String, password: String, source: String?, userAgent: String?) async throws
+        -> PortalSignIn
+    {
+        switch try await auth.login(username: username, password: password, source: source, userAgent: userAgent) {
+        case .session(let tokens):
+            return try await open(tokens, methods: ["pwd"])
+        case .secondFactorRequired(let challenge, _):
+            return .secondFactorRequired(challenge: challenge)
+        }
+    }
+
+    /// The one-time-code page: a TOTP or recovery code for the challenge `signIn` returned.
+    public func completeSignIn(challenge: String, code: String, source: String?, userAgent: String?) async throws
+        -> PortalSignIn
+    {
+        let tokens = try await auth.completeLogin(
+            challenge: challenge, code: code, source: source, userAgent: userAgent)
+        return try await open(tokens, methods: ["pwd", "otp"])
+    }
+
+    private func open(_ tokens: SessionTokens, methods: [String]) async throws -> PortalSignIn {
+        let claims = try auth.tokens.authorize(accessToken: tokens.accessToken)
+        guard let userID = Int64(claims.subject) else { throw AuthError(.internal, "a login's token names no user") }
+        let cookie = Base64.url.encode(try SecureRandom.bytes(32))
+        let session = SSOSession(
+            sessionID: tokens.sessionID, userID: userID, authTime: claims.issuedAt, methods: methods)
+        try await store.create(ssoHash: try Self.hash(cookie), session)
+        logger.info("portal sign-in", metadata: ["user_id": "\(userID)"])
+        return .signedIn(cookie: cookie, session)
+    }
+
+    /// The SSO session behind a cookie, with its account: nil for a malformed, unknown or ended one
+    /// (the authd session revoked or expired, the account disabled or deleted).
+    public func session(cookie: String?) async throws -> (session: SSOSession, user: User)? {
+        guard let cookie, Identity.isBase64URL(cookie, lengths: Self.cookieLength...Self.cookieLength) else {
+            return nil
+        }
+        return try await store.sso(hash: try Self.hash(cookie))
+    }
+
+    /// Ends the cookie's SSO session and the authd session under it, on every instance.
+    public func signOut(cookie: String?) async throws {
+        guard let (session, _) = try await self.session(cookie: cookie), let cookie else { return }
+        try await auth.sessions.end(sessionID: session.sessionID, of: session.userID)
+        try await store.delete(ssoHash: try Self.hash(cookie))
+        logger.info("portal sign-out", metadata: ["user_id": "\(session.userID)"])
+    }
+
+    /// What the authorization endpoint does next for `request` in this browser; a code when
+    /// nothing needs asking.
+    public func authorize(_ request: AuthorizationRequest, cookie: String?, requestedAt: Int64) async throws
+        -> (step: AuthorizationStep, code: String?)
+    {
+        let current = try await session(cookie: cookie)
+        let consent = try await current.asyncMap {
+            try await store.consent(userID: $0.user.id, clientID: request.client.id)
+        }
+        let step = AuthorizationPolicy.next(
+            for: request, session: current?.session, consent: consent ?? nil, requestedAt: requestedAt,
+            now: auth.tokens.clock())
+        guard case .issueCode(let session) = step, let user = current?.user else { return (step, nil) }
+        let code = try await auth.oauth.issueCode(
+            for: request, user: user, authTime: session.authTime, methods: session.methods)
+        return (step, code)
+    }
+
+    /// The consent page's answer: remembered for the user and client.
+    public func consent(to request: AuthorizationRequest, cookie: String?) async throws {
+        guard let (_, user) = try await session(cookie: cookie) else {
+            throw AuthError(.invalidCredentials, "sign in first")
+        }
+        try await store.recordConsent(userID: user.id, clientID: request.client.id, scopes: request.scopes)
+    }
+
+    /// The signed-in user's consents, for the page that revokes them.
+    public func consents(cookie: String?) async throws -> [Consent] {
+        guard let (_, user) = try await session(cookie: cookie) else { return [] }
+        return try await store.consents(userID: user.id)
+    }
+
+    /// Forgets a consent: the client asks again at its next sign-in. `notFound` when there was none.
+    public func revokeConsent(clientID: String, cookie: String?) async throws {
+        guard let (_, user) = try await session(cookie: cookie) else {
+            throw AuthError(.invalidCredentials, "sign in first")
+        }
+        guard try await store.revokeConsent(userID: user.id, clientID: clientID) else {
+            throw AuthError(.notFound, "no consent for that client")
+        }
+    }
+
+    static func hash(_ cookie: String) throws -> String {
+        try Digest.sha256Hex(Array(cookie.utf8))
+    }
+}
+
+extension Optional {
+    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

@@ -1,0 +1,103 @@
+public import AuthCore
+
+/// `PortalStore` on `sso_sessions` and `consents` (sql/0012). An SSO session is read with its
+/// authd session and account, so one that ended there is gone here in the same statement.
+public struct PostgresPortalStore: PortalStore {
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    public func create(ssoHash: String, _ session: SSOSession) async throws {
+        _ = try await pool.run { connection in
+            try connection.query(
+                """
+                INSERT INTO sso_sessions (cookie_hash, session_id, user_id, auth_time, amr)
+                VALUES ($1, $2, $3, $4, $5)
+                """,
+                [
+                    ssoHash, session.sessionID, String(session.userID), String(session.authTime),
+                    session.methods.joined(separator: " "),
+                ])
+        }
+    }
+
+    public func sso(hash: String) async throws -> (session: SSOSession, user: User)? {
+        try await pool.run { connection in
+            guard
+                let row = try connection.query(
+                    """
+                    SELECT s.session_id, s.auth_time, s.amr, \(PostgresUserStore.columns)
+                    FROM sso_sessions s
+                    JOIN sessions se ON se.id = s.session_id
+                    JOIN users u ON u.id = s.user_id
+                    WHERE s.cookie_hash = $1 AND se.revoked_at IS NULL AND se.expires_at > now() AND NOT u.disabled
+                    """, [hash]
+                ).rows.first
+            else { return nil }
+            let user = try PostgresUserStore.user(from: row)
+            return (
+                SSOSession(
+                    sessionID: try row.string("session_id"), userID: user.id, authTime: try row.int64("auth_time"),
+                    methods: try row.string("amr").split(separator: " ").map(String.init)),
+                user
+            )
+        }
+    }
+
+    public func delete(ssoHash: String) async throws {
+        _ = try await pool.run { connection in
+            try connection.query("DELETE FROM sso_sessions WHERE cookie_hash = $1", [ssoHash])
+        }
+    }
+
+    public func consent(userID: Int64, clientID: String) async throws -> Consent? {
+        try await pool.run { connection in
+            try connection.query(
+                """
+                SELECT client_id, array_to_string(scopes, ' ') AS scopes,
+                       extract(epoch FROM granted_at)::bigint AS granted_at
+                FROM consents WHERE user_id = $1 AND client_id = $2
+                """, [String(userID), clientID]
+            ).rows.first.map(Self.consent(from:))
+        }
+    }
+
+    public func recordConsent(userID: Int64, clientID: String, scopes: [String]) async throws {
+        _ = try await pool.run { connection in
+            try connection.query(
+                """
+                INSERT INTO consents (user_id, client_id, scopes) VALUES ($1, $2, string_to_array($3, ' '))
+                ON CONFLICT (user_id, client_id) DO UPDATE
+                SET scopes = ARRAY(SELECT DISTINCT unnest(consents.scopes || EXCLUDED.scopes) ORDER BY 1),
+                    granted_at = now()
+                """, [String(userID), clientID, scopes.joined(separator: " ")])
+        }
+    }
+
+    public func revokeConsent(userID: Int64, clientID: String) async throws -> Bool {
+        try await pool.run { connection in
+            try connection.query(
+                "DELETE FROM consents WHERE user_id = $1 AND client_id = $2", [String(userID), clientID]
+            ).affectedRows == 1
+        }
+    }
+
+    public func consents(userID: Int64) async throws -> [Consent] {
+        try await pool.run { connection in
+            try connection.query(
+                """
+                SELECT client_id, array_to_string(scopes, ' ') AS scopes,
+                       extract(epoch FROM granted_at)::bigint AS granted_at
+                FROM consents WHERE user_id = $1 ORDER BY client_id
+                """, [String(userID)]
+            ).rows.map(Self.consent(from:))
+        }
+    }
+
+    private static func consent(from row: PostgresRow) throws -> Consent {
+        Consent(
+            clientID: try row.string("client_id"),
+            scopes: Set(try row.string("scopes").split(separator: " ").map(String.init)),
+            grantedAt: try row.int64("granted_at"))
+    }
+}

@@ -1,0 +1,226 @@
+import AuthCrypto
+import AuthPostgres
+import AuthTestSupport
+import Testing
+
+@testable import AuthCore
+
+@Suite("AuthorizationPolicy: sign in, consent, or a code, without a database")
+struct AuthorizationPolicyTests {
+    static let client = OAuthClient(
+        id: "rp", name: "RP", type: .confidential, grantTypes: [.authorizationCode], scopes: ["openid", "email"],
+        redirectURIs: ["https://rp.example.com/cb"], createdAt: 0)
+
+    static func request(prompts: Set<Prompt> = [], maxAge: Int64? = nil) -> AuthorizationRequest {
+        AuthorizationRequest(
+            client: client, redirectURI: "https://rp.example.com/cb", scopes: ["email", "openid"], state: "st",
+            nonce: nil, codeChallenge: nil, prompts: prompts, maxAge: maxAge, loginHint: nil)
+    }
+
+    static let session = SSOSession(sessionID: "s", userID: 7, authTime: 1000, methods: ["pwd"])
+    static let consent = Consent(clientID: "rp", scopes: ["openid", "email", "profile"], grantedAt: 1000)
+
+    static func step(
+        _ request: AuthorizationRequest, session: SSOSession? = session, consent: Consent? = consent,
+        requestedAt: Int64 = 1100, now: Int64 = 1200
+    ) -> String {
+        switch AuthorizationPolicy.next(
+            for: request, session: session, consent: consent, requestedAt: requestedAt, now: now)
+        {
+        case .signIn: "sign in"
+        case .consent: "consent"
+        case .issueCode: "code"
+        case .refuse(let error):
+            "\(error.code.rawValue) state=\(error.state ?? "-")"
+        }
+    }
+
+    @Test("signed in and consented: a code; otherwise the page that is missing, or an error for prompt=none")
+    func steps() {
+        #expect(Self.step(Self.request()) == "code")
+        #expect(Self.step(Self.request(), session: nil) == "sign in")
+        #expect(Self.step(Self.request(prompts: [.none]), session: nil) == "login_required state=st")
+        #expect(Self.step(Self.request(), consent: nil) == "consent")
+        let partial = Consent(clientID: "rp", scopes: ["openid"], grantedAt: 1000)
+        #expect(Self.step(Self.request(), consent: partial) == "consent", "a scope not consented to yet")
+        #expect(Self.step(Self.request(prompts: [.none]), consent: nil) == "consent_required state=st")
+        #expect(Self.step(Self.request(prompts: [.none])) == "code")
+    }
+
+    @Test("prompt=login and prompt=consent ask once per request: a sign-in or consent since it arrived satisfies them")
+    func promptsAskOnce() {
+        #expect(Self.step(Self.request(prompts: [.login])) == "sign in", "signed in before the request")
+        var fresh = Self.session
+        fresh.authTime = 1150
+        #expect(Self.step(Self.request(prompts: [.login]), session: fresh) == "code")
+        #expect(Self.step(Self.request(prompts: [.consent])) == "consent")
+        var given = Self.consent
+        given.grantedAt = 1150
+        #expect(Self.step(Self.request(prompts: [.consent]), consent: given) == "code")
+    }
+
+    @Test(
+        "max_age: a sign-in older than it asks again (login_required with prompt=none); max_age=0 right after is fine")
+    func maxAge() {
+        #expect(Self.step(Self.request(maxAge: 10000)) == "code")
+        #expect(Self.step(Self.request(maxAge: 1)) == "sign in")
+        #expect(Self.step(Self.request(prompts: [.none], maxAge: 1)) == "login_required state=st")
+        #expect(Self.step(Self.request(maxAge: 0), now: 1000) == "code")
+    }
+}
+
+@Suite("the portal's sign-in, SSO sessions and consent against PostgreSQL")
+struct PortalTests {
+    static let stacks = AuthService.StackSource.files([
+        "http": (
+            file: "stacks/http",
+            text: "auth required password\nauth required active\nauth required totp if=enrolled"
+        )
+    ])
+
+    static func stack() async throws -> (TestStack, PortalService) {
+        let stack = try await TestStack(
+            stacks: stacks, configuration: .init(scopes: ["openid", "profile", "email"]))
+        return (stack, stack.backend.portalService(auth: stack.service))
+    }
+
+    static func cookie(_ signIn: PortalSignIn) throws -> String {
+        guard case .signedIn(let cookie, _) = signIn else { throw AuthError(.internal, "no cookie") }
+        return cookie
+    }
+
+    static func outcome(_ body: () async throws -> Void) async -> String {
+        do {
+            try await body()
+            return "ok"
+        } catch let error as AuthError {
+            return error.code.rawValue
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("a sign-in gives a cookie that stands for the user; unknown user and wrong password are refused alike")
+    func signIn() async throws {
+        let (stack, portal) = try await Self.stack()
+        let (user, _) = try await stack.account()
+        let cookie = try Self.cookie(
+            try await portal.signIn(username: user.username, password: TestStack.password, source: nil, userAgent: nil))
+        let current = try #require(try await portal.session(cookie: cookie))
+        #expect(current.user.id == user.id && current.session.methods == ["pwd"])
+        #expect(try await portal.session(cookie: nil) == nil)
+        #expect(try await portal.session(cookie: "not a cookie") == nil)
+        #expect(try await portal.session(cookie: String(repeating: "A", count: 43)) == nil)
+        let wrong = await Self.outcome {
+            _ = try await portal.signIn(
+                username: user.username, password: "wrong password", source: nil, userAgent: nil)
+        }
+        let unknown = await Self.outcome {
+            _ = try await portal.signIn(username: "nobody-\(user.username)", password: "x", source: nil, userAgent: nil)
+        }
+        #expect(wrong == "invalid_credentials" && unknown == wrong)
+        await stack.shutdown()
+    }
+
+    @Test(
+        "the SSO session ends with its authd session: sign-out, logout everywhere, a password change, an admin's disable"
+    )
+    func endsWithTheSession() async throws {
+        let (stack, portal) = try await Self.stack()
+        func signedIn(_ user: User, password: String = TestStack.password) async throws -> String {
+            try Self.cookie(
+                try await portal.signIn(username: user.username, password: password, source: nil, userAgent: nil))
+        }
+        let (user, token) = try await stack.account()
+        let out = try await signedIn(user)
+        try await portal.signOut(cookie: out)
+        #expect(try await portal.session(cookie: out) == nil, "signed out")
+
+        let everywhere = try await signedIn(user)
+        try await stack.service.sessions.logoutAll(accessToken: token)
+        #expect(try await portal.session(cookie: everywhere) == nil, "logout everywhere")
+
+        let (other, otherToken) = try await stack.account()
+        let changed = try await signedIn(other)
+        try await stack.service.sessions.changePassword(
+            accessToken: otherToken, currentPassword: TestStack.password, newPassword: "a brand new password")
+        #expect(try await portal.session(cookie: changed) == nil, "a password change")
+
+        let (third, _) = try await stack.account()
+        let disabled = try await signedIn(third)
+        _ = try await stack.admin.update(userID: third.id, UserChange(disabled: true), by: TestStack.testOperator)
+        #expect(try await portal.session(cookie: disabled) == nil, "an admin's disable")
+        await stack.shutdown()
+    }
+
+    @Test(
+        "authorize: sign in, then consent, then a code whose exchange carries the sign-in's time; consent remembered and revocable"
+    )
+    func authorize() async throws {
+        let (stack, portal) = try await Self.stack()
+        let (user, _) = try await stack.account()
+        let client = try await stack.admin.createClient(
+            NewClient(
+                id: TestDatabase.uniqueName("rp"), grantTypes: [.authorizationCode], scopes: ["openid", "email"],
+                redirectURIs: ["https://rp.example.com/cb"]), by: TestStack.testOperator
+        ).client
+        let request = try AuthorizationRules.check(
+            AuthorizationParameters(
+                responseType: "code", clientID: client.id, redirectURI: "https://rp.example.com/cb",
+                scope: "openid email", state: "st"),
+            client: client, configuredScopes: ["openid", "profile", "email"]
+        ).get()
+        let now = UnixTime.now()
+        #expect(try await portal.authorize(request, cookie: nil, requestedAt: now).step == .signIn)
+        let signIn = try await portal.signIn(
+            username: user.username, password: TestStack.password, source: nil, userAgent: nil)
+        let cookie = try Self.cookie(signIn)
+        #expect(try await portal.authorize(request, cookie: cookie, requestedAt: now).step == .consent)
+        try await portal.consent(to: request, cookie: cookie)
+        let (step, code) = try await portal.authorize(request, cookie: cookie, requestedAt: now)
+        guard case .issueCode(let session) = step, let code else {
+            Issue.record("no code after consent: \(step)")
+            return
+        }
+        let exchanged = try await stack.service.oauth.exchange(
+            code: code, redirectURI: "https://rp.example.com/cb", codeVerifier: nil, for: client)
+        #expect(exchanged.user.id == user.id && exchanged.grant.authTime == session.authTime)
+        #expect(exchanged.idToken != nil)
+
+        #expect(try await portal.consents(cookie: cookie).map(\.clientID) == [client.id])
+        try await portal.revokeConsent(clientID: client.id, cookie: cookie)
+        #expect(try await portal.authorize(request, cookie: cookie, requestedAt: now).step == .consent)
+        #expect(
+            await Self.outcome { try await portal.revokeConsent(clientID: client.id, cookie: cookie) } == "not_found")
+        await stack.shutdown()
+    }
+
+    @Test("an enrolled user signs in with a TOTP code as the second step: amr pwd and otp")
+    func secondFactor() async throws {
+        let (stack, portal) = try await Self.stack()
+        let (user, token) = try await stack.account()
+        let setup = try await stack.service.mfa.setup(accessToken: token)
+        let secret = try #require(Base32.decode(setup.secret))
+        _ = try await stack.service.mfa.confirm(
+            accessToken: token, code: try OneTimePassword().totp(secret: secret, at: UnixTime.now()))
+        let first = try await portal.signIn(
+            username: user.username, password: TestStack.password, source: nil, userAgent: nil)
+        guard case .secondFactorRequired(let challenge) = first else {
+            Issue.record("no second step for an enrolled user")
+            return
+        }
+        #expect(
+            await Self.outcome {
+                _ = try await portal.completeSignIn(challenge: challenge, code: "000000", source: nil, userAgent: nil)
+            } == "invalid_credentials")
+        // The enrolment's code was spent: the next time step's code is still accepted (one step of drift).
+        let code = try OneTimePassword().totp(secret: secret, at: UnixTime.now() + 30)
+        let done = try await portal.completeSignIn(challenge: challenge, code: code, source: nil, userAgent: nil)
+        guard case .signedIn(_, let session) = done else {
+            Issue.record("not signed in after the second step")
+            return
+        }
+        #expect(session.methods == ["pwd", "otp"])
+        await stack.shutdown()
+    }
+}

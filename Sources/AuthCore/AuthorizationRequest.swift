@@ -1,8 +1,14 @@
 import AuthCrypto
 
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// The parameters of `GET|POST /oauth2/authorize` as the front end read them (query or form), before
 /// any check. Unknown parameters are not here: OpenID Connect Core §3.1.2.1 says to ignore them.
-public struct AuthorizationParameters: Hashable, Sendable {
+public struct AuthorizationParameters: Hashable, Sendable, Codable {
     public var responseType: String?
     public var clientID: String?
     public var redirectURI: String?

@@ -155,13 +155,23 @@ public struct MFAService: Sendable {
     }
 
     static func otpauthURI(issuer: String, account: String, secret: String, otp: OneTimePassword) -> String {
-        let label = percentEncoded(issuer) + ":" + percentEncoded(account)
-        return "otpauth://totp/\(label)?secret=\(secret)&issuer=\(percentEncoded(issuer))"
+        let label = URLEncoding.component(issuer) + ":" + URLEncoding.component(account)
+        return "otpauth://totp/\(label)?secret=\(secret)&issuer=\(URLEncoding.component(issuer))"
             + "&algorithm=\(otp.algorithm.rawValue)&digits=\(otp.digits)&period=\(otp.period)"
     }
 
+    func requireSecondFactor() throws(AuthError) -> SecondFactor {
+        guard let secondFactor else {
+            throw AuthError(.mfaUnavailable, "MFA is not configured on this server (mfa.key_file)")
+        }
+        return secondFactor
+    }
+}
+
+/// Percent-encoding for URLs authd builds (otpauth URIs, redirects to clients).
+public enum URLEncoding {
     /// RFC 3986 unreserved characters stay, every other byte is %XX.
-    static func percentEncoded(_ text: String) -> String {
+    public static func component(_ text: String) -> String {
         text.utf8.map { byte -> String in
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
@@ -174,10 +184,9 @@ public struct MFAService: Sendable {
         }.joined()
     }
 
-    func requireSecondFactor() throws(AuthError) -> SecondFactor {
-        guard let secondFactor else {
-            throw AuthError(.mfaUnavailable, "MFA is not configured on this server (mfa.key_file)")
-        }
-        return secondFactor
+    /// `uri` with `parameters` added to its query (after `?`, or `&` when it has one already).
+    public static func adding(_ parameters: [(String, String)], to uri: String) -> String {
+        let query = parameters.map { component($0.0) + "=" + component($0.1) }.joined(separator: "&")
+        return uri + (uri.contains("?") ? "&" : "?") + query
     }
 }

@@ -56,14 +56,26 @@ public enum AuthorizationStep: Hashable, Sendable {
     case refuse(AuthorizationError)
 }
 
+/// What the user has done on the portal's pages for one authorization request (carried, sealed,
+/// with it): `prompt=login` and `prompt=consent` are satisfied by a sign-in or a consent given
+/// for this request, so they ask once and not forever.
+public struct Interaction: Hashable, Sendable, Codable {
+    public var signedIn: Bool
+    public var consented: Bool
+
+    public init(signedIn: Bool = false, consented: Bool = false) {
+        self.signedIn = signedIn
+        self.consented = consented
+    }
+}
+
 /// OpenID Connect Core §3.1.2.1 and §3.1.2.3: whether the user must sign in, consent, or neither.
 public enum AuthorizationPolicy {
     /// `session` is the browser's SSO session, if any; `consent` what the user granted the client
-    /// before; `requestedAt` when the authorization request first arrived (the portal carries it
-    /// through its pages), so that `prompt=login` and `prompt=consent` are satisfied by a sign-in
-    /// or a consent given since then, and do not ask forever.
+    /// before; `interaction` what the pages already did for this request.
     public static func next(
-        for request: AuthorizationRequest, session: SSOSession?, consent: Consent?, requestedAt: Int64, now: Int64
+        for request: AuthorizationRequest, session: SSOSession?, consent: Consent?, interaction: Interaction = .init(),
+        now: Int64
     ) -> AuthorizationStep {
         let interactive = !request.prompts.contains(.none)
         func refuse(_ code: AuthorizationError.Code, _ description: String) -> AuthorizationStep {
@@ -73,12 +85,12 @@ public enum AuthorizationPolicy {
             return interactive ? .signIn : refuse(.loginRequired, "the user is not signed in")
         }
         let tooOld = request.maxAge.map { now - session.authTime > $0 } ?? false
-        let reauthenticate = request.prompts.contains(.login) && session.authTime < requestedAt
+        let reauthenticate = request.prompts.contains(.login) && !interaction.signedIn
         if tooOld || reauthenticate {
             return interactive ? .signIn : refuse(.loginRequired, "the user must sign in again")
         }
         let granted = consent?.scopes ?? []
-        let askAgain = request.prompts.contains(.consent) && (consent?.grantedAt ?? .min) < requestedAt
+        let askAgain = request.prompts.contains(.consent) && !interaction.consented
         if !Set(request.scopes).isSubset(of: granted) || askAgain {
             return interactive ? .consent : refuse(.consentRequired, "the user has not consented to these scopes")
         }

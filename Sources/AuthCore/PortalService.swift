@@ -1,5 +1,11 @@
-import AuthCrypto
+public import AuthCrypto
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// How a portal sign-in went: signed in (the cookie to set), or a second step for an account
 /// with MFA (the challenge to carry to the one-time-code page).
@@ -21,6 +27,31 @@ public struct PortalService: Sendable {
         self.auth = auth
         self.store = store
         self.logger = auth.logger
+    }
+
+    /// Seals pending authorization requests; derived from the JWT secret like the MFA challenges.
+    public var keyring: JWTKeyring { auth.tokens.codec.keyring }
+    /// Unix seconds, on the service's clock.
+    public var now: Int64 { auth.tokens.clock() }
+    /// `oauth.issuer`: the `iss` parameter of authorization responses (RFC 9207).
+    public var issuer: String { auth.oauth.issuer }
+
+    /// The authorization request checked against its client (`AuthorizationRules`), looked up
+    /// when its id is well-formed.
+    public func check(_ parameters: AuthorizationParameters) async throws
+        -> Result<AuthorizationRequest, AuthorizationRefusal>
+    {
+        var client: OAuthClient?
+        if let id = parameters.clientID, Identity.isRoleName(id) {
+            client = try await auth.oauth.clients.client(id: id)
+        }
+        return AuthorizationRules.check(parameters, client: client, configuredScopes: auth.oauth.scopes)
+    }
+
+    /// A client's name for the pages; nil for no such client.
+    public func clientName(id: String) async throws -> String? {
+        guard Identity.isRoleName(id) else { return nil }
+        return try await auth.oauth.clients.client(id: id)?.name
     }
 
     /// 256 random bits, base64url: 43 characters. Only its SHA-256 is stored.
@@ -78,7 +109,8 @@ public struct PortalService: Sendable {
 
     /// What the authorization endpoint does next for `request` in this browser; a code when
     /// nothing needs asking.
-    public func authorize(_ request: AuthorizationRequest, cookie: String?, requestedAt: Int64) async throws
+    public func authorize(_ request: AuthorizationRequest, cookie: String?, interaction: Interaction = .init())
+        async throws
         -> (step: AuthorizationStep, code: String?)
     {
         let current = try await session(cookie: cookie)
@@ -86,7 +118,7 @@ public struct PortalService: Sendable {
             try await store.consent(userID: $0.user.id, clientID: request.client.id)
         }
         let step = AuthorizationPolicy.next(
-            for: request, session: current?.session, consent: consent ?? nil, requestedAt: requestedAt,
+            for: request, session: current?.session, consent: consent ?? nil, interaction: interaction,
             now: auth.tokens.clock())
         guard case .issueCode(let session) = step, let user = current?.user else { return (step, nil) }
         let code = try await auth.oauth.issueCode(
@@ -127,5 +159,44 @@ extension Optional {
     fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
         guard let self else { return nil }
         return try await transform(self)
+    }
+}
+
+/// An authorization request carried through the portal's pages (sign-in, one-time code, consent)
+/// and back to the authorization endpoint: its parameters and when it arrived, sealed with
+/// AES-256-GCM under a key derived from the JWT secret, so any instance can resume it and the
+/// browser can neither read nor change it. It is checked again on every use, as the client may
+/// have changed meanwhile.
+public struct PendingAuthorization: Hashable, Sendable, Codable {
+    public var parameters: AuthorizationParameters
+    public var requestedAt: Int64
+    public var expiresAt: Int64
+    /// What the pages did for it so far.
+    public var interaction = Interaction()
+
+    /// How long a browser may take over the pages.
+    public static let lifetime: Int64 = 900
+    private static let context = Array("authd portal authorization v1".utf8)
+
+    public init(parameters: AuthorizationParameters, requestedAt: Int64) {
+        self.parameters = parameters
+        self.requestedAt = requestedAt
+        self.expiresAt = requestedAt + Self.lifetime
+    }
+
+    public func sealed(with keyring: JWTKeyring) throws -> String {
+        let key = try keyring.derivedKey(purpose: "portal authorization")
+        return Base64.url.encode(
+            try AESGCM.seal(Array(try JSONEncoder().encode(self)), key: key, associatedData: Self.context))
+    }
+
+    /// Nil for anything not sealed by authd, or expired.
+    public init?(sealed: String, keyring: JWTKeyring, now: Int64) {
+        guard sealed.utf8.count <= 16_384, let box = Base64.url.decode(sealed),
+            let key = try? keyring.derivedKey(purpose: "portal authorization"),
+            let plain = try? AESGCM.open(box, key: key, associatedData: Self.context),
+            let pending = try? JSONDecoder().decode(Self.self, from: Data(plain)), pending.expiresAt >= now
+        else { return nil }
+        self = pending
     }
 }

@@ -26,6 +26,9 @@ public struct TokenAuthority: Sendable {
     /// HS256 secret is configured: a secret is never published.
     public var publicKeys: [[String: String]] { codec.keyring.publicKeys }
 
+    /// Whether ID tokens can be signed (an RS256 key is configured).
+    public var canSignIDTokens: Bool { codec.keyring.idTokenPair != nil }
+
     /// Issued no earlier than the user's `notBefore`, so a token made in the same second as a role
     /// change (which cuts off tokens issued before the next whole second) is not born revoked.
     /// `issuedAt` (default: now) is no later than the user's state was read, so that a cut-off

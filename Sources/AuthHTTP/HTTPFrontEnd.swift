@@ -35,6 +35,8 @@ public struct HTTPFrontEnd: Sendable {
     let readiness: (any ReadinessProbe)?
     /// The admin API's use cases; without them there are no `/admin` routes.
     let admin: AdminService?
+    /// The browser portal; without it there are no `/oauth2/authorize` and `/ui` routes.
+    let portal: PortalService?
     /// Without it there is no `/metrics` route.
     let metrics: MetricsExposition?
     /// Receives one `request` event per request, at info level.
@@ -42,9 +44,10 @@ public struct HTTPFrontEnd: Sendable {
 
     public init(
         service: AuthService, admin: AdminService? = nil, configuration: Configuration = .init(),
-        readiness: (any ReadinessProbe)? = nil, metrics: MetricsExposition? = nil,
+        readiness: (any ReadinessProbe)? = nil, metrics: MetricsExposition? = nil, portal: PortalService? = nil,
         logger: Logger = Logger(label: "authd.http")
     ) {
+        self.portal = portal
         self.service = service
         self.admin = admin
         self.configuration = configuration
@@ -74,6 +77,7 @@ public struct HTTPFrontEnd: Sendable {
         addAuthzRoute(to: router)
         addWellKnownRoutes(to: router)
         addOAuthRoutes(to: router)
+        if let portal { addPortalRoutes(to: router, portal: portal) }
         if let metrics {
             router.get("/metrics") { _, _ in
                 Response(

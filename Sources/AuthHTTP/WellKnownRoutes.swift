@@ -21,9 +21,15 @@ extension HTTPFrontEnd {
         addFixedDocument(
             "/.well-known/jwks.json", ["keys": service.tokens.publicKeys], contentType: "application/jwk-set+json",
             to: router)
+        let openID = portal != nil && service.tokens.canSignIDTokens
+        let metadata = AuthorizationServerMetadata(
+            configuration.issuer, service.oauth, authorizationEndpoint: portal != nil, openID: openID)
         addFixedDocument(
-            "/.well-known/oauth-authorization-server", AuthorizationServerMetadata(configuration.issuer, service.oauth),
-            contentType: "application/json", to: router)
+            "/.well-known/oauth-authorization-server", metadata, contentType: "application/json", to: router)
+        if openID {
+            addFixedDocument(
+                "/.well-known/openid-configuration", metadata, contentType: "application/json", to: router)
+        }
     }
 
     /// A JSON document fixed for the life of the process: rendered once, served with an ETag
@@ -49,20 +55,49 @@ extension HTTPFrontEnd {
     }
 }
 
-/// RFC 8414 §2: what this authorization server serves, under `issuer`. Only what is built is
-/// listed (no authorization endpoint yet, so no response types).
+/// RFC 8414 §2 and OpenID Connect Discovery §3: what this server serves, under `issuer`. Only
+/// what is built is listed: the authorization endpoint when the portal runs, the OpenID fields
+/// when ID tokens can be signed (an RS256 key).
 struct AuthorizationServerMetadata: Encodable {
     let issuer: String
     let tokenEndpoint: String
     let introspectionEndpoint: String
     let revocationEndpoint: String
     let jwksURI: String
-    let grantTypesSupported = [GrantType.clientCredentials.rawValue, GrantType.refreshToken.rawValue]
-    let responseTypesSupported: [String] = []
+    var authorizationEndpoint: String?
+    var grantTypesSupported = [GrantType.clientCredentials.rawValue, GrantType.refreshToken.rawValue]
+    var responseTypesSupported: [String] = []
     let scopesSupported: [String]
     let authMethods = ["client_secret_basic", "client_secret_post"]
+    /// The token endpoint's: public clients send `none`.
+    var tokenAuthMethods = ["client_secret_basic", "client_secret_post"]
+    var codeChallengeMethods: [String]?
+    var openID: OpenIDFields?
 
-    init(_ issuer: String, _ oauth: OAuthService) {
+    struct OpenIDFields: Encodable {
+        let userinfoEndpoint: String
+        let subjectTypesSupported = ["public"]
+        let idTokenSigningAlgValuesSupported = [JWSAlgorithm.rs256.rawValue]
+        let claimsSupported = [
+            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "acr", "azp", "roles", "name",
+            "preferred_username", "email", "email_verified",
+        ]
+        let promptValuesSupported = Prompt.allCases.map(\.rawValue)
+        let requestParameterSupported = false
+        let requestURIParameterSupported = false
+        let claimsParameterSupported = false
+
+        enum CodingKeys: String, CodingKey {
+            case userinfoEndpoint = "userinfo_endpoint", subjectTypesSupported = "subject_types_supported"
+            case idTokenSigningAlgValuesSupported = "id_token_signing_alg_values_supported"
+            case claimsSupported = "claims_supported", promptValuesSupported = "prompt_values_supported"
+            case requestParameterSupported = "request_parameter_supported"
+            case requestURIParameterSupported = "request_uri_parameter_supported"
+            case claimsParameterSupported = "claims_parameter_supported"
+        }
+    }
+
+    init(_ issuer: String, _ oauth: OAuthService, authorizationEndpoint: Bool, openID: Bool) {
         let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
         self.issuer = issuer
         tokenEndpoint = base + "/oauth2/token"
@@ -70,15 +105,27 @@ struct AuthorizationServerMetadata: Encodable {
         revocationEndpoint = base + "/oauth2/revoke"
         jwksURI = base + "/.well-known/jwks.json"
         scopesSupported = oauth.supportedScopes
+        if authorizationEndpoint {
+            self.authorizationEndpoint = base + "/oauth2/authorize"
+            grantTypesSupported.append(GrantType.authorizationCode.rawValue)
+            grantTypesSupported.sort()
+            responseTypesSupported = ["code"]
+            tokenAuthMethods.append("none")
+            codeChallengeMethods = ["S256"]
+        }
+        if openID { self.openID = OpenIDFields(userinfoEndpoint: base + "/oauth2/userinfo") }
     }
 
     enum CodingKeys: String, CodingKey {
         case issuer, tokenEndpoint = "token_endpoint", introspectionEndpoint = "introspection_endpoint"
         case revocationEndpoint = "revocation_endpoint", jwksURI = "jwks_uri"
+        case authorizationEndpoint = "authorization_endpoint"
         case grantTypesSupported = "grant_types_supported", responseTypesSupported = "response_types_supported"
         case scopesSupported = "scopes_supported", tokenAuthMethods = "token_endpoint_auth_methods_supported"
         case introspectionAuthMethods = "introspection_endpoint_auth_methods_supported"
         case revocationAuthMethods = "revocation_endpoint_auth_methods_supported"
+        case codeChallengeMethods = "code_challenge_methods_supported"
+        case issParameter = "authorization_response_iss_parameter_supported"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -88,11 +135,15 @@ struct AuthorizationServerMetadata: Encodable {
         try c.encode(introspectionEndpoint, forKey: .introspectionEndpoint)
         try c.encode(revocationEndpoint, forKey: .revocationEndpoint)
         try c.encode(jwksURI, forKey: .jwksURI)
+        try c.encodeIfPresent(authorizationEndpoint, forKey: .authorizationEndpoint)
         try c.encode(grantTypesSupported, forKey: .grantTypesSupported)
         try c.encode(responseTypesSupported, forKey: .responseTypesSupported)
         try c.encode(scopesSupported, forKey: .scopesSupported)
-        try c.encode(authMethods, forKey: .tokenAuthMethods)
+        try c.encode(tokenAuthMethods, forKey: .tokenAuthMethods)
         try c.encode(authMethods, forKey: .introspectionAuthMethods)
         try c.encode(authMethods, forKey: .revocationAuthMethods)
+        try c.encodeIfPresent(codeChallengeMethods, forKey: .codeChallengeMethods)
+        if authorizationEndpoint != nil { try c.encode(true, forKey: .issParameter) }
+        try openID?.encode(to: encoder)
     }
 }

@@ -61,7 +61,7 @@ struct Daemon {
             router: HTTPFrontEnd(
                 service: service, admin: admin, configuration: settings.http.frontEnd,
                 readiness: PostgresReadiness(pool: pool, migrator: migrator, revocations: revocations),
-                metrics: registry.map(Self.exposition),
+                metrics: registry.map(Self.exposition), portal: backend.portalService(auth: service),
                 logger: Logger(label: "authd.http")
             ).router(),
             server: .http1(

@@ -62,17 +62,6 @@ struct AuthorizationCodeTests {
         ).client
     }
 
-    static func outcome(_ body: () async throws -> Void) async -> String {
-        do {
-            try await body()
-            return "ok"
-        } catch let error as AuthError {
-            return error.code.rawValue
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test("a code is exchanged once for a session of the client: its tokens carry the client and the scopes")
     func exchange() async throws {
         let fixture = try await Self.fixture()
@@ -131,13 +120,13 @@ struct AuthorizationCodeTests {
         let fixture = try await Self.fixture()
         let code = try await fixture.code()
         let first = try await fixture.exchange(code)
-        #expect(await Self.outcome { _ = try await fixture.exchange(code) } == "invalid_grant")
+        #expect(await TestStack.outcome { _ = try await fixture.exchange(code) } == "invalid_grant")
         #expect(
-            await Self.outcome {
+            await TestStack.outcome {
                 _ = try fixture.stack.service.tokens.authorize(accessToken: first.tokens.accessToken)
             } == "token_revoked")
         #expect(
-            await Self.outcome {
+            await TestStack.outcome {
                 _ = try await fixture.oauth.refresh(
                     for: fixture.client, refreshToken: first.tokens.refreshToken, scope: nil)
             } == "invalid_grant")
@@ -158,7 +147,7 @@ struct AuthorizationCodeTests {
             // Replays that came after the winner attached its session ended it; one that came in
             // between made the winner fail instead. Either way no session outlives a replay.
             #expect(
-                await Self.outcome {
+                await TestStack.outcome {
                     _ = try fixture.stack.service.tokens.authorize(accessToken: winner.tokens.accessToken)
                 } == "token_revoked")
         }
@@ -170,7 +159,7 @@ struct AuthorizationCodeTests {
         let fixture = try await Self.fixture()
         let other = try await Self.client(fixture.stack)
         let code = try await fixture.code()
-        #expect(await Self.outcome { _ = try await fixture.exchange(code, by: other) } == "invalid_grant")
+        #expect(await TestStack.outcome { _ = try await fixture.exchange(code, by: other) } == "invalid_grant")
         _ = try await fixture.exchange(code)
         await fixture.stack.shutdown()
     }
@@ -180,7 +169,7 @@ struct AuthorizationCodeTests {
     )
     func pkceAndRedirect() async throws {
         let fixture = try await Self.fixture()
-        let refusals: [(String, (Fixture, String) async throws -> Void)] = [
+        let refusals: [(String, @Sendable (Fixture, String) async throws -> Void)] = [
             ("a wrong verifier", { _ = try await $0.exchange($1, verifier: String(repeating: "a", count: 43)) }),
             ("no verifier", { _ = try await $0.exchange($1, verifier: nil) }),
             ("an extra path", { _ = try await $0.exchange($1, redirect: Self.redirect + "/x") }),
@@ -188,12 +177,13 @@ struct AuthorizationCodeTests {
         ]
         for (what, attempt) in refusals {
             let code = try await fixture.code()
-            #expect(await Self.outcome { try await attempt(fixture, code) } == "invalid_grant", "\(what)")
-            #expect(await Self.outcome { _ = try await fixture.exchange(code) } == "invalid_grant", "\(what): spent")
+            #expect(await TestStack.outcome { try await attempt(fixture, code) } == "invalid_grant", "\(what)")
+            #expect(
+                await TestStack.outcome { _ = try await fixture.exchange(code) } == "invalid_grant", "\(what): spent")
         }
         let plain = try await fixture.code(pkce: false)
         #expect(
-            await Self.outcome { _ = try await fixture.exchange(plain) } == "invalid_grant",
+            await TestStack.outcome { _ = try await fixture.exchange(plain) } == "invalid_grant",
             "a verifier for a code issued without a challenge")
         _ = try await fixture.exchange(try await fixture.code(pkce: false), verifier: nil)
         await fixture.stack.shutdown()
@@ -203,18 +193,21 @@ struct AuthorizationCodeTests {
     func refusals() async throws {
         let fixture = try await Self.fixture()
         for code in ["", "short", String(repeating: "A", count: 43), String(repeating: "A", count: 44)] {
-            #expect(await Self.outcome { _ = try await fixture.exchange(code) } == "invalid_grant", "\(code)")
+            #expect(await TestStack.outcome { _ = try await fixture.exchange(code) } == "invalid_grant", "\(code)")
         }
         // The user authenticated, then logged out everywhere: the code of that authentication is void.
         let before = try await fixture.code(authTime: UnixTime.now() - 5)
         let login = try await fixture.stack.service.login(username: fixture.user.username, password: TestStack.password)
         try await fixture.stack.service.sessions.logoutAll(accessToken: try login.tokens.accessToken)
-        #expect(await Self.outcome { _ = try await fixture.exchange(before) } == "invalid_grant")
+        #expect(await TestStack.outcome { _ = try await fixture.exchange(before) } == "invalid_grant")
 
-        var credentialsOnly = fixture.client
-        credentialsOnly.grantTypes = [.clientCredentials]
+        let credentialsOnly = {
+            var client = fixture.client
+            client.grantTypes = [.clientCredentials]
+            return client
+        }()
         #expect(
-            await Self.outcome { _ = try await fixture.exchange(try await fixture.code(), by: credentialsOnly) }
+            await TestStack.outcome { _ = try await fixture.exchange(try await fixture.code(), by: credentialsOnly) }
                 == "unauthorized_client")
         await fixture.stack.shutdown()
     }
@@ -225,7 +218,7 @@ struct AuthorizationCodeTests {
         #expect(try await fixture.oauth.publicClient(id: fixture.client.id) == fixture.client)
         let confidential = try await Self.client(fixture.stack)
         for id in [confidential.id, "no-such-client", "Not A Client"] {
-            #expect(await Self.outcome { _ = try await fixture.oauth.publicClient(id: id) } == "invalid_client")
+            #expect(await TestStack.outcome { _ = try await fixture.oauth.publicClient(id: id) } == "invalid_client")
         }
         _ = try await fixture.exchange(try await fixture.code())
         await fixture.stack.shutdown()

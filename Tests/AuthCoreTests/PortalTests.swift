@@ -22,10 +22,10 @@ struct AuthorizationPolicyTests {
 
     static func step(
         _ request: AuthorizationRequest, session: SSOSession? = session, consent: Consent? = consent,
-        requestedAt: Int64 = 1100, now: Int64 = 1200
+        interaction: Interaction = .init(), now: Int64 = 1200
     ) -> String {
         switch AuthorizationPolicy.next(
-            for: request, session: session, consent: consent, requestedAt: requestedAt, now: now)
+            for: request, session: session, consent: consent, interaction: interaction, now: now)
         {
         case .signIn: "sign in"
         case .consent: "consent"
@@ -47,16 +47,14 @@ struct AuthorizationPolicyTests {
         #expect(Self.step(Self.request(prompts: [.none])) == "code")
     }
 
-    @Test("prompt=login and prompt=consent ask once per request: a sign-in or consent since it arrived satisfies them")
+    @Test("prompt=login and prompt=consent ask once per request: a sign-in or consent on its pages satisfies them")
     func promptsAskOnce() {
         #expect(Self.step(Self.request(prompts: [.login])) == "sign in", "signed in before the request")
-        var fresh = Self.session
-        fresh.authTime = 1150
-        #expect(Self.step(Self.request(prompts: [.login]), session: fresh) == "code")
+        #expect(Self.step(Self.request(prompts: [.login]), interaction: .init(signedIn: true)) == "code")
         #expect(Self.step(Self.request(prompts: [.consent])) == "consent")
-        var given = Self.consent
-        given.grantedAt = 1150
-        #expect(Self.step(Self.request(prompts: [.consent]), consent: given) == "code")
+        #expect(Self.step(Self.request(prompts: [.consent]), interaction: .init(consented: true)) == "code")
+        #expect(
+            Self.step(Self.request(prompts: [.login, .consent]), interaction: .init(signedIn: true)) == "consent")
     }
 
     @Test(
@@ -89,17 +87,6 @@ struct PortalTests {
         return cookie
     }
 
-    static func outcome(_ body: () async throws -> Void) async -> String {
-        do {
-            try await body()
-            return "ok"
-        } catch let error as AuthError {
-            return error.code.rawValue
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test("a sign-in gives a cookie that stands for the user; unknown user and wrong password are refused alike")
     func signIn() async throws {
         let (stack, portal) = try await Self.stack()
@@ -111,11 +98,11 @@ struct PortalTests {
         #expect(try await portal.session(cookie: nil) == nil)
         #expect(try await portal.session(cookie: "not a cookie") == nil)
         #expect(try await portal.session(cookie: String(repeating: "A", count: 43)) == nil)
-        let wrong = await Self.outcome {
+        let wrong = await TestStack.outcome {
             _ = try await portal.signIn(
                 username: user.username, password: "wrong password", source: nil, userAgent: nil)
         }
-        let unknown = await Self.outcome {
+        let unknown = await TestStack.outcome {
             _ = try await portal.signIn(username: "nobody-\(user.username)", password: "x", source: nil, userAgent: nil)
         }
         #expect(wrong == "invalid_credentials" && unknown == wrong)
@@ -170,14 +157,13 @@ struct PortalTests {
                 scope: "openid email", state: "st"),
             client: client, configuredScopes: ["openid", "profile", "email"]
         ).get()
-        let now = UnixTime.now()
-        #expect(try await portal.authorize(request, cookie: nil, requestedAt: now).step == .signIn)
+        #expect(try await portal.authorize(request, cookie: nil).step == .signIn)
         let signIn = try await portal.signIn(
             username: user.username, password: TestStack.password, source: nil, userAgent: nil)
         let cookie = try Self.cookie(signIn)
-        #expect(try await portal.authorize(request, cookie: cookie, requestedAt: now).step == .consent)
+        #expect(try await portal.authorize(request, cookie: cookie).step == .consent)
         try await portal.consent(to: request, cookie: cookie)
-        let (step, code) = try await portal.authorize(request, cookie: cookie, requestedAt: now)
+        let (step, code) = try await portal.authorize(request, cookie: cookie)
         guard case .issueCode(let session) = step, let code else {
             Issue.record("no code after consent: \(step)")
             return
@@ -189,9 +175,10 @@ struct PortalTests {
 
         #expect(try await portal.consents(cookie: cookie).map(\.clientID) == [client.id])
         try await portal.revokeConsent(clientID: client.id, cookie: cookie)
-        #expect(try await portal.authorize(request, cookie: cookie, requestedAt: now).step == .consent)
+        #expect(try await portal.authorize(request, cookie: cookie).step == .consent)
         #expect(
-            await Self.outcome { try await portal.revokeConsent(clientID: client.id, cookie: cookie) } == "not_found")
+            await TestStack.outcome { try await portal.revokeConsent(clientID: client.id, cookie: cookie) }
+                == "not_found")
         await stack.shutdown()
     }
 
@@ -210,7 +197,7 @@ struct PortalTests {
             return
         }
         #expect(
-            await Self.outcome {
+            await TestStack.outcome {
                 _ = try await portal.completeSignIn(challenge: challenge, code: "000000", source: nil, userAgent: nil)
             } == "invalid_credentials")
         // The enrolment's code was spent: the next time step's code is still accepted (one step of drift).

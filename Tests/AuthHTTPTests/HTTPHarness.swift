@@ -20,7 +20,7 @@ func withServer(
             service: stack.service, admin: stack.admin,
             configuration: .init(
                 maximumBodySize: maximumBodySize, forwarded: forwarded, maximumImportSize: maximumImportSize),
-            readiness: readiness
+            readiness: readiness, portal: stack.backend.portalService(auth: stack.service)
         ).router(),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     do {

@@ -295,15 +295,58 @@ struct OAuthTests {
             #expect(json["introspection_endpoint"] as? String == "http://127.0.0.1:5000/oauth2/introspect")
             #expect(json["revocation_endpoint"] as? String == "http://127.0.0.1:5000/oauth2/revoke")
             #expect(json["jwks_uri"] as? String == "http://127.0.0.1:5000/.well-known/jwks.json")
-            #expect(json["grant_types_supported"] as? [String] == ["client_credentials", "refresh_token"])
+            #expect(json["authorization_endpoint"] as? String == "http://127.0.0.1:5000/oauth2/authorize")
+            #expect(
+                json["grant_types_supported"] as? [String]
+                    == ["authorization_code", "client_credentials", "refresh_token"])
+            #expect(json["response_types_supported"] as? [String] == ["code"])
+            #expect(json["code_challenge_methods_supported"] as? [String] == ["S256"])
             #expect(json["scopes_supported"] as? [String] == Self.scopes.sorted())
             #expect(
                 json["token_endpoint_auth_methods_supported"] as? [String]
+                    == ["client_secret_basic", "client_secret_post", "none"])
+            #expect(
+                json["introspection_endpoint_auth_methods_supported"] as? [String]
                     == ["client_secret_basic", "client_secret_post"])
             let tag = try #require(response.headers[.eTag])
             let again = try await client.execute(
                 uri: "/.well-known/oauth-authorization-server", method: .get, headers: [.ifNoneMatch: tag])
             #expect(again.status == .notModified)
+        }
+        await stack.shutdown()
+    }
+
+    @Test("OpenID Connect discovery, field by field: the issuer of the ID tokens, every endpoint, what is supported")
+    func discovery() async throws {
+        let stack = try await TestStack(configuration: .init(scopes: Self.openIDScopes))
+        try await withServer(stack: stack) { client in
+            let response = try await client.get("/.well-known/openid-configuration", token: nil)
+            #expect(response.status == .ok && response.headers[.cacheControl] == "public, max-age=300")
+            let json = response.json
+            let base = "http://127.0.0.1:5000"
+            let expected: [String: String] = [
+                "issuer": base, "authorization_endpoint": base + "/oauth2/authorize",
+                "token_endpoint": base + "/oauth2/token", "userinfo_endpoint": base + "/oauth2/userinfo",
+                "jwks_uri": base + "/.well-known/jwks.json", "introspection_endpoint": base + "/oauth2/introspect",
+                "revocation_endpoint": base + "/oauth2/revoke",
+            ]
+            for (key, value) in expected { #expect(json[key] as? String == value, "\(key)") }
+            let lists: [String: [String]] = [
+                "response_types_supported": ["code"], "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"], "code_challenge_methods_supported": ["S256"],
+                "scopes_supported": ["email", "openid", "profile"],
+                "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+                "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            ]
+            for (key, value) in lists { #expect(json[key] as? [String] == value, "\(key)") }
+            #expect((json["claims_supported"] as? [String])?.contains("auth_time") == true)
+            for flag in [
+                "request_parameter_supported", "request_uri_parameter_supported", "claims_parameter_supported",
+            ] {
+                #expect(json[flag] as? Bool == false, "\(flag)")
+            }
+            #expect(json["authorization_response_iss_parameter_supported"] as? Bool == true)
         }
         await stack.shutdown()
     }

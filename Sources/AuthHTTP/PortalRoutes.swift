@@ -1,0 +1,420 @@
+import AuthCore
+import AuthCrypto
+import HTTPTypes
+import Hummingbird
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The browser front end: `GET|POST /oauth2/authorize` and the portal's pages under `/ui/`
+/// (sign-in, one-time code, consent, consents, sign-out). Thin over `PortalService`, which decides
+/// everything; these routes read forms, check the CSRF token, set cookies and render.
+///
+/// Cookies: `authd_sso` (the SSO session; opaque, HttpOnly, SameSite=Lax, host-only, Secure unless
+/// `oauth.issuer` is an http://localhost or loopback URL) and `authd_csrf` (the double-submit
+/// token every form carries, compared in constant time). Every page: `Cache-Control: no-store`, a
+/// Content-Security-Policy without scripts, `frame-ancestors 'none'` and `X-Frame-Options: DENY`.
+extension HTTPFrontEnd {
+    static let ssoCookie = "authd_sso"
+    static let frameOptions = HTTPField.Name("X-Frame-Options")!
+    static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let csrfCookie = "authd_csrf"
+    static let authorizeParameters: Set<String> = [
+        "response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
+        "code_challenge_method", "prompt", "max_age", "login_hint", "request", "request_uri", "authz",
+    ]
+
+    func addPortalRoutes(to router: MethodTable, portal: PortalService) {
+        router.get("/oauth2/authorize") { request, _ in
+            await portalAnswer {
+                let query = try FormBody.parse(
+                    Array((request.uri.query ?? "").utf8), parameters: Self.authorizeParameters)
+                return try await authorize(request, query, portal)
+            }
+        }
+        router.post("/oauth2/authorize") { request, _ in
+            await portalAnswer {
+                try await authorize(request, try await form(request, Self.authorizeParameters), portal)
+            }
+        }
+        router.get("/ui/style.css") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(string: PortalPages.stylesheet)))
+        }
+        router.get("/ui/login") { request, _ in
+            await portalAnswer {
+                let pending = try pending(request.uri.queryParameters.get("authz"), portal)
+                return try await signInPage(request, pending, portal, error: nil)
+            }
+        }
+        router.post("/ui/login") { request, context in
+            await portalAnswer { try await signIn(request, context, portal) }
+        }
+        router.post("/ui/login/otp") { request, context in
+            await portalAnswer { try await secondStep(request, context, portal) }
+        }
+        router.get("/ui/consent") { request, _ in
+            await portalAnswer {
+                let pending = try pending(request.uri.queryParameters.get("authz"), portal)
+                return try await consentPage(request, pending, portal)
+            }
+        }
+        router.post("/ui/consent") { request, _ in
+            await portalAnswer { try await consent(request, portal) }
+        }
+        router.get("/ui/consents") { request, _ in
+            await portalAnswer { try await consentsPage(request, portal) }
+        }
+        router.post("/ui/consents/revoke") { request, _ in
+            await portalAnswer {
+                let form = try await form(request, ["csrf", "client_id"])
+                try checkCSRF(request, form)
+                try await portal.revokeConsent(
+                    clientID: form["client_id"] ?? "", cookie: cookie(request, Self.ssoCookie))
+                return Self.seeOther("/ui/consents")
+            }
+        }
+        router.post("/ui/logout") { request, _ in
+            await portalAnswer {
+                try checkCSRF(request, try await form(request, ["csrf"]))
+                try await portal.signOut(cookie: cookie(request, Self.ssoCookie))
+                var response = html(.ok, PortalPages.signedOut())
+                response.headers[values: .setCookie].append(expiredCookie(Self.ssoCookie))
+                return response
+            }
+        }
+    }
+
+    // MARK: The authorization endpoint
+
+    private func authorize(_ request: Request, _ input: FormBody, _ portal: PortalService) async throws -> Response {
+        let pending: PendingAuthorization
+        if let sealed = input["authz"] {
+            pending = try self.pending(sealed, portal)
+        } else {
+            pending = PendingAuthorization(parameters: Self.parameters(input), requestedAt: portal.now)
+        }
+        let checked: AuthorizationRequest
+        switch try await portal.check(pending.parameters) {
+        case .failure(.page(let error)): return html(.badRequest, PortalPages.error(error.message))
+        case .failure(.redirect(let error)): return redirect(error, issuer: portal.issuer)
+        case .success(let request): checked = request
+        }
+        let (step, code) = try await portal.authorize(
+            checked, cookie: cookie(request, Self.ssoCookie), interaction: pending.interaction)
+        switch step {
+        case .signIn:
+            return Self.seeOther("/ui/login?authz=" + URLEncoding.component(try pending.sealed(with: portal.keyring)))
+        case .consent:
+            return Self.seeOther("/ui/consent?authz=" + URLEncoding.component(try pending.sealed(with: portal.keyring)))
+        case .refuse(let error): return redirect(error, issuer: portal.issuer)
+        case .issueCode:
+            var parameters = [("code", code ?? ""), ("iss", portal.issuer)]
+            if let state = checked.state { parameters.append(("state", state)) }
+            return Self.found(URLEncoding.adding(parameters, to: checked.redirectURI))
+        }
+    }
+
+    private static func parameters(_ input: FormBody) -> AuthorizationParameters {
+        AuthorizationParameters(
+            responseType: input["response_type"], clientID: input["client_id"], redirectURI: input["redirect_uri"],
+            scope: input["scope"], state: input["state"], nonce: input["nonce"], codeChallenge: input["code_challenge"],
+            codeChallengeMethod: input["code_challenge_method"], prompt: input["prompt"], maxAge: input["max_age"],
+            loginHint: input["login_hint"], request: input["request"], requestURI: input["request_uri"])
+    }
+
+    /// The sealed request a page carries; nil when the page was opened without one. A broken or
+    /// expired one is an error page.
+    private func pending(_ sealed: String?, _ portal: PortalService) throws -> PendingAuthorization {
+        guard let sealed, let pending = PendingAuthorization(sealed: sealed, keyring: portal.keyring, now: portal.now)
+        else { throw PortalRefusal.page(.badRequest, "This sign-in link has expired or is not valid.") }
+        return pending
+    }
+
+    private func optionalPending(_ sealed: String?, _ portal: PortalService) throws -> PendingAuthorization? {
+        guard let sealed else { return nil }
+        return try pending(sealed, portal)
+    }
+
+    /// RFC 6749 §4.1.2.1 with RFC 9207's `iss`.
+    private func redirect(_ error: AuthorizationError, issuer: String) -> Response {
+        var parameters = [("error", error.code.rawValue), ("error_description", error.description), ("iss", issuer)]
+        if let state = error.state { parameters.append(("state", state)) }
+        return Self.found(URLEncoding.adding(parameters, to: error.redirectURI))
+    }
+
+    // MARK: Sign-in
+
+    private func signInPage(
+        _ request: Request, _ pending: PendingAuthorization?, _ portal: PortalService, error: String?,
+        status: HTTPResponse.Status = .ok, username: String? = nil
+    ) async throws -> Response {
+        let clientName = try await clientName(pending, portal)
+        let (csrf, fresh) = csrfToken(request)
+        var response = html(
+            status,
+            PortalPages.signIn(
+                csrf: csrf, pending: try pending?.sealed(with: portal.keyring), clientName: clientName,
+                username: username ?? pending?.parameters.loginHint ?? "", error: error),
+            formTarget: pending?.parameters.redirectURI)
+        if fresh { response.headers[values: .setCookie].append(csrfCookie(csrf)) }
+        return response
+    }
+
+    private func signIn(_ request: Request, _ context: AuthRequestContext, _ portal: PortalService) async throws
+        -> Response
+    {
+        let form = try await form(request, ["csrf", "authz", "username", "password"])
+        try checkCSRF(request, form)
+        let pending = try optionalPending(form["authz"], portal)
+        let outcome: PortalSignIn
+        do {
+            outcome = try await portal.signIn(
+                username: form["username"] ?? "", password: form["password"] ?? "", source: context.client,
+                userAgent: request.headers[.userAgent])
+        } catch let error as AuthError where error.code == .invalidCredentials || error.code == .accountDenied {
+            return try await signInPage(
+                request, pending, portal, error: "Invalid username or password.", status: .unauthorized,
+                username: form["username"])
+        }
+        return try signedIn(request, outcome, pending, portal)
+    }
+
+    private func secondStep(_ request: Request, _ context: AuthRequestContext, _ portal: PortalService) async throws
+        -> Response
+    {
+        let form = try await form(request, ["csrf", "authz", "challenge", "code"])
+        try checkCSRF(request, form)
+        let pending = try optionalPending(form["authz"], portal)
+        let challenge = form["challenge"] ?? ""
+        do {
+            let outcome = try await portal.completeSignIn(
+                challenge: challenge, code: form["code"] ?? "", source: context.client,
+                userAgent: request.headers[.userAgent])
+            return try signedIn(request, outcome, pending, portal)
+        } catch let error as AuthError where error.code == .invalidCredentials {
+            return try oneTimeCodePage(request, pending, portal, challenge: challenge, error: "That code is not valid.")
+        } catch let error as AuthError where error.code == .invalidMFAToken {
+            return try await signInPage(
+                request, pending, portal, error: "The sign-in took too long. Sign in again.", status: .unauthorized)
+        }
+    }
+
+    private func signedIn(
+        _ request: Request, _ outcome: PortalSignIn, _ pending: PendingAuthorization?, _ portal: PortalService
+    ) throws -> Response {
+        switch outcome {
+        case .secondFactorRequired(let challenge):
+            return try oneTimeCodePage(request, pending, portal, challenge: challenge, error: nil)
+        case .signedIn(let cookie, _):
+            let next =
+                try pending.map { pending in
+                    var pending = pending
+                    pending.interaction.signedIn = true
+                    return "/oauth2/authorize?authz=" + URLEncoding.component(try pending.sealed(with: portal.keyring))
+                } ?? "/ui/consents"
+            var response = Self.seeOther(next)
+            response.headers[values: .setCookie].append(ssoCookie(cookie, issuer: portal.issuer))
+            return response
+        }
+    }
+
+    private func oneTimeCodePage(
+        _ request: Request, _ pending: PendingAuthorization?, _ portal: PortalService, challenge: String,
+        error: String?
+    ) throws -> Response {
+        let (csrf, fresh) = csrfToken(request)
+        var response = html(
+            error == nil ? .ok : .unauthorized,
+            PortalPages.oneTimeCode(
+                csrf: csrf, pending: try pending?.sealed(with: portal.keyring), challenge: challenge, error: error),
+            formTarget: pending?.parameters.redirectURI)
+        if fresh { response.headers[values: .setCookie].append(csrfCookie(csrf)) }
+        return response
+    }
+
+    // MARK: Consent
+
+    private func consentPage(_ request: Request, _ pending: PendingAuthorization, _ portal: PortalService)
+        async throws -> Response
+    {
+        guard case .success(let checked) = try await portal.check(pending.parameters),
+            let (_, user) = try await portal.session(cookie: cookie(request, Self.ssoCookie))
+        else {
+            return Self.seeOther(
+                "/oauth2/authorize?authz=" + URLEncoding.component(try pending.sealed(with: portal.keyring)))
+        }
+        let (csrf, fresh) = csrfToken(request)
+        var response = html(
+            .ok,
+            PortalPages.consent(
+                csrf: csrf, pending: try pending.sealed(with: portal.keyring), clientName: checked.client.name,
+                username: user.username, scopes: checked.scopes),
+            formTarget: checked.redirectURI)
+        if fresh { response.headers[values: .setCookie].append(csrfCookie(csrf)) }
+        return response
+    }
+
+    private func consent(_ request: Request, _ portal: PortalService) async throws -> Response {
+        let form = try await form(request, ["csrf", "authz", "decision"])
+        try checkCSRF(request, form)
+        let pending = try pending(form["authz"], portal)
+        guard case .success(let checked) = try await portal.check(pending.parameters) else {
+            throw PortalRefusal.page(.badRequest, "This application can no longer sign you in.")
+        }
+        guard form["decision"] == "allow" else {
+            return redirect(
+                AuthorizationError(
+                    .accessDenied, "the user did not allow access", redirectURI: checked.redirectURI,
+                    state: checked.state), issuer: portal.issuer)
+        }
+        try await portal.consent(to: checked, cookie: cookie(request, Self.ssoCookie))
+        var consented = pending
+        consented.interaction.consented = true
+        return Self.seeOther(
+            "/oauth2/authorize?authz=" + URLEncoding.component(try consented.sealed(with: portal.keyring)))
+    }
+
+    private func consentsPage(_ request: Request, _ portal: PortalService) async throws -> Response {
+        guard let (_, user) = try await portal.session(cookie: cookie(request, Self.ssoCookie)) else {
+            return Self.seeOther("/ui/login")
+        }
+        var listed: [(name: String, id: String, scopes: [String])] = []
+        for consent in try await portal.consents(cookie: cookie(request, Self.ssoCookie)) {
+            let name = try await portal.clientName(id: consent.clientID) ?? consent.clientID
+            listed.append((name, consent.clientID, consent.scopes.sorted()))
+        }
+        let (csrf, fresh) = csrfToken(request)
+        var response = html(
+            .ok, PortalPages.consents(csrf: csrf, username: user.username, consents: listed))
+        if fresh { response.headers[values: .setCookie].append(csrfCookie(csrf)) }
+        return response
+    }
+
+    private func clientName(_ pending: PendingAuthorization?, _ portal: PortalService) async throws -> String? {
+        guard let id = pending?.parameters.clientID else { return nil }
+        return try await portal.clientName(id: id)
+    }
+
+    // MARK: Forms, cookies, CSRF, responses
+
+    private func form(_ request: Request, _ parameters: Set<String>) async throws -> FormBody {
+        try await FormBody.read(request, limit: configuration.maximumBodySize, parameters: parameters)
+    }
+
+    private func cookie(_ request: Request, _ name: String) -> String? {
+        request.cookies[name]?.value
+    }
+
+    /// The browser's CSRF token, or a new one (and whether it must be set).
+    private func csrfToken(_ request: Request) -> (String, Bool) {
+        if let token = cookie(request, Self.csrfCookie), Identity.isBase64URL(token, lengths: 43...43) {
+            return (token, false)
+        }
+        return (Base64.url.encode((try? SecureRandom.bytes(32)) ?? []), true)
+    }
+
+    /// Double submit: the form's `csrf` equals the `authd_csrf` cookie, which another site can
+    /// neither read nor set.
+    private func checkCSRF(_ request: Request, _ form: FormBody) throws {
+        guard let cookie = cookie(request, Self.csrfCookie), let field = form["csrf"],
+            Identity.isBase64URL(cookie, lengths: 43...43),
+            ConstantTime.equals(Array(cookie.utf8), Array(field.utf8))
+        else { throw PortalRefusal.page(.forbidden, "This form has expired. Go back, reload the page and try again.") }
+    }
+
+    /// Secure unless the public URL is plain http on this machine (development).
+    private func secure(_ issuer: String) -> Bool {
+        !(issuer.hasPrefix("http://localhost") || issuer.hasPrefix("http://127.0.0.1")
+            || issuer.hasPrefix("http://[::1]"))
+    }
+
+    private func ssoCookie(_ value: String, issuer: String) -> String {
+        "\(Self.ssoCookie)=\(value); Path=/; HttpOnly; SameSite=Lax" + (secure(issuer) ? "; Secure" : "")
+    }
+
+    private func csrfCookie(_ value: String) -> String {
+        "\(Self.csrfCookie)=\(value); Path=/ui; HttpOnly; SameSite=Strict"
+            + (secure(configuration.issuer) ? "; Secure" : "")
+    }
+
+    private func expiredCookie(_ name: String) -> String {
+        "\(name)=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
+    }
+
+    /// A page, with the headers every page carries. `formTarget` is the client's redirect URI
+    /// when the form's answer ends in a redirect there: CSP's form-action covers redirects after
+    /// a form post, so that origin is allowed too.
+    private func html(_ status: HTTPResponse.Status, _ body: String, formTarget: String? = nil) -> Response {
+        let formAction = ["'self'"] + (formTarget.flatMap(Self.origin).map { [$0] } ?? [])
+        return Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                .contentSecurityPolicy:
+                    "default-src 'none'; style-src 'self'; img-src 'self'; form-action \(formAction.joined(separator: " ")); "
+                    + "frame-ancestors 'none'; base-uri 'none'",
+                Self.frameOptions: "DENY", Self.contentTypeOptions: "nosniff", Self.referrerPolicy: "no-referrer",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// `scheme://host[:port]` of an absolute URI, or `scheme:` for a native app's.
+    static func origin(_ uri: String) -> String? {
+        guard let colon = uri.firstIndex(of: ":") else { return nil }
+        let rest = uri[uri.index(after: colon)...]
+        guard rest.hasPrefix("//") else { return String(uri[...colon]) }
+        let authority = rest.dropFirst(2).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return String(uri[..<colon]) + "://" + authority
+    }
+
+    static func seeOther(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+    }
+
+    static func found(_ location: String) -> Response {
+        Response(status: .found, headers: [.location: location, .cacheControl: "no-store"])
+    }
+
+    /// Runs a page route: refusals become error pages, never JSON and never a 500 for bad input.
+    private func portalAnswer(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let refusal as PortalRefusal {
+            return html(refusal.status, PortalPages.error(refusal.message))
+        } catch let refusal as FormBody.Refusal {
+            return html(refusal.status, PortalPages.error(refusal.message))
+        } catch let error as AuthError {
+            let (status, message): (HTTPResponse.Status, String) =
+                switch error.code {
+                case .rateLimited: (.tooManyRequests, "Too many attempts. Wait a minute and try again.")
+                case .busy, .unavailable: (.serviceUnavailable, "authd is busy. Try again in a moment.")
+                case .invalidCredentials: (.unauthorized, "Sign in first.")
+                case .notFound: (.notFound, "There is nothing to withdraw for that application.")
+                default: (.badRequest, "The request could not be completed.")
+                }
+            var response = html(status, PortalPages.error(message))
+            if status == .tooManyRequests || status == .serviceUnavailable { response.headers[.retryAfter] = "1" }
+            return response
+        } catch {
+            logger.error("portal request failed", metadata: ["error": "\(error)"])
+            return html(.internalServerError, PortalPages.error("Something went wrong on our side."))
+        }
+    }
+}
+
+/// A portal request that ends on an error page.
+struct PortalRefusal: Error {
+    let status: HTTPResponse.Status
+    let message: String
+
+    static func page(_ status: HTTPResponse.Status, _ message: String) -> Self {
+        Self(status: status, message: message)
+    }
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, whatever authd needs to build and test that is missing:
-# libpq, OpenSSL, libxcrypt, libargon2 and SQLite headers, a PostgreSQL server, pkg-config, python3 with venv (interop tests).
+# libpq, OpenSSL, libxcrypt, libargon2 and SQLite headers, a PostgreSQL server, pkg-config, python3 with venv (interop tests),
+# chromium and chromium-driver (the browser test).
 set -euo pipefail
 
 missing=()
@@ -16,6 +17,9 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 # Tools the interop tests run to make password hashes as other systems do (legacy-import.sh).
 command -v mkpasswd >/dev/null 2>&1 || missing+=(whois)
 command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+# The browser the OpenID Connect sign-in test drives (oidc-browser.sh), through selenium.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 # Extra tools named on the command line (Debian packages of the same name), e.g. wrk for benchmarks.
 for tool in "$@"; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
 

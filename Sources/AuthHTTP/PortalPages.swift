@@ -100,7 +100,12 @@ enum PortalPages {
     static func consent(csrf: String, pending: String, clientName: String, username: String, scopes: [String])
         -> String
     {
-        let items = scopes.map { "<li>\(escape(describe(scope: $0))) <code>\(escape($0))</code></li>" }
+        // OpenID's own scopes first, in the order people read them, then the rest by name.
+        let known = ["openid", "profile", "email"]
+        let ordered = scopes.sorted {
+            (known.firstIndex(of: $0) ?? known.count, $0) < (known.firstIndex(of: $1) ?? known.count, $1)
+        }
+        let items = ordered.map { "<li>\(escape(describe(scope: $0))) <code>\(escape($0))</code></li>" }
             .joined(separator: "\n")
         return page(
             title: "Allow access?",
@@ -155,7 +160,7 @@ enum PortalPages {
         page(
             title: "Something is not right",
             """
-            \(alert(message))
+            \(alert(message.prefix(1).uppercased() + message.dropFirst()))
             <p>The link that brought you here is not valid. Go back to the application and try again.</p>
             """)
     }

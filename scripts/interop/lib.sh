@@ -20,13 +20,15 @@ stop_authd() {
 trap stop_authd EXIT
 
 # Starts one more authd (all share the secret and the database): the debug build, or $AUTHD_BIN.
-# Sets HTTP_PORT and LINE_PORT; the logs are in $interop_work/authd.log. These scripts register
+# Sets HTTP_PORT (NEXT_HTTP_PORT when a script chose it, e.g. for oauth.issuer) and LINE_PORT; the
+# logs are in $interop_work/authd.log. These scripts register
 # many accounts from one address and fail many logins on one account, so the per-address
 # registration limit and the per-account failure limit are off unless a script sets
 # AUTHD_LIMITS_REGISTER_BURST or AUTHD_LIMITS_ACCOUNT_FAILURES_BURST (both limits are tested in
 # the Swift suites).
 start_authd() {
-    HTTP_PORT=$(free_port)
+    HTTP_PORT=${NEXT_HTTP_PORT:-$(free_port)}
+    unset NEXT_HTTP_PORT
     LINE_PORT=$(free_port)
     AUTHD_LIMITS_REGISTER_BURST=${AUTHD_LIMITS_REGISTER_BURST:-0} \
         AUTHD_LIMITS_ACCOUNT_FAILURES_BURST=${AUTHD_LIMITS_ACCOUNT_FAILURES_BURST:-0} \

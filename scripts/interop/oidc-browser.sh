@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# OpenID Connect sign-in in a real browser (README, "OpenID Connect"): Debian's chromium driven
+# headless by PyPI selenium through chromium-driver, two relying parties written with PyPI
+# Authlib's Flask client (scripts/interop/oidc_rp.py, which validates the ID token through
+# discovery and the JWK Set), two authd instances on one database. scripts/interop/oidc_browser_check.py
+# says what is checked. Screenshots of the pages land in $OIDC_SCREENSHOTS (default: a temporary
+# directory; docs/screenshots holds the ones the README shows).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/interop/lib.sh
+
+if ! .venv/bin/python -c 'import authlib, flask, selenium, pyotp, requests' 2>/dev/null; then
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check 'authlib>=1.3,<2' 'flask>=3,<4' \
+        'selenium>=4.20,<5' 'pyotp>=2.9,<3' 'requests>=2.31,<3'
+fi
+
+authctl=(.build/debug/authctl)
+"${authctl[@]}" migrate --config config/authd.yaml >/dev/null
+"${authctl[@]}" key generate --alg RS256 --out "$interop_work/id-token.pem" >/dev/null
+export AUTHD_OIDC_ID_TOKEN_KEY_FILE="$interop_work/id-token.pem" AUTHD_OAUTH_SCOPES="openid,profile,email"
+head -c 48 /dev/urandom | base64 | tr -d '\n' >"$interop_work/mfa-key"
+export AUTHD_MFA_KEY_FILE="$interop_work/mfa-key"
+
+# Instance A is the provider the relying parties know (its URL is oauth.issuer); B shares the
+# database and is where the user logs out everywhere.
+NEXT_HTTP_PORT=$(free_port)
+export AUTHD_OAUTH_ISSUER="http://127.0.0.1:$NEXT_HTTP_PORT"
+start_authd
+issuer_port=$HTTP_PORT
+start_authd
+other_port=$HTTP_PORT
+
+suffix=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
+rp_pids=()
+rp_ports=()
+for n in 1 2; do
+    port=$(free_port)
+    secret=$("${authctl[@]}" client create "rp$n-$suffix" --name "Relying party $n" --grant authorization_code \
+        --scope openid --scope profile --scope email --redirect-uri "http://127.0.0.1:$port/callback" \
+        --config config/authd.yaml | sed -n 's/^client_secret=//p')
+    .venv/bin/python scripts/interop/oidc_rp.py "$port" "$AUTHD_OAUTH_ISSUER" "rp$n-$suffix" "$secret" \
+        >>"$interop_work/rp.log" 2>&1 &
+    rp_pids+=($!)
+    rp_ports+=("$port")
+done
+trap 'kill "${rp_pids[@]}" 2>/dev/null || true; stop_authd' EXIT
+for port in "${rp_ports[@]}"; do
+    for _ in $(seq 1 100); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+done
+
+started=$(date +%s)
+if ! .venv/bin/python scripts/interop/oidc_browser_check.py "$issuer_port" "$other_port" "${rp_ports[0]}" \
+    "${rp_ports[1]}" "$suffix" "${OIDC_SCREENSHOTS:-$interop_work/screenshots}"; then
+    cat "$interop_work/authd.log" "$interop_work/rp.log" >&2 || true
+    echo "interop: OIDC browser checks FAILED" >&2
+    exit 1
+fi
+echo "interop: OIDC browser checks passed ($(($(date +%s) - started)) s in the browser)"

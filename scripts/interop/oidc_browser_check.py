@@ -1,0 +1,159 @@
+"""Headless Chromium (selenium) signs in to two Authlib relying parties through authd's portal.
+Usage: oidc_browser_check.py AUTHD_PORT OTHER_AUTHD_PORT RP1_PORT RP2_PORT SUFFIX SCREENSHOT_DIR
+
+1. A user opens RP 1, is sent to authd, types username and password into the real form, allows
+   the consent page, and lands back signed in: RP 1 (Authlib) validated the ID token through
+   discovery and the JWK Set; amr is pwd.
+2. SSO: RP 2 signs the same browser in with no password page (consent only: another client).
+3. A user with TOTP (enrolled over the JSON API, codes from pyotp) gets the one-time code page
+   after the password and lands back with amr pwd otp.
+4. prompt=none in a browser with no SSO session comes back to the RP as login_required.
+5. POST /logout/all on the other instance ends the SSO session: RP 1 asks for a password again.
+"""
+import os
+import sys
+import time
+
+import pyotp
+import requests
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+authd_port, other_port, rp1, rp2, suffix, shots = sys.argv[1:7]
+authd = f"http://127.0.0.1:{authd_port}"
+other = f"http://127.0.0.1:{other_port}"
+os.makedirs(shots, exist_ok=True)
+failures = 0
+
+
+def check(condition, what):
+    global failures
+    print(("ok: " if condition else "FAIL: ") + what)
+    if not condition:
+        failures += 1
+
+
+def register(name, password):
+    response = requests.post(f"{authd}/register", json={"username": name, "email": f"{name}@example.com",
+                                                         "password": password}, timeout=10)
+    assert response.status_code == 201, response.text
+
+
+def token(name, password):
+    response = requests.post(f"{authd}/login", json={"username": name, "password": password}, timeout=10)
+    return response.json()
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=900,760",
+                     "--disable-dev-shm-usage"]:
+        options.add_argument(argument)
+    options.binary_location = "/usr/bin/chromium"
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def wait_for(driver, what, timeout=15):
+    WebDriverWait(driver, timeout).until(what)
+
+
+def shot(driver, name):
+    driver.save_screenshot(os.path.join(shots, f"{name}.png"))
+
+
+def sign_in(driver, name, password, screenshot=None):
+    wait_for(driver, expected_conditions.presence_of_element_located((By.ID, "username")))
+    if screenshot:
+        shot(driver, screenshot)
+    driver.find_element(By.ID, "username").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
+def allow(driver, screenshot=None):
+    wait_for(driver, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "button[value=allow]")))
+    if screenshot:
+        shot(driver, screenshot)
+    driver.find_element(By.CSS_SELECTOR, "button[value=allow]").click()
+
+
+def signed_in_as(driver, rp):
+    wait_for(driver, lambda d: d.current_url.startswith(f"http://127.0.0.1:{rp}/"))
+    wait_for(driver, expected_conditions.presence_of_element_located((By.ID, "who")))
+    return driver.find_element(By.ID, "who").text
+
+
+alice, bob = f"alice{suffix}", f"bob{suffix}"
+register(alice, "alice's long password")
+register(bob, "bob's long password")
+# Bob enrols TOTP over the JSON API.
+access = token(bob, "bob's long password")["access_token"]
+setup = requests.post(f"{authd}/mfa/totp/setup", headers={"Authorization": f"Bearer {access}"}, timeout=10).json()
+totp = pyotp.TOTP(setup["secret"])
+confirmed = requests.post(f"{authd}/mfa/totp/confirm", headers={"Authorization": f"Bearer {access}"},
+                          json={"code": totp.now()}, timeout=10)
+assert confirmed.status_code == 200, confirmed.text
+
+driver = browser()
+try:
+    # 1. Password and consent.
+    driver.get(f"http://127.0.0.1:{rp1}/login")
+    sign_in(driver, alice, "wrong password")
+    wait_for(driver, expected_conditions.presence_of_element_located((By.CLASS_NAME, "alert")))
+    check("Invalid username or password." in driver.page_source, "a wrong password: the sign-in page again, one message")
+    shot(driver, "sign-in-refused")
+    driver.find_element(By.ID, "username").clear()
+    sign_in(driver, alice, "alice's long password", screenshot=None)
+    allow(driver, screenshot="consent")
+    check(signed_in_as(driver, rp1) == alice, "RP 1 (Authlib) validated the ID token and shows the user")
+    check(driver.find_element(By.ID, "amr").text == "pwd", "amr: pwd")
+
+    # 2. SSO into RP 2: consent for the new client, no password page.
+    driver.get(f"http://127.0.0.1:{rp2}/login")
+    wait_for(driver, lambda d: "/ui/consent" in d.current_url or d.current_url.startswith(f"http://127.0.0.1:{rp2}/"))
+    check("/ui/login" not in driver.current_url, "RP 2: no password asked (single sign-on)")
+    allow(driver)
+    check(signed_in_as(driver, rp2) == alice, "RP 2 signed in the same user")
+    driver.get(f"{authd}/ui/consents")
+    wait_for(driver, expected_conditions.presence_of_element_located((By.CLASS_NAME, "consents")))
+    shot(driver, "consents")
+    check(driver.page_source.count("Withdraw") == 2, "the consents page lists both relying parties")
+
+    # 5. Logout everywhere on the other instance ends the SSO session here.
+    alice_token = token(alice, "alice's long password")["access_token"]
+    out = requests.post(f"{other}/logout/all", headers={"Authorization": f"Bearer {alice_token}"}, timeout=10)
+    check(out.status_code in (200, 204), f"/logout/all on the other instance: {out.status_code}")
+    driver.delete_cookie(f"rp{rp1}")
+    driver.get(f"http://127.0.0.1:{rp1}/login")
+    wait_for(driver, lambda d: "/ui/" in d.current_url or d.current_url.startswith(f"http://127.0.0.1:{rp1}/"))
+    check("/ui/login" in driver.current_url, "after /logout/all on the other instance the password is asked again")
+finally:
+    driver.quit()
+
+driver = browser()
+try:
+    # 4. prompt=none without a session.
+    driver.get(f"http://127.0.0.1:{rp1}/login?prompt=none")
+    wait_for(driver, expected_conditions.presence_of_element_located((By.ID, "error")))
+    check(driver.find_element(By.ID, "error").text == "error: login_required", "prompt=none without a session")
+
+    # 3. The one-time code step.
+    driver.get(f"http://127.0.0.1:{rp1}/login")
+    sign_in(driver, bob, "bob's long password", screenshot="sign-in")
+    wait_for(driver, expected_conditions.presence_of_element_located((By.ID, "code")))
+    shot(driver, "one-time-code")
+    # A code of the next time step: the enrolment spent the current one.
+    driver.find_element(By.ID, "code").send_keys(totp.at(time.time() + 30))
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    allow(driver)
+    check(signed_in_as(driver, rp1) == bob, "the TOTP user lands back signed in")
+    check(driver.find_element(By.ID, "amr").text == "pwd otp", "amr: pwd otp")
+    driver.get(f"{authd}/oauth2/authorize?client_id=nobody&redirect_uri=https://evil.example/")
+    shot(driver, "error")
+finally:
+    driver.quit()
+
+sys.exit(1 if failures else 0)

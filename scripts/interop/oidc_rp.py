@@ -1,0 +1,57 @@
+"""A small OpenID Connect relying party, as an application would write it with PyPI Authlib's
+Flask client: discovery, the code flow with PKCE (S256) and a nonce, the ID token validated by
+Authlib against the JWK Set. Usage: oidc_rp.py PORT ISSUER CLIENT_ID CLIENT_SECRET.
+
+/            the signed-in user's name (from the ID token), or a link to sign in
+/login       to authd; /login?prompt=none asks without any page
+/callback    the code exchanged; an error from authd is shown as `error: CODE`
+"""
+import os
+import sys
+
+from authlib.integrations.flask_client import OAuth
+from flask import Flask, redirect, request, session, url_for
+
+port, issuer, client_id, client_secret = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+app = Flask(__name__)
+app.secret_key = os.urandom(32)
+# Each relying party on 127.0.0.1 under its own port: its own session cookie name.
+app.config["SESSION_COOKIE_NAME"] = f"rp{port}"
+oauth = OAuth(app)
+oauth.register(
+    "authd",
+    client_id=client_id,
+    client_secret=client_secret,
+    server_metadata_url=issuer + "/.well-known/openid-configuration",
+    client_kwargs={"scope": "openid profile email", "code_challenge_method": "S256"},
+)
+
+
+@app.route("/")
+def index():
+    user = session.get("user")
+    if not user:
+        return '<p id="who">nobody</p><a href="/login">sign in</a>'
+    return (
+        f'<p id="who">{user["preferred_username"]}</p>'
+        f'<p id="sub">{user["sub"]}</p><p id="amr">{" ".join(user["amr"])}</p>'
+    )
+
+
+@app.route("/login")
+def login():
+    extra = {"prompt": request.args["prompt"]} if "prompt" in request.args else {}
+    return oauth.authd.authorize_redirect(url_for("callback", _external=True), **extra)
+
+
+@app.route("/callback")
+def callback():
+    if "error" in request.args:
+        return f'<p id="error">error: {request.args["error"]}</p>'
+    token = oauth.authd.authorize_access_token()
+    session["user"] = dict(token["userinfo"])
+    return redirect("/")
+
+
+if __name__ == "__main__":
+    app.run(host="127.0.0.1", port=int(port))

@@ -200,3 +200,48 @@ public struct PendingAuthorization: Hashable, Sendable, Codable {
         self = pending
     }
 }
+
+/// OpenID Connect RP-Initiated Logout 1.0: where the browser goes once signed out.
+public struct LogoutRequest: Hashable, Sendable {
+    public var client: OAuthClient?
+    /// A redirect URI the client registered (authd takes its redirect URIs as its post-logout
+    /// ones too), or nil for the signed-out page.
+    public var postLogoutRedirectURI: String?
+    public var state: String?
+}
+
+extension PortalService {
+    /// Checks a logout request: `id_token_hint` must be an ID token authd signed (expired is
+    /// fine) and name the same client as `client_id`; `post_logout_redirect_uri` must be one the
+    /// client registered. Anything else is `invalidInput`: an error page, never a redirect.
+    public func checkLogout(
+        clientID: String?, idTokenHint: String?, postLogoutRedirectURI: String?, state: String?
+    ) async throws -> LogoutRequest {
+        var clientID = clientID
+        if let idTokenHint {
+            guard let pair = keyring.idTokenPair, let claims = IDToken.claims(of: idTokenHint, signedBy: pair),
+                claims.issuer == issuer
+            else { throw AuthError(.invalidInput, "id_token_hint is not an ID token authd issued") }
+            guard clientID == nil || clientID == claims.audience else {
+                throw AuthError(.invalidInput, "client_id is not the ID token's audience")
+            }
+            clientID = claims.audience
+        }
+        guard (state?.utf8.count ?? 0) <= AuthorizationRules.maximumStateLength else {
+            throw AuthError(.invalidInput, "state is too long")
+        }
+        var client: OAuthClient?
+        if let clientID {
+            guard Identity.isRoleName(clientID), let found = try await auth.oauth.clients.client(id: clientID),
+                !found.disabled
+            else { throw AuthError(.invalidInput, "no such client, or it is disabled") }
+            client = found
+        }
+        if let postLogoutRedirectURI {
+            guard let client, client.redirectURIs.contains(postLogoutRedirectURI) else {
+                throw AuthError(.invalidInput, "post_logout_redirect_uri is not one the client registered")
+            }
+        }
+        return LogoutRequest(client: client, postLogoutRedirectURI: postLogoutRedirectURI, state: state)
+    }
+}

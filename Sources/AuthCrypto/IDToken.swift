@@ -85,3 +85,20 @@ public enum IDToken {
         Base64.url.encode(try Digest.hash(.sha256, Array(accessToken.utf8)).prefix(16))
     }
 }
+
+extension IDToken {
+    /// The claims of an ID token this `pair` signed (RS256, its `kid`), whatever its `exp`: an
+    /// `id_token_hint` names a past sign-in (OpenID Connect RP-Initiated Logout §2). Nil for
+    /// anything else.
+    public static func claims(of token: String, signedBy pair: (id: String, key: SigningKey)) -> IDTokenClaims? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard token.utf8.count <= 8192, parts.count == 3, let headerBytes = Base64.url.decode(parts[0]),
+            let header = try? JSONDecoder().decode([String: String].self, from: Data(headerBytes)),
+            header["alg"] == pair.key.algorithm.rawValue, header["kid"] == pair.id,
+            let signature = Base64.url.decode(parts[2]),
+            pair.key.verify(signature, of: Array((parts[0] + "." + parts[1]).utf8)),
+            let payload = Base64.url.decode(parts[1])
+        else { return nil }
+        return try? JSONDecoder().decode(IDTokenClaims.self, from: Data(payload))
+    }
+}

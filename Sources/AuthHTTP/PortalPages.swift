@@ -152,6 +152,22 @@ enum PortalPages {
             """)
     }
 
+    static func confirmSignOut(csrf: String, username: String, clientName: String?, fields: [(String, String)])
+        -> String
+    {
+        let from = clientName.map { " <strong>\(escape($0))</strong> asks to sign you out." } ?? ""
+        return page(
+            title: "Sign out?",
+            """
+            <p>You are signed in as <strong>\(escape(username))</strong>.\(from)</p>
+            <p class="small">Signing out ends your authd session: applications will ask for your password again.</p>
+            <form method="post" action="/ui/logout">
+            \(hidden(csrf: csrf, pending: nil, extra: fields))
+            <button type="submit">Sign out</button>
+            </form>
+            """)
+    }
+
     static func signedOut() -> String {
         page(title: "Signed out", "<p>You are signed out of authd. You can close this window.</p>")
     }

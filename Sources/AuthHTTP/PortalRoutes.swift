@@ -80,15 +80,62 @@ extension HTTPFrontEnd {
                 return Self.seeOther("/ui/consents")
             }
         }
+        router.get("/oauth2/logout") { request, _ in
+            await portalAnswer {
+                let query = try FormBody.parse(Array((request.uri.query ?? "").utf8), parameters: Self.logoutParameters)
+                return try await endSession(request, query, portal)
+            }
+        }
+        router.post("/oauth2/logout") { request, _ in
+            await portalAnswer { try await endSession(request, try await form(request, Self.logoutParameters), portal) }
+        }
         router.post("/ui/logout") { request, _ in
             await portalAnswer {
-                try checkCSRF(request, try await form(request, ["csrf"]))
+                let form = try await form(request, ["csrf", "client_id", "post_logout_redirect_uri", "state"])
+                try checkCSRF(request, form)
+                // Checked again: the hidden fields came back from the browser.
+                let logout = try await portal.checkLogout(
+                    clientID: form["client_id"], idTokenHint: nil,
+                    postLogoutRedirectURI: form["post_logout_redirect_uri"], state: form["state"])
                 try await portal.signOut(cookie: cookie(request, Self.ssoCookie))
-                var response = html(.ok, PortalPages.signedOut())
+                var response = signedOut(logout)
                 response.headers[values: .setCookie].append(expiredCookie(Self.ssoCookie))
                 return response
             }
         }
+    }
+
+    static let logoutParameters: Set<String> = [
+        "id_token_hint", "client_id", "post_logout_redirect_uri", "state", "logout_hint", "ui_locales",
+    ]
+
+    /// OpenID Connect RP-Initiated Logout 1.0: a page asking the signed-in user to confirm (so a
+    /// link on another site cannot sign anybody out), or, with no SSO session, straight on to the
+    /// client's post-logout redirect URI or the signed-out page.
+    private func endSession(_ request: Request, _ input: FormBody, _ portal: PortalService) async throws -> Response {
+        let logout = try await portal.checkLogout(
+            clientID: input["client_id"], idTokenHint: input["id_token_hint"],
+            postLogoutRedirectURI: input["post_logout_redirect_uri"], state: input["state"])
+        guard let (_, user) = try await portal.session(cookie: cookie(request, Self.ssoCookie)) else {
+            return signedOut(logout)
+        }
+        var fields: [(String, String)] = []
+        if let client = logout.client { fields.append(("client_id", client.id)) }
+        if let uri = logout.postLogoutRedirectURI { fields.append(("post_logout_redirect_uri", uri)) }
+        if let state = logout.state { fields.append(("state", state)) }
+        let (csrf, fresh) = csrfToken(request)
+        var response = html(
+            .ok,
+            PortalPages.confirmSignOut(
+                csrf: csrf, username: user.username, clientName: logout.client?.name, fields: fields),
+            formTarget: logout.postLogoutRedirectURI)
+        if fresh { response.headers[values: .setCookie].append(csrfCookie(csrf)) }
+        return response
+    }
+
+    private func signedOut(_ logout: LogoutRequest) -> Response {
+        guard let uri = logout.postLogoutRedirectURI else { return html(.ok, PortalPages.signedOut()) }
+        return Self.seeOther(logout.state.map { URLEncoding.adding([("state", $0)], to: uri) } ?? uri)
     }
 
     // MARK: The authorization endpoint

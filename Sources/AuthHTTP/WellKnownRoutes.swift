@@ -76,6 +76,7 @@ struct AuthorizationServerMetadata: Encodable {
 
     struct OpenIDFields: Encodable {
         let userinfoEndpoint: String
+        let endSessionEndpoint: String
         let subjectTypesSupported = ["public"]
         let idTokenSigningAlgValuesSupported = [JWSAlgorithm.rs256.rawValue]
         let claimsSupported = [
@@ -89,6 +90,7 @@ struct AuthorizationServerMetadata: Encodable {
 
         enum CodingKeys: String, CodingKey {
             case userinfoEndpoint = "userinfo_endpoint", subjectTypesSupported = "subject_types_supported"
+            case endSessionEndpoint = "end_session_endpoint"
             case idTokenSigningAlgValuesSupported = "id_token_signing_alg_values_supported"
             case claimsSupported = "claims_supported", promptValuesSupported = "prompt_values_supported"
             case requestParameterSupported = "request_parameter_supported"
@@ -113,7 +115,10 @@ struct AuthorizationServerMetadata: Encodable {
             tokenAuthMethods.append("none")
             codeChallengeMethods = ["S256"]
         }
-        if openID { self.openID = OpenIDFields(userinfoEndpoint: base + "/oauth2/userinfo") }
+        if openID {
+            self.openID = OpenIDFields(
+                userinfoEndpoint: base + "/oauth2/userinfo", endSessionEndpoint: base + "/oauth2/logout")
+        }
     }
 
     enum CodingKeys: String, CodingKey {

@@ -328,7 +328,7 @@ struct OAuthTests {
                 "issuer": base, "authorization_endpoint": base + "/oauth2/authorize",
                 "token_endpoint": base + "/oauth2/token", "userinfo_endpoint": base + "/oauth2/userinfo",
                 "jwks_uri": base + "/.well-known/jwks.json", "introspection_endpoint": base + "/oauth2/introspect",
-                "revocation_endpoint": base + "/oauth2/revoke",
+                "revocation_endpoint": base + "/oauth2/revoke", "end_session_endpoint": base + "/oauth2/logout",
             ]
             for (key, value) in expected { #expect(json[key] as? String == value, "\(key)") }
             let lists: [String: [String]] = [

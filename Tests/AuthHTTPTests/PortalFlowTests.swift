@@ -202,4 +202,63 @@ struct PortalFlowTests {
         }
         await stack.shutdown()
     }
+
+    @Test(
+        "RP-initiated logout: a confirmation page, then back to the registered URI with the state; the SSO session is gone; an unregistered URI or a forged hint is a page"
+    )
+    func logout() async throws {
+        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let (user, _) = try await stack.account()
+        let rp = try await OAuthTests.relyingParty(stack)
+        let browser = Browser()
+        try await withServer(stack: stack) { client in
+            let started = try await browser.get(client, Self.authorizeURI(rp.client.id))
+            let login = try await browser.get(client, try #require(started.headers[.location]))
+            let csrf = try #require(Self.hidden("csrf", in: login))
+            _ = try await browser.post(
+                client, "/ui/login",
+                [
+                    ("csrf", csrf), ("authz", try #require(Self.hidden("authz", in: login))),
+                    ("username", user.username), ("password", TestStack.password),
+                ])
+            let idToken = try #require(
+                try await client.execute(
+                    uri: "/oauth2/token", method: .post,
+                    headers: OAuthTests.basic(rp.client.id, try #require(rp.secret)),
+                    body: ByteBuffer(
+                        string: "grant_type=authorization_code&redirect_uri=https%3A%2F%2Frp.example.com%2Fcb"
+                            + "&code_verifier=\(OAuthTests.verifier)&code="
+                            + (try await OAuthTests.code(stack, rp.client, user, scope: "openid")))
+                ).json["id_token"] as? String)
+
+            let foreign = try await browser.get(
+                client,
+                "/oauth2/logout?client_id=\(rp.client.id)&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F")
+            #expect(foreign.status == .badRequest && foreign.headers[.location] == nil)
+            let forged = try await browser.get(client, "/oauth2/logout?id_token_hint=e30.e30.e30")
+            #expect(forged.status == .badRequest)
+
+            let confirm = try await browser.get(
+                client,
+                "/oauth2/logout?id_token_hint=\(idToken)&post_logout_redirect_uri=https%3A%2F%2Frp.example.com%2Fcb&state=bye"
+            )
+            #expect(confirm.status == .ok && confirm.bodyText.contains("Sign out?"), "\(confirm.bodyText)")
+            #expect(Self.hidden("client_id", in: confirm) == rp.client.id, "the client, from the hint's audience")
+            #expect(try await browser.get(client, Self.authorizeURI(rp.client.id, "&prompt=none")).status == .found)
+            let out = try await browser.post(
+                client, "/ui/logout",
+                [
+                    ("csrf", csrf), ("client_id", rp.client.id),
+                    ("post_logout_redirect_uri", "https://rp.example.com/cb"), ("state", "bye"),
+                ])
+            #expect(out.status == .seeOther && out.headers[.location] == "https://rp.example.com/cb?state=bye")
+            let none = try await browser.get(client, Self.authorizeURI(rp.client.id, "&prompt=none"))
+            #expect(Self.query(none.headers[.location])["error"] == "login_required", "the SSO session ended")
+            let again = try await browser.get(
+                client,
+                "/oauth2/logout?client_id=\(rp.client.id)&post_logout_redirect_uri=https%3A%2F%2Frp.example.com%2Fcb")
+            #expect(again.status == .seeOther, "no session: straight back, no page")
+        }
+        await stack.shutdown()
+    }
 }

@@ -37,7 +37,7 @@ rp_ports=()
 for n in 1 2; do
     port=$(free_port)
     secret=$("${authctl[@]}" client create "rp$n-$suffix" --name "Relying party $n" --grant authorization_code \
-        --scope openid --scope profile --scope email --redirect-uri "http://127.0.0.1:$port/callback" \
+        --scope openid --scope profile --scope email --redirect-uri "http://127.0.0.1:$port/callback" --redirect-uri "http://127.0.0.1:$port/" \
         --config config/authd.yaml | sed -n 's/^client_secret=//p')
     .venv/bin/python scripts/interop/oidc_rp.py "$port" "$AUTHD_OAUTH_ISSUER" "rp$n-$suffix" "$secret" \
         >>"$interop_work/rp.log" 2>&1 &

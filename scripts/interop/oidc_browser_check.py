@@ -9,6 +9,8 @@ Usage: oidc_browser_check.py AUTHD_PORT OTHER_AUTHD_PORT RP1_PORT RP2_PORT SUFFI
    after the password and lands back with amr pwd otp.
 4. prompt=none in a browser with no SSO session comes back to the RP as login_required.
 5. POST /logout/all on the other instance ends the SSO session: RP 1 asks for a password again.
+6. RP-initiated logout from RP 1: authd's confirmation page, back to RP 1 with the state, and the
+   SSO session is gone (RP 2 asks for the password).
 """
 import os
 import sys
@@ -151,6 +153,18 @@ try:
     allow(driver)
     check(signed_in_as(driver, rp1) == bob, "the TOTP user lands back signed in")
     check(driver.find_element(By.ID, "amr").text == "pwd otp", "amr: pwd otp")
+
+    # 6. RP-initiated logout.
+    driver.get(f"http://127.0.0.1:{rp1}/logout")
+    wait_for(driver, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "button[type=submit]")))
+    check("Sign out?" in driver.page_source, "end_session_endpoint asks the user to confirm")
+    shot(driver, "sign-out")
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(driver, lambda d: d.current_url.startswith(f"http://127.0.0.1:{rp1}/"))
+    check(driver.current_url.endswith("/?state=out"), f"back to RP 1 with the state: {driver.current_url}")
+    driver.get(f"http://127.0.0.1:{rp2}/login")
+    wait_for(driver, lambda d: "/ui/" in d.current_url or d.current_url.startswith(f"http://127.0.0.1:{rp2}/"))
+    check("/ui/login" in driver.current_url, "the logout ended the SSO session: RP 2 asks for the password")
     driver.get(f"{authd}/oauth2/authorize?client_id=nobody&redirect_uri=https://evil.example/")
     shot(driver, "error")
 finally:

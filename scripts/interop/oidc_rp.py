@@ -5,9 +5,12 @@ Authlib against the JWK Set. Usage: oidc_rp.py PORT ISSUER CLIENT_ID CLIENT_SECR
 /            the signed-in user's name (from the ID token), or a link to sign in
 /login       to authd; /login?prompt=none asks without any page
 /callback    the code exchanged; an error from authd is shown as `error: CODE`
+/logout      RP-initiated logout: to authd's end_session_endpoint with the ID token as the hint,
+             back to / (registered as a redirect URI too)
 """
 import os
 import sys
+from urllib.parse import urlencode
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, redirect, request, session, url_for
@@ -50,7 +53,20 @@ def callback():
         return f'<p id="error">error: {request.args["error"]}</p>'
     token = oauth.authd.authorize_access_token()
     session["user"] = dict(token["userinfo"])
+    session["id_token"] = token["id_token"]
     return redirect("/")
+
+
+@app.route("/logout")
+def logout():
+    metadata = oauth.authd.load_server_metadata()
+    hint = session.pop("id_token", "")
+    session.clear()
+    return redirect(
+        metadata["end_session_endpoint"]
+        + "?"
+        + urlencode({"id_token_hint": hint, "post_logout_redirect_uri": url_for("index", _external=True), "state": "out"})
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 import AuthCore
+import AuthCrypto
 import AuthTestSupport
 import Foundation
 import Hummingbird
@@ -221,15 +222,14 @@ struct PortalFlowTests {
                     ("csrf", csrf), ("authz", try #require(Self.hidden("authz", in: login))),
                     ("username", user.username), ("password", TestStack.password),
                 ])
-            let idToken = try #require(
-                try await client.execute(
-                    uri: "/oauth2/token", method: .post,
-                    headers: OAuthTests.basic(rp.client.id, try #require(rp.secret)),
-                    body: ByteBuffer(
-                        string: "grant_type=authorization_code&redirect_uri=https%3A%2F%2Frp.example.com%2Fcb"
-                            + "&code_verifier=\(OAuthTests.verifier)&code="
-                            + (try await OAuthTests.code(stack, rp.client, user, scope: "openid")))
-                ).json["id_token"] as? String)
+            let code = try await OAuthTests.code(stack, rp.client, user, scope: "openid")
+            let exchanged = try await client.execute(
+                uri: "/oauth2/token", method: .post,
+                headers: OAuthTests.basic(rp.client.id, try #require(rp.secret)),
+                body: ByteBuffer(
+                    string: "grant_type=authorization_code&redirect_uri=https%3A%2F%2Frp.example.com%2Fcb"
+                        + "&code_verifier=\(OAuthTests.verifier)&code=\(code)"))
+            let idToken = try #require(exchanged.json["id_token"] as? String)
 
             let foreign = try await browser.get(
                 client,
@@ -258,6 +258,70 @@ struct PortalFlowTests {
                 client,
                 "/oauth2/logout?client_id=\(rp.client.id)&post_logout_redirect_uri=https%3A%2F%2Frp.example.com%2Fcb")
             #expect(again.status == .seeOther, "no session: straight back, no page")
+        }
+        await stack.shutdown()
+    }
+
+    @Test(
+        "as the Basic OP plan asks: POST to the endpoint, login_hint, no nonce, unknown and locale parameters ignored, scope order, max_age"
+    )
+    func conformanceOddsAndEnds() async throws {
+        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let (user, _) = try await stack.account()
+        let rp = try await OAuthTests.relyingParty(stack)
+        let browser = Browser()
+        try await withServer(stack: stack) { client in
+            // POST with a form, a login_hint, no nonce, parameters authd does not use.
+            let posted = try await browser.post(
+                client, "/oauth2/authorize",
+                [
+                    ("response_type", "code"), ("client_id", rp.client.id), ("redirect_uri", OAuthTests.redirect),
+                    ("scope", "email openid"), ("state", "p1"), ("code_challenge", OAuthTests.challenge),
+                    ("code_challenge_method", "S256"), ("login_hint", user.username), ("ui_locales", "de fr"),
+                    ("claims_locales", "de"), ("acr_values", "urn:x"), ("display", "page"), ("foo", "bar"),
+                ])
+            #expect(posted.status == .seeOther, "\(posted.bodyText)")
+            let login = try await browser.get(client, try #require(posted.headers[.location]))
+            #expect(Self.hidden("authz", in: login) != nil)
+            #expect(login.bodyText.contains(#"value="\#(user.username)" autofocus"#), "login_hint fills the username")
+            let csrf = try #require(Self.hidden("csrf", in: login))
+            let signedIn = try await browser.post(
+                client, "/ui/login",
+                [
+                    ("csrf", csrf), ("authz", try #require(Self.hidden("authz", in: login))),
+                    ("username", user.username), ("password", TestStack.password),
+                ])
+            let resumed = try await browser.get(client, try #require(signedIn.headers[.location]))
+            let consent = try await browser.get(client, try #require(resumed.headers[.location]))
+            let allowed = try await browser.post(
+                client, "/ui/consent",
+                [("csrf", csrf), ("authz", try #require(Self.hidden("authz", in: consent))), ("decision", "allow")])
+            let final = try await browser.get(client, try #require(allowed.headers[.location]))
+            let code = try #require(Self.query(final.headers[.location])["code"])
+            let exchanged = try await client.execute(
+                uri: "/oauth2/token", method: .post,
+                headers: OAuthTests.basic(rp.client.id, try #require(rp.secret)),
+                body: ByteBuffer(
+                    string: "grant_type=authorization_code&code=\(code)&redirect_uri=https%3A%2F%2Frp.example.com%2Fcb"
+                        + "&code_verifier=\(OAuthTests.verifier)"))
+            #expect(exchanged.json["scope"] as? String == "email openid", "scopes in a canonical order")
+            let idToken = try #require(exchanged.json["id_token"] as? String)
+            let payload = Data(try #require(Base64.url.decode(String(idToken.split(separator: ".")[1]))))
+            let claims = try #require(try JSONSerialization.jsonObject(with: payload) as? [String: Any])
+            #expect(claims["nonce"] == nil && claims["email"] as? String == user.email)
+
+            // Consented to email and openid: a request in the other order needs no page.
+            let reordered = try await browser.get(
+                client,
+                Self.authorizeURI(rp.client.id).replacingOccurrences(of: "openid%20profile", with: "openid%20email"))
+            #expect(reordered.status == .found && Self.query(reordered.headers[.location])["code"] != nil)
+            let withEmail = Self.authorizeURI(rp.client.id).replacingOccurrences(
+                of: "openid%20profile", with: "openid%20email")
+            let tenThousand = try await browser.get(client, withEmail + "&max_age=10000")
+            #expect(tenThousand.status == .found, "max_age=10000: the sign-in is recent enough")
+            try await Task.sleep(for: .seconds(2))
+            let oneSecond = try await browser.get(client, withEmail + "&max_age=1")
+            #expect(oneSecond.headers[.location]?.hasPrefix("/ui/login?") == true, "max_age=1: sign in again")
         }
         await stack.shutdown()
     }

@@ -54,6 +54,30 @@ struct PortalFlowTests {
         }
     }
 
+    /// Posts the sign-in form of `login` (a sign-in page) for `user`: the CSRF token and the answer.
+    static func signIn(_ browser: Browser, _ client: any TestClientProtocol, on login: TestResponse, as user: User)
+        async throws -> (csrf: String, answer: TestResponse)
+    {
+        let csrf = try #require(hidden("csrf", in: login))
+        let authz = try #require(hidden("authz", in: login))
+        let answer = try await browser.post(
+            client, "/ui/login",
+            [("csrf", csrf), ("authz", authz), ("username", user.username), ("password", TestStack.password)])
+        return (csrf, answer)
+    }
+
+    /// From a sign-in's answer through the consent page, answering `decision`: the consent post's answer.
+    static func consent(
+        _ browser: Browser, _ client: any TestClientProtocol, after signedIn: TestResponse, csrf: String,
+        _ decision: String
+    ) async throws -> TestResponse {
+        let resumed = try await browser.get(client, try #require(signedIn.headers[.location]))
+        let consent = try await browser.get(client, try #require(resumed.headers[.location]))
+        let authz = try #require(hidden("authz", in: consent))
+        return try await browser.post(
+            client, "/ui/consent", [("csrf", csrf), ("authz", authz), ("decision", decision)])
+    }
+
     /// The value of a hidden field on a page.
     static func hidden(_ name: String, in page: TestResponse) -> String? {
         let marker = #"name="\#(name)" value=""#
@@ -185,19 +209,8 @@ struct PortalFlowTests {
 
             let started = try await browser.get(client, Self.authorizeURI(rp.client.id))
             let login = try await browser.get(client, try #require(started.headers[.location]))
-            let csrf = try #require(Self.hidden("csrf", in: login))
-            let signedIn = try await browser.post(
-                client, "/ui/login",
-                [
-                    ("csrf", csrf), ("authz", try #require(Self.hidden("authz", in: login))),
-                    ("username", user.username), ("password", TestStack.password),
-                ])
-            let resumed = try await browser.get(client, try #require(signedIn.headers[.location]))
-            let consentURI = try #require(resumed.headers[.location])
-            let consent = try await browser.get(client, consentURI)
-            let denied = try await browser.post(
-                client, "/ui/consent",
-                [("csrf", csrf), ("authz", try #require(Self.hidden("authz", in: consent))), ("decision", "deny")])
+            let (csrf, signedIn) = try await Self.signIn(browser, client, on: login, as: user)
+            let denied = try await Self.consent(browser, client, after: signedIn, csrf: csrf, "deny")
             #expect(denied.status == .found && Self.query(denied.headers[.location])["error"] == "access_denied")
             #expect(Self.query(denied.headers[.location])["state"] == "st-1")
         }
@@ -215,13 +228,7 @@ struct PortalFlowTests {
         try await withServer(stack: stack) { client in
             let started = try await browser.get(client, Self.authorizeURI(rp.client.id))
             let login = try await browser.get(client, try #require(started.headers[.location]))
-            let csrf = try #require(Self.hidden("csrf", in: login))
-            _ = try await browser.post(
-                client, "/ui/login",
-                [
-                    ("csrf", csrf), ("authz", try #require(Self.hidden("authz", in: login))),
-                    ("username", user.username), ("password", TestStack.password),
-                ])
+            let (csrf, _) = try await Self.signIn(browser, client, on: login, as: user)
             let code = try await OAuthTests.code(stack, rp.client, user, scope: "openid")
             let exchanged = try await client.execute(
                 uri: "/oauth2/token", method: .post,
@@ -284,18 +291,8 @@ struct PortalFlowTests {
             let login = try await browser.get(client, try #require(posted.headers[.location]))
             #expect(Self.hidden("authz", in: login) != nil)
             #expect(login.bodyText.contains(#"value="\#(user.username)" autofocus"#), "login_hint fills the username")
-            let csrf = try #require(Self.hidden("csrf", in: login))
-            let signedIn = try await browser.post(
-                client, "/ui/login",
-                [
-                    ("csrf", csrf), ("authz", try #require(Self.hidden("authz", in: login))),
-                    ("username", user.username), ("password", TestStack.password),
-                ])
-            let resumed = try await browser.get(client, try #require(signedIn.headers[.location]))
-            let consent = try await browser.get(client, try #require(resumed.headers[.location]))
-            let allowed = try await browser.post(
-                client, "/ui/consent",
-                [("csrf", csrf), ("authz", try #require(Self.hidden("authz", in: consent))), ("decision", "allow")])
+            let (csrf, signedIn) = try await Self.signIn(browser, client, on: login, as: user)
+            let allowed = try await Self.consent(browser, client, after: signedIn, csrf: csrf, "allow")
             let final = try await browser.get(client, try #require(allowed.headers[.location]))
             let code = try #require(Self.query(final.headers[.location])["code"])
             let exchanged = try await client.execute(

@@ -38,9 +38,10 @@ extension OAuthService {
     /// `invalidClient`, as a wrong secret is.
     public func publicClient(id clientID: String, source: String? = nil) async throws -> OAuthClient {
         try limits.spendAttempt(from: source)
-        guard Identity.isRoleName(clientID), let client = try await clients.client(id: clientID), !client.disabled,
-            client.type == .public
-        else { throw Self.invalidClient }
+        guard Identity.isRoleName(clientID) else { throw Self.invalidClient }
+        guard let client = try await clients.client(id: clientID), !client.disabled, client.type == .public else {
+            throw Self.invalidClient
+        }
         return client
     }
 

@@ -232,9 +232,10 @@ extension PortalService {
         }
         var client: OAuthClient?
         if let clientID {
-            guard Identity.isRoleName(clientID), let found = try await auth.oauth.clients.client(id: clientID),
-                !found.disabled
-            else { throw AuthError(.invalidInput, "no such client, or it is disabled") }
+            let found = Identity.isRoleName(clientID) ? try await auth.oauth.clients.client(id: clientID) : nil
+            guard let found, !found.disabled else {
+                throw AuthError(.invalidInput, "no such client, or it is disabled")
+            }
             client = found
         }
         if let postLogoutRedirectURI {

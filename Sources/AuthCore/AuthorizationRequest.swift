@@ -201,21 +201,15 @@ public enum AuthorizationRules {
             codeChallenge: challenge, prompts: prompts, maxAge: maxAge, loginHint: parameters.loginHint)
     }
 
-    /// The scopes asked for, each one the client may have and `oauth.scopes` holds; all the client
-    /// may have when `scope` is absent or empty.
+    /// `OAuthScope.granted` over what the client may have of `oauth.scopes`, as a redirected error.
     static func grantedScopes(_ scope: String?, client: OAuthClient, configuredScopes: Set<String>) throws(Invalid)
         -> [String]
     {
-        let allowed = Set(client.scopes).intersection(configuredScopes)
-        guard let scope, !scope.isEmpty else { return allowed.sorted() }
-        let asked = scope.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-        guard asked.count <= 64, asked.allSatisfy(OAuthScope.isToken) else {
-            throw Invalid(.invalidScope, "scope must be scope tokens separated by single spaces")
+        do {
+            return try OAuthScope.granted(scope, allowed: Set(client.scopes).intersection(configuredScopes))
+        } catch {
+            throw Invalid(.invalidScope, error.message)
         }
-        for name in asked where !allowed.contains(name) {
-            throw Invalid(.invalidScope, "this client may not have the scope \(name)")
-        }
-        return Set(asked).sorted()
     }
 
     /// RFC 7636 §4.3: S256 only (`plain` would hand the verifier to whoever sees the request);

@@ -134,6 +134,27 @@ public enum OAuthScope {
         (1...128).contains(scope.utf8.count)
             && scope.utf8.allSatisfy { $0 == 0x21 || (0x23...0x5B).contains($0) || (0x5D...0x7E).contains($0) }
     }
+
+    /// A `scope` parameter's tokens, well-formed and single-space separated; sorted, each once.
+    static func tokens(in requested: String) throws(AuthError) -> [String] {
+        let asked = requested.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        guard asked.count <= 64, asked.allSatisfy(isToken) else {
+            throw AuthError(.invalidScope, "scope must be scope tokens separated by single spaces")
+        }
+        return Set(asked).sorted()
+    }
+
+    /// The scopes `requested` asks for, each one of `allowed`; all of `allowed` when it is absent
+    /// or empty. `invalidScope` for a malformed parameter or a scope not allowed. The token
+    /// endpoint and the authorization endpoint decide by this one rule.
+    static func granted(_ requested: String?, allowed: Set<String>) throws(AuthError) -> [String] {
+        guard let requested, !requested.isEmpty else { return allowed.sorted() }
+        let asked = try tokens(in: requested)
+        for scope in asked where !allowed.contains(scope) {
+            throw AuthError(.invalidScope, "this client may not have the scope \(scope)")
+        }
+        return asked
+    }
 }
 
 /// Client secrets: 32 random bytes (base64url, 43 characters), shown once, stored as SHA-256.

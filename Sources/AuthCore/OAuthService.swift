@@ -66,7 +66,8 @@ public struct OAuthService: Sendable {
         guard client.grantTypes.contains(.clientCredentials) else {
             throw AuthError(.unauthorizedClient, "this client may not use the client_credentials grant")
         }
-        let issued = try tokens.issue(for: client, scopes: try granted(scope, to: client))
+        let granted = try OAuthScope.granted(scope, allowed: Set(client.scopes).intersection(scopes))
+        let issued = try tokens.issue(for: client, scopes: granted)
         logger.info("client token issued", metadata: ["client_id": "\(client.id)", "jti": "\(issued.claims.id)"])
         return issued
     }
@@ -82,7 +83,7 @@ public struct OAuthService: Sendable {
         guard let refreshToken else { throw AuthError(.invalidInput, "refresh_token is required") }
         let narrowed: [String]?
         if let scope, !scope.isEmpty {
-            narrowed = try Self.scopes(in: scope)
+            narrowed = try OAuthScope.tokens(in: scope)
         } else {
             narrowed = nil
         }
@@ -91,26 +92,6 @@ public struct OAuthService: Sendable {
         } catch let error as AuthError where error.code == .invalidRefreshToken {
             throw AuthError(.invalidGrant, "refresh token is invalid, expired, revoked or another client's")
         }
-    }
-
-    /// A `scope` parameter's tokens, well-formed and single-space separated.
-    static func scopes(in requested: String) throws(AuthError) -> [String] {
-        let asked = requested.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-        guard asked.count <= 64, asked.allSatisfy(OAuthScope.isToken) else {
-            throw AuthError(.invalidScope, "scope must be scope tokens separated by single spaces")
-        }
-        return Set(asked).sorted()
-    }
-
-    /// The scopes asked for, each one the client may have; `invalidScope` otherwise.
-    func granted(_ requested: String?, to client: OAuthClient) throws(AuthError) -> [String] {
-        let allowed = Set(client.scopes).intersection(scopes)
-        guard let requested, !requested.isEmpty else { return allowed.sorted() }
-        let asked = try Self.scopes(in: requested)
-        for scope in asked where !allowed.contains(scope) {
-            throw AuthError(.invalidScope, "this client may not have the scope \(scope)")
-        }
-        return asked
     }
 
     /// RFC 7662: the token's claims while it is valid and unrevoked, decided from memory as VERIFY

@@ -19,13 +19,14 @@ public struct SSOSession: Hashable, Sendable {
 /// What a user let a client have, remembered so the next sign-in does not ask again.
 public struct Consent: Hashable, Sendable {
     public var clientID: String
+    /// For the consents page.
+    public var clientName: String
     public var scopes: Set<String>
-    public var grantedAt: Int64
 
-    public init(clientID: String, scopes: Set<String>, grantedAt: Int64) {
+    public init(clientID: String, clientName: String, scopes: Set<String>) {
         self.clientID = clientID
+        self.clientName = clientName
         self.scopes = scopes
-        self.grantedAt = grantedAt
     }
 }
 
@@ -41,6 +42,7 @@ public protocol PortalStore: Sendable {
     func recordConsent(userID: Int64, clientID: String, scopes: [String]) async throws
     /// False when there was none.
     func revokeConsent(userID: Int64, clientID: String) async throws -> Bool
+    /// By client id.
     func consents(userID: Int64) async throws -> [Consent]
 }
 

@@ -42,16 +42,19 @@ public struct PortalService: Sendable {
         -> Result<AuthorizationRequest, AuthorizationRefusal>
     {
         var client: OAuthClient?
-        if let id = parameters.clientID, Identity.isRoleName(id) {
-            client = try await auth.oauth.clients.client(id: id)
-        }
+        if let id = parameters.clientID { client = try await self.client(id: id) }
         return AuthorizationRules.check(parameters, client: client, configuredScopes: auth.oauth.scopes)
     }
 
     /// A client's name for the pages; nil for no such client.
     public func clientName(id: String) async throws -> String? {
+        try await client(id: id)?.name
+    }
+
+    /// The client `id` names; nil when it is malformed or unknown (never a query for a malformed one).
+    private func client(id: String) async throws -> OAuthClient? {
         guard Identity.isRoleName(id) else { return nil }
-        return try await auth.oauth.clients.client(id: id)?.name
+        return try await auth.oauth.clients.client(id: id)
     }
 
     /// 256 random bits, base64url: 43 characters. Only its SHA-256 is stored.
@@ -114,11 +117,10 @@ public struct PortalService: Sendable {
         -> (step: AuthorizationStep, code: String?)
     {
         let current = try await session(cookie: cookie)
-        let consent = try await current.asyncMap {
-            try await store.consent(userID: $0.user.id, clientID: request.client.id)
-        }
+        var consent: Consent?
+        if let current { consent = try await store.consent(userID: current.user.id, clientID: request.client.id) }
         let step = AuthorizationPolicy.next(
-            for: request, session: current?.session, consent: consent ?? nil, interaction: interaction,
+            for: request, session: current?.session, consent: consent, interaction: interaction,
             now: auth.tokens.clock())
         guard case .issueCode(let session) = step, let user = current?.user else { return (step, nil) }
         let code = try await auth.oauth.issueCode(
@@ -134,10 +136,10 @@ public struct PortalService: Sendable {
         try await store.recordConsent(userID: user.id, clientID: request.client.id, scopes: request.scopes)
     }
 
-    /// The signed-in user's consents, for the page that revokes them.
-    public func consents(cookie: String?) async throws -> [Consent] {
-        guard let (_, user) = try await session(cookie: cookie) else { return [] }
-        return try await store.consents(userID: user.id)
+    /// The signed-in user and their consents, for the page that revokes them; nil when not signed in.
+    public func consents(cookie: String?) async throws -> (user: User, consents: [Consent])? {
+        guard let (_, user) = try await session(cookie: cookie) else { return nil }
+        return (user, try await store.consents(userID: user.id))
     }
 
     /// Forgets a consent: the client asks again at its next sign-in. `notFound` when there was none.
@@ -152,13 +154,6 @@ public struct PortalService: Sendable {
 
     static func hash(_ cookie: String) throws -> String {
         try Digest.sha256Hex(Array(cookie.utf8))
-    }
-}
-
-extension Optional {
-    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }
 
@@ -232,8 +227,7 @@ extension PortalService {
         }
         var client: OAuthClient?
         if let clientID {
-            let found = Identity.isRoleName(clientID) ? try await auth.oauth.clients.client(id: clientID) : nil
-            guard let found, !found.disabled else {
+            guard let found = try await self.client(id: clientID), !found.disabled else {
                 throw AuthError(.invalidInput, "no such client, or it is disabled")
             }
             client = found

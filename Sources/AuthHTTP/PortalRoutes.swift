@@ -329,14 +329,10 @@ extension HTTPFrontEnd {
     }
 
     private func consentsPage(_ request: Request, _ portal: PortalService) async throws -> Response {
-        guard let (_, user) = try await portal.session(cookie: cookie(request, Self.ssoCookie)) else {
+        guard let (user, consents) = try await portal.consents(cookie: cookie(request, Self.ssoCookie)) else {
             return Self.seeOther("/ui/login")
         }
-        var listed: [(name: String, id: String, scopes: [String])] = []
-        for consent in try await portal.consents(cookie: cookie(request, Self.ssoCookie)) {
-            let name = try await portal.clientName(id: consent.clientID) ?? consent.clientID
-            listed.append((name, consent.clientID, consent.scopes.sorted()))
-        }
+        let listed = consents.map { (name: $0.clientName, id: $0.clientID, scopes: $0.scopes.sorted()) }
         let (csrf, fresh) = csrfToken(request)
         var response = html(
             .ok, PortalPages.consents(csrf: csrf, username: user.username, consents: listed))

@@ -53,11 +53,7 @@ public struct PostgresPortalStore: PortalStore {
     public func consent(userID: Int64, clientID: String) async throws -> Consent? {
         try await pool.run { connection in
             try connection.query(
-                """
-                SELECT client_id, array_to_string(scopes, ' ') AS scopes,
-                       extract(epoch FROM granted_at)::bigint AS granted_at
-                FROM consents WHERE user_id = $1 AND client_id = $2
-                """, [String(userID), clientID]
+                "SELECT \(Self.consentColumns) WHERE c.user_id = $1 AND c.client_id = $2", [String(userID), clientID]
             ).rows.first.map(Self.consent(from:))
         }
     }
@@ -85,19 +81,20 @@ public struct PostgresPortalStore: PortalStore {
     public func consents(userID: Int64) async throws -> [Consent] {
         try await pool.run { connection in
             try connection.query(
-                """
-                SELECT client_id, array_to_string(scopes, ' ') AS scopes,
-                       extract(epoch FROM granted_at)::bigint AS granted_at
-                FROM consents WHERE user_id = $1 ORDER BY client_id
-                """, [String(userID)]
+                "SELECT \(Self.consentColumns) WHERE c.user_id = $1 ORDER BY c.client_id", [String(userID)]
             ).rows.map(Self.consent(from:))
         }
     }
 
+    /// A consent with its client's name, read in the same statement.
+    private static let consentColumns = """
+        c.client_id, k.name, array_to_string(c.scopes, ' ') AS scopes
+        FROM consents c JOIN clients k ON k.id = c.client_id
+        """
+
     private static func consent(from row: PostgresRow) throws -> Consent {
         Consent(
-            clientID: try row.string("client_id"),
-            scopes: Set(try row.string("scopes").split(separator: " ").map(String.init)),
-            grantedAt: try row.int64("granted_at"))
+            clientID: try row.string("client_id"), clientName: try row.string("name"),
+            scopes: Set(try row.string("scopes").split(separator: " ").map(String.init)))
     }
 }

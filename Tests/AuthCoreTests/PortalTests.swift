@@ -18,7 +18,7 @@ struct AuthorizationPolicyTests {
     }
 
     static let session = SSOSession(sessionID: "s", userID: 7, authTime: 1000, methods: ["pwd"])
-    static let consent = Consent(clientID: "rp", scopes: ["openid", "email", "profile"], grantedAt: 1000)
+    static let consent = Consent(clientID: "rp", clientName: "RP", scopes: ["openid", "email", "profile"])
 
     static func step(
         _ request: AuthorizationRequest, session: SSOSession? = session, consent: Consent? = consent,
@@ -41,7 +41,7 @@ struct AuthorizationPolicyTests {
         #expect(Self.step(Self.request(), session: nil) == "sign in")
         #expect(Self.step(Self.request(prompts: [.none]), session: nil) == "login_required state=st")
         #expect(Self.step(Self.request(), consent: nil) == "consent")
-        let partial = Consent(clientID: "rp", scopes: ["openid"], grantedAt: 1000)
+        let partial = Consent(clientID: "rp", clientName: "RP", scopes: ["openid"])
         #expect(Self.step(Self.request(), consent: partial) == "consent", "a scope not consented to yet")
         #expect(Self.step(Self.request(prompts: [.none]), consent: nil) == "consent_required state=st")
         #expect(Self.step(Self.request(prompts: [.none])) == "code")
@@ -173,7 +173,7 @@ struct PortalTests {
         #expect(exchanged.user.id == user.id && exchanged.grant.authTime == session.authTime)
         #expect(exchanged.idToken != nil)
 
-        #expect(try await portal.consents(cookie: cookie).map(\.clientID) == [client.id])
+        #expect(try await portal.consents(cookie: cookie)?.consents.map(\.clientID) == [client.id])
         try await portal.revokeConsent(clientID: client.id, cookie: cookie)
         #expect(try await portal.authorize(request, cookie: cookie).step == .consent)
         #expect(

@@ -31,9 +31,7 @@ extension HTTPFrontEnd {
     func addPortalRoutes(to router: MethodTable, portal: PortalService) {
         router.get("/oauth2/authorize") { request, _ in
             await portalAnswer {
-                let query = try FormBody.parse(
-                    Array((request.uri.query ?? "").utf8), parameters: Self.authorizeParameters)
-                return try await authorize(request, query, portal)
+                try await authorize(request, try query(request, Self.authorizeParameters), portal)
             }
         }
         router.post("/oauth2/authorize") { request, _ in
@@ -82,8 +80,7 @@ extension HTTPFrontEnd {
         }
         router.get("/oauth2/logout") { request, _ in
             await portalAnswer {
-                let query = try FormBody.parse(Array((request.uri.query ?? "").utf8), parameters: Self.logoutParameters)
-                return try await endSession(request, query, portal)
+                try await endSession(request, try query(request, Self.logoutParameters), portal)
             }
         }
         router.post("/oauth2/logout") { request, _ in
@@ -123,14 +120,10 @@ extension HTTPFrontEnd {
         if let client = logout.client { fields.append(("client_id", client.id)) }
         if let uri = logout.postLogoutRedirectURI { fields.append(("post_logout_redirect_uri", uri)) }
         if let state = logout.state { fields.append(("state", state)) }
-        let (csrf, fresh) = csrfToken(request)
-        var response = html(
-            .ok,
+        return formPage(request, .ok, formTarget: logout.postLogoutRedirectURI) { csrf in
             PortalPages.confirmSignOut(
-                csrf: csrf, username: user.username, clientName: logout.client?.name, fields: fields),
-            formTarget: logout.postLogoutRedirectURI)
-        if fresh { response.headers[values: .setCookie].append(csrfCookie(csrf)) }
-        return response
+                csrf: csrf, username: user.username, clientName: logout.client?.name, fields: fields)
+        }
     }
 
     private func signedOut(_ logout: LogoutRequest) -> Response {
@@ -203,15 +196,11 @@ extension HTTPFrontEnd {
         status: HTTPResponse.Status = .ok, username: String? = nil
     ) async throws -> Response {
         let clientName = try await clientName(pending, portal)
-        let (csrf, fresh) = csrfToken(request)
-        var response = html(
-            status,
+        return try formPage(request, status, formTarget: pending?.parameters.redirectURI) { csrf in
             PortalPages.signIn(
                 csrf: csrf, pending: try pending?.sealed(with: portal.keyring), clientName: clientName,
-                username: username ?? pending?.parameters.loginHint ?? "", error: error),
-            formTarget: pending?.parameters.redirectURI)
-        if fresh { response.headers[values: .setCookie].append(csrfCookie(csrf)) }
-        return response
+                username: username ?? pending?.parameters.loginHint ?? "", error: error)
+        }
     }
 
     private func signIn(_ request: Request, _ context: AuthRequestContext, _ portal: PortalService) async throws
@@ -276,14 +265,11 @@ extension HTTPFrontEnd {
         _ request: Request, _ pending: PendingAuthorization?, _ portal: PortalService, challenge: String,
         error: String?
     ) throws -> Response {
-        let (csrf, fresh) = csrfToken(request)
-        var response = html(
-            error == nil ? .ok : .unauthorized,
+        return try formPage(request, error == nil ? .ok : .unauthorized, formTarget: pending?.parameters.redirectURI) {
+            csrf in
             PortalPages.oneTimeCode(
-                csrf: csrf, pending: try pending?.sealed(with: portal.keyring), challenge: challenge, error: error),
-            formTarget: pending?.parameters.redirectURI)
-        if fresh { response.headers[values: .setCookie].append(csrfCookie(csrf)) }
-        return response
+                csrf: csrf, pending: try pending?.sealed(with: portal.keyring), challenge: challenge, error: error)
+        }
     }
 
     // MARK: Consent
@@ -297,15 +283,11 @@ extension HTTPFrontEnd {
             return Self.seeOther(
                 "/oauth2/authorize?authz=" + URLEncoding.component(try pending.sealed(with: portal.keyring)))
         }
-        let (csrf, fresh) = csrfToken(request)
-        var response = html(
-            .ok,
+        return try formPage(request, .ok, formTarget: checked.redirectURI) { csrf in
             PortalPages.consent(
                 csrf: csrf, pending: try pending.sealed(with: portal.keyring), clientName: checked.client.name,
-                username: user.username, scopes: checked.scopes),
-            formTarget: checked.redirectURI)
-        if fresh { response.headers[values: .setCookie].append(csrfCookie(csrf)) }
-        return response
+                username: user.username, scopes: checked.scopes)
+        }
     }
 
     private func consent(_ request: Request, _ portal: PortalService) async throws -> Response {
@@ -333,11 +315,9 @@ extension HTTPFrontEnd {
             return Self.seeOther("/ui/login")
         }
         let listed = consents.map { (name: $0.clientName, id: $0.clientID, scopes: $0.scopes.sorted()) }
-        let (csrf, fresh) = csrfToken(request)
-        var response = html(
-            .ok, PortalPages.consents(csrf: csrf, username: user.username, consents: listed))
-        if fresh { response.headers[values: .setCookie].append(csrfCookie(csrf)) }
-        return response
+        return formPage(request, .ok) { csrf in
+            PortalPages.consents(csrf: csrf, username: user.username, consents: listed)
+        }
     }
 
     private func clientName(_ pending: PendingAuthorization?, _ portal: PortalService) async throws -> String? {
@@ -347,12 +327,28 @@ extension HTTPFrontEnd {
 
     // MARK: Forms, cookies, CSRF, responses
 
+    /// The query string read as a form (the same encoding, each parameter at most once).
+    private func query(_ request: Request, _ parameters: Set<String>) throws -> FormBody {
+        try FormBody.parse(Array((request.uri.query ?? "").utf8), parameters: parameters)
+    }
+
     private func form(_ request: Request, _ parameters: Set<String>) async throws -> FormBody {
         try await FormBody.read(request, limit: configuration.maximumBodySize, parameters: parameters)
     }
 
     private func cookie(_ request: Request, _ name: String) -> String? {
         request.cookies[name]?.value
+    }
+
+    /// A page with a form: `render` gets the browser's CSRF token, set as a cookie when it is new.
+    private func formPage(
+        _ request: Request, _ status: HTTPResponse.Status, formTarget: String? = nil,
+        _ render: (String) throws -> String
+    ) rethrows -> Response {
+        let (csrf, fresh) = csrfToken(request)
+        var response = html(status, try render(csrf), formTarget: formTarget)
+        if fresh { response.headers[values: .setCookie].append(csrfCookie(csrf)) }
+        return response
     }
 
     /// The browser's CSRF token, or a new one (and whether it must be set).

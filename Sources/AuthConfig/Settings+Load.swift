@@ -79,6 +79,7 @@ extension Settings {
                     + "RSA key (authctl key generate --alg RS256), or jwt.algorithm RS256")
         }
 
+        portal = try Self.portalPolicy(config, issuer: http.frontEnd.issuer)
         passwords = try Passwords(config)
         revocation = RevocationState.Configuration(
             maximumStaleness: Int64(config.int(forKey: "revocation.max_staleness_seconds", default: 30)),
@@ -137,6 +138,39 @@ extension Settings {
             throw ConfigurationError("oauth.issuer must be an http:// or https:// URL without query or fragment")
         }
         return issuer
+    }
+
+    /// `oidc.consent`, `oidc.cookie_domain` (the issuer's host must be in it, or browsers drop
+    /// the cookie) and `oidc.return_hosts` (host names, `.domain` for any host under it).
+    static func portalPolicy(_ config: ConfigReader, issuer: String) throws -> PortalPolicy {
+        let mode = config.string(forKey: "oidc.consent", default: "remember")
+        guard let consent = PortalPolicy.ConsentMode(rawValue: mode) else {
+            throw ConfigurationError("oidc.consent must be remember, always or implicit")
+        }
+        let isHostName: (Substring) -> Bool = { name in
+            !name.isEmpty && name.count <= 253
+                && name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+                    (1...63).contains(label.count)
+                        && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+                }
+        }
+        var domain = config.string(forKey: "oidc.cookie_domain", default: "").lowercased()
+        if domain.hasPrefix(".") { domain.removeFirst() }
+        if !domain.isEmpty {
+            let host = PortalPolicy.host(of: issuer) ?? ""
+            guard isHostName(Substring(domain)), host == domain || host.hasSuffix("." + domain) else {
+                throw ConfigurationError(
+                    "oidc.cookie_domain must be a domain name that oauth.issuer's host is in (for auth.example.com: "
+                        + "example.com), or browsers refuse the cookie")
+            }
+        }
+        let hosts = config.stringArray(forKey: "oidc.return_hosts", default: []).map { $0.lowercased() }
+        for host in hosts where !isHostName(host.hasPrefix(".") ? host.dropFirst() : Substring(host)) {
+            throw ConfigurationError(
+                "oidc.return_hosts: '\(host.prefix(64))' is not a host name (app.example.com, or .example.com for "
+                    + "every host under it)")
+        }
+        return PortalPolicy(consent: consent, cookieDomain: domain.isEmpty ? nil : domain, returnHosts: hosts)
     }
 
     static func forwardedClient(_ config: ConfigReader) throws -> ForwardedClient {

@@ -85,6 +85,8 @@ public struct Settings: Sendable {
     public var addressGrouping = AddressGrouping()
     /// `oauth.scopes`: the scopes OAuth clients may be given.
     public var oauthScopes: Set<String> = []
+    /// `oidc.consent`, `oidc.cookie_domain`, `oidc.return_hosts`.
+    public var portal = PortalPolicy()
     /// Directory of `<service>` stack files; `http` must be among them.
     public var stacksDirectory = "config/stacks"
 }

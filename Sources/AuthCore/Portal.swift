@@ -74,10 +74,11 @@ public struct Interaction: Hashable, Sendable, Codable {
 /// OpenID Connect Core §3.1.2.1 and §3.1.2.3: whether the user must sign in, consent, or neither.
 public enum AuthorizationPolicy {
     /// `session` is the browser's SSO session, if any; `consent` what the user granted the client
-    /// before; `interaction` what the pages already did for this request.
+    /// before; `interaction` what the pages already did for this request; `consentMode` when to
+    /// ask (`oidc.consent`).
     public static func next(
         for request: AuthorizationRequest, session: SSOSession?, consent: Consent?, interaction: Interaction = .init(),
-        now: Int64
+        consentMode: PortalPolicy.ConsentMode = .remember, now: Int64
     ) -> AuthorizationStep {
         let interactive = !request.prompts.contains(.none)
         func refuse(_ code: AuthorizationError.Code, _ description: String) -> AuthorizationStep {
@@ -91,9 +92,14 @@ public enum AuthorizationPolicy {
         if tooOld || reauthenticate {
             return interactive ? .signIn : refuse(.loginRequired, "the user must sign in again")
         }
-        let granted = consent?.scopes ?? []
-        let askAgain = request.prompts.contains(.consent) && !interaction.consented
-        if !Set(request.scopes).isSubset(of: granted) || askAgain {
+        let ask =
+            switch consentMode {
+            case .remember:
+                !Set(request.scopes).isSubset(of: consent?.scopes ?? []) || request.prompts.contains(.consent)
+            case .always: true
+            case .implicit: request.prompts.contains(.consent)
+            }
+        if ask && !interaction.consented {
             return interactive ? .consent : refuse(.consentRequired, "the user has not consented to these scopes")
         }
         return .issueCode(session)

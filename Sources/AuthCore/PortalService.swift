@@ -21,11 +21,14 @@ public enum PortalSignIn: Hashable, Sendable {
 public struct PortalService: Sendable {
     let auth: AuthService
     let store: any PortalStore
+    /// `oidc.*`: consent, and the nginx portal flow's cookie domain and return hosts.
+    public let policy: PortalPolicy
     let logger: Logger
 
-    public init(auth: AuthService, store: any PortalStore) {
+    public init(auth: AuthService, store: any PortalStore, policy: PortalPolicy = .init()) {
         self.auth = auth
         self.store = store
+        self.policy = policy
         self.logger = auth.logger
     }
 
@@ -110,6 +113,14 @@ public struct PortalService: Sendable {
         logger.info("portal sign-out", metadata: ["user_id": "\(session.userID)"])
     }
 
+    /// The nginx portal flow: an access token of the cookie's SSO session (its authd session, so
+    /// it is revoked with it) for the `access_token` cookie applications behind nginx receive;
+    /// nil when the browser is not signed in.
+    public func accessToken(cookie: String?) async throws -> IssuedAccessToken? {
+        guard let (session, user) = try await self.session(cookie: cookie) else { return nil }
+        return try auth.tokens.issue(for: user, sessionID: session.sessionID)
+    }
+
     /// What the authorization endpoint does next for `request` in this browser; a code when
     /// nothing needs asking.
     public func authorize(_ request: AuthorizationRequest, cookie: String?, interaction: Interaction = .init())
@@ -121,7 +132,7 @@ public struct PortalService: Sendable {
         if let current { consent = try await store.consent(userID: current.user.id, clientID: request.client.id) }
         let step = AuthorizationPolicy.next(
             for: request, session: current?.session, consent: consent, interaction: interaction,
-            now: auth.tokens.clock())
+            consentMode: policy.consent, now: auth.tokens.clock())
         guard case .issueCode(let session) = step, let user = current?.user else { return (step, nil) }
         let code = try await auth.oauth.issueCode(
             for: request, user: user, authTime: session.authTime, methods: session.methods)
@@ -147,9 +158,33 @@ public struct PortalService: Sendable {
         guard let (_, user) = try await session(cookie: cookie) else {
             throw AuthError(.invalidCredentials, "sign in first")
         }
-        guard try await store.revokeConsent(userID: user.id, clientID: clientID) else {
-            throw AuthError(.notFound, "no consent for that client")
+        try await withdraw(clientID: clientID, userID: user.id)
+    }
+
+    /// The JSON API's consents: the token's user's, for a token of their own (not one an OAuth
+    /// client holds for them, which must not withdraw what the user granted).
+    public func consents(accessToken: String) async throws -> [Consent] {
+        try await store.consents(userID: try ownUser(accessToken))
+    }
+
+    /// Withdraws the token's user's consent for `clientID`; `notFound` when there was none.
+    public func revokeConsent(clientID: String, accessToken: String) async throws {
+        try await withdraw(clientID: clientID, userID: try ownUser(accessToken))
+    }
+
+    private func withdraw(clientID: String, userID: Int64) async throws {
+        let none = AuthError(.notFound, "no consent for that client")
+        guard Identity.isRoleName(clientID) else { throw none }
+        guard try await store.revokeConsent(userID: userID, clientID: clientID) else { throw none }
+        logger.info("consent withdrawn", metadata: ["user_id": "\(userID)", "client_id": "\(clientID)"])
+    }
+
+    private func ownUser(_ accessToken: String) throws -> Int64 {
+        let claims = try auth.tokens.authorize(accessToken: accessToken)
+        guard claims.clientID == nil, let userID = Int64(claims.subject) else {
+            throw AuthError(.forbidden, "consents are managed with the user's own token, not a client's")
         }
+        return userID
     }
 
     static func hash(_ cookie: String) throws -> String {

@@ -1,18 +1,30 @@
 import AuthCore
+import AuthCrypto
 import Hummingbird
 
 /// `GET /authz`, the target of nginx's `auth_request`: 204 with the user in `X-Auth-User`,
 /// `X-Auth-User-Id` and `X-Auth-Roles` for a valid access token (bearer header, or the
 /// `access_token` cookie for browsers); 401 without one; 403 when the request names roles in
 /// `X-Required-Role` (comma-separated, any one suffices) and the token holds none of them.
+///
+/// The portal flow: when the portal is on and nginx sends the original URL in `X-Original-URL`,
+/// a 401 carries `Location:` the portal's sign-in page with that URL as `rd`, which nginx turns
+/// into the browser's redirect (`error_page 401 =302 $authd_redirect`); the portal checks `rd`
+/// against `oidc.return_hosts` and sends the browser back with an `access_token` cookie.
 extension HTTPFrontEnd {
     func addAuthzRoute(to router: MethodTable) {
         router.get("/authz") { request, _ in
-            let token = try authzToken(request)
+            let claims: AccessTokenClaims
+            do {
+                claims = try service.tokens.authorize(accessToken: try authzToken(request))
+            } catch let error as AuthError where APIError(error).status == .unauthorized {
+                throw signInFirst(APIError(error), request)
+            } catch let error as APIError where error.status == .unauthorized {
+                throw signInFirst(error, request)
+            }
             let required = request.headers[HeaderName.requiredRole].map { header in
                 header.split(separator: ",").map(\.trimmingSpaces).filter { !$0.isEmpty }
             }
-            let claims = try service.tokens.authorize(accessToken: token)
             if let required, !required.contains(where: { claims.roles.contains(String($0)) }) {
                 throw AuthError(.forbidden, "a role in X-Required-Role is needed")
             }
@@ -22,6 +34,15 @@ extension HTTPFrontEnd {
             headers[HeaderName.authRoles] = claims.roles.joined(separator: ",")
             return Response(status: .noContent, headers: headers)
         }
+    }
+
+    /// A 401 with the portal's sign-in page in `Location` for a browser nginx sent.
+    private func signInFirst(_ error: APIError, _ request: Request) -> APIError {
+        guard portal != nil, let original = request.headers[HeaderName.originalURL] else { return error }
+        var error = error
+        let base = configuration.issuer.hasSuffix("/") ? String(configuration.issuer.dropLast()) : configuration.issuer
+        error.headers[.location] = URLEncoding.adding([("rd", original)], to: base + "/ui/login")
+        return error
     }
 
     /// The bearer token, else the `access_token` cookie.
@@ -43,6 +64,7 @@ extension HTTPFrontEnd {
 /// Header names Hummingbird does not predefine.
 enum HeaderName {
     static let requiredRole = HTTPFields.Element.Name("X-Required-Role")!
+    static let originalURL = HTTPFields.Element.Name("X-Original-URL")!
     static let authUser = HTTPFields.Element.Name("X-Auth-User")!
     static let authUserID = HTTPFields.Element.Name("X-Auth-User-Id")!
     static let authRoles = HTTPFields.Element.Name("X-Auth-Roles")!

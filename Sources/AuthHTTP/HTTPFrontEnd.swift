@@ -77,7 +77,10 @@ public struct HTTPFrontEnd: Sendable {
         addAuthzRoute(to: router)
         addWellKnownRoutes(to: router)
         addOAuthRoutes(to: router)
-        if let portal { addPortalRoutes(to: router, portal: portal) }
+        if let portal {
+            addPortalRoutes(to: router, portal: portal)
+            addConsentRoutes(to: router, portal: portal)
+        }
         if let metrics {
             router.get("/metrics") { _, _ in
                 Response(

@@ -1,3 +1,5 @@
+import AuthCore
+
 /// The portal's server-rendered pages: plain HTML forms, no JavaScript, one small stylesheet
 /// (`/ui/style.css`). Every value from a request or the database goes through `escape`.
 enum PortalPages {
@@ -40,10 +42,14 @@ enum PortalPages {
         """
     }
 
-    /// Hidden fields every form carries: the CSRF token and, in a sign-in flow, the sealed request.
-    static func hidden(csrf: String, pending: String?, extra: [(String, String)] = []) -> String {
+    /// Hidden fields every form carries: the CSRF token and, in a sign-in flow, the sealed request
+    /// or the application's URL to return to (`rd`).
+    static func hidden(csrf: String, pending: String?, returnTo: String? = nil, extra: [(String, String)] = [])
+        -> String
+    {
         var fields = [("csrf", csrf)] + extra
         if let pending { fields.append(("authz", pending)) }
+        if let returnTo { fields.append(("rd", returnTo)) }
         return fields.map { #"<input type="hidden" name="\#($0.0)" value="\#(escape($0.1))">"# }.joined(separator: "\n")
     }
 
@@ -52,17 +58,21 @@ enum PortalPages {
         return #"<p class="alert" role="alert">\#(escape(message))</p>"#
     }
 
-    static func signIn(csrf: String, pending: String?, clientName: String?, username: String, error: String?) -> String
-    {
+    /// `clientName` names the OAuth client, `returnHost` the application behind nginx, when either
+    /// sent the browser here.
+    static func signIn(
+        csrf: String, pending: String?, returnTo: String?, clientName: String?, username: String, error: String?
+    ) -> String {
+        let destination = clientName ?? returnTo.flatMap(PortalPolicy.host(of:))
         let lead =
-            clientName.map { "Sign in to continue to <strong>\(escape($0))</strong>." } ?? "Sign in with your account."
+            destination.map { "Sign in to continue to <strong>\(escape($0))</strong>." } ?? "Sign in with your account."
         return page(
             title: "Sign in",
             """
             <p>\(lead)</p>
             \(alert(error))
             <form method="post" action="/ui/login">
-            \(hidden(csrf: csrf, pending: pending))
+            \(hidden(csrf: csrf, pending: pending, returnTo: returnTo))
             <label for="username">Username</label>
             <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required value="\(escape(username))" autofocus>
             <label for="password">Password</label>
@@ -72,14 +82,16 @@ enum PortalPages {
             """)
     }
 
-    static func oneTimeCode(csrf: String, pending: String?, challenge: String, error: String?) -> String {
+    static func oneTimeCode(csrf: String, pending: String?, returnTo: String?, challenge: String, error: String?)
+        -> String
+    {
         page(
             title: "One-time code",
             """
             <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
             \(alert(error))
             <form method="post" action="/ui/login/otp">
-            \(hidden(csrf: csrf, pending: pending, extra: [("challenge", challenge)]))
+            \(hidden(csrf: csrf, pending: pending, returnTo: returnTo, extra: [("challenge", challenge)]))
             <label for="code">Code</label>
             <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus maxlength="64">
             <button type="submit">Verify</button>

@@ -23,6 +23,8 @@ extension HTTPFrontEnd {
     static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
     static let csrfCookie = "authd_csrf"
+    /// The nginx portal flow's cookie, which `/authz` reads.
+    static let accessTokenCookie = "access_token"
     static let authorizeParameters: Set<String> = [
         "response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
         "code_challenge_method", "prompt", "max_age", "login_hint", "request", "request_uri", "authz",
@@ -47,8 +49,15 @@ extension HTTPFrontEnd {
         }
         router.get("/ui/login") { request, _ in
             await portalAnswer {
-                let pending = try pending(request.uri.queryParameters.get("authz"), portal)
-                return try await signInPage(request, pending, portal, error: nil)
+                let query = try query(request, ["authz", "rd"])
+                let pending = try optionalPending(query["authz"], portal)
+                let returnTo = try returnURL(query["rd"], portal)
+                if let returnTo, pending == nil,
+                    let back = try await backToApplication(returnTo, sso: cookie(request, Self.ssoCookie), portal)
+                {
+                    return back
+                }
+                return try await signInPage(request, pending, returnTo, portal, error: nil)
             }
         }
         router.post("/ui/login") { request, context in
@@ -97,6 +106,8 @@ extension HTTPFrontEnd {
                 try await portal.signOut(cookie: cookie(request, Self.ssoCookie))
                 var response = signedOut(logout)
                 response.headers[values: .setCookie].append(expiredCookie(Self.ssoCookie))
+                response.headers[values: .setCookie].append(
+                    expiredCookie(Self.accessTokenCookie, domain: portal.policy.cookieDomain))
                 return response
             }
         }
@@ -192,23 +203,24 @@ extension HTTPFrontEnd {
     // MARK: Sign-in
 
     private func signInPage(
-        _ request: Request, _ pending: PendingAuthorization?, _ portal: PortalService, error: String?,
-        status: HTTPResponse.Status = .ok, username: String? = nil
+        _ request: Request, _ pending: PendingAuthorization?, _ returnTo: String?, _ portal: PortalService,
+        error: String?, status: HTTPResponse.Status = .ok, username: String? = nil
     ) async throws -> Response {
         let clientName = try await clientName(pending, portal)
-        return try formPage(request, status, formTarget: pending?.parameters.redirectURI) { csrf in
+        return try formPage(request, status, formTarget: pending?.parameters.redirectURI ?? returnTo) { csrf in
             PortalPages.signIn(
-                csrf: csrf, pending: try pending?.sealed(with: portal.keyring), clientName: clientName,
-                username: username ?? pending?.parameters.loginHint ?? "", error: error)
+                csrf: csrf, pending: try pending?.sealed(with: portal.keyring), returnTo: returnTo,
+                clientName: clientName, username: username ?? pending?.parameters.loginHint ?? "", error: error)
         }
     }
 
     private func signIn(_ request: Request, _ context: AuthRequestContext, _ portal: PortalService) async throws
         -> Response
     {
-        let form = try await form(request, ["csrf", "authz", "username", "password"])
+        let form = try await form(request, ["csrf", "authz", "rd", "username", "password"])
         try checkCSRF(request, form)
         let pending = try optionalPending(form["authz"], portal)
+        let returnTo = try returnURL(form["rd"], portal)
         let outcome: PortalSignIn
         do {
             outcome = try await portal.signIn(
@@ -216,39 +228,47 @@ extension HTTPFrontEnd {
                 userAgent: request.headers[.userAgent])
         } catch let error as AuthError where error.code == .invalidCredentials || error.code == .accountDenied {
             return try await signInPage(
-                request, pending, portal, error: "Invalid username or password.", status: .unauthorized,
+                request, pending, returnTo, portal, error: "Invalid username or password.", status: .unauthorized,
                 username: form["username"])
         }
-        return try signedIn(request, outcome, pending, portal)
+        return try await signedIn(request, outcome, pending, returnTo, portal)
     }
 
     private func secondStep(_ request: Request, _ context: AuthRequestContext, _ portal: PortalService) async throws
         -> Response
     {
-        let form = try await form(request, ["csrf", "authz", "challenge", "code"])
+        let form = try await form(request, ["csrf", "authz", "rd", "challenge", "code"])
         try checkCSRF(request, form)
         let pending = try optionalPending(form["authz"], portal)
+        let returnTo = try returnURL(form["rd"], portal)
         let challenge = form["challenge"] ?? ""
         do {
             let outcome = try await portal.completeSignIn(
                 challenge: challenge, code: form["code"] ?? "", source: context.client,
                 userAgent: request.headers[.userAgent])
-            return try signedIn(request, outcome, pending, portal)
+            return try await signedIn(request, outcome, pending, returnTo, portal)
         } catch let error as AuthError where error.code == .invalidCredentials {
-            return try oneTimeCodePage(request, pending, portal, challenge: challenge, error: "That code is not valid.")
+            return try oneTimeCodePage(
+                request, pending, returnTo, portal, challenge: challenge, error: "That code is not valid.")
         } catch let error as AuthError where error.code == .invalidMFAToken {
             return try await signInPage(
-                request, pending, portal, error: "The sign-in took too long. Sign in again.", status: .unauthorized)
+                request, pending, returnTo, portal, error: "The sign-in took too long. Sign in again.",
+                status: .unauthorized)
         }
     }
 
     private func signedIn(
-        _ request: Request, _ outcome: PortalSignIn, _ pending: PendingAuthorization?, _ portal: PortalService
-    ) throws -> Response {
+        _ request: Request, _ outcome: PortalSignIn, _ pending: PendingAuthorization?, _ returnTo: String?,
+        _ portal: PortalService
+    ) async throws -> Response {
         switch outcome {
         case .secondFactorRequired(let challenge):
-            return try oneTimeCodePage(request, pending, portal, challenge: challenge, error: nil)
+            return try oneTimeCodePage(request, pending, returnTo, portal, challenge: challenge, error: nil)
         case .signedIn(let cookie, _):
+            if pending == nil, let returnTo, var back = try await backToApplication(returnTo, sso: cookie, portal) {
+                back.headers[values: .setCookie].append(ssoCookie(cookie, issuer: portal.issuer))
+                return back
+            }
             let next =
                 try pending.map { pending in
                     var pending = pending
@@ -262,14 +282,43 @@ extension HTTPFrontEnd {
     }
 
     private func oneTimeCodePage(
-        _ request: Request, _ pending: PendingAuthorization?, _ portal: PortalService, challenge: String,
-        error: String?
+        _ request: Request, _ pending: PendingAuthorization?, _ returnTo: String?, _ portal: PortalService,
+        challenge: String, error: String?
     ) throws -> Response {
-        return try formPage(request, error == nil ? .ok : .unauthorized, formTarget: pending?.parameters.redirectURI) {
-            csrf in
+        let target = pending?.parameters.redirectURI ?? returnTo
+        return try formPage(request, error == nil ? .ok : .unauthorized, formTarget: target) { csrf in
             PortalPages.oneTimeCode(
-                csrf: csrf, pending: try pending?.sealed(with: portal.keyring), challenge: challenge, error: error)
+                csrf: csrf, pending: try pending?.sealed(with: portal.keyring), returnTo: returnTo,
+                challenge: challenge, error: error)
         }
+    }
+
+    // MARK: The nginx portal flow
+
+    /// `rd`, when given, must be on an `oidc.return_hosts` host: anything else is an error page,
+    /// never a redirect.
+    private func returnURL(_ rd: String?, _ portal: PortalService) throws -> String? {
+        guard let rd else { return nil }
+        guard let url = portal.policy.returnURL(rd) else {
+            logger.warning(
+                "portal: a return URL outside oidc.return_hosts was refused",
+                metadata: ["host": "\(PortalPolicy.host(of: rd)?.prefix(253) ?? "(not an http URL)")"])
+            throw PortalRefusal.page(.badRequest, "That return address is not one authd may send you to.")
+        }
+        return url
+    }
+
+    /// Back to the application with a fresh `access_token` cookie for the SSO session (what
+    /// nginx's `/authz` subrequest reads); nil when the browser is not signed in.
+    private func backToApplication(_ url: String, sso: String?, _ portal: PortalService) async throws -> Response? {
+        guard let token = try await portal.accessToken(cookie: sso) else { return nil }
+        var response = Self.seeOther(url)
+        var cookie =
+            "\(Self.accessTokenCookie)=\(token.token); Path=/; Max-Age=\(token.expiresIn); HttpOnly; SameSite=Lax"
+        if let domain = portal.policy.cookieDomain { cookie += "; Domain=\(domain)" }
+        if secure(portal.issuer) { cookie += "; Secure" }
+        response.headers[values: .setCookie].append(cookie)
+        return response
     }
 
     // MARK: Consent
@@ -368,10 +417,11 @@ extension HTTPFrontEnd {
         else { throw PortalRefusal.page(.forbidden, "This form has expired. Go back, reload the page and try again.") }
     }
 
-    /// Secure unless the public URL is plain http on this machine (development).
+    /// Secure unless the public URL is plain http on this machine (development): localhost, a
+    /// name under `.localhost` (RFC 6761), 127.0.0.1 or [::1].
     private func secure(_ issuer: String) -> Bool {
-        !(issuer.hasPrefix("http://localhost") || issuer.hasPrefix("http://127.0.0.1")
-            || issuer.hasPrefix("http://[::1]"))
+        guard issuer.hasPrefix("http://"), let host = PortalPolicy.host(of: issuer) else { return true }
+        return !(host == "localhost" || host.hasSuffix(".localhost") || host == "127.0.0.1" || host == "[::1]")
     }
 
     private func ssoCookie(_ value: String, issuer: String) -> String {
@@ -383,8 +433,8 @@ extension HTTPFrontEnd {
             + (secure(configuration.issuer) ? "; Secure" : "")
     }
 
-    private func expiredCookie(_ name: String) -> String {
-        "\(name)=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
+    private func expiredCookie(_ name: String, domain: String? = nil) -> String {
+        "\(name)=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax" + (domain.map { "; Domain=\($0)" } ?? "")
     }
 
     /// A page, with the headers every page carries. `formTarget` is the client's redirect URI

@@ -76,8 +76,8 @@ public struct PostgresBackend: Sendable {
     }
 
     /// The browser portal's sign-in, SSO sessions and consents, over `auth`.
-    public func portalService(auth: AuthService) -> PortalService {
-        PortalService(auth: auth, store: PostgresPortalStore(pool: pool))
+    public func portalService(auth: AuthService, policy: PortalPolicy = .init()) -> PortalService {
+        PortalService(auth: auth, store: PostgresPortalStore(pool: pool), policy: policy)
     }
 
     /// Users, roles, permissions and the audit trail.

@@ -61,7 +61,8 @@ struct Daemon {
             router: HTTPFrontEnd(
                 service: service, admin: admin, configuration: settings.http.frontEnd,
                 readiness: PostgresReadiness(pool: pool, migrator: migrator, revocations: revocations),
-                metrics: registry.map(Self.exposition), portal: backend.portalService(auth: service),
+                metrics: registry.map(Self.exposition),
+                portal: backend.portalService(auth: service, policy: settings.portal),
                 logger: Logger(label: "authd.http")
             ).router(),
             server: .http1(

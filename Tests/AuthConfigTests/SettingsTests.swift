@@ -164,6 +164,34 @@ struct SettingsTests {
         }
     }
 
+    @Test(
+        "oidc.consent, oidc.cookie_domain (the issuer's host must be in it) and oidc.return_hosts are read and checked")
+    func portalSettings() async throws {
+        let base = [
+            "AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret,
+            "AUTHD_OAUTH_ISSUER": "https://auth.example.com",
+        ]
+        let defaults = try await load(base)
+        #expect(defaults.portal == PortalPolicy())
+        let set = try await load(
+            base.merging([
+                "AUTHD_OIDC_CONSENT": "implicit", "AUTHD_OIDC_COOKIE_DOMAIN": ".Example.com",
+                "AUTHD_OIDC_RETURN_HOSTS": "app.example.com,.apps.example.com",
+            ]) { $1 })
+        #expect(set.portal.consent == .implicit && set.portal.cookieDomain == "example.com")
+        #expect(set.portal.returnHosts == ["app.example.com", ".apps.example.com"])
+        let exact = try await load(base.merging(["AUTHD_OIDC_COOKIE_DOMAIN": "auth.example.com"]) { $1 })
+        #expect(exact.portal.cookieDomain == "auth.example.com")
+        for bad in [
+            ["AUTHD_OIDC_CONSENT": "sometimes"], ["AUTHD_OIDC_COOKIE_DOMAIN": "other.example"],
+            ["AUTHD_OIDC_COOKIE_DOMAIN": "ample.com"], ["AUTHD_OIDC_COOKIE_DOMAIN": "example.com; Secure"],
+            ["AUTHD_OIDC_RETURN_HOSTS": "https://app.example.com/"], ["AUTHD_OIDC_RETURN_HOSTS": "app..example.com"],
+            ["AUTHD_OIDC_RETURN_HOSTS": "*.example.com"],
+        ] {
+            await #expect(throws: ConfigurationError.self, "\(bad)") { try await load(base.merging(bad) { $1 }) }
+        }
+    }
+
     @Test("trusted proxies, the client address header, the IPv6 prefix and the account limit are read and checked")
     func clientAddressSettings() async throws {
         let base = ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret]

@@ -22,10 +22,10 @@ struct AuthorizationPolicyTests {
 
     static func step(
         _ request: AuthorizationRequest, session: SSOSession? = session, consent: Consent? = consent,
-        interaction: Interaction = .init(), now: Int64 = 1200
+        interaction: Interaction = .init(), mode: PortalPolicy.ConsentMode = .remember, now: Int64 = 1200
     ) -> String {
         switch AuthorizationPolicy.next(
-            for: request, session: session, consent: consent, interaction: interaction, now: now)
+            for: request, session: session, consent: consent, interaction: interaction, consentMode: mode, now: now)
         {
         case .signIn: "sign in"
         case .consent: "consent"
@@ -64,6 +64,51 @@ struct AuthorizationPolicyTests {
         #expect(Self.step(Self.request(maxAge: 1)) == "sign in")
         #expect(Self.step(Self.request(prompts: [.none], maxAge: 1)) == "login_required state=st")
         #expect(Self.step(Self.request(maxAge: 0), now: 1000) == "code")
+    }
+
+    @Test("oidc.consent: always asks every request, implicit never (but prompt=consent still asks)")
+    func consentModes() {
+        #expect(Self.step(Self.request(), mode: .always) == "consent", "remembered consent does not count")
+        #expect(Self.step(Self.request(), interaction: .init(consented: true), mode: .always) == "code")
+        #expect(Self.step(Self.request(prompts: [.none]), mode: .always) == "consent_required state=st")
+        #expect(Self.step(Self.request(), consent: nil, mode: .implicit) == "code")
+        #expect(Self.step(Self.request(prompts: [.none]), consent: nil, mode: .implicit) == "code")
+        #expect(Self.step(Self.request(prompts: [.consent]), consent: nil, mode: .implicit) == "consent")
+        #expect(Self.step(Self.request(), session: nil, mode: .implicit) == "sign in", "never skips the sign-in")
+    }
+}
+
+@Suite("PortalPolicy.returnURL: the nginx portal flow's rd= goes only to an allowed host")
+struct ReturnURLTests {
+    let policy = PortalPolicy(returnHosts: ["app.example.com", ".apps.example.com", "[::1]"])
+
+    @Test("allowed: the listed host (any port, any case, path, query), hosts under a .domain entry, an IPv6 literal")
+    func allowed() {
+        for url in [
+            "https://app.example.com/", "http://app.example.com:8080/x?y=1&z=%2F#f", "HTTPS://APP.Example.com/a",
+            "https://app.example.com", "https://grafana.apps.example.com/d/1", "https://a.b.apps.example.com/",
+            "http://[::1]:8000/app/",
+        ] {
+            #expect(policy.returnURL(url) == url, "\(url)")
+        }
+    }
+
+    @Test("refused: other hosts, look-alikes, user info, backslashes, relative and scheme-relative URLs, other schemes")
+    func refused() {
+        for url in [
+            "https://evil.example/", "https://app.example.com.evil.example/", "https://evilapp.example.com/",
+            "https://apps.example.com/", "https://xapps.example.com/", "https://app.example.com@evil.example/",
+            "https://evil.example@app.example.com/", "https://evil.example\\@app.example.com/",
+            "https://evil.example\\.app.example.com/", "//app.example.com/", "/app/", "app.example.com",
+            "javascript:alert(1)//app.example.com", "ftp://app.example.com/", "https:/app.example.com/",
+            "https://app.example.com:80a/", "https://app.example.com:/", "https://app.example.com./",
+            "https://app.example.com/\tx", "https://app.example.com/ x", "https://app.example.com/\u{e9}",
+            "https://app.example.com/\0", "https://[::2]/", "https://[::1/", "", "https://",
+            "https://app.example.com/" + String(repeating: "a", count: 2048),
+        ] {
+            #expect(policy.returnURL(url) == nil, "\(url)")
+        }
+        #expect(PortalPolicy().returnURL("https://app.example.com/") == nil, "no hosts listed: nowhere")
     }
 }
 

@@ -8,7 +8,7 @@ import HummingbirdTesting
 /// Runs `body` against a live server on a free loopback port, backed by the test database.
 func withServer(
     maximumBodySize: Int = 64 * 1024, stack: TestStack? = nil, readiness: (any ReadinessProbe)? = nil,
-    forwarded: ForwardedClient = .init(), maximumImportSize: Int = 1 << 30,
+    forwarded: ForwardedClient = .init(), maximumImportSize: Int = 1 << 30, portal: PortalPolicy = .init(),
     _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let stack = try await { () async throws -> TestStack in
@@ -20,7 +20,7 @@ func withServer(
             service: stack.service, admin: stack.admin,
             configuration: .init(
                 maximumBodySize: maximumBodySize, forwarded: forwarded, maximumImportSize: maximumImportSize),
-            readiness: readiness, portal: stack.backend.portalService(auth: stack.service)
+            readiness: readiness, portal: stack.backend.portalService(auth: stack.service, policy: portal)
         ).router(),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     do {

@@ -184,12 +184,24 @@ enum PortalPages {
         page(title: "Signed out", "<p>You are signed out of authd. You can close this window.</p>")
     }
 
-    static func error(_ message: String) -> String {
-        page(
-            title: "Something is not right",
+    /// An error page: `message` says what happened, the advice what to do for the page's status.
+    static func error(_ message: String, status: Int = 400) -> String {
+        let (title, advice) =
+            switch status {
+            case 429, 503: ("Please wait", "Go back and try again in a minute.")
+            case 401: ("Sign in first", "Sign in, then try again.")
+            case 500...: ("Something went wrong", "Try again in a moment.")
+            default:
+                (
+                    "Something is not right",
+                    "The link that brought you here is not valid. Go back to the application and try again."
+                )
+            }
+        return page(
+            title: title,
             """
             \(alert(message.prefix(1).uppercased() + message.dropFirst()))
-            <p>The link that brought you here is not valid. Go back to the application and try again.</p>
+            <p>\(advice)</p>
             """)
     }
 

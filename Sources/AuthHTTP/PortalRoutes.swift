@@ -476,24 +476,24 @@ extension HTTPFrontEnd {
         do {
             return try await body()
         } catch let refusal as PortalRefusal {
-            return html(refusal.status, PortalPages.error(refusal.message))
+            return html(refusal.status, PortalPages.error(refusal.message, status: refusal.status.code))
         } catch let refusal as FormBody.Refusal {
-            return html(refusal.status, PortalPages.error(refusal.message))
+            return html(refusal.status, PortalPages.error(refusal.message, status: refusal.status.code))
         } catch let error as AuthError {
             let (status, message): (HTTPResponse.Status, String) =
                 switch error.code {
-                case .rateLimited: (.tooManyRequests, "Too many attempts. Wait a minute and try again.")
-                case .busy, .unavailable: (.serviceUnavailable, "authd is busy. Try again in a moment.")
+                case .rateLimited: (.tooManyRequests, "Too many sign-in attempts.")
+                case .busy, .unavailable: (.serviceUnavailable, "authd is busy.")
                 case .invalidCredentials: (.unauthorized, "Sign in first.")
                 case .notFound: (.notFound, "There is nothing to withdraw for that application.")
                 default: (.badRequest, "The request could not be completed.")
                 }
-            var response = html(status, PortalPages.error(message))
+            var response = html(status, PortalPages.error(message, status: status.code))
             if status == .tooManyRequests || status == .serviceUnavailable { response.headers[.retryAfter] = "1" }
             return response
         } catch {
             logger.error("portal request failed", metadata: ["error": "\(error)"])
-            return html(.internalServerError, PortalPages.error("Something went wrong on our side."))
+            return html(.internalServerError, PortalPages.error("Something went wrong on our side.", status: 500))
         }
     }
 }

@@ -133,6 +133,42 @@ struct AuthorizationCodeTests {
         await fixture.stack.shutdown()
     }
 
+    @Test(
+        "a code replayed 31 s after its use (the Basic OP plan's wait), and one replayed after it expired: refused, and the session ends"
+    )
+    func lateReplay() async throws {
+        let fixture = try await Self.fixture()
+        let waited = try await fixture.code()
+        let first = try await fixture.exchange(waited)
+        try await Task.sleep(for: .seconds(31))
+        #expect(await TestStack.outcome { _ = try await fixture.exchange(waited) } == "invalid_grant")
+        #expect(
+            await TestStack.outcome {
+                _ = try fixture.stack.service.tokens.authorize(accessToken: first.tokens.accessToken)
+            } == "token_revoked")
+
+        // Past the code's 60 s: its row is kept (a day), so a replay still ends the session.
+        let expired = try await fixture.code()
+        let second = try await fixture.exchange(expired)
+        let moved = try await fixture.stack.pool.withConnection { connection in
+            try connection.query(
+                """
+                UPDATE authorization_codes SET used_at = used_at - interval '10 minutes',
+                    expires_at = expires_at - interval '10 minutes'
+                WHERE session_id = $1
+                """, [second.tokens.sessionID]
+            ).affectedRows
+        }
+        #expect(moved == 1, "the code's row, found by the session its use opened")
+        #expect(await TestStack.outcome { _ = try await fixture.exchange(expired) } == "invalid_grant")
+        #expect(
+            await TestStack.outcome {
+                _ = try await fixture.oauth.refresh(
+                    for: fixture.client, refreshToken: second.tokens.refreshToken, scope: nil)
+            } == "invalid_grant")
+        await fixture.stack.shutdown()
+    }
+
     @Test("ten presentations of one code at once: exactly one session, and the replays end it")
     func concurrentPresentations() async throws {
         let fixture = try await Self.fixture()

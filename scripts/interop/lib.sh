@@ -45,6 +45,16 @@ start_authd() {
     return 1
 }
 
+# browser_venv: .venv with PyPI selenium, Authlib, Flask, pyotp and requests for the browser
+# checks (scripts/interop/browser.py; Debian's chromium and chromium-driver come from install-deps).
+browser_venv() {
+    if ! .venv/bin/python -c 'import authlib, flask, selenium, pyotp, requests' 2>/dev/null; then
+        [ -x .venv/bin/python ] || python3 -m venv .venv
+        .venv/bin/pip install --quiet --disable-pip-version-check 'authlib>=1.3,<2' 'flask>=3,<4' \
+            'selenium>=4.20,<5' 'pyotp>=2.9,<3' 'requests>=2.31,<3'
+    fi
+}
+
 # register USER PASSWORD: creates the user over HTTP.
 register() {
     python3 - "$HTTP_PORT" "$1" "$2" <<'PY'

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # nginx auth_request in front of a tiny upstream, with the shipped
-# config/nginx/authd-auth-request.conf (ports substituted): a protected location answers 200 with
-# a good token (bearer or cookie) and passes the user on, 401 without or with a bad one; the admin
-# location answers 403 to a plain user; identity headers a client sends itself (X-Auth-User,
-# X-Auth-User-Id, X-Auth-Roles) never reach the application, on any location. Installs Debian's
-# nginx when it is missing.
+# config/nginx/authd-auth-request.conf (ports substituted): an API location answers 200 with
+# a good token (bearer or cookie) and passes the user on, 401 without or with a bad one; the
+# browser location sends a browser without a token to authd's portal (302, rd= the original URL);
+# the admin location answers 403 to a plain user; identity headers a client sends itself
+# (X-Auth-User, X-Auth-User-Id, X-Auth-Roles) never reach the application, on any location.
+# Then the portal flow in headless Chromium (scripts/interop/nginx_portal_check.py says what).
+# Installs Debian's nginx when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
 
 scripts/install-deps.sh nginx
-start_authd
+browser_venv
+# The portal at auth.authd.localhost, the application at app.authd.localhost (names under
+# .localhost are loopback for curl and Chromium alike); a small attempt budget for the brute force.
+NEXT_HTTP_PORT=$(free_port)
 NGINX_PORT=$(free_port)
+AUTHD_OAUTH_ISSUER="http://auth.authd.localhost:$NEXT_HTTP_PORT" AUTHD_OIDC_COOKIE_DOMAIN=authd.localhost \
+    AUTHD_OIDC_RETURN_HOSTS=app.authd.localhost AUTHD_LIMITS_ATTEMPTS_BURST=20 \
+    AUTHD_LIMITS_ATTEMPTS_PER_SECOND=0.2 start_authd
 APP_PORT=$(free_port)
 
 # The upstream answers with the user nginx passed on.
@@ -58,7 +66,7 @@ done
 
 register ngx_alice 'nginx alice pw 1'
 token=$(login ngx_alice 'nginx alice pw 1')
-url="http://127.0.0.1:$NGINX_PORT"
+url="http://app.authd.localhost:$NGINX_PORT"
 # expect_http WANT_STATUS WANT_BODY_SUBSTRING DESCRIPTION CURL_ARGS...
 expect_http() {
     local want=$1 body=$2 what=$3 got
@@ -72,10 +80,15 @@ expect_http() {
     fi
 }
 expect_http 200 "user=ngx_alice id=[0-9]* roles=user" "a good bearer token gets through, with the user" \
-    -H "Authorization: Bearer $token" "$url/app/page"
-expect_http 200 "user=ngx_alice" "the access_token cookie gets through" --cookie "access_token=$token" "$url/app/page"
-expect_http 401 "" "no token: 401" "$url/app/page"
-expect_http 401 "" "a bad token: 401" -H "Authorization: Bearer ${token}x" "$url/app/page"
+    -H "Authorization: Bearer $token" "$url/api/page"
+expect_http 200 "user=ngx_alice" "the access_token cookie gets through" --cookie "access_token=$token" "$url/api/page"
+expect_http 401 "" "no token: 401" "$url/api/page"
+expect_http 401 "" "a bad token: 401" -H "Authorization: Bearer ${token}x" "$url/api/page"
+expect_http 200 "user=ngx_alice" "the browser location lets a token through too" --cookie "access_token=$token" \
+    "$url/app/page"
+location=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$url/app/page?a=1&b=2")
+expect "302 http://auth.authd.localhost:$HTTP_PORT/ui/login?rd=http%3A%2F%2Fapp.authd.localhost%3A$NGINX_PORT%2Fapp%2Fpage%3Fa%3D1%26b%3D2" \
+    "$location" "a browser without a token is sent to the portal with the original URL"
 expect_http 403 "" "a plain user at the admin location: 403" -H "Authorization: Bearer $token" "$url/admin/x"
 expect_http 200 "user=None" "public locations need no token" "$url/public"
 
@@ -84,13 +97,19 @@ spoof=(-H "X-Auth-User: root" -H "X-Auth-User-Id: 999999999" -H "X-Auth-Roles: a
 expect_http 200 "user=None id=None roles=None" "spoofed identity headers are removed on a public location" \
     "${spoof[@]}" "$url/public"
 expect_http 200 "user=ngx_alice id=[0-9]* roles=user$" "spoofed identity headers are replaced on /app/" \
-    "${spoof[@]}" -H "Authorization: Bearer $token" "$url/app/page"
+    "${spoof[@]}" -H "Authorization: Bearer $token" "$url/api/page"
 printf 'nginx boss pw 1\n' | .build/debug/authctl user create ngx_boss --email ngx_boss@example.com --role admin \
     --config config/authd.yaml >/dev/null
 boss=$(login ngx_boss 'nginx boss pw 1')
 expect_http 200 "user=ngx_boss id=[0-9]* roles=admin$" "spoofed identity headers are replaced on /admin/" \
     "${spoof[@]}" -H "Authorization: Bearer $boss" "$url/admin/x"
 expect 0 "$(grep -c 999999999 "$interop_work/body" || true)" "the spoofed user id reaches the application nowhere"
+
+started=$(date +%s)
+.venv/bin/python scripts/interop/nginx_portal_check.py "$HTTP_PORT" "$NGINX_PORT" \
+    "$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')" "${OIDC_SCREENSHOTS:-$interop_work/screenshots}" \
+    || failures=$((failures + 1))
+echo "nginx portal flow in the browser: $(($(date +%s) - started)) s"
 
 if [ "$failures" = 0 ]; then
     echo "interop: nginx auth_request checks passed"

@@ -9,11 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
 
-if ! .venv/bin/python -c 'import authlib, flask, selenium, pyotp, requests' 2>/dev/null; then
-    [ -x .venv/bin/python ] || python3 -m venv .venv
-    .venv/bin/pip install --quiet --disable-pip-version-check 'authlib>=1.3,<2' 'flask>=3,<4' \
-        'selenium>=4.20,<5' 'pyotp>=2.9,<3' 'requests>=2.31,<3'
-fi
+browser_venv
 
 authctl=(.build/debug/authctl)
 "${authctl[@]}" migrate --config config/authd.yaml >/dev/null

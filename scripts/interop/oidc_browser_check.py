@@ -12,30 +12,20 @@ Usage: oidc_browser_check.py AUTHD_PORT OTHER_AUTHD_PORT RP1_PORT RP2_PORT SUFFI
 6. RP-initiated logout from RP 1: authd's confirmation page, back to RP 1 with the state, and the
    SSO session is gone (RP 2 asks for the password).
 """
-import os
 import sys
 import time
 
 import pyotp
 import requests
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+
+from browser import Checks, browser, shot as save, sign_in as fill, wait_for
 
 authd_port, other_port, rp1, rp2, suffix, shots = sys.argv[1:7]
 authd = f"http://127.0.0.1:{authd_port}"
 other = f"http://127.0.0.1:{other_port}"
-os.makedirs(shots, exist_ok=True)
-failures = 0
-
-
-def check(condition, what):
-    global failures
-    print(("ok: " if condition else "FAIL: ") + what)
-    if not condition:
-        failures += 1
+check = Checks()
 
 
 def register(name, password):
@@ -49,30 +39,12 @@ def token(name, password):
     return response.json()
 
 
-def browser():
-    options = webdriver.ChromeOptions()
-    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=900,760",
-                     "--disable-dev-shm-usage"]:
-        options.add_argument(argument)
-    options.binary_location = "/usr/bin/chromium"
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-
-
-def wait_for(driver, what, timeout=15):
-    WebDriverWait(driver, timeout).until(what)
-
-
 def shot(driver, name):
-    driver.save_screenshot(os.path.join(shots, f"{name}.png"))
+    save(driver, shots, name)
 
 
 def sign_in(driver, name, password, screenshot=None):
-    wait_for(driver, expected_conditions.presence_of_element_located((By.ID, "username")))
-    if screenshot:
-        shot(driver, screenshot)
-    driver.find_element(By.ID, "username").send_keys(name)
-    driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    fill(driver, name, password, before=(lambda d: shot(d, screenshot)) if screenshot else None)
 
 
 def allow(driver, screenshot=None):
@@ -107,7 +79,6 @@ try:
     wait_for(driver, expected_conditions.presence_of_element_located((By.CLASS_NAME, "alert")))
     check("Invalid username or password." in driver.page_source, "a wrong password: the sign-in page again, one message")
     shot(driver, "sign-in-refused")
-    driver.find_element(By.ID, "username").clear()
     sign_in(driver, alice, "alice's long password", screenshot=None)
     allow(driver, screenshot="consent")
     check(signed_in_as(driver, rp1) == alice, "RP 1 (Authlib) validated the ID token and shows the user")
@@ -170,4 +141,4 @@ try:
 finally:
     driver.quit()
 
-sys.exit(1 if failures else 0)
+sys.exit(1 if check.failures else 0)

@@ -1,5 +1,5 @@
 import AuthCore
-import AuthCrypto
+public import AuthCrypto
 import AuthHTTP
 import AuthLineProtocol
 public import Configuration
@@ -220,7 +220,7 @@ extension Settings {
 
     /// The signing key from `jwt.secret_file` or `jwt.secret`, plus `jwt.previous_secret_files`
     /// that still verify during a rotation. Every secret must pass `SecretPolicy`.
-    static func keyring(_ config: ConfigReader) throws -> JWTKeyring {
+    public static func keyring(_ config: ConfigReader) throws -> JWTKeyring {
         let signing: [UInt8]
         if let file = config.string(forKey: "jwt.secret_file"), !file.isEmpty {
             signing = try readSecret(file)

@@ -1,3 +1,5 @@
+import AuthCrypto
+
 /// A client as registered, with the secret shown this once (nil for a public client).
 public struct RegisteredClient: Sendable {
     public var client: OAuthClient
@@ -31,6 +33,7 @@ extension AdminService {
         new.redirectURIs = try ClientRules.validRedirectURIs(new.redirectURIs)
         new.roles = try ClientRules.validRoles(new.roles)
         new.tokenLifetime = try ClientRules.validLifetime(new.tokenLifetime)
+        try ClientRules.checkIDTokenAlgorithm(new.idTokenAlgorithm, supported: configuration.idTokenAlgorithms)
         guard delegation(of: actor).mayChangeRoles(from: [], to: new.roles) else { throw Delegation.refused }
         let secret = new.type == .confidential ? try ClientSecret.generate() : nil
         let client = try await clients.create(new, secretHash: try secret.map(ClientSecret.hash), by: actor)
@@ -43,7 +46,8 @@ extension AdminService {
         guard !change.isEmpty else {
             throw AuthError(
                 .invalidInput,
-                "nothing to change: give name, disabled, grant_types, scopes, redirect_uris, roles or token_lifetime")
+                "nothing to change: give name, disabled, grant_types, scopes, redirect_uris, roles, token_lifetime "
+                    + "or id_token_signed_response_alg")
         }
         let before = try await client(id: id, by: actor)
         var change = change
@@ -53,6 +57,9 @@ extension AdminService {
         change.redirectURIs = try change.redirectURIs.map(ClientRules.validRedirectURIs)
         change.roles = try change.roles.map(ClientRules.validRoles)
         if let lifetime = change.tokenLifetime { change.tokenLifetime = .some(try ClientRules.validLifetime(lifetime)) }
+        if let algorithm = change.idTokenAlgorithm {
+            try ClientRules.checkIDTokenAlgorithm(algorithm, supported: configuration.idTokenAlgorithms)
+        }
         let delegation = delegation(of: actor)
         guard delegation.mayManage(accountWith: before.roles),
             change.roles.map({ delegation.mayChangeRoles(from: before.roles, to: $0) }) ?? true
@@ -116,6 +123,16 @@ enum ClientRules {
             throw AuthError(.invalidClientMetadata, "a public client cannot use client_credentials")
         }
         return Set(grants).sorted()
+    }
+
+    /// RS256, or the access-token pair's algorithm: the keys authd has (never HS256, whose key is
+    /// authd's secret).
+    static func checkIDTokenAlgorithm(_ algorithm: JWSAlgorithm, supported: [JWSAlgorithm]) throws(AuthError) {
+        guard supported.contains(algorithm) else {
+            throw AuthError(
+                .invalidClientMetadata,
+                "id_token_signed_response_alg must be one of \(supported.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     /// Each one of the configured scopes.

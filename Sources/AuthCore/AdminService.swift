@@ -1,4 +1,4 @@
-import AuthCrypto
+public import AuthCrypto
 import Logging
 
 /// Administration of users, roles and permissions: the use cases behind the admin API and
@@ -12,11 +12,14 @@ public struct AdminService: Sendable {
         public var passwordPolicy: PasswordPolicy
         /// The scopes clients may be given (`oauth.scopes`).
         public var scopes: Set<String>
+        /// What clients' ID tokens may be signed with (`JWTKeyring.idTokenAlgorithms`).
+        public var idTokenAlgorithms: [JWSAlgorithm]
 
         public init(
             defaultPageSize: Int = 50, maximumPageSize: Int = 200, passwordPolicy: PasswordPolicy = .init(),
-            scopes: Set<String> = []
+            scopes: Set<String> = [], idTokenAlgorithms: [JWSAlgorithm] = [.rs256]
         ) {
+            self.idTokenAlgorithms = idTokenAlgorithms
             self.defaultPageSize = defaultPageSize
             self.maximumPageSize = maximumPageSize
             self.passwordPolicy = passwordPolicy

@@ -1,4 +1,4 @@
-import AuthCrypto
+public import AuthCrypto
 
 /// RFC 6749 §2.1: a confidential client holds a secret; a public one (a browser or mobile app)
 /// cannot keep one and proves itself with PKCE instead.
@@ -28,6 +28,8 @@ public struct OAuthClient: Hashable, Sendable {
     public var roles: [String]
     /// Seconds its tokens live; nil for the access token lifetime.
     public var tokenLifetime: Int64?
+    /// What its ID tokens are signed with (`id_token_signed_response_alg`): RS256 unless set.
+    public var idTokenAlgorithm: JWSAlgorithm
     public var disabled: Bool
     /// Its tokens are issued no earlier than this (its last cut-off).
     public var notBefore: Int64?
@@ -35,8 +37,8 @@ public struct OAuthClient: Hashable, Sendable {
 
     public init(
         id: String, name: String, type: ClientType, grantTypes: [GrantType], scopes: [String],
-        redirectURIs: [String] = [], roles: [String] = [], tokenLifetime: Int64? = nil, disabled: Bool = false,
-        notBefore: Int64? = nil, createdAt: Int64
+        redirectURIs: [String] = [], roles: [String] = [], tokenLifetime: Int64? = nil,
+        idTokenAlgorithm: JWSAlgorithm = .rs256, disabled: Bool = false, notBefore: Int64? = nil, createdAt: Int64
     ) {
         self.id = id
         self.name = name
@@ -46,6 +48,7 @@ public struct OAuthClient: Hashable, Sendable {
         self.redirectURIs = redirectURIs
         self.roles = roles
         self.tokenLifetime = tokenLifetime
+        self.idTokenAlgorithm = idTokenAlgorithm
         self.disabled = disabled
         self.notBefore = notBefore
         self.createdAt = createdAt
@@ -62,11 +65,12 @@ public struct NewClient: Hashable, Sendable {
     public var redirectURIs: [String]
     public var roles: [String]
     public var tokenLifetime: Int64?
+    public var idTokenAlgorithm: JWSAlgorithm
 
     public init(
         id: String, name: String? = nil, type: ClientType = .confidential,
         grantTypes: [GrantType] = [.clientCredentials], scopes: [String] = [], redirectURIs: [String] = [],
-        roles: [String] = [], tokenLifetime: Int64? = nil
+        roles: [String] = [], tokenLifetime: Int64? = nil, idTokenAlgorithm: JWSAlgorithm = .rs256
     ) {
         self.id = id
         self.name = name ?? id
@@ -76,6 +80,7 @@ public struct NewClient: Hashable, Sendable {
         self.redirectURIs = redirectURIs
         self.roles = roles
         self.tokenLifetime = tokenLifetime
+        self.idTokenAlgorithm = idTokenAlgorithm
     }
 }
 
@@ -90,10 +95,12 @@ public struct ClientChange: Hashable, Sendable {
     public var roles: [String]?
     /// `.some(nil)` goes back to the access token lifetime.
     public var tokenLifetime: Int64??
+    public var idTokenAlgorithm: JWSAlgorithm?
 
     public init(
         name: String? = nil, disabled: Bool? = nil, grantTypes: [GrantType]? = nil, scopes: [String]? = nil,
-        redirectURIs: [String]? = nil, roles: [String]? = nil, tokenLifetime: Int64?? = nil
+        redirectURIs: [String]? = nil, roles: [String]? = nil, tokenLifetime: Int64?? = nil,
+        idTokenAlgorithm: JWSAlgorithm? = nil
     ) {
         self.name = name
         self.disabled = disabled
@@ -102,17 +109,20 @@ public struct ClientChange: Hashable, Sendable {
         self.redirectURIs = redirectURIs
         self.roles = roles
         self.tokenLifetime = tokenLifetime
+        self.idTokenAlgorithm = idTokenAlgorithm
     }
 
     public var isEmpty: Bool {
         name == nil && disabled == nil && grantTypes == nil && scopes == nil && redirectURIs == nil && roles == nil
-            && tokenLifetime == nil
+            && tokenLifetime == nil && idTokenAlgorithm == nil
     }
 
-    /// Whether tokens issued before it must stop working: anything but a new name.
+    /// Whether tokens issued before it must stop working: anything but a new name or ID-token
+    /// algorithm (its ID tokens are not access tokens).
     public var cutsOff: Bool {
         var rest = self
         rest.name = nil
+        rest.idTokenAlgorithm = nil
         return !rest.isEmpty
     }
 }

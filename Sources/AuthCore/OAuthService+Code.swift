@@ -86,6 +86,7 @@ extension OAuthService {
         guard let user = try await users.find(id: grant.userID), !user.disabled,
             (user.notBefore ?? 0) <= grant.authTime
         else { throw refused }
+        let signer = try idTokenSigner(for: grant, client: client)
         let tokens = try await sessions.start(
             for: user, source: source, userAgent: userAgent, client: client, scopes: grant.scopes)
         guard try await codes.attach(sessionID: tokens.sessionID, toCodeHash: codeHash) else {
@@ -95,18 +96,30 @@ extension OAuthService {
         logger.info("authorization code exchanged", metadata: ["client_id": "\(client.id)", "user_id": "\(user.id)"])
         return CodeExchange(
             tokens: tokens, grant: grant, user: user,
-            idToken: try idToken(for: grant, user: user, accessToken: tokens.accessToken))
+            idToken: try signer.map { try idToken(for: grant, user: user, accessToken: tokens.accessToken, with: $0) })
+    }
+
+    /// The pair the client's ID tokens are signed with when `openid` was granted, found before a
+    /// session is opened: a keyring that lost the client's algorithm is an error, not a session
+    /// without its ID token.
+    func idTokenSigner(for grant: AuthorizationGrant, client: OAuthClient) throws -> (id: String, key: SigningKey)? {
+        guard grant.scopes.contains("openid") else { return nil }
+        guard let pair = tokens.codec.keyring.idTokenPair(for: client.idTokenAlgorithm) else {
+            logger.error(
+                "no key signs this client's ID tokens: set its id_token_signed_response_alg to RS256",
+                metadata: ["client_id": "\(client.id)", "alg": "\(client.idTokenAlgorithm.rawValue)"])
+            throw AuthError(.internal, "no key signs \(client.idTokenAlgorithm.rawValue) ID tokens")
+        }
+        return pair
     }
 
     /// OpenID Connect Core §3.1.3.3 and §5.4: the ID token of an exchange whose grant had `openid`,
     /// living as long as the access token beside it; `profile` adds the names, `email` the
     /// address (unverified: authd does not verify addresses). `acr` says whether a second factor
     /// was used.
-    func idToken(for grant: AuthorizationGrant, user: User, accessToken: String) throws -> String? {
-        guard grant.scopes.contains("openid") else { return nil }
-        guard let pair = tokens.codec.keyring.idTokenPair else {
-            throw AuthError(.internal, "openid was granted but no ID token key is configured")
-        }
+    func idToken(
+        for grant: AuthorizationGrant, user: User, accessToken: String, with pair: (id: String, key: SigningKey)
+    ) throws -> String {
         let now = tokens.clock()
         let profile = grant.scopes.contains("profile")
         let email = grant.scopes.contains("email")

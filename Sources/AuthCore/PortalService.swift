@@ -249,7 +249,8 @@ extension PortalService {
     ) async throws -> LogoutRequest {
         var clientID = clientID
         if let idTokenHint {
-            guard let pair = keyring.idTokenPair, let claims = IDToken.claims(of: idTokenHint, signedBy: pair),
+            let pairs = keyring.idTokenAlgorithms.compactMap(keyring.idTokenPair(for:))
+            guard let claims = pairs.lazy.compactMap({ IDToken.claims(of: idTokenHint, signedBy: $0) }).first,
                 claims.issuer == issuer
             else { throw AuthError(.invalidInput, "id_token_hint is not an ID token authd issued") }
             guard clientID == nil || clientID == claims.audience else {

@@ -29,6 +29,9 @@ public struct TokenAuthority: Sendable {
     /// Whether ID tokens can be signed (an RS256 key is configured).
     public var canSignIDTokens: Bool { codec.keyring.idTokenPair != nil }
 
+    /// What a client's ID tokens may be signed with (`id_token_signed_response_alg`).
+    public var idTokenAlgorithms: [JWSAlgorithm] { codec.keyring.idTokenAlgorithms }
+
     /// Issued no earlier than the user's `notBefore`, so a token made in the same second as a role
     /// change (which cuts off tokens issued before the next whole second) is not born revoked.
     /// `issuedAt` (default: now) is no later than the user's state was read, so that a cut-off

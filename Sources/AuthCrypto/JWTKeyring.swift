@@ -98,6 +98,21 @@ public struct JWTKeyring: Sendable {
 
     /// What access tokens are signed with.
     public var signingAlgorithm: JWSAlgorithm { signingPair?.key.algorithm ?? .hs256 }
+
+    /// What ID tokens can be signed with: RS256 (OpenID Connect's; the ID-token pair, without
+    /// which `openid` cannot be configured), and the access-token signing pair's algorithm when
+    /// that is another public-key one.
+    public var idTokenAlgorithms: [JWSAlgorithm] {
+        guard let other = signingPair?.key.algorithm, other != .rs256 else { return [.rs256] }
+        return [.rs256, other]
+    }
+
+    /// The pair that signs ID tokens with `algorithm`; nil when there is none.
+    public func idTokenPair(for algorithm: JWSAlgorithm) -> (id: String, key: SigningKey)? {
+        if algorithm == .rs256 { return idTokenPair }
+        guard idTokenPair != nil, let pair = signingPair, pair.key.algorithm == algorithm else { return nil }
+        return pair
+    }
 }
 
 /// Keys print as their id only, so no log line or reflection (`"\(service)"`) can carry a secret.

@@ -23,7 +23,8 @@ extension HTTPFrontEnd {
             to: router)
         let openID = portal != nil && service.tokens.canSignIDTokens
         let metadata = AuthorizationServerMetadata(
-            configuration.issuer, service.oauth, authorizationEndpoint: portal != nil, openID: openID)
+            configuration.issuer, service.oauth, authorizationEndpoint: portal != nil,
+            openID: openID ? service.tokens.idTokenAlgorithms.map(\.rawValue) : nil)
         addFixedDocument(
             "/.well-known/oauth-authorization-server", metadata, contentType: "application/json", to: router)
         if openID {
@@ -78,7 +79,8 @@ struct AuthorizationServerMetadata: Encodable {
         let userinfoEndpoint: String
         let endSessionEndpoint: String
         let subjectTypesSupported = ["public"]
-        let idTokenSigningAlgValuesSupported = [JWSAlgorithm.rs256.rawValue]
+        /// RS256 first (every client's default), then the access-token pair's algorithm.
+        let idTokenSigningAlgValuesSupported: [String]
         let claimsSupported = [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "acr", "azp", "roles", "name",
             "preferred_username", "email", "email_verified",
@@ -99,7 +101,8 @@ struct AuthorizationServerMetadata: Encodable {
         }
     }
 
-    init(_ issuer: String, _ oauth: OAuthService, authorizationEndpoint: Bool, openID: Bool) {
+    /// `openID`: the ID-token algorithms, when ID tokens can be signed.
+    init(_ issuer: String, _ oauth: OAuthService, authorizationEndpoint: Bool, openID: [String]?) {
         let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
         self.issuer = issuer
         tokenEndpoint = base + "/oauth2/token"
@@ -115,9 +118,10 @@ struct AuthorizationServerMetadata: Encodable {
             tokenAuthMethods.append("none")
             codeChallengeMethods = ["S256"]
         }
-        if openID {
+        if let algorithms = openID {
             self.openID = OpenIDFields(
-                userinfoEndpoint: base + "/oauth2/userinfo", endSessionEndpoint: base + "/oauth2/logout")
+                userinfoEndpoint: base + "/oauth2/userinfo", endSessionEndpoint: base + "/oauth2/logout",
+                idTokenSigningAlgValuesSupported: algorithms)
         }
     }
 

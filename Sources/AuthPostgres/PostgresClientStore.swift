@@ -1,4 +1,5 @@
 public import AuthCore
+import AuthCrypto
 
 /// `ClientStore` on `clients` and `client_roles`. Each change runs in one transaction with its
 /// audit row and, when it cuts off the client's tokens, with the revocation that tells every
@@ -18,7 +19,7 @@ public struct PostgresClientStore: ClientStore {
         array_to_string(c.scopes, ' ') AS scopes, array_to_string(c.redirect_uris, ' ') AS redirect_uris,
         (SELECT coalesce(string_agg(r.role, ' ' ORDER BY r.role), '') FROM client_roles r WHERE r.client_id = c.id)
             AS roles,
-        c.token_lifetime, c.disabled, extract(epoch FROM c.not_before)::bigint AS not_before,
+        c.token_lifetime, c.id_token_alg, c.disabled, extract(epoch FROM c.not_before)::bigint AS not_before,
         extract(epoch FROM c.created_at)::bigint AS created_at, c.secret_hash
         """
 
@@ -49,15 +50,15 @@ public struct PostgresClientStore: ClientStore {
                     try connection.query(
                         """
                         INSERT INTO clients (id, name, type, secret_hash, grant_types, scopes, redirect_uris,
-                            token_lifetime)
+                            token_lifetime, id_token_alg)
                         VALUES ($1, $2, $3, $4, string_to_array($5, ' '), string_to_array($6, ' '),
-                            string_to_array($7, ' '), $8)
+                            string_to_array($7, ' '), $8, $9)
                         """,
                         [
                             client.id, client.name, client.type.rawValue, secretHash,
                             client.grantTypes.map(\.rawValue).joined(separator: " "),
                             client.scopes.joined(separator: " "), client.redirectURIs.joined(separator: " "),
-                            client.tokenLifetime.map(String.init),
+                            client.tokenLifetime.map(String.init), client.idTokenAlgorithm.rawValue,
                         ])
                 } catch let error as PostgresError where error.isUniqueViolation {
                     throw AuthError(.clientExists, "a client with this id exists")
@@ -87,6 +88,7 @@ public struct PostgresClientStore: ClientStore {
                         scopes = coalesce(string_to_array($5, ' '), scopes),
                         redirect_uris = coalesce(string_to_array($6, ' '), redirect_uris),
                         token_lifetime = CASE WHEN $7::boolean THEN $8::integer ELSE token_lifetime END,
+                        id_token_alg = coalesce($9, id_token_alg),
                         updated_at = now()
                     WHERE id = $1
                     """,
@@ -96,7 +98,7 @@ public struct PostgresClientStore: ClientStore {
                         change.scopes.map { $0.joined(separator: " ") },
                         change.redirectURIs.map { $0.joined(separator: " ") },
                         change.tokenLifetime == nil ? "false" : "true",
-                        change.tokenLifetime.flatMap { $0.map(String.init) },
+                        change.tokenLifetime.flatMap { $0.map(String.init) }, change.idTokenAlgorithm?.rawValue,
                     ]
                 ).affectedRows
                 guard updated == 1 else { throw AuthError(.notFound, "no such client") }
@@ -197,6 +199,7 @@ public struct PostgresClientStore: ClientStore {
         details["redirect_uris"] = change.redirectURIs?.joined(separator: ",")
         details["roles"] = change.roles?.joined(separator: ",")
         if let lifetime = change.tokenLifetime { details["token_lifetime"] = lifetime.map(String.init) ?? "default" }
+        details["id_token_signed_response_alg"] = change.idTokenAlgorithm?.rawValue
         return details
     }
 
@@ -207,7 +210,9 @@ public struct PostgresClientStore: ClientStore {
             type: ClientType(rawValue: try row.string("type")) ?? .confidential,
             grantTypes: try list("grant_types").compactMap(GrantType.init(rawValue:)), scopes: try list("scopes"),
             redirectURIs: try list("redirect_uris"), roles: try list("roles"),
-            tokenLifetime: try row.optionalInt64("token_lifetime"), disabled: try row.bool("disabled"),
+            tokenLifetime: try row.optionalInt64("token_lifetime"),
+            idTokenAlgorithm: JWSAlgorithm(rawValue: try row.string("id_token_alg")) ?? .rs256,
+            disabled: try row.bool("disabled"),
             notBefore: try row.optionalInt64("not_before"), createdAt: try row.int64("created_at"))
     }
 }

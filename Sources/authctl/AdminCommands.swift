@@ -19,8 +19,11 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Runs `body` with the admin use cases on a pool of `connections` (one unless an import writes
     /// batches side by side); AuthError becomes a message and an exit status: 3 for bad input, 2
-    /// when the database is away, 1 for any other refusal.
-    func withAdmin(connections: Int = 1, _ body: (AdminService, Actor) async throws -> Void) async throws {
+    /// when the database is away, 1 for any other refusal. `keys`: read the JWT keys too, to know
+    /// which ID-token algorithms clients may have (only RS256 without them).
+    func withAdmin(connections: Int = 1, keys: Bool = false, _ body: (AdminService, Actor) async throws -> Void)
+        async throws
+    {
         let reader = try await Settings.reader(configFile: config)
         let database = try Settings.Database(reader)
         let passwords = try Settings.Passwords(reader)
@@ -35,7 +38,10 @@ struct DatabaseOptions: ParsableArguments {
                 hashing: .init(threads: 1, queueLimit: 1), scrypt: passwords.scrypt,
                 retention: RetentionPolicy(accessTokenLifetime: times.lifetime, leeway: times.leeway)),
             logger: logger)
-        let admin = backend.adminService(configuration: .init(passwordPolicy: passwords.policy, scopes: scopes))
+        let admin = backend.adminService(
+            configuration: .init(
+                passwordPolicy: passwords.policy, scopes: scopes,
+                idTokenAlgorithms: keys ? try Settings.keyring(reader).idTokenAlgorithms : [.rs256]))
         var failure: (any Error)?
         do {
             try await body(admin, Self.actor)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuthCore
+import AuthCrypto
 import AuthHTTP
 
 /// `authctl client …`: OAuth 2 clients, directly in the database, through the admin use cases
@@ -21,12 +22,20 @@ struct OAuthClientCommand: AsyncParsableCommand {
         @Option(name: .long, help: "A redirect URI (repeatable).") var redirectURI: [String] = []
         @Option(name: .long, help: "A role its own tokens carry (repeatable).") var role: [String] = []
         @Option(name: .long, help: "Seconds its tokens live (default: access_token_ttl).") var tokenLifetime: Int64?
+        @Option(
+            name: .long,
+            help: "Its ID tokens' algorithm: RS256 (default) or jwt.signing_key_file's (ES256, EdDSA).")
+        var idTokenAlg = "RS256"
 
         func run() async throws {
             let type: ClientType = `public` ? .public : .confidential
             var new = NewClient(
                 id: id, name: name, type: type, scopes: scope, redirectURIs: redirectURI, roles: role,
                 tokenLifetime: tokenLifetime)
+            guard let algorithm = JWSAlgorithm(rawValue: idTokenAlg), algorithm != .hs256 else {
+                throw ValidationError("--id-token-alg is RS256, ES256 or EdDSA")
+            }
+            new.idTokenAlgorithm = algorithm
             if !grant.isEmpty {
                 new.grantTypes = try grant.map { name in
                     guard let grant = GrantType(rawValue: name) else {
@@ -38,7 +47,7 @@ struct OAuthClientCommand: AsyncParsableCommand {
             } else if type == .public {
                 new.grantTypes = [.authorizationCode]
             }
-            try await options.withAdmin { admin, actor in
+            try await options.withAdmin(keys: algorithm != .rs256) { admin, actor in
                 let registered = try await admin.createClient(new, by: actor)
                 if options.json {
                     try options.printJSON(ClientResponse(registered.client, secret: registered.secret))

@@ -50,7 +50,9 @@ struct Daemon {
             secondFactor: settings.mfa.map { backend.secondFactor(policy: $0.policy, keyring: $0.keyring) },
             stacks: .files(try settings.stackFiles()))
         let admin = backend.adminService(
-            configuration: .init(passwordPolicy: settings.passwords.policy, scopes: settings.oauthScopes))
+            configuration: .init(
+                passwordPolicy: settings.passwords.policy, scopes: settings.oauthScopes,
+                idTokenAlgorithms: settings.tokens.keyring.idTokenAlgorithms))
         if checkOnly {
             logger.notice("configuration and stacks are valid", metadata: ["stacks": "\(service.services)"])
             await resources.close()

@@ -112,7 +112,53 @@ struct AuthorizationCodeTests {
                 client: fixture.client, configuredScopes: Self.scopes
             ).get(), user: fixture.user, authTime: authTime, methods: ["pwd", "otp"])
         #expect(try await fixture.exchange(plain).idToken == nil, "no openid, no ID token")
+
+        // What a relying party and an id_token_hint must refuse: the same claims unsigned, or
+        // under a kid authd does not have.
+        let unsigned = Base64.url.encode(Array(#"{"alg":"none","typ":"JWT","kid":"\#(pair.id)"}"#.utf8))
+        #expect(IDToken.claims(of: token, signedBy: pair) != nil)
+        #expect(IDToken.claims(of: unsigned + "." + parts[1] + ".", signedBy: pair) == nil, "alg none")
+        let otherKid = Base64.url.encode(Array(#"{"alg":"RS256","typ":"JWT","kid":"other"}"#.utf8))
+        #expect(IDToken.claims(of: otherKid + "." + parts[1] + "." + parts[2], signedBy: pair) == nil)
         await fixture.stack.shutdown()
+    }
+
+    @Test(
+        "a client registered for EdDSA ID tokens gets them signed by the access-token pair; one the keyring cannot sign is refused at registration"
+    )
+    func idTokenAlgorithm() async throws {
+        let signing = try SigningKey.generate(.edDSA)
+        let codec = AccessTokenCodec(
+            keyring: try JWTKeyring(
+                signingKey: JWTKey(id: "test-key", secret: TestStack.secret), signingPair: signing,
+                idTokenKey: try TestStack.idTokenKey.get()),
+            validation: .init(issuer: "authd-test", audience: "authd-test-clients"))
+        let stack = try await TestStack(configuration: .init(scopes: Self.scopes), codec: codec)
+        #expect(stack.service.tokens.idTokenAlgorithms == [.rs256, .edDSA])
+        let client = try await stack.admin.createClient(
+            NewClient(
+                id: TestDatabase.uniqueName("rp"), grantTypes: [.authorizationCode], scopes: ["openid", "profile"],
+                redirectURIs: [Self.redirect], idTokenAlgorithm: .edDSA),
+            by: TestStack.testOperator
+        ).client
+        #expect(client.idTokenAlgorithm == .edDSA)
+        let fixture = Fixture(stack: stack, client: client, user: try await stack.account().user)
+        let token = try #require(try await fixture.exchange(try await fixture.code()).idToken)
+        let pair = try #require(codec.keyring.idTokenPair(for: .edDSA))
+        #expect(pair.id == codec.keyring.signingPair?.id, "the access-token pair, whose kid the JWKS lists")
+        let claims = try #require(IDToken.claims(of: token, signedBy: pair), "EdDSA, under the signing pair's kid")
+        #expect(claims.audience == client.id)
+        #expect(IDToken.claims(of: token, signedBy: try #require(codec.keyring.idTokenPair)) == nil)
+
+        #expect(
+            await TestStack.outcome {
+                _ = try await stack.admin.createClient(
+                    NewClient(id: TestDatabase.uniqueName("rp"), idTokenAlgorithm: .es256), by: TestStack.testOperator)
+            } == "invalid_client_metadata", "no ES256 key")
+        let back = try await stack.admin.updateClient(
+            id: client.id, ClientChange(idTokenAlgorithm: .rs256), by: TestStack.testOperator)
+        #expect(back.idTokenAlgorithm == .rs256 && back.notBefore == nil, "no cut-off for a new ID-token algorithm")
+        await stack.shutdown()
     }
 
     @Test("a replayed code is refused and ends the session its first use opened, access and refresh tokens both")

@@ -364,6 +364,7 @@ struct OAuthTests {
             let secret = try #require(created.json["client_secret"] as? String)
             #expect(secret.utf8.count == 43)
             #expect(created.json["grant_types"] as? [String] == ["client_credentials"])
+            #expect(created.json["id_token_signed_response_alg"] as? String == "RS256", "the default")
             let shown = try await client.send(.get, "/admin/clients/\(id)", token: adminToken)
             #expect(shown.json["client_secret"] == nil && shown.json["token_lifetime"] as? Int == 120)
             let listed = try await client.send(.get, "/admin/clients", token: adminToken)
@@ -387,6 +388,9 @@ struct OAuthTests {
                 (#"{"id":"x\#(id)","roles":["no-such-role"]}"#, "unknown_role"),
                 (#"{"id":"x\#(id)","token_lifetime":"60"}"#, "wrong_type"),
                 (#"{"id":"x\#(id)","secret":"mine"}"#, "unknown_field"),
+                (#"{"id":"x\#(id)","id_token_signed_response_alg":"HS256"}"#, "invalid_input"),
+                (#"{"id":"x\#(id)","id_token_signed_response_alg":"none"}"#, "invalid_input"),
+                (#"{"id":"x\#(id)","id_token_signed_response_alg":"EdDSA"}"#, "invalid_client_metadata"),
             ] {
                 let refused = try await client.send(.post, "/admin/clients", token: adminToken, json: body)
                 #expect(refused.errorCode == code, "\(body): \(refused.bodyText)")

@@ -129,7 +129,9 @@ public struct TestStack: Sendable {
         service = try backend.authService(
             configuration: configuration, tokens: self.codec, secondFactor: self.secondFactor, stacks: stacks)
         admin = backend.adminService(
-            configuration: .init(passwordPolicy: configuration.passwordPolicy, scopes: configuration.scopes))
+            configuration: .init(
+                passwordPolicy: configuration.passwordPolicy, scopes: configuration.scopes,
+                idTokenAlgorithms: self.codec.keyring.idTokenAlgorithms))
     }
 
     /// A database that is not there: nothing listens on port 1.

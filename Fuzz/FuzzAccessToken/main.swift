@@ -1,10 +1,12 @@
 import AuthCrypto
 import CFuzzerDriver
+import Foundation
 
 /// One libFuzzer input (`make fuzz`). An input starting with `.` is a claims payload, signed here under
 /// a valid header, so the fuzzer reaches the claims decoder past the signature check; any other
 /// input is a whole token. Verification may only fail with a JWTError, and claims it accepts must
-/// survive sign → verify unchanged.
+/// survive sign → verify unchanged and be what JSONDecoder reads from the same payload (the strict
+/// flat reader may refuse more, never read differently).
 func fuzzAccessToken(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: start, count: count)
     let token: String
@@ -15,6 +17,10 @@ func fuzzAccessToken(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
         token = text
     }
     guard let claims = try? codec.verify(token, now: 1_000) else { return 0 }
+    if bytes.first == UInt8(ascii: ".") {
+        let foundation = try? JSONDecoder().decode(AccessTokenClaims.self, from: Data(bytes.dropFirst()))
+        precondition(foundation == claims, "the flat reader and JSONDecoder disagree")
+    }
     let again = try! codec.verify(try! codec.sign(claims), now: 1_000)
     precondition(again == claims, "claims round trip")
     return 0

@@ -97,3 +97,81 @@ public struct AccessTokenClaims: Hashable, Sendable, Codable {
         return Int64(value.rounded(.down))
     }
 }
+
+extension AccessTokenClaims {
+    /// From a token's payload as `FlatJSON` read it, with the rules of `init(from:)`: the required
+    /// claims present with their types, `aud` a string or an array of strings, NumericDates
+    /// finite and under 10^15 (rounded down), `null` for an optional string as its absence;
+    /// members authd does not use are ignored.
+    init(_ json: FlatJSON) throws(FlatJSON.Refused) {
+        var issuer: String?
+        var audience: [String]?
+        var subject: String?
+        var name: String?
+        var roles: [String]?
+        var issuedAt: Int64?
+        var notBefore: Int64?
+        var expiresAt: Int64?
+        var id: String?
+        var sessionID: String?
+        var clientID: String?
+        var scope: String?
+        for (member, value) in json.members {
+            switch member {
+            case "iss": issuer = try Self.string(value)
+            case "aud":
+                switch value {
+                case .string(let single): audience = [single]
+                case .strings(let list): audience = list
+                default: throw FlatJSON.Refused()
+                }
+            case "sub": subject = try Self.string(value)
+            case "name": name = try Self.string(value)
+            case "roles":
+                guard case .strings(let list) = value else { throw FlatJSON.Refused() }
+                roles = list
+            case "iat": issuedAt = try Self.numericDate(value)
+            case "nbf": notBefore = try Self.numericDate(value)
+            case "exp": expiresAt = try Self.numericDate(value)
+            case "jti": id = try Self.string(value)
+            case "sid": sessionID = try Self.optionalString(value)
+            case "client_id": clientID = try Self.optionalString(value)
+            case "scope": scope = try Self.optionalString(value)
+            default: continue
+            }
+        }
+        guard let issuer, let audience, let subject, let name, let roles, let issuedAt, let expiresAt, let id else {
+            throw FlatJSON.Refused()
+        }
+        self.issuer = issuer
+        self.audience = audience
+        self.subject = subject
+        self.name = name
+        self.roles = roles
+        self.issuedAt = issuedAt
+        self.notBefore = notBefore
+        self.expiresAt = expiresAt
+        self.id = id
+        self.sessionID = sessionID
+        self.clientID = clientID
+        self.scope = scope
+    }
+
+    private static func string(_ value: FlatJSON.Value) throws(FlatJSON.Refused) -> String {
+        guard case .string(let text) = value else { throw FlatJSON.Refused() }
+        return text
+    }
+
+    private static func optionalString(_ value: FlatJSON.Value) throws(FlatJSON.Refused) -> String? {
+        switch value {
+        case .null: nil
+        case .string(let text): text
+        default: throw FlatJSON.Refused()
+        }
+    }
+
+    private static func numericDate(_ value: FlatJSON.Value) throws(FlatJSON.Refused) -> Int64 {
+        guard case .number(let number) = value, abs(number) < 1e15 else { throw FlatJSON.Refused() }
+        return Int64(number.rounded(.down))
+    }
+}

@@ -33,27 +33,15 @@ public struct AccessTokenCodec: Sendable {
         self.cache = VerifiedTokenCache(capacity: cacheCapacity)
     }
 
-    private struct Header: Codable {
+    private struct Header: Encodable {
         var alg: String
         var typ: String?
         var kid: String?
-        var crit: [String]?
-        /// Where a key could be found (RFC 7515 §4.1.2–4.1.6): authd's keys are its own, so a
-        /// token naming one of these was not made the way authd makes tokens, and is refused.
-        var jku: Present?
-        var jwk: Present?
-        var x5u: Present?
-        var x5c: Present?
-        var x5t: Present?
-
-        var namesAKey: Bool { jku != nil || jwk != nil || x5u != nil || x5c != nil || x5t != nil }
     }
 
-    /// A member whose presence matters and whose value does not: any JSON value decodes.
-    private struct Present: Codable {
-        init(from decoder: any Decoder) throws {}
-        func encode(to encoder: any Encoder) throws {}
-    }
+    /// Where a key could be found (RFC 7515 §4.1.2–4.1.6): authd's keys are its own, so a token
+    /// naming one of these (with any value but null) was not made the way authd makes tokens.
+    private static let keyLocations = ["jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256"]
 
     public func sign(_ claims: AccessTokenClaims) throws(CryptoError) -> String {
         let encoder = JSONEncoder()
@@ -97,28 +85,44 @@ public struct AccessTokenCodec: Sendable {
 
     /// Everything but the time checks; a token that passes is remembered in the cache.
     private func verifySignatureAndClaims(_ token: String) throws(JWTError) -> AccessTokenClaims {
-        let utf8 = token.utf8
-        guard utf8.count <= Self.maximumTokenLength else { throw JWTError(.malformed, "token too long") }
-        let parts = utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty else {
+        guard token.utf8.count <= Self.maximumTokenLength else { throw JWTError(.malformed, "token too long") }
+        var token = token
+        // The token's own bytes, without copies: parts are slices of them.
+        let claims = try token.withUTF8 { bytes in
+            Result { () throws(JWTError) -> AccessTokenClaims in try verifySignatureAndClaims(bytes: bytes) }
+        }.get()
+        cache.insert(claims, for: token)
+        return claims
+    }
+
+    private func verifySignatureAndClaims(bytes utf8: UnsafeBufferPointer<UInt8>) throws(JWTError)
+        -> AccessTokenClaims
+    {
+        let dot = UInt8(ascii: ".")
+        guard let first = utf8.firstIndex(of: dot), let second = utf8[(first + 1)...].firstIndex(of: dot),
+            !utf8[(second + 1)...].contains(dot)
+        else { throw JWTError(.malformed, "a token has three non-empty dot-separated parts") }
+        let parts = [utf8[..<first], utf8[(first + 1)..<second], utf8[(second + 1)...]]
+        guard !parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty else {
             throw JWTError(.malformed, "a token has three non-empty dot-separated parts")
         }
-        let header: Header = try decodeJSON(parts[0], what: "header")
-        guard let algorithm = JWSAlgorithm(rawValue: header.alg) else {
+        let header = try flatJSON(parts[0], what: "header")
+        guard case .string(let alg)? = header["alg"] else { throw JWTError(.malformed, "alg must be a string") }
+        guard let algorithm = JWSAlgorithm(rawValue: alg) else {
             throw JWTError(.unsupportedAlgorithm, "only HS256, EdDSA, ES256 and RS256 are accepted")
         }
-        guard let typ = header.typ, ["at+jwt", "application/at+jwt"].contains(typ.lowercased()) else {
-            throw JWTError(.wrongType, "typ must be at+jwt")
-        }
-        guard header.crit == nil else { throw JWTError(.malformed, "crit headers are not supported") }
-        guard !header.namesAKey else {
+        guard let typ = try Self.optionalString(header, "typ"),
+            ["at+jwt", "application/at+jwt"].contains(typ.lowercased())
+        else { throw JWTError(.wrongType, "typ must be at+jwt") }
+        guard header["crit"] ?? .null == .null else { throw JWTError(.malformed, "crit headers are not supported") }
+        guard Self.keyLocations.allSatisfy({ header[$0] ?? .null == .null }) else {
             throw JWTError(.malformed, "jku, jwk, x5u, x5c and x5t headers are not accepted: authd's keys are its own")
         }
-        guard let kid = header.kid else { throw JWTError(.unknownKey, "unknown key id") }
-        guard let signature = Base64.url.decode(utf8: parts[2]) else {
+        guard let kid = try Self.optionalString(header, "kid") else { throw JWTError(.unknownKey, "unknown key id") }
+        guard let signature = Base64.url.decode(contiguous: parts[2]) else {
             throw JWTError(.malformed, "signature is not base64url")
         }
-        let signingInput = utf8.prefix(parts[0].count + 1 + parts[1].count)
+        let signingInput = utf8[..<second]
         if algorithm == .hs256 {
             guard let key = keyring.key(id: kid) else { throw JWTError(.unknownKey, "unknown key id") }
             let expected: [UInt8]
@@ -135,23 +139,36 @@ public struct AccessTokenCodec: Sendable {
             guard key.verify(signature, of: signingInput) else { throw JWTError(.badSignature, "bad signature") }
         }
 
-        let claims: AccessTokenClaims = try decodeJSON(parts[1], what: "claims")
+        let claims: AccessTokenClaims
+        do {
+            claims = try AccessTokenClaims(try flatJSON(parts[1], what: "claims"))
+        } catch {
+            throw JWTError(.malformed, "claims is not the expected JSON")
+        }
         guard claims.issuer == validation.issuer else { throw JWTError(.wrongIssuer, "wrong issuer") }
         guard claims.audience.contains(validation.audience) else {
             throw JWTError(.wrongAudience, "wrong audience")
         }
-        cache.insert(claims, for: token)
         return claims
     }
 
-    private func decodeJSON<T: Decodable>(_ part: Substring.UTF8View, what: String) throws(JWTError) -> T {
-        guard let bytes = Base64.url.decode(utf8: part) else {
+    private func flatJSON(_ part: Slice<UnsafeBufferPointer<UInt8>>, what: String) throws(JWTError) -> FlatJSON {
+        guard let bytes = Base64.url.decode(contiguous: part) else {
             throw JWTError(.malformed, "\(what) is not base64url")
         }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
+            return try FlatJSON(bytes)
         } catch {
             throw JWTError(.malformed, "\(what) is not the expected JSON")
+        }
+    }
+
+    /// A string member; nil when absent or null; `malformed` for any other type.
+    private static func optionalString(_ json: FlatJSON, _ name: String) throws(JWTError) -> String? {
+        switch json[name] {
+        case nil, .null?: return nil
+        case .string(let text)?: return text
+        default: throw JWTError(.malformed, "\(name) must be a string")
         }
     }
 }

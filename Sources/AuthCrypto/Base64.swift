@@ -42,6 +42,12 @@ public struct Base64: Sendable {
     }
 
     public func decode(utf8 text: some Collection<UInt8>) -> [UInt8]? {
+        if let decoded = text.withContiguousStorageIfAvailable({ decode(contiguous: $0) }) { return decoded }
+        return decode(contiguous: Array(text)[...])
+    }
+
+    /// The decoder proper, over contiguous bytes (a token's own storage, without a copy).
+    func decode<Bytes: RandomAccessCollection<UInt8>>(contiguous text: Bytes) -> [UInt8]? where Bytes.Index == Int {
         var out = [UInt8]()
         out.reserveCapacity(text.count * 3 / 4)
         var accumulator: UInt32 = 0

@@ -4,23 +4,36 @@ import Synchronization
 /// by the exact bytes of the token. A service typically presents the same token on every request,
 /// so this turns most verifications into one hash lookup. Only complete, successful verifications
 /// are stored; expiry is checked on every use, and revocation is decided by the caller after this.
-/// When full it is emptied rather than tracking recency: cheap, bounded, and refilled in one pass.
+/// When a shard is full it is emptied rather than tracking recency: cheap, bounded, and refilled
+/// in one pass. Eight shards, chosen by the token's last character (its signature's, random), so
+/// the event loops seldom wait for each other's lock.
 final class VerifiedTokenCache: Sendable {
-    private let capacity: Int
-    private let entries = Mutex<[TokenBytes: AccessTokenClaims]>([:])
+    private let shardCapacity: Int
+    private let shards: [Shard]
+    private static let shardCount = 8
+
+    private final class Shard: Sendable {
+        let entries = Mutex<[TokenBytes: AccessTokenClaims]>([:])
+    }
 
     init(capacity: Int) {
-        self.capacity = capacity
+        self.shardCapacity = (capacity + Self.shardCount - 1) / Self.shardCount
+        self.shards = (0..<Self.shardCount).map { _ in Shard() }
+    }
+
+    private func shard(_ token: String) -> Shard {
+        shards[Int(token.utf8.last ?? 0) % Self.shardCount]
     }
 
     func claims(for token: String) -> AccessTokenClaims? {
-        guard capacity > 0 else { return nil }
-        return entries.withLock { $0[TokenBytes(token)] }
+        guard shardCapacity > 0 else { return nil }
+        return shard(token).entries.withLock { $0[TokenBytes(token)] }
     }
 
     func insert(_ claims: AccessTokenClaims, for token: String) {
-        guard capacity > 0 else { return }
-        entries.withLock { entries in
+        guard shardCapacity > 0 else { return }
+        let capacity = shardCapacity
+        shard(token).entries.withLock { entries in
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             entries[TokenBytes(token)] = claims
         }
@@ -38,7 +51,9 @@ struct TokenBytes: Hashable {
     }
 
     static func == (lhs: TokenBytes, rhs: TokenBytes) -> Bool {
-        lhs.text.utf8.elementsEqual(rhs.text.utf8)
+        var left = lhs.text
+        var right = rhs.text
+        return left.withUTF8 { a in right.withUTF8 { b in a.count == b.count && a.elementsEqual(b) } }
     }
 
     func hash(into hasher: inout Hasher) {

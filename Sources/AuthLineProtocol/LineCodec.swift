@@ -126,7 +126,8 @@ public enum LineCodec {
 
     /// Nil for a lone backslash or an unknown escape.
     public static func unescape(_ text: String) -> String? {
-        guard text.utf8.contains(UInt8(ascii: "\\")) else { return text }
+        var text = text
+        guard text.withUTF8({ $0.contains(UInt8(ascii: "\\")) }) else { return text }
         var out = ""
         var iterator = text.unicodeScalars.makeIterator()
         while let scalar = iterator.next() {

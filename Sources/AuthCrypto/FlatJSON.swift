@@ -1,0 +1,233 @@
+/// A strict reader for the small, flat JSON objects of a JWT's header and claims: one object whose
+/// members are strings, numbers, `true`, `false`, `null` or arrays of strings, each name at most
+/// once. Anything else (a nested object, an array of anything but strings, a duplicate name,
+/// invalid UTF-8, an unescaped control character, a number JSON does not allow or of more than 32
+/// characters, bytes after the object) is refused. Faster than `JSONDecoder` by not being
+/// general: one pass over the bytes, no intermediate tree of `Any`.
+struct FlatJSON {
+    enum Value: Equatable {
+        case string(String)
+        case number(Double)
+        case bool(Bool)
+        case null
+        case strings([String])
+    }
+
+    /// The members in document order.
+    private(set) var members: [(name: String, value: Value)] = []
+
+    /// A member's value; nil when absent.
+    subscript(_ name: String) -> Value? {
+        for member in members where member.name == name { return member.value }
+        return nil
+    }
+
+    struct Refused: Error {}
+
+    /// Longer input is refused before parsing (authd's tokens are far shorter).
+    static let maximumLength = 8192
+
+    init(_ bytes: [UInt8]) throws(Refused) {
+        guard bytes.count <= Self.maximumLength else { throw Refused() }
+        var reader = Reader(bytes: bytes)
+        reader.skipSpace()
+        try reader.expect(UInt8(ascii: "{"))
+        reader.skipSpace()
+        if reader.peek() == UInt8(ascii: "}") {
+            reader.index += 1
+        } else {
+            while true {
+                reader.skipSpace()
+                let name = try reader.string()
+                guard !members.contains(where: { $0.name == name }) else { throw Refused() }
+                reader.skipSpace()
+                try reader.expect(UInt8(ascii: ":"))
+                reader.skipSpace()
+                members.append((name, try reader.value()))
+                reader.skipSpace()
+                if reader.peek() == UInt8(ascii: ",") {
+                    reader.index += 1
+                    continue
+                }
+                try reader.expect(UInt8(ascii: "}"))
+                break
+            }
+        }
+        reader.skipSpace()
+        guard reader.index == bytes.count else { throw Refused() }
+    }
+
+    private struct Reader {
+        let bytes: [UInt8]
+        var index = 0
+
+        func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
+
+        mutating func expect(_ byte: UInt8) throws(Refused) {
+            guard peek() == byte else { throw Refused() }
+            index += 1
+        }
+
+        mutating func skipSpace() {
+            while let byte = peek(), byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { index += 1 }
+        }
+
+        mutating func value() throws(Refused) -> Value {
+            guard let first = peek() else { throw Refused() }
+            switch first {
+            case UInt8(ascii: "\""): return .string(try string())
+            case UInt8(ascii: "["): return .strings(try strings())
+            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
+            default: throw Refused()
+            }
+        }
+
+        mutating func literal(_ word: StaticString) throws(Refused) {
+            let count = word.utf8CodeUnitCount
+            guard index + count <= bytes.count else { throw Refused() }
+            for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] { throw Refused() }
+            index += count
+        }
+
+        mutating func strings() throws(Refused) -> [String] {
+            try expect(UInt8(ascii: "["))
+            var items: [String] = []
+            skipSpace()
+            if peek() == UInt8(ascii: "]") {
+                index += 1
+                return items
+            }
+            while true {
+                skipSpace()
+                items.append(try string())
+                skipSpace()
+                if peek() == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                try expect(UInt8(ascii: "]"))
+                return items
+            }
+        }
+
+        /// RFC 8259 §6, at most 32 characters, as a Double.
+        mutating func number() throws(Refused) -> Double {
+            let start = index
+            if peek() == UInt8(ascii: "-") { index += 1 }
+            guard let first = peek(), isDigit(first) else { throw Refused() }
+            index += 1
+            if first != UInt8(ascii: "0") { skipDigits() }
+            if peek() == UInt8(ascii: ".") {
+                index += 1
+                guard let digit = peek(), isDigit(digit) else { throw Refused() }
+                skipDigits()
+            }
+            if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
+                index += 1
+                if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { index += 1 }
+                guard let digit = peek(), isDigit(digit) else { throw Refused() }
+                skipDigits()
+            }
+            guard index - start <= 32,
+                let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)), value.isFinite
+            else { throw Refused() }
+            return value
+        }
+
+        private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+        private mutating func skipDigits() {
+            while let byte = peek(), isDigit(byte) { index += 1 }
+        }
+
+        /// A string: valid UTF-8, no unescaped control characters, escapes as RFC 8259 §7 (a
+        /// `\u` surrogate must be half of a pair).
+        mutating func string() throws(Refused) -> String {
+            try expect(UInt8(ascii: "\""))
+            let start = index
+            // The common case, no escapes: one validated copy.
+            while let byte = peek(), byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
+                guard byte >= 0x20 else { throw Refused() }
+                index += 1
+            }
+            guard let stop = peek() else { throw Refused() }
+            if stop == UInt8(ascii: "\"") {
+                index += 1
+                return try Self.validated(bytes[start..<(index - 1)])
+            }
+            var out = Array(bytes[start..<index])
+            while true {
+                guard let byte = peek() else { throw Refused() }
+                index += 1
+                switch byte {
+                case UInt8(ascii: "\""):
+                    return try Self.validated(out[...])
+                case UInt8(ascii: "\\"):
+                    try escape(into: &out)
+                case ..<0x20:
+                    throw Refused()
+                default:
+                    out.append(byte)
+                }
+            }
+        }
+
+        private mutating func escape(into out: inout [UInt8]) throws(Refused) {
+            guard let byte = peek() else { throw Refused() }
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(byte)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = UInt32(try hex4())
+                if (0xD800...0xDBFF).contains(scalar) {
+                    try expect(UInt8(ascii: "\\"))
+                    try expect(UInt8(ascii: "u"))
+                    let low = UInt32(try hex4())
+                    guard (0xDC00...0xDFFF).contains(low) else { throw Refused() }
+                    scalar = 0x10000 + (scalar - 0xD800) << 10 + (low - 0xDC00)
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { throw Refused() }
+                out.append(contentsOf: Array(String(Character(unicode)).utf8))
+            default: throw Refused()
+            }
+        }
+
+        private mutating func hex4() throws(Refused) -> UInt16 {
+            guard index + 4 <= bytes.count else { throw Refused() }
+            var value: UInt16 = 0
+            for _ in 0..<4 {
+                let byte = bytes[index]
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: throw Refused()
+                }
+                value = value << 4 | UInt16(digit)
+                index += 1
+            }
+            return value
+        }
+
+        private static func validated(_ slice: ArraySlice<UInt8>) throws(Refused) -> String {
+            // ASCII (every string in authd's tokens) is valid UTF-8 as it is: one copy, no
+            // generic validation.
+            if slice.allSatisfy({ $0 < 0x80 }) {
+                return String(unsafeUninitializedCapacity: slice.count) { buffer in
+                    buffer.initialize(fromContentsOf: slice)
+                }
+            }
+            guard let text = String(validating: slice, as: UTF8.self) else { throw Refused() }
+            return text
+        }
+    }
+}

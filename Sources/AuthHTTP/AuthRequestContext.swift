@@ -16,6 +16,9 @@ public struct AuthRequestContext: RequestContext {
     /// The client's IP address: the peer's, or the one a trusted proxy forwarded for (set by
     /// `RequestMiddleware` from `ForwardedClient`). Limits, lockouts and audit use this one.
     public internal(set) var client: String?
+    /// What a handler learnt that the request's log line wants, shared by every copy of this
+    /// context: the user a route authorized, so the line need not verify the token again.
+    let notes = RequestNotes()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -30,4 +33,10 @@ public struct AuthRequestContext: RequestContext {
         encoder.outputFormatting = .sortedKeys
         return encoder
     }()
+}
+
+/// One request's notes for its log line. A request runs in one task at a time, so the handler's
+/// write happens before the middleware's read.
+final class RequestNotes: @unchecked Sendable {
+    var subject: String?
 }

@@ -13,7 +13,7 @@ import Hummingbird
 /// against `oidc.return_hosts` and sends the browser back with an `access_token` cookie.
 extension HTTPFrontEnd {
     func addAuthzRoute(to router: MethodTable) {
-        router.get("/authz") { request, _ in
+        router.get("/authz") { request, context in
             let claims: AccessTokenClaims
             do {
                 claims = try service.tokens.authorize(accessToken: try authzToken(request))
@@ -22,6 +22,7 @@ extension HTTPFrontEnd {
             } catch let error as APIError where error.status == .unauthorized {
                 throw signInFirst(error, request)
             }
+            context.notes.subject = claims.subject
             let required = request.headers[HeaderName.requiredRole].map { header in
                 header.split(separator: ",").map(\.trimmingSpaces).filter { !$0.isEmpty }
             }

@@ -71,7 +71,7 @@ public struct HTTPFrontEnd: Sendable {
         router.post("/login") { request, context in try await login(request, source: context.client) }
         addSessionRoutes(to: router)
         addMFARoutes(to: router)
-        router.get("/protected") { request, _ in try protected(request) }
+        router.get("/protected") { request, context in try protected(request, context) }
         router.get("/healthz") { _, _ in StatusResponse(status: "ok") }
         router.get("/readyz") { _, _ in try await ready() }
         addAuthzRoute(to: router)
@@ -121,8 +121,9 @@ public struct HTTPFrontEnd: Sendable {
         }
     }
 
-    func protected(_ request: Request) throws -> ProtectedResponse {
+    func protected(_ request: Request, _ context: AuthRequestContext) throws -> ProtectedResponse {
         let claims = try service.tokens.authorize(accessToken: bearerToken(request))
+        context.notes.subject = claims.subject
         guard let userID = Int64(claims.subject) else { throw AuthError(.invalidToken, "access token is invalid") }
         return ProtectedResponse(loggedInAs: claims.name, userID: userID, roles: claims.roles)
     }

@@ -1,4 +1,5 @@
 import AuthCore
+import AuthTelemetry
 import Hummingbird
 import Logging
 import Metrics
@@ -38,17 +39,12 @@ struct RequestMiddleware: RouterMiddleware {
         let method = HTTPMetrics.methods.contains(request.method) ? request.method.rawValue : "other"
         metrics.record(route: route, method: method, status: response.status.code, duration: elapsed)
         if logger.logLevel <= .info {
-            var metadata: Logger.Metadata = [
-                "request_id": .string(id), "method": .string(method), "route": .string(route),
-                "status": .stringConvertible(response.status.code),
-                "duration_ms": .string(Self.milliseconds(elapsed)),
-            ]
-            if let client = context.client { metadata["peer"] = .string(client) }
-            if context.client != context.peer, let proxy = context.peer { metadata["proxy"] = .string(proxy) }
-            if let header = request.headers[.authorization], let user = subject(header) {
-                metadata["user_id"] = .string(user)
-            }
-            logger.info("request", metadata: metadata)
+            logger.log(
+                request: RequestEvent(
+                    requestID: id, method: method, route: route, status: response.status.code,
+                    duration: Self.milliseconds(elapsed), peer: context.client,
+                    proxy: context.client != context.peer ? context.peer : nil,
+                    userID: context.notes.subject ?? request.headers[.authorization].flatMap(subject)))
         }
         return response
     }

@@ -141,10 +141,19 @@ struct ProtectedResponse: ResponseGenerator {
     let roles: [String]
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var json = #"{"logged_in_as":"# + JSONString.quoted(loggedInAs) + #","roles":["#
-        json += roles.map(JSONString.quoted).joined(separator: ",")
-        json += #"],"user_id":"# + String(userID) + "}"
-        let buffer = ByteBuffer(string: json)
+        var json: [UInt8] = []
+        json.reserveCapacity(96)
+        json.append(contentsOf: #"{"logged_in_as":"#.utf8)
+        JSONString.append(loggedInAs, to: &json)
+        json.append(contentsOf: #","roles":["#.utf8)
+        for (index, role) in roles.enumerated() {
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            JSONString.append(role, to: &json)
+        }
+        json.append(contentsOf: #"],"user_id":"#.utf8)
+        json.append(contentsOf: String(userID).utf8)
+        json.append(UInt8(ascii: "}"))
+        let buffer = ByteBuffer(bytes: json)
         return Response(
             status: .ok,
             headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(buffer.readableBytes)],

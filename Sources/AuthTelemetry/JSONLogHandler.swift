@@ -67,7 +67,7 @@ public struct JSONLogHandler: LogHandler {
             json.value(value)
         }
         if let error, metadata["error"] == nil { json.field("error", string: error) }
-        return json.finish()
+        return String(decoding: json.finish(), as: UTF8.self)
     }
 }
 
@@ -84,14 +84,19 @@ extension Logger.Metadata {
 
 /// Builds one JSON object by appending; strings are escaped per RFC 8259.
 struct JSONWriter {
-    private var text = "{"
+    private var text: [UInt8]
     private var first = true
 
+    init() {
+        text = [UInt8(ascii: "{")]
+        text.reserveCapacity(384)
+    }
+
     mutating func key(_ name: String) {
-        if !first { text += "," }
+        if !first { text.append(UInt8(ascii: ",")) }
         first = false
         append(string: name)
-        text += ":"
+        text.append(UInt8(ascii: ":"))
     }
 
     mutating func field(_ name: String, string: String) {
@@ -104,19 +109,19 @@ struct JSONWriter {
         case .string(let string): append(string: string)
         case .stringConvertible(let convertible): append(string: convertible.description)
         case .array(let values):
-            text += "["
+            text.append(UInt8(ascii: "["))
             for (index, element) in values.enumerated() {
-                if index > 0 { text += "," }
+                if index > 0 { text.append(UInt8(ascii: ",")) }
                 self.value(element)
             }
-            text += "]"
+            text.append(UInt8(ascii: "]"))
         case .dictionary(let dictionary):
             var nested = JSONWriter()
             for key in dictionary.keys.sorted() {
                 nested.key(key)
                 nested.value(dictionary[key]!)
             }
-            text += nested.text + "}"
+            text += nested.text + [UInt8(ascii: "}")]
         }
     }
 
@@ -124,7 +129,8 @@ struct JSONWriter {
         JSONString.append(string, to: &text)
     }
 
-    consuming func finish() -> String { text + "}\n" }
+    /// The object's UTF-8, newline-terminated.
+    consuming func finish() -> [UInt8] { text + [UInt8(ascii: "}"), UInt8(ascii: "\n")] }
 }
 
 /// Where log lines go: a file descriptor. Lines below `notice` are gathered and written every
@@ -154,6 +160,14 @@ final class LogSink: Sendable {
     func write(_ line: String, immediately: Bool) {
         let full = pending.withLock { buffer in
             buffer.append(contentsOf: line.utf8)
+            return buffer.count >= Self.threshold
+        }
+        if immediately || full { flush() }
+    }
+
+    func write(bytes line: [UInt8], immediately: Bool) {
+        let full = pending.withLock { buffer in
+            buffer.append(contentsOf: line)
             return buffer.count >= Self.threshold
         }
         if immediately || full { flush() }

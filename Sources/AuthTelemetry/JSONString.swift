@@ -12,12 +12,33 @@ public enum JSONString {
     /// per-scalar work), which is most of it.
     public static func append(_ string: String, to text: inout String) {
         text += "\""
-        if !string.utf8.contains(where: mayNeedEscape) {
+        let plain =
+            string.utf8.withContiguousStorageIfAvailable { !$0.contains(where: mayNeedEscape) }
+            ?? !string.utf8.contains(where: mayNeedEscape)
+        if plain {
             text += string
         } else {
             for scalar in string.unicodeScalars { append(scalar: scalar, to: &text) }
         }
         text += "\""
+    }
+
+    /// Appends `string` quoted, as UTF-8, to `bytes`: the same text as `append(_:to:)` for a
+    /// String, without String concatenation (the request log line is written this way).
+    public static func append(_ string: String, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        var string = string
+        let plain = string.withUTF8 { utf8 in
+            guard !utf8.contains(where: mayNeedEscape) else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if !plain {
+            var text = ""
+            for scalar in string.unicodeScalars { append(scalar: scalar, to: &text) }
+            bytes.append(contentsOf: text.utf8)
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// Bytes that start something to escape: controls, `"`, `\`, DEL, and 0xE2 (U+2028/2029

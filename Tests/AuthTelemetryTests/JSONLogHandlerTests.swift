@@ -37,6 +37,48 @@ struct JSONLogHandlerTests {
     }
 }
 
+@Suite("request events")
+struct RequestEventTests {
+    static let events = [
+        RequestEvent(
+            requestID: "r-1", method: "GET", route: "/protected", status: 200, duration: "0.123", peer: "10.0.0.1",
+            proxy: "127.0.0.1", userID: "42"),
+        RequestEvent(
+            requestID: "r-2", method: "POST", route: "unmatched", status: 404, duration: "12.000", peer: nil,
+            proxy: nil, userID: nil),
+        RequestEvent(
+            requestID: "r\"3", method: "GET", route: "/a\u{2028}b", status: 503, duration: "1.5", peer: "::1",
+            proxy: nil, userID: "7"),
+    ]
+
+    @Test("the direct line is exactly the generic line of the same metadata", arguments: events.indices)
+    func sameLine(index: Int) {
+        let event = Self.events[index]
+        let direct = String(
+            decoding: JSONLogHandler.requestLine(time: (1_795_000_000, 7), label: "authd.http", event: event),
+            as: UTF8.self)
+        let generic = JSONLogHandler.line(
+            time: (1_795_000_000, 7), level: .info, label: "authd.http", message: "request", metadata: event.metadata,
+            error: nil)
+        #expect(direct == generic)
+    }
+
+    @Test("with metadata of the handler's own, the request event goes the generic way and keeps it")
+    func handlerMetadata() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        var handler = JSONLogHandler(label: "t", level: .info, metadataProvider: nil, sink: LogSink(descriptor: fds[1]))
+        handler[metadataKey: "instance"] = "a"
+        handler.log(request: Self.events[1])
+        handler.sink.flush()
+        close(fds[1])
+        let line = String(decoding: FileHandle(fileDescriptor: fds[0]).readDataToEndOfFile(), as: UTF8.self)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(object["instance"] == "a" && object["request_id"] == "r-2" && object["message"] == "request")
+    }
+}
+
 @Suite("JSON log handler")
 struct JSONLogHandlerMergeTests {
     @Test("metadata from the provider, the handler and the event merge, later ones winning", arguments: [false, true])

@@ -141,7 +141,11 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Waits up to `timeoutMilliseconds` for the server to send something, then returns every
     /// notification received so far (possibly none). Throws `connectionFailed` when the link broke.
-    public func notifications(waitingUpTo timeoutMilliseconds: Int32) throws(PostgresError) -> [Notification] {
+    /// At most `maximum` at a time; the rest stay queued in libpq for the next call (which then
+    /// should not wait: they are no longer on the socket).
+    public func notifications(waitingUpTo timeoutMilliseconds: Int32, maximum: Int = .max) throws(PostgresError)
+        -> [Notification]
+    {
         var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
         guard descriptor.fd >= 0 else { throw PostgresError(.connectionFailed, Self.lastError(handle)) }
         guard poll(&descriptor, 1, timeoutMilliseconds) >= 0 || errno == EINTR else {
@@ -151,7 +155,7 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(.connectionFailed, Self.lastError(handle))
         }
         var received: [Notification] = []
-        while let notification = PQnotifies(handle) {
+        while received.count < maximum, let notification = PQnotifies(handle) {
             received.append(
                 Notification(
                     channel: String(cString: notification.pointee.relname),

@@ -116,14 +116,26 @@ public final class PostgresRevocationListener: Service, Sendable {
         #endif
     }
 
+    /// Notifications handled at a time.
+    static let batch = 1000
+
     private func listen(on connection: PostgresConnection) throws {
         let slice: Int32 = 250
         let keepAliveMilliseconds =
             configuration.keepAlive.wholeMilliseconds
         var quiet: Int64 = 0
         var lastPrune = clock()
+        // A burst (a mass logout, an admin revoking thousands) is read and applied a batch at a
+        // time, so its query results stay small; afterwards the freed memory goes back.
+        var backlog = false
+        var burst = false
         while !isStopping {
-            let notifications = try connection.notifications(waitingUpTo: slice)
+            let notifications = try connection.notifications(
+                waitingUpTo: backlog ? 0 : slice, maximum: Self.batch)
+            backlog = notifications.count == Self.batch
+            let burstEnds = burst && !backlog
+            burst = backlog
+            defer { if burstEnds { Self.returnFreedMemory() } }
             if notifications.isEmpty {
                 quiet += Int64(slice)
                 if quiet >= keepAliveMilliseconds {

@@ -53,4 +53,43 @@ struct RevocationListenerTests {
         #expect(try !Self.refuses(state, stack, victimToken), "the forged cut-off was not applied")
         await stack.shutdown()
     }
+
+    @Test("a burst of 2,500 revocations in one transaction arrives whole, read a batch at a time")
+    func burst() async throws {
+        let stack = try await TestStack()
+        let state = RevocationState()
+        let listener = PostgresRevocationListener(
+            configuration: .init(
+                connectionString: try await TestDatabase.migratedURL(), retention: TestStack.retention),
+            state: state,
+            logger: TestDatabase.logger)
+        let running = Task { try await listener.run() }
+        defer {
+            listener.stop()
+            running.cancel()
+        }
+        for _ in 0..<200 where state.problem(now: UnixTime.now()) != nil {
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        let before = state.count.tokens
+        let ids = (0..<2500).map { _ in TestDatabase.uniqueName("j") }
+        _ = try await stack.pool.run { connection in
+            try connection.transaction {
+                try connection.query(
+                    """
+                    WITH r AS (
+                        INSERT INTO revocations (kind, subject, cut_off, expires_at)
+                        SELECT 'token', id, 0, now() + interval '1 hour' FROM unnest(string_to_array($1, ',')) AS id
+                        RETURNING subject, expires_at)
+                    SELECT count(pg_notify('authd_revocations',
+                        'token ' || subject || ' 0 ' || extract(epoch FROM expires_at)::bigint)) FROM r
+                    """, [ids.joined(separator: ",")])
+            }
+        }
+        for _ in 0..<400 where state.count.tokens < before + ids.count {
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        #expect(state.count.tokens == before + ids.count, "every one of more than two batches applied")
+        await stack.shutdown()
+    }
 }

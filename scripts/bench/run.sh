@@ -6,8 +6,11 @@
 # one scrypt at the configured parameters), a login storm (GET /protected p99 and VERIFY
 # throughput while logins saturate the hashing pool), idle memory, GET /protected with 1,000
 # and 1,000,000 users in the table (seeded with COPY), and for HS256, EdDSA and ES256 tokens:
-# GET /protected and TCP VERIFY with one token and with 20,000 distinct ones, and POST /oauth2/token
-# client credentials; and `authctl user import` of 1,000,000 pre-hashed CSV rows (rows/s, peak RSS).
+# GET /protected and TCP VERIFY with one token and with 100,000 distinct ones (of 10,000 users), and
+# POST /oauth2/token client credentials; RSS after those 100,000 tokens and 100,000 revocations;
+# and `authctl user import` of 1,000,000 pre-hashed CSV rows (rows/s, peak RSS). Beside the rates,
+# the CPU time each request cost the server (its threads' /proc schedstat, divided by the requests
+# served), a figure a busy shared machine blurs far less than requests per second.
 # Prints a table; writes .build/bench/results.json.
 # Usage: make bench   [BENCH_SECONDS=8 per measurement]   (starts its own PostgreSQL)
 set -euo pipefail
@@ -35,15 +38,28 @@ export BENCH_USER="bench$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')" B
 register "$BENCH_USER" "bench password 1"
 token=$(login "$BENCH_USER" "bench password 1")
 
-# wrk_run URL ARGS...: "REQ_PER_S P99_MS" (2 threads; connections and the rest in ARGS).
+# wrk_run URL ARGS...: "REQ_PER_S P99_MS" (2 threads; connections and the rest in ARGS); the number
+# of requests served goes to $out/requests.
 wrk_run() {
     local url=$1
     shift
-    wrk -t 2 -d "${seconds}s" --latency "$@" "$url" | awk '
+    wrk -t 2 -d "${seconds}s" --latency "$@" "$url" | awk -v requests="$out/requests" '
         /^Requests\/sec/ {rps = $2}
+        / requests in / {print $1 > requests}
         $1 == "99%" {v = $2; if (v ~ /us$/) p = v / 1000; else if (v ~ /ms$/) p = v + 0; else p = v * 1000}
         /Non-2xx/ {bad = $NF}
         END {printf "%.2f %.2f\n", rps, p; if (bad > 0) printf "bench: %s non-2xx answers\n", bad > "/dev/stderr"}'
+}
+# CPU time of a process: the sum over its threads of the nanoseconds they ran (schedstat).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'; }
+# cpu_us PID BEFORE_NS REQUESTS: microseconds of CPU per request since BEFORE_NS.
+cpu_us() { python3 -c "print(round(($(cpu_ns "$1") - $2) / 1000 / max($3, 1), 1))"; }
+# verify_run PORT TOKEN|@FILE CONNECTIONS DEPTH: line-verify's rate; the requests go to $out/requests.
+verify_run() {
+    local rate
+    rate=$("$out/line-verify" "$@" "$seconds")
+    python3 -c "print(int($rate * $seconds))" >"$out/requests"
+    echo "$rate"
 }
 hello() { wrk_run "http://127.0.0.1:$ref_port/hello" -c 32 "$@"; }
 start_reference() {
@@ -60,16 +76,25 @@ bearer=(-H "Authorization: Bearer $token")
 # (parsing a 300-byte header is part of every authenticated request, not of authd's own work).
 start_reference
 read -r ref1 ref1_p99 <<<"$(hello)"
+before=$(cpu_ns "$ref_pid")
 read -r refb1 refb1_p99 <<<"$(hello "${bearer[@]}")"
+cpu_ref1=$(cpu_us "$ref_pid" "$before" "$(cat "$out/requests")")
 stop_reference
+before=$(cpu_ns "$pid")
 read -r protected protected_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c 32 "${bearer[@]}")"
+cpu_protected=$(cpu_us "$pid" "$before" "$(cat "$out/requests")")
 read -r authz authz_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/authz" -c 32 "${bearer[@]}")"
-verify_pipelined=$("$out/line-verify" "$LINE_PORT" "$token" 8 128 "$seconds")
+before=$(cpu_ns "$pid")
+verify_pipelined=$(verify_run "$LINE_PORT" "$token" 8 128)
+cpu_verify=$(cpu_us "$pid" "$before" "$(cat "$out/requests")")
 verify_reqresp=$("$out/line-verify" "$LINE_PORT" "$token" 32 1 "$seconds")
 start_reference
 read -r ref2 ref2_p99 <<<"$(hello)"
+before=$(cpu_ns "$ref_pid")
 read -r refb2 refb2_p99 <<<"$(hello "${bearer[@]}")"
+cpu_ref2=$(cpu_us "$ref_pid" "$before" "$(cat "$out/requests")")
 stop_reference
+cpu_reference=$(python3 -c "print(round(($cpu_ref1 + $cpu_ref2) / 2, 1))")
 reference=$(python3 -c "print(round(($ref1 + $ref2) / 2, 2))")
 reference_bearer=$(python3 -c "print(round(($refb1 + $refb2) / 2, 2))")
 
@@ -89,16 +114,36 @@ read -r login_rate login_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/login" -
 read -r register_rate register_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/register" -c 4 --timeout 30s \
     -s scripts/bench/register.lua)"
 
-# Tokens signed three ways (#17). One token is verified once and then answered from the
-# verified-token cache; 20,000 distinct ones (more than its 16,384 entries, cycled) are each
-# verified in full: signature and claims. POST /oauth2/token reads the client and signs a token.
-# EdDSA and ES256 get an instance of their own, each stopped before the next.
 psql=("$AUTHD_PG_BINDIR/psql" -q -v ON_ERROR_STOP=1 "$AUTHD_DATABASE_URL")
+# Verification against a table of 1,000 users here, of 1,000,000 at the end.
+seed() { # seed FROM TO [PREFIX]: users FROM..TO through COPY, each with the role user
+    python3 - "$1" "$2" "${3:-seed}" <<'PY' | "${psql[@]}" -c "COPY users (username, email, password_hash) FROM STDIN"
+import sys
+first, last, prefix = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+hash = "$scrypt$ln=15,r=8,p=3$c2VlZGVkLXVzZXItc2FsdA$" + "A" * 43
+out = sys.stdout
+for i in range(first, last + 1):
+    out.write(f"{prefix}{i}\t{prefix}{i}@example.com\t{hash}\n")
+PY
+    "${psql[@]}" -c "INSERT INTO user_roles (user_id, role) SELECT id, 'user' FROM users
+                     WHERE username LIKE '${3:-seed}%' AND id NOT IN (SELECT user_id FROM user_roles)"
+}
+seed 1 1000
+users_small=$("${psql[@]}" -Atc "SELECT count(*) FROM users")
+read -r small small_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c 32 "${bearer[@]}")"
+
+# Tokens signed three ways (#17). One token is verified once and then answered from the
+# verified-token cache; 100,000 distinct ones of 10,000 users (far more than its 16,384 entries,
+# cycled) are each verified in full: signature and claims. POST /oauth2/token reads the client
+# and signs a token. EdDSA and ES256 get an instance of their own, each stopped before the next.
+seed 1 10000 tok
+"${psql[@]}" -Atc "SELECT id || ' ' || username FROM users WHERE username LIKE 'tok%'" >"$out/users.txt"
+export USERS_FILE=$out/users.txt
 if ! .venv/bin/python -c 'import cryptography' 2>/dev/null; then
     [ -x .venv/bin/python ] || python3 -m venv .venv
     .venv/bin/pip install --quiet --disable-pip-version-check 'cryptography>=41'
 fi
-distinct=20000
+distinct=100000
 client_secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
 "${psql[@]}" -c "INSERT INTO clients (id, name, type, secret_hash, grant_types)
                  VALUES ('bench', 'bench', 'confidential', '$(printf %s "$client_secret" | sha256sum | cut -d' ' -f1)',
@@ -106,17 +151,66 @@ client_secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
 CLIENT_BASIC=$(printf 'bench:%s' "$client_secret" | base64 -w0)
 export CLIENT_BASIC
 declare -A signed
-measure_signed() { # measure_signed ALG TOKEN [KEY_FILE]: signed[ALG]="cached distinct vcached vdistinct token"
-    local alg=$1 one=$2 tokens="$out/tokens-$1.txt" cached distinct_rps endpoint
-    KEY_FILE=${3:-} SECRET_FILE=$SECRET_FILE .venv/bin/python scripts/bench/tokens.py "$one" "$distinct" >"$tokens"
+# measure_signed ALG TOKEN PID [KEY_FILE]:
+#   signed[ALG]="cached distinct vcached vdistinct token-endpoint", cpu[ALG]="the first four's CPU µs per request"
+declare -A cpu
+measure_signed() {
+    local alg=$1 one=$2 server=$3 tokens="$out/tokens-$1.txt" cached distinct_rps endpoint vcached vdistinct before
+    local c1 c2 c3 c4
+    KEY_FILE=${4:-} SECRET_FILE=$SECRET_FILE .venv/bin/python scripts/bench/tokens.py "$one" "$distinct" >"$tokens"
+    before=$(cpu_ns "$server")
     read -r cached _ <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c 32 -H "Authorization: Bearer $one")"
+    c1=$(cpu_us "$server" "$before" "$(cat "$out/requests")")
+    before=$(cpu_ns "$server")
     read -r distinct_rps _ <<<"$(TOKENS=$tokens wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c 32 \
         -s scripts/bench/protected-distinct.lua)"
+    c2=$(cpu_us "$server" "$before" "$(cat "$out/requests")")
     read -r endpoint _ <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/oauth2/token" -c 16 -s scripts/bench/token-endpoint.lua)"
-    signed[$alg]="$cached $distinct_rps $("$out/line-verify" "$LINE_PORT" "$one" 8 128 "$seconds") \
-$("$out/line-verify" "$LINE_PORT" "@$tokens" 8 128 "$seconds") $endpoint"
+    before=$(cpu_ns "$server")
+    vcached=$(verify_run "$LINE_PORT" "$one" 8 128)
+    c3=$(cpu_us "$server" "$before" "$(cat "$out/requests")")
+    before=$(cpu_ns "$server")
+    vdistinct=$(verify_run "$LINE_PORT" "@$tokens" 8 128)
+    c4=$(cpu_us "$server" "$before" "$(cat "$out/requests")")
+    signed[$alg]="$cached $distinct_rps $vcached $vdistinct $endpoint"
+    cpu[$alg]="$c1 $c2 $c3 $c4"
 }
-measure_signed HS256 "$token"
+measure_signed HS256 "$token" "$pid"
+# 100,000 revocations (the distinct tokens' ids, as a logout records them), each announced with
+# its NOTIFY; then the instance's memory, with those tokens verified and revoked.
+.venv/bin/python - "$out/tokens-HS256.txt" >"$out/revoked.tsv" <<'PY'
+import base64, json, sys
+for line in open(sys.argv[1]):
+    payload = line.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    print(claims["jti"], claims["exp"] + 30, sep="\t")
+PY
+"${psql[@]}" >/dev/null <<SQL
+CREATE TEMP TABLE bench_revoked (jti text, expires bigint);
+\copy bench_revoked FROM '$out/revoked.tsv'
+WITH r AS (INSERT INTO revocations (kind, subject, cut_off, expires_at)
+           SELECT 'token', jti, 0, to_timestamp(expires) FROM bench_revoked RETURNING subject, expires_at)
+SELECT count(pg_notify('authd_revocations', 'token ' || subject || ' 0 ' || extract(epoch FROM expires_at)::bigint))
+FROM r;
+SQL
+# Applied when the last of them is refused.
+last_revoked=$(tail -n 1 "$out/tokens-HS256.txt")
+for _ in $(seq 1 150); do
+    python3 - "$LINE_PORT" "$last_revoked" <<'PY' && break
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+s.sendall(f"VERIFY\tb\t{sys.argv[2]}\n".encode())
+data = b""
+while data.count(b"\n") < 3:  # two greeting lines, then the answer
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+sys.exit(0 if b"revoked" in data else 1)
+PY
+    sleep 0.2
+done
+revoked_rss=$(rss_mib)
 main_ports=("$HTTP_PORT" "$LINE_PORT")
 for alg in EdDSA ES256; do
     key="$out/signing-$alg.pem"
@@ -128,7 +222,7 @@ for alg in EdDSA ES256; do
     chmod 600 "$key"
     AUTHD_JWT_ALGORITHM=$alg AUTHD_JWT_SIGNING_KEY_FILE=$key AUTHD_PASSWORD_SCRYPT_LN=15 \
         AUTHD_BIN="$(swift build -c release --show-bin-path)/authd" start_authd
-    measure_signed "$alg" "$(login "$BENCH_USER" "bench password 1")" "$key"
+    measure_signed "$alg" "$(login "$BENCH_USER" "bench password 1")" "${authd_pids[-1]}" "$key"
     kill "${authd_pids[-1]}"
     wait "${authd_pids[-1]}" 2>/dev/null || true
 done
@@ -145,22 +239,7 @@ wait "$storm"
 storm_logins=$(awk '/^Requests\/sec/ {print $2}' "$out/storm.txt")
 busy_rss=$(rss_mib)
 
-# Verification against a table of 1,000 and of 1,000,000 users.
-seed() { # seed FROM TO: users FROM..TO through COPY, each with the role user
-    python3 - "$1" "$2" <<'PY' | "${psql[@]}" -c "COPY users (username, email, password_hash) FROM STDIN"
-import sys
-first, last = int(sys.argv[1]), int(sys.argv[2])
-hash = "$scrypt$ln=15,r=8,p=3$c2VlZGVkLXVzZXItc2FsdA$" + "A" * 43
-out = sys.stdout
-for i in range(first, last + 1):
-    out.write(f"seed{i}\tseed{i}@example.com\t{hash}\n")
-PY
-    "${psql[@]}" -c "INSERT INTO user_roles (user_id, role) SELECT id, 'user' FROM users
-                     WHERE username LIKE 'seed%' AND id NOT IN (SELECT user_id FROM user_roles)"
-}
-seed 1 1000
-users_small=$("${psql[@]}" -Atc "SELECT count(*) FROM users")
-read -r small small_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c 32 "${bearer[@]}")"
+# Verification against a table of 1,000,000 users (1,000 measured before).
 seed 1001 1000000
 users_large=$("${psql[@]}" -Atc "SELECT count(*) FROM users")
 read -r large large_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c 32 "${bearer[@]}")"
@@ -210,6 +289,17 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
             "$(ratio "$endpoint" "$hs_endpoint")"
     done
     printf '%-52s %12s\n' "RSS idle after start / after the load, MiB" "$idle_rss / $busy_rss"
+    printf '%-52s %12s\n' "RSS after $distinct tokens and $distinct revocations, MiB" "$revoked_rss"
+    printf '%-52s %12s %10s %8s\n' "CPU per request, µs (ratio: to the reference)" "" "" ""
+    printf '%-52s %12s %10s %8s\n' "  reference GET /hello with the bearer header" "$cpu_reference" "" "1.00"
+    printf '%-52s %12s %10s %8s\n' "  GET /protected" "$cpu_protected" "" "$(ratio "$cpu_protected" "$cpu_reference")"
+    printf '%-52s %12s\n' "  TCP VERIFY pipelined" "$cpu_verify"
+    for alg in HS256 EdDSA ES256; do
+        read -r c1 c2 c3 c4 <<<"${cpu[$alg]}"
+        printf '%-52s %12s %10s %8s\n' "  $alg GET /protected, one token / distinct" "$c1 / $c2" "" \
+            "$(ratio "$c2" "$cpu_reference")"
+        printf '%-52s %12s\n' "  $alg TCP VERIFY, one token / distinct" "$c3 / $c4"
+    done
     echo "(ratios: to the reference, to 250,000/s, to the hashing ceiling, to idle, to 1,000 users, to 50,000 rows/s, to HS256's token endpoint)"
 } | tee "$out/results.txt"
 cat >"$out/results.json" <<JSON
@@ -222,12 +312,14 @@ cat >"$out/results.json" <<JSON
  "storm_login_rps": $storm_logins, "storm_protected_rps": $storm_rps, "storm_protected_p99_ms": $storm_p99,
  "storm_verify_pipelined": $storm_verify,
  "users_small": $users_small, "protected_rps_small": $small, "users_large": $users_large, "protected_rps_large": $large,
- "rss_idle_mib": $idle_rss, "rss_after_load_mib": $busy_rss,
+ "rss_idle_mib": $idle_rss, "rss_after_load_mib": $busy_rss, "rss_after_distinct_and_revocations_mib": $revoked_rss,
+ "cpu_us_per_request": {"reference": $cpu_reference, "protected": $cpu_protected, "verify_pipelined": $cpu_verify},
  "import": {"rows": $import_rows, "seconds": $import_seconds, "rows_per_s": $import_rate, "peak_rss_mib": $import_rss},
  "signed": {$(for alg in HS256 EdDSA ES256; do
     read -r cached distinct_rps vcached vdistinct endpoint <<<"${signed[$alg]}"
-    printf '"%s": {"protected_cached_rps": %s, "protected_distinct_rps": %s, "verify_cached": %s, "verify_distinct": %s, "token_endpoint_rps": %s}' \
-        "$alg" "$cached" "$distinct_rps" "$vcached" "$vdistinct" "$endpoint"
+    read -r c1 c2 c3 c4 <<<"${cpu[$alg]}"
+    printf '"%s": {"protected_cached_rps": %s, "protected_distinct_rps": %s, "verify_cached": %s, "verify_distinct": %s, "token_endpoint_rps": %s, "cpu_us": {"protected_cached": %s, "protected_distinct": %s, "verify_cached": %s, "verify_distinct": %s}}' \
+        "$alg" "$cached" "$distinct_rps" "$vcached" "$vdistinct" "$endpoint" "$c1" "$c2" "$c3" "$c4"
     [ "$alg" = ES256 ] || printf ', '
 done), "distinct_tokens": $distinct}}
 JSON

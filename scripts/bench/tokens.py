@@ -1,7 +1,8 @@
 """Mints COUNT distinct access tokens like TOKEN (same header and claims, a new jti each), signed
 with authd's own key: the HS256 secret in SECRET_FILE, or the private key in KEY_FILE (EdDSA,
 ES256). One per line on stdout. authd accepts them as its own, so a benchmark can cycle through
-more tokens than the verified-token cache holds without logging in thousands of times.
+more tokens than the verified-token cache holds without logging in thousands of times. With
+USERS_FILE (lines "id username") the tokens are those users', round robin; their roles are TOKEN's.
 Usage: tokens.py TOKEN COUNT"""
 import base64
 import hashlib
@@ -40,8 +41,13 @@ else:
             return r.to_bytes(32, "big") + s.to_bytes(32, "big")
     else:
         raise SystemExit(f"tokens.py: no signer for {header['alg']}")
+users = []
+if os.environ.get("USERS_FILE"):
+    users = [line.split() for line in open(os.environ["USERS_FILE"]) if line.strip()]
 out = sys.stdout
-for _ in range(count):
+for index in range(count):
     claims["jti"] = b64(secrets.token_bytes(16))
+    if users:
+        claims["sub"], claims["name"] = users[index % len(users)]
     signing_input = header_part + "." + b64(json.dumps(claims, separators=(",", ":")).encode())
     out.write(signing_input + "." + b64(sign(signing_input.encode())) + "\n")

@@ -143,18 +143,10 @@ extension AccessTokenClaims {
         guard let issuer, let audience, let subject, let name, let roles, let issuedAt, let expiresAt, let id else {
             throw FlatJSON.Refused()
         }
-        self.issuer = issuer
+        self.init(
+            issuer: issuer, audience: "", subject: subject, name: name, roles: roles, issuedAt: issuedAt,
+            notBefore: notBefore, expiresAt: expiresAt, id: id, sessionID: sessionID, clientID: clientID, scope: scope)
         self.audience = audience
-        self.subject = subject
-        self.name = name
-        self.roles = roles
-        self.issuedAt = issuedAt
-        self.notBefore = notBefore
-        self.expiresAt = expiresAt
-        self.id = id
-        self.sessionID = sessionID
-        self.clientID = clientID
-        self.scope = scope
     }
 
     private static func string(_ value: FlatJSON.Value) throws(FlatJSON.Refused) -> String {

@@ -17,25 +17,28 @@ struct RevocationListenerTests {
         }
     }
 
+    /// A listener feeding `state`, running until stopped, once it has connected and loaded.
+    static func connectedListener(_ state: RevocationState) async throws -> PostgresRevocationListener {
+        let listener = PostgresRevocationListener(
+            configuration: .init(
+                connectionString: try await TestDatabase.migratedURL(), retention: TestStack.retention),
+            state: state,
+            logger: TestDatabase.logger)
+        Task { try await listener.run() }
+        for _ in 0..<200 where state.problem(now: UnixTime.now()) != nil {
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return listener
+    }
+
     @Test("a forged NOTIFY payload revokes nothing: what is applied is read from the revocations table")
     func forgedNotification() async throws {
         let stack = try await TestStack()
         let (victim, victimToken) = try await stack.account()
         let (_, otherToken) = try await stack.account()
         let state = RevocationState()
-        let listener = PostgresRevocationListener(
-            configuration: .init(
-                connectionString: try await TestDatabase.migratedURL(), retention: TestStack.retention),
-            state: state,
-            logger: TestDatabase.logger)
-        let running = Task { try await listener.run() }
-        defer {
-            listener.stop()
-            running.cancel()
-        }
-        for _ in 0..<200 where state.problem(now: UnixTime.now()) != nil {
-            try await Task.sleep(for: .milliseconds(25))
-        }
+        let listener = try await Self.connectedListener(state)
+        defer { listener.stop() }
         #expect(state.problem(now: UnixTime.now()) == nil, "the listener connected and loaded")
 
         // Any role that can connect may send this: a cut-off far in the future for the victim.
@@ -58,19 +61,8 @@ struct RevocationListenerTests {
     func burst() async throws {
         let stack = try await TestStack()
         let state = RevocationState()
-        let listener = PostgresRevocationListener(
-            configuration: .init(
-                connectionString: try await TestDatabase.migratedURL(), retention: TestStack.retention),
-            state: state,
-            logger: TestDatabase.logger)
-        let running = Task { try await listener.run() }
-        defer {
-            listener.stop()
-            running.cancel()
-        }
-        for _ in 0..<200 where state.problem(now: UnixTime.now()) != nil {
-            try await Task.sleep(for: .milliseconds(25))
-        }
+        let listener = try await Self.connectedListener(state)
+        defer { listener.stop() }
         let before = state.count.tokens
         let ids = (0..<2500).map { _ in TestDatabase.uniqueName("j") }
         _ = try await stack.pool.run { connection in

@@ -48,24 +48,32 @@ public struct Base64: Sendable {
 
     /// The decoder proper, over contiguous bytes (a token's own storage, without a copy).
     func decode<Bytes: RandomAccessCollection<UInt8>>(contiguous text: Bytes) -> [UInt8]? where Bytes.Index == Int {
-        var out = [UInt8]()
-        out.reserveCapacity(text.count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for byte in text {
-            let value = reverse[Int(byte)]
-            guard value != 0xFF else { return nil }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+        // A length of 4n+1 leaves 6 bits, which no byte string encodes to.
+        guard text.count % 4 != 1 else { return nil }
+        var valid = true
+        let decoded = reverse.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: text.count * 3 / 4) { out, initialized in
+                var accumulator: UInt32 = 0
+                var bits = 0
+                for byte in text {
+                    let value = table[Int(byte)]
+                    guard value != 0xFF else {
+                        valid = false
+                        break
+                    }
+                    accumulator = accumulator << 6 | UInt32(value)
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        out[initialized] = UInt8(truncatingIfNeeded: accumulator >> UInt32(bits))
+                        initialized += 1
+                    }
+                }
+                // Leftover bits must be zero, or two encodings would decode to the same bytes.
+                if accumulator & ((1 << UInt32(bits)) - 1) != 0 { valid = false }
             }
         }
-        // 6 leftover bits mean a length of 4n+1, which no byte string encodes to; leftover
-        // bits must be zero or two encodings would decode to the same bytes.
-        guard bits < 6, accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
-        return out
+        return valid ? decoded : nil
     }
 
     /// The 16 bytes of a canonical 22-character encoding, as one number, without allocating: a

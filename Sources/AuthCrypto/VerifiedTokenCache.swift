@@ -37,10 +37,17 @@ final class VerifiedTokenCache: Sendable {
     func insert(_ claims: AccessTokenClaims, for token: String) {
         guard shardCapacity > 0 else { return }
         let capacity = shardCapacity
+        // A full shard is swapped for an empty one under the lock and freed after it: freeing
+        // thousands of entries while holding it made the other event loop wait.
+        var evicted: [TokenBytes: AccessTokenClaims] = [:]
         shard(token).entries.withLock { entries in
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            if entries.count >= capacity {
+                swap(&evicted, &entries)
+                entries.reserveCapacity(capacity)
+            }
             entries[TokenBytes(token)] = claims
         }
+        _ = evicted.count
     }
 }
 

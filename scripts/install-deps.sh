@@ -17,7 +17,7 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 # Tools the interop tests run to make password hashes as other systems do (legacy-import.sh).
 command -v mkpasswd >/dev/null 2>&1 || missing+=(whois)
 command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
-# The browser the OpenID Connect sign-in test drives (oidc-browser.sh), through selenium.
+# The browser the OpenID Connect and nginx portal tests drive (oidc-browser.sh, nginx.sh), through selenium.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 # Extra tools named on the command line (Debian packages of the same name), e.g. wrk for benchmarks.

@@ -41,8 +41,8 @@ extension HTTPFrontEnd {
     private func signInFirst(_ error: APIError, _ request: Request) -> APIError {
         guard portal != nil, let original = request.headers[HeaderName.originalURL] else { return error }
         var error = error
-        let base = configuration.issuer.hasSuffix("/") ? String(configuration.issuer.dropLast()) : configuration.issuer
-        error.headers[.location] = URLEncoding.adding([("rd", original)], to: base + "/ui/login")
+        error.headers[.location] = URLEncoding.adding(
+            [("rd", original)], to: AuthorizationServerMetadata.base(configuration.issuer) + "/ui/login")
         return error
     }
 

@@ -103,7 +103,7 @@ struct AuthorizationServerMetadata: Encodable {
 
     /// `openID`: the ID-token algorithms, when ID tokens can be signed.
     init(_ issuer: String, _ oauth: OAuthService, authorizationEndpoint: Bool, openID: [String]?) {
-        let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
+        let base = Self.base(issuer)
         self.issuer = issuer
         tokenEndpoint = base + "/oauth2/token"
         introspectionEndpoint = base + "/oauth2/introspect"
@@ -123,6 +123,11 @@ struct AuthorizationServerMetadata: Encodable {
                 userinfoEndpoint: base + "/oauth2/userinfo", endSessionEndpoint: base + "/oauth2/logout",
                 idTokenSigningAlgValuesSupported: algorithms)
         }
+    }
+
+    /// What endpoint paths are appended to: the issuer without a trailing slash.
+    static func base(_ issuer: String) -> String {
+        issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
     }
 
     enum CodingKeys: String, CodingKey {

@@ -158,14 +158,10 @@ final class LogSink: Sendable {
     }
 
     func write(_ line: String, immediately: Bool) {
-        let full = pending.withLock { buffer in
-            buffer.append(contentsOf: line.utf8)
-            return buffer.count >= Self.threshold
-        }
-        if immediately || full { flush() }
+        write(bytes: line.utf8, immediately: immediately)
     }
 
-    func write(bytes line: [UInt8], immediately: Bool) {
+    func write(bytes line: some Collection<UInt8>, immediately: Bool) {
         let full = pending.withLock { buffer in
             buffer.append(contentsOf: line)
             return buffer.count >= Self.threshold

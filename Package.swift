@@ -110,11 +110,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "AuthImport", dependencies: ["AuthCore", "CSQLite"], swiftSettings: strict),
+        .target(
+            name: "AuthHooks", dependencies: ["AuthCore", "AuthCrypto", "AuthLineProtocol"], swiftSettings: strict),
         .executableTarget(
             name: "authctl",
             dependencies: [
-                "AuthConfig", "AuthCore", "AuthCrypto", "AuthHTTP", "AuthImport", "AuthLineProtocol", "AuthPostgres",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "AuthConfig", "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHooks", "AuthImport", "AuthLineProtocol",
+                "AuthPostgres", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -153,6 +155,7 @@ let package = Package(
             dependencies: ["AuthCore", "AuthImport", "AuthPostgres", "AuthTestSupport", "CSQLite"],
             swiftSettings: strict
         ),
+        .testTarget(name: "AuthHooksTests", dependencies: ["AuthHooks", "AuthLineProtocol"], swiftSettings: strict),
         .testTarget(name: "AuthConfigTests", dependencies: ["AuthConfig", "AuthCore"], swiftSettings: strict),
         .testTarget(
             name: "AuthHTTPTests",
@@ -166,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "AuthLineProtocolTests",
             dependencies: [
-                "AuthCore", "AuthCrypto", "AuthLineProtocol", "AuthPostgres", "AuthTestSupport",
+                "AuthCore", "AuthCrypto", "AuthHooks", "AuthLineProtocol", "AuthPostgres", "AuthTestSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -19,4 +19,37 @@ public enum URLEncoding {
         let query = parameters.map { component($0.0) + "=" + component($0.1) }.joined(separator: "&")
         return uri + (uri.contains("?") ? "&" : "?") + query
     }
+
+    /// The bytes `%XX` escapes stand for, `+` read as a space when `plusIsSpace` (HTML forms);
+    /// nil for a `%` without two hex digits after it.
+    public static func decode(_ bytes: some Collection<UInt8>, plusIsSpace: Bool) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "+") where plusIsSpace: out.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                let high = bytes.index(after: index)
+                guard high != bytes.endIndex, bytes.index(after: high) != bytes.endIndex,
+                    let h = hexValue(bytes[high]), let l = hexValue(bytes[bytes.index(after: high)])
+                else { return nil }
+                out.append(h << 4 | l)
+                index = bytes.index(after: high)
+            default: out.append(byte)
+            }
+            index = bytes.index(after: index)
+        }
+        return out
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
 }

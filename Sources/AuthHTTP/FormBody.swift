@@ -1,3 +1,4 @@
+import AuthCore
 import Hummingbird
 
 #if canImport(FoundationEssentials)
@@ -55,34 +56,7 @@ public struct FormBody: Sendable {
 
     /// `+` is a space; `%XX` a byte; the result must be UTF-8.
     static func decode(_ bytes: some Collection<UInt8>) -> String? {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var index = bytes.startIndex
-        while index != bytes.endIndex {
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "+"): out.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                let high = bytes.index(after: index)
-                guard high != bytes.endIndex, bytes.index(after: high) != bytes.endIndex,
-                    let h = hexValue(bytes[high]), let l = hexValue(bytes[bytes.index(after: high)])
-                else { return nil }
-                out.append(h << 4 | l)
-                index = bytes.index(after: high)
-            default: out.append(byte)
-            }
-            index = bytes.index(after: index)
-        }
-        return String(validating: out, as: UTF8.self)
-    }
-
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        URLEncoding.decode(bytes, plusIsSpace: true).flatMap { String(validating: $0, as: UTF8.self) }
     }
 
     static func isForm(_ contentType: String) -> Bool {

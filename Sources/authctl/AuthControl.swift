@@ -13,7 +13,8 @@ struct AuthControl: AsyncParsableCommand {
         discussion: "Client commands exit 0 for OK, 1 for NO, 2 for TEMP or unreachable, 3 for BAD or usage errors.",
         subcommands: [
             Migrate.self, UserCommand.self, RoleCommand.self, Ping.self, Verify.self, HasRole.self, HasPerm.self,
-            Auth.self, Pam.self, KeyCommand.self, OAuthClientCommand.self,
+            Auth.self, Pam.self, CheckpasswordCommand.self, SquidBasic.self, SquidACL.self, KeyCommand.self,
+            OAuthClientCommand.self,
         ])
 
     /// Like ArgumentParser's, but usage errors exit 3, the client commands' code for BAD.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import AuthCore
-import AuthCrypto
+import AuthHooks
 import AuthLineProtocol
 import Foundation
 
@@ -34,9 +34,9 @@ enum ClientExit {
     static func run(_ line: LineOptions, _ request: LineRequest) throws -> Never {
         var reply: LineReply
         do {
-            var client = try LineClient(address: line.addr)
-            defer { client.close() }
-            reply = try line.clientRequest().map { try client.exchange($0) } ?? LineReply(.ok, id: "c")
+            let client = try LineClient(address: line.addr)
+            reply = LineReply(.ok, id: "c")
+            if let identify = try line.clientRequest() { reply = try client.exchange(identify) }
             if reply.status == .ok { reply = try client.exchange(request) }
         } catch {
             printError("authctl: \(error)")
@@ -105,7 +105,7 @@ struct Auth: ParsableCommand {
     @Option(name: .long, help: "A one-time code, for services that require one.") var otp: String?
 
     func run() throws {
-        try ClientExit.run(line, authRequest(service: service, user: user, otp: otp, password: readPassword()))
+        try ClientExit.run(line, .auth(service: service, user: user, otp: otp, password: readPassword()))
     }
 }
 
@@ -146,19 +146,11 @@ struct Pam: ParsableCommand {
         }
         do {
             try ClientExit.run(
-                line, authRequest(service: service, user: user, otp: nil, remote: remote, password: readPassword()))
+                line, .auth(service: service, user: user, remoteAddress: remote, password: readPassword()))
         } catch let exit as ExitCode where exit.rawValue != 0 {
             throw ExitCode(1)
         }
     }
-}
-
-func authRequest(service: String, user: String, otp: String?, remote: String? = nil, password: [UInt8]) -> LineRequest {
-    var fields = ["service=\(service)", "user=\(user)"]
-    if let otp { fields.append("otp=\(otp)") }
-    if let remote { fields.append("rip=\(remote)") }
-    fields.append("resp=\(Base64.standard.encode(password))")
-    return LineRequest(command: "AUTH", id: "1", fields: fields)
 }
 
 /// The first line of standard input, without its terminator (newline or pam_exec's NUL).

@@ -20,7 +20,8 @@ stop_authd() {
 trap stop_authd EXIT
 
 # Starts one more authd (all share the secret and the database): the debug build, or $AUTHD_BIN.
-# Sets HTTP_PORT (NEXT_HTTP_PORT when a script chose it, e.g. for oauth.issuer) and LINE_PORT; the
+# Sets HTTP_PORT and LINE_PORT (NEXT_HTTP_PORT and NEXT_LINE_PORT when a script chose them, e.g.
+# for oauth.issuer or to restart on the same ports); the
 # logs are in $interop_work/authd.log. These scripts register
 # many accounts from one address and fail many logins on one account, so the per-address
 # registration limit and the per-account failure limit are off unless a script sets
@@ -28,8 +29,8 @@ trap stop_authd EXIT
 # the Swift suites).
 start_authd() {
     HTTP_PORT=${NEXT_HTTP_PORT:-$(free_port)}
-    unset NEXT_HTTP_PORT
-    LINE_PORT=$(free_port)
+    LINE_PORT=${NEXT_LINE_PORT:-$(free_port)}
+    unset NEXT_HTTP_PORT NEXT_LINE_PORT
     AUTHD_LIMITS_REGISTER_BURST=${AUTHD_LIMITS_REGISTER_BURST:-0} \
         AUTHD_LIMITS_ACCOUNT_FAILURES_BURST=${AUTHD_LIMITS_ACCOUNT_FAILURES_BURST:-0} \
     AUTHD_JWT_SECRET_FILE="$SECRET_FILE" AUTHD_HTTP_ADDR="127.0.0.1:$HTTP_PORT" \

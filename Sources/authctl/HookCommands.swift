@@ -58,7 +58,13 @@ struct CheckpasswordCommand: ParsableCommand {
     var reply: [String] = []
 
     func run() throws {
-        let runtime = try HookRuntime(name: "checkpassword", line: line)
+        let runtime: HookRuntime
+        do {
+            runtime = try HookRuntime(name: "checkpassword", line: line)
+        } catch {
+            ClientExit.printError("authctl checkpassword: \(error)")
+            throw ExitCode(Checkpassword.Exit.temporaryFailure.rawValue)
+        }
         let environment = ProcessInfo.processInfo.environment
         guard environment["AUTHORIZED"] == nil else {
             runtime.log(

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Dovecot (Debian's dovecot-imapd) with authd as its passdb through authctl checkpassword, as in
+# config/dovecot/authd-checkpassword.conf: Python's imaplib logs in over IMAP with a right
+# password, a wrong one, an unknown user and a locked account (each attempt counted once), and
+# gets a temporary failure, never a login, while authd is away.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/interop/lib.sh
+command -v dovecot >/dev/null || {
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-imapd >/dev/null
+}
+
+dovecot_dir=$(mktemp -d)
+chmod 755 "$dovecot_dir"
+dovecot_pid=""
+cleanup() {
+    [ -n "$dovecot_pid" ] && kill "$dovecot_pid" 2>/dev/null && wait "$dovecot_pid" 2>/dev/null || true
+    rm -rf "$dovecot_dir"
+    stop_authd
+}
+trap cleanup EXIT
+keyfile="$dovecot_dir/dovecot.key"
+head -c 32 /dev/urandom | base64 > "$keyfile"
+chmod 600 "$keyfile"
+# Dovecot's auth process runs as its internal user, dovecot, when started as root.
+[ "$(id -u)" = 0 ] && chown dovecot "$keyfile"
+export AUTHD_LINE_CLIENTS="dovecot:$(tr -d '\n' < "$keyfile" | sha256sum | cut -d' ' -f1):imap"
+export AUTHD_LIMITS_ATTEMPTS_BURST=0
+start_authd
+ctl="$PWD/.build/debug/authctl"
+addr="127.0.0.1:$LINE_PORT"
+
+# Dovecot runs as root here (it drops to its own users); a non-root run uses this user for mail.
+mail_user=$(id -un)
+[ "$(id -u)" = 0 ] && mail_user=nobody
+mkdir -m 1777 "$dovecot_dir/mail"
+imap_port=$(free_port)
+sed -e "s|@AUTHCTL@|$ctl|" -e "s|@ADDR@|$addr|" -e "s|@KEYFILE@|$keyfile|" \
+    -e "s|@MAIL_UID@|$(id -u "$mail_user")|" -e "s|@MAIL_GID@|$(id -g "$mail_user")|" \
+    -e "s|@MAIL_HOME@|$dovecot_dir/mail|" config/dovecot/authd-checkpassword.conf > "$dovecot_dir/authd.conf"
+# XOAUTH2/OAUTHBEARER: an OAuth client of authd's for Dovecot's introspection requests.
+mail_client="dovecot$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+client_secret=$(.build/debug/authctl client create "$mail_client" --config config/authd.yaml | sed -n 's/^client_secret=//p')
+sed -e "s|@CONF_DIR@|$dovecot_dir|" config/dovecot/authd-oauth2.conf > "$dovecot_dir/oauth2.conf"
+sed -e "s|@CLIENT_ID@|$mail_client|" -e "s|@CLIENT_SECRET@|$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$client_secret")|" \
+    -e "s|@AUTHD_HTTP@|127.0.0.1:$HTTP_PORT|" config/dovecot/authd-oauth2.conf.ext > "$dovecot_dir/authd-oauth2.conf.ext"
+cat > "$dovecot_dir/dovecot.conf" <<CONF
+protocols = imap
+listen = 127.0.0.1
+base_dir = $dovecot_dir/run
+state_dir = $dovecot_dir/state
+log_path = $dovecot_dir/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_verbose = yes
+first_valid_uid = 1
+mail_location = maildir:~/Maildir
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $imap_port
+  }
+}
+service anvil {
+  chroot =
+}
+service imap-login {
+  chroot =
+}
+!include $dovecot_dir/authd.conf
+!include $dovecot_dir/oauth2.conf
+CONF
+dovecot -F -c "$dovecot_dir/dovecot.conf" >"$dovecot_dir/dovecot.out" 2>&1 &
+dovecot_pid=$!
+for _ in $(seq 1 100); do
+    (echo > "/dev/tcp/127.0.0.1/$imap_port") 2>/dev/null && break
+    sleep 0.1
+done
+
+user="dc$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+register "$user" "dovecot password 1"
+register "$user-locked" "dovecot password 2"
+
+# imap USER PASSWORD [MECHANISM]: prints OK, NO (login refused), TEMP ([UNAVAILABLE]) or the
+# error. With XOAUTH2 or OAUTHBEARER the password is an access token.
+imap() {
+    python3 - "$imap_port" "$1" "$2" "${3:-LOGIN}" <<'PY'
+import imaplib, sys
+port, user, password, mechanism = sys.argv[1:]
+connection = imaplib.IMAP4("127.0.0.1", int(port), timeout=20)
+try:
+    if mechanism == "XOAUTH2":
+        connection.authenticate(mechanism, lambda _: f"user={user}\x01auth=Bearer {password}\x01\x01".encode())
+    elif mechanism == "OAUTHBEARER":
+        connection.authenticate(mechanism, lambda _: f"n,a={user},\x01auth=Bearer {password}\x01\x01".encode())
+    else:
+        connection.login(user, password)
+    connection.select("INBOX")
+    print("OK")
+except imaplib.IMAP4.error as error:
+    print("TEMP" if "UNAVAILABLE" in str(error) else "NO")
+finally:
+    try:
+        connection.logout()
+    except Exception:
+        pass
+PY
+}
+failures_of() {
+    psql "$AUTHD_DATABASE_URL" -tA -c "SELECT coalesce(sum(failures), 0) FROM login_failures WHERE username = '$1'"
+}
+expect OK "$(imap "$user" "dovecot password 1")" "IMAP login, right password"
+expect NO "$(imap "$user" "wrong password")" "IMAP login, wrong password"
+expect NO "$(imap "nobody-$user" "dovecot password 1")" "IMAP login, unknown user"
+for _ in 1 2 3; do imap "$user-locked" "wrong password" >/dev/null; done
+expect 3 "$(failures_of "$user-locked")" "three wrong IMAP logins count three failures (no Dovecot retries)"
+for _ in $(seq 4 10); do imap "$user-locked" "wrong password" >/dev/null; done
+expect NO "$(imap "$user-locked" "dovecot password 2")" "IMAP login, locked account (right password refused)"
+
+token=$(login "$user" "dovecot password 1")
+expect OK "$(imap "$user" "$token" XOAUTH2)" "XOAUTH2 with an access token (introspected)"
+expect OK "$(imap "$user" "$token" OAUTHBEARER)" "OAUTHBEARER with an access token"
+expect NO "$(imap "$user" "${token}x" XOAUTH2)" "XOAUTH2 with a forged token"
+expect NO "$(imap "$user-locked" "$token" XOAUTH2)" "XOAUTH2 with another user's token"
+before=$(failures_of "$user")
+curl -s -o /dev/null -X POST -H "Authorization: Bearer $token" "http://127.0.0.1:$HTTP_PORT/logout"
+expect NO "$(imap "$user" "$token" OAUTHBEARER)" "OAUTHBEARER with a logged-out token"
+expect "$before" "$(failures_of "$user")" "token logins never reach the password stack"
+
+# authd away: a temporary failure, never a login; back: logins work with no Dovecot restart.
+kill "${authd_pids[0]}"
+wait "${authd_pids[0]}" 2>/dev/null || true
+authd_pids=()
+expect TEMP "$(imap "$user" "dovecot password 1")" "IMAP login while authd is away: temporary failure"
+NEXT_HTTP_PORT=$HTTP_PORT NEXT_LINE_PORT=$LINE_PORT start_authd
+expect OK "$(imap "$user" "dovecot password 1")" "IMAP login once authd is back"
+
+if [ "$failures" -ne 0 ]; then
+    tail -n 40 "$dovecot_dir/dovecot.log" "$dovecot_dir/dovecot.out" >&2
+    tail -n 20 "$interop_work/authd.log" >&2
+    echo "interop: Dovecot checks FAILED ($failures)" >&2
+    exit 1
+fi
+echo "interop: Dovecot checks passed"

@@ -25,7 +25,8 @@ public struct LineCommands: Sendable {
 
     public static let commands = ["PING", "VERIFY", "HASROLE", "HASPERM", "HASSCOPE", "AUTH", "CLIENT", "QUIT"]
 
-    /// `clientAttempts`: by default ten at once, then one every two seconds.
+    /// `clientAttempts`: failed `CLIENT` attempts per address, by default ten at once, then one every
+    /// two seconds.
     public init(
         service: AuthService, logger: Logger, clients: [LineClientKey] = [],
         clientAttempts: RateLimiter.Configuration = .init(burst: 10, perSecond: 0.5)
@@ -190,10 +191,14 @@ public struct LineCommands: Sendable {
         else {
             return .reply(.bad(id, "malformed_argument"))
         }
-        guard clientAttempts.allow(session.peer ?? "") else { return .close(.temp(id, "rate_limited")) }
+        // Only failed attempts are charged: a helper that opens a connection per login (Dovecot's
+        // checkpassword, pam_exec) must not run out, while guessing keys still does.
+        let peer = session.peer ?? ""
+        guard clientAttempts.permits(peer) else { return .close(.temp(id, "rate_limited")) }
         let name = String(request.fields[0].dropFirst(5))
         let key = String(request.fields[1].dropFirst(4))
         guard let client = clients[name], client.matches(key: key) else {
+            clientAttempts.charge(peer)
             logger.notice(
                 "line client authentication failed",
                 metadata: ["client": "\(name.prefix(64))", "peer": "\(session.peer ?? "")"])

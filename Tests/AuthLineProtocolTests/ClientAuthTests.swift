@@ -56,7 +56,21 @@ struct ClientAuthTests {
         }
     }
 
-    @Test("CLIENT attempts from one address are limited: past the burst, TEMP without a look at the key")
+    @Test("successful CLIENT handshakes cost nothing: a helper connecting per login never runs out")
+    func successesFree() async throws {
+        let slow = RateLimiter.Configuration(burst: 2, perSecond: 0.001)
+        try await withLineServer(try configuration(), clientAttempts: slow) { port, _ in
+            for attempt in 0..<12 {
+                let reply = try await LineClient.with(port: port) { (client: LineClient) async throws in
+                    try await client.send("CLIENT\t\(attempt)\tname=mail\tkey=\(Self.key)\n")
+                    return try await client.readLine()
+                }
+                #expect(reply == "OK\t\(attempt)")
+            }
+        }
+    }
+
+    @Test("failed CLIENT attempts from one address are limited: past the burst, TEMP without a look at the key")
     func throttled() async throws {
         let slow = RateLimiter.Configuration(burst: 10, perSecond: 0.001)
         try await withLineServer(try configuration(), clientAttempts: slow) { port, _ in

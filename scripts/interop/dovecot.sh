@@ -2,7 +2,9 @@
 # Dovecot (Debian's dovecot-imapd) with authd as its passdb through authctl checkpassword, as in
 # config/dovecot/authd-checkpassword.conf: Python's imaplib logs in over IMAP with a right
 # password, a wrong one, an unknown user and a locked account (each attempt counted once), and
-# gets a temporary failure, never a login, while authd is away.
+# with access tokens (XOAUTH2, OAUTHBEARER: config/dovecot/authd-oauth2.conf); Postfix (as root)
+# authenticates SMTP AUTH through the same Dovecot; both get a temporary failure, never a login,
+# while authd is away.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
@@ -36,6 +38,7 @@ mail_user=$(id -un)
 [ "$(id -u)" = 0 ] && mail_user=nobody
 mkdir -m 1777 "$dovecot_dir/mail"
 imap_port=$(free_port)
+sasl_port=$(free_port)
 sed -e "s|@AUTHCTL@|$ctl|" -e "s|@ADDR@|$addr|" -e "s|@KEYFILE@|$keyfile|" \
     -e "s|@MAIL_UID@|$(id -u "$mail_user")|" -e "s|@MAIL_GID@|$(id -g "$mail_user")|" \
     -e "s|@MAIL_HOME@|$dovecot_dir/mail|" config/dovecot/authd-checkpassword.conf > "$dovecot_dir/authd.conf"
@@ -62,6 +65,13 @@ service imap-login {
     port = $imap_port
   }
 }
+# Postfix's SASL client (smtpd_sasl_type = dovecot) asks here.
+service auth {
+  inet_listener auth-client {
+    address = 127.0.0.1
+    port = $sasl_port
+  }
+}
 service anvil {
   chroot =
 }
@@ -83,12 +93,18 @@ register "$user" "dovecot password 1"
 register "$user-locked" "dovecot password 2"
 
 # imap USER PASSWORD [MECHANISM]: prints OK, NO (login refused), TEMP ([UNAVAILABLE]) or the
-# error. With XOAUTH2 or OAUTHBEARER the password is an access token.
+# error. With XOAUTH2 or OAUTHBEARER the password is an access token. The client connects from
+# $SOURCE (127.0.0.1 by default), which is the address authd's lockout counts (by account+source).
 imap() {
-    python3 - "$imap_port" "$1" "$2" "${3:-LOGIN}" <<'PY'
-import imaplib, sys
-port, user, password, mechanism = sys.argv[1:]
-connection = imaplib.IMAP4("127.0.0.1", int(port), timeout=20)
+    python3 - "$imap_port" "$1" "$2" "${3:-LOGIN}" "${SOURCE:-127.0.0.1}" <<'PY'
+import imaplib, socket, sys
+port, user, password, mechanism, source = sys.argv[1:]
+
+class SourcedIMAP4(imaplib.IMAP4):
+    def _create_socket(self, timeout):
+        return socket.create_connection((self.host, self.port), timeout, source_address=(source, 0))
+
+connection = SourcedIMAP4("127.0.0.1", int(port), timeout=20)
 try:
     if mechanism == "XOAUTH2":
         connection.authenticate(mechanism, lambda _: f"user={user}\x01auth=Bearer {password}\x01\x01".encode())
@@ -113,10 +129,20 @@ failures_of() {
 expect OK "$(imap "$user" "dovecot password 1")" "IMAP login, right password"
 expect NO "$(imap "$user" "wrong password")" "IMAP login, wrong password"
 expect NO "$(imap "nobody-$user" "dovecot password 1")" "IMAP login, unknown user"
-for _ in 1 2 3; do imap "$user-locked" "wrong password" >/dev/null; done
+# Postfix submission authenticating through the same Dovecot (smtpd_sasl_type = dovecot).
+if [ "$(id -u)" = 0 ] && command -v postfix >/dev/null; then
+    start_postfix "inet:127.0.0.1:$sasl_port"
+    expect OK "$(SOURCE=127.0.0.2 smtp_auth "$user" "dovecot password 1")" "Postfix AUTH PLAIN through Dovecot, right password"
+    expect NO "$(SOURCE=127.0.0.2 smtp_auth "$user" "wrong password")" "Postfix AUTH PLAIN through Dovecot, wrong password"
+else
+    echo "skip: Postfix needs root and Debian's postfix"
+fi
+
+for _ in 1 2 3; do SOURCE=127.0.0.3 imap "$user-locked" "wrong password" >/dev/null; done
 expect 3 "$(failures_of "$user-locked")" "three wrong IMAP logins count three failures (no Dovecot retries)"
-for _ in $(seq 4 10); do imap "$user-locked" "wrong password" >/dev/null; done
-expect NO "$(imap "$user-locked" "dovecot password 2")" "IMAP login, locked account (right password refused)"
+for _ in $(seq 4 10); do SOURCE=127.0.0.3 imap "$user-locked" "wrong password" >/dev/null; done
+expect 10 "$(failures_of "$user-locked")" "ten wrong IMAP logins, ten failures"
+expect NO "$(SOURCE=127.0.0.3 imap "$user-locked" "dovecot password 2")" "IMAP login, locked account (right password refused)"
 
 token=$(login "$user" "dovecot password 1")
 expect OK "$(imap "$user" "$token" XOAUTH2)" "XOAUTH2 with an access token (introspected)"
@@ -132,11 +158,16 @@ expect "$before" "$(failures_of "$user")" "token logins never reach the password
 kill "${authd_pids[0]}"
 wait "${authd_pids[0]}" 2>/dev/null || true
 authd_pids=()
-expect TEMP "$(imap "$user" "dovecot password 1")" "IMAP login while authd is away: temporary failure"
+expect TEMP "$(SOURCE=127.0.0.4 imap "$user" "dovecot password 1")" "IMAP login while authd is away: temporary failure"
+if [ -n "${SMTP_PORT:-}" ]; then
+    # Dovecot answers Postfix FAIL with "temp"; Postfix 3.7's Dovecot client reads every FAIL as 535.
+    expect NO "$(SOURCE=127.0.0.4 smtp_auth "$user" "dovecot password 1")" "Postfix AUTH while authd is away: refused (535), no login"
+fi
 NEXT_HTTP_PORT=$HTTP_PORT NEXT_LINE_PORT=$LINE_PORT start_authd
-expect OK "$(imap "$user" "dovecot password 1")" "IMAP login once authd is back"
+expect OK "$(SOURCE=127.0.0.4 imap "$user" "dovecot password 1")" "IMAP login once authd is back"
 
 if [ "$failures" -ne 0 ]; then
+    [ -n "${POSTFIX_DIR:-}" ] && tail -n 30 "$POSTFIX_DIR/maillog" >&2
     tail -n 40 "$dovecot_dir/dovecot.log" "$dovecot_dir/dovecot.out" >&2
     tail -n 20 "$interop_work/authd.log" >&2
     echo "interop: Dovecot checks FAILED ($failures)" >&2

@@ -10,12 +10,15 @@ interop_work=$(mktemp -d)
 SECRET_FILE="$interop_work/secret"
 head -c 48 /dev/urandom | base64 | tr -d '\n' > "$SECRET_FILE"
 authd_pids=()
+# Servers a script started besides authd (start_postfix) and their directories, removed with it.
+server_pids=()
+server_dirs=()
 stop_authd() {
-    for pid in "${authd_pids[@]}"; do
+    for pid in "${server_pids[@]}" "${authd_pids[@]}"; do
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
-    rm -rf "$interop_work"
+    rm -rf "$interop_work" "${server_dirs[@]}"
 }
 trap stop_authd EXIT
 
@@ -44,6 +47,67 @@ start_authd() {
     echo "authd did not start:" >&2
     cat "$interop_work/authd.log" >&2
     return 1
+}
+
+# start_postfix SASL_PATH: Debian's Postfix (root only) on a private configuration under
+# $interop_work, smtpd on SMTP_PORT (loopback) authenticating with smtpd_sasl_type = dovecot at
+# SASL_PATH (inet:host:port), relaying only for authenticated clients. Its log is
+# $POSTFIX_DIR/maillog.
+start_postfix() {
+    local dir
+    dir=$(mktemp -d)
+    chmod 755 "$dir" # Postfix's own user works in data/
+    server_dirs+=("$dir")
+    POSTFIX_DIR=$dir
+    SMTP_PORT=$(free_port)
+    mkdir -p "$dir/etc" "$dir/queue" "$dir/data"
+    chown postfix "$dir/data"
+    # Debian's master.cf, with smtpd on our port and nothing chrooted (the queue is not populated).
+    sed -e "s|^smtp      inet  n       -       y|127.0.0.1:$SMTP_PORT inet n - n|" \
+        -e 's/^\([a-z]*[[:space:]]\+\(unix\|fifo\|unix-dgram\)[[:space:]]\+[-yn][[:space:]]\+[-yn][[:space:]]\+\)y/\1n/' \
+        /etc/postfix/master.cf > "$dir/etc/master.cf"
+    cat > "$dir/etc/main.cf" <<CONF
+compatibility_level = 3.6
+queue_directory = $dir/queue
+data_directory = $dir/data
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = authd-test.localdomain
+mydestination =
+maillog_file_prefixes = $dir
+maillog_file = $dir/maillog
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = $1
+smtpd_sasl_security_options = noanonymous
+smtpd_tls_security_level = none
+smtpd_relay_restrictions = permit_sasl_authenticated, reject
+CONF
+    postfix -c "$dir/etc" start-fg >>"$dir/postfix.out" 2>&1 &
+    server_pids+=($!)
+    for _ in $(seq 1 100); do
+        (echo > "/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "Postfix did not start:" >&2
+    cat "$dir/postfix.out" "$dir/maillog" >&2
+    return 1
+}
+
+# smtp_auth USER PASSWORD: AUTH PLAIN at SMTP_PORT with Python's smtplib, from $SOURCE (a loopback
+# address, 127.0.0.1 by default); prints OK, NO (535) or TEMP (454), or the error.
+smtp_auth() {
+    python3 - "$SMTP_PORT" "$1" "$2" "${SOURCE:-127.0.0.1}" <<'PY'
+import smtplib, sys
+port, user, password, source = sys.argv[1:]
+try:
+    with smtplib.SMTP("127.0.0.1", int(port), timeout=20, source_address=(source, 0)) as smtp:
+        smtp.ehlo("client.example")
+        code, _ = smtp.docmd("AUTH", "PLAIN " + __import__("base64").b64encode(f"\0{user}\0{password}".encode()).decode())
+        print({235: "OK", 535: "NO", 454: "TEMP"}.get(code, f"SMTP {code}"))
+except Exception as error:
+    print(type(error).__name__)
+PY
 }
 
 # browser_venv: .venv with PyPI selenium, Authlib, Flask, pyotp and requests for the browser
@@ -91,7 +155,7 @@ pg_start() {
 failures=0
 # expect WANT GOT DESCRIPTION: counts a failure in $failures when GOT differs from WANT.
 expect() {
-    if [ "$1" = "$2" ]; then echo "ok: $3"; else echo "FAIL: $3: got $2, want $1" >&2; failures=$((failures + 1)); fi
+    if [ "$1" = "$2" ]; then echo "ok: $3${TIMESTAMPS:+ ($(date +%T))}"; else echo "FAIL: $3: got $2, want $1" >&2; failures=$((failures + 1)); fi
 }
 # expect_status WANT DESCRIPTION COMMAND...: counts a failure in $failures when the exit status differs.
 expect_status() {

@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "AuthConfig",
             dependencies: [
-                "AuthCore", "AuthCrypto", "AuthHTTP", "AuthLineProtocol",
+                "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHookServers", "AuthLineProtocol",
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
             swiftSettings: strict
@@ -100,8 +100,10 @@ let package = Package(
         .executableTarget(
             name: "authd",
             dependencies: [
-                "AuthConfig", "AuthCore", "AuthCrypto", "AuthHTTP", "AuthLineProtocol", "AuthPostgres", "AuthTelemetry",
-                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
+                "AuthConfig", "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHookServers", "AuthLineProtocol",
+                "AuthPostgres",
+                "AuthTelemetry", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -112,6 +114,17 @@ let package = Package(
         .target(name: "AuthImport", dependencies: ["AuthCore", "CSQLite"], swiftSettings: strict),
         .target(
             name: "AuthHooks", dependencies: ["AuthCore", "AuthCrypto", "AuthLineProtocol"], swiftSettings: strict),
+        .target(
+            name: "AuthHookServers",
+            dependencies: [
+                "AuthCore", "AuthCrypto", "AuthLineProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "authctl",
             dependencies: [
@@ -155,6 +168,7 @@ let package = Package(
             dependencies: ["AuthCore", "AuthImport", "AuthPostgres", "AuthTestSupport", "CSQLite"],
             swiftSettings: strict
         ),
+        .testTarget(name: "AuthHookServersTests", dependencies: ["AuthHookServers"], swiftSettings: strict),
         .testTarget(name: "AuthHooksTests", dependencies: ["AuthHooks", "AuthLineProtocol"], swiftSettings: strict),
         .testTarget(name: "AuthConfigTests", dependencies: ["AuthConfig", "AuthCore"], swiftSettings: strict),
         .testTarget(
@@ -199,5 +213,7 @@ if Context.environment["AUTHD_FUZZ"] == "1" {
         .executableTarget(name: "FuzzPHC", dependencies: ["AuthCrypto", "CFuzzerDriver"], path: "Fuzz/FuzzPHC"),
         .executableTarget(
             name: "FuzzOAuthForm", dependencies: ["AuthHTTP", "CFuzzerDriver"], path: "Fuzz/FuzzOAuthForm"),
+        .executableTarget(
+            name: "FuzzDovecotAuth", dependencies: ["AuthHookServers", "CFuzzerDriver"], path: "Fuzz/FuzzDovecotAuth"),
     ]
 }

@@ -1,6 +1,7 @@
 import AuthCore
 public import AuthCrypto
 import AuthHTTP
+import AuthHookServers
 import AuthLineProtocol
 public import Configuration
 import SystemPackage
@@ -58,6 +59,8 @@ extension Settings {
 
         oauthScopes = try Self.oauthScopes(config)
         line = try Self.lineServer(config)
+        dovecotAuth = try Self.hookListener(
+            config, key: "dovecot_auth", maximumLineLength: DovecotAuthProtocol.maximumLineLength)
         let deadline = config.int(forKey: "shutdown.deadline_seconds", default: 10)
         guard (1...300).contains(deadline) else {
             throw ConfigurationError("shutdown.deadline_seconds must be 1 to 300")
@@ -365,6 +368,27 @@ extension Settings {
             throw ConfigurationError("line.addr \(host) is not loopback: configure line.clients (client keys) first")
         }
         return line
+    }
+
+    /// A hook listener's `<key>.addr` (empty: off), which must be loopback: the mail servers on it
+    /// are trusted to tell their clients' addresses (`rip=`), so only this host's may connect.
+    static func hookListener(_ config: ConfigReader, key: String, maximumLineLength: Int) throws
+        -> HookListener.Configuration?
+    {
+        let text = config.string(forKey: ConfigKey("\(key).addr"), default: "")
+        guard !text.isEmpty else { return nil }
+        let (host, port) = try address(text, key: "\(key).addr")
+        guard LineServer.Configuration.isLoopback(host) else {
+            throw ConfigurationError("\(key).addr must be a loopback address (the servers on it are trusted with rip=)")
+        }
+        let idle = config.int(forKey: ConfigKey("\(key).idle_timeout_seconds"), default: 300)
+        let connections = config.int(forKey: ConfigKey("\(key).max_connections"), default: 256)
+        guard idle > 0, connections > 0 else {
+            throw ConfigurationError("\(key).idle_timeout_seconds and \(key).max_connections must be positive")
+        }
+        return HookListener.Configuration(
+            host: host, port: port, maximumLineLength: maximumLineLength, idleTimeout: .seconds(Int64(idle)),
+            maximumConnections: connections)
     }
 
     /// `host:port`, `[v6]:port`; port 0 asks the system for a free one.

@@ -1,6 +1,7 @@
 public import AuthCore
 public import AuthCrypto
 public import AuthHTTP
+public import AuthHookServers
 public import AuthLineProtocol
 
 /// Everything the executables read from configuration, already validated. Built by
@@ -52,6 +53,8 @@ public struct Settings: Sendable {
 
     public var http = HTTP()
     public var line = LineServer.Configuration()
+    /// Dovecot's authentication protocol for mail servers (`dovecot_auth.addr`); nil when off.
+    public var dovecotAuth: HookListener.Configuration?
     public var database: Database
     public var tokens: Tokens
     public var passwords = Passwords()

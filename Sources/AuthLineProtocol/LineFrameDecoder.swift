@@ -1,16 +1,22 @@
-import NIOCore
+public import NIOCore
 
 /// A line longer than the limit: answered `BAD\t*\treason=line_too_long`, then the connection closes.
-struct LineTooLongError: Error {}
+public struct LineTooLongError: Error {
+    public init() {}
+}
 
 /// Splits the byte stream at `\n`, however TCP cut or coalesced it. Lines longer than
 /// `maximumLength` (terminator excluded) are an error, detected without waiting for the newline.
-struct LineFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
+public struct LineFrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = ByteBuffer
 
     let maximumLength: Int
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    public init(maximumLength: Int) {
+        self.maximumLength = maximumLength
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         let scanned = buffer.readableBytesView.prefix(maximumLength + 1)
         guard let newline = scanned.firstIndex(of: UInt8(ascii: "\n")) else {
             if buffer.readableBytes > maximumLength { throw LineTooLongError() }
@@ -23,7 +29,7 @@ struct LineFrameDecoder: ByteToMessageDecoder {
     }
 
     /// A last line without its newline is dropped: the peer is gone and cannot read a reply.
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
         -> DecodingState
     {
         while try decode(context: context, buffer: &buffer) == .continue {}

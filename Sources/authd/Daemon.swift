@@ -2,6 +2,7 @@ import AuthConfig
 import AuthCore
 import AuthCrypto
 import AuthHTTP
+import AuthHookServers
 import AuthLineProtocol
 import AuthPostgres
 import AuthTelemetry
@@ -91,6 +92,14 @@ struct Daemon {
             .init(service: resources), .init(service: listener), .init(service: http), .init(service: line),
             .init(service: PasswordHashCensus(directory: backend.directory, logger: logger)),
         ]
+        if let dovecotAuth = settings.dovecotAuth {
+            services.append(
+                .init(
+                    service: HookListener(name: "dovecot auth", configuration: dovecotAuth, logger: logger) {
+                        peer, id in
+                        DovecotAuthConversation(service: service, logger: logger, peer: peer, connectionID: id)
+                    }))
+        }
         if settings.database.migrateOnStart {
             // Runs beside the front ends so /readyz can say why while the database is away; done
             // when the schema is current.

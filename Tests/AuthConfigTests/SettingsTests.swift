@@ -130,6 +130,25 @@ struct SettingsTests {
         }
     }
 
+    @Test("the Dovecot-protocol listener is off by default and loopback only")
+    func dovecotAuth() async throws {
+        let base = ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret]
+        #expect(try await load(base).dovecotAuth == nil)
+        let on = try await load(base.merging(["AUTHD_DOVECOT_AUTH_ADDR": "127.0.0.1:5002"]) { $1 }).dovecotAuth
+        #expect(on?.host == "127.0.0.1" && on?.port == 5002 && on?.maximumConnections == 256)
+        for refused in ["0.0.0.0:5002", "192.0.2.1:5002", "127.0.0.1"] {
+            await #expect(throws: ConfigurationError.self) {
+                try await load(base.merging(["AUTHD_DOVECOT_AUTH_ADDR": refused]) { $1 })
+            }
+        }
+        await #expect(throws: ConfigurationError.self) {
+            try await load(
+                base.merging(["AUTHD_DOVECOT_AUTH_ADDR": "[::1]:5002", "AUTHD_DOVECOT_AUTH_MAX_CONNECTIONS": "0"]) {
+                    $1
+                })
+        }
+    }
+
     @Test("the Flask seed's SQLALCHEMY_DATABASE_URI form is accepted")
     func sqlalchemyURL() async throws {
         let settings = try await load([

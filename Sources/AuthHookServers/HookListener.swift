@@ -1,0 +1,150 @@
+import AuthLineProtocol
+public import Logging
+public import NIOCore
+import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+
+/// What a conversation sends back for one request line: bytes, and whether to close after them.
+public struct HookStep: Sendable, Equatable {
+    public var output: [UInt8]
+    public var close: Bool
+
+    public init(_ output: String = "", close: Bool = false) {
+        self.output = Array(output.utf8)
+        self.close = close
+    }
+}
+
+/// One connection's protocol for a server's hook (Dovecot's auth protocol, Postfix's policy
+/// delegation): a greeting, then one step per request line, in order.
+public protocol HookConversation {
+    func greeting() -> [UInt8]
+    mutating func handle(_ line: [UInt8]) async -> HookStep
+}
+
+/// A loopback TCP listener for one hook protocol, a `Service` of the daemon's group. Each connection
+/// runs its own conversation; lines are read one at a time (a request is answered before the next
+/// is read, so a connection holds one line and one reply at most). Over-long lines, idle
+/// connections and connections beyond the limit are closed. On graceful shutdown it stops
+/// accepting and each connection ends after the request it is answering.
+public struct HookListener: Service {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var maximumLineLength: Int
+        public var idleTimeout: TimeAmount
+        public var maximumConnections: Int
+
+        public init(
+            host: String = "127.0.0.1", port: Int, maximumLineLength: Int, idleTimeout: TimeAmount = .seconds(300),
+            maximumConnections: Int = 256
+        ) {
+            self.host = host
+            self.port = port
+            self.maximumLineLength = maximumLineLength
+            self.idleTimeout = idleTimeout
+            self.maximumConnections = max(1, maximumConnections)
+        }
+    }
+
+    let name: String
+    let configuration: Configuration
+    let logger: Logger
+    let conversation: @Sendable (_ peer: String?, _ connectionID: UInt64) -> any HookConversation
+    let onListening: @Sendable (SocketAddress) -> Void
+
+    /// `name` labels the log lines (e.g. "dovecot auth").
+    public init(
+        name: String, configuration: Configuration, logger: Logger,
+        onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in },
+        conversation: @escaping @Sendable (_ peer: String?, _ connectionID: UInt64) -> any HookConversation
+    ) {
+        self.name = name
+        self.configuration = configuration
+        self.logger = logger
+        self.onListening = onListening
+        self.conversation = conversation
+    }
+
+    public func run() async throws {
+        let configuration = self.configuration
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        IdleStateHandler(readTimeout: configuration.idleTimeout), CloseOnIdle(),
+                        ByteToMessageHandler(LineFrameDecoder(maximumLength: configuration.maximumLineLength)),
+                    ])
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        if let address = server.channel.localAddress {
+            logger.info("\(name) listening", metadata: ["address": "\(address)"])
+            onListening(address)
+        }
+        let counts = Counts()
+        try await withThrowingDiscardingTaskGroup { group in
+            try await server.executeThenClose { connections in
+                for try await connection in connections.cancelOnGracefulShutdown() {
+                    let id = counts.connections.wrappingAdd(1, ordering: .relaxed).newValue
+                    guard counts.open.add(1, ordering: .relaxed).newValue <= configuration.maximumConnections else {
+                        counts.open.subtract(1, ordering: .relaxed)
+                        logger.warning("\(name): too many connections, closing a new one")
+                        try? await connection.executeThenClose { _, _ in }
+                        continue
+                    }
+                    group.addTask {
+                        defer { counts.open.subtract(1, ordering: .relaxed) }
+                        await serve(connection, id: id)
+                    }
+                }
+            }
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, id: UInt64) async {
+        let peer = connection.channel.remoteAddress?.ipAddress
+        var conversation = self.conversation(peer, id)
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(bytes: conversation.greeting()))
+                for try await line in inbound.cancelOnGracefulShutdown() {
+                    let step = await conversation.handle(Array(buffer: line))
+                    if !step.output.isEmpty { try await outbound.write(ByteBuffer(bytes: step.output)) }
+                    if step.close { break }
+                }
+            }
+        } catch is LineTooLongError {
+            logger.notice("\(name): closing a connection: line too long", metadata: ["peer": "\(peer ?? "")"])
+        } catch {
+            logger.debug("\(name): connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Connections served so far (their IDs) and open now.
+final class Counts: Sendable {
+    let connections = Atomic<UInt64>(0)
+    let open = Atomic<Int>(0)
+}
+
+/// Closes a connection that has been idle past the `IdleStateHandler`'s timeout.
+final class CloseOnIdle: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+}
+
+extension HookListener: CustomStringConvertible {
+    public var description: String { "HookListener(\(name), \(configuration.host):\(configuration.port))" }
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, whatever authd needs to build and test that is missing:
 # libpq, OpenSSL, libxcrypt, libargon2 and SQLite headers, a PostgreSQL server, pkg-config, python3 with venv (interop tests),
-# chromium and chromium-driver (the browser test), Squid and Dovecot (the server hook tests).
+# chromium and chromium-driver (the browser test), Squid, Dovecot, Postfix and nginx's mail module
+# (the server hook tests).
 set -euo pipefail
 
 missing=()
@@ -20,9 +21,13 @@ command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 # The browser the OpenID Connect and nginx portal tests drive (oidc-browser.sh, nginx.sh), through selenium.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
-# The servers the hook tests run with authd's helpers and listeners (squid.sh, dovecot.sh).
+# The servers the hook tests run with authd's helpers and listeners (squid.sh, dovecot.sh,
+# dovecot-auth.sh): Squid, Dovecot, Postfix and nginx's mail module.
 command -v squid >/dev/null 2>&1 || missing+=(squid)
 command -v dovecot >/dev/null 2>&1 || missing+=(dovecot-imapd)
+command -v postfix >/dev/null 2>&1 || missing+=(postfix)
+command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+[ -e /usr/lib/nginx/modules/ngx_mail_module.so ] || missing+=(libnginx-mod-mail)
 # Extra tools named on the command line (Debian packages of the same name), e.g. wrk for benchmarks.
 for tool in "$@"; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
 

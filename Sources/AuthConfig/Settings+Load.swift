@@ -58,6 +58,7 @@ extension Settings {
         }
 
         oauthScopes = try Self.oauthScopes(config)
+        http.frontEnd.mailBackends = try Self.mailBackends(config)
         line = try Self.lineServer(config)
         dovecotAuth = try Self.hookListener(
             config, key: "dovecot_auth", maximumLineLength: DovecotAuthProtocol.maximumLineLength)
@@ -368,6 +369,22 @@ extension Settings {
             throw ConfigurationError("line.addr \(host) is not loopback: configure line.clients (client keys) first")
         }
         return line
+    }
+
+    /// `nginx_mail.backends`: `protocol=ip:port` entries (imap, pop3, smtp).
+    static func mailBackends(_ config: ConfigReader) throws -> MailBackends {
+        var servers: [String: MailBackends.Backend] = [:]
+        for entry in config.stringArray(forKey: "nginx_mail.backends", default: []) {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, ["imap", "pop3", "smtp"].contains(parts[0]), let hostPort = HostPort(parts[1]),
+                let address = IPAddress(hostPort.host), hostPort.port > 0, servers[parts[0]] == nil
+            else {
+                throw ConfigurationError(
+                    "nginx_mail.backends entries are imap|pop3|smtp=<IP address>:<port>, once each, got \(entry)")
+            }
+            servers[parts[0]] = .init(address: address, port: hostPort.port)
+        }
+        return MailBackends(servers)
     }
 
     /// A hook listener's `<key>.addr` (empty: off), which must be loopback: the mail servers on it

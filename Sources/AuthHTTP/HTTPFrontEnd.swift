@@ -15,11 +15,15 @@ public struct HTTPFrontEnd: Sendable {
         public var issuer: String
         /// `POST /admin/users/import`'s own body limit (read as it arrives, never held whole).
         public var maximumImportSize: Int
+        /// nginx mail proxy backends by protocol; without any there is no `/mail/auth` route.
+        public var mailBackends: MailBackends
 
         public init(
             maximumBodySize: Int = 64 * 1024, forwarded: ForwardedClient = .init(),
-            issuer: String = "http://127.0.0.1:5000", maximumImportSize: Int = 1 << 30
+            issuer: String = "http://127.0.0.1:5000", maximumImportSize: Int = 1 << 30,
+            mailBackends: MailBackends = .init()
         ) {
+            self.mailBackends = mailBackends
             self.maximumBodySize = maximumBodySize
             self.maximumImportSize = maximumImportSize
             self.forwarded = forwarded
@@ -75,6 +79,7 @@ public struct HTTPFrontEnd: Sendable {
         router.get("/healthz") { _, _ in StatusResponse(status: "ok") }
         router.get("/readyz") { _, _ in try await ready() }
         addAuthzRoute(to: router)
+        addMailAuthRoute(to: router)
         addWellKnownRoutes(to: router)
         addOAuthRoutes(to: router)
         if let portal {

@@ -121,7 +121,7 @@ public struct DovecotAuthConversation: HookConversation {
     private func authenticate(_ request: DovecotAuthProtocol.AuthRequest, user: String, password: String) async
         -> HookStep
     {
-        guard Identity.isServiceName(request.service) else { return failed(request.id) }
+        guard Identity.isServiceName(request.service) else { return fail(request.id, reason: "malformed service name") }
         do {
             let account = try await service.authenticate(
                 service: request.service, username: user, password: password, source: source(request))
@@ -132,7 +132,7 @@ public struct DovecotAuthConversation: HookConversation {
     }
 
     private func verify(_ request: DovecotAuthProtocol.AuthRequest, _ bearer: SASLMessage.Bearer) async -> HookStep {
-        guard Identity.isServiceName(request.service) else { return failed(request.id) }
+        guard Identity.isServiceName(request.service) else { return fail(request.id, reason: "malformed service name") }
         do {
             let claims = try await service.verify(
                 accessToken: bearer.token, service: request.service, source: source(request))
@@ -154,22 +154,11 @@ public struct DovecotAuthConversation: HookConversation {
     /// user, wrong password, locked and disabled alike); anything the client may retry is `temp`.
     private func failed(_ id: UInt32, _ error: (any Error)? = nil) -> HookStep {
         guard let error else { return HookStep("FAIL\t\(id)\n") }
-        let code = (error as? AuthError)?.code ?? .internal
-        switch code {
-        case .invalidCredentials, .invalidInput, .accountDenied, .forbidden, .invalidToken, .tokenExpired,
-            .tokenRevoked:
-            return HookStep("FAIL\t\(id)\n")
-        case .busy, .unavailable, .mfaUnavailable, .rateLimited:
-            return HookStep("FAIL\t\(id)\ttemp\n")
-        case .unknownService:
-            logger.error(
-                "dovecot auth: no stack for the service a mail server asked for", metadata: ["peer": "\(peer ?? "")"])
-            return HookStep("FAIL\t\(id)\ttemp\n")
-        case .usernameTaken, .emailTaken, .weakPassword, .invalidRefreshToken, .wrongPassword, .conflict,
-            .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .notFound,
-            .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin, .clientExists, .invalidClientMetadata,
-            .invalidClient, .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType, .internal:
-            logger.error("dovecot auth request failed unexpectedly", metadata: ["error": "\(error)"])
+        switch HookVerdict(error) {
+        case .refused: return HookStep("FAIL\t\(id)\n")
+        case .temporary: return HookStep("FAIL\t\(id)\ttemp\n")
+        case .misconfigured:
+            logger.error("dovecot auth: the request could not be checked", metadata: ["error": "\(error)"])
             return HookStep("FAIL\t\(id)\ttemp\n")
         }
     }

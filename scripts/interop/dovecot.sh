@@ -2,9 +2,10 @@
 # Dovecot (Debian's dovecot-imapd) with authd as its passdb through authctl checkpassword, as in
 # config/dovecot/authd-checkpassword.conf: Python's imaplib logs in over IMAP with a right
 # password, a wrong one, an unknown user and a locked account (each attempt counted once), and
-# with access tokens (XOAUTH2, OAUTHBEARER: config/dovecot/authd-oauth2.conf); Postfix (as root)
-# authenticates SMTP AUTH through the same Dovecot; both get a temporary failure, never a login,
-# while authd is away.
+# with access tokens (XOAUTH2, OAUTHBEARER: config/dovecot/authd-oauth2.conf); as root, Postfix
+# authenticates SMTP AUTH through the same Dovecot, and nginx's mail proxy asks authd's /mail/auth
+# (config/nginx/authd-mail.conf) before proxying IMAP to it. While authd is away none of them
+# lets anyone in.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
@@ -29,6 +30,9 @@ chmod 600 "$keyfile"
 [ "$(id -u)" = 0 ] && chown dovecot "$keyfile"
 export AUTHD_LINE_CLIENTS="dovecot:$(tr -d '\n' < "$keyfile" | sha256sum | cut -d' ' -f1):imap"
 export AUTHD_LIMITS_ATTEMPTS_BURST=0
+imap_port=$(free_port)
+# nginx's mail proxy (config/nginx/authd-mail.conf) in front of the same Dovecot, asking authd first.
+export AUTHD_NGINX_MAIL_BACKENDS="imap=127.0.0.1:$imap_port" AUTHD_HTTP_TRUSTED_PROXIES=127.0.0.1/32
 start_authd
 ctl="$PWD/.build/debug/authctl"
 addr="127.0.0.1:$LINE_PORT"
@@ -37,7 +41,6 @@ addr="127.0.0.1:$LINE_PORT"
 mail_user=$(id -un)
 [ "$(id -u)" = 0 ] && mail_user=nobody
 mkdir -m 1777 "$dovecot_dir/mail"
-imap_port=$(free_port)
 sasl_port=$(free_port)
 sed -e "s|@AUTHCTL@|$ctl|" -e "s|@ADDR@|$addr|" -e "s|@KEYFILE@|$keyfile|" \
     -e "s|@MAIL_UID@|$(id -u "$mail_user")|" -e "s|@MAIL_GID@|$(id -g "$mail_user")|" \
@@ -96,7 +99,7 @@ register "$user-locked" "dovecot password 2"
 # error. With XOAUTH2 or OAUTHBEARER the password is an access token. The client connects from
 # $SOURCE (127.0.0.1 by default), which is the address authd's lockout counts (by account+source).
 imap() {
-    python3 - "$imap_port" "$1" "$2" "${3:-LOGIN}" "${SOURCE:-127.0.0.1}" <<'PY'
+    python3 - "${IMAP_PORT:-$imap_port}" "$1" "$2" "${3:-LOGIN}" "${SOURCE:-127.0.0.1}" <<'PY'
 import imaplib, socket, sys
 port, user, password, mechanism, source = sys.argv[1:]
 
@@ -154,6 +157,49 @@ curl -s -o /dev/null -X POST -H "Authorization: Bearer $token" "http://127.0.0.1
 expect NO "$(imap "$user" "$token" OAUTHBEARER)" "OAUTHBEARER with a logged-out token"
 expect "$before" "$(failures_of "$user")" "token logins never reach the password stack"
 
+# nginx's mail proxy: authd's /mail/auth checks the login, then nginx proxies to Dovecot.
+if [ "$(id -u)" = 0 ] && command -v nginx >/dev/null && [ -e /usr/lib/nginx/modules/ngx_mail_module.so ]; then
+    nginx_port=$(free_port)
+    sed -e "s|@AUTHD@|127.0.0.1:$HTTP_PORT|" -e "s|@IMAP_LISTEN@|127.0.0.1:$nginx_port|" \
+        config/nginx/authd-mail.conf > "$dovecot_dir/authd-mail.conf"
+    cat > "$dovecot_dir/nginx.conf" <<CONF
+load_module /usr/lib/nginx/modules/ngx_mail_module.so;
+daemon off;
+worker_processes 1;
+pid $dovecot_dir/nginx.pid;
+error_log $dovecot_dir/nginx-error.log info;
+events { worker_connections 256; }
+include $dovecot_dir/authd-mail.conf;
+CONF
+    nginx -c "$dovecot_dir/nginx.conf" -p "$dovecot_dir" &
+    server_pids+=($!)
+    for _ in $(seq 1 50); do (echo > "/dev/tcp/127.0.0.1/$nginx_port") 2>/dev/null && break; sleep 0.1; done
+    mail_user="$user-ngx"
+    register "$mail_user" "nginx mail %pass 1"
+    expect OK "$(SOURCE=127.0.0.6 IMAP_PORT=$nginx_port imap "$mail_user" "nginx mail %pass 1")" "IMAP through nginx, right password"
+    expect NO "$(SOURCE=127.0.0.6 IMAP_PORT=$nginx_port imap "$mail_user" "wrong password")" "IMAP through nginx, wrong password"
+    expect NO "$(SOURCE=127.0.0.6 IMAP_PORT=$nginx_port imap "nobody-$mail_user" "nginx mail %pass 1")" "IMAP through nginx, unknown user"
+    expect "127.0.0.6 1" "$(psql "$AUTHD_DATABASE_URL" -tA -F ' ' -c "SELECT source, failures FROM login_failures WHERE username = '$mail_user'")" \
+        "the failure counted once, under the mail client's address (nginx's Client-IP)"
+    # Throughput: logins through nginx, each checked by authd (/mail/auth) and again by Dovecot
+    # (checkpassword), 8 clients at once.
+    started=$(date +%s.%N)
+    python3 - "$nginx_port" "$mail_user" "nginx mail %pass 1" <<'PY'
+import concurrent.futures, imaplib, sys
+port, user, password = sys.argv[1:]
+def one(_):
+    connection = imaplib.IMAP4("127.0.0.1", int(port), timeout=30)
+    connection.login(user, password)
+    connection.logout()
+with concurrent.futures.ThreadPoolExecutor(8) as pool:
+    list(pool.map(one, range(100)))
+PY
+    echo "figure: 100 IMAP logins through nginx (8 at once) in $(echo "$(date +%s.%N) - $started" | bc) s"
+    nginx_running=1
+else
+    echo "skip: the nginx mail proxy needs root, nginx and libnginx-mod-mail"
+fi
+
 # authd away: a temporary failure, never a login; back: logins work with no Dovecot restart.
 kill "${authd_pids[0]}"
 wait "${authd_pids[0]}" 2>/dev/null || true
@@ -162,6 +208,10 @@ expect TEMP "$(SOURCE=127.0.0.4 imap "$user" "dovecot password 1")" "IMAP login 
 if [ -n "${SMTP_PORT:-}" ]; then
     # Dovecot answers Postfix FAIL with "temp"; Postfix 3.7's Dovecot client reads every FAIL as 535.
     expect NO "$(SOURCE=127.0.0.4 smtp_auth "$user" "dovecot password 1")" "Postfix AUTH while authd is away: refused (535), no login"
+fi
+if [ -n "${nginx_running:-}" ]; then
+    # nginx answers NO with its own "temporary" text when auth_http cannot be reached.
+    expect NO "$(SOURCE=127.0.0.4 IMAP_PORT=$nginx_port imap "$user" "dovecot password 1")" "IMAP through nginx while authd is away: refused, no login"
 fi
 NEXT_HTTP_PORT=$HTTP_PORT NEXT_LINE_PORT=$LINE_PORT start_authd
 expect OK "$(SOURCE=127.0.0.4 imap "$user" "dovecot password 1")" "IMAP login once authd is back"

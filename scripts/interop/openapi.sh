@@ -15,6 +15,7 @@ export AUTHD_MFA_KEY_FILE="$interop_work/mfa-key" AUTHD_LIMITS_ATTEMPTS_BURST=0
 # An OpenID provider, so discovery, userinfo and ID tokens are served and checked too.
 .build/debug/authctl key generate --alg RS256 --out "$interop_work/id-token.pem" >/dev/null
 export AUTHD_OIDC_ID_TOKEN_KEY_FILE="$interop_work/id-token.pem" AUTHD_OAUTH_SCOPES="openid,profile,email"
+export AUTHD_NGINX_MAIL_BACKENDS="imap=127.0.0.1:143,pop3=127.0.0.1:110,smtp=127.0.0.1:25"
 suffix=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
 .build/debug/authctl migrate --config config/authd.yaml >/dev/null
 printf 'openapi admin pw 1\n' | .build/debug/authctl user create "oa$suffix" --email "oa$suffix@example.com" \

@@ -22,10 +22,12 @@ command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 # The servers the hook tests run with authd's helpers and listeners (squid.sh, dovecot.sh,
-# dovecot-auth.sh): Squid, Dovecot, Postfix and nginx's mail module.
+# dovecot-auth.sh, saslauthd.sh): Squid, Dovecot, Postfix, Cyrus SASL's testsaslauthd and nginx's
+# mail module.
 command -v squid >/dev/null 2>&1 || missing+=(squid)
 command -v dovecot >/dev/null 2>&1 || missing+=(dovecot-imapd)
 command -v postfix >/dev/null 2>&1 || missing+=(postfix)
+command -v testsaslauthd >/dev/null 2>&1 || missing+=(sasl2-bin)
 command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 [ -e /usr/lib/nginx/modules/ngx_mail_module.so ] || missing+=(libnginx-mod-mail)
 # Extra tools named on the command line (Debian packages of the same name), e.g. wrk for benchmarks.

@@ -62,6 +62,7 @@ extension Settings {
         line = try Self.lineServer(config)
         dovecotAuth = try Self.hookListener(
             config, key: "dovecot_auth", maximumLineLength: DovecotAuthProtocol.maximumLineLength)
+        saslauthd = try Self.saslauthd(config)
         let deadline = config.int(forKey: "shutdown.deadline_seconds", default: 10)
         guard (1...300).contains(deadline) else {
             throw ConfigurationError("shutdown.deadline_seconds must be 1 to 300")
@@ -404,8 +405,29 @@ extension Settings {
             throw ConfigurationError("\(key).idle_timeout_seconds and \(key).max_connections must be positive")
         }
         return HookListener.Configuration(
-            host: host, port: port, maximumLineLength: maximumLineLength, idleTimeout: .seconds(Int64(idle)),
-            maximumConnections: connections)
+            address: .tcp(host: host, port: port), framing: .lines(maximumLength: maximumLineLength),
+            idleTimeout: .seconds(Int64(idle)), maximumConnections: connections)
+    }
+
+    /// `saslauthd.path` (empty: off), its `mode` (octal) and the `service` whose stack decides (empty:
+    /// the one each request names).
+    static func saslauthd(_ config: ConfigReader) throws -> Saslauthd? {
+        let path = config.string(forKey: "saslauthd.path", default: "")
+        guard !path.isEmpty else { return nil }
+        guard path.hasPrefix("/"), path.utf8.count < 100 else {
+            throw ConfigurationError("saslauthd.path must be an absolute path under 100 bytes (a unix socket)")
+        }
+        let modeText = config.string(forKey: "saslauthd.mode", default: "0660")
+        guard let mode = UInt16(modeText, radix: 8), mode <= 0o777 else {
+            throw ConfigurationError("saslauthd.mode must be octal permissions such as 0660")
+        }
+        let stack = config.string(forKey: "saslauthd.service", default: "")
+        guard stack.isEmpty || Identity.isServiceName(stack) else {
+            throw ConfigurationError("saslauthd.service must be a stack name")
+        }
+        return Saslauthd(
+            listener: .init(address: .unix(path: path, mode: mode), framing: .saslauthd, idleTimeout: .seconds(30)),
+            stack: stack.isEmpty ? nil : stack)
     }
 
     /// `host:port`, `[v6]:port`; port 0 asks the system for a free one.

@@ -55,6 +55,14 @@ public struct Settings: Sendable {
     public var line = LineServer.Configuration()
     /// Dovecot's authentication protocol for mail servers (`dovecot_auth.addr`); nil when off.
     public var dovecotAuth: HookListener.Configuration?
+    /// saslauthd's socket for Cyrus SASL consumers (`saslauthd.path`); nil when off.
+    public var saslauthd: Saslauthd?
+
+    public struct Saslauthd: Sendable {
+        public var listener: HookListener.Configuration
+        /// The stack deciding every request; nil: the one the request's service names.
+        public var stack: String?
+    }
     public var database: Database
     public var tokens: Tokens
     public var passwords = Passwords()

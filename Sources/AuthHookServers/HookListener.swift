@@ -5,6 +5,10 @@ import NIOPosix
 public import ServiceLifecycle
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What a conversation sends back for one request line: bytes, and whether to close after them.
 public struct HookStep: Sendable, Equatable {
     public var output: [UInt8]
@@ -23,26 +27,37 @@ public protocol HookConversation {
     mutating func handle(_ line: [UInt8]) async -> HookStep
 }
 
-/// A loopback TCP listener for one hook protocol, a `Service` of the daemon's group. Each connection
-/// runs its own conversation; lines are read one at a time (a request is answered before the next
-/// is read, so a connection holds one line and one reply at most). Over-long lines, idle
-/// connections and connections beyond the limit are closed. On graceful shutdown it stops
+/// A listener for one hook protocol (loopback TCP or a unix socket), a `Service` of the daemon's
+/// group. Each connection runs its own conversation; requests are read one at a time (one is
+/// answered before the next is read, so a connection holds one request and one reply at most).
+/// Over-long requests, idle connections and connections beyond the limit are closed. On graceful shutdown it stops
 /// accepting and each connection ends after the request it is answering.
 public struct HookListener: Service {
     public struct Configuration: Sendable {
-        public var host: String
-        public var port: Int
-        public var maximumLineLength: Int
+        public enum Address: Sendable, Equatable {
+            case tcp(host: String, port: Int)
+            /// A unix socket, created with `mode` (a stale socket file there is replaced).
+            case unix(path: String, mode: UInt16)
+        }
+
+        /// How the byte stream is cut into requests.
+        public enum Framing: Sendable, Equatable {
+            /// `\n`-terminated lines of at most `maximumLength` bytes.
+            case lines(maximumLength: Int)
+            /// saslauthd's four length-prefixed strings (`SaslauthdFrameDecoder`).
+            case saslauthd
+        }
+
+        public var address: Address
+        public var framing: Framing
         public var idleTimeout: TimeAmount
         public var maximumConnections: Int
 
         public init(
-            host: String = "127.0.0.1", port: Int, maximumLineLength: Int, idleTimeout: TimeAmount = .seconds(300),
-            maximumConnections: Int = 256
+            address: Address, framing: Framing, idleTimeout: TimeAmount = .seconds(300), maximumConnections: Int = 256
         ) {
-            self.host = host
-            self.port = port
-            self.maximumLineLength = maximumLineLength
+            self.address = address
+            self.framing = framing
             self.idleTimeout = idleTimeout
             self.maximumConnections = max(1, maximumConnections)
         }
@@ -69,19 +84,35 @@ public struct HookListener: Service {
 
     public func run() async throws {
         let configuration = self.configuration
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        IdleStateHandler(readTimeout: configuration.idleTimeout), CloseOnIdle(),
-                        ByteToMessageHandler(LineFrameDecoder(maximumLength: configuration.maximumLineLength)),
-                    ])
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> = {
+            channel in
+            channel.eventLoop.makeCompletedFuture {
+                let pipeline = channel.pipeline.syncOperations
+                try pipeline.addHandlers([IdleStateHandler(readTimeout: configuration.idleTimeout), CloseOnIdle()])
+                switch configuration.framing {
+                case .lines(let maximumLength):
+                    try pipeline.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumLength)))
+                case .saslauthd: try pipeline.addHandler(ByteToMessageHandler(SaslauthdFrameDecoder()))
                 }
+                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
             }
+        }
+        let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        switch configuration.address {
+        case .tcp(let host, let port):
+            server = try await bootstrap.childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: host, port: port, childChannelInitializer: initializer)
+        case .unix(let path, let mode):
+            server = try await bootstrap.bind(
+                unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+            guard chmod(path, mode_t(mode)) == 0 else {
+                try? await server.channel.close()
+                throw HookListenerError(message: "cannot set the mode of \(path)")
+            }
+        }
         if let address = server.channel.localAddress {
             logger.info("\(name) listening", metadata: ["address": "\(address)"])
             onListening(address)
@@ -120,10 +151,17 @@ public struct HookListener: Service {
             }
         } catch is LineTooLongError {
             logger.notice("\(name): closing a connection: line too long", metadata: ["peer": "\(peer ?? "")"])
+        } catch let error as SaslauthdFrameDecoder.Malformed {
+            logger.notice("\(name): closing a connection: \(error.message)")
         } catch {
             logger.debug("\(name): connection ended", metadata: ["error": "\(error)"])
         }
     }
+}
+
+struct HookListenerError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
 
 /// Connections served so far (their IDs) and open now.
@@ -146,5 +184,5 @@ final class CloseOnIdle: ChannelInboundHandler, Sendable {
 }
 
 extension HookListener: CustomStringConvertible {
-    public var description: String { "HookListener(\(name), \(configuration.host):\(configuration.port))" }
+    public var description: String { "HookListener(\(name), \(configuration.address))" }
 }

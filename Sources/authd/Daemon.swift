@@ -100,6 +100,13 @@ struct Daemon {
                         DovecotAuthConversation(service: service, logger: logger, peer: peer, connectionID: id)
                     }))
         }
+        if let saslauthd = settings.saslauthd {
+            services.append(
+                .init(
+                    service: HookListener(name: "saslauthd", configuration: saslauthd.listener, logger: logger) {
+                        _, _ in SaslauthdConversation(service: service, logger: logger, stack: saslauthd.stack)
+                    }))
+        }
         if settings.database.migrateOnStart {
             // Runs beside the front ends so /readyz can say why while the database is away; done
             // when the schema is current.

@@ -135,7 +135,7 @@ struct SettingsTests {
         let base = ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret]
         #expect(try await load(base).dovecotAuth == nil)
         let on = try await load(base.merging(["AUTHD_DOVECOT_AUTH_ADDR": "127.0.0.1:5002"]) { $1 }).dovecotAuth
-        #expect(on?.host == "127.0.0.1" && on?.port == 5002 && on?.maximumConnections == 256)
+        #expect(on?.address == .tcp(host: "127.0.0.1", port: 5002) && on?.maximumConnections == 256)
         for refused in ["0.0.0.0:5002", "192.0.2.1:5002", "127.0.0.1"] {
             await #expect(throws: ConfigurationError.self) {
                 try await load(base.merging(["AUTHD_DOVECOT_AUTH_ADDR": refused]) { $1 })
@@ -146,6 +146,26 @@ struct SettingsTests {
                 base.merging(["AUTHD_DOVECOT_AUTH_ADDR": "[::1]:5002", "AUTHD_DOVECOT_AUTH_MAX_CONNECTIONS": "0"]) {
                     $1
                 })
+        }
+    }
+
+    @Test("the saslauthd socket: off by default, an absolute path, octal mode, an optional stack")
+    func saslauthd() async throws {
+        let base = ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret]
+        #expect(try await load(base).saslauthd == nil)
+        let on = try await load(
+            base.merging(["AUTHD_SASLAUTHD_PATH": "/run/authd/mux", "AUTHD_SASLAUTHD_SERVICE": "imap"]) { $1 })
+        #expect(on.saslauthd?.listener.address == .unix(path: "/run/authd/mux", mode: 0o660))
+        #expect(on.saslauthd?.stack == "imap")
+        for (key, value) in [
+            ("AUTHD_SASLAUTHD_MODE", "rw"), ("AUTHD_SASLAUTHD_MODE", "1777"), ("AUTHD_SASLAUTHD_SERVICE", "Bad Name"),
+        ] {
+            await #expect(throws: ConfigurationError.self) {
+                try await load(base.merging(["AUTHD_SASLAUTHD_PATH": "/run/authd/mux", key: value]) { $1 })
+            }
+        }
+        await #expect(throws: ConfigurationError.self) {
+            try await load(base.merging(["AUTHD_SASLAUTHD_PATH": "relative/mux"]) { $1 })
         }
     }
 

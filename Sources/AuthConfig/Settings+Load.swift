@@ -63,6 +63,13 @@ extension Settings {
         dovecotAuth = try Self.hookListener(
             config, key: "dovecot_auth", maximumLineLength: DovecotAuthProtocol.maximumLineLength)
         saslauthd = try Self.saslauthd(config)
+        if let listener = try Self.hookListener(config, key: "postfix_policy", maximumLineLength: 8 * 1024) {
+            let stack = config.string(forKey: "postfix_policy.service", default: "smtp")
+            guard Identity.isServiceName(stack) else {
+                throw ConfigurationError("postfix_policy.service must be a stack name")
+            }
+            postfixPolicy = PostfixPolicy(listener: listener, stack: stack)
+        }
         let deadline = config.int(forKey: "shutdown.deadline_seconds", default: 10)
         guard (1...300).contains(deadline) else {
             throw ConfigurationError("shutdown.deadline_seconds must be 1 to 300")

@@ -55,6 +55,14 @@ public struct Settings: Sendable {
     public var line = LineServer.Configuration()
     /// Dovecot's authentication protocol for mail servers (`dovecot_auth.addr`); nil when off.
     public var dovecotAuth: HookListener.Configuration?
+    /// Postfix's policy delegation (`postfix_policy.addr`); nil when off.
+    public var postfixPolicy: PostfixPolicy?
+
+    public struct PostfixPolicy: Sendable {
+        public var listener: HookListener.Configuration
+        /// The stack whose account checks decide.
+        public var stack: String
+    }
     /// saslauthd's socket for Cyrus SASL consumers (`saslauthd.path`); nil when off.
     public var saslauthd: Saslauthd?
 

@@ -100,6 +100,13 @@ struct Daemon {
                         DovecotAuthConversation(service: service, logger: logger, peer: peer, connectionID: id)
                     }))
         }
+        if let policy = settings.postfixPolicy {
+            services.append(
+                .init(
+                    service: HookListener(name: "postfix policy", configuration: policy.listener, logger: logger) {
+                        _, _ in PostfixPolicyConversation(service: service, logger: logger, stack: policy.stack)
+                    }))
+        }
         if let saslauthd = settings.saslauthd {
             services.append(
                 .init(

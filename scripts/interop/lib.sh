@@ -49,7 +49,7 @@ start_authd() {
     return 1
 }
 
-# start_postfix SASL_PATH: Debian's Postfix (root only) on a private configuration under
+# start_postfix SASL_PATH [MAIN_CF_LINES]: Debian's Postfix (root only) on a private configuration under
 # $interop_work, smtpd on SMTP_PORT (loopback) authenticating with smtpd_sasl_type = dovecot at
 # SASL_PATH (inet:host:port), relaying only for authenticated clients. Its log is
 # $POSTFIX_DIR/maillog.
@@ -82,6 +82,7 @@ smtpd_sasl_path = $1
 smtpd_sasl_security_options = noanonymous
 smtpd_tls_security_level = none
 smtpd_relay_restrictions = permit_sasl_authenticated, reject
+${2:-}
 CONF
     postfix -c "$dir/etc" start-fg >>"$dir/postfix.out" 2>&1 &
     server_pids+=($!)

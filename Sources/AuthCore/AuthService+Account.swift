@@ -1,0 +1,24 @@
+extension AuthService {
+    /// PAM's account management for someone a server already authenticated (Postfix's policy
+    /// delegation for a SASL login): the account exists and is not disabled, the service stack's
+    /// lockout modules do not hold it locked, and its `account` modules (role, time, source) accept
+    /// it. No password is checked and nothing is counted. Unknown, disabled, locked and refused
+    /// accounts alike are `accountDenied`.
+    public func checkAccount(service: String, username: String, source: String? = nil) async throws -> User {
+        guard let stack = stack(for: service) else { throw AuthError(.unknownService, "no stack for this service") }
+        let denied = AuthError(.accountDenied, "this account may not use this service now")
+        guard username.utf8.count <= 256, !username.utf8.contains(0) else { throw denied }
+        var attempt = limits.attempt(service: service, username: username, password: "", source: source)
+        attempt.user = try await users.find(username: username)
+        attempt.userLoaded = true
+        guard let user = attempt.user, !user.disabled else { throw denied }
+        for entry in stack.entries(.auth) where entry.module is LockoutModule {
+            if case .failure = try await entry.module.run(&attempt, facility: .auth) { throw denied }
+        }
+        let verdict = try await StackEngine.evaluate(stack.entries(.account)) { entry in
+            try await entry.module.run(&attempt, facility: .account)
+        }
+        guard verdict.isSuccess || stack.entries(.account).isEmpty else { throw denied }
+        return user
+    }
+}

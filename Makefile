@@ -1,6 +1,6 @@
 # The two commands: `make run` and `make test`. Both install what is missing, start a private
 # throwaway PostgreSQL and remove it when they end.
-.PHONY: run test bench fuzz build deps lint
+.PHONY: run test bench fuzz build deps lint pam
 
 deps:
 	@scripts/install-deps.sh
@@ -26,3 +26,9 @@ fuzz: deps
 
 lint:
 	swift format lint --strict --recursive Sources Tests Fuzz Package.swift
+
+# The PAM module that holds the conversation (password and one-time code) and asks authd through
+# authctl: .build/pam_authd.so (config/pam.d/sshd-authd).
+pam: deps
+	@mkdir -p .build
+	cc -shared -fPIC -O2 -Wall -Wextra -Werror -o .build/pam_authd.so pam/pam_authd.c -lpam

@@ -28,6 +28,11 @@ command -v squid >/dev/null 2>&1 || missing+=(squid)
 command -v dovecot >/dev/null 2>&1 || missing+=(dovecot-imapd)
 command -v postfix >/dev/null 2>&1 || missing+=(postfix)
 command -v testsaslauthd >/dev/null 2>&1 || missing+=(sasl2-bin)
+# PAM's headers for pam_authd.so (make pam), pamtester and pam_exec for the PAM tests.
+[ -e /usr/include/security/pam_modules.h ] || missing+=(libpam0g-dev)
+command -v pamtester >/dev/null 2>&1 || missing+=(pamtester)
+compgen -G "/lib/*/security/pam_exec.so" >/dev/null || compgen -G "/usr/lib/*/security/pam_exec.so" >/dev/null \
+    || missing+=(libpam-modules)
 command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 [ -e /usr/lib/nginx/modules/ngx_mail_module.so ] || missing+=(libnginx-mod-mail)
 # Extra tools named on the command line (Debian packages of the same name), e.g. wrk for benchmarks.

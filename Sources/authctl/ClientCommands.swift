@@ -118,6 +118,10 @@ struct Pam: ParsableCommand {
     @Option(name: .long, help: "authd service to ask (default: PAM_SERVICE).") var service: String?
     @Flag(name: .customLong("ignore-rhost"), help: "Do not pass PAM_RHOST (the stack sees this host's address).")
     var ignoreRemoteHost = false
+    @Flag(
+        name: .customLong("otp-line"),
+        help: "A one-time code follows the password on standard input, on its own line (pam_authd.so otp).")
+    var otpLine = false
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
@@ -144,9 +148,14 @@ struct Pam: ParsableCommand {
             }
             remote = rhost
         }
+        let input = readInputLines()
+        let otp = otpLine ? input.dropFirst().first.flatMap { String(validating: $0, as: UTF8.self) } : nil
         do {
             try ClientExit.run(
-                line, .auth(service: service, user: user, remoteAddress: remote, password: readPassword()))
+                line,
+                .auth(
+                    service: service, user: user, otp: otp.flatMap { $0.isEmpty ? nil : $0 }, remoteAddress: remote,
+                    password: input.first ?? []))
         } catch let exit as ExitCode where exit.rawValue != 0 {
             throw ExitCode(1)
         }
@@ -155,8 +164,13 @@ struct Pam: ParsableCommand {
 
 /// The first line of standard input, without its terminator (newline or pam_exec's NUL).
 func readPassword() -> [UInt8] {
-    var bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
-    if let end = bytes.firstIndex(where: { $0 == 0 || $0 == UInt8(ascii: "\n") }) { bytes.removeSubrange(end...) }
-    if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
-    return bytes
+    readInputLines().first ?? []
+}
+
+/// Standard input's lines, each ended by a newline or (pam_exec) a NUL, without a trailing CR.
+func readInputLines() -> [[UInt8]] {
+    let bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
+    return bytes.split(omittingEmptySubsequences: false) { $0 == 0 || $0 == UInt8(ascii: "\n") }.map { line in
+        Array(line.last == UInt8(ascii: "\r") ? line.dropLast() : line)
+    }
 }

@@ -10,6 +10,8 @@ keyfile="$interop_work/pam-key"
 head -c 32 /dev/urandom | base64 > "$keyfile"
 chmod 600 "$keyfile"
 export AUTHD_LINE_CLIENTS="pam:$(tr -d '\n' < "$keyfile" | sha256sum | cut -d' ' -f1):ssh"
+head -c 48 /dev/urandom | base64 | tr -d '\n' > "$interop_work/mfa-key"
+export AUTHD_MFA_KEY_FILE="$interop_work/mfa-key"
 start_authd
 
 ctl=.build/debug/authctl
@@ -62,6 +64,48 @@ if [ "$(id -u)" = 0 ]; then
     expect_status 1 "pamtester, SSH client on a public address (source refuses)" bash -c "printf 'pam password 1\n' | pamtester -I rhost=192.0.2.1 $service $user authenticate"
     expect_status 1 "pamtester, PAM_RHOST but no client key: denied" bash -c "printf 'pam password 1\n' | pamtester -I rhost=10.1.2.3 $service-nokey $user authenticate"
     expect_status 0 "pamtester, no PAM_RHOST and no client key (a local login)" bash -c "printf 'pam password 1\n' | pamtester $service-nokey $user authenticate"
+
+    # pam_authd.so: the PAM conversation asks for the password and a one-time code (config/pam.d/sshd-authd).
+    make -s pam
+    scripts/install-deps.sh oathtool
+    sed -e "s|@PAM_AUTHD@|$PWD/.build/pam_authd.so|" -e "s|@AUTHCTL@|$PWD/$ctl|" -e "s|@ADDR@|$addr|" \
+        -e "s|@KEYFILE@|$keyfile|" config/pam.d/sshd-authd | grep -v '^@include' > "$pamfile-otp"
+    trap 'rm -f "$pamfile" "$pamfile-nokey" "$pamfile-otp"; stop_authd' EXIT
+    otp_user="otp$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    register "$otp_user" "pam password 2"
+    # Enrols TOTP over HTTP with an oathtool code; prints the secret and one recovery code.
+    read -r secret recovery < <(python3 - "$HTTP_PORT" "$otp_user" <<'PY'
+import json, subprocess, sys, urllib.request
+port, user = sys.argv[1:]
+def call(path, body, token=None):
+    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), headers=headers)
+    return json.load(urllib.request.urlopen(request, timeout=10))
+token = call("/login", {"username": user, "password": "pam password 2"})["access_token"]
+secret = call("/mfa/totp/setup", {}, token)["secret"]
+code = subprocess.run(["oathtool", "--totp", "-b", secret], capture_output=True, text=True, check=True).stdout.strip()
+print(secret, call("/mfa/totp/confirm", {"code": code}, token)["recovery_codes"][0])
+PY
+    )
+    next_code=$(oathtool --totp -b -N "@$(($(date +%s) + 30))" "$secret")
+    expect_status 1 "pam_authd, enrolled user, password without a code" \
+        bash -c "printf 'pam password 2\n\n' | pamtester -I rhost=10.1.2.3 $service-otp $otp_user authenticate"
+    expect_status 1 "pam_authd, enrolled user, a wrong code" \
+        bash -c "printf 'pam password 2\n000000\n' | pamtester -I rhost=10.1.2.3 $service-otp $otp_user authenticate"
+    expect_status 0 "pam_authd, enrolled user, password and TOTP code through the conversation" \
+        bash -c "printf 'pam password 2\n$next_code\n' | pamtester -I rhost=10.1.2.3 $service-otp $otp_user authenticate"
+    expect_status 0 "pam_authd, enrolled user, password and a recovery code" \
+        bash -c "printf 'pam password 2\n$recovery\n' | pamtester -I rhost=10.1.2.3 $service-otp $otp_user authenticate"
+    expect_status 1 "pam_authd, the recovery code a second time" \
+        bash -c "printf 'pam password 2\n$recovery\n' | pamtester -I rhost=10.1.2.3 $service-otp $otp_user authenticate"
+    expect_status 1 "pam_authd, a wrong password with a good code" \
+        bash -c "printf 'wrong\n$(oathtool --totp -b -N "@$(($(date +%s) + 60))" "$secret")\n' | pamtester -I rhost=10.1.2.3 $service-otp $otp_user authenticate"
+    expect_status 0 "pam_authd, a user without TOTP leaves the code empty" \
+        bash -c "printf 'pam password 1\n\n' | pamtester -I rhost=10.1.2.3 $service-otp $user authenticate"
+    bad_addr=$(sed -e "s|--addr $addr|--addr 127.0.0.1:$(free_port)|" "$pamfile-otp")
+    printf '%s\n' "$bad_addr" > "$pamfile-otp"
+    expect_status 1 "pam_authd, authd unreachable: no login" \
+        bash -c "printf 'pam password 1\n\n' | pamtester -I rhost=10.1.2.3 $service-otp $user authenticate"
 else
     echo "skip: pamtester checks need root (they write /etc/pam.d)"
 fi

@@ -34,7 +34,7 @@ imap_port=$(free_port)
 # nginx's mail proxy (config/nginx/authd-mail.conf) in front of the same Dovecot, asking authd first.
 export AUTHD_NGINX_MAIL_BACKENDS="imap=127.0.0.1:$imap_port" AUTHD_HTTP_TRUSTED_PROXIES=127.0.0.1/32
 start_authd
-ctl="$PWD/.build/debug/authctl"
+ctl="$PWD/${AUTHCTL_BIN:-.build/debug/authctl}"
 addr="127.0.0.1:$LINE_PORT"
 
 # Dovecot runs as root here (it drops to its own users); a non-root run uses this user for mail.
@@ -184,17 +184,17 @@ CONF
     # Throughput: logins through nginx, each checked by authd (/mail/auth) and again by Dovecot
     # (checkpassword), 8 clients at once.
     started=$(date +%s.%N)
-    python3 - "$nginx_port" "$mail_user" "nginx mail %pass 1" <<'PY'
+    python3 - "$nginx_port" "$mail_user" "nginx mail %pass 1" "${NGINX_LOGINS:-100}" <<'PY'
 import concurrent.futures, imaplib, sys
-port, user, password = sys.argv[1:]
+port, user, password, count = sys.argv[1:]
 def one(_):
     connection = imaplib.IMAP4("127.0.0.1", int(port), timeout=30)
     connection.login(user, password)
     connection.logout()
 with concurrent.futures.ThreadPoolExecutor(8) as pool:
-    list(pool.map(one, range(100)))
+    list(pool.map(one, range(int(count))))
 PY
-    echo "figure: 100 IMAP logins through nginx (8 at once) in $(echo "$(date +%s.%N) - $started" | bc) s"
+    echo "figure: ${NGINX_LOGINS:-100} IMAP logins through nginx (8 at once) in $(echo "$(date +%s.%N) - $started" | bc) s"
     nginx_running=1
 else
     echo "skip: the nginx mail proxy needs root, nginx and libnginx-mod-mail"

@@ -26,7 +26,7 @@ chown "$squid_user" "$keyfile" && chmod 600 "$keyfile"
 mkdir "$squid_dir/logs" && chown "$squid_user" "$squid_dir/logs"
 export AUTHD_LINE_CLIENTS="squid:$(tr -d '\n' < "$keyfile" | sha256sum | cut -d' ' -f1):squid"
 start_authd
-ctl="$PWD/.build/debug/authctl"
+ctl="$PWD/${AUTHCTL_BIN:-.build/debug/authctl}"
 addr="127.0.0.1:$LINE_PORT"
 
 basic_port=$(free_port)
@@ -116,7 +116,24 @@ for i in $(seq 0 199); do printf '%d %s %s 10.0.%d.%d\n' "$((i % 32))" "$user" "
     | "$ctl" squid-basic --addr "$addr" --concurrent --client squid --key-file "$keyfile" >"$helper_out"
 elapsed=$(echo "$(date +%s.%N) - $start" | bc)
 expect 200 "$(grep -c ' OK ' "$helper_out")" "helper: 200 pipelined checks all OK"
-echo "figure: squid-basic, 200 checks in ${elapsed}s (scrypt ln=${AUTHD_PASSWORD_SCRYPT_LN:-12}, this build)"
+# The same 200 AUTHs straight on the line protocol (pipelined, one connection): the helper's ceiling.
+direct=$(python3 - "$LINE_PORT" "$keyfile" "$user" <<'PY'
+import base64, socket, sys, time
+port, keyfile, user = sys.argv[1:]
+s = socket.create_connection(("127.0.0.1", int(port)), timeout=60)
+f = s.makefile("rb")
+f.readline(); f.readline()
+key = open(keyfile).read().strip()
+s.sendall(f"CLIENT\tc\tname=squid\tkey={key}\n".encode())
+assert f.readline().startswith(b"OK")
+resp = base64.b64encode(b"squid password 1").decode()
+start = time.monotonic()
+s.sendall("".join(f"AUTH\t{i}\tservice=squid\tuser={user}\trip=10.1.{i // 250}.{i % 250 + 1}\tresp={resp}\n" for i in range(200)).encode())
+oks = sum(f.readline().startswith(b"OK") for _ in range(200))
+print(f"{time.monotonic() - start:.3f} {oks}")
+PY
+)
+echo "figure: squid-basic, 200 checks in ${elapsed}s; the same 200 AUTHs on the line protocol in ${direct% *}s (${direct#* } OK) (scrypt ln=${AUTHD_PASSWORD_SCRYPT_LN:-12})"
 
 # authd away: Squid gets BH (no OK, no hang); authd back on the same ports: OK again, same helpers.
 kill "${authd_pids[0]}"

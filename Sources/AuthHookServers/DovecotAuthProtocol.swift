@@ -1,3 +1,4 @@
+import AuthCore
 import AuthCrypto
 
 /// Dovecot's authentication protocol, client side of the conversation as a server sees it
@@ -86,19 +87,9 @@ public enum DovecotAuthProtocol {
         return escaped ? nil : out
     }
 
-    public static func escape(_ value: String) -> String {
-        var out = ""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\u{1}": out += "\u{1}1"
-            case "\t": out += "\u{1}t"
-            case "\r": out += "\u{1}r"
-            case "\n": out += "\u{1}n"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    static let escapes = ASCIIEscapes(["\u{1}": "\u{1}1", "\t": "\u{1}t", "\r": "\u{1}r", "\n": "\u{1}n"])
+
+    public static func escape(_ value: String) -> String { escapes.apply(value) }
 
     /// Reads an `AUTH` line's fields (after the command). Unknown parameters are ignored, as
     /// Dovecot does, so newer clients keep working.

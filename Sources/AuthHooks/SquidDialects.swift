@@ -4,7 +4,7 @@ import AuthLineProtocol
 /// `auth_param basic program authctl squid-basic`: `user password` (URL-escaped, after the channel
 /// ID with `concurrency=N`), and, when the helper is a line client, the end client's address as a
 /// third value (`key_extras "%>a"`). Asks `AUTH` of `service`'s stack.
-public struct SquidBasicAuth: HelperDialect {
+public struct SquidBasicAuth: SquidDialect {
     public var service: String
     public var concurrent: Bool
     /// A third value is the client's address, passed on as `rip=` (needs a configured line client).
@@ -16,12 +16,7 @@ public struct SquidBasicAuth: HelperDialect {
         self.forwardsClientAddress = forwardsClientAddress
     }
 
-    public func plan(_ line: [UInt8]) -> HelperPlan {
-        let request: SquidHelper.Request
-        switch SquidHelper.parse(line, concurrent: concurrent) {
-        case .success(let parsed): request = parsed
-        case .failure(let refusal): return .refused(refusal)
-        }
+    public func plan(_ request: SquidHelper.Request) -> HelperPlan {
         let channel = request.channel
         let most = forwardsClientAddress ? 3 : 2
         guard (2...most).contains(request.values.count) else {
@@ -63,7 +58,7 @@ public struct SquidBasicAuth: HelperDialect {
 /// `external_acl_type … %>{Proxy-Authorization} authctl squid-acl [--role R]`: the first value is a
 /// bearer token (`Bearer ` optional, `-` when the header is missing); the next, when the `acl` line
 /// gives one (Squid's `%DATA`), is the role to require instead of `--role`.
-public struct SquidTokenACL: HelperDialect {
+public struct SquidTokenACL: SquidDialect {
     public var role: String?
     public var concurrent: Bool
 
@@ -72,12 +67,7 @@ public struct SquidTokenACL: HelperDialect {
         self.concurrent = concurrent
     }
 
-    public func plan(_ line: [UInt8]) -> HelperPlan {
-        let request: SquidHelper.Request
-        switch SquidHelper.parse(line, concurrent: concurrent) {
-        case .success(let parsed): request = parsed
-        case .failure(let refusal): return .refused(refusal)
-        }
+    public func plan(_ request: SquidHelper.Request) -> HelperPlan {
         let channel = request.channel
         guard (1...2).contains(request.values.count) else {
             return .refused(
@@ -135,6 +125,22 @@ public struct SquidTokenACL: HelperDialect {
             }
         }
         return (.ok, [("user", user)])
+    }
+}
+
+/// A Squid helper's decisions, on requests its lines were parsed into.
+public protocol SquidDialect: HelperDialect {
+    /// Whether lines start with a channel ID (Squid's `concurrency=N`, N > 0).
+    var concurrent: Bool { get }
+    func plan(_ request: SquidHelper.Request) -> HelperPlan
+}
+
+extension SquidDialect {
+    public func plan(_ line: [UInt8]) -> HelperPlan {
+        switch SquidHelper.parse(line, concurrent: concurrent) {
+        case .success(let request): plan(request)
+        case .failure(let refusal): .refused(refusal)
+        }
     }
 }
 

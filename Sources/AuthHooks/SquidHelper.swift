@@ -64,19 +64,9 @@ public enum SquidHelper {
         return line + "\n"
     }
 
-    static func quoted(_ value: String) -> String {
-        var out = "\""
-        for character in value.unicodeScalars {
-            switch character {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\r": out += "\\r"
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(character)
-            }
-        }
-        return out + "\""
-    }
+    static let escapes = ASCIIEscapes(["\"": "\\\"", "\\": "\\\\", "\r": "\\r", "\n": "\\n"])
+
+    static func quoted(_ value: String) -> String { "\"" + escapes.apply(value) + "\"" }
 
     private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
 }

@@ -104,25 +104,9 @@ public enum LineCodec {
             && text.utf8.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
     }
 
-    public static func escape(_ value: String) -> String {
-        guard
-            value.utf8.contains(where: {
-                $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n")
-                    || $0 == UInt8(ascii: "\r")
-            })
-        else { return value }
-        var out = ""
-        for character in value.unicodeScalars {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\t": out += "\\t"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            default: out.unicodeScalars.append(character)
-            }
-        }
-        return out
-    }
+    static let escapes = ASCIIEscapes(["\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"])
+
+    public static func escape(_ value: String) -> String { escapes.apply(value) }
 
     /// Nil for a lone backslash or an unknown escape.
     public static func unescape(_ text: String) -> String? {

@@ -1,0 +1,29 @@
+/// Replacements for some ASCII characters: the one loop behind the line protocol's, Dovecot's
+/// and Squid's escapes. A value holding none of them is returned as it is after one byte scan.
+public struct ASCIIEscapes: Sendable {
+    /// By ASCII code; nil where the character stays.
+    private let table: [String?]
+
+    public init(_ replacements: [Unicode.Scalar: String]) {
+        var table = [String?](repeating: nil, count: 128)
+        for (scalar, replacement) in replacements {
+            precondition(scalar.isASCII, "escapes are for ASCII characters")
+            table[Int(scalar.value)] = replacement
+        }
+        self.table = table
+    }
+
+    public func apply(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 < 128 && table[Int($0)] != nil }) else { return value }
+        var out = ""
+        out.reserveCapacity(value.utf8.count + 8)
+        for scalar in value.unicodeScalars {
+            if scalar.isASCII, let replacement = table[Int(scalar.value)] {
+                out += replacement
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}

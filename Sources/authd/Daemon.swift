@@ -91,6 +91,7 @@ struct Daemon {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: resources), .init(service: listener), .init(service: http), .init(service: line),
             .init(service: PasswordHashCensus(directory: backend.directory, logger: logger)),
+            .init(service: ConnectionBudgetCheck(pool: pool, logger: logger), successTerminationBehavior: .ignore),
         ]
         if let dovecotAuth = settings.dovecotAuth {
             services.append(

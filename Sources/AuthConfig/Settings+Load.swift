@@ -461,7 +461,10 @@ extension Settings.Database {
             maxConnections: config.int(forKey: "database.max_connections", default: 10),
             poolTimeout: .milliseconds(Int64(poolTimeout * 1000)),
             migrateOnStart: config.bool(forKey: "database.migrate_on_start", default: true),
-            migrationsPath: config.string(forKey: "database.migrations_path", default: "sql"))
+            migrationsPath: config.string(forKey: "database.migrations_path", default: "sql"),
+            listenURL: config.string(forKey: "database.listen_url", isSecret: true).flatMap {
+                $0.isEmpty ? nil : Settings.libpqURL($0)
+            })
     }
 }
 

@@ -26,6 +26,12 @@ public struct Settings: Sendable {
         /// Apply pending migrations at start-up (safe with several instances: advisory lock).
         public var migrateOnStart = true
         public var migrationsPath = "sql"
+        /// A direct connection (`database.listen_url`) for what needs a session of its own: the
+        /// revocation listener's LISTEN and the migrations' advisory lock. nil: `url`.
+        public var listenURL: String?
+
+        /// Where sessions of their own connect.
+        public var sessionURL: String { listenURL ?? url }
     }
 
     public struct Tokens: Sendable {

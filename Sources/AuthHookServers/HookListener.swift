@@ -142,7 +142,8 @@ public struct HookListener: Service {
         var conversation = self.conversation(peer, id)
         do {
             try await connection.executeThenClose { inbound, outbound in
-                try await outbound.write(ByteBuffer(bytes: conversation.greeting()))
+                let greeting = conversation.greeting()
+                if !greeting.isEmpty { try await outbound.write(ByteBuffer(bytes: greeting)) }
                 for try await line in inbound.cancelOnGracefulShutdown() {
                     let step = await conversation.handle(Array(buffer: line))
                     if !step.output.isEmpty { try await outbound.write(ByteBuffer(bytes: step.output)) }

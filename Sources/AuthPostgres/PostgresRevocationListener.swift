@@ -1,4 +1,5 @@
 public import AuthCore
+import AuthCrypto
 public import Logging
 import NIOPosix
 public import ServiceLifecycle
@@ -35,6 +36,19 @@ public final class PostgresRevocationListener: Service, Sendable {
 
     /// How the listener's connection shows in `pg_stat_activity`.
     public static let applicationName = "authd revocation listener"
+    /// The channel of the start-up probe (`probeSession`).
+    static let probeChannel = "authd_listener_probe"
+
+    /// The listener's connection is not a session of its own (a transaction- or statement-mode
+    /// pooler such as PgBouncer in between): notifications would be lost, so authd does not start.
+    public struct NotASession: Error, CustomStringConvertible {
+        public var description: String {
+            "the revocation listener's connection received no notification sent to it within 5 s: it is not a "
+                + "session of its own (a transaction-mode pooler such as PgBouncer between authd and PostgreSQL?), "
+                + "so revocations would be missed. Point database.listen_url at PostgreSQL directly (or at a "
+                + "session-mode pool)"
+        }
+    }
 
     let configuration: Configuration
     let state: RevocationState
@@ -55,9 +69,9 @@ public final class PostgresRevocationListener: Service, Sendable {
 
     public func run() async throws {
         thread.start()
-        await withGracefulShutdownHandler {
+        let refusal = await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
-                _ = try? await thread.runIfActive { self.listenUntilStopped() }
+                (try? await thread.runIfActive { self.listenUntilStopped() }) ?? nil
             } onCancel: {
                 self.stop()
             }
@@ -65,6 +79,10 @@ public final class PostgresRevocationListener: Service, Sendable {
             self.stop()
         }
         try? await thread.shutdownGracefully()
+        if let refusal {
+            logger.critical("not starting: \(refusal)")
+            throw refusal
+        }
     }
 
     public func stop() {
@@ -73,15 +91,27 @@ public final class PostgresRevocationListener: Service, Sendable {
 
     private var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
-    /// Connect, load, listen; on any failure mark the state disconnected and start over.
-    private func listenUntilStopped() {
+    /// Connect, load, listen; on any failure mark the state disconnected and start over. Returns
+    /// `NotASession` when the first connection proves not to be a session of its own.
+    private func listenUntilStopped() -> NotASession? {
         var backoff = Duration.milliseconds(100)
+        var first = true
         while !isStopping {
             do {
                 let connection = try PostgresConnection(connectionString: configuration.connectionString)
                 try connection.query("SET application_name = '\(Self.applicationName)'")
                 try connection.query("LISTEN \(PostgresRevocations.channel)")
                 try connection.query("LISTEN \(PostgresRevocations.rolesChannel)")
+                do {
+                    try probeSession(connection)
+                } catch let refusal as NotASession {
+                    if first {
+                        state.feedDisconnected(now: clock())
+                        return refusal
+                    }
+                    logger.error("\(refusal)")
+                }
+                first = false
                 try reload(on: connection)
                 state.feedConnected()
                 logger.info("revocation listener connected", metadata: ["revocations": "\(state.count)"])
@@ -96,6 +126,25 @@ public final class PostgresRevocationListener: Service, Sendable {
             }
         }
         state.feedDisconnected(now: clock())
+        return nil
+    }
+
+    /// Sends a notification from a second connection and waits for it on the listener's: only a
+    /// session of its own receives it (behind a transaction-mode pooler the LISTEN stayed on a
+    /// server connection that went back to the pool). Notifications on the revocation channels
+    /// that arrive meanwhile are dropped: the reload that follows reads everything committed.
+    private func probeSession(_ connection: PostgresConnection) throws {
+        let nonce = Hex.encode(try SecureRandom.bytes(8))
+        try connection.query("LISTEN \(Self.probeChannel)")
+        defer { _ = try? connection.query("UNLISTEN \(Self.probeChannel)") }
+        let sender = try PostgresConnection(connectionString: configuration.connectionString)
+        try sender.query("SELECT pg_notify($1, $2)", [Self.probeChannel, nonce])
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            let notifications = try connection.notifications(waitingUpTo: 250, maximum: Self.batch)
+            if notifications.contains(where: { $0.channel == Self.probeChannel && $0.payload == nonce }) { return }
+        }
+        throw NotASession()
     }
 
     private func reload(on connection: PostgresConnection) throws {

@@ -33,8 +33,15 @@ struct Daemon {
                 revocation: settings.revocation),
             logger: logger)
         let pool = backend.pool
+        // Migrations hold a session-level advisory lock: behind a transaction-mode pooler they
+        // need database.listen_url's direct connection.
+        let sessionPool =
+            settings.database.listenURL == nil
+            ? pool
+            : PostgresPool(
+                configuration: .init(connectionString: settings.database.sessionURL, maxConnections: 1), logger: logger)
         let revocations = backend.revocations
-        let resources = Resources(backend: backend)
+        let resources = Resources(backend: backend, sessionPool: sessionPool === pool ? nil : sessionPool)
         let migrator = Migrator(
             migrations: try Migrator.load(directory: settings.database.migrationsPath), logger: logger)
         let service = try backend.authService(
@@ -83,7 +90,7 @@ struct Daemon {
             commands: LineCommands(service: service, logger: logger, clients: settings.line.clients), logger: logger)
 
         let listener = PostgresRevocationListener(
-            configuration: .init(connectionString: settings.database.url, retention: settings.retention),
+            configuration: .init(connectionString: settings.database.sessionURL, retention: settings.retention),
             state: revocations, logger: logger)
 
         // ServiceGroup stops services in reverse order: the front ends drain before the listener
@@ -120,7 +127,7 @@ struct Daemon {
             // when the schema is current.
             services.append(
                 .init(
-                    service: MigrationService(pool: pool, migrator: migrator, logger: logger),
+                    service: MigrationService(pool: sessionPool, migrator: migrator, logger: logger),
                     successTerminationBehavior: .ignore))
         }
         var group = ServiceGroupConfiguration(
@@ -141,6 +148,8 @@ extension Daemon {
 /// Owns the thread pools and connections; closes them once everything that uses them has stopped.
 struct Resources: Service {
     let backend: PostgresBackend
+    /// The direct connection's pool for migrations, when database.listen_url is set.
+    let sessionPool: PostgresPool?
 
     func run() async throws {
         try? await gracefulShutdown()
@@ -148,6 +157,7 @@ struct Resources: Service {
     }
 
     func close() async {
+        await sessionPool?.close()
         await backend.close()
     }
 }

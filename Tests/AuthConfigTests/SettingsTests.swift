@@ -169,6 +169,16 @@ struct SettingsTests {
         }
     }
 
+    @Test("database.listen_url: the direct connection for LISTEN and migrations, else the pool's URL")
+    func listenURL() async throws {
+        let base = ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret]
+        let plain = try await load(base).database
+        #expect(plain.listenURL == nil && plain.sessionURL == database)
+        let direct = "host=10.0.0.5 port=5432 dbname=authd"
+        let split = try await load(base.merging(["AUTHD_DATABASE_LISTEN_URL": direct]) { $1 }).database
+        #expect(split.url == database && split.listenURL == direct && split.sessionURL == direct)
+    }
+
     @Test("the Flask seed's SQLALCHEMY_DATABASE_URI form is accepted")
     func sqlalchemyURL() async throws {
         let settings = try await load([

@@ -53,12 +53,20 @@ def session(user):
     return connection, body["access_token"]
 
 
+# Access tokens live 15 minutes: the steady load logs in again well before.
+RENEW_SECONDS = 600
+
+
 def protected_load(user, per_second):
     """GET /protected on a keep-alive connection, paced."""
     connection, token = session(user)
+    renewed = time.monotonic()
     pause = 1.0 / per_second
     while not stop.is_set():
         started = time.monotonic()
+        if started - renewed > RENEW_SECONDS:
+            connection, token = session(user)
+            renewed = started
         try:
             status, _ = call(connection, "GET", "/protected", token=token)
             if status != 200:
@@ -70,7 +78,7 @@ def protected_load(user, per_second):
         time.sleep(max(0.0, pause - (time.monotonic() - started)))
 
 
-def verify_load(token, per_second):
+def verify_load(user, per_second):
     """VERIFY on one line-protocol connection, ten per batch, paced."""
     import socket
 
@@ -78,9 +86,14 @@ def verify_load(token, per_second):
     reader = sock.makefile("rb")
     reader.readline()
     reader.readline()
+    _, token = session(user)
+    renewed = time.monotonic()
     pause = 10.0 / per_second
     while not stop.is_set():
         started = time.monotonic()
+        if started - renewed > RENEW_SECONDS:
+            _, token = session(user)
+            renewed = started
         sock.sendall(b"".join(f"VERIFY\t{i}\t{token}\n".encode() for i in range(10)))
         for _ in range(10):
             if not reader.readline().startswith(b"OK"):
@@ -153,9 +166,8 @@ setup = http.client.HTTPConnection("127.0.0.1", int(http_port), timeout=30)
 users = [f"soak{suffix}u{i}" for i in range(4)]
 for user in users:
     call(setup, "POST", "/register", {"username": user, "email": f"{user}@example.com", "password": password})
-_, verify_token = session(users[0])
 threads = [threading.Thread(target=protected_load, args=(user, 50), daemon=True) for user in users]
-threads += [threading.Thread(target=verify_load, args=(verify_token, 400), daemon=True),
+threads += [threading.Thread(target=verify_load, args=(users[0], 400), daemon=True),
             threading.Thread(target=churn_load, args=(2,), daemon=True)]
 for thread in threads:
     thread.start()

@@ -140,10 +140,11 @@ public final class PostgresRevocationListener: Service, Sendable {
         let sender = try PostgresConnection(connectionString: configuration.connectionString)
         try sender.query("SELECT pg_notify($1, $2)", [Self.probeChannel, nonce])
         let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
+        while ContinuousClock.now < deadline, !isStopping {
             let notifications = try connection.notifications(waitingUpTo: 250, maximum: Self.batch)
             if notifications.contains(where: { $0.channel == Self.probeChannel && $0.payload == nonce }) { return }
         }
+        if isStopping { return }
         throw NotASession()
     }
 

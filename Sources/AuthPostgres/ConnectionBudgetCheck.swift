@@ -17,7 +17,7 @@ public struct ConnectionBudgetCheck: Service {
 
     public func run() async throws {
         var backoff = Duration.milliseconds(200)
-        try? await cancelOnGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         let size = pool.configuration.maxConnections
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
@@ -45,7 +45,8 @@ public struct ConnectionBudgetCheck: Service {
                 }
                 return
             } catch {
-                try? await cancelOnGracefulShutdown { try await Task.sleep(for: backoff) }
+                let pause = backoff
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
                 backoff = min(backoff * 2, .seconds(10))
             }
         }

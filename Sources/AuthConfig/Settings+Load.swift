@@ -384,7 +384,7 @@ extension Settings {
         var servers: [String: MailBackends.Backend] = [:]
         for entry in config.stringArray(forKey: "nginx_mail.backends", default: []) {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, ["imap", "pop3", "smtp"].contains(parts[0]), let hostPort = HostPort(parts[1]),
+            guard parts.count == 2, MailBackends.protocols.contains(parts[0]), let hostPort = HostPort(parts[1]),
                 let address = IPAddress(hostPort.host), hostPort.port > 0, servers[parts[0]] == nil
             else {
                 throw ConfigurationError(

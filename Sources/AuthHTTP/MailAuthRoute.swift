@@ -6,6 +6,9 @@ import Hummingbird
 /// The password is checked by the stack named after `Auth-Protocol` (imap, pop3, smtp) with the
 /// mail client's address (`Client-IP`, believed only from a trusted proxy, `http.trusted_proxies`).
 public struct MailBackends: Sendable, Equatable {
+    /// The protocols nginx's mail proxy asks about (`Auth-Protocol`), each a stack's name.
+    public static let protocols: Set<String> = ["imap", "pop3", "smtp"]
+
     /// Protocol (lower case) to backend; nginx wants the backend as an IP address.
     public var servers: [String: Backend]
 
@@ -42,7 +45,7 @@ extension HTTPFrontEnd {
         else {
             throw AuthError(.invalidInput, "Auth-Method, Auth-User, Auth-Pass and Auth-Protocol are required")
         }
-        guard ["imap", "pop3", "smtp"].contains(proto),
+        guard MailBackends.protocols.contains(proto),
             ["plain", "apop", "cram-md5", "external", "none"].contains(method.lowercased())
         else {
             throw AuthError(.invalidInput, "Auth-Protocol must be imap, pop3 or smtp, Auth-Method one nginx sends")

@@ -175,9 +175,10 @@ public final class RevocationState: Sendable {
         publish()
     }
 
-    public func feedDisconnected(now: Int64) {
+    /// The listener lost its link, last known good at `since` (staleness counts from then).
+    public func feedDisconnected(since: Int64) {
         storage.withLock { storage in
-            if storage.connected { storage.disconnectedSince = now }
+            if storage.connected { storage.disconnectedSince = since }
             storage.connected = false
         }
         publish()

@@ -1,3 +1,4 @@
+import AuthCore
 internal import CLibPQ
 
 #if canImport(Glibc)
@@ -16,9 +17,22 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Opens a connection. `connectionString` is anything libpq accepts (key=value or a
     /// `postgresql://` URL, multi-host lists included); its own settings win over the defaults here.
-    public init(connectionString: String, connectTimeoutSeconds: Int = 5) throws(PostgresError) {
+    ///
+    /// A link that stops answering (a partition, a server gone without closing its connections)
+    /// is given up after `unacknowledgedTimeout`: the kernel ends a connection whose sent data or
+    /// keepalive probes stay unacknowledged that long (`tcp_user_timeout`), and keepalives probe
+    /// a connection idle for 5 s. Without them a query sent into a dead link waits for the
+    /// kernel's retransmission limit, about 15 minutes.
+    public init(
+        connectionString: String, connectTimeoutSeconds: Int = 5, unacknowledgedTimeout: Duration = .seconds(5)
+    ) throws(PostgresError) {
         let parameters: [(String, String)] = [
             ("connect_timeout", String(connectTimeoutSeconds)),
+            ("keepalives", "1"),
+            ("keepalives_idle", "5"),
+            ("keepalives_interval", "1"),
+            ("keepalives_count", "3"),
+            ("tcp_user_timeout", String(max(1, unacknowledgedTimeout.wholeMilliseconds))),
             ("fallback_application_name", "authd"),
             ("client_encoding", "UTF8"),
             // Expanded by libpq (expand_dbname = 1); later keywords override earlier ones, so the
@@ -45,6 +59,18 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// True once libpq has seen the link fail; such a connection is discarded by the pool.
     public var isBroken: Bool { PQstatus(handle) != CONNECTION_OK }
+
+    /// Whether an idle connection is still worth using, found without a round trip. An idle
+    /// connection that does not `LISTEN` has nothing to read, so a readable socket means the
+    /// server is closing it (shutdown, a terminated backend: a FATAL message, then end of file),
+    /// the peer reset it after a partition, or the kernel gave it up (keepalives). The rare
+    /// harmless message (a notice) costs a reconnect, never a failed request.
+    public var isUsable: Bool {
+        guard !isBroken else { return false }
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        guard descriptor.fd >= 0, poll(&descriptor, 1, 0) == 0 else { return false }
+        return true
+    }
 
     /// Runs one parameterised statement (`$1`, `$2`, … bound as text; nil is SQL NULL).
     @discardableResult

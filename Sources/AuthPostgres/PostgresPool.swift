@@ -13,18 +13,21 @@ public final class PostgresPool: Sendable {
         /// libpq connection string or URL (multi-host and `target_session_attrs` work as in libpq).
         public var connectionString: String
         public var maxConnections: Int
-        /// How long a caller waits for a free connection before `poolTimeout`.
+        /// How long a caller waits for a free connection before `poolTimeout`; also how long a
+        /// new connection may take to open (libpq counts whole seconds, at least 2) and how long
+        /// data sent on one may stay unacknowledged before the link counts as dead.
         public var acquireTimeout: Duration
-        public var connectTimeoutSeconds: Int
 
         public init(
-            connectionString: String, maxConnections: Int = 10, acquireTimeout: Duration = .seconds(5),
-            connectTimeoutSeconds: Int = 5
+            connectionString: String, maxConnections: Int = 10, acquireTimeout: Duration = .seconds(5)
         ) {
             self.connectionString = connectionString
             self.maxConnections = max(1, maxConnections)
             self.acquireTimeout = acquireTimeout
-            self.connectTimeoutSeconds = connectTimeoutSeconds
+        }
+
+        var connectTimeoutSeconds: Int {
+            max(2, Int((acquireTimeout.wholeMilliseconds + 999) / 1000))
         }
     }
 
@@ -137,7 +140,12 @@ public final class PostgresPool: Sendable {
             }
         }
         switch grant {
-        case .connection(let connection): return connection
+        case .connection(let connection) where connection.isUsable: return connection
+        case .connection:
+            // Closed while idle: its slot, still held, gets a fresh connection; the caller never
+            // sees the dead one.
+            logger.info("replacing a database connection closed while idle")
+            return try await openConnection()
         case .slot: return try await openConnection()
         }
     }
@@ -149,7 +157,8 @@ public final class PostgresPool: Sendable {
             return try await threads.runIfActive {
                 try PostgresConnection(
                     connectionString: configuration.connectionString,
-                    connectTimeoutSeconds: configuration.connectTimeoutSeconds)
+                    connectTimeoutSeconds: configuration.connectTimeoutSeconds,
+                    unacknowledgedTimeout: configuration.acquireTimeout)
             }
         } catch {
             perform { $0.discarded() }

@@ -22,15 +22,19 @@ public final class PostgresRevocationListener: Service, Sendable {
         public var keepAlive: Duration
         /// Longest pause between reconnection attempts (they start at 100 ms and double).
         public var maximumBackoff: Duration
+        /// How long a probe may stay unanswered before the link counts as dead (a partition, a
+        /// server gone without closing the connection); see `PostgresConnection.init`.
+        public var unacknowledgedTimeout: Duration
 
         public init(
             connectionString: String, retention: RetentionPolicy, keepAlive: Duration = .seconds(2),
-            maximumBackoff: Duration = .seconds(2)
+            maximumBackoff: Duration = .seconds(2), unacknowledgedTimeout: Duration = .seconds(5)
         ) {
             self.connectionString = connectionString
             self.retention = retention
             self.keepAlive = keepAlive
             self.maximumBackoff = maximumBackoff
+            self.unacknowledgedTimeout = unacknowledgedTimeout
         }
     }
 
@@ -91,14 +95,28 @@ public final class PostgresRevocationListener: Service, Sendable {
 
     private var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
+    /// The time the link was last known good (a probe or a notification answered), so that a
+    /// dead link found only when a probe times out counts as stale from then, not from the
+    /// moment it was noticed. Only the listener's thread touches it.
+    private let lastContact = Atomic<Int64>(0)
+
+    private func confirmContact() { lastContact.store(clock(), ordering: .relaxed) }
+
+    private func connect() throws -> PostgresConnection {
+        try PostgresConnection(
+            connectionString: configuration.connectionString,
+            unacknowledgedTimeout: configuration.unacknowledgedTimeout)
+    }
+
     /// Connect, load, listen; on any failure mark the state disconnected and start over. Returns
     /// `NotASession` when the first connection proves not to be a session of its own.
     private func listenUntilStopped() -> NotASession? {
         var backoff = Duration.milliseconds(100)
         var first = true
+        confirmContact()
         while !isStopping {
             do {
-                let connection = try PostgresConnection(connectionString: configuration.connectionString)
+                let connection = try connect()
                 try connection.query("SET application_name = '\(Self.applicationName)'")
                 try connection.query("LISTEN \(PostgresRevocations.channel)")
                 try connection.query("LISTEN \(PostgresRevocations.rolesChannel)")
@@ -106,26 +124,27 @@ public final class PostgresRevocationListener: Service, Sendable {
                     try probeSession(connection)
                 } catch let refusal as NotASession {
                     if first {
-                        state.feedDisconnected(now: clock())
+                        state.feedDisconnected(since: clock())
                         return refusal
                     }
                     logger.error("\(refusal)")
                 }
                 first = false
                 try reload(on: connection)
+                confirmContact()
                 state.feedConnected()
                 logger.info("revocation listener connected", metadata: ["revocations": "\(state.count)"])
                 backoff = .milliseconds(100)
                 try listen(on: connection)
             } catch {
-                state.feedDisconnected(now: clock())
+                state.feedDisconnected(since: lastContact.load(ordering: .relaxed))
                 guard !isStopping else { break }
                 logger.warning("revocation listener disconnected", metadata: ["error": "\(error)"])
                 sleep(backoff)
                 backoff = min(backoff * 2, configuration.maximumBackoff)
             }
         }
-        state.feedDisconnected(now: clock())
+        state.feedDisconnected(since: clock())
         return nil
     }
 
@@ -137,7 +156,7 @@ public final class PostgresRevocationListener: Service, Sendable {
         let nonce = Hex.encode(try SecureRandom.bytes(8))
         try connection.query("LISTEN \(Self.probeChannel)")
         defer { _ = try? connection.query("UNLISTEN \(Self.probeChannel)") }
-        let sender = try PostgresConnection(connectionString: configuration.connectionString)
+        let sender = try connect()
         try sender.query("SELECT pg_notify($1, $2)", [Self.probeChannel, nonce])
         let deadline = ContinuousClock.now + .seconds(5)
         while ContinuousClock.now < deadline, !isStopping {
@@ -190,11 +209,13 @@ public final class PostgresRevocationListener: Service, Sendable {
                 quiet += Int64(slice)
                 if quiet >= keepAliveMilliseconds {
                     try connection.query("SELECT 1")
+                    confirmContact()
                     quiet = 0
                 }
             } else {
                 quiet = 0
                 try handle(notifications, on: connection)
+                confirmContact()
             }
             if clock() - lastPrune >= 60 {
                 lastPrune = clock()

@@ -90,7 +90,9 @@ struct Daemon {
             commands: LineCommands(service: service, logger: logger, clients: settings.line.clients), logger: logger)
 
         let listener = PostgresRevocationListener(
-            configuration: .init(connectionString: settings.database.sessionURL, retention: settings.retention),
+            configuration: .init(
+                connectionString: settings.database.sessionURL, retention: settings.retention,
+                unacknowledgedTimeout: settings.database.poolTimeout),
             state: revocations, logger: logger)
 
         // ServiceGroup stops services in reverse order: the front ends drain before the listener

@@ -87,11 +87,11 @@ struct RevocationStateTests {
 
         let state = Self.loaded(configuration: .init(maximumStaleness: 30))
         #expect(state.problem(now: 1_000) == nil)
-        state.feedDisconnected(now: 1_000)
+        state.feedDisconnected(since: 1_000)
         try state.check(Self.claims(), userID: 7, now: 1_030)
         #expect(throws: unavailable) { try state.check(Self.claims(), userID: 7, now: 1_031) }
         #expect(state.problem(now: 1_031) == "revocation listener disconnected for 31 s")
-        state.feedDisconnected(now: 1_031)
+        state.feedDisconnected(since: 1_031)
         #expect(throws: unavailable, "a second report keeps the first moment") {
             try state.check(Self.claims(), userID: 7, now: 1_031)
         }
@@ -99,7 +99,7 @@ struct RevocationStateTests {
         try state.check(Self.claims(), userID: 7, now: 1_031)
 
         let open = Self.loaded(configuration: .init(maximumStaleness: 30, failOpen: true))
-        open.feedDisconnected(now: 1_000)
+        open.feedDisconnected(since: 1_000)
         try open.check(Self.claims(), userID: 7, now: 5_000)
     }
 

@@ -52,16 +52,29 @@ struct PostgresConnectionTests {
         }
     }
 
-    @Test("a connection killed by the server is discarded and replaced")
-    func brokenConnectionReplaced() async throws {
+    @Test("a connection the server closed while idle is replaced before use: the caller never sees it")
+    func closedWhileIdleReplaced() async throws {
         let pool = PostgresPool(
             configuration: .init(connectionString: try await TestDatabase.migratedURL(), maxConnections: 1),
             logger: TestDatabase.logger)
         let pid = try await pool.withConnection { try $0.query("SELECT pg_backend_pid() AS pid").single().int64("pid") }
         let killer = try PostgresConnection(connectionString: try await TestDatabase.migratedURL())
-        try killer.query("SELECT pg_terminate_backend($1)", [String(pid)])
+        try killer.query("SELECT pg_terminate_backend($1, 5000)", [String(pid)])
+        let next = try await pool.withConnection {
+            try $0.query("SELECT pg_backend_pid() AS pid").single().int64("pid")
+        }
+        #expect(next != pid)
+        await pool.close()
+    }
+
+    @Test("a connection that breaks in use fails its caller as unavailable, and is discarded")
+    func brokenInUseDiscarded() async throws {
+        let pool = PostgresPool(
+            configuration: .init(connectionString: try await TestDatabase.migratedURL(), maxConnections: 1),
+            logger: TestDatabase.logger)
+        let pid = try await pool.withConnection { try $0.query("SELECT pg_backend_pid() AS pid").single().int64("pid") }
         await #expect {
-            try await pool.withConnection { try $0.query("SELECT 1") }
+            try await pool.withConnection { try $0.query("SELECT pg_terminate_backend(pg_backend_pid())") }
         } throws: { error in
             (error as? PostgresError)?.isUnavailable == true
         }

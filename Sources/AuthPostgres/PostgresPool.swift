@@ -114,6 +114,7 @@ public final class PostgresPool: Sendable {
     }
 
     private func acquire() async throws -> PostgresConnection {
+        let deadline = ContinuousClock.now + configuration.acquireTimeout
         let timer = TimerHandle()
         defer { timer.cancel() }
         let grant = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
@@ -128,9 +129,8 @@ public final class PostgresPool: Sendable {
             case .fail: continuation.resume(throwing: Self.closedError)
             case .wait(let id):
                 // Started once the waiter is queued, so a timeout can never miss it.
-                let timeout = configuration.acquireTimeout
                 timer.start {
-                    try? await Task.sleep(for: timeout)
+                    try? await Task.sleep(until: deadline)
                     guard !Task.isCancelled else { return }
                     let expired = self.withState { state in
                         state.machine.timedOut(id) ? state.waiting.removeValue(forKey: id) : nil
@@ -145,8 +145,31 @@ public final class PostgresPool: Sendable {
             // Closed while idle: its slot, still held, gets a fresh connection; the caller never
             // sees the dead one.
             logger.info("replacing a database connection closed while idle")
-            return try await openConnection()
-        case .slot: return try await openConnection()
+            return try await openConnection(by: deadline)
+        case .slot: return try await openConnection(by: deadline)
+        }
+    }
+
+    /// Opens a connection for a slot already counted, within the caller's `deadline`: a connect
+    /// still under way then (a link that swallows packets) is left to finish on its own, its
+    /// connection joining the pool or its slot given back, while the caller gets `poolTimeout`.
+    private func openConnection(by deadline: ContinuousClock.Instant) async throws -> PostgresConnection {
+        let race = Race<PostgresConnection>()
+        return try await withCheckedThrowingContinuation { continuation in
+            race.start(continuation)
+            race.hold(
+                Task {
+                    try? await Task.sleep(until: deadline)
+                    race.finish(.failure(PostgresError(.poolTimeout, "no database connection could be opened in time")))
+                })
+            Task {
+                do {
+                    let connection = try await self.openConnection()
+                    if !race.finish(.success(connection)) { self.release(connection) }
+                } catch {
+                    race.finish(.failure(error))
+                }
+            }
         }
     }
 
@@ -190,6 +213,36 @@ public final class PostgresPool: Sendable {
         case .openFor: continuation?.resume(returning: .slot)
         case .none, .drop: break  // a dropped connection closes as its last reference goes
         }
+    }
+}
+
+/// A continuation resumed by whichever finishes first, the work or its timer.
+private final class Race<T: Sendable>: Sendable {
+    private let state = Mutex<(CheckedContinuation<T, any Error>?, Task<Void, Never>?)>((nil, nil))
+
+    func start(_ continuation: CheckedContinuation<T, any Error>) {
+        state.withLock { $0.0 = continuation }
+    }
+
+    /// The timer, cancelled at once when the race is already over.
+    func hold(_ timer: Task<Void, Never>) {
+        let over = state.withLock { state in
+            if state.0 != nil { state.1 = timer }
+            return state.0 == nil
+        }
+        if over { timer.cancel() }
+    }
+
+    /// Resumes the caller with `result` unless something else did first; false then.
+    @discardableResult
+    func finish(_ result: Result<T, any Error>) -> Bool {
+        let (continuation, timer) = state.withLock { state in
+            defer { state = (nil, nil) }
+            return state
+        }
+        timer?.cancel()
+        continuation?.resume(with: result)
+        return continuation != nil
     }
 }
 

@@ -1,0 +1,234 @@
+"""Load and checks for scripts/scale/netfaults.sh. Daemons are named by "HTTP_URL,LINE_HOST:PORT".
+
+  setup DAEMON STATE.json        registers the login users, logs one in; writes the token
+  load SECONDS STATE.json OUT.json DAEMON...
+                                 a mixed load on every daemon for SECONDS: registrations and logins
+                                 (need the database), GET /protected and line VERIFY (from memory);
+                                 every request's kind, daemon, start, duration and status go to OUT
+  report OUT.json PHASE RULE...  prints p50/p99/max per kind and checks the rules:
+                                   all-ok         every request succeeded
+                                   bound=S        requests arriving while the link was down were
+                                                  answered within S s; every answer a success or 503/TEMP
+                                   hang=S         no request at all took longer than S s
+                                   memory-ok=I    daemon I's verifications all succeeded
+                                   stale=I:A:B    daemon I's verifications succeeded until the first
+                                                  refusal, between A and B s after the cut, and were
+                                                  refused from then on until the link came back
+  recovered DAEMON SECONDS T0    a registration and a login succeed within SECONDS of epoch T0
+"""
+import json
+import os
+import secrets
+import socket
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+PASSWORD = "netfault test pw 1"
+USERS = 8
+
+
+def check(condition, what):
+    print(("ok: " if condition else "FAIL: ") + what)
+    if not condition:
+        sys.exit(1)
+
+
+def call(base, method, path, body=None, token=None, timeout=30):
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except OSError as error:  # refused, reset, timed out: no answer
+        return "error:" + type(error).__name__, ""
+
+
+def register(base, name):
+    return call(base, "POST", "/register", {"username": name, "email": f"{name}@example.com", "password": PASSWORD})
+
+
+def setup(daemon, state_path):
+    base = daemon.split(",")[0]
+    suffix = secrets.token_hex(3)
+    users = [f"nf{suffix}{index}" for index in range(USERS)]
+    for user in users:
+        check(register(base, user)[0] == 201, f"registered {user}")
+    status, body = call(base, "POST", "/login", {"username": users[0], "password": PASSWORD})
+    check(status == 200, "logged in")
+    json.dump({"users": users, "token": json.loads(body)["access_token"]}, open(state_path, "w"))
+
+
+class Line:
+    """One line-protocol connection, past its greeting (VERSION, CAPS); reopened after a failure."""
+
+    def __init__(self, address):
+        self.host, port = address.rsplit(":", 1)
+        self.port = int(port)
+        self.file = None
+
+    def ask(self, line):
+        try:
+            if self.file is None:
+                sock = socket.create_connection((self.host, self.port), timeout=30)
+                self.sock, self.file = sock, sock.makefile("rb")
+                self.file.readline()
+                self.file.readline()
+            self.sock.sendall(line.encode())
+            reply = self.file.readline()
+            if not reply:
+                raise ConnectionError("closed")
+            return reply.decode().split("\t")[0]
+        except OSError as error:
+            self.file = None
+            return "error:" + type(error).__name__
+
+
+def load(seconds, state_path, out, daemons):
+    state = json.load(open(state_path))
+    deadline = time.monotonic() + seconds
+    records, registrations, lock = [], [], threading.Lock()
+
+    def record(kind, index, start, status):
+        with lock:
+            records.append((kind, index, start, time.time() - start, status))
+
+    def registering(index, base):
+        while time.monotonic() < deadline:
+            name = "nfr" + secrets.token_hex(6)
+            start = time.time()
+            status, _ = register(base, name)
+            record("register", index, start, status)
+            with lock:
+                registrations.append((name, status))
+
+    def logging_in(index, base):
+        turn = 0
+        while time.monotonic() < deadline:
+            start = time.time()
+            user = state["users"][turn % len(state["users"])]
+            status, _ = call(base, "POST", "/login", {"username": user, "password": PASSWORD})
+            record("login", index, start, status)
+            turn += 1
+
+    def protected(index, base):
+        while time.monotonic() < deadline:
+            start = time.time()
+            status, _ = call(base, "GET", "/protected", token=state["token"])
+            record("protected", index, start, status)
+            time.sleep(0.02)
+
+    def verifying(index, address):
+        line = Line(address)
+        while time.monotonic() < deadline:
+            start = time.time()
+            record("verify", index, start, line.ask(f"VERIFY\tv\t{state['token']}\n"))
+            time.sleep(0.02)
+
+    threads = []
+    for index, daemon in enumerate(daemons):
+        base, line = daemon.split(",")
+        threads += [threading.Thread(target=registering, args=(index, base)) for _ in range(2)]
+        threads += [threading.Thread(target=logging_in, args=(index, base)) for _ in range(2)]
+        threads += [threading.Thread(target=protected, args=(index, base)),
+                    threading.Thread(target=verifying, args=(index, line))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    json.dump({"requests": records, "registrations": registrations}, open(out, "w"))
+
+
+SUCCESS = {"register": {201}, "login": {200}, "protected": {200}, "verify": {"OK"}}
+REFUSED = {"register": {503}, "login": {503}, "protected": {503}, "verify": {"TEMP"}}
+
+
+def percentile(values, fraction):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(fraction * len(values)))] if values else 0.0
+
+
+def report(out, phase, rules):
+    requests = json.load(open(out))["requests"]
+    for kind in ("register", "login", "protected", "verify"):
+        rows = [r for r in requests if r[0] == kind]
+        durations = [r[3] * 1000 for r in rows]
+        ok = sum(1 for r in rows if r[4] in SUCCESS[kind])
+        refused = sum(1 for r in rows if r[4] in REFUSED[kind])
+        print(f"{phase}: {kind:9} {len(rows):5} requests, {ok} ok, {refused} refused, "
+              f"p50 {percentile(durations, 0.5):7.1f} ms, p99 {percentile(durations, 0.99):7.1f} ms, "
+              f"max {max(durations, default=0):7.1f} ms")
+    for rule in rules:
+        name, _, argument = rule.partition("=")
+        if name == "all-ok":
+            bad = [r for r in requests if r[4] not in SUCCESS[r[0]]]
+            check(not bad, f"{phase}: every request succeeded ({len(requests)}; first failures {bad[:3]})")
+        elif name == "bound":
+            cut, restored = float(os.environ["NETFAULTS_CUT"]), float(os.environ["NETFAULTS_RESTORED"])
+            during = [r for r in requests if cut <= r[2] < restored]
+            slowest = max(r[3] for r in during)
+            check(slowest <= float(argument),
+                  f"{phase}: requests arriving while the link was down were answered within {argument} s "
+                  f"(slowest {slowest:.2f} s of {len(during)})")
+            odd = [r for r in requests if r[4] not in SUCCESS[r[0]] | REFUSED[r[0]]]
+            check(not odd, f"{phase}: every request succeeded or was refused as unavailable ({odd[:3]})")
+        elif name == "hang":
+            slowest = max(r[3] for r in requests)
+            check(slowest <= float(argument),
+                  f"{phase}: no request at all, in flight at the cut included, took longer than {argument} s "
+                  f"(slowest {slowest:.2f} s)")
+        elif name == "memory-ok":
+            index = int(argument)
+            rows = [r for r in requests if r[1] == index and r[0] in ("protected", "verify")]
+            bad = [r for r in rows if r[4] not in SUCCESS[r[0]]]
+            check(rows and not bad, f"{phase}: daemon {index} verified from memory throughout ({len(rows)}; {bad[:3]})")
+        elif name == "stale":
+            index, earliest, latest = argument.split(":")
+            index = int(index)
+            cut, restored = float(os.environ["NETFAULTS_CUT"]), float(os.environ["NETFAULTS_RESTORED"])
+            rows = sorted((r for r in requests if r[1] == index and r[0] in ("protected", "verify")),
+                          key=lambda r: r[2])
+            first = next((r for r in rows if r[4] not in SUCCESS[r[0]]), None)
+            check(first is not None, f"{phase}: daemon {index} refused verification once stale")
+            onset = first[2] - cut
+            print(f"{phase}: daemon {index} first refused verification {onset:.1f} s after the cut")
+            check(float(earliest) <= onset <= float(latest),
+                  f"{phase}: ...between {earliest} and {latest} s after the cut")
+            early = [r for r in rows if r[2] < first[2] and r[4] not in SUCCESS[r[0]]]
+            after = [r for r in rows if first[2] <= r[2] and r[2] + r[3] < restored and r[4] not in REFUSED[r[0]]]
+            check(not early and not after,
+                  f"{phase}: daemon {index} answered from memory before, refused after, until the link came back")
+
+
+def recovered(daemon, seconds, since):
+    base = daemon.split(",")[0]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if register(base, "nfv" + secrets.token_hex(6))[0] == 201:
+            state = json.load(open(os.environ["NETFAULTS_STATE"]))
+            if call(base, "POST", "/login", {"username": state["users"][0], "password": PASSWORD})[0] == 200:
+                print(f"recovered: registration and login succeed {time.time() - since:.1f} s after the link came back")
+                return
+        time.sleep(0.2)
+    check(False, f"registration and login succeed within {seconds} s of the link coming back")
+
+
+if __name__ == "__main__":
+    command, arguments = sys.argv[1], sys.argv[2:]
+    if command == "setup":
+        setup(*arguments)
+    elif command == "load":
+        load(float(arguments[0]), arguments[1], arguments[2], arguments[3:])
+    elif command == "report":
+        report(arguments[0], arguments[1], arguments[2:])
+    elif command == "recovered":
+        recovered(arguments[0], float(arguments[1]), float(arguments[2]))
+    else:
+        sys.exit(__doc__)

@@ -52,9 +52,15 @@ extension Settings {
                 maximumBodySize: config.int(forKey: "http.max_body_bytes", default: 64 * 1024),
                 forwarded: try Self.forwardedClient(config)),
             idleTimeout: .seconds(config.int(forKey: "http.idle_timeout_seconds", default: 60)),
-            maximumConnections: config.int(forKey: "http.max_connections", default: 1024))
-        guard http.idleTimeout > .zero, http.maximumConnections > 0 else {
-            throw ConfigurationError("http.idle_timeout_seconds and http.max_connections must be positive")
+            maximumConnections: config.int(forKey: "http.max_connections", default: 1024),
+            headerTimeout: .seconds(config.int(forKey: "http.header_timeout_seconds", default: 10)),
+            bodyTimeout: .seconds(config.int(forKey: "http.body_timeout_seconds", default: 30)))
+        guard http.idleTimeout > .zero, http.maximumConnections > 0, http.headerTimeout > .zero,
+            http.bodyTimeout > .zero
+        else {
+            throw ConfigurationError(
+                "http.idle_timeout_seconds, http.max_connections, http.header_timeout_seconds and "
+                    + "http.body_timeout_seconds must be positive")
         }
 
         oauthScopes = try Self.oauthScopes(config)

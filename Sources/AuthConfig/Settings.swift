@@ -15,6 +15,10 @@ public struct Settings: Sendable {
         public var idleTimeout: Duration = .seconds(60)
         /// Open connections beyond this are closed at once.
         public var maximumConnections = 1024
+        /// Once a request's first byte arrives, its head must be complete within this.
+        public var headerTimeout: Duration = .seconds(10)
+        /// ...and its body within this of the head.
+        public var bodyTimeout: Duration = .seconds(30)
     }
 
     public struct Database: Sendable {

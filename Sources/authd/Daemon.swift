@@ -67,6 +67,8 @@ struct Daemon {
             return
         }
         let connectionLimit = HTTPConnectionLimit(maximum: settings.http.maximumConnections)
+        let deadlines = HTTPRequestDeadlines(
+            head: TimeAmount(settings.http.headerTimeout), body: TimeAmount(settings.http.bodyTimeout))
         let http = Application(
             router: HTTPFrontEnd(
                 service: service, admin: admin, configuration: settings.http.frontEnd,
@@ -77,7 +79,7 @@ struct Daemon {
             ).router(),
             server: .http1(
                 configuration: .init(
-                    additionalChannelHandlers: [connectionLimit.handler()],
+                    additionalChannelHandlers: [connectionLimit.handler(), deadlines.handler()],
                     idleTimeout: TimeAmount(settings.http.idleTimeout))),
             configuration: .init(address: .hostname(settings.http.host, port: settings.http.port), serverName: nil),
             onServerRunning: { channel in

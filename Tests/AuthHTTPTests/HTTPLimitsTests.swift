@@ -105,4 +105,54 @@ struct HTTPLimitsTests {
         }
         await stack.shutdown()
     }
+
+    @Test("slowloris: a trickled head or body closes the connection at its deadline; an idle keep-alive one is kept")
+    func requestDeadlines() async throws {
+        let stack = try await TestStack()
+        let deadlines = HTTPRequestDeadlines(head: .milliseconds(800), body: .milliseconds(800))
+        let app = Application(
+            router: HTTPFrontEnd(service: stack.service).router(),
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [deadlines.handler()], idleTimeout: .seconds(10))),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            /// Sends `start`, then one byte of `trickle` every 200 ms while the server keeps the
+            /// connection; the seconds it stayed open after `start`.
+            func heldOpen(_ start: String, trickle: String) async throws -> Double {
+                let socket = try await RawSocket(port: port)
+                defer { socket.close() }
+                let began = ContinuousClock.now
+                _ = socket.writeNonBlocking(Array(start.utf8))
+                for byte in trickle.utf8 {
+                    try await Task.sleep(for: .milliseconds(200))
+                    guard socket.isOpen() else { break }
+                    _ = socket.writeNonBlocking([byte])
+                }
+                for _ in 0..<50 where socket.isOpen() { try await Task.sleep(for: .milliseconds(100)) }
+                let held = ContinuousClock.now - began
+                return Double(held.components.seconds) + Double(held.components.attoseconds) / 1e18
+            }
+            // 40 header bytes at 5 a second would take 8 s; the head's deadline is 0.8 s.
+            let head = try await heldOpen(
+                "GET /healthz HTTP/1.1\r\n", trickle: "X-Slow: " + String(repeating: "a", count: 32))
+            #expect(head < 2.5, "a trickled head is cut off (held \(head) s)")
+            let body = try await heldOpen(
+                "POST /register HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{",
+                trickle: String(repeating: " ", count: 39))
+            #expect(body < 2.5, "a trickled body is cut off (held \(body) s)")
+
+            // Served, then idle past both deadlines: still open, and it serves the next request.
+            let socket = try await RawSocket(port: port)
+            defer { socket.close() }
+            let request = Array("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n".utf8)
+            _ = socket.writeNonBlocking(request)
+            #expect(try await socket.readLines(1).first == "HTTP/1.1 200 OK\r")
+            try await Task.sleep(for: .milliseconds(2000))
+            #expect(socket.isOpen(), "an idle keep-alive connection is the idle timeout's")
+            _ = socket.writeNonBlocking(request)
+            #expect(try await socket.readLines(1).first == "HTTP/1.1 200 OK\r")
+        }
+        await stack.shutdown()
+    }
 }

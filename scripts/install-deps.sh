@@ -14,6 +14,8 @@ pkg-config --exists libargon2 2>/dev/null || missing+=(libargon2-dev)
 pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)           # network namespaces (scripts/scale/netfaults.sh)
+command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 # Tools the interop tests run to make password hashes as other systems do (legacy-import.sh).
 command -v mkpasswd >/dev/null 2>&1 || missing+=(whois)

@@ -22,14 +22,17 @@ public struct HTTPRequestDeadlines: Sendable {
 
     private static let missed = Counter(label: "authd_http_request_timeouts_total")
 
+    /// One timer per connection at most, never cancelled by a request: cancelling a scheduled
+    /// task searches the event loop's whole timer queue, which thousands of idle connections
+    /// fill. The timer checks, when it fires, whether the request it was set for is still being
+    /// read, and sets itself again for the current deadline if there is one.
     final class Watcher: ChannelInboundHandler, RemovableChannelHandler {
         typealias InboundIn = HTTPRequestPart
         typealias InboundOut = HTTPRequestPart
 
-        private enum Phase { case betweenRequests, head, body }
-
         private let deadlines: HTTPRequestDeadlines
-        private var phase = Phase.betweenRequests
+        /// When the request being read must be read by; nil between requests.
+        private var deadline: NIODeadline?
         private var timer: Scheduled<Void>?
 
         init(deadlines: HTTPRequestDeadlines) {
@@ -42,33 +45,41 @@ public struct HTTPRequestDeadlines: Sendable {
 
         func handlerRemoved(context: ChannelHandlerContext) {
             timer?.cancel()
+            timer = nil
+            deadline = nil
         }
 
         /// Bytes arrived from the socket: between requests, they start one.
         func bytesArrived(on channel: any Channel) {
-            guard phase == .betweenRequests else { return }
-            phase = .head
-            arm(deadlines.head, on: channel)
+            guard deadline == nil else { return }
+            set(.now() + deadlines.head, on: channel)
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
-            case .head:
-                phase = .body
-                arm(deadlines.body, on: context.channel)
+            case .head: set(.now() + deadlines.body, on: context.channel)
             case .body: break
-            case .end:
-                phase = .betweenRequests
-                timer?.cancel()
+            case .end: deadline = nil
             }
             context.fireChannelRead(data)
         }
 
-        private func arm(_ amount: TimeAmount, on channel: any Channel) {
-            timer?.cancel()
-            timer = channel.eventLoop.scheduleTask(in: amount) {
-                HTTPRequestDeadlines.missed.increment()
-                channel.close(promise: nil)
+        private func set(_ newDeadline: NIODeadline, on channel: any Channel) {
+            deadline = newDeadline
+            guard timer == nil else { return }  // the pending one moves itself on when it fires
+            schedule(at: newDeadline, on: channel)
+        }
+
+        private func schedule(at instant: NIODeadline, on channel: any Channel) {
+            timer = channel.eventLoop.assumeIsolated().scheduleTask(deadline: instant) { [self] in
+                timer = nil
+                guard let deadline else { return }
+                if deadline <= .now() {
+                    HTTPRequestDeadlines.missed.increment()
+                    channel.close(promise: nil)
+                } else {
+                    schedule(at: deadline, on: channel)
+                }
             }
         }
     }

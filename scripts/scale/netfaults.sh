@@ -8,7 +8,8 @@
 #   loss      5 % of chunks held as a lost segment would be (200 ms, doubling): everything succeeds;
 #   partition the database link down for 10 s: verification answers from memory (daemon 1 until
 #             its 6 s of staleness, counted from its last answered probe); requests arriving meanwhile
-#             that need the database get 503 within 3 s (the pool timeout and a margin); those in
+#             that need the database get 503 within 4.5 s (most within the 2 s pool timeout; a
+#             registration has two database steps, and one was seen at 4.0 s); those in
 #             flight at the cut end within 12 s (each database step still ahead of them has its own
 #             pool timeout: a login has several); all recovers once the link is back, no restart;
 #   half-open the link down and every proxied connection closed behind it (the server gone, its
@@ -21,9 +22,10 @@ cd "$(dirname "$0")/../.."
 if [ -z "${AUTHD_NETFAULTS_NAMESPACE:-}" ]; then
     AUTHD_NETFAULTS_NAMESPACE=1 exec unshare --net "$0" "$@"
 fi
-if [ -z "${AUTHD_DATABASE_URL:-}" ]; then
+# A cluster of its own, inside the namespace (make test's is outside it, out of reach).
+if [ -z "${AUTHD_NETFAULTS_CLUSTER:-}" ]; then
     ip link set lo up
-    exec scripts/with-postgres.sh "$0" "$@"
+    AUTHD_NETFAULTS_CLUSTER=1 exec scripts/with-postgres.sh "$0" "$@"
 fi
 check=scripts/scale/netfaults_check.py
 work=$(mktemp -d)
@@ -115,7 +117,7 @@ for kind in partition half-open; do
     in_app python3 "$check" recovered "${daemons[0]}" 15 "$NETFAULTS_RESTORED"
     in_app python3 "$check" recovered "${daemons[1]}" 15 "$NETFAULTS_RESTORED"
     wait "$load"
-    python3 "$check" report "$work/$kind.json" "$kind" bound=3 hang=12 memory-ok=0 stale=1:3:8.5
+    python3 "$check" report "$work/$kind.json" "$kind" bound=4.5 hang=12 memory-ok=0 stale=1:3:8.5
 done
 
 for name in baseline latency loss partition half-open; do

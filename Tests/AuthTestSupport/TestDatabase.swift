@@ -119,7 +119,10 @@ public struct TestStack: Sendable {
         configuration.passwordPolicy.commonPasswords = Self.commonPasswords
         backend = try PostgresBackend(
             configuration: .init(
-                pool: .init(connectionString: url, maxConnections: 4), hashing: hashing, scrypt: scrypt,
+                // A connect counts against the pool timeout, and the suite's parallel CREATE
+                // DATABASEs can hold one up for seconds; the pool-timeout tests build pools of their own.
+                pool: .init(connectionString: url, maxConnections: 4, acquireTimeout: .seconds(20)),
+                hashing: hashing, scrypt: scrypt,
                 importedFloor: importedFloor, retention: Self.retention),
             clock: clock, logger: TestDatabase.logger)
         self.codec = try codec ?? Self.testCodec()

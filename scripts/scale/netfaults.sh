@@ -32,7 +32,9 @@ work=$(mktemp -d)
 app=authd-app-$$
 pids=()
 cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    # Everything started in the daemons' namespace, then what was started here.
+    for pid in $(ip netns pids "$app" 2>/dev/null) "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     ip netns del "$app" 2>/dev/null || true
     [ -n "${NETFAULTS_KEEP:-}" ] && cp -r "$work" /tmp/netfaults-kept; rm -rf "$work"
 }
@@ -61,7 +63,7 @@ head -c 48 /dev/urandom | base64 | tr -d '\n' >"$work/secret"
 daemons=()
 in_app() { ip netns exec "$app" "$@"; }
 start_daemon() { # start_daemon HTTP_PORT LINE_PORT STALENESS
-    in_app env AUTHD_DATABASE_URL="$database_url" AUTHD_JWT_SECRET_FILE="$work/secret" \
+    ip netns exec "$app" env AUTHD_DATABASE_URL="$database_url" AUTHD_JWT_SECRET_FILE="$work/secret" \
         AUTHD_HTTP_ADDR="127.0.0.1:$1" AUTHD_LINE_ADDR="127.0.0.1:$2" AUTHD_PASSWORD_SCRYPT_LN=12 \
         AUTHD_LIMITS_REGISTER_BURST=0 AUTHD_LIMITS_ACCOUNT_FAILURES_BURST=0 AUTHD_LIMITS_ATTEMPTS_BURST=0 AUTHD_DATABASE_POOL_TIMEOUT_SECONDS=2 \
         AUTHD_REVOCATION_MAX_STALENESS_SECONDS="$3" \

@@ -179,6 +179,20 @@ struct SettingsTests {
         #expect(split.url == database && split.listenURL == direct && split.sessionURL == direct)
     }
 
+    @Test("http request deadlines: 10 s for the head and 30 s for the body by default; zero is refused by name")
+    func requestDeadlines() async throws {
+        let base = ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret]
+        let http = try await load(base).http
+        #expect(http.headerTimeout == .seconds(10) && http.bodyTimeout == .seconds(30))
+        for key in ["AUTHD_HTTP_HEADER_TIMEOUT_SECONDS", "AUTHD_HTTP_BODY_TIMEOUT_SECONDS"] {
+            await #expect {
+                try await load(base.merging([key: "0"]) { $1 })
+            } throws: { error in
+                "\(error)".contains("http.header_timeout_seconds") && "\(error)".contains("must be positive")
+            }
+        }
+    }
+
     @Test("the Flask seed's SQLALCHEMY_DATABASE_URI form is accepted")
     func sqlalchemyURL() async throws {
         let settings = try await load([

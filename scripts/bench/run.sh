@@ -10,7 +10,10 @@
 # POST /oauth2/token client credentials; RSS after those 100,000 tokens and 100,000 revocations;
 # and `authctl user import` of 1,000,000 pre-hashed CSV rows (rows/s, peak RSS). Beside the rates,
 # the CPU time each request cost the server (its threads' /proc schedstat, divided by the requests
-# served), a figure a busy shared machine blurs far less than requests per second.
+# served), a figure a busy shared machine blurs far less than requests per second; and the
+# instructions per request of the reference, GET /protected and TCP VERIFY (one token and distinct
+# ones) counted under valgrind's callgrind, which the machine's load does not move at all
+# (scripts/bench/instructions.sh, about a minute).
 # Prints a table; writes .build/bench/results.json.
 # Usage: make bench   [BENCH_SECONDS=8 per measurement]   (starts its own PostgreSQL)
 set -euo pipefail
@@ -20,7 +23,7 @@ seconds=${BENCH_SECONDS:-8}
 out=.build/bench
 mkdir -p "$out"
 
-scripts/install-deps.sh wrk
+scripts/install-deps.sh wrk valgrind
 echo "bench: building authd and the reference in release mode (minutes the first time)" >&2
 swift build -c release --product authd >/dev/null
 (cd scripts/bench/reference && swift build -c release --product Reference >/dev/null)
@@ -176,6 +179,12 @@ measure_signed() {
     cpu[$alg]="$c1 $c2 $c3 $c4"
 }
 measure_signed HS256 "$token" "$pid"
+# Instructions per request under callgrind (scripts/bench/instructions.sh), before the distinct
+# tokens are revoked below.
+SECRET_FILE=$SECRET_FILE scripts/bench/instructions.sh "$out" "$reference_bin" \
+    "$(swift build -c release --show-bin-path)/authd" "$token" "$out/tokens-HS256.txt" >"$out/instructions.txt"
+read -r ins_reference ins_reference_bearer ins_protected ins_protected_distinct ins_verify ins_verify_distinct \
+    <"$out/instructions.txt"
 # 100,000 revocations (the distinct tokens' ids, as a logout records them), each announced with
 # its NOTIFY; then the instance's memory, with those tokens verified and revoked.
 .venv/bin/python - "$out/tokens-HS256.txt" >"$out/revoked.tsv" <<'PY'
@@ -300,6 +309,13 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
             "$(ratio "$c2" "$cpu_reference")"
         printf '%-52s %12s\n' "  $alg TCP VERIFY, one token / distinct" "$c3 / $c4"
     done
+    printf '%-52s %12s %10s %8s\n' "instructions per request (callgrind; ratio: to the reference)" "" "" ""
+    printf '%-52s %12s %10s %8s\n' "  reference GET /hello" "$ins_reference" "" "1.00"
+    printf '%-52s %12s %10s %8s\n' "  reference GET /hello with the bearer header" "$ins_reference_bearer" "" \
+        "$(ratio "$ins_reference_bearer" "$ins_reference")"
+    printf '%-52s %12s %10s %8s\n' "  GET /protected, one token / distinct" "$ins_protected / $ins_protected_distinct" "" \
+        "$(ratio "$ins_protected" "$ins_reference_bearer")"
+    printf '%-52s %12s %10s %8s\n' "  TCP VERIFY request-response, one token / distinct" "$ins_verify / $ins_verify_distinct" "" ""
     echo "(ratios: to the reference, to 250,000/s, to the hashing ceiling, to idle, to 1,000 users, to 50,000 rows/s, to HS256's token endpoint)"
 } | tee "$out/results.txt"
 cat >"$out/results.json" <<JSON
@@ -314,6 +330,9 @@ cat >"$out/results.json" <<JSON
  "users_small": $users_small, "protected_rps_small": $small, "users_large": $users_large, "protected_rps_large": $large,
  "rss_idle_mib": $idle_rss, "rss_after_load_mib": $busy_rss, "rss_after_distinct_and_revocations_mib": $revoked_rss,
  "cpu_us_per_request": {"reference": $cpu_reference, "protected": $cpu_protected, "verify_pipelined": $cpu_verify},
+ "instructions_per_request": {"reference": $ins_reference, "reference_bearer": $ins_reference_bearer,
+   "protected": $ins_protected, "protected_distinct": $ins_protected_distinct,
+   "verify": $ins_verify, "verify_distinct": $ins_verify_distinct},
  "import": {"rows": $import_rows, "seconds": $import_seconds, "rows_per_s": $import_rate, "peak_rss_mib": $import_rss},
  "signed": {$(for alg in HS256 EdDSA ES256; do
     read -r cached distinct_rps vcached vdistinct endpoint <<<"${signed[$alg]}"

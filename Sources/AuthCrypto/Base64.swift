@@ -46,31 +46,47 @@ public struct Base64: Sendable {
         return decode(contiguous: Array(text)[...])
     }
 
-    /// The decoder proper, over contiguous bytes (a token's own storage, without a copy).
+    /// The decoder proper, over contiguous bytes (a token's own storage, without a copy): four
+    /// characters to three bytes at a time, then the two or three characters left over.
     func decode<Bytes: RandomAccessCollection<UInt8>>(contiguous text: Bytes) -> [UInt8]? where Bytes.Index == Int {
         // A length of 4n+1 leaves 6 bits, which no byte string encodes to.
-        guard text.count % 4 != 1 else { return nil }
+        let remainder = text.count % 4
+        guard remainder != 1 else { return nil }
+        let quartets = text.count / 4
         var valid = true
         let decoded = reverse.withUnsafeBufferPointer { table in
-            [UInt8](unsafeUninitializedCapacity: text.count * 3 / 4) { out, initialized in
-                var accumulator: UInt32 = 0
-                var bits = 0
-                for byte in text {
-                    let value = table[Int(byte)]
-                    guard value != 0xFF else {
-                        valid = false
-                        break
-                    }
-                    accumulator = accumulator << 6 | UInt32(value)
-                    bits += 6
-                    if bits >= 8 {
-                        bits -= 8
-                        out[initialized] = UInt8(truncatingIfNeeded: accumulator >> UInt32(bits))
-                        initialized += 1
-                    }
+            [UInt8](unsafeUninitializedCapacity: quartets * 3 + max(0, remainder - 1)) { out, initialized in
+                // Every alphabet value is below 64; a foreign character's 0xFF sets bit 7 of the OR.
+                func value(_ offset: Int) -> UInt32 { UInt32(table[Int(text[text.startIndex + offset])]) }
+                var checked: UInt32 = 0
+                for quartet in 0..<quartets {
+                    let at = quartet * 4
+                    let (a, b, c, d) = (value(at), value(at + 1), value(at + 2), value(at + 3))
+                    checked |= a | b | c | d
+                    let word = a << 18 | b << 12 | c << 6 | d
+                    out[initialized] = UInt8(truncatingIfNeeded: word >> 16)
+                    out[initialized + 1] = UInt8(truncatingIfNeeded: word >> 8)
+                    out[initialized + 2] = UInt8(truncatingIfNeeded: word)
+                    initialized += 3
                 }
-                // Leftover bits must be zero, or two encodings would decode to the same bytes.
-                if accumulator & ((1 << UInt32(bits)) - 1) != 0 { valid = false }
+                let at = quartets * 4
+                if remainder == 2 {
+                    let (a, b) = (value(at), value(at + 1))
+                    checked |= a | b
+                    // Leftover bits must be zero, or two encodings would decode to the same bytes.
+                    if b & 0x0F != 0 { valid = false }
+                    out[initialized] = UInt8(truncatingIfNeeded: a << 2 | b >> 4)
+                    initialized += 1
+                } else if remainder == 3 {
+                    let (a, b, c) = (value(at), value(at + 1), value(at + 2))
+                    checked |= a | b | c
+                    if c & 0x03 != 0 { valid = false }
+                    let word = a << 10 | b << 4 | c >> 2
+                    out[initialized] = UInt8(truncatingIfNeeded: word >> 8)
+                    out[initialized + 1] = UInt8(truncatingIfNeeded: word)
+                    initialized += 2
+                }
+                if checked & 0x80 != 0 { valid = false }
             }
         }
         return valid ? decoded : nil
@@ -80,17 +96,18 @@ public struct Base64: Sendable {
     /// compact key for random identifiers such as `jti` and `sid`. Nil for anything else.
     public func decode128(_ text: String) -> UInt128? {
         guard text.utf8.count == 22 else { return nil }
-        var value: UInt128 = 0
-        for (index, byte) in text.utf8.enumerated() {
-            let digit = reverse[Int(byte)]
-            guard digit != 0xFF else { return nil }
-            guard index < 21 else {
-                // The 22nd digit carries the last 2 bits; its other 4 must be zero, as in `decode`.
-                guard digit & 0xF == 0 else { return nil }
-                return value << 2 | UInt128(digit >> 4)
+        var text = text
+        return text.withUTF8 { bytes -> UInt128? in
+            var value: UInt128 = 0
+            for index in 0..<21 {
+                let digit = reverse[Int(bytes[index])]
+                guard digit != 0xFF else { return nil }
+                value = value << 6 | UInt128(digit)
             }
-            value = value << 6 | UInt128(digit)
+            // The 22nd digit carries the last 2 bits; its other 4 must be zero, as in `decode`.
+            let digit = reverse[Int(bytes[21])]
+            guard digit != 0xFF, digit & 0xF == 0 else { return nil }
+            return value << 2 | UInt128(digit >> 4)
         }
-        return nil
     }
 }

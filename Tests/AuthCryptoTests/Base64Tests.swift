@@ -1,4 +1,5 @@
 import AuthCrypto
+import Foundation
 import Testing
 
 @Suite("base64 without padding")
@@ -30,9 +31,26 @@ struct Base64Tests {
         }
     }
 
-    @Test("non-canonical or foreign input is refused", arguments: ["Zg==", "Z", "Zh", "Zm9=", "Zm 9v", "Zm9v\n", "é"])
+    @Test(
+        "non-canonical or foreign input is refused",
+        arguments: ["Zg==", "Z", "Zh", "Zm9", "Zm9=", "Zm 9v", "Zm9v\n", "é", "Zm9vYmFy!Zm9v", "Zm9vYmFyZ\u{0}9v"])
     func refused(_ text: String) {
         #expect(Base64.url.decode(text) == nil)
+    }
+
+    @Test("random text is decoded as Foundation decodes it when it is the canonical encoding, refused otherwise")
+    func agreesWithFoundation() {
+        var generator = SystemRandomNumberGenerator()
+        let characters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/AQgw= -")
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 0...13, using: &generator)
+            let text = String((0..<length).map { _ in characters.randomElement(using: &generator)! })
+            let padded = text + String(repeating: "=", count: (4 - text.count % 4) % 4)
+            let expected = Data(base64Encoded: padded).map { [UInt8]($0) }.flatMap {
+                Base64.standard.encode($0) == text ? $0 : nil
+            }
+            #expect(Base64.standard.decode(text) == expected, "\(text)")
+        }
     }
 
     @Test("decode128 reads exactly the canonical 22-character encodings of 16 bytes")

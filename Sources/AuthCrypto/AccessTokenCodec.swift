@@ -62,7 +62,7 @@ public struct AccessTokenCodec: Sendable {
             if let pair = keyring.signingPair {
                 try pair.key.sign(signingInput.utf8)
             } else {
-                try HMAC.authenticate(.sha256, key: keyring.signingKey.secret, message: Array(signingInput.utf8))
+                try keyring.signingKey.mac.authenticate(signingInput.utf8)
             }
         return signingInput + "." + Base64.url.encode(signature)
     }
@@ -127,7 +127,7 @@ public struct AccessTokenCodec: Sendable {
             guard let key = keyring.key(id: kid) else { throw JWTError(.unknownKey, "unknown key id") }
             let expected: [UInt8]
             do {
-                expected = try HMAC.authenticate(.sha256, key: key.secret, message: signingInput)
+                expected = try key.mac.authenticate(signingInput)
             } catch {
                 throw JWTError(.badSignature, "signature could not be computed")
             }

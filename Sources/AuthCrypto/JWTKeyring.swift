@@ -2,6 +2,8 @@
 public struct JWTKey: Sendable {
     public let id: String
     let secret: [UInt8]
+    /// HS256 under `secret`, its key setup done once.
+    let mac: PreparedHMAC
 
     /// Secrets shorter than this are refused: HS256 wants at least the hash size (RFC 7518 §3.2).
     public static let minimumSecretLength = 32
@@ -15,6 +17,7 @@ public struct JWTKey: Sendable {
         }
         self.id = id
         self.secret = secret
+        self.mac = try PreparedHMAC(.sha256, key: secret)
     }
 
     /// A kid derived from the secret, so every instance sharing a secret names it alike without

@@ -1,5 +1,11 @@
 import AuthCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Parsing and encoding of the line protocol (docs/line-protocol.md): TAB-separated UTF-8 fields,
 /// `\t`, `\n`, `\r` and `\\` escaped inside values, one message per `\n`-terminated line. CR is
 /// escaped because a raw one ending a line is dropped as part of a CRLF terminator.
@@ -111,7 +117,8 @@ public enum LineCodec {
     /// Nil for a lone backslash or an unknown escape.
     public static func unescape(_ text: String) -> String? {
         var text = text
-        guard text.withUTF8({ $0.contains(UInt8(ascii: "\\")) }) else { return text }
+        guard text.withUTF8({ $0.count > 0 && memchr($0.baseAddress!, Int32(UInt8(ascii: "\\")), $0.count) != nil })
+        else { return text }
         var out = ""
         var iterator = text.unicodeScalars.makeIterator()
         while let scalar = iterator.next() {

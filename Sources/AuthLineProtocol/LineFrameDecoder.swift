@@ -1,5 +1,11 @@
 public import NIOCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A line longer than the limit: answered `BAD\t*\treason=line_too_long`, then the connection closes.
 public struct LineTooLongError: Error {
     public init() {}
@@ -17,12 +23,18 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        let scanned = buffer.readableBytesView.prefix(maximumLength + 1)
-        guard let newline = scanned.firstIndex(of: UInt8(ascii: "\n")) else {
+        let scanned = min(buffer.readableBytes, maximumLength + 1)
+        let newline = buffer.withUnsafeReadableBytes { bytes -> Int? in
+            guard scanned > 0, let start = bytes.baseAddress,
+                let found = memchr(start, Int32(UInt8(ascii: "\n")), scanned)
+            else { return nil }
+            return start.distance(to: UnsafeRawPointer(found))
+        }
+        guard let newline else {
             if buffer.readableBytes > maximumLength { throw LineTooLongError() }
             return .needMoreData
         }
-        let line = buffer.readSlice(length: newline - buffer.readerIndex)!
+        let line = buffer.readSlice(length: newline)!
         buffer.moveReaderIndex(forwardBy: 1)
         context.fireChannelRead(wrapInboundOut(line))
         return .continue

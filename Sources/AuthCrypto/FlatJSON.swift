@@ -29,6 +29,8 @@ struct FlatJSON {
 
     init(_ bytes: [UInt8]) throws(Refused) {
         guard bytes.count <= Self.maximumLength else { throw Refused() }
+        // Room for the twelve claims authd issues, allocated once rather than grown.
+        members.reserveCapacity(16)
         var reader = Reader(bytes: bytes)
         reader.skipSpace()
         try reader.expect(UInt8(ascii: "{"))

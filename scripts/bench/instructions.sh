@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Instructions per request, counted by valgrind's callgrind: unlike requests per second they do
-# not move with a shared machine's load (two runs of the same build agree to a few hundredths of
-# a percent). The reference route and a second authd on the bench's database run under callgrind;
+# not move with a shared machine's load (two runs of the same build agreed within 0.4 % on every
+# row). The reference route and a second authd on the bench's database run under callgrind;
 # for each row a warm-up, then the counters zeroed, COUNT requests sent one at a time on one
 # connection (scripts/bench/fixed-count.py), the counters dumped: every thread's instructions
 # divided by COUNT, so the server's whole cost (event loops, pool, log line) is in it.

@@ -12,7 +12,7 @@
 # the CPU time each request cost the server (its threads' /proc schedstat, divided by the requests
 # served), a figure a busy shared machine blurs far less than requests per second; and the
 # instructions per request of the reference, GET /protected and TCP VERIFY (one token and distinct
-# ones) counted under valgrind's callgrind, which the machine's load does not move at all
+# ones) counted under valgrind's callgrind, which the machine's load barely moves (0.4 % between runs)
 # (scripts/bench/instructions.sh, about a minute).
 # Prints a table; writes .build/bench/results.json.
 # Usage: make bench   [BENCH_SECONDS=8 per measurement]   (starts its own PostgreSQL)

@@ -71,6 +71,18 @@ struct PoolStateMachine<Connection> {
         return .none
     }
 
+    /// A lent connection broke: the idle ones went over the same link and are likely dead too
+    /// (a partition, a server restart). Returns them to drop, their slots freed; the next callers
+    /// open fresh connections instead of each finding a dead one. (With idle connections there
+    /// are no waiters to hand the slots to.)
+    mutating func dropIdle() -> [Connection] {
+        defer {
+            open -= idle.count
+            idle = []
+        }
+        return idle
+    }
+
     /// The waiter's time is up. False when it was served (or failed by close) first.
     mutating func timedOut(_ waiter: WaiterID) -> Bool {
         guard let index = waiters.firstIndex(of: waiter) else { return false }

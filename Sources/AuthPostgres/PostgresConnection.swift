@@ -1,5 +1,6 @@
 import AuthCore
 internal import CLibPQ
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -14,6 +15,10 @@ internal import CLibPQ
 /// every use is serialised through the pool's lock; the connection itself keeps no other state.
 public final class PostgresConnection: @unchecked Sendable {
     private let handle: OpaquePointer
+    private let unacknowledgedTimeout: Duration
+    /// Set when a statement went unacknowledged too long: the link is dead though libpq has not
+    /// noticed yet.
+    private let stalled = Atomic(false)
 
     /// Opens a connection. `connectionString` is anything libpq accepts (key=value or a
     /// `postgresql://` URL, multi-host lists included); its own settings win over the defaults here.
@@ -53,12 +58,13 @@ public final class PostgresConnection: @unchecked Sendable {
         // libpq prints server NOTICEs to stderr by default; authd logs through swift-log only.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
+        self.unacknowledgedTimeout = unacknowledgedTimeout
     }
 
     deinit { PQfinish(handle) }
 
     /// True once libpq has seen the link fail; such a connection is discarded by the pool.
-    public var isBroken: Bool { PQstatus(handle) != CONNECTION_OK }
+    public var isBroken: Bool { stalled.load(ordering: .relaxed) || PQstatus(handle) != CONNECTION_OK }
 
     /// Whether an idle connection is still worth using, found without a round trip. An idle
     /// connection that does not `LISTEN` has nothing to read, so a readable socket means the
@@ -80,10 +86,78 @@ public final class PostgresConnection: @unchecked Sendable {
         guard !parameters.contains(where: { $0?.utf8.contains(0) == true }) else {
             throw PostgresError(.invalidParameter, "a parameter contains a NUL character")
         }
-        let result = withCStrings(parameters) { values in
-            PQexecParams(handle, sql, Int32(values.count), nil, values, nil, nil, 0)
+        let sent = withCStrings(parameters) { values in
+            PQsendQueryParams(handle, sql, Int32(values.count), nil, values, nil, nil, 0)
         }
-        return try check(result)
+        guard sent == 1 else { throw PostgresError(.connectionFailed, Self.lastError(handle)).counted() }
+        return try check(try awaitResult())
+    }
+
+    /// Collects the result of the statement just sent, as `PQexecParams` would (the first error,
+    /// else the last result), waiting on the socket itself so that a dead link is found in time.
+    ///
+    /// The server may take as long as it likes once it has the statement. But a statement whose
+    /// bytes its kernel has still not acknowledged after `unacknowledgedTimeout` went into a dead
+    /// link: the connection is given up. The kernel's `tcp_user_timeout` says the same, but only
+    /// at its retransmission timer's next tick, measured here at 2 to 4 s for a 2 s timeout; this
+    /// check runs every 100 ms.
+    private func awaitResult() throws(PostgresError) -> OpaquePointer? {
+        let sentAt = ContinuousClock.now
+        var kept: OpaquePointer?
+        do {
+            while true {
+                while PQisBusy(handle) == 1 { try waitForInput(since: sentAt) }
+                guard let result = PQgetResult(handle) else { break }
+                let status = PQresultStatus(result)
+                if status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH {
+                    // Not a statement `query` runs; as `PQexec`, stop here rather than wait.
+                    PQclear(kept)
+                    return result
+                }
+                if kept != nil, PQresultStatus(kept) == PGRES_FATAL_ERROR {
+                    PQclear(result)  // the first error stands
+                } else {
+                    PQclear(kept)
+                    kept = result
+                }
+            }
+        } catch {
+            PQclear(kept)
+            throw error
+        }
+        return kept
+    }
+
+    /// Waits up to 100 ms for the server's bytes and reads them into libpq.
+    private func waitForInput(since sentAt: ContinuousClock.Instant) throws(PostgresError) {
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        guard descriptor.fd >= 0 else { throw PostgresError(.connectionFailed, Self.lastError(handle)).counted() }
+        switch poll(&descriptor, 1, 100) {
+        case 0:
+            guard ContinuousClock.now - sentAt >= unacknowledgedTimeout, unacknowledgedBytes(descriptor.fd) > 0 else {
+                return
+            }
+            stalled.store(true, ordering: .relaxed)
+            throw PostgresError(
+                .connectionFailed,
+                "the server did not acknowledge the statement within \(unacknowledgedTimeout.wholeMilliseconds) ms"
+            ).counted()
+        case ..<0 where errno == EINTR:
+            return
+        case ..<0:
+            throw PostgresError(.connectionFailed, "poll failed").counted()
+        default:
+            guard PQconsumeInput(handle) == 1 else {
+                throw PostgresError(.connectionFailed, Self.lastError(handle)).counted()
+            }
+        }
+    }
+
+    /// Bytes written to the socket that the peer's kernel has not acknowledged (`SIOCOUTQ`).
+    private func unacknowledgedBytes(_ descriptor: Int32) -> Int32 {
+        var bytes: Int32 = 0
+        guard ioctl(descriptor, UInt(TIOCOUTQ), &bytes) == 0 else { return 0 }
+        return bytes
     }
 
     /// Runs `body` in one transaction: committed if it returns (rolled back instead when

@@ -192,7 +192,9 @@ public final class PostgresPool: Sendable {
 
     private func release(_ connection: PostgresConnection) {
         if connection.isBroken {
-            logger.info("discarding a broken database connection")
+            let idle = withState { $0.machine.dropIdle() }
+            logger.info(
+                "discarding a broken database connection", metadata: ["idle_dropped_with_it": "\(idle.count)"])
             perform { $0.discarded() }
         } else {
             perform { $0.released(connection) }

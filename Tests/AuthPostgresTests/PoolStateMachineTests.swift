@@ -76,6 +76,20 @@ struct PoolStateMachineTests {
         guard case .open = machine.lease() else { throw Failure("the freed slot opens again") }
     }
 
+    @Test("a broken connection drops the idle ones with it; the next callers open fresh connections")
+    func brokenDropsIdle() throws {
+        var machine = Machine(maxConnections: 3)
+        for _ in 0..<3 { _ = machine.lease() }
+        _ = machine.released("a")
+        _ = machine.released("b")
+        #expect(machine.dropIdle() == ["a", "b"])
+        #expect(machine.idle.isEmpty && machine.open == 1, "only the broken one, still lent, is counted")
+        guard case .none = machine.discarded() else { throw Failure("no waiter") }
+        #expect(machine.open == 0)
+        guard case .open = machine.lease() else { throw Failure("a fresh connection, not a dropped one") }
+        #expect(machine.dropIdle().isEmpty && machine.open == 1, "nothing idle: nothing dropped")
+    }
+
     @Test("close fails every waiter, drops the connections that come back, refuses new leases")
     func closeWithWaiters() throws {
         var machine = full()

@@ -85,6 +85,54 @@ struct PostgresConnectionTests {
         await pool.close()
     }
 
+    @Test("a statement the server is slow to answer is waited for: only unacknowledged bytes mean a dead link")
+    func slowAnswerWaitedFor() async throws {
+        let connection = try PostgresConnection(
+            connectionString: try await TestDatabase.migratedURL(), unacknowledgedTimeout: .milliseconds(200))
+        let row = try connection.query("SELECT pg_sleep(0.8), 7::bigint AS seven").single()
+        #expect(try row.int64("seven") == 7)
+        #expect(!connection.isBroken)
+    }
+
+    @Test("a connection that breaks in use takes the idle ones with it; the next callers get fresh ones")
+    func brokenDropsIdle() async throws {
+        let url = try await TestDatabase.migratedURL()
+        let pool = PostgresPool(
+            configuration: .init(connectionString: url, maxConnections: 3), logger: TestDatabase.logger)
+        // Three connections at once, so that three exist; then all three idle.
+        let pids = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    try await pool.withConnection {
+                        try $0.query("SELECT pg_sleep(0.3)")
+                        return try $0.query("SELECT pg_backend_pid() AS pid").single().int64("pid")
+                    }
+                }
+            }
+            return try await group.reduce(into: Set<Int64>()) { $0.insert($1) }
+        }
+        #expect(pids.count == 3)
+        await #expect(throws: PostgresError.self) {
+            try await pool.withConnection { try $0.query("SELECT pg_terminate_backend(pg_backend_pid())") }
+        }
+        let observer = try PostgresConnection(connectionString: url)
+        let list = "{" + pids.map(String.init).joined(separator: ",") + "}"
+        var left: Int64 = -1
+        for _ in 0..<50 {
+            left = try observer.query(
+                "SELECT count(*) AS c FROM pg_stat_activity WHERE pid = ANY($1::int[])", [list]
+            ).single().int64("c")
+            if left == 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(left == 0, "the two idle connections were closed with the broken one")
+        let next = try await pool.withConnection {
+            try $0.query("SELECT pg_backend_pid() AS pid").single().int64("pid")
+        }
+        #expect(!pids.contains(next))
+        await pool.close()
+    }
+
     @Test("the pool never opens more than its bound")
     func bounded() async throws {
         let pool = PostgresPool(

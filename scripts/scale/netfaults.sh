@@ -13,8 +13,10 @@
 #             flight at the cut end within 12 s (each database step still ahead of them has its own
 #             pool timeout: a login has several); all recovers once the link is back, no restart;
 #   half-open the link down and every proxied connection closed behind it (the server gone, its
-#             FINs lost) for 12 s: keepalives and tcp_user_timeout find the dead connections, the
-#             same checks, and after the link is back no request fails on a connection that died.
+#             FINs lost) for 12 s: keepalives, tcp_user_timeout and authd's own check of
+#             unacknowledged statements find the dead connections (the first found drops the idle
+#             ones with it), the same checks, and after the link is back no request fails on a
+#             connection that died.
 # Then every registration answered 201 is in PostgreSQL, whole. About 90 s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

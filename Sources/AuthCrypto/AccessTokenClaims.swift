@@ -116,27 +116,27 @@ extension AccessTokenClaims {
         var sessionID: String?
         var clientID: String?
         var scope: String?
-        for (member, value) in json.members {
-            switch member {
-            case "iss": issuer = try Self.string(value)
-            case "aud":
+        for (_, key, value) in json.members {
+            switch key {
+            case Names.iss: issuer = try Self.string(value)
+            case Names.aud:
                 switch value {
                 case .string(let single): audience = [single]
                 case .strings(let list): audience = list
                 default: throw FlatJSON.Refused()
                 }
-            case "sub": subject = try Self.string(value)
-            case "name": name = try Self.string(value)
-            case "roles":
+            case Names.sub: subject = try Self.string(value)
+            case Names.name: name = try Self.string(value)
+            case Names.roles:
                 guard case .strings(let list) = value else { throw FlatJSON.Refused() }
                 roles = list
-            case "iat": issuedAt = try Self.numericDate(value)
-            case "nbf": notBefore = try Self.numericDate(value)
-            case "exp": expiresAt = try Self.numericDate(value)
-            case "jti": id = try Self.string(value)
-            case "sid": sessionID = try Self.optionalString(value)
-            case "client_id": clientID = try Self.optionalString(value)
-            case "scope": scope = try Self.optionalString(value)
+            case Names.iat: issuedAt = try Self.numericDate(value)
+            case Names.nbf: notBefore = try Self.numericDate(value)
+            case Names.exp: expiresAt = try Self.numericDate(value)
+            case Names.jti: id = try Self.string(value)
+            case Names.sid: sessionID = try Self.optionalString(value)
+            case Names.clientID: clientID = try Self.optionalString(value)
+            case Names.scope: scope = try Self.optionalString(value)
             default: continue
             }
         }
@@ -147,6 +147,22 @@ extension AccessTokenClaims {
             issuer: issuer, audience: "", subject: subject, name: name, roles: roles, issuedAt: issuedAt,
             notBefore: notBefore, expiresAt: expiresAt, id: id, sessionID: sessionID, clientID: clientID, scope: scope)
         self.audience = audience
+    }
+
+    /// The claims' names as `FlatJSON` keys: matched as integers, not strings.
+    private enum Names {
+        static let iss = FlatJSON.key("iss")
+        static let aud = FlatJSON.key("aud")
+        static let sub = FlatJSON.key("sub")
+        static let name = FlatJSON.key("name")
+        static let roles = FlatJSON.key("roles")
+        static let iat = FlatJSON.key("iat")
+        static let nbf = FlatJSON.key("nbf")
+        static let exp = FlatJSON.key("exp")
+        static let jti = FlatJSON.key("jti")
+        static let sid = FlatJSON.key("sid")
+        static let clientID = FlatJSON.key("client_id")
+        static let scope = FlatJSON.key("scope")
     }
 
     private static func string(_ value: FlatJSON.Value) throws(FlatJSON.Refused) -> String {

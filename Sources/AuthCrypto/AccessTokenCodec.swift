@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -98,15 +103,16 @@ public struct AccessTokenCodec: Sendable {
     private func verifySignatureAndClaims(bytes utf8: UnsafeBufferPointer<UInt8>) throws(JWTError)
         -> AccessTokenClaims
     {
-        let dot = UInt8(ascii: ".")
-        guard let first = utf8.firstIndex(of: dot), let second = utf8[(first + 1)...].firstIndex(of: dot),
-            !utf8[(second + 1)...].contains(dot)
+        guard let first = Self.dot(in: utf8, from: 0), let second = Self.dot(in: utf8, from: first + 1),
+            Self.dot(in: utf8, from: second + 1) == nil
         else { throw JWTError(.malformed, "a token has three non-empty dot-separated parts") }
-        let parts = [utf8[..<first], utf8[(first + 1)..<second], utf8[(second + 1)...]]
-        guard !parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty else {
+        let (headerPart, claimsPart, signaturePart) = (
+            utf8[..<first], utf8[(first + 1)..<second], utf8[(second + 1)...]
+        )
+        guard !headerPart.isEmpty, !claimsPart.isEmpty, !signaturePart.isEmpty else {
             throw JWTError(.malformed, "a token has three non-empty dot-separated parts")
         }
-        let header = try flatJSON(parts[0], what: "header")
+        let header = try flatJSON(headerPart, what: "header")
         guard case .string(let alg)? = header["alg"] else { throw JWTError(.malformed, "alg must be a string") }
         guard let algorithm = JWSAlgorithm(rawValue: alg) else {
             throw JWTError(.unsupportedAlgorithm, "only HS256, EdDSA, ES256 and RS256 are accepted")
@@ -119,7 +125,7 @@ public struct AccessTokenCodec: Sendable {
             throw JWTError(.malformed, "jku, jwk, x5u, x5c and x5t headers are not accepted: authd's keys are its own")
         }
         guard let kid = try Self.optionalString(header, "kid") else { throw JWTError(.unknownKey, "unknown key id") }
-        guard let signature = Base64.url.decode(contiguous: parts[2]) else {
+        guard let signature = Base64.url.decode(contiguous: signaturePart) else {
             throw JWTError(.malformed, "signature is not base64url")
         }
         let signingInput = utf8[..<second]
@@ -141,7 +147,7 @@ public struct AccessTokenCodec: Sendable {
 
         let claims: AccessTokenClaims
         do {
-            claims = try AccessTokenClaims(try flatJSON(parts[1], what: "claims"))
+            claims = try AccessTokenClaims(try flatJSON(claimsPart, what: "claims"))
         } catch {
             throw JWTError(.malformed, "claims is not the expected JSON")
         }
@@ -150,6 +156,14 @@ public struct AccessTokenCodec: Sendable {
             throw JWTError(.wrongAudience, "wrong audience")
         }
         return claims
+    }
+
+    /// The index of the first `.` at or after `start` (`memchr`).
+    private static func dot(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard let base = bytes.baseAddress, start < bytes.count,
+            let found = memchr(base + start, Int32(UInt8(ascii: ".")), bytes.count - start)
+        else { return nil }
+        return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
     }
 
     private func flatJSON(_ part: Slice<UnsafeBufferPointer<UInt8>>, what: String) throws(JWTError) -> FlatJSON {

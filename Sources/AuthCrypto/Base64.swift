@@ -46,29 +46,40 @@ public struct Base64: Sendable {
         return decode(contiguous: Array(text)[...])
     }
 
-    /// The decoder proper, over contiguous bytes (a token's own storage, without a copy): four
-    /// characters to three bytes at a time, then the two or three characters left over.
+    /// The decoder over contiguous bytes (a token's own storage, without a copy).
     func decode<Bytes: RandomAccessCollection<UInt8>>(contiguous text: Bytes) -> [UInt8]? where Bytes.Index == Int {
+        if let decoded = text.withContiguousStorageIfAvailable({ decode(buffer: $0) }) { return decoded }
+        return Array(text).withUnsafeBufferPointer { decode(buffer: $0) }
+    }
+
+    /// The decoder proper: four characters to three bytes at a time, then the two or three
+    /// characters left over. Reads and writes through pointers: every index is below the counts
+    /// checked before the loops.
+    private func decode(buffer text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         // A length of 4n+1 leaves 6 bits, which no byte string encodes to.
         let remainder = text.count % 4
         guard remainder != 1 else { return nil }
+        guard let input = text.baseAddress else { return [] }
         let quartets = text.count / 4
         var valid = true
         let decoded = reverse.withUnsafeBufferPointer { table in
-            [UInt8](unsafeUninitializedCapacity: quartets * 3 + max(0, remainder - 1)) { out, initialized in
+            [UInt8](unsafeUninitializedCapacity: quartets * 3 + max(0, remainder - 1)) { buffer, initialized in
+                guard let out = buffer.baseAddress else { return }
+                let table = table.baseAddress!
                 // Every alphabet value is below 64; a foreign character's 0xFF sets bit 7 of the OR.
-                func value(_ offset: Int) -> UInt32 { UInt32(table[Int(text[text.startIndex + offset])]) }
+                func value(_ offset: Int) -> UInt32 { UInt32(table[Int(input[offset])]) }
                 var checked: UInt32 = 0
                 for quartet in 0..<quartets {
-                    let at = quartet * 4
-                    let (a, b, c, d) = (value(at), value(at + 1), value(at + 2), value(at + 3))
+                    let at = quartet &* 4
+                    let (a, b, c, d) = (value(at), value(at &+ 1), value(at &+ 2), value(at &+ 3))
                     checked |= a | b | c | d
                     let word = a << 18 | b << 12 | c << 6 | d
-                    out[initialized] = UInt8(truncatingIfNeeded: word >> 16)
-                    out[initialized + 1] = UInt8(truncatingIfNeeded: word >> 8)
-                    out[initialized + 2] = UInt8(truncatingIfNeeded: word)
-                    initialized += 3
+                    let to = quartet &* 3
+                    out[to] = UInt8(truncatingIfNeeded: word >> 16)
+                    out[to &+ 1] = UInt8(truncatingIfNeeded: word >> 8)
+                    out[to &+ 2] = UInt8(truncatingIfNeeded: word)
                 }
+                initialized = quartets * 3
                 let at = quartets * 4
                 if remainder == 2 {
                     let (a, b) = (value(at), value(at + 1))

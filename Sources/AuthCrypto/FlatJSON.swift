@@ -13,14 +13,41 @@ struct FlatJSON {
         case strings([String])
     }
 
-    /// The members in document order.
-    private(set) var members: [(name: String, value: Value)] = []
+    /// The members in document order, each with its name's `key`.
+    private(set) var members: [(name: String, key: UInt128, value: Value)] = []
 
     /// A member's value; nil when absent.
     subscript(_ name: String) -> Value? {
-        for member in members where member.name == name { return member.value }
+        let key = Self.key(name)
+        for member in members where member.key == key && (key != Self.longName || member.name == name) {
+            return member.value
+        }
         return nil
     }
+
+    /// A name of up to 15 UTF-8 bytes as one number (its length, then its bytes), so that names are
+    /// compared and switched over as integers. Every longer name is `longName`, compared as text.
+    static func key(_ name: String) -> UInt128 {
+        var name = name
+        return name.withUTF8 { bytes in
+            guard bytes.count <= 15 else { return longName }
+            // Two 64-bit halves: shifts of a UInt128 by a variable cost several times more.
+            var low = UInt64(bytes.count)
+            var high: UInt64 = 0
+            for index in 0..<bytes.count {
+                let byte = UInt64(bytes[index])
+                if index < 7 {
+                    low |= byte << (8 &* (index &+ 1))
+                } else {
+                    high |= byte << (8 &* (index &- 7))
+                }
+            }
+            return UInt128(high) << 64 | UInt128(low)
+        }
+    }
+
+    /// No name of 15 bytes or fewer has this key: its length byte would be 255.
+    static let longName = UInt128.max
 
     struct Refused: Error {}
 
@@ -29,6 +56,14 @@ struct FlatJSON {
 
     init(_ bytes: [UInt8]) throws(Refused) {
         guard bytes.count <= Self.maximumLength else { throw Refused() }
+        members = try bytes.withUnsafeBufferPointer { buffer throws(Refused) in try Self.members(of: buffer) }
+    }
+
+    /// One pass over the object's bytes (borrowed: the reader holds no copy).
+    private static func members(of bytes: UnsafeBufferPointer<UInt8>) throws(Refused)
+        -> [(name: String, key: UInt128, value: Value)]
+    {
+        var members: [(name: String, key: UInt128, value: Value)] = []
         // Room for the twelve claims authd issues, allocated once rather than grown.
         members.reserveCapacity(16)
         var reader = Reader(bytes: bytes)
@@ -41,11 +76,14 @@ struct FlatJSON {
             while true {
                 reader.skipSpace()
                 let name = try reader.string()
-                guard !members.contains(where: { $0.name == name }) else { throw Refused() }
+                let key = Self.key(name)
+                guard !members.contains(where: { $0.key == key && (key != Self.longName || $0.name == name) }) else {
+                    throw Refused()
+                }
                 reader.skipSpace()
                 try reader.expect(UInt8(ascii: ":"))
                 reader.skipSpace()
-                members.append((name, try reader.value()))
+                members.append((name, key, try reader.value()))
                 reader.skipSpace()
                 if reader.peek() == UInt8(ascii: ",") {
                     reader.index += 1
@@ -57,10 +95,11 @@ struct FlatJSON {
         }
         reader.skipSpace()
         guard reader.index == bytes.count else { throw Refused() }
+        return members
     }
 
     private struct Reader {
-        let bytes: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
 
         func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
@@ -115,13 +154,23 @@ struct FlatJSON {
             }
         }
 
-        /// RFC 8259 §6, at most 32 characters, as a Double.
+        /// RFC 8259 §6, at most 32 characters, as a Double. An integer of up to 15 digits (every
+        /// NumericDate) is exact as a Double and is converted without `strtod`.
         mutating func number() throws(Refused) -> Double {
             let start = index
-            if peek() == UInt8(ascii: "-") { index += 1 }
+            let negative = peek() == UInt8(ascii: "-")
+            if negative { index += 1 }
             guard let first = peek(), isDigit(first) else { throw Refused() }
+            let digits = index
             index += 1
             if first != UInt8(ascii: "0") { skipDigits() }
+            if index - digits <= 15, peek() != UInt8(ascii: "."), peek() != UInt8(ascii: "e"),
+                peek() != UInt8(ascii: "E")
+            {
+                var integer: Int64 = 0
+                for offset in digits..<index { integer = integer * 10 + Int64(bytes[offset] - UInt8(ascii: "0")) }
+                return negative ? -Double(integer) : Double(integer)
+            }
             if peek() == UInt8(ascii: ".") {
                 index += 1
                 guard let digit = peek(), isDigit(digit) else { throw Refused() }
@@ -151,14 +200,16 @@ struct FlatJSON {
             try expect(UInt8(ascii: "\""))
             let start = index
             // The common case, no escapes: one validated copy.
+            var seen: UInt8 = 0
             while let byte = peek(), byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
                 guard byte >= 0x20 else { throw Refused() }
+                seen |= byte
                 index += 1
             }
             guard let stop = peek() else { throw Refused() }
             if stop == UInt8(ascii: "\"") {
                 index += 1
-                return try Self.validated(bytes[start..<(index - 1)])
+                return try Self.validated(bytes[start..<(index - 1)], ascii: seen < 0x80)
             }
             var out = Array(bytes[start..<index])
             while true {
@@ -166,7 +217,7 @@ struct FlatJSON {
                 index += 1
                 switch byte {
                 case UInt8(ascii: "\""):
-                    return try Self.validated(out[...])
+                    return try Self.validated(out[...], ascii: out.allSatisfy { $0 < 0x80 })
                 case UInt8(ascii: "\\"):
                     try escape(into: &out)
                 case ..<0x20:
@@ -220,10 +271,10 @@ struct FlatJSON {
             return value
         }
 
-        private static func validated(_ slice: ArraySlice<UInt8>) throws(Refused) -> String {
+        private static func validated(_ slice: some Collection<UInt8>, ascii: Bool) throws(Refused) -> String {
             // ASCII (every string in authd's tokens) is valid UTF-8 as it is: one copy, no
             // generic validation.
-            if slice.allSatisfy({ $0 < 0x80 }) {
+            if ascii {
                 return String(unsafeUninitializedCapacity: slice.count) { buffer in
                     buffer.initialize(fromContentsOf: slice)
                 }

@@ -2,6 +2,12 @@ public import AuthCore
 public import Hummingbird
 public import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The HTTP JSON API (README, "HTTP API"; docs/openapi.yaml), kept compatible with the Flask auth example's routes.
 /// Each handler parses, calls one AuthService use case and encodes.
 public struct HTTPFrontEnd: Sendable {
@@ -163,7 +169,7 @@ public struct HTTPFrontEnd: Sendable {
             else { return nil }
             guard let start = bytes[scheme.count...].firstIndex(where: { !isSpace($0) }),
                 let end = bytes.lastIndex(where: { !isSpace($0) }),
-                !bytes[start...end].contains(UInt8(ascii: " "))
+                memchr(bytes.baseAddress! + start, Int32(UInt8(ascii: " ")), end - start + 1) == nil
             else { return nil }
             return String(decoding: UnsafeBufferPointer(rebasing: bytes[start...end]), as: UTF8.self)
         }

@@ -29,7 +29,7 @@ public enum JSONString {
         bytes.append(UInt8(ascii: "\""))
         var string = string
         let plain = string.withUTF8 { utf8 in
-            guard !utf8.contains(where: mayNeedEscape) else { return false }
+            guard !needsEscapeCheck(utf8) else { return false }
             bytes.append(contentsOf: utf8)
             return true
         }
@@ -45,6 +45,17 @@ public enum JSONString {
     /// begin with it).
     static func mayNeedEscape(_ byte: UInt8) -> Bool {
         byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xE2
+    }
+
+    /// `mayNeedEscape` for every byte, as a table: one load per byte on the log line's path.
+    private static let escapeTable: [Bool] = (0...255).map { mayNeedEscape(UInt8($0)) }
+
+    /// Whether any of `utf8` may need escaping.
+    static func needsEscapeCheck(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        escapeTable.withUnsafeBufferPointer { table in
+            for byte in utf8 where table[Int(byte)] { return true }
+            return false
+        }
     }
 
     private static func append(scalar: Unicode.Scalar, to text: inout String) {

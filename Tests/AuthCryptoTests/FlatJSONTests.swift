@@ -48,6 +48,56 @@ struct FlatJSONTests {
         #expect(read(text) == nil)
     }
 
+    @Test("numbers read exactly as Double(String) reads them: integers without strtod, the rest with it")
+    func numbersAsDouble() throws {
+        var generator = SystemRandomNumberGenerator()
+        func digits(_ count: Int) -> String {
+            let rest = (1..<count).map { _ in String(Int.random(in: 0...9, using: &generator)) }
+            return String(Int.random(in: 1...9, using: &generator)) + rest.joined()
+        }
+        var texts = [
+            "0", "-0", "1", "-1", "999999999999999", "-999999999999999", "1000000000000000", "123456789012345678",
+        ]
+        for _ in 0..<5_000 {
+            var text = (Bool.random(using: &generator) ? "-" : "") + digits(Int.random(in: 1...18, using: &generator))
+            switch Int.random(in: 0..<4, using: &generator) {
+            case 0: text += "." + digits(Int.random(in: 1...6, using: &generator))
+            case 1:
+                text +=
+                    ["e", "E", "e+", "e-"].randomElement(using: &generator)!
+                    + digits(Int.random(in: 1...2, using: &generator))
+            default: break
+            }
+            if text.count <= 32 { texts.append(text) }
+        }
+        for text in texts {
+            let expected = try #require(Double(text))
+            guard expected.isFinite else { continue }
+            let parsed = try #require(read("{\"n\":\(text)}"), "\(text)")
+            guard case .number(let number)? = parsed["n"] else { throw Failure("\(text) is not a number") }
+            #expect(number == expected && number.sign == expected.sign, "\(text)")
+        }
+    }
+
+    @Test("names are compared whole: the sixteenth byte on, escapes decoded, each name at most once")
+    func names() throws {
+        let long = String(repeating: "n", count: 20)
+        #expect(read(#"{"\#(long)":"1","\#(long)":"2"}"#) == nil, "a duplicate longer than 15 bytes")
+        let both = try #require(read(#"{"\#(long)a":"1","\#(long)b":"2"}"#), "two long names differing at the end")
+        #expect(both["\(long)a"] == .string("1") && both["\(long)b"] == .string("2") && both[long] == nil)
+        let near = try #require(read(#"{"client_id":"1","client_ix":"2","abcdefghijklmno":"3","abcdefghijklmnp":"4"}"#))
+        #expect(near["client_id"] == .string("1") && near["client_ix"] == .string("2"))
+        #expect(near["abcdefghijklmno"] == .string("3") && near["abcdefghijklmnp"] == .string("4"))
+        #expect(read(#"{"ab":"1","a\u0062":"2"}"#) == nil, "an escaped spelling of the same name")
+        #expect(read(#"{"":"1","":"2"}"#) == nil && read(#"{"":"1"}"#)?[""] == .string("1"))
+        #expect(read(#"{"é":"1","\u00e9":"2"}"#) == nil)
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
     @Test("invalid UTF-8 and over-long input are refused; deep nesting is refused, not recursed into")
     func bytes() {
         #expect((try? FlatJSON([0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xC3, 0x28, 0x22, 0x7D])) == nil)

@@ -85,6 +85,17 @@ struct JSONTextTests {
         #expect(parsed as? String == text)
     }
 
+    @Test("the byte path (the request log line) writes exactly what the String path writes")
+    func bytesAsString() {
+        var texts = (0..<0x100).map { "a\(Character(Unicode.Scalar(UInt8($0))))b" }
+        texts += ["", "\u{2028}", "\u{2029}", "x\u{2027}y", "é ✓ 😀", String(repeating: "plain ", count: 50)]
+        for text in texts {
+            var bytes: [UInt8] = []
+            JSONString.append(text, to: &bytes)
+            #expect(bytes == Array(JSONString.quoted(text).utf8), "\(text.unicodeScalars.map(\.value))")
+        }
+    }
+
     @Test("DEL and the JavaScript line separators are escaped, as in the log lines")
     func escapesBeyondJSON() {
         #expect(JSONString.quoted("a\u{7F}\u{2028}\u{2029}") == #""a\u007f\u2028\u2029""#)

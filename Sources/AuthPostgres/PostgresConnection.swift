@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// `@unchecked Sendable`: a `PGconn` must not be used by two threads at once. The pool hands a
 /// connection to exactly one job at a time and takes it back before handing it out again, so
-/// every use is serialised through the pool's lock; the connection itself keeps no other state.
+/// every use is serialised through the pool's lock; the connection itself keeps no other state but
+/// an atomic flag (`stalled`).
 public final class PostgresConnection: @unchecked Sendable {
     private let handle: OpaquePointer
     private let unacknowledgedTimeout: Duration
@@ -63,7 +64,8 @@ public final class PostgresConnection: @unchecked Sendable {
 
     deinit { PQfinish(handle) }
 
-    /// True once libpq has seen the link fail; such a connection is discarded by the pool.
+    /// True once libpq has seen the link fail, or a statement went unacknowledged too long (see
+    /// `awaitResult`); such a connection is discarded by the pool.
     public var isBroken: Bool { stalled.load(ordering: .relaxed) || PQstatus(handle) != CONNECTION_OK }
 
     /// Whether an idle connection is still worth using, found without a round trip. An idle

@@ -102,6 +102,9 @@ public final class PostgresRevocationListener: Service, Sendable {
 
     private func confirmContact() { lastContact.store(clock(), ordering: .relaxed) }
 
+    /// SQLSTATE 42P01: a table the listener reads does not exist.
+    private static let undefinedTable = "42P01"
+
     private func connect() throws -> PostgresConnection {
         try PostgresConnection(
             connectionString: configuration.connectionString,
@@ -139,7 +142,13 @@ public final class PostgresRevocationListener: Service, Sendable {
             } catch {
                 state.feedDisconnected(since: lastContact.load(ordering: .relaxed))
                 guard !isStopping else { break }
-                logger.warning("revocation listener disconnected", metadata: ["error": "\(error)"])
+                if (error as? PostgresError)?.sqlState == Self.undefinedTable {
+                    // A first start: the migrations, running beside the listener, have not made
+                    // the tables yet. /readyz says not ready meanwhile; nothing to warn about.
+                    logger.info("revocation listener waiting for the database schema (migrations not applied yet)")
+                } else {
+                    logger.warning("revocation listener disconnected", metadata: ["error": "\(error)"])
+                }
                 sleep(backoff)
                 backoff = min(backoff * 2, configuration.maximumBackoff)
             }

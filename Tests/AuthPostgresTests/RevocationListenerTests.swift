@@ -1,5 +1,7 @@
 import AuthCore
 import AuthTestSupport
+import Logging
+import Synchronization
 import Testing
 
 @testable import AuthPostgres
@@ -83,5 +85,57 @@ struct RevocationListenerTests {
         }
         #expect(state.count.tokens == before + ids.count, "every one of more than two batches applied")
         await stack.shutdown()
+    }
+}
+
+@Suite("revocation listener on a database not migrated yet")
+struct RevocationListenerFirstStartTests {
+    /// What a logger was given, level and message.
+    final class Records: Sendable {
+        let entries = Mutex<[(level: Logger.Level, message: String)]>([])
+    }
+
+    struct RecordingHandler: LogHandler {
+        let records: Records
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            records.entries.withLock { $0.append((event.level, event.message.description)) }
+        }
+    }
+
+    @Test("before the migrations it waits quietly (info, not a warning), then connects once they ran")
+    func waitsForSchema() async throws {
+        let url = try TestDatabase.createDatabase()
+        let records = Records()
+        let state = RevocationState()
+        let listener = PostgresRevocationListener(
+            configuration: .init(connectionString: url, retention: TestStack.retention), state: state,
+            logger: Logger(label: "listener-test") { _ in RecordingHandler(records: records) })
+        Task { try await listener.run() }
+        defer { listener.stop() }
+        for _ in 0..<100 where !records.entries.withLock({ $0.contains { $0.message.contains("waiting") } }) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try Migrator(
+            migrations: try Migrator.load(directory: TestDatabase.migrationsDirectory), logger: TestDatabase.logger
+        )
+        .migrate(on: PostgresConnection(connectionString: url))
+        for _ in 0..<250 where state.problem(now: UnixTime.now()) != nil {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let entries = records.entries.withLock { $0 }
+        #expect(
+            entries.contains { $0.level == .info && $0.message.contains("waiting for the database schema") },
+            "\(entries)")
+        #expect(!entries.contains { $0.level >= .warning }, "\(entries)")
+        #expect(state.problem(now: UnixTime.now()) == nil, "connected and loaded once the schema exists")
+        #expect(entries.contains { $0.message == "revocation listener connected" })
     }
 }

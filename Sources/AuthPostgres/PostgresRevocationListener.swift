@@ -102,8 +102,15 @@ public final class PostgresRevocationListener: Service, Sendable {
 
     private func confirmContact() { lastContact.store(clock(), ordering: .relaxed) }
 
-    /// SQLSTATE 42P01: a table the listener reads does not exist.
-    private static let undefinedTable = "42P01"
+    /// A table (42P01) or column (42703) the listener reads does not exist: migrations still to
+    /// run, or running.
+    private static func schemaNotReady(_ error: any Error) -> Bool {
+        ["42P01", "42703"].contains((error as? PostgresError)?.sqlState)
+    }
+
+    /// How long after start a missing table or column is taken for migrations under way rather
+    /// than warned about.
+    private static let schemaPatience = Duration.seconds(30)
 
     private func connect() throws -> PostgresConnection {
         try PostgresConnection(
@@ -116,6 +123,7 @@ public final class PostgresRevocationListener: Service, Sendable {
     private func listenUntilStopped() -> NotASession? {
         var backoff = Duration.milliseconds(100)
         var first = true
+        let started = ContinuousClock.now
         confirmContact()
         while !isStopping {
             do {
@@ -142,9 +150,9 @@ public final class PostgresRevocationListener: Service, Sendable {
             } catch {
                 state.feedDisconnected(since: lastContact.load(ordering: .relaxed))
                 guard !isStopping else { break }
-                if (error as? PostgresError)?.sqlState == Self.undefinedTable {
+                if Self.schemaNotReady(error), ContinuousClock.now < started + Self.schemaPatience {
                     // A first start: the migrations, running beside the listener, have not made
-                    // the tables yet. /readyz says not ready meanwhile; nothing to warn about.
+                    // (all of) its tables and columns yet. /readyz says not ready meanwhile.
                     logger.info("revocation listener waiting for the database schema (migrations not applied yet)")
                 } else {
                     logger.warning("revocation listener disconnected", metadata: ["error": "\(error)"])

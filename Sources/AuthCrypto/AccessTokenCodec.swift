@@ -125,7 +125,7 @@ public struct AccessTokenCodec: Sendable {
             throw JWTError(.malformed, "jku, jwk, x5u, x5c and x5t headers are not accepted: authd's keys are its own")
         }
         guard let kid = try Self.optionalString(header, "kid") else { throw JWTError(.unknownKey, "unknown key id") }
-        guard let signature = Base64.url.decode(contiguous: signaturePart) else {
+        guard let signature = Base64.url.decode(utf8: signaturePart) else {
             throw JWTError(.malformed, "signature is not base64url")
         }
         let signingInput = utf8[..<second]
@@ -167,7 +167,7 @@ public struct AccessTokenCodec: Sendable {
     }
 
     private func flatJSON(_ part: Slice<UnsafeBufferPointer<UInt8>>, what: String) throws(JWTError) -> FlatJSON {
-        guard let bytes = Base64.url.decode(contiguous: part) else {
+        guard let bytes = Base64.url.decode(utf8: part) else {
             throw JWTError(.malformed, "\(what) is not base64url")
         }
         do {

@@ -41,13 +41,9 @@ public struct Base64: Sendable {
         decode(utf8: text.utf8)
     }
 
+    /// Decodes a collection's bytes in place when they are contiguous (a token's own storage, a
+    /// slice of it), from a copy otherwise.
     public func decode(utf8 text: some Collection<UInt8>) -> [UInt8]? {
-        if let decoded = text.withContiguousStorageIfAvailable({ decode(contiguous: $0) }) { return decoded }
-        return decode(contiguous: Array(text)[...])
-    }
-
-    /// The decoder over contiguous bytes (a token's own storage, without a copy).
-    func decode<Bytes: RandomAccessCollection<UInt8>>(contiguous text: Bytes) -> [UInt8]? where Bytes.Index == Int {
         if let decoded = text.withContiguousStorageIfAvailable({ decode(buffer: $0) }) { return decoded }
         return Array(text).withUnsafeBufferPointer { decode(buffer: $0) }
     }

@@ -13,16 +13,21 @@ struct FlatJSON {
         case strings([String])
     }
 
+    typealias Member = (name: String, key: UInt128, value: Value)
+
     /// The members in document order, each with its name's `key`.
-    private(set) var members: [(name: String, key: UInt128, value: Value)] = []
+    private(set) var members: [Member] = []
 
     /// A member's value; nil when absent.
     subscript(_ name: String) -> Value? {
         let key = Self.key(name)
-        for member in members where member.key == key && (key != Self.longName || member.name == name) {
-            return member.value
-        }
-        return nil
+        return members.first { Self.named($0, name, key: key) }?.value
+    }
+
+    /// Whether `member` is named `name` (whose key is `key`): the keys alone decide, but for
+    /// names longer than 15 bytes.
+    private static func named(_ member: Member, _ name: String, key: UInt128) -> Bool {
+        member.key == key && (key != longName || member.name == name)
     }
 
     /// A name of up to 15 UTF-8 bytes as one number (its length, then its bytes), so that names are
@@ -60,10 +65,8 @@ struct FlatJSON {
     }
 
     /// One pass over the object's bytes (borrowed: the reader holds no copy).
-    private static func members(of bytes: UnsafeBufferPointer<UInt8>) throws(Refused)
-        -> [(name: String, key: UInt128, value: Value)]
-    {
-        var members: [(name: String, key: UInt128, value: Value)] = []
+    private static func members(of bytes: UnsafeBufferPointer<UInt8>) throws(Refused) -> [Member] {
+        var members: [Member] = []
         // Room for the twelve claims authd issues, allocated once rather than grown.
         members.reserveCapacity(16)
         var reader = Reader(bytes: bytes)
@@ -77,9 +80,7 @@ struct FlatJSON {
                 reader.skipSpace()
                 let name = try reader.string()
                 let key = Self.key(name)
-                guard !members.contains(where: { $0.key == key && (key != Self.longName || $0.name == name) }) else {
-                    throw Refused()
-                }
+                guard !members.contains(where: { named($0, name, key: key) }) else { throw Refused() }
                 reader.skipSpace()
                 try reader.expect(UInt8(ascii: ":"))
                 reader.skipSpace()

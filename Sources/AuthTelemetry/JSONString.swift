@@ -12,10 +12,8 @@ public enum JSONString {
     /// per-scalar work), which is most of it.
     public static func append(_ string: String, to text: inout String) {
         text += "\""
-        let plain =
-            string.utf8.withContiguousStorageIfAvailable { !$0.contains(where: mayNeedEscape) }
-            ?? !string.utf8.contains(where: mayNeedEscape)
-        if plain {
+        var utf8 = string
+        if utf8.withUTF8({ !anyMayNeedEscape($0) }) {
             text += string
         } else {
             for scalar in string.unicodeScalars { append(scalar: scalar, to: &text) }
@@ -29,7 +27,7 @@ public enum JSONString {
         bytes.append(UInt8(ascii: "\""))
         var string = string
         let plain = string.withUTF8 { utf8 in
-            guard !needsEscapeCheck(utf8) else { return false }
+            guard !anyMayNeedEscape(utf8) else { return false }
             bytes.append(contentsOf: utf8)
             return true
         }
@@ -50,8 +48,8 @@ public enum JSONString {
     /// `mayNeedEscape` for every byte, as a table: one load per byte on the log line's path.
     private static let escapeTable: [Bool] = (0...255).map { mayNeedEscape(UInt8($0)) }
 
-    /// Whether any of `utf8` may need escaping.
-    static func needsEscapeCheck(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// Whether any of `utf8` may need escaping (both `append`s ask this first).
+    static func anyMayNeedEscape(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         escapeTable.withUnsafeBufferPointer { table in
             for byte in utf8 where table[Int(byte)] { return true }
             return false

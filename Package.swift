@@ -170,9 +170,12 @@ let package = Package(
             dependencies: ["AuthCore", "AuthImport", "AuthPostgres", "AuthTestSupport", "CSQLite"],
             swiftSettings: strict
         ),
-        .testTarget(name: "AuthHookServersTests", dependencies: ["AuthHookServers"], swiftSettings: strict),
+        .testTarget(
+            name: "AuthHookServersTests", dependencies: ["AuthHookServers", "AuthCore", "AuthTestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "AuthHooksTests", dependencies: ["AuthHooks", "AuthLineProtocol"], swiftSettings: strict),
-        .testTarget(name: "AuthConfigTests", dependencies: ["AuthConfig", "AuthCore"], swiftSettings: strict),
+        .testTarget(
+            name: "AuthConfigTests", dependencies: ["AuthConfig", "AuthCore", "AuthCrypto"], swiftSettings: strict),
         .testTarget(
             name: "AuthHTTPTests",
             dependencies: [

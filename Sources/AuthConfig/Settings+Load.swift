@@ -500,6 +500,7 @@ extension Settings.Passwords {
             guard minimum > 0 else { throw ConfigurationError("\(key) must be a positive work factor") }
             importedFloor.minimums[scheme.name] = minimum
         }
+        try loadCeiling(config)
         guard (1...1024).contains(minimumLength) else {
             throw ConfigurationError("password.min_length must be between 1 and 1024")
         }
@@ -507,6 +508,29 @@ extension Settings.Passwords {
 }
 
 extension Settings.Passwords {
+    /// `password.imported_ceiling.memory_mib` (1-1024) and one work maximum per key of
+    /// `HashCostCeiling.defaultMaximums` (`scrypt`, `werkzeug_pbkdf2`, `bcrypt`, `sha_crypt`,
+    /// `argon2`), each positive; authd's own `password.scrypt` must fit under them.
+    mutating func loadCeiling(_ config: ConfigReader) throws {
+        if let mib = config.int(forKey: "password.imported_ceiling.memory_mib") {
+            guard (1...1024).contains(mib) else {
+                throw ConfigurationError("password.imported_ceiling.memory_mib must be 1 to 1024")
+            }
+            hashCeiling.memory = UInt64(mib) << 20
+        }
+        for name in HashCostCeiling.defaultMaximums.keys {
+            let key = "password.imported_ceiling.\(name.replacingOccurrences(of: "-", with: "_"))"
+            guard let maximum = config.int(forKey: ConfigKey(key)) else { continue }
+            guard maximum > 0 else { throw ConfigurationError("\(key) must be a positive work factor") }
+            hashCeiling.maximums[name] = maximum
+        }
+        do {
+            _ = try PasswordHasher(parameters: scrypt, ceiling: hashCeiling)
+        } catch {
+            throw ConfigurationError(error.message)
+        }
+    }
+
     /// The list at `path` (relative to the working directory), one password per line; "" for none.
     static func commonPasswords(path: String) throws -> CommonPasswords {
         guard !path.isEmpty else { return .none }

@@ -54,6 +54,8 @@ public struct Settings: Sendable {
         public var commonPasswords = CommonPasswords.none
         /// `password.imported_floor.<scheme>`: imported hashes weaker than this refuse the login.
         public var importedFloor = ImportedHashFloor()
+        /// `password.imported_ceiling.*`: stored hashes costlier than this refuse import and login.
+        public var hashCeiling = HashCostCeiling()
 
         /// The policy registration, password changes and `authctl user create` enforce.
         public var policy: PasswordPolicy {

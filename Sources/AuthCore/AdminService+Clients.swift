@@ -33,6 +33,7 @@ extension AdminService {
         new.redirectURIs = try ClientRules.validRedirectURIs(new.redirectURIs)
         new.roles = try ClientRules.validRoles(new.roles)
         new.tokenLifetime = try ClientRules.validLifetime(new.tokenLifetime)
+        try ClientRules.checkPKCE(required: new.requiresPKCE, for: new.type)
         try ClientRules.checkIDTokenAlgorithm(new.idTokenAlgorithm, supported: configuration.idTokenAlgorithms)
         guard delegation(of: actor).mayChangeRoles(from: [], to: new.roles) else { throw Delegation.refused }
         let secret = new.type == .confidential ? try ClientSecret.generate() : nil
@@ -46,8 +47,8 @@ extension AdminService {
         guard !change.isEmpty else {
             throw AuthError(
                 .invalidInput,
-                "nothing to change: give name, disabled, grant_types, scopes, redirect_uris, roles, token_lifetime "
-                    + "or id_token_signed_response_alg")
+                "nothing to change: give name, disabled, grant_types, scopes, redirect_uris, roles, token_lifetime, "
+                    + "id_token_signed_response_alg, skip_consent, introspection or pkce_required")
         }
         let before = try await client(id: id, by: actor)
         var change = change
@@ -57,6 +58,7 @@ extension AdminService {
         change.redirectURIs = try change.redirectURIs.map(ClientRules.validRedirectURIs)
         change.roles = try change.roles.map(ClientRules.validRoles)
         if let lifetime = change.tokenLifetime { change.tokenLifetime = .some(try ClientRules.validLifetime(lifetime)) }
+        if let required = change.requiresPKCE { try ClientRules.checkPKCE(required: required, for: before.type) }
         if let algorithm = change.idTokenAlgorithm {
             try ClientRules.checkIDTokenAlgorithm(algorithm, supported: configuration.idTokenAlgorithms)
         }
@@ -123,6 +125,14 @@ enum ClientRules {
             throw AuthError(.invalidClientMetadata, "a public client cannot use client_credentials")
         }
         return Set(grants).sorted()
+    }
+
+    /// A public client has no secret: PKCE is what proves its codes are its own (RFC 7636), so it
+    /// cannot opt out.
+    static func checkPKCE(required: Bool, for type: ClientType) throws(AuthError) {
+        guard required || type == .confidential else {
+            throw AuthError(.invalidClientMetadata, "a public client must use PKCE: pkce_required cannot be false")
+        }
     }
 
     /// RS256, or the access-token pair's algorithm: the keys authd has (never HS256, whose key is

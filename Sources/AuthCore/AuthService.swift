@@ -245,9 +245,10 @@ extension AuthService {
     /// Authorizes the token, then runs `service`'s account modules for its holder, answering from
     /// the token's claims (no further database round trip for `role`, `active`, `time`, `source`).
     public func verify(
-        accessToken: String, service: String, requiring requirement: Requirement? = nil, source: String? = nil
+        accessToken: String, service: String, for use: TokenUse, requiring requirement: Requirement? = nil,
+        source: String? = nil
     ) async throws -> AccessTokenClaims {
-        let claims = try tokens.authorize(accessToken: accessToken, requiring: requirement)
+        let claims = try tokens.authorize(accessToken: accessToken, for: use, requiring: requirement)
         guard let stack = stack(for: service) else { throw AuthError(.unknownService, "no stack for this service") }
         let entries = stack.entries(.account)
         guard !entries.isEmpty else { return claims }
@@ -262,7 +263,7 @@ extension AuthService {
 
     /// The current profile of the token's user; a deleted or disabled account is an invalid token.
     public func profile(accessToken: String) async throws -> UserProfile {
-        let claims = try tokens.authorize(accessToken: accessToken)
+        let claims = try tokens.authorize(accessToken: accessToken, for: .account)
         guard let id = Int64(claims.subject), let user = try await users.find(id: id), !user.disabled else {
             throw AuthError(.invalidToken, "access token is invalid")
         }

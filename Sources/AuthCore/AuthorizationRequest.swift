@@ -213,11 +213,13 @@ public enum AuthorizationRules {
     }
 
     /// RFC 7636 §4.3: S256 only (`plain` would hand the verifier to whoever sees the request);
-    /// required of public clients, which have no secret to prove the code is theirs.
+    /// required of every client but a confidential one an administrator let go without
+    /// (`pkce_required: false`): besides proving a public client's code is its own, it stops a code
+    /// injected into another browser's session from being redeemed (OAuth 2.0 Security BCP §2.1.1).
     static func codeChallenge(_ parameters: AuthorizationParameters, client: OAuthClient) throws(Invalid) -> String? {
         guard let challenge = parameters.codeChallenge else {
             if parameters.codeChallengeMethod != nil { throw Invalid("code_challenge_method without code_challenge") }
-            if client.type == .public { throw Invalid("a public client must send a PKCE code_challenge (S256)") }
+            if client.requiresPKCE { throw Invalid("this client must send a PKCE code_challenge (S256)") }
             return nil
         }
         // §4.3: an absent method means plain.

@@ -97,7 +97,7 @@ public struct MFAService: Sendable {
     }
 
     private func currentUser(_ accessToken: String) async throws -> User {
-        let claims = try tokens.authorize(accessToken: accessToken)
+        let claims = try tokens.authorize(accessToken: accessToken, for: .account)
         guard let id = Int64(claims.subject), let user = try await users.find(id: id), !user.disabled else {
             throw AuthError(.invalidToken, "access token is invalid")
         }

@@ -31,6 +31,13 @@ public struct OAuthClient: Hashable, Sendable {
     /// What its ID tokens are signed with (`id_token_signed_response_alg`): RS256 unless set.
     public var idTokenAlgorithm: JWSAlgorithm
     public var disabled: Bool
+    /// A first-party application: its users are not asked to consent. Every other client asks.
+    public var skipConsent: Bool
+    /// A resource server: it may introspect tokens issued to others (any client may its own).
+    public var mayIntrospect: Bool
+    /// The code flow needs PKCE from it (always for a public client; an opt-out for a
+    /// confidential one).
+    public var requiresPKCE: Bool
     /// Its tokens are issued no earlier than this (its last cut-off).
     public var notBefore: Int64?
     public var createdAt: Int64
@@ -38,7 +45,8 @@ public struct OAuthClient: Hashable, Sendable {
     public init(
         id: String, name: String, type: ClientType, grantTypes: [GrantType], scopes: [String],
         redirectURIs: [String] = [], roles: [String] = [], tokenLifetime: Int64? = nil,
-        idTokenAlgorithm: JWSAlgorithm = .rs256, disabled: Bool = false, notBefore: Int64? = nil, createdAt: Int64
+        idTokenAlgorithm: JWSAlgorithm = .rs256, disabled: Bool = false, skipConsent: Bool = false,
+        mayIntrospect: Bool = false, requiresPKCE: Bool = true, notBefore: Int64? = nil, createdAt: Int64
     ) {
         self.id = id
         self.name = name
@@ -50,6 +58,9 @@ public struct OAuthClient: Hashable, Sendable {
         self.tokenLifetime = tokenLifetime
         self.idTokenAlgorithm = idTokenAlgorithm
         self.disabled = disabled
+        self.skipConsent = skipConsent
+        self.mayIntrospect = mayIntrospect
+        self.requiresPKCE = requiresPKCE || type == .public
         self.notBefore = notBefore
         self.createdAt = createdAt
     }
@@ -66,11 +77,15 @@ public struct NewClient: Hashable, Sendable {
     public var roles: [String]
     public var tokenLifetime: Int64?
     public var idTokenAlgorithm: JWSAlgorithm
+    public var skipConsent: Bool
+    public var mayIntrospect: Bool
+    public var requiresPKCE: Bool
 
     public init(
         id: String, name: String? = nil, type: ClientType = .confidential,
         grantTypes: [GrantType] = [.clientCredentials], scopes: [String] = [], redirectURIs: [String] = [],
-        roles: [String] = [], tokenLifetime: Int64? = nil, idTokenAlgorithm: JWSAlgorithm = .rs256
+        roles: [String] = [], tokenLifetime: Int64? = nil, idTokenAlgorithm: JWSAlgorithm = .rs256,
+        skipConsent: Bool = false, mayIntrospect: Bool = false, requiresPKCE: Bool = true
     ) {
         self.id = id
         self.name = name ?? id
@@ -81,6 +96,9 @@ public struct NewClient: Hashable, Sendable {
         self.roles = roles
         self.tokenLifetime = tokenLifetime
         self.idTokenAlgorithm = idTokenAlgorithm
+        self.skipConsent = skipConsent
+        self.mayIntrospect = mayIntrospect
+        self.requiresPKCE = requiresPKCE
     }
 }
 
@@ -96,11 +114,15 @@ public struct ClientChange: Hashable, Sendable {
     /// `.some(nil)` goes back to the access token lifetime.
     public var tokenLifetime: Int64??
     public var idTokenAlgorithm: JWSAlgorithm?
+    public var skipConsent: Bool?
+    public var mayIntrospect: Bool?
+    public var requiresPKCE: Bool?
 
     public init(
         name: String? = nil, disabled: Bool? = nil, grantTypes: [GrantType]? = nil, scopes: [String]? = nil,
         redirectURIs: [String]? = nil, roles: [String]? = nil, tokenLifetime: Int64?? = nil,
-        idTokenAlgorithm: JWSAlgorithm? = nil
+        idTokenAlgorithm: JWSAlgorithm? = nil, skipConsent: Bool? = nil, mayIntrospect: Bool? = nil,
+        requiresPKCE: Bool? = nil
     ) {
         self.name = name
         self.disabled = disabled
@@ -110,19 +132,27 @@ public struct ClientChange: Hashable, Sendable {
         self.roles = roles
         self.tokenLifetime = tokenLifetime
         self.idTokenAlgorithm = idTokenAlgorithm
+        self.skipConsent = skipConsent
+        self.mayIntrospect = mayIntrospect
+        self.requiresPKCE = requiresPKCE
     }
 
     public var isEmpty: Bool {
         name == nil && disabled == nil && grantTypes == nil && scopes == nil && redirectURIs == nil && roles == nil
-            && tokenLifetime == nil && idTokenAlgorithm == nil
+            && tokenLifetime == nil && idTokenAlgorithm == nil && skipConsent == nil && mayIntrospect == nil
+            && requiresPKCE == nil
     }
 
-    /// Whether tokens issued before it must stop working: anything but a new name or ID-token
-    /// algorithm (its ID tokens are not access tokens).
+    /// Whether tokens issued before it must stop working: anything but a new name, ID-token
+    /// algorithm (its ID tokens are not access tokens) or what the next authorization or
+    /// introspection asks of the client (none of which a token carries).
     public var cutsOff: Bool {
         var rest = self
         rest.name = nil
         rest.idTokenAlgorithm = nil
+        rest.skipConsent = nil
+        rest.mayIntrospect = nil
+        rest.requiresPKCE = nil
         return !rest.isEmpty
     }
 }

@@ -114,9 +114,9 @@ extension OAuthService {
     }
 
     /// OpenID Connect Core §3.1.3.3 and §5.4: the ID token of an exchange whose grant had `openid`,
-    /// living as long as the access token beside it; `profile` adds the names, `email` the
-    /// address (unverified: authd does not verify addresses). `acr` says whether a second factor
-    /// was used.
+    /// living as long as the access token beside it; `roles` adds the roles, `profile` the names,
+    /// `email` the address (unverified: authd does not verify addresses). `acr` says whether a
+    /// second factor was used.
     func idToken(
         for grant: AuthorizationGrant, user: User, accessToken: String, with pair: (id: String, key: SigningKey)
     ) throws -> String {
@@ -126,9 +126,11 @@ extension OAuthService {
         let claims = IDTokenClaims(
             issuer: issuer, subject: String(user.id), audience: grant.clientID, expiresAt: now + tokens.lifetime,
             issuedAt: now, authTime: grant.authTime, nonce: grant.nonce,
-            accessTokenHash: try IDToken.accessTokenHash(accessToken), methods: grant.methods,
+            accessTokenHash: try IDToken.accessTokenHash(accessToken, signedWith: pair.key.algorithm),
+            methods: grant.methods,
             authenticationClass: grant.methods.contains("otp") ? Self.acrSecondFactor : Self.acrPassword,
-            roles: user.roles, name: profile ? user.username : nil, preferredUsername: profile ? user.username : nil,
+            roles: grant.scopes.contains("roles") ? user.roles : nil, name: profile ? user.username : nil,
+            preferredUsername: profile ? user.username : nil,
             email: email ? user.email : nil, emailVerified: email ? false : nil)
         return try IDToken.sign(claims, with: pair)
     }
@@ -139,11 +141,11 @@ extension OAuthService {
 }
 
 /// OpenID Connect Core §5.3: the claims about the user an access token's scopes let its client
-/// read. `sub` and `roles` always; `profile`: `name`, `preferred_username`; `email`: `email`,
-/// `email_verified` (false: authd does not verify addresses).
+/// read. `sub` always; `roles`: the roles; `profile`: `name`, `preferred_username`; `email`:
+/// `email`, `email_verified` (false: authd does not verify addresses).
 public struct UserInfo: Hashable, Sendable {
     public var subject: String
-    public var roles: [String]
+    public var roles: [String]?
     public var name: String?
     public var preferredUsername: String?
     public var email: String?
@@ -155,9 +157,9 @@ extension OAuthService {
     /// insufficient_scope), checked as every token is, from memory. Only the address needs the
     /// account read (it is not in the token); a deleted account is `tokenRevoked` already.
     public func userInfo(accessToken: String) async throws -> UserInfo {
-        let claims = try tokens.authorize(accessToken: accessToken, requiring: .scope("openid"))
+        let claims = try tokens.authorize(accessToken: accessToken, for: .userInfo, requiring: .scope("openid"))
         guard let userID = Int64(claims.subject) else { throw AuthError(.forbidden, "a client's own token") }
-        var info = UserInfo(subject: claims.subject, roles: claims.roles)
+        var info = UserInfo(subject: claims.subject, roles: claims.scopes.contains("roles") ? claims.roles : nil)
         if claims.scopes.contains("profile") {
             info.name = claims.name
             info.preferredUsername = claims.name

@@ -41,12 +41,15 @@ public struct OAuthService: Sendable {
 
     /// A confidential, enabled client whose secret is `secret`. Unknown client, wrong secret,
     /// disabled or public client: the same `invalidClient` after the same work (one lookup and one
-    /// constant-time comparison). Attempts spend the per-address limit and failures the client's
-    /// failure budget, as a login's do.
+    /// constant-time comparison). Attempts spend the per-address limit, and failures a budget of
+    /// the client's from that address group (as the lockout counts a login's per account and
+    /// address): whoever guesses secrets shuts out only their own address, never the client
+    /// calling with the right secret from its own. A secret of 256 random bits needs no
+    /// budget shared by every address to stay unguessable.
     public func authenticate(clientID: String, secret: String, source: String? = nil) async throws -> OAuthClient {
         try limits.spendAttempt(from: source)
         let wellFormed = Identity.isRoleName(clientID)
-        let key = "client:\(clientID.prefix(64))"
+        let key = "client:\(clientID.prefix(64))@\(source.map(limits.grouping.key) ?? "")"
         try limits.requireAccountBudget(key)
         let credential = wellFormed && secret.utf8.count <= 256 ? try await clients.credential(id: clientID) : nil
         let matches = ClientSecret.matches(secret, storedHash: credential?.secretHash)
@@ -95,11 +98,17 @@ public struct OAuthService: Sendable {
     }
 
     /// RFC 7662: the token's claims while it is valid and unrevoked, decided from memory as VERIFY
-    /// is; nil (`"active": false`) for anything else: expired, revoked, malformed, not authd's.
-    /// `unavailable` while the revocation state is stale (fail closed), as for every check.
+    /// is, asked by the client the token was issued to, or by a resource server (a client allowed
+    /// `introspection`) about a token `TokenPolicy` lets resource servers see (never another
+    /// client's delegated token); nil (`"active": false`) for anything else: expired, revoked,
+    /// malformed, not authd's, somebody else's. `unavailable` while the revocation state is stale
+    /// (fail closed), as for every check.
     public func introspect(token: String, by client: OAuthClient) throws(AuthError) -> AccessTokenClaims? {
         do {
-            return try tokens.authorize(accessToken: token)
+            let claims = try tokens.authorizeAnyKind(accessToken: token)
+            if claims.clientID == client.id { return claims }
+            guard client.mayIntrospect, TokenPolicy.accepts(claims, for: .introspection) else { return nil }
+            return claims
         } catch  where error.code == .unavailable {
             throw error
         } catch {

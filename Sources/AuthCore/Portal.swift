@@ -56,30 +56,65 @@ public enum AuthorizationStep: Hashable, Sendable {
     case issueCode(SSOSession)
     /// Redirect back with this error (`prompt=none` that would need a page).
     case refuse(AuthorizationError)
+    /// The continuation was made in another SSO session (another browser, person or sign-in): an
+    /// error page, never a redirect.
+    case foreign
 }
 
 /// What the user has done on the portal's pages for one authorization request (carried, sealed,
 /// with it): `prompt=login` and `prompt=consent` are satisfied by a sign-in or a consent given
-/// for this request, so they ask once and not forever.
+/// for this request, so they ask once and not forever. Both are bound to the SSO session (its
+/// authd session id) they happened in: a continuation carried to another browser or another
+/// sign-in is refused, never completed there with somebody else's sign-in or consent.
 public struct Interaction: Hashable, Sendable, Codable {
-    public var signedIn: Bool
-    public var consented: Bool
+    /// The SSO session the pages were used in; nil before a sign-in or consent on them.
+    public private(set) var session: String?
+    public private(set) var signedIn: Bool
+    public private(set) var consented: Bool
 
-    public init(signedIn: Bool = false, consented: Bool = false) {
-        self.signedIn = signedIn
-        self.consented = consented
+    public init(session: String? = nil, signedIn: Bool = false, consented: Bool = false) {
+        self.session = session
+        self.signedIn = signedIn && session != nil
+        self.consented = consented && session != nil
     }
+
+    /// A sign-in on the pages, which opened `session`: what was done in any other session is dropped.
+    public mutating func signedIn(as session: String) {
+        rebind(to: session)
+        signedIn = true
+    }
+
+    /// Consent given on the pages in `session`.
+    public mutating func consented(in session: String) {
+        rebind(to: session)
+        consented = true
+    }
+
+    private mutating func rebind(to session: String) {
+        if self.session != session { self = Interaction(session: session) }
+    }
+
+    /// Whether this continuation may be used in the browser whose SSO session is `current`: one
+    /// the pages have not touched yet may be used anywhere (it holds only the client's request).
+    public func belongs(to current: String?) -> Bool { session == nil || session == current }
 }
 
 /// OpenID Connect Core §3.1.2.1 and §3.1.2.3: whether the user must sign in, consent, or neither.
 public enum AuthorizationPolicy {
-    /// `session` is the browser's SSO session, if any; `consent` what the user granted the client
-    /// before; `interaction` what the pages already did for this request; `consentMode` when to
-    /// ask (`oidc.consent`).
+    /// `session` is the browser's SSO session, if any; `consent` the user's consent to the client
+    /// as stored now (the record a code is issued on); `interaction` what the pages already did for
+    /// this request; `consentMode` when to ask (`oidc.consent`).
+    ///
+    /// A client an administrator marked first-party (`skip_consent`) is not asked about; every
+    /// other client is, once (`remember`: until the stored consent covers the scopes, even none),
+    /// every time (`always`), or only for `prompt=consent` (`implicit`, the operator's choice that
+    /// every client is their own). When asked, a code needs both the consent given on the pages
+    /// in this SSO session and the stored record covering the scopes.
     public static func next(
         for request: AuthorizationRequest, session: SSOSession?, consent: Consent?, interaction: Interaction = .init(),
         consentMode: PortalPolicy.ConsentMode = .remember, now: Int64
     ) -> AuthorizationStep {
+        guard interaction.belongs(to: session?.sessionID) else { return .foreign }
         let interactive = !request.prompts.contains(.none)
         func refuse(_ code: AuthorizationError.Code, _ description: String) -> AuthorizationStep {
             .refuse(AuthorizationError(code, description, redirectURI: request.redirectURI, state: request.state))
@@ -92,14 +127,16 @@ public enum AuthorizationPolicy {
         if tooOld || reauthenticate {
             return interactive ? .signIn : refuse(.loginRequired, "the user must sign in again")
         }
+        let recorded = consent.map { Set(request.scopes).isSubset(of: $0.scopes) } ?? false
+        let asked = request.prompts.contains(.consent)
         let ask =
             switch consentMode {
-            case .remember:
-                !Set(request.scopes).isSubset(of: consent?.scopes ?? []) || request.prompts.contains(.consent)
+            case _ where request.client.skipConsent: asked
+            case .remember: !recorded || asked
             case .always: true
-            case .implicit: request.prompts.contains(.consent)
+            case .implicit: asked
             }
-        if ask && !interaction.consented {
+        if ask && !(interaction.consented && recorded) {
             return interactive ? .consent : refuse(.consentRequired, "the user has not consented to these scopes")
         }
         return .issueCode(session)

@@ -86,7 +86,7 @@ public struct PortalService: Sendable {
     }
 
     private func open(_ tokens: SessionTokens, methods: [String]) async throws -> PortalSignIn {
-        let claims = try auth.tokens.authorize(accessToken: tokens.accessToken)
+        let claims = try auth.tokens.authorize(accessToken: tokens.accessToken, for: .account)
         guard let userID = Int64(claims.subject) else { throw AuthError(.internal, "a login's token names no user") }
         let cookie = Base64.url.encode(try SecureRandom.bytes(32))
         let session = SSOSession(
@@ -139,12 +139,21 @@ public struct PortalService: Sendable {
         return (step, code)
     }
 
-    /// The consent page's answer: remembered for the user and client.
-    public func consent(to request: AuthorizationRequest, cookie: String?) async throws {
-        guard let (_, user) = try await session(cookie: cookie) else {
+    /// The consent page's answer, given in the browser's SSO session: remembered for the user and
+    /// client, and noted in the continuation as given in this session. `invalidCredentials` when
+    /// not signed in; `forbidden` for a continuation made in another SSO session.
+    public func consent(to request: AuthorizationRequest, interaction: inout Interaction, cookie: String?)
+        async throws
+    {
+        guard let (session, user) = try await session(cookie: cookie) else {
             throw AuthError(.invalidCredentials, "sign in first")
         }
+        guard interaction.belongs(to: session.sessionID) else {
+            throw AuthError(.forbidden, "this authorization request was started in another sign-in")
+        }
         try await store.recordConsent(userID: user.id, clientID: request.client.id, scopes: request.scopes)
+        interaction.consented(in: session.sessionID)
+        logger.info("consent given", metadata: ["user_id": "\(user.id)", "client_id": "\(request.client.id)"])
     }
 
     /// The signed-in user and their consents, for the page that revokes them; nil when not signed in.
@@ -180,7 +189,7 @@ public struct PortalService: Sendable {
     }
 
     private func ownUser(_ accessToken: String) throws -> Int64 {
-        let claims = try auth.tokens.authorize(accessToken: accessToken)
+        let claims = try auth.tokens.authorize(accessToken: accessToken, for: .account)
         guard claims.clientID == nil, let userID = Int64(claims.subject) else {
             throw AuthError(.forbidden, "consents are managed with the user's own token, not a client's")
         }

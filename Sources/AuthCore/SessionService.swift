@@ -181,7 +181,7 @@ public struct SessionService: Sendable {
 
     /// Ends the token's session (its refresh token stops working) and the token itself.
     public func logout(accessToken: String) async throws {
-        let claims = try tokens.authorize(accessToken: accessToken)
+        let claims = try tokens.authorize(accessToken: accessToken, for: .account)
         let userID = try Self.userID(claims)
         if let sessionID = claims.sessionID {
             revocations.apply(
@@ -194,21 +194,21 @@ public struct SessionService: Sendable {
 
     /// Ends every session of the token's user and cuts off all their access tokens.
     public func logoutAll(accessToken: String) async throws {
-        let userID = try Self.userID(try tokens.authorize(accessToken: accessToken))
+        let userID = try Self.userID(try tokens.authorize(accessToken: accessToken, for: .account))
         revocations.apply(try await store.revokeAll(of: userID).revocations)
         logger.info("logged out everywhere", metadata: ["user_id": "\(userID)"])
     }
 
     /// The token holder's live sessions, most recently used first.
     public func list(accessToken: String) async throws -> SessionListing {
-        let claims = try tokens.authorize(accessToken: accessToken)
+        let claims = try tokens.authorize(accessToken: accessToken, for: .account)
         return SessionListing(
             sessions: try await store.sessions(of: try Self.userID(claims)), current: claims.sessionID)
     }
 
     /// Ends one of the token holder's own sessions; `notFound` for any other id.
     public func end(id sessionID: String, accessToken: String) async throws {
-        let userID = try Self.userID(try tokens.authorize(accessToken: accessToken))
+        let userID = try Self.userID(try tokens.authorize(accessToken: accessToken, for: .account))
         guard Identity.isBase64URL(sessionID, lengths: 22...22) else {
             throw AuthError(.invalidInput, "malformed session id")
         }
@@ -222,7 +222,7 @@ public struct SessionService: Sendable {
         accessToken: String, currentPassword: String, newPassword: String, source: String? = nil
     ) async throws {
         try limits.spendAttempt(from: source)
-        let claims = try tokens.authorize(accessToken: accessToken)
+        let claims = try tokens.authorize(accessToken: accessToken, for: .account)
         guard let user = try await users.find(id: try Self.userID(claims)), !user.disabled else {
             throw AuthError(.invalidToken, "access token is invalid")
         }

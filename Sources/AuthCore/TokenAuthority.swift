@@ -36,15 +36,21 @@ public struct TokenAuthority: Sendable {
     /// change (which cuts off tokens issued before the next whole second) is not born revoked.
     /// `issuedAt` (default: now) is no later than the user's state was read, so that a cut-off
     /// recorded by a change after that read refuses the token.
-    /// A session opened through an OAuth client gives its tokens that `clientID` and `scope`.
+    /// A session opened through an OAuth client gives its tokens that `clientID` and `scope`: a
+    /// delegated token, whose audience is the client and whose roles are there only when a scope
+    /// asks for them (`TokenPolicy.delegatedRoles`).
     public func issue(
         for user: User, sessionID: String? = nil, issuedAt: Int64? = nil, clientID: String? = nil,
         scope: String? = nil
     ) throws -> IssuedAccessToken {
         let now = max(issuedAt ?? clock(), user.notBefore ?? 0)
+        let roles =
+            clientID == nil
+            ? user.roles
+            : TokenPolicy.delegatedRoles(user.roles, scopes: scope?.split(separator: " ").map(String.init) ?? [])
         let claims = AccessTokenClaims(
-            issuer: codec.validation.issuer, audience: codec.validation.audience, subject: String(user.id),
-            name: user.username, roles: user.roles, issuedAt: now, notBefore: now, expiresAt: now + lifetime,
+            issuer: codec.validation.issuer, audience: clientID ?? codec.validation.audience, subject: String(user.id),
+            name: user.username, roles: roles, issuedAt: now, notBefore: now, expiresAt: now + lifetime,
             id: Base64.url.encode(try SecureRandom.bytes(16)), sessionID: sessionID, clientID: clientID, scope: scope)
         return IssuedAccessToken(token: try codec.sign(claims), expiresIn: lifetime, claims: claims)
     }
@@ -74,28 +80,44 @@ public struct TokenAuthority: Sendable {
         }
     }
 
-    /// A valid, unrevoked token whose holder meets `requirement`: `invalidToken`, `tokenExpired` or
-    /// `tokenRevoked` otherwise, `forbidden` when the token is good but the role or permission is
-    /// missing, `unavailable` while the revocation state is stale (and configured to fail closed).
-    public func authorize(accessToken: String, requiring requirement: Requirement? = nil) throws(AuthError)
-        -> AccessTokenClaims
+    /// A valid, unrevoked token of a kind `use` accepts (`TokenPolicy`), whose holder meets
+    /// `requirement`: `invalidToken`, `tokenExpired` or `tokenRevoked` otherwise, `forbidden` when
+    /// the token is good but the role or permission is missing, `unavailable` while the revocation
+    /// state is stale (and configured to fail closed).
+    public func authorize(accessToken: String, for use: TokenUse, requiring requirement: Requirement? = nil)
+        throws(AuthError) -> AccessTokenClaims
     {
-        let claims = try verify(accessToken: accessToken)
-        let userID = Int64(claims.subject)
-        guard userID != nil || claims.isClientToken else { throw AuthError(.invalidToken, "access token is invalid") }
-        try revocations.check(claims, userID: userID, now: clock())
+        let claims = try authorizeAnyKind(accessToken: accessToken)
+        guard TokenPolicy.accepts(claims, for: use) else {
+            throw AuthError(.invalidToken, "this token was issued to an OAuth client and is not accepted here")
+        }
         if let requirement, !holds(requirement, claims) {
             throw AuthError(.forbidden, "this token lacks the role, permission or scope the request needs")
         }
         return claims
     }
 
-    /// The token's holder as the admin use cases take it: authorized as `authorize` does, from
+    /// Valid and unrevoked, of whatever kind: for the checks that decide the kind themselves
+    /// (introspection by the token's own client).
+    func authorizeAnyKind(accessToken: String) throws(AuthError) -> AccessTokenClaims {
+        let claims = try verify(accessToken: accessToken)
+        let userID = Int64(claims.subject)
+        guard userID != nil || claims.isClientToken else { throw AuthError(.invalidToken, "access token is invalid") }
+        try revocations.check(claims, userID: userID, now: clock())
+        return claims
+    }
+
+    /// The subject of a valid, unrevoked token of any kind, for the access log; nil otherwise.
+    public func subject(ofAccessToken token: String) -> String? {
+        try? authorizeAnyKind(accessToken: token).subject
+    }
+
+    /// The token's holder as the admin use cases take it: authorized for `.admin` as `authorize` does, from
     /// `source` (the client address, for the audit trail).
     public func actor(accessToken: String, requiring requirement: Requirement? = nil, source: String?)
         throws(AuthError) -> Actor
     {
-        let claims = try authorize(accessToken: accessToken, requiring: requirement)
+        let claims = try authorize(accessToken: accessToken, for: .admin, requiring: requirement)
         if claims.isClientToken {
             return Actor(id: nil, name: "client:\(claims.subject)", source: source ?? "", roles: claims.roles)
         }

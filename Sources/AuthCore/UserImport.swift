@@ -41,6 +41,8 @@ public struct ImportNotice: Hashable, Sendable, CustomStringConvertible {
         public static let invalidEmail = Code(name: "invalid_email")
         public static let unknownHashFormat = Code(name: "unknown_hash_format")
         public static let malformedHash = Code(name: "malformed_hash")
+        /// A hash asking for more memory or work than `password.imported_ceiling` allows.
+        public static let hashOverCeiling = Code(name: "hash_over_ceiling")
         public static let unknownRole = Code(name: "unknown_role")
         /// The admin API: a role the importing token does not hold (nobody hands out more than
         /// they have).
@@ -174,14 +176,17 @@ struct ImportValidator {
     var knownRoles: Set<String>
     let createRoles: Bool
     let delegation: Delegation
+    /// Parses each hash as a login would, and refuses one over its ceiling.
+    let hasher: PasswordHasher
     var newRoles: [String] = []
     private var usernames: Set<String> = []
     private var emails: Set<String> = []
 
-    init(knownRoles: Set<String>, createRoles: Bool, delegation: Delegation) {
+    init(knownRoles: Set<String>, createRoles: Bool, delegation: Delegation, hasher: PasswordHasher) {
         self.knownRoles = knownRoles
         self.createRoles = createRoles
         self.delegation = delegation
+        self.hasher = hasher
     }
 
     /// The row to write, or why not.
@@ -202,7 +207,9 @@ struct ImportValidator {
             return .failure(notice(.invalidEmail, error.message))
         }
         do {
-            _ = try PasswordHasher.scheme(ofStored: record.passwordHash)
+            _ = try hasher.scheme(ofStored: record.passwordHash)
+        } catch  where error.code == .aboveCeiling {
+            return .failure(notice(.hashOverCeiling, error.message))
         } catch {
             return ImportedHash.name(of: record.passwordHash) == nil
                 ? .failure(notice(.unknownHashFormat, "not a password hash format authd verifies"))
@@ -262,7 +269,7 @@ extension AdminService {
         }
         var validator = ImportValidator(
             knownRoles: try await importer.roleNames(), createRoles: options.createRoles,
-            delegation: delegation(of: actor))
+            delegation: delegation(of: actor), hasher: hasher)
         var report = ImportReport()
         func note(_ item: ImportNotice) {
             report.note(item)

@@ -38,6 +38,13 @@ public struct AccessTokenClaims: Hashable, Sendable, Codable {
     /// a letter and users' subjects are their numeric ids, so the two cannot be confused.
     public var isClientToken: Bool { clientID != nil && clientID == subject }
 
+    /// The audience this token must name: authd's own (`jwt.audience`) for a login's token and a
+    /// client's own, the client for a user's token issued to a client (DESIGN §13).
+    public func expectedAudience(authd: String) -> String {
+        guard let clientID, clientID != subject else { return authd }
+        return clientID
+    }
+
     /// The granted scopes, one per element.
     public var scopes: [Substring] { scope?.split(separator: " ") ?? [] }
 

@@ -73,7 +73,8 @@ public struct AccessTokenCodec: Sendable {
     }
 
     /// Checks, in order: shape, header (alg one of the four, typ, no crit, a known kid whose key
-    /// has that alg), signature (an HMAC in constant time), then claims: exp and nbf with leeway, iss, aud.
+    /// has that alg), signature (an HMAC in constant time), then claims: exp and nbf with leeway, iss, aud (authd's, or for a user's token
+    /// issued to an OAuth client, that client).
     public func verify(_ token: String, now: Int64) throws(JWTError) -> AccessTokenClaims {
         let claims: AccessTokenClaims
         if let cached = cache.claims(for: token) {
@@ -152,7 +153,7 @@ public struct AccessTokenCodec: Sendable {
             throw JWTError(.malformed, "claims is not the expected JSON")
         }
         guard claims.issuer == validation.issuer else { throw JWTError(.wrongIssuer, "wrong issuer") }
-        guard claims.audience.contains(validation.audience) else {
+        guard claims.audience.contains(claims.expectedAudience(authd: validation.audience)) else {
             throw JWTError(.wrongAudience, "wrong audience")
         }
         return claims

@@ -15,6 +15,8 @@ public struct CryptoError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let openFailed = Code(name: "open_failed")
         /// An imported hash weaker than `ImportedHashFloor` allows: never checked.
         public static let belowFloor = Code(name: "below_floor")
+        /// A stored hash asking for more memory or work than `HashCostCeiling` allows: never checked.
+        public static let aboveCeiling = Code(name: "above_ceiling")
     }
 
     public let code: Code

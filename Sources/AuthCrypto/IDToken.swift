@@ -20,7 +20,8 @@ public struct IDTokenClaims: Codable, Hashable, Sendable {
     public var methods: [String]
     public var authenticationClass: String
     public var authorizedParty: String
-    public var roles: [String]
+    /// `roles` scope.
+    public var roles: [String]?
     /// `profile` scope.
     public var name: String?
     public var preferredUsername: String?
@@ -30,7 +31,7 @@ public struct IDTokenClaims: Codable, Hashable, Sendable {
 
     public init(
         issuer: String, subject: String, audience: String, expiresAt: Int64, issuedAt: Int64, authTime: Int64,
-        nonce: String?, accessTokenHash: String?, methods: [String], authenticationClass: String, roles: [String],
+        nonce: String?, accessTokenHash: String?, methods: [String], authenticationClass: String, roles: [String]?,
         name: String? = nil, preferredUsername: String? = nil, email: String? = nil, emailVerified: Bool? = nil
     ) {
         self.issuer = issuer
@@ -79,10 +80,14 @@ public enum IDToken {
         return signingInput + "." + Base64.url.encode(try pair.key.sign(signingInput.utf8))
     }
 
-    /// `at_hash` for an RS256 (or ES256) ID token: the left-most half of the SHA-256 of the access
-    /// token's ASCII, base64url without padding (OpenID Connect Core §3.1.3.6).
-    public static func accessTokenHash(_ accessToken: String) throws(CryptoError) -> String {
-        Base64.url.encode(try Digest.hash(.sha256, Array(accessToken.utf8)).prefix(16))
+    /// `at_hash` (OpenID Connect Core §3.1.3.6): the left-most half of the access token's ASCII
+    /// hashed with the ID token's algorithm's hash, base64url without padding. SHA-256 for RS256
+    /// and ES256; SHA-512 for EdDSA, as for Ed25519 signatures (RFC 8032's hash).
+    public static func accessTokenHash(_ accessToken: String, signedWith algorithm: JWSAlgorithm) throws(CryptoError)
+        -> String
+    {
+        let digest = try Digest.hash(algorithm == .edDSA ? .sha512 : .sha256, Array(accessToken.utf8))
+        return Base64.url.encode(digest.prefix(digest.count / 2))
     }
 }
 

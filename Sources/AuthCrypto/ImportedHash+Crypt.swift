@@ -121,6 +121,9 @@ public struct Yescrypt: CryptScheme {
     public let logN: Int
     public let r: Int
     public var workFactor: Int { 1 << logN }
+    public var cost: HashCost {
+        HashCost(scheme: Self.name, work: workFactor, unit: "N", memory: UInt64(128 * r) << UInt64(logN))
+    }
 
     public static func claims(_ stored: String) -> Bool { stored.hasPrefix("$y$") }
 
@@ -152,6 +155,9 @@ public struct Argon2: ImportedHashScheme {
     public let parallelism: Int
     let type: Argon2_type
     public var workFactor: Int { memoryKiB * iterations }
+    public var cost: HashCost {
+        HashCost(scheme: Self.name, work: workFactor, unit: "KiB·passes", memory: UInt64(memoryKiB) << 10)
+    }
 
     public static func claims(_ stored: String) -> Bool {
         stored.hasPrefix("$argon2id$") || stored.hasPrefix("$argon2i$")

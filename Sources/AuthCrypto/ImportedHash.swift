@@ -17,6 +17,12 @@ public protocol ImportedHashScheme: Sendable {
     /// `ImportedHashFloor`: pbkdf2 iterations, scrypt and yescrypt N, bcrypt's cost, sha-crypt
     /// rounds, argon2 memory (KiB) × passes.
     var workFactor: Int { get }
+    /// What `HashCostCeiling` bounds: by default `workFactor` under the scheme's name, no memory.
+    var cost: HashCost { get }
+}
+
+extension ImportedHashScheme {
+    public var cost: HashCost { HashCost(scheme: Self.name, work: workFactor, unit: "work factor") }
 }
 
 /// The weakest imported hash a login may still be checked against, per scheme
@@ -133,6 +139,7 @@ public struct WerkzeugScrypt: ImportedHashScheme {
     let salt: [UInt8]
     let digest: [UInt8]
     public var workFactor: Int { 1 << parameters.logN }
+    public var cost: HashCost { .scrypt(parameters, scheme: Self.name) }
 
     public static func claims(_ stored: String) -> Bool { stored.hasPrefix("scrypt:") }
 

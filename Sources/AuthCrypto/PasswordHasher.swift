@@ -12,6 +12,9 @@ public struct PasswordHasher: Sendable {
     public let parameters: ScryptParameters
     /// Imported hashes weaker than this are refused (`belowFloor`) instead of checked.
     public let floor: ImportedHashFloor
+    /// Stored hashes, authd's own format included, costlier than this are refused
+    /// (`aboveCeiling`) instead of checked.
+    public let ceiling: HashCostCeiling
     /// The tag of authd's own hashes, beside `ImportedHash`'s scheme names.
     public static let schemeName = "scrypt"
     public static let saltLength = 16
@@ -20,9 +23,16 @@ public struct PasswordHasher: Sendable {
     /// How long one verification with authd's own parameters takes here (a moving average).
     private let nativeCost = NativeCost()
 
-    public init(parameters: ScryptParameters = .default, floor: ImportedHashFloor = .init()) throws(CryptoError) {
+    /// `parameters` must themselves be within `ceiling`: authd never writes a hash it would refuse.
+    public init(
+        parameters: ScryptParameters = .default, floor: ImportedHashFloor = .init(), ceiling: HashCostCeiling = .init()
+    ) throws(CryptoError) {
         self.parameters = try parameters.validated()
         self.floor = floor
+        self.ceiling = ceiling
+        if let excess = ceiling.excess(.scrypt(parameters, scheme: Self.schemeName)) {
+            throw CryptoError(.invalidParameters, "password.scrypt is over the ceiling: \(excess)")
+        }
     }
 
     public func hash(_ password: [UInt8]) throws(CryptoError) -> String {
@@ -35,36 +45,57 @@ public struct PasswordHasher: Sendable {
     /// cheaper to check than authd's own is padded (the thread sleeps) to what authd's own costs,
     /// so that a login cannot tell an imported account from an unknown one by its time. One that
     /// costs more cannot be padded down: the README says so, and its first login rehashes it. One
-    /// below `floor` throws `belowFloor` after the same padded time, whatever the password.
+    /// below `floor` throws `belowFloor` after the same padded time, whatever the password. One
+    /// over `ceiling` (imported, or authd's own format written by hand) throws `aboveCeiling`
+    /// after the same padded time, without being computed.
     public func verify(_ password: [UInt8], against stored: String) throws(CryptoError) -> Bool {
         let start = ContinuousClock.now
         guard stored.hasPrefix("$scrypt$") else {
             let imported = try ImportedHash.parse(stored)
-            if !nativeCost.isKnown {
-                // Measured once, before the first imported hash is checked.
-                let calibration = ContinuousClock.now
-                _ = try Scrypt.derive(
-                    password: password, salt: try SecureRandom.bytes(Self.saltLength), parameters: parameters,
-                    length: Self.hashLength)
-                nativeCost.record(ContinuousClock.now - calibration)
-            }
+            try calibrate(password)
             defer { nativeCost.pad(since: start) }
+            if let excess = ceiling.excess(imported.cost) { throw CryptoError(.aboveCeiling, excess) }
             if let shortfall = floor.shortfall(of: imported) { throw CryptoError(.belowFloor, shortfall) }
             return try imported.verify(password)
         }
         let phc = try PHCString(parsing: stored)
+        if let excess = ceiling.excess(.scrypt(phc.parameters, scheme: Self.schemeName)) {
+            try calibrate(password)
+            nativeCost.pad(since: start)
+            throw CryptoError(.aboveCeiling, excess)
+        }
         let candidate = try Scrypt.derive(
             password: password, salt: phc.salt, parameters: phc.parameters, length: phc.hash.count)
         if phc.parameters == parameters { nativeCost.record(ContinuousClock.now - start) }
         return ConstantTime.equals(candidate, phc.hash)
     }
 
+    /// Measures authd's own cost once, before the first hash that is padded to it.
+    private func calibrate(_ password: [UInt8]) throws(CryptoError) {
+        guard !nativeCost.isKnown else { return }
+        let calibration = ContinuousClock.now
+        _ = try Scrypt.derive(
+            password: password, salt: try SecureRandom.bytes(Self.saltLength), parameters: parameters,
+            length: Self.hashLength)
+        nativeCost.record(ContinuousClock.now - calibration)
+    }
+
     /// The scheme `stored` is in (`scrypt` for authd's own, as `users.password_scheme` names it),
-    /// after parsing it as `verify` would: throws `malformedHash` for anything `verify` refuses.
-    public static func scheme(ofStored stored: String) throws(CryptoError) -> String {
-        guard stored.hasPrefix("$scrypt$") else { return type(of: try ImportedHash.parse(stored)).name }
-        _ = try PHCString(parsing: stored)
-        return schemeName
+    /// after parsing it as `verify` would: throws `malformedHash` for anything `verify` cannot
+    /// parse, `aboveCeiling` for what it would refuse as too costly.
+    public func scheme(ofStored stored: String) throws(CryptoError) -> String {
+        let cost: HashCost
+        let name: String
+        if stored.hasPrefix("$scrypt$") {
+            cost = .scrypt(try PHCString(parsing: stored).parameters, scheme: Self.schemeName)
+            name = Self.schemeName
+        } else {
+            let imported = try ImportedHash.parse(stored)
+            cost = imported.cost
+            name = type(of: imported).name
+        }
+        if let excess = ceiling.excess(cost) { throw CryptoError(.aboveCeiling, excess) }
+        return name
     }
 
     public func needsRehash(_ stored: String) -> Bool {

@@ -16,7 +16,7 @@ extension HTTPFrontEnd {
         router.get("/authz") { request, context in
             let claims: AccessTokenClaims
             do {
-                claims = try service.tokens.authorize(accessToken: try authzToken(request))
+                claims = try service.tokens.authorize(accessToken: try authzToken(request), for: .gateway)
             } catch let error as AuthError where APIError(error).status == .unauthorized {
                 throw signInFirst(APIError(error), request)
             } catch let error as APIError where error.status == .unauthorized {

@@ -8,6 +8,7 @@ public import Hummingbird
 extension HTTPFrontEnd {
     static let clientFields: Set<String> = [
         "name", "grant_types", "scopes", "redirect_uris", "roles", "token_lifetime", "id_token_signed_response_alg",
+        "skip_consent", "introspection", "pkce_required",
     ]
 
     func addClientRoutes(to router: MethodTable, admin: AdminService) {
@@ -33,6 +34,9 @@ extension HTTPFrontEnd {
             new.roles = try body.optionalStrings("roles") ?? []
             new.tokenLifetime = try body.nullableInt("token_lifetime") ?? nil
             new.idTokenAlgorithm = try Self.idTokenAlgorithm(body) ?? .rs256
+            new.skipConsent = try body.optionalBool("skip_consent") ?? false
+            new.mayIntrospect = try body.optionalBool("introspection") ?? false
+            new.requiresPKCE = try body.optionalBool("pkce_required") ?? true
             let registered = try await admin.createClient(new, by: actor)
             return EditedResponse(
                 status: .created, response: ClientResponse(registered.client, secret: registered.secret))
@@ -49,8 +53,11 @@ extension HTTPFrontEnd {
                 name: try body.optionalString("name"), disabled: try body.optionalBool("disabled"),
                 grantTypes: try Self.grantTypes(body), scopes: try body.optionalStrings("scopes"),
                 redirectURIs: try body.optionalStrings("redirect_uris"), roles: try body.optionalStrings("roles"),
-                tokenLifetime: try body.nullableInt("token_lifetime"), idTokenAlgorithm: try Self.idTokenAlgorithm(body)
-            )
+                tokenLifetime: try body.nullableInt("token_lifetime"),
+                idTokenAlgorithm: try Self.idTokenAlgorithm(body),
+                skipConsent: try body.optionalBool("skip_consent"),
+                mayIntrospect: try body.optionalBool("introspection"),
+                requiresPKCE: try body.optionalBool("pkce_required"))
             return ClientResponse(try await admin.updateClient(id: try parameter(context, "id"), change, by: actor))
         }
         clients.delete("/:id") { request, context in
@@ -102,6 +109,9 @@ public struct ClientResponse: ResponseEncodable, Sendable {
     let tokenLifetime: Int64?
     let idTokenAlgorithm: String
     let disabled: Bool
+    let skipConsent: Bool
+    let introspection: Bool
+    let pkceRequired: Bool
     let createdAt: Int64
     /// Only when it was just made.
     let clientSecret: String?
@@ -117,6 +127,9 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         tokenLifetime = client.tokenLifetime
         idTokenAlgorithm = client.idTokenAlgorithm.rawValue
         disabled = client.disabled
+        skipConsent = client.skipConsent
+        introspection = client.mayIntrospect
+        pkceRequired = client.requiresPKCE
         createdAt = client.createdAt
         clientSecret = secret
     }
@@ -125,6 +138,7 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         case clientID = "client_id", name, type, grantTypes = "grant_types", scopes, redirectURIs = "redirect_uris"
         case roles, tokenLifetime = "token_lifetime", disabled, createdAt = "created_at"
         case idTokenAlgorithm = "id_token_signed_response_alg"
+        case skipConsent = "skip_consent", introspection, pkceRequired = "pkce_required"
         case clientSecret = "client_secret"
     }
 
@@ -140,6 +154,9 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         try c.encode(tokenLifetime, forKey: .tokenLifetime)
         try c.encode(idTokenAlgorithm, forKey: .idTokenAlgorithm)
         try c.encode(disabled, forKey: .disabled)
+        try c.encode(skipConsent, forKey: .skipConsent)
+        try c.encode(introspection, forKey: .introspection)
+        try c.encode(pkceRequired, forKey: .pkceRequired)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encodeIfPresent(clientSecret, forKey: .clientSecret)
     }

@@ -74,7 +74,7 @@ public struct HTTPFrontEnd: Sendable {
             middleware: RequestMiddleware(
                 logger: logger, forwarded: configuration.forwarded,
                 subject: { header in
-                    Self.bearerCredentials(header).flatMap { try? service.tokens.authorize(accessToken: $0).subject }
+                    Self.bearerCredentials(header).flatMap { service.tokens.subject(ofAccessToken: $0) }
                 }))
         router.add(middleware: ErrorMiddleware())
         router.post("/register") { request, context in try await register(request, source: context.client) }
@@ -133,7 +133,7 @@ public struct HTTPFrontEnd: Sendable {
     }
 
     func protected(_ request: Request, _ context: AuthRequestContext) throws -> ProtectedResponse {
-        let claims = try service.tokens.authorize(accessToken: bearerToken(request))
+        let claims = try service.tokens.authorize(accessToken: bearerToken(request), for: .account)
         context.notes.subject = claims.subject
         guard let userID = Int64(claims.subject) else { throw AuthError(.invalidToken, "access token is invalid") }
         return ProtectedResponse(loggedInAs: claims.name, userID: userID, roles: claims.roles)

@@ -262,7 +262,7 @@ struct OAuthTokenResponse: Encodable, Sendable {
 /// OpenID Connect Core §5.3.2.
 struct UserInfoResponse: Encodable, Sendable {
     let sub: String
-    let roles: [String]
+    let roles: [String]?
     let name: String?
     let preferredUsername: String?
     let email: String?

@@ -165,12 +165,17 @@ extension HTTPFrontEnd {
         case .consent:
             return Self.seeOther("/ui/consent?authz=" + URLEncoding.component(try pending.sealed(with: portal.keyring)))
         case .refuse(let error): return redirect(error, issuer: portal.issuer)
+        case .foreign: throw Self.foreignContinuation
         case .issueCode:
             var parameters = [("code", code ?? ""), ("iss", portal.issuer)]
             if let state = checked.state { parameters.append(("state", state)) }
             return Self.found(URLEncoding.adding(parameters, to: checked.redirectURI))
         }
     }
+
+    /// A continuation another sign-in made (sent by somebody else, or left from before a new sign-in).
+    static let foreignContinuation = PortalRefusal.page(
+        .badRequest, "This sign-in link was started by another sign-in. Go back to the application and start again.")
 
     private static func parameters(_ input: FormBody) -> AuthorizationParameters {
         AuthorizationParameters(
@@ -264,7 +269,7 @@ extension HTTPFrontEnd {
         switch outcome {
         case .secondFactorRequired(let challenge):
             return try oneTimeCodePage(request, pending, returnTo, portal, challenge: challenge, error: nil)
-        case .signedIn(let cookie, _):
+        case .signedIn(let cookie, let session):
             if pending == nil, let returnTo, var back = try await backToApplication(returnTo, sso: cookie, portal) {
                 back.headers[values: .setCookie].append(ssoCookie(cookie, issuer: portal.issuer))
                 return back
@@ -272,7 +277,7 @@ extension HTTPFrontEnd {
             let next =
                 try pending.map { pending in
                     var pending = pending
-                    pending.interaction.signedIn = true
+                    pending.interaction.signedIn(as: session.sessionID)
                     return "/oauth2/authorize?authz=" + URLEncoding.component(try pending.sealed(with: portal.keyring))
                 } ?? "/ui/consents"
             var response = Self.seeOther(next)
@@ -352,9 +357,13 @@ extension HTTPFrontEnd {
                     .accessDenied, "the user did not allow access", redirectURI: checked.redirectURI,
                     state: checked.state), issuer: portal.issuer)
         }
-        try await portal.consent(to: checked, cookie: cookie(request, Self.ssoCookie))
         var consented = pending
-        consented.interaction.consented = true
+        do {
+            try await portal.consent(
+                to: checked, interaction: &consented.interaction, cookie: cookie(request, Self.ssoCookie))
+        } catch let error as AuthError where error.code == .forbidden {
+            throw Self.foreignContinuation
+        }
         return Self.seeOther(
             "/oauth2/authorize?authz=" + URLEncoding.component(try consented.sealed(with: portal.keyring)))
     }

@@ -135,7 +135,7 @@ public struct DovecotAuthConversation: HookConversation {
         guard Identity.isServiceName(request.service) else { return fail(request.id, reason: "malformed service name") }
         do {
             let claims = try await service.verify(
-                accessToken: bearer.token, service: request.service, source: source(request))
+                accessToken: bearer.token, service: request.service, for: .mail, source: source(request))
             guard !claims.isClientToken, bearer.user == nil || bearer.user == claims.name else {
                 return failed(request.id)
             }

@@ -119,7 +119,7 @@ public struct LineCommands: Sendable {
         guard let serviceName else {
             // Answered from memory, synchronously: no reason to leave the event loop.
             do {
-                let claims = try service.tokens.authorize(accessToken: token, requiring: requirement)
+                let claims = try service.tokens.authorize(accessToken: token, for: .gateway, requiring: requirement)
                 return .reply(Self.reply(id: id, claims: claims, answersRequirement: requirement != nil))
             } catch {
                 return .reply(Self.reply(id: id, error: error, logger: logger))
@@ -130,7 +130,7 @@ public struct LineCommands: Sendable {
         return .deferred {
             do {
                 let claims = try await authService.verify(
-                    accessToken: token, service: serviceName, requiring: requirement, source: source)
+                    accessToken: token, service: serviceName, for: .gateway, requiring: requirement, source: source)
                 return Self.reply(id: id, claims: claims, answersRequirement: requirement != nil)
             } catch {
                 return Self.reply(id: id, error: error, logger: logger)

@@ -11,15 +11,18 @@ public struct PostgresBackend: Sendable {
         public var hashing: HashingPool.Configuration
         public var scrypt: ScryptParameters
         public var importedFloor: ImportedHashFloor
+        public var hashCeiling: HashCostCeiling
         public var retention: RetentionPolicy
         public var revocation: RevocationState.Configuration
 
         public init(
             pool: PostgresPool.Configuration, hashing: HashingPool.Configuration = .init(),
             scrypt: ScryptParameters = .default, importedFloor: ImportedHashFloor = .init(),
-            retention: RetentionPolicy, revocation: RevocationState.Configuration = .init()
+            hashCeiling: HashCostCeiling = .init(), retention: RetentionPolicy,
+            revocation: RevocationState.Configuration = .init()
         ) {
             self.importedFloor = importedFloor
+            self.hashCeiling = hashCeiling
             self.pool = pool
             self.hashing = hashing
             self.scrypt = scrypt
@@ -53,7 +56,9 @@ public struct PostgresBackend: Sendable {
         dependencies = AuthDependencies(
             users: users, sessions: sessions, clients: clients, codes: PostgresAuthorizationCodeStore(pool: pool),
             lockouts: lockouts, hashing: hashing,
-            hasher: try PasswordHasher(parameters: configuration.scrypt, floor: configuration.importedFloor),
+            hasher: try PasswordHasher(
+                parameters: configuration.scrypt, floor: configuration.importedFloor,
+                ceiling: configuration.hashCeiling),
             revocations: RevocationState(configuration: configuration.revocation), clock: clock, logger: logger)
     }
 

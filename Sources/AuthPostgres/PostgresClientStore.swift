@@ -19,7 +19,7 @@ public struct PostgresClientStore: ClientStore {
         array_to_string(c.scopes, ' ') AS scopes, array_to_string(c.redirect_uris, ' ') AS redirect_uris,
         (SELECT coalesce(string_agg(r.role, ' ' ORDER BY r.role), '') FROM client_roles r WHERE r.client_id = c.id)
             AS roles,
-        c.token_lifetime, c.id_token_alg, c.disabled, extract(epoch FROM c.not_before)::bigint AS not_before,
+        c.token_lifetime, c.id_token_alg, c.disabled, c.skip_consent, c.introspection, c.pkce_required, extract(epoch FROM c.not_before)::bigint AS not_before,
         extract(epoch FROM c.created_at)::bigint AS created_at, c.secret_hash
         """
 
@@ -50,15 +50,17 @@ public struct PostgresClientStore: ClientStore {
                     try connection.query(
                         """
                         INSERT INTO clients (id, name, type, secret_hash, grant_types, scopes, redirect_uris,
-                            token_lifetime, id_token_alg)
+                            token_lifetime, id_token_alg, skip_consent, introspection, pkce_required)
                         VALUES ($1, $2, $3, $4, string_to_array($5, ' '), string_to_array($6, ' '),
-                            string_to_array($7, ' '), $8, $9)
+                            string_to_array($7, ' '), $8, $9, $10::boolean, $11::boolean, $12::boolean)
                         """,
                         [
                             client.id, client.name, client.type.rawValue, secretHash,
                             client.grantTypes.map(\.rawValue).joined(separator: " "),
                             client.scopes.joined(separator: " "), client.redirectURIs.joined(separator: " "),
                             client.tokenLifetime.map(String.init), client.idTokenAlgorithm.rawValue,
+                            Self.boolean(client.skipConsent), Self.boolean(client.mayIntrospect),
+                            Self.boolean(client.requiresPKCE || client.type == .public),
                         ])
                 } catch let error as PostgresError where error.isUniqueViolation {
                     throw AuthError(.clientExists, "a client with this id exists")
@@ -70,6 +72,9 @@ public struct PostgresClientStore: ClientStore {
                         "type": client.type.rawValue,
                         "grant_types": client.grantTypes.map(\.rawValue).joined(separator: ","),
                         "scopes": client.scopes.joined(separator: ","), "roles": client.roles.joined(separator: ","),
+                        "skip_consent": Self.boolean(client.skipConsent),
+                        "introspection": Self.boolean(client.mayIntrospect),
+                        "pkce_required": Self.boolean(client.requiresPKCE || client.type == .public),
                     ], on: connection)
                 return try Self.find(client.id, on: connection)
             }
@@ -89,6 +94,9 @@ public struct PostgresClientStore: ClientStore {
                         redirect_uris = coalesce(string_to_array($6, ' '), redirect_uris),
                         token_lifetime = CASE WHEN $7::boolean THEN $8::integer ELSE token_lifetime END,
                         id_token_alg = coalesce($9, id_token_alg),
+                        skip_consent = coalesce($10::boolean, skip_consent),
+                        introspection = coalesce($11::boolean, introspection),
+                        pkce_required = coalesce($12::boolean, pkce_required) OR type = 'public',
                         updated_at = now()
                     WHERE id = $1
                     """,
@@ -99,6 +107,8 @@ public struct PostgresClientStore: ClientStore {
                         change.redirectURIs.map { $0.joined(separator: " ") },
                         change.tokenLifetime == nil ? "false" : "true",
                         change.tokenLifetime.flatMap { $0.map(String.init) }, change.idTokenAlgorithm?.rawValue,
+                        change.skipConsent.map(Self.boolean), change.mayIntrospect.map(Self.boolean),
+                        change.requiresPKCE.map(Self.boolean),
                     ]
                 ).affectedRows
                 guard updated == 1 else { throw AuthError(.notFound, "no such client") }
@@ -200,8 +210,13 @@ public struct PostgresClientStore: ClientStore {
         details["roles"] = change.roles?.joined(separator: ",")
         if let lifetime = change.tokenLifetime { details["token_lifetime"] = lifetime.map(String.init) ?? "default" }
         details["id_token_signed_response_alg"] = change.idTokenAlgorithm?.rawValue
+        details["skip_consent"] = change.skipConsent.map(boolean)
+        details["introspection"] = change.mayIntrospect.map(boolean)
+        details["pkce_required"] = change.requiresPKCE.map(boolean)
         return details
     }
+
+    private static func boolean(_ value: Bool) -> String { value ? "true" : "false" }
 
     static func client(from row: PostgresRow) throws -> OAuthClient {
         let list: (String) throws -> [String] = { try row.string($0).split(separator: " ").map(String.init) }
@@ -212,7 +227,8 @@ public struct PostgresClientStore: ClientStore {
             redirectURIs: try list("redirect_uris"), roles: try list("roles"),
             tokenLifetime: try row.optionalInt64("token_lifetime"),
             idTokenAlgorithm: JWSAlgorithm(rawValue: try row.string("id_token_alg")) ?? .rs256,
-            disabled: try row.bool("disabled"),
+            disabled: try row.bool("disabled"), skipConsent: try row.bool("skip_consent"),
+            mayIntrospect: try row.bool("introspection"), requiresPKCE: try row.bool("pkce_required"),
             notBefore: try row.optionalInt64("not_before"), createdAt: try row.int64("created_at"))
     }
 }

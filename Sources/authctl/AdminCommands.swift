@@ -36,6 +36,7 @@ struct DatabaseOptions: ParsableArguments {
             configuration: .init(
                 pool: .init(connectionString: database.url, maxConnections: connections),
                 hashing: .init(threads: 1, queueLimit: 1), scrypt: passwords.scrypt,
+                importedFloor: passwords.importedFloor, hashCeiling: passwords.hashCeiling,
                 retention: RetentionPolicy(accessTokenLifetime: times.lifetime, leeway: times.leeway)),
             logger: logger)
         let admin = backend.adminService(

@@ -26,12 +26,19 @@ struct OAuthClientCommand: AsyncParsableCommand {
             name: .long,
             help: "Its ID tokens' algorithm: RS256 (default) or jwt.signing_key_file's (ES256, EdDSA).")
         var idTokenAlg = "RS256"
+        @Flag(name: .long, help: "A first-party application: its users are not asked to consent.")
+        var skipConsent = false
+        @Flag(name: .long, help: "A resource server: it may introspect tokens issued to other clients.")
+        var introspection = false
+        @Flag(name: .long, help: "A confidential client whose code flow may go without PKCE.")
+        var noPkce = false
 
         func run() async throws {
             let type: ClientType = `public` ? .public : .confidential
             var new = NewClient(
                 id: id, name: name, type: type, scopes: scope, redirectURIs: redirectURI, roles: role,
-                tokenLifetime: tokenLifetime)
+                tokenLifetime: tokenLifetime, skipConsent: skipConsent, mayIntrospect: introspection,
+                requiresPKCE: !noPkce)
             guard let algorithm = JWSAlgorithm(rawValue: idTokenAlg), algorithm != .hs256 else {
                 throw ValidationError("--id-token-alg is RS256, ES256 or EdDSA")
             }
@@ -146,12 +153,13 @@ extension DatabaseOptions {
             try printJSON(clients.map { ClientResponse($0) })
         } else {
             printTable(
-                ["ID", "TYPE", "GRANTS", "SCOPES", "ROLES", "DISABLED", "NAME"],
+                ["ID", "TYPE", "GRANTS", "SCOPES", "ROLES", "CONSENT", "INTROSPECT", "PKCE", "DISABLED", "NAME"],
                 clients.map { client in
                     [
                         client.id, client.type.rawValue, client.grantTypes.map(\.rawValue).joined(separator: ","),
                         client.scopes.joined(separator: ","), client.roles.joined(separator: ","),
-                        client.disabled ? "yes" : "no", client.name,
+                        client.skipConsent ? "skip" : "ask", client.mayIntrospect ? "yes" : "no",
+                        client.requiresPKCE ? "required" : "optional", client.disabled ? "yes" : "no", client.name,
                     ]
                 })
         }

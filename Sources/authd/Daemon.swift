@@ -28,7 +28,7 @@ struct Daemon {
                     connectionString: settings.database.url, maxConnections: settings.database.maxConnections,
                     acquireTimeout: settings.database.poolTimeout),
                 hashing: settings.passwords.hashing, scrypt: settings.passwords.scrypt,
-                importedFloor: settings.passwords.importedFloor,
+                importedFloor: settings.passwords.importedFloor, hashCeiling: settings.passwords.hashCeiling,
                 retention: settings.retention,
                 revocation: settings.revocation),
             logger: logger)

@@ -1,5 +1,6 @@
 import AuthConfig
 import AuthCore
+import AuthCrypto
 import Foundation
 import Testing
 
@@ -294,6 +295,33 @@ struct ImportedFloorSettingsTests {
         environment["AUTHD_PASSWORD_IMPORTED_FLOOR_BCRYPT"] = "0"
         await #expect(throws: ConfigurationError.self) {
             try await Settings.load(configFile: nil, environment: environment)
+        }
+    }
+}
+
+@Suite("configuration: password.imported_ceiling")
+struct ImportedCeilingSettingsTests {
+    @Test(
+        "the defaults; per-scheme maximums and memory_mib from the environment; zero, over 1024 MiB, or a ceiling authd's own scrypt exceeds refused"
+    )
+    func ceilings() async throws {
+        let base = ["AUTHD_DATABASE_URL": "host=127.0.0.1 dbname=authd", "AUTHD_JWT_SECRET": SettingsTests.goodSecret]
+        #expect(try await Settings.load(configFile: nil, environment: base).passwords.hashCeiling == HashCostCeiling())
+        var environment = base
+        environment["AUTHD_PASSWORD_IMPORTED_CEILING_WERKZEUG_PBKDF2"] = "1000000"
+        environment["AUTHD_PASSWORD_IMPORTED_CEILING_MEMORY_MIB"] = "256"
+        let settings = try await Settings.load(configFile: nil, environment: environment)
+        #expect(settings.passwords.hashCeiling.maximums["werkzeug-pbkdf2"] == 1_000_000)
+        #expect(settings.passwords.hashCeiling.memory == 256 << 20)
+        for (key, value) in [
+            ("AUTHD_PASSWORD_IMPORTED_CEILING_BCRYPT", "0"), ("AUTHD_PASSWORD_IMPORTED_CEILING_MEMORY_MIB", "4096"),
+            ("AUTHD_PASSWORD_IMPORTED_CEILING_MEMORY_MIB", "16"),
+        ] {
+            var refused = base
+            refused[key] = value
+            await #expect(throws: ConfigurationError.self, "\(key)=\(value)") {
+                try await Settings.load(configFile: nil, environment: refused)
+            }
         }
     }
 }

@@ -113,7 +113,7 @@ struct AuthServiceTests {
             username: name, email: "\(name)@Example.com", password: "long enough pw")
         #expect(profile.email == "\(name.lowercased())@example.com")
         let issued = try await stack.service.login(username: name.uppercased(), password: "long enough pw")
-        let claims = try stack.service.tokens.authorize(accessToken: issued.accessToken)
+        let claims = try stack.service.tokens.authorize(accessToken: issued.accessToken, for: .account)
         #expect(claims.subject == String(profile.id))
         #expect(claims.name == name)
         #expect(claims.roles == ["user"])
@@ -130,10 +130,10 @@ struct AuthServiceTests {
         let token = try await stack.service.login(username: name, password: "long enough pw").accessToken
         let later = try await TestStack(clock: { 1_000_000 + 900 + 31 })
         #expect(throws: AuthError(.tokenExpired, "access token expired")) {
-            try later.service.tokens.authorize(accessToken: token)
+            try later.service.tokens.authorize(accessToken: token, for: .account)
         }
         #expect(throws: AuthError(.invalidToken, "access token is invalid")) {
-            try later.service.tokens.authorize(accessToken: token + "x")
+            try later.service.tokens.authorize(accessToken: token + "x", for: .account)
         }
         await stack.shutdown()
         await later.shutdown()

@@ -68,7 +68,8 @@ struct AuthorizationCodeTests {
         let exchanged = try await fixture.exchange(try await fixture.code())
         #expect(exchanged.user.id == fixture.user.id && exchanged.grant.nonce == "n-1")
         #expect(exchanged.grant.scopes == ["openid", "profile"] && exchanged.grant.methods == ["pwd"])
-        let claims = try fixture.stack.service.tokens.authorize(accessToken: exchanged.tokens.accessToken)
+        let claims = try fixture.stack.service.tokens.authorize(
+            accessToken: exchanged.tokens.accessToken, for: .userInfo)
         #expect(claims.subject == String(fixture.user.id) && claims.clientID == fixture.client.id)
         #expect(claims.scope == "openid profile" && claims.sessionID == exchanged.tokens.sessionID)
         let refreshed = try await fixture.oauth.refresh(
@@ -96,9 +97,10 @@ struct AuthorizationCodeTests {
         #expect(claims.issuer == "http://127.0.0.1:5000" && claims.subject == String(fixture.user.id))
         #expect(claims.audience == fixture.client.id && claims.authorizedParty == fixture.client.id)
         #expect(claims.nonce == "n-1" && claims.authTime == authTime && claims.methods == ["pwd"])
-        #expect(claims.authenticationClass == OAuthService.acrPassword && claims.roles == ["user"])
+        #expect(claims.authenticationClass == OAuthService.acrPassword && claims.roles == nil, "no roles scope")
         #expect(claims.expiresAt - claims.issuedAt == 900)
-        #expect(claims.accessTokenHash == (try IDToken.accessTokenHash(exchanged.tokens.accessToken)))
+        #expect(
+            claims.accessTokenHash == (try IDToken.accessTokenHash(exchanged.tokens.accessToken, signedWith: .rs256)))
         #expect(claims.preferredUsername == fixture.user.username && claims.email == nil, "profile, not email")
         // OpenID Connect Core §3.1.3.6's at_hash, computed independently of authd's helper.
         let digest = try Digest.hash(.sha256, Array(exchanged.tokens.accessToken.utf8))
@@ -143,11 +145,14 @@ struct AuthorizationCodeTests {
         ).client
         #expect(client.idTokenAlgorithm == .edDSA)
         let fixture = Fixture(stack: stack, client: client, user: try await stack.account().user)
-        let token = try #require(try await fixture.exchange(try await fixture.code()).idToken)
+        let exchanged = try await fixture.exchange(try await fixture.code())
+        let token = try #require(exchanged.idToken)
         let pair = try #require(codec.keyring.idTokenPair(for: .edDSA))
         #expect(pair.id == codec.keyring.signingPair?.id, "the access-token pair, whose kid the JWKS lists")
         let claims = try #require(IDToken.claims(of: token, signedBy: pair), "EdDSA, under the signing pair's kid")
         #expect(claims.audience == client.id)
+        let sha512 = try Digest.hash(.sha512, Array(exchanged.tokens.accessToken.utf8))
+        #expect(claims.accessTokenHash == Base64.url.encode(sha512.prefix(32)), "at_hash: SHA-512's left half")
         #expect(IDToken.claims(of: token, signedBy: try #require(codec.keyring.idTokenPair)) == nil)
 
         #expect(
@@ -169,7 +174,7 @@ struct AuthorizationCodeTests {
         #expect(await TestStack.outcome { _ = try await fixture.exchange(code) } == "invalid_grant")
         #expect(
             await TestStack.outcome {
-                _ = try fixture.stack.service.tokens.authorize(accessToken: first.tokens.accessToken)
+                _ = try fixture.stack.service.tokens.authorize(accessToken: first.tokens.accessToken, for: .userInfo)
             } == "token_revoked")
         #expect(
             await TestStack.outcome {
@@ -190,7 +195,7 @@ struct AuthorizationCodeTests {
         #expect(await TestStack.outcome { _ = try await fixture.exchange(waited) } == "invalid_grant")
         #expect(
             await TestStack.outcome {
-                _ = try fixture.stack.service.tokens.authorize(accessToken: first.tokens.accessToken)
+                _ = try fixture.stack.service.tokens.authorize(accessToken: first.tokens.accessToken, for: .userInfo)
             } == "token_revoked")
 
         // Past the code's 60 s: its row is kept (a day), so a replay still ends the session.
@@ -230,7 +235,8 @@ struct AuthorizationCodeTests {
             // between made the winner fail instead. Either way no session outlives a replay.
             #expect(
                 await TestStack.outcome {
-                    _ = try fixture.stack.service.tokens.authorize(accessToken: winner.tokens.accessToken)
+                    _ = try fixture.stack.service.tokens.authorize(
+                        accessToken: winner.tokens.accessToken, for: .userInfo)
                 } == "token_revoked")
         }
         await fixture.stack.shutdown()
@@ -263,11 +269,15 @@ struct AuthorizationCodeTests {
             #expect(
                 await TestStack.outcome { _ = try await fixture.exchange(code) } == "invalid_grant", "\(what): spent")
         }
-        let plain = try await fixture.code(pkce: false)
+        let optedOut = try await fixture.stack.admin.updateClient(
+            id: fixture.client.id, ClientChange(requiresPKCE: false), by: TestStack.testOperator)
+        #expect(optedOut.notBefore == nil, "opting out of PKCE cuts off no token")
+        let withoutPKCE = Fixture(stack: fixture.stack, client: optedOut, user: fixture.user)
+        let plain = try await withoutPKCE.code(pkce: false)
         #expect(
-            await TestStack.outcome { _ = try await fixture.exchange(plain) } == "invalid_grant",
+            await TestStack.outcome { _ = try await withoutPKCE.exchange(plain) } == "invalid_grant",
             "a verifier for a code issued without a challenge")
-        _ = try await fixture.exchange(try await fixture.code(pkce: false), verifier: nil)
+        _ = try await withoutPKCE.exchange(try await withoutPKCE.code(pkce: false), verifier: nil)
         await fixture.stack.shutdown()
     }
 

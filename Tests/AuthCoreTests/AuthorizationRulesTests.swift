@@ -10,10 +10,13 @@ struct AuthorizationRulesTests {
     static let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
     static let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
-    static func client(_ type: ClientType = .confidential, grants: [GrantType] = [.authorizationCode]) -> OAuthClient {
+    /// A client; confidential ones opted out of PKCE unless `pkce`, so the other rules are checked alone.
+    static func client(
+        _ type: ClientType = .confidential, grants: [GrantType] = [.authorizationCode], pkce: Bool = false
+    ) -> OAuthClient {
         OAuthClient(
             id: "rp", name: "Relying party", type: type, grantTypes: grants, scopes: ["openid", "profile", "email"],
-            redirectURIs: [redirect, "com.example.app:/cb"], createdAt: 0)
+            redirectURIs: [redirect, "com.example.app:/cb"], requiresPKCE: pkce, createdAt: 0)
     }
 
     static func parameters(_ edit: (inout AuthorizationParameters) -> Void = { _ in }) -> AuthorizationParameters {
@@ -124,10 +127,15 @@ struct AuthorizationRulesTests {
         #expect(longState?.0 == "invalid_request" && longState?.1 == nil, "a state too long is not echoed")
     }
 
-    @Test("PKCE: public clients must send S256; confidential ones may; the verifier is checked by RFC 7636's example")
+    @Test(
+        "PKCE: every client must send S256 but a confidential one opted out; the verifier is checked by RFC 7636's example"
+    )
     func pkce() throws {
         let public_ = Self.client(.public)
+        #expect(public_.requiresPKCE, "a public client cannot opt out")
         #expect(Self.redirected(Self.check(Self.parameters(), client: public_))?.0 == "invalid_request")
+        let confidential = Self.client(pkce: true)
+        #expect(Self.redirected(Self.check(Self.parameters(), client: confidential))?.0 == "invalid_request")
         let request = try Self.check(
             Self.parameters {
                 $0.codeChallenge = Self.challenge
@@ -135,7 +143,7 @@ struct AuthorizationRulesTests {
             }, client: public_
         ).get()
         #expect(request.codeChallenge == Self.challenge)
-        #expect(try Self.check(Self.parameters()).get().codeChallenge == nil, "optional for a confidential client")
+        #expect(try Self.check(Self.parameters()).get().codeChallenge == nil, "a confidential client opted out")
 
         #expect(AuthorizationRules.verifierMatches(Self.verifier, challenge: Self.challenge))
         #expect(!AuthorizationRules.verifierMatches(Self.verifier + "x", challenge: Self.challenge))

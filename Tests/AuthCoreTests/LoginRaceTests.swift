@@ -47,7 +47,7 @@ struct LoginRaceTests {
     }
 
     static func works(_ stack: TestStack, _ tokens: SessionTokens) async -> Bool {
-        if (try? stack.service.tokens.authorize(accessToken: tokens.accessToken)) != nil { return true }
+        if (try? stack.service.tokens.authorize(accessToken: tokens.accessToken, for: .account)) != nil { return true }
         return (try? await stack.service.sessions.refresh(refreshToken: tokens.refreshToken)) != nil
     }
 
@@ -88,7 +88,7 @@ struct LoginRaceTests {
         }
         #expect(!sessions.isEmpty)
         for tokens in sessions {
-            if let claims = try? stack.service.tokens.authorize(accessToken: tokens.accessToken) {
+            if let claims = try? stack.service.tokens.authorize(accessToken: tokens.accessToken, for: .account) {
                 #expect(!claims.roles.contains(role))
             }
         }

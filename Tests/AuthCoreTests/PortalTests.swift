@@ -32,6 +32,7 @@ struct AuthorizationPolicyTests {
         case .issueCode: "code"
         case .refuse(let error):
             "\(error.code.rawValue) state=\(error.state ?? "-")"
+        case .foreign: "foreign"
         }
     }
 
@@ -50,11 +51,57 @@ struct AuthorizationPolicyTests {
     @Test("prompt=login and prompt=consent ask once per request: a sign-in or consent on its pages satisfies them")
     func promptsAskOnce() {
         #expect(Self.step(Self.request(prompts: [.login])) == "sign in", "signed in before the request")
-        #expect(Self.step(Self.request(prompts: [.login]), interaction: .init(signedIn: true)) == "code")
+        #expect(Self.step(Self.request(prompts: [.login]), interaction: .init(session: "s", signedIn: true)) == "code")
         #expect(Self.step(Self.request(prompts: [.consent])) == "consent")
-        #expect(Self.step(Self.request(prompts: [.consent]), interaction: .init(consented: true)) == "code")
         #expect(
-            Self.step(Self.request(prompts: [.login, .consent]), interaction: .init(signedIn: true)) == "consent")
+            Self.step(Self.request(prompts: [.consent]), interaction: .init(session: "s", consented: true)) == "code")
+        #expect(
+            Self.step(Self.request(prompts: [.login, .consent]), interaction: .init(session: "s", signedIn: true))
+                == "consent")
+    }
+
+    @Test(
+        "a continuation belongs to the SSO session its sign-in or consent happened in: from another session or none it is foreign; a sign-in in another session drops what the old one did"
+    )
+    func continuationsAreBound() {
+        let attackers = Interaction(session: "attacker", signedIn: true, consented: true)
+        #expect(Self.step(Self.request(), interaction: attackers) == "foreign", "a victim's signed-in browser")
+        #expect(Self.step(Self.request(), session: nil, interaction: attackers) == "foreign", "a signed-out browser")
+        #expect(Self.step(Self.request(prompts: [.none]), interaction: attackers) == "foreign")
+        #expect(Self.step(Self.request(), consent: nil, interaction: .init()) == "consent", "untouched: anywhere")
+        var carried = attackers
+        carried.signedIn(as: "s")
+        #expect(carried == Interaction(session: "s", signedIn: true), "the attacker's consent is dropped")
+        #expect(Self.step(Self.request(), consent: nil, interaction: carried) == "consent")
+        #expect(Interaction(signedIn: true, consented: true) == Interaction(), "nothing done outside a session")
+    }
+
+    @Test(
+        "consent given on the pages counts only with the stored record covering the scopes: a record withdrawn or narrower meanwhile asks again"
+    )
+    func consentNeedsTheRecord() {
+        let given = Interaction(session: "s", consented: true)
+        #expect(Self.step(Self.request(), consent: nil, interaction: given) == "consent")
+        let narrower = Consent(clientID: "rp", clientName: "RP", scopes: ["openid"])
+        #expect(Self.step(Self.request(), consent: narrower, interaction: given) == "consent")
+        #expect(Self.step(Self.request(), interaction: given, mode: .always) == "code")
+        #expect(Self.step(Self.request(), consent: nil, interaction: given, mode: .always) == "consent")
+    }
+
+    @Test(
+        "every third-party client asks, even one with no scopes; a client marked skip_consent does not, but prompt=consent still asks"
+    )
+    func thirdPartyClientsAsk() {
+        var noScopes = Self.request()
+        noScopes.scopes = []
+        #expect(Self.step(noScopes, consent: nil) == "consent", "no scopes, nothing recorded")
+        #expect(Self.step(noScopes, consent: Consent(clientID: "rp", clientName: "RP", scopes: [])) == "code")
+        var firstParty = Self.request()
+        firstParty.client.skipConsent = true
+        #expect(Self.step(firstParty, consent: nil) == "code")
+        #expect(Self.step(firstParty, consent: nil, mode: .always) == "code")
+        firstParty.prompts = [.consent]
+        #expect(Self.step(firstParty, consent: nil) == "consent")
     }
 
     @Test(
@@ -69,7 +116,7 @@ struct AuthorizationPolicyTests {
     @Test("oidc.consent: always asks every request, implicit never (but prompt=consent still asks)")
     func consentModes() {
         #expect(Self.step(Self.request(), mode: .always) == "consent", "remembered consent does not count")
-        #expect(Self.step(Self.request(), interaction: .init(consented: true), mode: .always) == "code")
+        #expect(Self.step(Self.request(), interaction: .init(session: "s", consented: true), mode: .always) == "code")
         #expect(Self.step(Self.request(prompts: [.none]), mode: .always) == "consent_required state=st")
         #expect(Self.step(Self.request(), consent: nil, mode: .implicit) == "code")
         #expect(Self.step(Self.request(prompts: [.none]), consent: nil, mode: .implicit) == "code")
@@ -199,7 +246,8 @@ struct PortalTests {
         let request = try AuthorizationRules.check(
             AuthorizationParameters(
                 responseType: "code", clientID: client.id, redirectURI: "https://rp.example.com/cb",
-                scope: "openid email", state: "st"),
+                scope: "openid email", state: "st", codeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                codeChallengeMethod: "S256"),
             client: client, configuredScopes: ["openid", "profile", "email"]
         ).get()
         #expect(try await portal.authorize(request, cookie: nil).step == .signIn)
@@ -207,14 +255,16 @@ struct PortalTests {
             username: user.username, password: TestStack.password, source: nil, userAgent: nil)
         let cookie = try Self.cookie(signIn)
         #expect(try await portal.authorize(request, cookie: cookie).step == .consent)
-        try await portal.consent(to: request, cookie: cookie)
+        var interaction = Interaction()
+        try await portal.consent(to: request, interaction: &interaction, cookie: cookie)
         let (step, code) = try await portal.authorize(request, cookie: cookie)
         guard case .issueCode(let session) = step, let code else {
             Issue.record("no code after consent: \(step)")
             return
         }
         let exchanged = try await stack.service.oauth.exchange(
-            code: code, redirectURI: "https://rp.example.com/cb", codeVerifier: nil, for: client)
+            code: code, redirectURI: "https://rp.example.com/cb",
+            codeVerifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", for: client)
         #expect(exchanged.user.id == user.id && exchanged.grant.authTime == session.authTime)
         #expect(exchanged.idToken != nil)
 

@@ -33,6 +33,15 @@ struct KeyPairTokenTests {
         }
     }
 
+    @Test("at_hash hashes with the ID token's algorithm: SHA-256's left half for RS256 and ES256, SHA-512's for EdDSA")
+    func accessTokenHash() throws {
+        // Expected values from Python's hashlib, not from authd's Digest.
+        let token = "eyJhbGciOiJFZERTQSJ9.e30.sig"
+        #expect(try IDToken.accessTokenHash(token, signedWith: .edDSA) == "fhfgwXcTggosOws39-RFaDUKzQW9Y6mFjFLmKQAVg6Y")
+        #expect(try IDToken.accessTokenHash(token, signedWith: .rs256) == "mBBQn8I62iG_zkAe3Lq0wA")
+        #expect(try IDToken.accessTokenHash(token, signedWith: .es256) == "mBBQn8I62iG_zkAe3Lq0wA")
+    }
+
     @Test(
         "a token signed with a key pair names its algorithm and thumbprint and verifies",
         arguments: [JWSAlgorithm.edDSA, .es256, .rs256])

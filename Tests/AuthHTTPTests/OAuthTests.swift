@@ -1,5 +1,6 @@
 import AuthCore
 import AuthCrypto
+import AuthHTTP
 import AuthTestSupport
 import Foundation
 import Hummingbird
@@ -19,11 +20,12 @@ struct OAuthTests {
     /// A confidential client allowed client credentials and `scopes`, and its secret.
     static func client(
         _ stack: TestStack, scopes: [String] = ["mail:read", "mail:send"], roles: [String] = [],
-        grants: [GrantType] = [.clientCredentials]
+        grants: [GrantType] = [.clientCredentials], introspection: Bool = false
     ) async throws -> (id: String, secret: String) {
         let id = TestDatabase.uniqueName("svc")
         let registered = try await stack.admin.createClient(
-            NewClient(id: id, grantTypes: grants, scopes: scopes, roles: roles), by: TestStack.testOperator)
+            NewClient(id: id, grantTypes: grants, scopes: scopes, roles: roles, mayIntrospect: introspection),
+            by: TestStack.testOperator)
         return (id, try #require(registered.secret))
     }
 
@@ -90,7 +92,7 @@ struct OAuthTests {
             #expect(basic.json["expires_in"] as? Int == 900)
             #expect(basic.json["refresh_token"] == nil)
             let token = try #require(basic.json["access_token"] as? String)
-            let claims = try stack.service.tokens.authorize(accessToken: token)
+            let claims = try stack.service.tokens.authorize(accessToken: token, for: .gateway)
             #expect(claims.subject == id && claims.clientID == id && claims.isClientToken)
             #expect(claims.scope == "mail:read" && claims.roles == [Role.user])
             #expect(claims.audience == ["authd-test-clients"])
@@ -186,14 +188,16 @@ struct OAuthTests {
         await stack.shutdown()
     }
 
-    @Test("introspection: the claims of a live token; active false for a revoked, foreign or malformed one")
+    @Test(
+        "introspection by a resource server: the claims of a live token; active false for a revoked, foreign or malformed one"
+    )
     func introspection() async throws {
         let stack = try await Self.stack()
-        let (id, secret) = try await Self.client(stack)
+        let (id, secret) = try await Self.client(stack, introspection: true)
         let (other, otherSecret) = try await Self.client(stack)
         let (_, userToken) = try await stack.account()
         let foreign = try TestStack.testCodec(secret: Array(repeating: 9, count: 40)).sign(
-            try stack.service.tokens.authorize(accessToken: userToken))
+            try stack.service.tokens.authorize(accessToken: userToken, for: .account))
         try await withServer(stack: stack) { client in
             let token = try await Self.token(client, id, secret)
             let otherToken = try await Self.token(client, other, otherSecret)
@@ -266,18 +270,31 @@ struct OAuthTests {
         await stack.shutdown()
     }
 
-    @Test("client secrets and failures spend the per-client failure budget like a login's")
+    @Test(
+        "wrong client secrets spend a failure budget per client and address: that address is refused, the client from its own address is not"
+    )
     func failureBudget() async throws {
         let stack = try await TestStack(
             configuration: .init(accountLimit: .init(burst: 3, perSecond: 0.001), scopes: Self.scopes))
         let (id, secret) = try await Self.client(stack)
-        try await withServer(stack: stack) { client in
-            for _ in 0..<3 {
-                let status = try await Self.tokenStatus(client, id, "wrong")
-                #expect(status == 401)
+        let proxies = ForwardedClient(trustedProxies: [IPNetwork("127.0.0.0/8")!])
+        try await withServer(stack: stack, forwarded: proxies) { client in
+            func status(_ secret: String, from address: String) async throws -> Int {
+                var headers = Self.basic(id, secret)
+                headers[HTTPFields.Element.Name("X-Forwarded-For")!] = address
+                let response = try await client.execute(
+                    uri: "/oauth2/token", method: .post, headers: headers,
+                    body: ByteBuffer(string: "grant_type=client_credentials"))
+                return Int(response.status.code)
             }
-            let locked = try await Self.tokenStatus(client, id, secret)
-            #expect(locked == 429)
+            for _ in 0..<3 {
+                let wrong = try await status("wrong", from: "203.0.113.7")
+                #expect(wrong == 401)
+            }
+            let guesser = try await status(secret, from: "203.0.113.7")
+            #expect(guesser == 429, "the guessing address is refused")
+            let own = try await status(secret, from: "198.51.100.20")
+            #expect(own == 200, "the client from its own address")
         }
         await stack.shutdown()
     }
@@ -372,8 +389,8 @@ struct OAuthTests {
 
             let token = try await Self.token(client, id, secret)
             #expect(
-                try stack.service.tokens.authorize(accessToken: token).expiresAt
-                    - stack.service.tokens.authorize(accessToken: token).issuedAt == 120)
+                try stack.service.tokens.authorize(accessToken: token, for: .gateway).expiresAt
+                    - stack.service.tokens.authorize(accessToken: token, for: .gateway).issuedAt == 120)
             let edited = try await client.send(
                 .patch, "/admin/clients/\(id)", token: adminToken, json: #"{"token_lifetime":null}"#)
             #expect(edited.status == .ok)
@@ -423,7 +440,7 @@ struct OAuthTests {
         let session = try await stack.service.sessions.start(
             for: user, source: nil, userAgent: nil, client: client, scopes: ["mail:read", "mail:send"])
         let login = try await stack.service.login(username: user.username, password: TestStack.password).tokens
-        #expect(try stack.service.tokens.authorize(accessToken: session.accessToken).clientID == id)
+        #expect(try stack.service.tokens.authorize(accessToken: session.accessToken, for: .userInfo).clientID == id)
         try await withServer(stack: stack) { http in
             let refresh = { (client: String, secret: String, form: String) in
                 try await http.execute(
@@ -448,7 +465,7 @@ struct OAuthTests {
             let access = try #require(rotated.json["access_token"] as? String)
             let next = try #require(rotated.json["refresh_token"] as? String)
             #expect(next != session.refreshToken)
-            let claims = try stack.service.tokens.authorize(accessToken: access)
+            let claims = try stack.service.tokens.authorize(accessToken: access, for: .userInfo)
             #expect(claims.subject == String(user.id) && claims.clientID == id && claims.scope == "mail:read")
             #expect(claims.sessionID == session.sessionID && !claims.isClientToken)
             // The JSON route refreshes logins only.
@@ -458,9 +475,10 @@ struct OAuthTests {
             // the user's tokens issued through it.
             let again = try await refresh(id, secret, "refresh_token=\(next)")
             let full = try #require(again.json["access_token"] as? String)
-            #expect(try stack.service.tokens.authorize(accessToken: full).scope == "mail:read mail:send")
+            #expect(
+                try stack.service.tokens.authorize(accessToken: full, for: .userInfo).scope == "mail:read mail:send")
             _ = try await stack.admin.updateClient(id: id, .init(disabled: true), by: TestStack.testOperator)
-            #expect(await Self.refusal(stack, full) == "token_revoked")
+            #expect(await Self.refusal(stack, full, for: .userInfo) == "token_revoked")
             #expect(await Self.refusal(stack, login.accessToken) == "ok", "a login's token is not the client's")
         }
         await stack.shutdown()
@@ -484,10 +502,12 @@ struct OAuthTests {
             }
             #expect(try await revoke(other, otherSecret, session.refreshToken).status == .ok)
             #expect(try await revoke(id, secret, login.refreshToken).status == .ok)
-            #expect(await Self.refusal(stack, session.accessToken) == "ok", "another client's revocation did nothing")
+            #expect(
+                await Self.refusal(stack, session.accessToken, for: .userInfo) == "ok",
+                "another client's revocation did nothing")
             #expect(await Self.refusal(stack, login.accessToken) == "ok", "a login's refresh token is not the client's")
             #expect(try await revoke(id, secret, session.refreshToken).status == .ok)
-            #expect(await Self.refusal(stack, session.accessToken) == "token_revoked")
+            #expect(await Self.refusal(stack, session.accessToken, for: .userInfo) == "token_revoked")
             let refreshed = try await http.execute(
                 uri: "/oauth2/token", method: .post, headers: Self.basic(id, secret),
                 body: ByteBuffer(string: "grant_type=refresh_token&refresh_token=\(session.refreshToken)"))
@@ -513,16 +533,18 @@ struct OAuthTests {
             ).status.code)
     }
 
-    static func refusal(_ stack: TestStack, _ token: String) async -> String {
-        await TestStack.outcome { try stack.service.tokens.authorize(accessToken: token) }
+    /// "ok" or why the token is refused, as `use` sees it (a client's token and a login's: any
+    /// gateway; a user's token issued to a client: its userinfo).
+    static func refusal(_ stack: TestStack, _ token: String, for use: TokenUse = .gateway) async -> String {
+        await TestStack.outcome { try stack.service.tokens.authorize(accessToken: token, for: use) }
     }
 
     @Test(
-        "userinfo by GET, POST header and POST body: sub and roles, profile's names, email's address; 401 and 403 as RFC 6750 says"
+        "userinfo by GET, POST header and POST body: sub, profile's names, email's address (roles only with the roles scope); 401 and 403 as RFC 6750 says"
     )
     func userInfo() async throws {
         let stack = try await TestStack(configuration: .init(scopes: Self.openIDScopes))
-        let user = try await stack.account().user
+        let (user, own) = try await stack.account()
         let rp = try await Self.relyingParty(stack)
         try await withServer(stack: stack) { client in
             let full = try await Self.exchange(
@@ -530,7 +552,7 @@ struct OAuthTests {
             let bearer: HTTPFields = [.authorization: "Bearer \(full)"]
             let byGet = try await client.execute(uri: "/oauth2/userinfo", method: .get, headers: bearer)
             #expect(byGet.status == .ok, "\(byGet.bodyText)")
-            #expect(byGet.json["sub"] as? String == String(user.id) && byGet.json["roles"] as? [String] == ["user"])
+            #expect(byGet.json["sub"] as? String == String(user.id) && byGet.json["roles"] == nil)
             #expect(byGet.json["preferred_username"] as? String == user.username)
             #expect(byGet.json["email"] as? String == user.email && byGet.json["email_verified"] as? Bool == false)
             #expect(byGet.headers[.cacheControl] == "no-store")
@@ -563,7 +585,7 @@ struct OAuthTests {
                 #expect(refused.status == .unauthorized && refused.json["error"] as? String == "invalid_token")
                 #expect(refused.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
             }
-            try await stack.service.sessions.logoutAll(accessToken: full)
+            try await stack.service.sessions.logoutAll(accessToken: own)
             let revoked = try await client.execute(uri: "/oauth2/userinfo", method: .get, headers: bearer)
             #expect(revoked.status == .unauthorized, "a revoked token, refused from memory")
         }
@@ -594,7 +616,7 @@ struct OAuthTests {
             #expect(exchanged.headers[.cacheControl] == "no-store")
             #expect(exchanged.json["scope"] as? String == "openid profile" && exchanged.json["refresh_token"] != nil)
             let token = try #require(exchanged.json["access_token"] as? String)
-            #expect(try stack.service.tokens.authorize(accessToken: token).subject == String(user.id))
+            #expect(try stack.service.tokens.authorize(accessToken: token, for: .userInfo).subject == String(user.id))
 
             let replay = try await client.execute(
                 uri: "/oauth2/token", method: .post,

@@ -158,7 +158,7 @@ struct PortalFlowTests {
             let answer = Self.query(back)
             #expect(answer["state"] == "st-1" && answer["iss"] == "http://127.0.0.1:5000")
             let token = try await OAuthTests.exchange(client, rp, code: try #require(answer["code"]))
-            #expect(try stack.service.tokens.authorize(accessToken: token).subject == String(user.id))
+            #expect(try stack.service.tokens.authorize(accessToken: token, for: .userInfo).subject == String(user.id))
 
             // SSO: signed in and consented, the next request is a code at once, prompt=none too.
             let again = try await browser.get(client, Self.authorizeURI(rp.client.id, "&prompt=none"))

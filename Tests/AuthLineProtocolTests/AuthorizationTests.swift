@@ -109,4 +109,46 @@ struct AuthorizationTests {
             }
         }
     }
+
+    @Test(
+        "a user's token issued to an OAuth client through the code flow: VERIFY, HASROLE, HASPERM and HASSCOPE answer NO invalid_token, with or without service="
+    )
+    func delegatedTokenIsNotAGatewayToken() async throws {
+        let scopes: Set<String> = ["openid", "profile"]
+        let stack = try await TestStack(configuration: .init(scopes: scopes))
+        try await withLineServer(stack: stack) { port, stack in
+            let (admin, firstParty) = try await stack.account(roles: [Role.user, Role.admin])
+            let rp = try await stack.admin.createClient(
+                NewClient(
+                    id: TestDatabase.uniqueName("rp"), grantTypes: [.authorizationCode], scopes: Array(scopes),
+                    redirectURIs: ["https://rp.example.com/cb"]), by: TestStack.testOperator)
+            let request = try AuthorizationRules.check(
+                AuthorizationParameters(
+                    responseType: "code", clientID: rp.client.id, redirectURI: "https://rp.example.com/cb",
+                    scope: "openid profile", codeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                    codeChallengeMethod: "S256"),
+                client: rp.client, configuredScopes: scopes
+            ).get()
+            let code = try await stack.service.oauth.issueCode(
+                for: request, user: admin, authTime: UnixTime.now(), methods: ["pwd"])
+            let delegated = try await stack.service.oauth.exchange(
+                code: code, redirectURI: "https://rp.example.com/cb",
+                codeVerifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", for: rp.client
+            ).tokens.accessToken
+            try await LineClient.with(port: port) { (client: LineClient) async throws in
+                try await client.send("VERIFY\t1\t\(firstParty)\n")
+                #expect(try await client.reply()?.status == .ok, "the user's own token")
+                try await client.send("VERIFY\t2\t\(delegated)\n")
+                #expect(try await client.readLine() == "NO\t2\treason=invalid_token")
+                try await client.send("HASROLE\t3\t\(delegated)\tadmin\n")
+                #expect(try await client.readLine() == "NO\t3\treason=invalid_token")
+                try await client.send("HASPERM\t4\t\(delegated)\tusers:read\n")
+                #expect(try await client.readLine() == "NO\t4\treason=invalid_token")
+                try await client.send("HASSCOPE\t5\t\(delegated)\topenid\n")
+                #expect(try await client.readLine() == "NO\t5\treason=invalid_token")
+                try await client.send("VERIFY\t6\t\(delegated)\tservice=http\n")
+                #expect(try await client.readLine() == "NO\t6\treason=invalid_token")
+            }
+        }
+    }
 }

@@ -39,7 +39,7 @@ struct LineServerTests {
     func verify() async throws {
         try await withLineServer { port, stack in
             let (name, token) = try await stack.userWithToken()
-            let claims = try stack.service.tokens.authorize(accessToken: token)
+            let claims = try stack.service.tokens.authorize(accessToken: token, for: .account)
             try await LineClient.with(port: port) { (client: LineClient) async throws in
                 try await client.send("VERIFY\tv1\t\(token)\n")
                 #expect(

@@ -48,10 +48,12 @@ struct DirectoryRaceTests {
         _ = try await stack.admin.update(userID: user.id, .init(roles: [role]), by: actor)
         let between = try await stack.service.login(username: user.username, password: TestStack.password)
             .accessToken
-        #expect(await TestStack.outcome { try stack.service.tokens.authorize(accessToken: between) } == "ok")
+        #expect(
+            await TestStack.outcome { try stack.service.tokens.authorize(accessToken: between, for: .account) } == "ok")
         _ = try await stack.admin.update(userID: user.id, .init(roles: [Role.user]), by: actor)
         #expect(
-            await TestStack.outcome { try stack.service.tokens.authorize(accessToken: between) } == "token_revoked",
+            await TestStack.outcome { try stack.service.tokens.authorize(accessToken: between, for: .account) }
+                == "token_revoked",
             "the role it carries was taken away")
         await stack.shutdown()
     }

@@ -18,7 +18,9 @@ secret_of() { sed -n 's/^client_secret=//p'; }
 .build/debug/authctl migrate --config config/authd.yaml >/dev/null
 reports_secret=$(.build/debug/authctl client create "reports$suffix" --scope reports:read --scope reports:write \
     --config config/authd.yaml 2>/dev/null | secret_of)
-other_secret=$(.build/debug/authctl client create "other$suffix" --config config/authd.yaml 2>/dev/null | secret_of)
+# A resource server: it may introspect other clients' tokens.
+other_secret=$(.build/debug/authctl client create "other$suffix" --introspection --config config/authd.yaml 2>/dev/null \
+    | secret_of)
 refresher_secret=$(.build/debug/authctl client create "refresher$suffix" --grant refresh_token \
     --config config/authd.yaml 2>/dev/null | secret_of)
 start_authd

@@ -54,7 +54,9 @@ check("introspection: active, the client and its scopes",
       introspected.get("active") is True and introspected.get("client_id") == reports[0]
       and introspected.get("scope") == "reports:read reports:write" and introspected.get("token_type") == "Bearer")
 by_other = session(other).introspect_token(introspect_url, token=access).json()
-check("another client may introspect it too", by_other.get("active") is True)
+check("a resource server (a client allowed introspection) may introspect it too", by_other.get("active") is True)
+by_refresher = session(refresher).introspect_token(introspect_url, token=access).json()
+check("a client not allowed introspection hears active false about another's token", by_refresher == {"active": False})
 
 response = session(other).revoke_token(revoke_url, token=access)
 check("another client's revocation is a 200 that does nothing",

@@ -45,9 +45,11 @@ sasl_port=$(free_port)
 sed -e "s|@AUTHCTL@|$ctl|" -e "s|@ADDR@|$addr|" -e "s|@KEYFILE@|$keyfile|" \
     -e "s|@MAIL_UID@|$(id -u "$mail_user")|" -e "s|@MAIL_GID@|$(id -g "$mail_user")|" \
     -e "s|@MAIL_HOME@|$dovecot_dir/mail|" config/dovecot/authd-checkpassword.conf > "$dovecot_dir/authd.conf"
-# XOAUTH2/OAUTHBEARER: an OAuth client of authd's for Dovecot's introspection requests.
+# XOAUTH2/OAUTHBEARER: an OAuth client of authd's for Dovecot's introspection requests, allowed to
+# introspect tokens it was not issued (a resource server).
 mail_client="dovecot$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-client_secret=$(.build/debug/authctl client create "$mail_client" --config config/authd.yaml | sed -n 's/^client_secret=//p')
+client_secret=$(.build/debug/authctl client create "$mail_client" --introspection --config config/authd.yaml \
+    | sed -n 's/^client_secret=//p')
 sed -e "s|@CONF_DIR@|$dovecot_dir|" config/dovecot/authd-oauth2.conf > "$dovecot_dir/oauth2.conf"
 sed -e "s|@CLIENT_ID@|$mail_client|" -e "s|@CLIENT_SECRET@|$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$client_secret")|" \
     -e "s|@AUTHD_HTTP@|127.0.0.1:$HTTP_PORT|" config/dovecot/authd-oauth2.conf.ext > "$dovecot_dir/authd-oauth2.conf.ext"

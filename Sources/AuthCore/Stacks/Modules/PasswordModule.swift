@@ -26,6 +26,11 @@ struct PasswordModule: StackModule {
         switch check {
         case .success(true): break
         case .success(false): return .failure(kind: "auth_err", reason: "wrong password")
+        case .failure(let error) where error.code == .aboveCeiling:
+            environment.logger.error(
+                "login refused: the stored hash asks for more than password.imported_ceiling allows; reset this account's password",
+                metadata: ["user_id": "\(user.id)", "error": "\(error.message)"])
+            return .failure(kind: "auth_err", reason: "stored hash over the ceiling")
         case .failure(let error) where error.code == .belowFloor:
             // The user hears invalid_credentials, as for a wrong password; the operator reads why.
             environment.logger.warning(

@@ -41,47 +41,53 @@ static int write_all(int fd, const char *data, size_t length) {
 }
 
 /* Runs authctl pam with PAM_USER, PAM_SERVICE and PAM_RHOST set, the password and the code on its
-   standard input (one line each), and returns its exit status (-1 if it could not run). */
+   standard input (one line each), and returns its exit status (-1 if it could not run). The
+   arguments and environment are built before fork: the caller (sshd, sudo) may have threads, and
+   between fork and exec the child makes only async-signal-safe calls (dup2, close, execve, _exit). */
 static int run_authctl(pam_handle_t *pamh, const char *authctl, const char **extra, int extras, const char *user,
                        const char *password, const char *otp) {
     const char *service = NULL, *rhost = NULL;
     pam_get_item(pamh, PAM_SERVICE, (const void **)&service);
     pam_get_item(pamh, PAM_RHOST, (const void **)&rhost);
+    const char *argv[MAX_ARGS + 4];
+    int argc = 0;
+    argv[argc++] = authctl;
+    argv[argc++] = "pam";
+    if (otp != NULL) argv[argc++] = "--otp-line";
+    for (int i = 0; i < extras; i++) argv[argc++] = extra[i];
+    argv[argc] = NULL;
+    size_t size = strlen(user) + strlen(service ? service : "") + strlen(rhost ? rhost : "") + 64;
+    char *buffer = malloc(size * 3);
+    if (buffer == NULL) return -1;
+    char *environment[5];
+    int envc = 0;
+    char *cursor = buffer;
+    environment[envc++] = cursor;
+    cursor += 1 + snprintf(cursor, size, "PAM_USER=%s", user);
+    environment[envc++] = cursor;
+    cursor += 1 + snprintf(cursor, size, "PAM_SERVICE=%s", service ? service : "");
+    environment[envc++] = cursor;
+    snprintf(cursor, size, "PAM_RHOST=%s", rhost ? rhost : "");
+    environment[envc++] = "PAM_TYPE=auth";
+    environment[envc] = NULL;
     int input[2];
-    if (pipe(input) != 0) return -1;
-    pid_t child = fork();
-    if (child < 0) {
-        close(input[0]);
-        close(input[1]);
+    if (pipe(input) != 0) {
+        free(buffer);
         return -1;
     }
+    pid_t child = fork();
     if (child == 0) {
-        const char *argv[MAX_ARGS + 4];
-        int argc = 0;
-        argv[argc++] = authctl;
-        argv[argc++] = "pam";
-        if (otp != NULL) argv[argc++] = "--otp-line";
-        for (int i = 0; i < extras; i++) argv[argc++] = extra[i];
-        argv[argc] = NULL;
-        char *environment[5];
-        int envc = 0;
-        size_t size = strlen(user) + strlen(service ? service : "") + strlen(rhost ? rhost : "") + 64;
-        char *buffer = malloc(size * 3);
-        if (buffer == NULL) _exit(111);
-        char *cursor = buffer;
-        environment[envc++] = cursor;
-        cursor += 1 + snprintf(cursor, size, "PAM_USER=%s", user);
-        environment[envc++] = cursor;
-        cursor += 1 + snprintf(cursor, size, "PAM_SERVICE=%s", service ? service : "");
-        environment[envc++] = cursor;
-        cursor += 1 + snprintf(cursor, size, "PAM_RHOST=%s", rhost ? rhost : "");
-        environment[envc++] = "PAM_TYPE=auth";
-        environment[envc] = NULL;
         if (dup2(input[0], STDIN_FILENO) < 0) _exit(111);
         close(input[0]);
         close(input[1]);
         execve(authctl, (char *const *)argv, environment);
         _exit(111);
+    }
+    free(buffer);
+    if (child < 0) {
+        close(input[0]);
+        close(input[1]);
+        return -1;
     }
     close(input[0]);
     /* A child that exits early must not kill the caller (sshd, sudo) with SIGPIPE. */

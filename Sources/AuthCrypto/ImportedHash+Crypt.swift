@@ -146,7 +146,9 @@ public struct Yescrypt: CryptScheme {
 
 /// argon2id and argon2i in the reference encoding, `$argon2id$v=19$m=65536,t=3,p=4$salt$hash`,
 /// verified by libargon2 (which compares in constant time); memory at most
-/// `ImportedHash.memoryLimit`, at most 16 passes and 16 lanes.
+/// `ImportedHash.memoryLimit`, at most 16 passes and 16 lanes. The lanes are computed one after
+/// the other on the calling thread (the hashing pool's): `argon2_verify` would start a thread per
+/// lane, outside the pool's bound.
 public struct Argon2: ImportedHashScheme {
     public static let name = "argon2"
     public let stored: String
@@ -154,6 +156,9 @@ public struct Argon2: ImportedHashScheme {
     public let iterations: Int
     public let parallelism: Int
     let type: Argon2_type
+    let version: UInt32
+    let salt: [UInt8]
+    let digest: [UInt8]
     public var workFactor: Int { memoryKiB * iterations }
     public var cost: HashCost {
         HashCost(scheme: Self.name, work: workFactor, unit: "KiB·passes", memory: UInt64(memoryKiB) << 10)
@@ -165,7 +170,12 @@ public struct Argon2: ImportedHashScheme {
 
     public init(parsing stored: String) throws(CryptoError) {
         var fields = stored.split(separator: "$", omittingEmptySubsequences: false).dropFirst(2)
-        if fields.first == "v=19" || fields.first == "v=16" { fields = fields.dropFirst() }
+        // No version field is version 1.0 (0x10), as libargon2 reads it.
+        var version = UInt32(ARGON2_VERSION_10.rawValue)
+        if fields.first == "v=19" || fields.first == "v=16" {
+            if fields.first == "v=19" { version = UInt32(ARGON2_VERSION_13.rawValue) }
+            fields = fields.dropFirst()
+        }
         var parameters: [Substring: Int] = [:]
         for field in fields.first?.split(separator: ",") ?? [] {
             let pair = field.split(separator: "=", maxSplits: 1)
@@ -174,7 +184,8 @@ public struct Argon2: ImportedHashScheme {
         }
         guard fields.count == 3, parameters.count == 3, let m = parameters["m"], let t = parameters["t"],
             let p = parameters["p"], m >= 8 * p, m <= ImportedHash.memoryLimit >> 10, t <= 16, p <= 16,
-            fields.dropFirst().allSatisfy({ !$0.isEmpty && $0.utf8.count <= 128 && Base64.standard.decode($0) != nil })
+            let salt = fields.dropFirst().first.flatMap({ Base64.standard.decode($0) }), (8...96).contains(salt.count),
+            let digest = fields.last.flatMap({ Base64.standard.decode($0) }), (4...96).contains(digest.count)
         else {
             throw CryptoError(
                 .malformedHash, "not a $argon2id$v=19$m=,t=,p=$salt$hash string within 128 MiB, 16 passes, 16 lanes")
@@ -184,10 +195,34 @@ public struct Argon2: ImportedHashScheme {
         iterations = t
         parallelism = p
         type = stored.hasPrefix("$argon2id$") ? Argon2_id : Argon2_i
+        self.version = version
+        self.salt = salt
+        self.digest = digest
     }
 
     public func verify(_ password: [UInt8]) throws(CryptoError) -> Bool {
-        let status = password.withUnsafeBytes { argon2_verify(stored, $0.baseAddress, $0.count, type) }
+        var password = password
+        var salt = salt
+        var out = [UInt8](repeating: 0, count: digest.count)
+        defer {
+            for index in out.indices { out[index] = 0 }
+        }
+        let status = password.withUnsafeMutableBufferPointer { pwd in
+            salt.withUnsafeMutableBufferPointer { salt in
+                out.withUnsafeMutableBufferPointer { out in
+                    var context = argon2_context(
+                        out: out.baseAddress, outlen: UInt32(out.count), pwd: pwd.baseAddress,
+                        pwdlen: UInt32(pwd.count), salt: salt.baseAddress, saltlen: UInt32(salt.count), secret: nil,
+                        secretlen: 0, ad: nil, adlen: 0, t_cost: UInt32(iterations), m_cost: UInt32(memoryKiB),
+                        lanes: UInt32(parallelism), threads: 1, version: version, allocate_cbk: nil, free_cbk: nil,
+                        flags: authd_argon2_default_flags())
+                    // Compares the computed digest with the stored one in constant time.
+                    return digest.withUnsafeBytes { expected in
+                        argon2_verify_ctx(&context, expected.baseAddress?.assumingMemoryBound(to: CChar.self), type)
+                    }
+                }
+            }
+        }
         switch status {
         case ARGON2_OK.rawValue: return true
         case ARGON2_VERIFY_MISMATCH.rawValue: return false

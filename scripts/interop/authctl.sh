@@ -102,6 +102,12 @@ PY
         bash -c "printf 'wrong\n$(oathtool --totp -b -N "@$(($(date +%s) + 60))" "$secret")\n' | pamtester -I rhost=10.1.2.3 $service-otp $otp_user authenticate"
     expect_status 0 "pam_authd, a user without TOTP leaves the code empty" \
         bash -c "printf 'pam password 1\n\n' | pamtester -I rhost=10.1.2.3 $service-otp $user authenticate"
+    # Between fork and exec pam_authd makes only async-signal-safe calls: pamtester with an
+    # allocator that ends any forked child calling malloc before exec (scripts/interop/forkcheck.c).
+    forkcheck="$(mktemp -d)/forkcheck.so"
+    cc -shared -fPIC -O2 -Wall -Wextra -Werror -o "$forkcheck" scripts/interop/forkcheck.c
+    expect_status 0 "pam_authd, no allocation between fork and exec" \
+        bash -c "printf 'pam password 1\n\n' | LD_PRELOAD=$forkcheck pamtester -I rhost=10.1.2.3 $service-otp $user authenticate"
     bad_addr=$(sed -e "s|--addr $addr|--addr 127.0.0.1:$(free_port)|" "$pamfile-otp")
     printf '%s\n' "$bad_addr" > "$pamfile-otp"
     expect_status 1 "pam_authd, authd unreachable: no login" \

@@ -188,7 +188,13 @@ extension Settings {
                 "oidc.return_hosts: '\(host.prefix(64))' is not a host name (app.example.com, or .example.com for "
                     + "every host under it)")
         }
-        return PortalPolicy(consent: consent, cookieDomain: domain.isEmpty ? nil : domain, returnHosts: hosts)
+        let idle = config.int(forKey: "oidc.sso_idle_timeout_seconds", default: 1800)
+        guard (60...30 * 86_400).contains(idle) else {
+            throw ConfigurationError("oidc.sso_idle_timeout_seconds must be 60 to 2592000 (30 days)")
+        }
+        return PortalPolicy(
+            consent: consent, cookieDomain: domain.isEmpty ? nil : domain, returnHosts: hosts,
+            ssoIdleTimeout: Int64(idle))
     }
 
     static func forwardedClient(_ config: ConfigReader) throws -> ForwardedClient {

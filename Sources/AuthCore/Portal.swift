@@ -1,3 +1,5 @@
+public import AuthCrypto
+
 /// A browser's single sign-on session (the portal's cookie): bound to an authd session, so every
 /// path that ends that session (logout everywhere, a password change, an admin's revoke or
 /// disable) ends this one too, on every instance. Times are Unix seconds.
@@ -7,13 +9,28 @@ public struct SSOSession: Hashable, Sendable {
     /// When the user authenticated, and how (RFC 8176: `pwd`, `otp`).
     public var authTime: Int64
     public var methods: [String]
+    /// When the session was last used (recorded at most once per `touchInterval`).
+    public var lastSeen: Int64
 
-    public init(sessionID: String, userID: Int64, authTime: Int64, methods: [String]) {
+    public init(sessionID: String, userID: Int64, authTime: Int64, methods: [String], lastSeen: Int64? = nil) {
         self.sessionID = sessionID
         self.userID = userID
         self.authTime = authTime
         self.methods = methods
+        self.lastSeen = lastSeen ?? authTime
     }
+
+    /// Seconds between two records of a session's use: a busy browser writes once a minute, not
+    /// once a request.
+    public static let touchInterval: Int64 = 60
+
+    /// Unused for longer than `timeout` (`oidc.sso_idle_timeout_seconds`): it has ended. The
+    /// recorded use may be up to `touchInterval` old, so a session can outlive its timeout by
+    /// that much at most.
+    public func isIdle(now: Int64, timeout: Int64) -> Bool { now - lastSeen > timeout }
+
+    /// Whether this use should be recorded.
+    public func needsTouch(now: Int64) -> Bool { now - lastSeen >= Self.touchInterval }
 }
 
 /// What a user let a client have, remembered so the next sign-in does not ask again.
@@ -37,6 +54,8 @@ public protocol PortalStore: Sendable {
     /// enabled, with the account; nil otherwise.
     func sso(hash: String) async throws -> (session: SSOSession, user: User)?
     func delete(ssoHash: String) async throws
+    /// Records a use of the session now.
+    func touch(ssoHash: String) async throws
     func consent(userID: Int64, clientID: String) async throws -> Consent?
     /// Adds `scopes` to what the user consented to for the client, as of now.
     func recordConsent(userID: Int64, clientID: String, scopes: [String]) async throws
@@ -140,5 +159,36 @@ public enum AuthorizationPolicy {
             return interactive ? .consent : refuse(.consentRequired, "the user has not consented to these scopes")
         }
         return .issueCode(session)
+    }
+}
+
+/// The portal's CSRF tokens, a signed double submit: the browser's CSRF cookie is a random value
+/// (its pre-session), and a form carries HMAC(key, cookie ‖ the SSO cookie's hash), so a form
+/// token is good only with the cookie it was made for and in the SSO session it was rendered in
+/// (or with none, before sign-in). A cookie planted by a sibling host, or a token taken from
+/// another browser or an earlier sign-in, does not pass. The key is derived from the JWT secret,
+/// so every instance checks every other's tokens.
+public struct CSRFGuard: Sendable {
+    let key: [UInt8]
+
+    public init(keyring: JWTKeyring) throws {
+        key = try keyring.derivedKey(purpose: "portal csrf")
+    }
+
+    /// Whether `cookie` is a CSRF cookie authd would have set (256 random bits, base64url).
+    public static func isCookie(_ cookie: String) -> Bool { Identity.isBase64URL(cookie, lengths: 43...43) }
+
+    /// The form token for the browser's CSRF `cookie` and its SSO cookie (nil when signed out).
+    public func field(cookie: String, sso: String?) throws -> String {
+        var message = Array(cookie.utf8) + [0]
+        if let sso { message += try Digest.hash(.sha256, Array(sso.utf8)) }
+        return Base64.url.encode(try HMAC.authenticate(.sha256, key: key, message: message))
+    }
+
+    /// `field` is the token for this cookie and SSO cookie, compared in constant time.
+    public func matches(field: String?, cookie: String?, sso: String?) -> Bool {
+        guard let field, let cookie, Self.isCookie(cookie), let expected = try? self.field(cookie: cookie, sso: sso)
+        else { return false }
+        return ConstantTime.equals(Array(field.utf8), Array(expected.utf8))
     }
 }

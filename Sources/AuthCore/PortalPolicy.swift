@@ -18,11 +18,17 @@ public struct PortalPolicy: Hashable, Sendable {
     /// `oidc.return_hosts`: hosts `rd=` may name. `app.example.com` is that host only;
     /// `.example.com` is any host under it (not `example.com` itself).
     public var returnHosts: [String]
+    /// `oidc.sso_idle_timeout_seconds`: an SSO session unused this long has ended (sign in again).
+    public var ssoIdleTimeout: Int64
 
-    public init(consent: ConsentMode = .remember, cookieDomain: String? = nil, returnHosts: [String] = []) {
+    public init(
+        consent: ConsentMode = .remember, cookieDomain: String? = nil, returnHosts: [String] = [],
+        ssoIdleTimeout: Int64 = 1800
+    ) {
         self.consent = consent
         self.cookieDomain = cookieDomain
         self.returnHosts = returnHosts.map { $0.lowercased() }
+        self.ssoIdleTimeout = ssoIdleTimeout
     }
 
     public static let maximumReturnURLLength = 2048

@@ -64,28 +64,31 @@ public struct PortalService: Sendable {
     static let cookieLength = 43
 
     /// The sign-in form: the `http` stack, as `POST /login` runs it. The session it opens is the
-    /// SSO session's; its tokens never leave the server.
-    public func signIn(username: String, password: String, source: String?, userAgent: String?) async throws
-        -> PortalSignIn
-    {
+    /// SSO session's; its tokens never leave the server. The browser's previous SSO session
+    /// (`replacing`, its cookie) ends once the new one is open.
+    public func signIn(
+        username: String, password: String, source: String?, userAgent: String?, replacing previous: String? = nil
+    ) async throws -> PortalSignIn {
         switch try await auth.login(username: username, password: password, source: source, userAgent: userAgent) {
         case .session(let tokens):
-            return try await open(tokens, methods: ["pwd"])
+            return try await open(tokens, methods: ["pwd"], replacing: previous)
         case .secondFactorRequired(let challenge, _):
             return .secondFactorRequired(challenge: challenge)
         }
     }
 
     /// The one-time-code page: a TOTP or recovery code for the challenge `signIn` returned.
-    public func completeSignIn(challenge: String, code: String, source: String?, userAgent: String?) async throws
-        -> PortalSignIn
-    {
+    public func completeSignIn(
+        challenge: String, code: String, source: String?, userAgent: String?, replacing previous: String? = nil
+    ) async throws -> PortalSignIn {
         let tokens = try await auth.completeLogin(
             challenge: challenge, code: code, source: source, userAgent: userAgent)
-        return try await open(tokens, methods: ["pwd", "otp"])
+        return try await open(tokens, methods: ["pwd", "otp"], replacing: previous)
     }
 
-    private func open(_ tokens: SessionTokens, methods: [String]) async throws -> PortalSignIn {
+    private func open(_ tokens: SessionTokens, methods: [String], replacing previous: String?) async throws
+        -> PortalSignIn
+    {
         let claims = try auth.tokens.authorize(accessToken: tokens.accessToken, for: .account)
         guard let userID = Int64(claims.subject) else { throw AuthError(.internal, "a login's token names no user") }
         let cookie = Base64.url.encode(try SecureRandom.bytes(32))
@@ -93,24 +96,39 @@ public struct PortalService: Sendable {
             sessionID: tokens.sessionID, userID: userID, authTime: claims.issuedAt, methods: methods)
         try await store.create(ssoHash: try Self.hash(cookie), session)
         logger.info("portal sign-in", metadata: ["user_id": "\(userID)"])
+        try await signOut(cookie: previous)
         return .signedIn(cookie: cookie, session)
     }
 
     /// The SSO session behind a cookie, with its account: nil for a malformed, unknown or ended one
-    /// (the authd session revoked or expired, the account disabled or deleted).
+    /// (the authd session revoked or expired, the account disabled or deleted, or unused for
+    /// longer than `oidc.sso_idle_timeout_seconds`, which ends it and its authd session).
     public func session(cookie: String?) async throws -> (session: SSOSession, user: User)? {
         guard let cookie, Identity.isBase64URL(cookie, lengths: Self.cookieLength...Self.cookieLength) else {
             return nil
         }
-        return try await store.sso(hash: try Self.hash(cookie))
+        let hash = try Self.hash(cookie)
+        guard let (session, user) = try await store.sso(hash: hash) else { return nil }
+        let now = auth.tokens.clock()
+        if session.isIdle(now: now, timeout: policy.ssoIdleTimeout) {
+            try await end(session, hash: hash)
+            logger.info("portal session ended: idle", metadata: ["user_id": "\(session.userID)"])
+            return nil
+        }
+        if session.needsTouch(now: now) { try await store.touch(ssoHash: hash) }
+        return (session, user)
     }
 
     /// Ends the cookie's SSO session and the authd session under it, on every instance.
     public func signOut(cookie: String?) async throws {
         guard let (session, _) = try await self.session(cookie: cookie), let cookie else { return }
-        try await auth.sessions.end(sessionID: session.sessionID, of: session.userID)
-        try await store.delete(ssoHash: try Self.hash(cookie))
+        try await end(session, hash: try Self.hash(cookie))
         logger.info("portal sign-out", metadata: ["user_id": "\(session.userID)"])
+    }
+
+    private func end(_ session: SSOSession, hash: String) async throws {
+        try await auth.sessions.end(sessionID: session.sessionID, of: session.userID)
+        try await store.delete(ssoHash: hash)
     }
 
     /// The nginx portal flow: an access token of the cookie's SSO session (its authd session, so

@@ -14,8 +14,9 @@ import Hummingbird
 /// everything; these routes read forms, check the CSRF token, set cookies and render.
 ///
 /// Cookies: `authd_sso` (the SSO session; opaque, HttpOnly, SameSite=Lax, host-only, Secure unless
-/// `oauth.issuer` is an http://localhost or loopback URL) and `authd_csrf` (the double-submit
-/// token every form carries, compared in constant time). Every page: `Cache-Control: no-store`, a
+/// `oauth.issuer` is an http://localhost or loopback URL) and `__Host-authd_csrf` (`authd_csrf`
+/// on such a URL): the pre-session value every form's CSRF token is signed over, with the SSO
+/// cookie (`CSRFGuard`). Every page: `Cache-Control: no-store`, a
 /// Content-Security-Policy without scripts, `frame-ancestors 'none'` and `X-Frame-Options: DENY`.
 extension HTTPFrontEnd {
     static let ssoCookie = "authd_sso"
@@ -131,7 +132,7 @@ extension HTTPFrontEnd {
         if let client = logout.client { fields.append(("client_id", client.id)) }
         if let uri = logout.postLogoutRedirectURI { fields.append(("post_logout_redirect_uri", uri)) }
         if let state = logout.state { fields.append(("state", state)) }
-        return formPage(request, .ok, formTarget: logout.postLogoutRedirectURI) { csrf in
+        return try formPage(request, .ok, formTarget: logout.postLogoutRedirectURI) { csrf in
             PortalPages.confirmSignOut(
                 csrf: csrf, username: user.username, clientName: logout.client?.name, fields: fields)
         }
@@ -230,7 +231,7 @@ extension HTTPFrontEnd {
         do {
             outcome = try await portal.signIn(
                 username: form["username"] ?? "", password: form["password"] ?? "", source: context.client,
-                userAgent: request.headers[.userAgent])
+                userAgent: request.headers[.userAgent], replacing: cookie(request, Self.ssoCookie))
         } catch let error as AuthError where error.code == .invalidCredentials || error.code == .accountDenied {
             return try await signInPage(
                 request, pending, returnTo, portal, error: "Invalid username or password.", status: .unauthorized,
@@ -250,7 +251,7 @@ extension HTTPFrontEnd {
         do {
             let outcome = try await portal.completeSignIn(
                 challenge: challenge, code: form["code"] ?? "", source: context.client,
-                userAgent: request.headers[.userAgent])
+                userAgent: request.headers[.userAgent], replacing: cookie(request, Self.ssoCookie))
             return try await signedIn(request, outcome, pending, returnTo, portal)
         } catch let error as AuthError where error.code == .invalidCredentials {
             return try oneTimeCodePage(
@@ -373,7 +374,7 @@ extension HTTPFrontEnd {
             return Self.seeOther("/ui/login")
         }
         let listed = consents.map { (name: $0.clientName, id: $0.clientID, scopes: $0.scopes.sorted()) }
-        return formPage(request, .ok) { csrf in
+        return try formPage(request, .ok) { csrf in
             PortalPages.consents(csrf: csrf, username: user.username, consents: listed)
         }
     }
@@ -398,32 +399,37 @@ extension HTTPFrontEnd {
         request.cookies[name]?.value
     }
 
-    /// A page with a form: `render` gets the browser's CSRF token, set as a cookie when it is new.
+    /// A page with a form: `render` gets the form's CSRF token for the browser's CSRF cookie (set
+    /// when it is new) and its SSO session (`CSRFGuard`).
     private func formPage(
         _ request: Request, _ status: HTTPResponse.Status, formTarget: String? = nil,
         _ render: (String) throws -> String
-    ) rethrows -> Response {
-        let (csrf, fresh) = csrfToken(request)
-        var response = html(status, try render(csrf), formTarget: formTarget)
-        if fresh { response.headers[values: .setCookie].append(csrfCookie(csrf)) }
+    ) throws -> Response {
+        let present = cookie(request, csrfCookieName).flatMap { CSRFGuard.isCookie($0) ? $0 : nil }
+        let csrfCookie = try present ?? Base64.url.encode(SecureRandom.bytes(32))
+        let field = try csrfGuard().field(cookie: csrfCookie, sso: cookie(request, Self.ssoCookie))
+        var response = html(status, try render(field), formTarget: formTarget)
+        if present == nil { response.headers[values: .setCookie].append(self.csrfCookie(csrfCookie)) }
         return response
     }
 
-    /// The browser's CSRF token, or a new one (and whether it must be set).
-    private func csrfToken(_ request: Request) -> (String, Bool) {
-        if let token = cookie(request, Self.csrfCookie), Identity.isBase64URL(token, lengths: 43...43) {
-            return (token, false)
-        }
-        return (Base64.url.encode((try? SecureRandom.bytes(32)) ?? []), true)
+    /// The form's `csrf` is the token of the browser's CSRF cookie and SSO cookie as they are now.
+    private func checkCSRF(_ request: Request, _ form: FormBody) throws {
+        guard
+            try csrfGuard().matches(
+                field: form["csrf"], cookie: cookie(request, csrfCookieName), sso: cookie(request, Self.ssoCookie))
+        else { throw PortalRefusal.page(.forbidden, "This form has expired. Go back, reload the page and try again.") }
     }
 
-    /// Double submit: the form's `csrf` equals the `authd_csrf` cookie, which another site can
-    /// neither read nor set.
-    private func checkCSRF(_ request: Request, _ form: FormBody) throws {
-        guard let cookie = cookie(request, Self.csrfCookie), let field = form["csrf"],
-            Identity.isBase64URL(cookie, lengths: 43...43),
-            ConstantTime.equals(Array(cookie.utf8), Array(field.utf8))
-        else { throw PortalRefusal.page(.forbidden, "This form has expired. Go back, reload the page and try again.") }
+    private func csrfGuard() throws -> CSRFGuard {
+        guard let portal else { throw PortalRefusal.page(.notFound, "The portal is off.") }
+        return try CSRFGuard(keyring: portal.keyring)
+    }
+
+    /// `__Host-authd_csrf` (Secure, Path=/, no Domain: no other host can set it) unless the public
+    /// URL is plain http on this machine, where browsers refuse a `__Host-` cookie: `authd_csrf`.
+    private var csrfCookieName: String {
+        secure(configuration.issuer) ? "__Host-" + Self.csrfCookie : Self.csrfCookie
     }
 
     /// Secure unless the public URL is plain http on this machine (development): localhost, a
@@ -438,7 +444,7 @@ extension HTTPFrontEnd {
     }
 
     private func csrfCookie(_ value: String) -> String {
-        "\(Self.csrfCookie)=\(value); Path=/ui; HttpOnly; SameSite=Strict"
+        "\(csrfCookieName)=\(value); Path=/; HttpOnly; SameSite=Strict"
             + (secure(configuration.issuer) ? "; Secure" : "")
     }
 

@@ -26,7 +26,8 @@ public struct PostgresPortalStore: PortalStore {
             guard
                 let row = try connection.query(
                     """
-                    SELECT s.session_id, s.auth_time, s.amr, \(PostgresUserStore.columns)
+                    SELECT s.session_id, s.auth_time, s.amr,
+                        extract(epoch FROM s.last_seen_at)::bigint AS last_seen, \(PostgresUserStore.columns)
                     FROM sso_sessions s
                     JOIN sessions se ON se.id = s.session_id
                     JOIN users u ON u.id = s.user_id
@@ -38,7 +39,8 @@ public struct PostgresPortalStore: PortalStore {
             return (
                 SSOSession(
                     sessionID: try row.string("session_id"), userID: user.id, authTime: try row.int64("auth_time"),
-                    methods: try row.string("amr").split(separator: " ").map(String.init)),
+                    methods: try row.string("amr").split(separator: " ").map(String.init),
+                    lastSeen: try row.int64("last_seen")),
                 user
             )
         }
@@ -47,6 +49,12 @@ public struct PostgresPortalStore: PortalStore {
     public func delete(ssoHash: String) async throws {
         _ = try await pool.run { connection in
             try connection.query("DELETE FROM sso_sessions WHERE cookie_hash = $1", [ssoHash])
+        }
+    }
+
+    public func touch(ssoHash: String) async throws {
+        _ = try await pool.run { connection in
+            try connection.query("UPDATE sso_sessions SET last_seen_at = now() WHERE cookie_hash = $1", [ssoHash])
         }
     }
 

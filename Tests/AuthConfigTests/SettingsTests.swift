@@ -229,7 +229,8 @@ struct SettingsTests {
     }
 
     @Test(
-        "oidc.consent, oidc.cookie_domain (the issuer's host must be in it) and oidc.return_hosts are read and checked")
+        "oidc.consent, oidc.cookie_domain (the issuer's host must be in it), oidc.return_hosts and oidc.sso_idle_timeout_seconds are read and checked"
+    )
     func portalSettings() async throws {
         let base = [
             "AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret,
@@ -241,7 +242,9 @@ struct SettingsTests {
             base.merging([
                 "AUTHD_OIDC_CONSENT": "implicit", "AUTHD_OIDC_COOKIE_DOMAIN": ".Example.com",
                 "AUTHD_OIDC_RETURN_HOSTS": "app.example.com,.apps.example.com",
+                "AUTHD_OIDC_SSO_IDLE_TIMEOUT_SECONDS": "7200",
             ]) { $1 })
+        #expect(defaults.portal.ssoIdleTimeout == 1800 && set.portal.ssoIdleTimeout == 7200)
         #expect(set.portal.consent == .implicit && set.portal.cookieDomain == "example.com")
         #expect(set.portal.returnHosts == ["app.example.com", ".apps.example.com"])
         let exact = try await load(base.merging(["AUTHD_OIDC_COOKIE_DOMAIN": "auth.example.com"]) { $1 })
@@ -250,7 +253,8 @@ struct SettingsTests {
             ["AUTHD_OIDC_CONSENT": "sometimes"], ["AUTHD_OIDC_COOKIE_DOMAIN": "other.example"],
             ["AUTHD_OIDC_COOKIE_DOMAIN": "ample.com"], ["AUTHD_OIDC_COOKIE_DOMAIN": "example.com; Secure"],
             ["AUTHD_OIDC_RETURN_HOSTS": "https://app.example.com/"], ["AUTHD_OIDC_RETURN_HOSTS": "app..example.com"],
-            ["AUTHD_OIDC_RETURN_HOSTS": "*.example.com"],
+            ["AUTHD_OIDC_RETURN_HOSTS": "*.example.com"], ["AUTHD_OIDC_SSO_IDLE_TIMEOUT_SECONDS": "0"],
+            ["AUTHD_OIDC_SSO_IDLE_TIMEOUT_SECONDS": "9999999"],
         ] {
             await #expect(throws: ConfigurationError.self, "\(bad)") { try await load(base.merging(bad) { $1 }) }
         }

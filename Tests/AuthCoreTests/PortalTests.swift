@@ -125,6 +125,17 @@ struct AuthorizationPolicyTests {
     }
 }
 
+@Suite("SSOSession: idle and touched, without a database")
+struct SSOIdleTests {
+    @Test("idle once unused longer than the timeout; a use is recorded at most once a minute")
+    func idle() {
+        let session = SSOSession(sessionID: "s", userID: 1, authTime: 1000, methods: ["pwd"], lastSeen: 2000)
+        #expect(!session.isIdle(now: 3800, timeout: 1800) && session.isIdle(now: 3801, timeout: 1800))
+        #expect(!session.needsTouch(now: 2059) && session.needsTouch(now: 2060))
+        #expect(SSOSession(sessionID: "s", userID: 1, authTime: 1000, methods: []).lastSeen == 1000, "new: signed in")
+    }
+}
+
 @Suite("PortalPolicy.returnURL: the nginx portal flow's rd= goes only to an allowed host")
 struct ReturnURLTests {
     let policy = PortalPolicy(returnHosts: ["app.example.com", ".apps.example.com", "[::1]"])

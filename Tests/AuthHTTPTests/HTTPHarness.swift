@@ -9,7 +9,7 @@ import HummingbirdTesting
 func withServer(
     maximumBodySize: Int = 64 * 1024, stack: TestStack? = nil, readiness: (any ReadinessProbe)? = nil,
     forwarded: ForwardedClient = .init(), maximumImportSize: Int = 1 << 30, portal: PortalPolicy = .init(),
-    mailBackends: MailBackends = .init(),
+    mailBackends: MailBackends = .init(), issuer: String = "http://127.0.0.1:5000",
     _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let stack = try await { () async throws -> TestStack in
@@ -20,8 +20,8 @@ func withServer(
         router: HTTPFrontEnd(
             service: stack.service, admin: stack.admin,
             configuration: .init(
-                maximumBodySize: maximumBodySize, forwarded: forwarded, maximumImportSize: maximumImportSize,
-                mailBackends: mailBackends),
+                maximumBodySize: maximumBodySize, forwarded: forwarded, issuer: issuer,
+                maximumImportSize: maximumImportSize, mailBackends: mailBackends),
             readiness: readiness, portal: stack.backend.portalService(auth: stack.service, policy: portal)
         ).router(),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)))

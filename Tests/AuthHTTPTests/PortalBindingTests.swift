@@ -30,10 +30,11 @@ struct PortalBindingTests {
         let browser = Browser()
         let started = try await browser.get(client, PortalFlowTests.authorizeURI(rp.client.id))
         let login = try await browser.get(client, try #require(started.headers[.location]))
-        let (csrf, signedIn) = try await PortalFlowTests.signIn(browser, client, on: login, as: attacker)
+        let (_, signedIn) = try await PortalFlowTests.signIn(browser, client, on: login, as: attacker)
         let resumed = try await browser.get(client, try #require(signedIn.headers[.location]))
         let consent = try await browser.get(client, try #require(resumed.headers[.location]))
         let consentForm = try #require(PortalFlowTests.hidden("authz", in: consent))
+        let csrf = try #require(PortalFlowTests.hidden("csrf", in: consent))
         let allowed = try await browser.post(
             client, "/ui/consent", [("csrf", csrf), ("authz", consentForm), ("decision", "allow")])
         return (try #require(allowed.headers[.location]), consentForm)
@@ -57,7 +58,7 @@ struct PortalBindingTests {
             #expect(opened.status == .badRequest, "\(opened.status) \(opened.headers[.location] ?? "")")
             #expect(PortalFlowTests.query(opened.headers[.location])["code"] == nil)
 
-            let csrf = try #require(signedInVictim.cookies["authd_csrf"])
+            let csrf = try await PortalFlowTests.freshCSRF(signedInVictim, client)
             let forgedConsent = try await signedInVictim.post(
                 client, "/ui/consent", [("csrf", csrf), ("authz", consentForm), ("decision", "allow")])
             #expect(forgedConsent.status == .badRequest, "the attacker's consent form in the victim's session")
@@ -102,6 +103,88 @@ struct PortalBindingTests {
             #expect(asked.status == .seeOther && asked.headers[.location]?.hasPrefix("/ui/consent?") == true)
             let skipped = try await browser.get(client, "/oauth2/authorize?client_id=\(firstParty)" + authorize)
             #expect(skipped.status == .found && PortalFlowTests.query(skipped.headers[.location])["code"] != nil)
+        }
+        await stack.shutdown()
+    }
+
+    @Test(
+        "a new sign-in in the same browser ends the SSO session it replaces: a copy of the old cookie signs nobody in"
+    )
+    func newSignInEndsTheOld() async throws {
+        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let first = try await stack.account().user
+        let second = try await stack.account().user
+        try await withServer(stack: stack) { client in
+            let browser = Browser()
+            try await Self.signIn(browser, client, as: first)
+            let old = try #require(browser.cookies["authd_sso"])
+            try await Self.signIn(browser, client, as: second)
+            #expect(browser.cookies["authd_sso"] != old)
+            let copy = Browser()
+            copy.cookies["authd_sso"] = old
+            let page = try await copy.get(client, "/ui/consents")
+            #expect(page.status == .seeOther && page.headers[.location] == "/ui/login", "\(page.status)")
+        }
+        await stack.shutdown()
+    }
+
+    @Test("oidc.sso_idle_timeout_seconds: an SSO session unused that long has ended; prompt=none hears login_required")
+    func idleTimeout() async throws {
+        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let user = try await stack.account().user
+        let rp = try await OAuthTests.relyingParty(stack)
+        try await withServer(stack: stack, portal: PortalPolicy(ssoIdleTimeout: 1)) { client in
+            let browser = Browser()
+            try await Self.signIn(browser, client, as: user)
+            #expect(try await browser.get(client, "/ui/consents").status == .ok, "in use")
+            try await Task.sleep(for: .seconds(2.2))
+            let none = try await browser.get(client, PortalFlowTests.authorizeURI(rp.client.id, "&prompt=none"))
+            #expect(PortalFlowTests.query(none.headers[.location])["error"] == "login_required")
+            #expect(try await browser.get(client, "/ui/consents").status == .seeOther, "ended, not only skipped")
+        }
+        await stack.shutdown()
+    }
+
+    @Test(
+        "CSRF: a form token from another browser, with that browser's CSRF cookie planted in the victim's, does not sign the victim out"
+    )
+    func csrfTokenBoundToTheBrowser() async throws {
+        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let victim = try await stack.account().user
+        try await withServer(stack: stack) { client in
+            let browser = Browser()
+            try await Self.signIn(browser, client, as: victim)
+            let attacker = Browser()
+            let page = try await attacker.get(client, "/ui/login")
+            let field = try #require(PortalFlowTests.hidden("csrf", in: page))
+            let planted: String = try #require(attacker.cookies["authd_csrf"])
+            browser.cookies["authd_csrf"] = planted
+            let forged = try await browser.post(client, "/ui/logout", [("csrf", field)])
+            #expect(forged.status == .forbidden, "\(forged.status)")
+            #expect(try await browser.get(client, "/ui/consents").status == .ok, "still signed in")
+        }
+        await stack.shutdown()
+    }
+
+    @Test(
+        "CSRF: behind an https URL the cookie is __Host-authd_csrf (Secure, Path=/, no Domain); a form token stops working when the SSO session it was made in changes"
+    )
+    func csrfCookieIsHostOnly() async throws {
+        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let user = try await stack.account().user
+        try await withServer(stack: stack, issuer: "https://auth.example.com") { client in
+            let browser = Browser()
+            let page = try await browser.get(client, "/ui/login")
+            let set = try #require(page.headers[values: .setCookie].first { $0.hasPrefix("__Host-authd_csrf=") })
+            #expect(set.contains("; Path=/;") && set.contains("; Secure") && !set.contains("Domain"), "\(set)")
+            #expect(browser.cookies["authd_csrf"] == nil)
+            let signedOut = try #require(PortalFlowTests.hidden("csrf", in: page))
+            let signedIn = try await browser.post(
+                client, "/ui/login",
+                [("csrf", signedOut), ("username", user.username), ("password", TestStack.password)])
+            #expect(signedIn.status == .seeOther, "\(signedIn.bodyText)")
+            let stale = try await browser.post(client, "/ui/logout", [("csrf", signedOut)])
+            #expect(stale.status == .forbidden, "a token of the signed-out page, after the sign-in")
         }
         await stack.shutdown()
     }

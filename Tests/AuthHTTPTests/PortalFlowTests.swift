@@ -66,16 +66,24 @@ struct PortalFlowTests {
         return (csrf, answer)
     }
 
-    /// From a sign-in's answer through the consent page, answering `decision`: the consent post's answer.
+    /// From a sign-in's answer through the consent page, answering `decision` with the page's
+    /// own form: the consent post's answer.
     static func consent(
-        _ browser: Browser, _ client: any TestClientProtocol, after signedIn: TestResponse, csrf: String,
-        _ decision: String
+        _ browser: Browser, _ client: any TestClientProtocol, after signedIn: TestResponse, _ decision: String
     ) async throws -> TestResponse {
         let resumed = try await browser.get(client, try #require(signedIn.headers[.location]))
         let consent = try await browser.get(client, try #require(resumed.headers[.location]))
         let authz = try #require(hidden("authz", in: consent))
+        let csrf = try #require(hidden("csrf", in: consent))
         return try await browser.post(
             client, "/ui/consent", [("csrf", csrf), ("authz", authz), ("decision", decision)])
+    }
+
+    /// The CSRF token of a form rendered now in `browser` (the consents page's, signed in or not:
+    /// a token is bound to the SSO session it was rendered in).
+    static func freshCSRF(_ browser: Browser, _ client: any TestClientProtocol) async throws -> String {
+        let page = try await browser.get(client, "/ui/login")
+        return try #require(hidden("csrf", in: page))
     }
 
     /// The value of a hidden field on a page.
@@ -121,7 +129,7 @@ struct PortalFlowTests {
             #expect(!login.bodyText.contains("<script"))
             let csrf = try #require(Self.hidden("csrf", in: login))
             let authz = try #require(Self.hidden("authz", in: login))
-            #expect(browser.cookies["authd_csrf"] == csrf)
+            #expect(browser.cookies["authd_csrf"].map { $0.count == 43 && $0 != csrf } == true, "signed, not a copy")
 
             let noCSRF = try await browser.post(
                 client, "/ui/login", [("authz", authz), ("username", user.username), ("password", TestStack.password)])
@@ -150,7 +158,10 @@ struct PortalFlowTests {
             #expect(consent.bodyText.contains("See your username"))
             let allowed = try await browser.post(
                 client, "/ui/consent",
-                [("csrf", csrf), ("authz", try #require(Self.hidden("authz", in: consent))), ("decision", "allow")])
+                [
+                    ("csrf", try #require(Self.hidden("csrf", in: consent))),
+                    ("authz", try #require(Self.hidden("authz", in: consent))), ("decision", "allow"),
+                ])
             let final = try await browser.get(client, try #require(allowed.headers[.location]))
             #expect(final.status == .found)
             let back = try #require(final.headers[.location])
@@ -166,7 +177,8 @@ struct PortalFlowTests {
             let login2 = try await browser.get(client, Self.authorizeURI(rp.client.id, "&prompt=login"))
             #expect(login2.headers[.location]?.hasPrefix("/ui/login?") == true, "prompt=login asks again")
 
-            let signOut = try await browser.post(client, "/ui/logout", [("csrf", csrf)])
+            let signOut = try await browser.post(
+                client, "/ui/logout", [("csrf", try await Self.freshCSRF(browser, client))])
             #expect(signOut.status == .ok && signOut.bodyText.contains("Signed out"))
             #expect(browser.cookies["authd_sso"] == nil)
             let none = try await browser.get(client, Self.authorizeURI(rp.client.id, "&prompt=none"))
@@ -209,8 +221,8 @@ struct PortalFlowTests {
 
             let started = try await browser.get(client, Self.authorizeURI(rp.client.id))
             let login = try await browser.get(client, try #require(started.headers[.location]))
-            let (csrf, signedIn) = try await Self.signIn(browser, client, on: login, as: user)
-            let denied = try await Self.consent(browser, client, after: signedIn, csrf: csrf, "deny")
+            let (_, signedIn) = try await Self.signIn(browser, client, on: login, as: user)
+            let denied = try await Self.consent(browser, client, after: signedIn, "deny")
             #expect(denied.status == .found && Self.query(denied.headers[.location])["error"] == "access_denied")
             #expect(Self.query(denied.headers[.location])["state"] == "st-1")
         }
@@ -228,7 +240,7 @@ struct PortalFlowTests {
         try await withServer(stack: stack) { client in
             let started = try await browser.get(client, Self.authorizeURI(rp.client.id))
             let login = try await browser.get(client, try #require(started.headers[.location]))
-            let (csrf, _) = try await Self.signIn(browser, client, on: login, as: user)
+            _ = try await Self.signIn(browser, client, on: login, as: user)
             let code = try await OAuthTests.code(stack, rp.client, user, scope: "openid")
             let exchanged = try await client.execute(
                 uri: "/oauth2/token", method: .post,
@@ -255,7 +267,7 @@ struct PortalFlowTests {
             let out = try await browser.post(
                 client, "/ui/logout",
                 [
-                    ("csrf", csrf), ("client_id", rp.client.id),
+                    ("csrf", try #require(Self.hidden("csrf", in: confirm))), ("client_id", rp.client.id),
                     ("post_logout_redirect_uri", "https://rp.example.com/cb"), ("state", "bye"),
                 ])
             #expect(out.status == .seeOther && out.headers[.location] == "https://rp.example.com/cb?state=bye")
@@ -291,8 +303,8 @@ struct PortalFlowTests {
             let login = try await browser.get(client, try #require(posted.headers[.location]))
             #expect(Self.hidden("authz", in: login) != nil)
             #expect(login.bodyText.contains(#"value="\#(user.username)" autofocus"#), "login_hint fills the username")
-            let (csrf, signedIn) = try await Self.signIn(browser, client, on: login, as: user)
-            let allowed = try await Self.consent(browser, client, after: signedIn, csrf: csrf, "allow")
+            let (_, signedIn) = try await Self.signIn(browser, client, on: login, as: user)
+            let allowed = try await Self.consent(browser, client, after: signedIn, "allow")
             let final = try await browser.get(client, try #require(allowed.headers[.location]))
             let code = try #require(Self.query(final.headers[.location])["code"])
             let exchanged = try await client.execute(

@@ -65,7 +65,8 @@ struct PortalReturnTests {
             #expect(again.status == .seeOther && again.headers[.location] == Self.original)
             #expect(browser.cookies["access_token"] != nil && browser.cookies["access_token"] != first)
 
-            let signOut = try await browser.post(client, "/ui/logout", [("csrf", csrf)])
+            let signOut = try await browser.post(
+                client, "/ui/logout", [("csrf", try await PortalFlowTests.freshCSRF(browser, client))])
             #expect(signOut.status == .ok)
             #expect(
                 signOut.headers[values: .setCookie].contains {

@@ -178,14 +178,40 @@ enum ClientRules {
         let rest = String(decoding: bytes[(colon + 1)...], as: UTF8.self)
         switch scheme {
         case "https":
-            return rest.hasPrefix("//") && !host(of: rest).isEmpty
+            return rest.hasPrefix("//") && isAuthority(rest) && !host(of: rest).isEmpty
         case "http":
-            return rest.hasPrefix("//") && ["localhost", "127.0.0.1", "[::1]"].contains(host(of: rest))
+            return rest.hasPrefix("//") && isAuthority(rest)
+                && ["localhost", "127.0.0.1", "[::1]"].contains(host(of: rest))
         default:
             let schemeBytes = scheme.utf8
             return scheme.contains(".") && schemeBytes.first.map(Identity.isLowerAlphanumeric) == true
                 && schemeBytes.allSatisfy { Identity.isLowerAlphanumeric($0) || "+-.".utf8.contains($0) }
         }
+    }
+
+    /// `//host[:port]` up to the path: a host name, an IPv4 address or a bracketed IPv6 literal,
+    /// and digits after a colon. The portal puts a redirect URI's origin into its
+    /// Content-Security-Policy, so `;`, `,`, quotes or spaces there would write policy.
+    static func isAuthority(_ rest: String) -> Bool {
+        let authority = rest.dropFirst(2).prefix { $0 != "/" && $0 != "?" }
+        let digit = { (byte: UInt8) in (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+        let isPort = { (port: Substring) in (1...5).contains(port.utf8.count) && port.utf8.allSatisfy(digit) }
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return false }
+            let literal = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            return !literal.isEmpty
+                && literal.utf8.allSatisfy {
+                    Identity.isAlphanumeric($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".")
+                }
+                && (after.isEmpty || (after.hasPrefix(":") && isPort(after.dropFirst())))
+        }
+        let parts = authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        return !parts[0].isEmpty
+            && parts[0].utf8.allSatisfy {
+                Identity.isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
+            }
+            && (parts.count == 1 || isPort(parts[1]))
     }
 
     /// The host of `//host[:port]/…`, lower-cased, without user info.

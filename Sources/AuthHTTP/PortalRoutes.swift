@@ -469,13 +469,20 @@ extension HTTPFrontEnd {
             body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
-    /// `scheme://host[:port]` of an absolute URI, or `scheme:` for a native app's.
+    /// `scheme://host[:port]` of an absolute URI, or `scheme:` for a native app's; nil when it
+    /// holds anything but letters, digits and `+ - . : [ ]` (it goes into the
+    /// Content-Security-Policy, where `;`, `,`, quotes or spaces would write policy).
     static func origin(_ uri: String) -> String? {
         guard let colon = uri.firstIndex(of: ":") else { return nil }
         let rest = uri[uri.index(after: colon)...]
-        guard rest.hasPrefix("//") else { return String(uri[...colon]) }
-        let authority = rest.dropFirst(2).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        return String(uri[..<colon]) + "://" + authority
+        let origin: String
+        if rest.hasPrefix("//") {
+            origin = String(uri[..<colon]) + "://" + rest.dropFirst(2).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        } else {
+            origin = String(uri[...colon])
+        }
+        let allowed = { (byte: UInt8) in Identity.isAlphanumeric(byte) || "+-.:[]/".utf8.contains(byte) }
+        return origin.utf8.allSatisfy(allowed) ? origin : nil
     }
 
     static func seeOther(_ location: String) -> Response {

@@ -5,7 +5,7 @@ import Testing
 @Suite("ClientRules and ClientChange: what a client registration may hold, without a database")
 struct ClientRulesTests {
     @Test(
-        "redirect URIs: https anywhere, http only to loopback, a native app's dotted scheme; no fragment",
+        "redirect URIs: https anywhere, http only to loopback, a native app's dotted scheme; no fragment; an authority that could write CSP (; , quotes) refused",
         arguments: [
             ("https://app.example.com/callback", true), ("https://app.example.com:8443/cb?x=1", true),
             ("http://localhost:8080/cb", true), ("http://127.0.0.1/cb", true), ("http://[::1]:9000/cb", true),
@@ -13,6 +13,11 @@ struct ClientRulesTests {
             ("https://app.example.com/cb#frag", false), ("https://user@app.example.com/cb", false),
             ("https:///cb", false), ("myapp:/cb", false), ("javascript:alert(1)", false), ("/relative", false),
             ("https://app.example.com/a b", false), ("", false),
+            ("https://app.example.com;script-src/cb", false),
+            ("https://app.example.com,https://evil.example/cb", false),
+            ("https://app.example.com'/cb", false), ("https://app.example.com:80;x/cb", false),
+            ("https://[::1];x/cb", false), ("https://app.example.com:123456/cb", false),
+            ("https://app.example.com/cb;x=1", true),
         ])
     func redirectURIs(_ uri: String, _ allowed: Bool) {
         #expect(ClientRules.isRedirectURI(uri) == allowed, "\(uri)")

@@ -391,7 +391,8 @@ extension Settings {
         return line
     }
 
-    /// `nginx_mail.backends`: `protocol=ip:port` entries (imap, pop3, smtp).
+    /// `nginx_mail.backends`: `protocol=ip:port` entries (imap, pop3, smtp); `nginx_mail.proxies`:
+    /// CIDRs of the nginx mail proxies whose `Client-IP` is believed.
     static func mailBackends(_ config: ConfigReader) throws -> MailBackends {
         var servers: [String: MailBackends.Backend] = [:]
         for entry in config.stringArray(forKey: "nginx_mail.backends", default: []) {
@@ -404,7 +405,13 @@ extension Settings {
             }
             servers[parts[0]] = .init(address: address, port: hostPort.port)
         }
-        return MailBackends(servers)
+        let proxies = try config.stringArray(forKey: "nginx_mail.proxies", default: []).map { text in
+            guard let network = IPNetwork(text) else {
+                throw ConfigurationError("nginx_mail.proxies entries are IP addresses or CIDRs, got \(text.prefix(64))")
+            }
+            return network
+        }
+        return MailBackends(servers, proxies: proxies)
     }
 
     /// A hook listener's `<key>.addr` (empty: off), which must be loopback: the mail servers on it

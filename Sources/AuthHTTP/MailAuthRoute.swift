@@ -4,13 +4,17 @@ import Hummingbird
 /// nginx's mail proxy (`auth_http`): `GET /mail/auth` with the login in headers, answered 200 with
 /// `Auth-Status: OK` and the backend to proxy to, or an error text nginx shows the mail client.
 /// The password is checked by the stack named after `Auth-Protocol` (imap, pop3, smtp) with the
-/// mail client's address (`Client-IP`, believed only from a trusted proxy, `http.trusted_proxies`).
+/// mail client's address: `Client-IP`, believed only from the TCP peer of an nginx mail proxy
+/// (`nginx_mail.proxies`), else the peer itself; the per-address limits and lockouts count it.
 public struct MailBackends: Sendable, Equatable {
     /// The protocols nginx's mail proxy asks about (`Auth-Protocol`), each a stack's name.
     public static let protocols: Set<String> = ["imap", "pop3", "smtp"]
 
     /// Protocol (lower case) to backend; nginx wants the backend as an IP address.
     public var servers: [String: Backend]
+    /// `nginx_mail.proxies`: the nginx mail proxies whose `Client-IP` names the mail client. Not
+    /// `http.trusted_proxies`: a web proxy in front of authd may not speak for mail clients.
+    public var proxies: [IPNetwork]
 
     public struct Backend: Sendable, Equatable {
         public var address: IPAddress
@@ -22,8 +26,9 @@ public struct MailBackends: Sendable, Equatable {
         }
     }
 
-    public init(_ servers: [String: Backend] = [:]) {
+    public init(_ servers: [String: Backend] = [:], proxies: [IPNetwork] = []) {
         self.servers = servers
+        self.proxies = proxies
     }
 }
 
@@ -34,11 +39,11 @@ extension HTTPFrontEnd {
     func addMailAuthRoute(to router: MethodTable) {
         guard !configuration.mailBackends.servers.isEmpty else { return }
         router.get("/mail/auth") { request, context in
-            try await mailAuth(request, client: context.client)
+            try await mailAuth(request, peer: context.peer)
         }
     }
 
-    func mailAuth(_ request: Request, client: String?) async throws -> Response {
+    func mailAuth(_ request: Request, peer: String?) async throws -> Response {
         let headers = request.headers
         guard let method = headers[MailHeader.method], let rawUser = headers[MailHeader.user],
             let rawPassword = headers[MailHeader.password], let proto = headers[MailHeader.protocolName]?.lowercased()
@@ -70,7 +75,8 @@ extension HTTPFrontEnd {
         else {
             return Self.mailFailure(Self.invalidLogin, protocolName: proto, temporary: false)
         }
-        let source = configuration.forwarded.client(peer: client, values: headers[values: MailHeader.clientIP])
+        let source = ForwardedClient(trustedProxies: configuration.mailBackends.proxies).client(
+            peer: peer, values: headers[values: MailHeader.clientIP])
         do {
             _ = try await service.authenticate(service: proto, username: user, password: password, source: source)
         } catch {

@@ -61,13 +61,17 @@ struct MailAuthTests {
         }
     }
 
-    @Test("Client-IP is the lockout's address only from a trusted proxy")
+    @Test(
+        "Client-IP is the lockout's address only from a configured nginx mail proxy (nginx_mail.proxies), not from an HTTP trusted proxy"
+    )
     func clientAddress() async throws {
+        let everyProxy = ForwardedClient(trustedProxies: [IPNetwork("127.0.0.1/32")!])
         for trusted in [false, true] {
             let stack = try await TestStack(stacks: Self.lockout)
             let (user, _) = try await stack.account()
-            let forwarded = ForwardedClient(trustedProxies: trusted ? [IPNetwork("127.0.0.1/32")!] : [])
-            try await withServer(stack: stack, forwarded: forwarded, mailBackends: Self.backends) { client in
+            var backends = Self.backends
+            backends.proxies = trusted ? [IPNetwork("127.0.0.1/32")!] : []
+            try await withServer(stack: stack, forwarded: everyProxy, mailBackends: backends) { client in
                 for _ in 0..<2 {
                     _ = try await client.execute(
                         uri: "/mail/auth", method: .get, headers: headers(user.username, "wrong", client: "192.0.2.9"))
@@ -77,6 +81,28 @@ struct MailAuthTests {
                     headers: headers(user.username, TestStack.password, client: "192.0.2.10"))
                 #expect(elsewhere.headers[MailHeader.status] == (trusted ? "OK" : "Invalid login or password"))
             }
+        }
+    }
+
+    @Test("the per-address attempt limit counts the mail client nginx names, not nginx")
+    func attemptLimitByClient() async throws {
+        let stack = try await TestStack(
+            stacks: Self.lockout, configuration: .init(attemptLimit: .init(burst: 2, perSecond: 0.001)))
+        let (user, _) = try await stack.account()
+        var backends = Self.backends
+        backends.proxies = [IPNetwork("127.0.0.1/32")!]
+        try await withServer(stack: stack, mailBackends: backends) { client in
+            var statuses: [String?] = []
+            for _ in 0..<3 {
+                let answer = try await client.execute(
+                    uri: "/mail/auth", method: .get, headers: headers("nobody-x", "wrong", client: "192.0.2.9"))
+                statuses.append(answer.headers[MailHeader.status])
+            }
+            #expect(statuses.last == "Temporary server problem, try again later", "\(statuses)")
+            let other = try await client.execute(
+                uri: "/mail/auth", method: .get,
+                headers: headers(user.username, TestStack.password, client: "192.0.2.10"))
+            #expect(other.headers[MailHeader.status] == "OK", "another mail client behind the same nginx")
         }
     }
 

@@ -32,7 +32,7 @@ export AUTHD_LINE_CLIENTS="dovecot:$(tr -d '\n' < "$keyfile" | sha256sum | cut -
 export AUTHD_LIMITS_ATTEMPTS_BURST=0
 imap_port=$(free_port)
 # nginx's mail proxy (config/nginx/authd-mail.conf) in front of the same Dovecot, asking authd first.
-export AUTHD_NGINX_MAIL_BACKENDS="imap=127.0.0.1:$imap_port" AUTHD_HTTP_TRUSTED_PROXIES=127.0.0.1/32
+export AUTHD_NGINX_MAIL_BACKENDS="imap=127.0.0.1:$imap_port" AUTHD_NGINX_MAIL_PROXIES=127.0.0.1/32
 start_authd
 ctl="$PWD/${AUTHCTL_BIN:-.build/debug/authctl}"
 addr="127.0.0.1:$LINE_PORT"

@@ -66,8 +66,15 @@ extension Settings {
         oauthScopes = try Self.oauthScopes(config)
         http.frontEnd.mailBackends = try Self.mailBackends(config)
         line = try Self.lineServer(config)
-        dovecotAuth = try Self.hookListener(
+        if let listener = try Self.hookListener(
             config, key: "dovecot_auth", maximumLineLength: DovecotAuthProtocol.maximumLineLength)
+        {
+            let services = config.stringArray(forKey: "dovecot_auth.services", default: ["smtp"])
+            guard !services.isEmpty, services.allSatisfy(Identity.isServiceName) else {
+                throw ConfigurationError("dovecot_auth.services must be one or more stack names")
+            }
+            dovecotAuth = DovecotAuth(listener: listener, services: Set(services))
+        }
         saslauthd = try Self.saslauthd(config)
         if let listener = try Self.hookListener(config, key: "postfix_policy", maximumLineLength: 8 * 1024) {
             let stack = config.string(forKey: "postfix_policy.service", default: "smtp")
@@ -414,16 +421,28 @@ extension Settings {
         return MailBackends(servers, proxies: proxies)
     }
 
-    /// A hook listener's `<key>.addr` (empty: off), which must be loopback: the mail servers on it
-    /// are trusted to tell their clients' addresses (`rip=`), so only this host's may connect.
+    /// A hook listener's `<key>.path` (a unix socket with `<key>.mode`, octal, default 0660: the
+    /// file's owner and group decide who may connect) or `<key>.addr` (loopback TCP: any local
+    /// process may connect); neither: off. The servers on it are trusted to tell their clients'
+    /// addresses (`rip=`, `client_address`), so only this host's may connect.
     static func hookListener(_ config: ConfigReader, key: String, maximumLineLength: Int) throws
         -> HookListener.Configuration?
     {
         let text = config.string(forKey: ConfigKey("\(key).addr"), default: "")
-        guard !text.isEmpty else { return nil }
-        let (host, port) = try address(text, key: "\(key).addr")
-        guard LineServer.Configuration.isLoopback(host) else {
-            throw ConfigurationError("\(key).addr must be a loopback address (the servers on it are trusted with rip=)")
+        let path = config.string(forKey: ConfigKey("\(key).path"), default: "")
+        let address: HookListener.Configuration.Address
+        switch (text.isEmpty, path.isEmpty) {
+        case (true, true): return nil
+        case (false, false): throw ConfigurationError("give \(key).path or \(key).addr, not both")
+        case (true, false):
+            address = .unix(path: try socketPath(path, key: "\(key).path"), mode: try socketMode(config, key: key))
+        case (false, true):
+            let (host, port) = try self.address(text, key: "\(key).addr")
+            guard LineServer.Configuration.isLoopback(host) else {
+                throw ConfigurationError(
+                    "\(key).addr must be a loopback address (the servers on it are trusted with rip=)")
+            }
+            address = .tcp(host: host, port: port)
         }
         let idle = config.int(forKey: ConfigKey("\(key).idle_timeout_seconds"), default: 300)
         let connections = config.int(forKey: ConfigKey("\(key).max_connections"), default: 256)
@@ -431,22 +450,34 @@ extension Settings {
             throw ConfigurationError("\(key).idle_timeout_seconds and \(key).max_connections must be positive")
         }
         return HookListener.Configuration(
-            address: .tcp(host: host, port: port), framing: .lines(maximumLength: maximumLineLength),
+            address: address, framing: .lines(maximumLength: maximumLineLength),
             idleTimeout: .seconds(Int64(idle)), maximumConnections: connections)
+    }
+
+    /// An absolute path under 100 bytes (a unix socket's address must fit `sun_path`).
+    static func socketPath(_ path: String, key: String) throws -> String {
+        guard path.hasPrefix("/"), path.utf8.count < 100 else {
+            throw ConfigurationError("\(key) must be an absolute path under 100 bytes (a unix socket)")
+        }
+        return path
+    }
+
+    /// `<key>.mode`: octal permissions of the socket file, default 0660.
+    static func socketMode(_ config: ConfigReader, key: String) throws -> UInt16 {
+        let text = config.string(forKey: ConfigKey("\(key).mode"), default: "0660")
+        guard let mode = UInt16(text, radix: 8), mode <= 0o777 else {
+            throw ConfigurationError("\(key).mode must be octal permissions such as 0660")
+        }
+        return mode
     }
 
     /// `saslauthd.path` (empty: off), its `mode` (octal) and the `service` whose stack decides (empty:
     /// the one each request names).
     static func saslauthd(_ config: ConfigReader) throws -> Saslauthd? {
-        let path = config.string(forKey: "saslauthd.path", default: "")
-        guard !path.isEmpty else { return nil }
-        guard path.hasPrefix("/"), path.utf8.count < 100 else {
-            throw ConfigurationError("saslauthd.path must be an absolute path under 100 bytes (a unix socket)")
-        }
-        let modeText = config.string(forKey: "saslauthd.mode", default: "0660")
-        guard let mode = UInt16(modeText, radix: 8), mode <= 0o777 else {
-            throw ConfigurationError("saslauthd.mode must be octal permissions such as 0660")
-        }
+        let text = config.string(forKey: "saslauthd.path", default: "")
+        guard !text.isEmpty else { return nil }
+        let path = try socketPath(text, key: "saslauthd.path")
+        let mode = try socketMode(config, key: "saslauthd")
         let stack = config.string(forKey: "saslauthd.service", default: "")
         guard stack.isEmpty || Identity.isServiceName(stack) else {
             throw ConfigurationError("saslauthd.service must be a stack name")

@@ -66,7 +66,14 @@ public struct Settings: Sendable {
     public var http = HTTP()
     public var line = LineServer.Configuration()
     /// Dovecot's authentication protocol for mail servers (`dovecot_auth.addr`); nil when off.
-    public var dovecotAuth: HookListener.Configuration?
+    public var dovecotAuth: DovecotAuth?
+
+    public struct DovecotAuth: Sendable {
+        public var listener: HookListener.Configuration
+        /// `dovecot_auth.services`: the stacks a request's `service=` may name (default `smtp`), so
+        /// a caller cannot pick one without the second factor.
+        public var services: Set<String>
+    }
     /// Postfix's policy delegation (`postfix_policy.addr`); nil when off.
     public var postfixPolicy: PostfixPolicy?
 

@@ -2,16 +2,19 @@ extension AuthService {
     /// PAM's account management for someone a server already authenticated (Postfix's policy
     /// delegation for a SASL login): the account exists and is not disabled, the service stack's
     /// lockout modules do not hold it locked, and its `account` modules (role, time, source) accept
-    /// it. No password is checked and nothing is counted. Unknown, disabled, locked and refused
-    /// accounts alike are `accountDenied`.
-    public func checkAccount(service: String, username: String, source: String? = nil) async throws -> User {
+    /// it. No password is checked and nothing is counted. Disabled, locked and refused accounts
+    /// alike are `accountDenied`. A name authd has no account for is nil: not authd's to judge (the
+    /// server may have authenticated it elsewhere), and answered as an allowed account is, so the
+    /// check tells nobody which names exist.
+    public func checkAccount(service: String, username: String, source: String? = nil) async throws -> User? {
         guard let stack = stack(for: service) else { throw AuthError(.unknownService, "no stack for this service") }
+        guard username.utf8.count <= 256, !username.utf8.contains(0) else { return nil }
         let denied = AuthError(.accountDenied, "this account may not use this service now")
-        guard username.utf8.count <= 256, !username.utf8.contains(0) else { throw denied }
         var attempt = limits.attempt(service: service, username: username, password: "", source: source)
         attempt.user = try await users.find(username: username)
         attempt.userLoaded = true
-        guard let user = attempt.user, !user.disabled else { throw denied }
+        guard let user = attempt.user else { return nil }
+        guard !user.disabled else { throw denied }
         for entry in stack.entries(.auth) where entry.module is LockoutModule {
             if case .failure = try await entry.module.run(&attempt, facility: .auth) { throw denied }
         }

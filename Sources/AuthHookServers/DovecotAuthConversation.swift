@@ -25,14 +25,19 @@ public struct DovecotAuthConversation: HookConversation {
     let logger: Logger
     let peer: String?
     let connectionID: UInt64
+    /// The stacks a request's `service=` may name (`dovecot_auth.services`).
+    let services: Set<String>
     private var handshaken = false
     private var pending: [UInt32: Pending] = [:]
 
-    public init(service: AuthService, logger: Logger, peer: String?, connectionID: UInt64) {
+    public init(
+        service: AuthService, logger: Logger, peer: String?, connectionID: UInt64, services: Set<String> = ["smtp"]
+    ) {
         self.service = service
         self.logger = logger
         self.peer = peer
         self.connectionID = connectionID
+        self.services = services
     }
 
     public func greeting() -> [UInt8] {
@@ -80,6 +85,11 @@ public struct DovecotAuthConversation: HookConversation {
         guard pending[request.id] == nil else { return disconnect("AUTH with an ID already in use") }
         guard let mechanism = DovecotAuthProtocol.Mechanism(rawValue: request.mechanism.uppercased()) else {
             return fail(request.id, reason: "Unsupported authentication mechanism")
+        }
+        // The caller names the stack: only those configured for this listener, so none can pick a
+        // stack without the second factor (or without the lockout) that another service has.
+        guard services.contains(request.service) else {
+            return fail(request.id, reason: "service \(request.service.prefix(32)) is not served here")
         }
         let waiting: Pending
         switch mechanism {

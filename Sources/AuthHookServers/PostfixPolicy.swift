@@ -4,8 +4,10 @@ public import Logging
 /// Postfix's policy delegation (`check_policy_service inet:…`, Postfix's SMTPD_POLICY_README):
 /// `name=value` lines ended by an empty line, answered `action=…` and an empty line, many requests
 /// per connection. Mail from a SASL login is refused when the account may no longer use the
-/// service: disabled, deleted, locked from the client's address, or refused by the stack's
-/// `account` modules (a role, hours). Anything else is not this check's business (`DUNNO`).
+/// service: disabled, locked from the client's address, or refused by the stack's `account`
+/// modules (a role, hours). Anything else is not this check's business (`DUNNO`), a name authd
+/// has no account for included: it is answered as an allowed account is, so the policy service
+/// tells no caller which names exist.
 public struct PostfixPolicyConversation: HookConversation {
     /// Attributes in one request, at most (Postfix sends about 30).
     static let maximumAttributes = 100

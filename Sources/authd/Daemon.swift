@@ -107,9 +107,11 @@ struct Daemon {
         if let dovecotAuth = settings.dovecotAuth {
             services.append(
                 .init(
-                    service: HookListener(name: "dovecot auth", configuration: dovecotAuth, logger: logger) {
+                    service: HookListener(name: "dovecot auth", configuration: dovecotAuth.listener, logger: logger) {
                         peer, id in
-                        DovecotAuthConversation(service: service, logger: logger, peer: peer, connectionID: id)
+                        DovecotAuthConversation(
+                            service: service, logger: logger, peer: peer, connectionID: id,
+                            services: dovecotAuth.services)
                     }))
         }
         if let policy = settings.postfixPolicy {

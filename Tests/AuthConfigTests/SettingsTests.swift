@@ -131,12 +131,35 @@ struct SettingsTests {
         }
     }
 
-    @Test("the Dovecot-protocol listener is off by default and loopback only")
+    @Test(
+        "the Dovecot-protocol listener is off by default, loopback TCP or a unix socket with its mode, serving smtp unless dovecot_auth.services says more"
+    )
     func dovecotAuth() async throws {
         let base = ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret]
         #expect(try await load(base).dovecotAuth == nil)
         let on = try await load(base.merging(["AUTHD_DOVECOT_AUTH_ADDR": "127.0.0.1:5002"]) { $1 }).dovecotAuth
-        #expect(on?.address == .tcp(host: "127.0.0.1", port: 5002) && on?.maximumConnections == 256)
+        #expect(on?.listener.address == .tcp(host: "127.0.0.1", port: 5002) && on?.listener.maximumConnections == 256)
+        #expect(on?.services == ["smtp"])
+        let socket = try await load(
+            base.merging([
+                "AUTHD_DOVECOT_AUTH_PATH": "/run/authd/dovecot-auth", "AUTHD_DOVECOT_AUTH_MODE": "0600",
+                "AUTHD_DOVECOT_AUTH_SERVICES": "smtp,submission",
+            ]) { $1 }
+        ).dovecotAuth
+        #expect(socket?.listener.address == .unix(path: "/run/authd/dovecot-auth", mode: 0o600))
+        #expect(socket?.services == ["smtp", "submission"])
+        let policy = try await load(base.merging(["AUTHD_POSTFIX_POLICY_PATH": "/run/authd/policy"]) { $1 })
+        #expect(policy.postfixPolicy?.listener.address == .unix(path: "/run/authd/policy", mode: 0o660))
+        for refused: [String: String] in [
+            ["AUTHD_DOVECOT_AUTH_PATH": "relative/socket"],
+            ["AUTHD_DOVECOT_AUTH_PATH": "/run/a", "AUTHD_DOVECOT_AUTH_ADDR": "127.0.0.1:5002"],
+            ["AUTHD_DOVECOT_AUTH_PATH": "/run/a", "AUTHD_DOVECOT_AUTH_MODE": "rw"],
+            ["AUTHD_DOVECOT_AUTH_ADDR": "127.0.0.1:5002", "AUTHD_DOVECOT_AUTH_SERVICES": "bad name!"],
+        ] {
+            await #expect(throws: ConfigurationError.self, "\(refused)") {
+                try await load(base.merging(refused) { $1 })
+            }
+        }
         for refused in ["0.0.0.0:5002", "192.0.2.1:5002", "127.0.0.1"] {
             await #expect(throws: ConfigurationError.self) {
                 try await load(base.merging(["AUTHD_DOVECOT_AUTH_ADDR": refused]) { $1 })

@@ -17,7 +17,7 @@ struct DovecotBearerTests {
             service: stack.service, logger: TestDatabase.logger, peer: "127.0.0.1", connectionID: 1)
         _ = await conversation.handle(Array("VERSION\t1\t2".utf8))
         let response = Base64.standard.encode(Array("user=\(user)\u{1}auth=Bearer \(token)\u{1}\u{1}".utf8))
-        let step = await conversation.handle(Array("AUTH\t1\tXOAUTH2\tservice=imap\tresp=\(response)".utf8))
+        let step = await conversation.handle(Array("AUTH\t1\tXOAUTH2\tservice=smtp\tresp=\(response)".utf8))
         return String(decoding: step.output, as: UTF8.self)
     }
 
@@ -52,6 +52,21 @@ struct DovecotBearerTests {
         #expect(await Self.xoauth2(stack, user: name, token: openID) == "FAIL\t1\n", "issued for sign-in only")
         let mail = try await Self.delegated(stack, user, scope: "openid mail")
         #expect(await Self.xoauth2(stack, user: name, token: mail) == "OK\t1\tuser=\(name)\n")
+        await stack.shutdown()
+    }
+
+    @Test("a service= this listener does not serve (dovecot_auth.services) fails with a reason, before any check")
+    func servicesAllowList() async throws {
+        let stack = try await TestStack()
+        let (user, _) = try await stack.account()
+        var conversation = DovecotAuthConversation(
+            service: stack.service, logger: TestDatabase.logger, peer: "127.0.0.1", connectionID: 1)
+        _ = await conversation.handle(Array("VERSION\t1\t2".utf8))
+        let response = Base64.standard.encode(Array("\0\(user.username)\0\(TestStack.password)".utf8))
+        let ssh = await conversation.handle(Array("AUTH\t1\tPLAIN\tservice=ssh\tresp=\(response)".utf8))
+        #expect(String(decoding: ssh.output, as: UTF8.self).hasPrefix("FAIL\t1\treason=service ssh is not served"))
+        let smtp = await conversation.handle(Array("AUTH\t2\tPLAIN\tservice=smtp\tresp=\(response)".utf8))
+        #expect(String(decoding: smtp.output, as: UTF8.self) == "OK\t2\tuser=\(user.username)\n")
         await stack.shutdown()
     }
 }

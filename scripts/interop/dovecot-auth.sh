@@ -8,6 +8,8 @@ cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
 dovecot_port=$(free_port)
 export AUTHD_DOVECOT_AUTH_ADDR="127.0.0.1:$dovecot_port"
+# The stacks a request may name: smtp, and one without a stack file for the temporary failure below.
+export AUTHD_DOVECOT_AUTH_SERVICES="smtp,nostack"
 start_authd
 
 user="da$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"

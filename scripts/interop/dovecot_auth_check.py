@@ -90,6 +90,8 @@ check(c.ask(f"AUTH\t10\tXOAUTH2\tservice=smtp\tresp={other}\n") == "FAIL\t10", "
 check(c.ask(f"AUTH\t11\tCRAM-MD5\tservice=smtp\n") == "FAIL\t11\treason=Unsupported authentication mechanism",
       "an unsupported mechanism")
 check(c.ask(f"AUTH\t12\tPLAIN\tservice=nostack\tresp={plain}\n") == "FAIL\t12\ttemp", "a service without a stack: temp")
+check(c.ask(f"AUTH\t30\tPLAIN\tservice=ssh\tresp={plain}\n") == "FAIL\t30\treason=service ssh is not served here",
+      "a service outside dovecot_auth.services: refused before any check (no stack without a second factor by choice)")
 check(c.ask(f"AUTH\t13\tPLAIN\tservice=smtp\tresp=%%%\n") == "FAIL\t13\treason=AUTH with a malformed resp",
       "a malformed resp")
 check(c.ask(f"AUTH\t14\tPLAIN\tresp={plain}\n") == "FAIL\t14\treason=AUTH without service", "AUTH without service")

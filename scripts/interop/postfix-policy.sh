@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # authd's Postfix policy service (postfix_policy.addr): a client of Postfix's policy protocol
-# asks about SASL users (active, unknown, disabled, locked from one address) and sends malformed
+# asks about SASL users (active and unknown alike, disabled, locked from one address) and sends malformed
 # requests; then Debian's Postfix (root only), authenticating against authd's dovecot_auth
 # listener and asking the policy service at RCPT, accepts mail from an account and rejects it once
 # the account is disabled in the middle of the SMTP session.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
-policy_port=$(free_port)
 dovecot_port=$(free_port)
-export AUTHD_POSTFIX_POLICY_ADDR="127.0.0.1:$policy_port" AUTHD_DOVECOT_AUTH_ADDR="127.0.0.1:$dovecot_port"
+# The policy service on a unix socket, as config/postfix/main.cf.authd-policy ships it. Mode 0666
+# here only because this authd runs as root and Postfix's smtpd as postfix: give the socket's group
+# to Postfix instead.
+policy_dir=$(mktemp -d)
+chmod 755 "$policy_dir"
+server_dirs+=("$policy_dir")
+policy_socket="$policy_dir/policy"
+export AUTHD_POSTFIX_POLICY_PATH="$policy_socket" AUTHD_POSTFIX_POLICY_MODE=0666 \
+    AUTHD_DOVECOT_AUTH_ADDR="127.0.0.1:$dovecot_port"
 start_authd
 ctl=(.build/debug/authctl)
 db=(--config config/authd.yaml)
@@ -32,11 +39,16 @@ for i in range(10):
     assert f.readline().startswith(b"FAIL"), "a wrong password fails"
 PY
 
-python3 - "$policy_port" "$user" <<'PY' || failures=$((failures + 1))
+for _ in $(seq 1 50); do [ -S "$policy_socket" ] && break; sleep 0.1; done
+[ "$(stat -c %a "$policy_socket")" = 666 ] && echo "ok: the policy socket has the configured mode" \
+    || { echo "FAIL: the policy socket's mode is $(stat -c %a "$policy_socket")" >&2; failures=$((failures + 1)); }
+python3 - "$policy_socket" "$user" <<'PY' || failures=$((failures + 1))
 import socket, sys
-port, user = sys.argv[1:]
+path, user = sys.argv[1:]
 bad = 0
-s = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(path)
 f = s.makefile("rb")
 
 def ask(attributes, raw=None):
@@ -60,7 +72,8 @@ base = {"request": "smtpd_access_policy", "protocol_state": "RCPT", "protocol_na
 reject = "action=REJECT 5.7.1 this account may not send mail now"
 check("no SASL login: not this check's business", base | {"sasl_username": ""}, "action=DUNNO")
 check("an active account", base | {"sasl_username": user, "sasl_method": "PLAIN"}, "action=DUNNO")
-check("an unknown account", base | {"sasl_username": "nobody-" + user}, reject)
+check("an unknown account: answered as an active one, so the answer tells no caller which names exist",
+      base | {"sasl_username": "nobody-" + user}, "action=DUNNO")
 check("a disabled account", base | {"sasl_username": user + "-off"}, reject)
 check("an account locked from the client's address", base | {"sasl_username": user + "-locked", "client_address": "192.0.2.7"}, reject)
 check("the same account from another address", base | {"sasl_username": user + "-locked"}, "action=DUNNO")
@@ -83,7 +96,7 @@ PY
 
 if [ "$(id -u)" = 0 ] && command -v postfix >/dev/null; then
     start_postfix "inet:127.0.0.1:$dovecot_port" \
-        "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$policy_port, permit_sasl_authenticated, reject"
+        "smtpd_recipient_restrictions = check_policy_service unix:$policy_socket, permit_sasl_authenticated, reject"
     mailer="$user-mail"
     register "$mailer" "policy password 2"
     python3 - "$SMTP_PORT" "$mailer" "${ctl[*]} user disable $mailer ${db[*]}" <<'PY' || failures=$((failures + 1))

@@ -11,7 +11,12 @@ Usage: oidc_browser_check.py AUTHD_PORT OTHER_AUTHD_PORT RP1_PORT RP2_PORT SUFFI
 5. POST /logout/all on the other instance ends the SSO session: RP 1 asks for a password again.
 6. RP-initiated logout from RP 1: authd's confirmation page, back to RP 1 with the state, and the
    SSO session is gone (RP 2 asks for the password).
+7. Login CSRF: an attacker (requests) signs in to RP 1's request as themselves, allows it and keeps
+   the continuation; a victim's Chromium, signed in to authd, opens it: an error page on authd,
+   never a redirect to the RP with a code.
 """
+import html
+import re
 import sys
 import time
 
@@ -60,9 +65,35 @@ def signed_in_as(driver, rp):
     return driver.find_element(By.ID, "who").text
 
 
-alice, bob = f"alice{suffix}", f"bob{suffix}"
+alice, bob, mallory = f"alice{suffix}", f"bob{suffix}", f"mallory{suffix}"
 register(alice, "alice's long password")
 register(bob, "bob's long password")
+register(mallory, "mallory's long password")
+
+
+def hidden(name, page):
+    found = re.search(rf'name="{name}" value="([^"]*)"', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def attacker_continuation():
+    """Mallory's own HTTP client through RP 1's request: sign in, allow, and keep the Location
+    the consent form answers with instead of following it."""
+    rp = requests.Session()
+    authorize = rp.get(f"http://127.0.0.1:{rp1}/login", allow_redirects=False, timeout=10).headers["Location"]
+    portal = requests.Session()
+    start = portal.get(authorize, allow_redirects=False, timeout=10).headers["Location"]
+    login = portal.get(authd + start, timeout=10).text
+    signed_in = portal.post(f"{authd}/ui/login", data={"csrf": hidden("csrf", login), "authz": hidden("authz", login),
+                                                        "username": mallory, "password": "mallory's long password"},
+                            allow_redirects=False, timeout=10)
+    resumed = portal.get(authd + signed_in.headers["Location"], allow_redirects=False, timeout=10)
+    consent = portal.get(authd + resumed.headers["Location"], timeout=10).text
+    allowed = portal.post(f"{authd}/ui/consent", data={"csrf": hidden("csrf", consent), "authz": hidden("authz", consent),
+                                                        "decision": "allow"}, allow_redirects=False, timeout=10)
+    return allowed.headers["Location"]
+
+
 # Bob enrols TOTP over the JSON API.
 access = token(bob, "bob's long password")["access_token"]
 setup = requests.post(f"{authd}/mfa/totp/setup", headers={"Authorization": f"Bearer {access}"}, timeout=10).json()
@@ -88,6 +119,17 @@ try:
     driver.get(f"http://127.0.0.1:{rp2}/login")
     wait_for(driver, lambda d: "/ui/consent" in d.current_url or d.current_url.startswith(f"http://127.0.0.1:{rp2}/"))
     check("/ui/login" not in driver.current_url, "RP 2: no password asked (single sign-on)")
+    # 7. Alice's browser, signed in to authd, opens the continuation Mallory allowed in hers.
+    continuation = attacker_continuation()
+    check(continuation.startswith("/oauth2/authorize?authz="), f"the attacker kept a continuation: {continuation[:40]}")
+    driver.get(authd + continuation)
+    wait_for(driver, expected_conditions.presence_of_element_located((By.TAG_NAME, "h1")))
+    check(driver.current_url.startswith(authd) and "code=" not in driver.current_url
+          and "started by another sign-in" in driver.page_source,
+          "login CSRF: another sign-in's continuation is an error page in the victim's browser, no code")
+    shot(driver, "foreign-continuation")
+    driver.get(f"http://127.0.0.1:{rp2}/login")
+    wait_for(driver, lambda d: "/ui/consent" in d.current_url or d.current_url.startswith(f"http://127.0.0.1:{rp2}/"))
     allow(driver)
     check(signed_in_as(driver, rp2) == alice, "RP 2 signed in the same user")
     driver.get(f"{authd}/ui/consents")

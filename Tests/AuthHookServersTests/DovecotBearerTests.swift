@@ -28,18 +28,7 @@ struct DovecotBearerTests {
             NewClient(
                 id: TestDatabase.uniqueName("rp"), grantTypes: [.authorizationCode], scopes: Array(scopes),
                 redirectURIs: [redirect]), by: TestStack.testOperator)
-        let request = try AuthorizationRules.check(
-            AuthorizationParameters(
-                responseType: "code", clientID: rp.client.id, redirectURI: redirect, scope: scope,
-                codeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", codeChallengeMethod: "S256"),
-            client: rp.client, configuredScopes: scopes
-        ).get()
-        let code = try await stack.service.oauth.issueCode(
-            for: request, user: user, authTime: UnixTime.now(), methods: ["pwd"])
-        return try await stack.service.oauth.exchange(
-            code: code, redirectURI: redirect, codeVerifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
-            for: rp.client
-        ).tokens.accessToken
+        return try await stack.delegatedToken(for: user, client: rp.client, scope: scope)
     }
 
     @Test("XOAUTH2: the user's own token logs in; a client's token for the user only with the mail scope")

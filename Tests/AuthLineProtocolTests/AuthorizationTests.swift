@@ -122,19 +122,7 @@ struct AuthorizationTests {
                 NewClient(
                     id: TestDatabase.uniqueName("rp"), grantTypes: [.authorizationCode], scopes: Array(scopes),
                     redirectURIs: ["https://rp.example.com/cb"]), by: TestStack.testOperator)
-            let request = try AuthorizationRules.check(
-                AuthorizationParameters(
-                    responseType: "code", clientID: rp.client.id, redirectURI: "https://rp.example.com/cb",
-                    scope: "openid profile", codeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-                    codeChallengeMethod: "S256"),
-                client: rp.client, configuredScopes: scopes
-            ).get()
-            let code = try await stack.service.oauth.issueCode(
-                for: request, user: admin, authTime: UnixTime.now(), methods: ["pwd"])
-            let delegated = try await stack.service.oauth.exchange(
-                code: code, redirectURI: "https://rp.example.com/cb",
-                codeVerifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", for: rp.client
-            ).tokens.accessToken
+            let delegated = try await stack.delegatedToken(for: admin, client: rp.client, scope: "openid profile")
             try await LineClient.with(port: port) { (client: LineClient) async throws in
                 try await client.send("VERIFY\t1\t\(firstParty)\n")
                 #expect(try await client.reply()?.status == .ok, "the user's own token")

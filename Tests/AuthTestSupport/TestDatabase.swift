@@ -181,6 +181,29 @@ extension TestStack {
     }
 }
 
+extension TestStack {
+    /// RFC 7636 Appendix B's verifier and its S256 challenge.
+    public static let pkceVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    public static let pkceChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+    /// A user's token issued to `client` through the code flow (the request checked, a code
+    /// issued as the portal issues it, exchanged): a delegated token with `scope`.
+    public func delegatedToken(for user: User, client: OAuthClient, scope: String) async throws -> String {
+        let redirect = client.redirectURIs.first ?? ""
+        let request = try AuthorizationRules.check(
+            AuthorizationParameters(
+                responseType: "code", clientID: client.id, redirectURI: redirect, scope: scope,
+                codeChallenge: Self.pkceChallenge, codeChallengeMethod: "S256"),
+            client: client, configuredScopes: Set(client.scopes)
+        ).get()
+        let code = try await service.oauth.issueCode(
+            for: request, user: user, authTime: UnixTime.now(), methods: ["pwd"])
+        return try await service.oauth.exchange(
+            code: code, redirectURI: redirect, codeVerifier: Self.pkceVerifier, for: client
+        ).tokens.accessToken
+    }
+}
+
 extension LoginOutcome {
     public struct SecondFactorRequired: Error {}
 

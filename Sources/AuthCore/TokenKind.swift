@@ -35,7 +35,7 @@ public enum TokenUse: String, Hashable, Sendable, CaseIterable {
     case mail
     /// `/oauth2/userinfo`: the client's view of its user (OpenID Connect Core §5.3).
     case userInfo
-    /// `/oauth2/introspect` asked by a resource server (a client with the `introspect` grant)
+    /// `/oauth2/introspect` asked by a resource server (a client registered with `introspection`)
     /// about a token issued to somebody else; a client always sees its own tokens.
     case introspection
 }
@@ -67,8 +67,10 @@ public enum TokenPolicy {
         }
     }
 
+    /// On every verification: the scopes are split only for a delegated token, the one kind they decide.
     public static func accepts(_ claims: AccessTokenClaims, for use: TokenUse) -> Bool {
-        accepts(TokenKind(claims), scopes: claims.scopes, for: use)
+        let kind = TokenKind(claims)
+        return accepts(kind, scopes: kind == .delegated ? claims.scopes : [], for: use)
     }
 
     /// The roles a delegated token carries: the user's only when a scope asks for them.

@@ -23,6 +23,16 @@ struct ClientRulesTests {
         #expect(ClientRules.isRedirectURI(uri) == allowed, "\(uri)")
     }
 
+    @Test("PKCE: a confidential client may opt out, a public one may not; a public client always requires it")
+    func pkce() {
+        #expect(throws: Never.self) { try ClientRules.checkPKCE(required: false, for: .confidential) }
+        #expect(throws: AuthError.self) { try ClientRules.checkPKCE(required: false, for: .public) }
+        let publicClient = OAuthClient(
+            id: "p", name: "p", type: .public, grantTypes: [.authorizationCode], scopes: [], requiresPKCE: false,
+            createdAt: 0)
+        #expect(publicClient.requiresPKCE)
+    }
+
     @Test("a public client cannot use client credentials; grant types are de-duplicated and sorted")
     func grantTypes() throws {
         #expect(throws: AuthError.self) { try ClientRules.validGrantTypes([.clientCredentials], for: .public) }
@@ -45,9 +55,13 @@ struct ClientRulesTests {
         #expect(throws: AuthError.self) { try ClientRules.validLifetime(86401) }
     }
 
-    @Test("every change but a new name cuts off the client's tokens")
+    @Test(
+        "every change but a new name, ID-token algorithm or consent, introspection and PKCE policy cuts off the client's tokens"
+    )
     func cutsOff() {
         #expect(!ClientChange(name: "Renamed").cutsOff)
+        #expect(!ClientChange(skipConsent: true, mayIntrospect: true, requiresPKCE: false).cutsOff)
+        #expect(!ClientChange(skipConsent: false).isEmpty)
         #expect(ClientChange(disabled: false).cutsOff)
         #expect(ClientChange(name: "Renamed", scopes: []).cutsOff)
         #expect(ClientChange(tokenLifetime: .some(nil)).cutsOff)

@@ -317,3 +317,26 @@ struct PortalTests {
         await stack.shutdown()
     }
 }
+
+@Suite("CSRFGuard: a form token for one CSRF cookie and one SSO session, without a database")
+struct CSRFGuardTests {
+    static let cookie = String(repeating: "c", count: 43)
+
+    @Test("the token matches its own cookie and SSO cookie only; anything malformed or missing does not")
+    func binding() throws {
+        let guard_ = try CSRFGuard(keyring: try TestStack.testCodec().keyring)
+        let signedOut = try guard_.field(cookie: Self.cookie, sso: nil)
+        let signedIn = try guard_.field(cookie: Self.cookie, sso: "sso-1")
+        #expect(guard_.matches(field: signedOut, cookie: Self.cookie, sso: nil))
+        #expect(guard_.matches(field: signedIn, cookie: Self.cookie, sso: "sso-1"))
+        #expect(!guard_.matches(field: signedOut, cookie: Self.cookie, sso: "sso-1"), "rendered before the sign-in")
+        #expect(!guard_.matches(field: signedIn, cookie: Self.cookie, sso: "sso-2"), "another SSO session")
+        #expect(!guard_.matches(field: signedIn, cookie: String(repeating: "d", count: 43), sso: "sso-1"))
+        #expect(!guard_.matches(field: Self.cookie, cookie: Self.cookie, sso: nil), "the cookie itself is no token")
+        #expect(!guard_.matches(field: nil, cookie: Self.cookie, sso: nil))
+        #expect(!guard_.matches(field: signedOut, cookie: nil, sso: nil))
+        #expect(!guard_.matches(field: signedOut, cookie: "short", sso: nil))
+        let other = try CSRFGuard(keyring: try TestStack.testCodec(secret: Array(repeating: 7, count: 40)).keyring)
+        #expect(!other.matches(field: signedOut, cookie: Self.cookie, sso: nil), "another secret")
+    }
+}

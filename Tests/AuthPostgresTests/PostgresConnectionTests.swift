@@ -135,8 +135,12 @@ struct PostgresConnectionTests {
 
     @Test("the pool never opens more than its bound")
     func bounded() async throws {
+        // What is checked is the bound; the wait is generous, as eight callers queue behind two
+        // connections while a hundred other suites load the machine (5 s once ran out in CI).
         let pool = PostgresPool(
-            configuration: .init(connectionString: try await TestDatabase.migratedURL(), maxConnections: 2),
+            configuration: .init(
+                connectionString: try await TestDatabase.migratedURL(), maxConnections: 2,
+                acquireTimeout: .seconds(60)),
             logger: TestDatabase.logger)
         let pids = try await withThrowingTaskGroup(of: Int64.self) { group in
             for _ in 0..<8 {

@@ -37,6 +37,7 @@ public struct AdminService: Sendable {
     let directory: any DirectoryStore
     let importer: any UserImportStore
     let mfa: any MFAStore
+    let lockouts: any LockoutStore
     let users: any UserStore
     let clients: any ClientStore
     let hashing: HashingPool
@@ -47,9 +48,10 @@ public struct AdminService: Sendable {
 
     public init(
         configuration: Configuration = .init(), dependencies: AuthDependencies, directory: any DirectoryStore,
-        importer: any UserImportStore, mfa: any MFAStore
+        importer: any UserImportStore, mfa: any MFAStore, lockouts: any LockoutStore
     ) {
         self.configuration = configuration
+        self.lockouts = lockouts
         self.importer = importer
         self.revocations = dependencies.revocations
         self.directory = directory
@@ -140,6 +142,16 @@ public struct AdminService: Sendable {
         try await authorize(actor, managing: userID)
         revocations.apply(try await directory.revokeTokens(userID: userID, by: actor).revocations)
         logger.notice("user's tokens revoked", metadata: ["user_id": "\(userID)", "actor": "\(actor.name)"])
+    }
+
+    /// Clears the account's lockout counters on every instance, for every client address
+    /// (`authctl user unlock`), audited. A name without an account is unlocked too: the counters of
+    /// names tried against the lockout module exist whether or not the account does.
+    public func unlock(username: String, by actor: Actor) async throws {
+        try permit(actor, Permission.usersWrite)
+        if let user = try await users.find(username: username) { try await authorize(actor, managing: user.id) }
+        try await lockouts.unlock(username: username, by: actor)
+        logger.notice("account unlocked", metadata: ["username": "\(username)", "actor": "\(actor.name)"])
     }
 
     /// Removes the user's TOTP enrolment and recovery codes (a lost phone), audited; the user logs

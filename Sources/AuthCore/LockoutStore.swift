@@ -12,8 +12,9 @@ public protocol LockoutStore: Sendable {
     ) async throws -> LockoutPolicy.Counter
     /// Forgets the pair's failures (successful login).
     func reset(username: String, source: String) async throws
-    /// Forgets every counter of the account (`authctl user unlock`).
-    func unlock(username: String) async throws
+    /// Forgets every counter of the account (`authctl user unlock`), with an audit entry
+    /// (`user.unlock`) written with it.
+    func unlock(username: String, by actor: Actor) async throws
 }
 
 extension LockoutStore {

@@ -79,9 +79,13 @@ public struct PostgresLockoutStore: LockoutStore {
         }
     }
 
-    public func unlock(username: String) async throws {
-        _ = try await pool.run { connection in
-            try connection.query("DELETE FROM login_failures WHERE username = lower($1)", [username])
+    public func unlock(username: String, by actor: Actor) async throws {
+        try await pool.run { connection in
+            try connection.transaction {
+                try connection.query("DELETE FROM login_failures WHERE username = lower($1)", [username])
+                try PostgresDirectoryStore.audit(
+                    actor, "user.unlock", target: "username:\(username.lowercased())", [:], on: connection)
+            }
         }
     }
 }

@@ -30,26 +30,23 @@ struct DatabaseOptions: ParsableArguments {
         let scopes = try Settings.oauthScopes(reader)
         let logger = Logger(label: "authctl")
         let times = try Settings.accessTokenTimes(reader)
-        // One hashing thread; revocations reach the daemons through the
-        // database and its notifications (this process's own state is never consulted).
-        let backend = try PostgresBackend(
-            configuration: .init(
-                pool: .init(connectionString: database.url, maxConnections: connections),
-                hashing: .init(threads: 1, queueLimit: 1), scrypt: passwords.scrypt,
-                importedFloor: passwords.importedFloor, hashCeiling: passwords.hashCeiling,
-                retention: RetentionPolicy(accessTokenLifetime: times.lifetime, leeway: times.leeway)),
-            logger: logger)
-        let admin = backend.adminService(
+        let postgres = PostgresStores(
+            pool: .init(connectionString: database.url, maxConnections: connections),
+            retention: RetentionPolicy(accessTokenLifetime: times.lifetime, leeway: times.leeway), logger: logger)
+        let (admin, hashing) = try AuthAssembly.administration(
+            stores: postgres.stores, passwords: passwords.assembly,
             configuration: .init(
                 passwordPolicy: passwords.policy, scopes: scopes,
-                idTokenAlgorithms: keys ? try Settings.keyring(reader).idTokenAlgorithms : [.rs256]))
+                idTokenAlgorithms: keys ? try Settings.keyring(reader).idTokenAlgorithms : [.rs256]),
+            logger: logger)
         var failure: (any Error)?
         do {
             try await body(admin, Self.actor)
         } catch {
             failure = error
         }
-        await backend.close()
+        await hashing.shutdown()
+        await postgres.close()
         guard let failure else { return }
         guard let error = failure as? AuthError else { throw failure }
         ClientExit.printError("authctl: \(error.message) (\(error.code))")
@@ -278,22 +275,15 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Unlock: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Clear an account's lockout counters on every instance (all client addresses).")
-
-        @Option(name: .long, help: "Path to the YAML configuration file.")
-        var config: String?
-
-        @Argument(help: "The username.")
-        var name: String
+            abstract: "Clear an account's lockout counters on every instance (all client addresses); audited.")
+        @OptionGroup var options: DatabaseOptions
+        @Argument(help: "The username.") var name: String
 
         func run() async throws {
-            let database = try Settings.Database(await Settings.reader(configFile: config))
-            let pool = PostgresPool(
-                configuration: .init(connectionString: database.url, maxConnections: 1),
-                logger: Logger(label: "authctl"))
-            try await PostgresLockoutStore(pool: pool).unlock(username: name)
-            await pool.close()
-            print("unlocked \(name)")
+            try await options.withAdmin { admin, actor in
+                try await admin.unlock(username: name, by: actor)
+                print("unlocked \(name)")
+            }
         }
     }
 }

@@ -22,17 +22,12 @@ struct Daemon {
     func run() async throws {
         // Before anything creates a counter: those made earlier would stay with the no-op backend.
         let registry = settings.metricsEnabled ? Telemetry.bootstrapPrometheus() : nil
-        let backend = try PostgresBackend(
-            configuration: .init(
-                pool: .init(
-                    connectionString: settings.database.url, maxConnections: settings.database.maxConnections,
-                    acquireTimeout: settings.database.poolTimeout),
-                hashing: settings.passwords.hashing, scrypt: settings.passwords.scrypt,
-                importedFloor: settings.passwords.importedFloor, hashCeiling: settings.passwords.hashCeiling,
-                retention: settings.retention,
-                revocation: settings.revocation),
-            logger: logger)
-        let pool = backend.pool
+        let postgres = PostgresStores(
+            pool: .init(
+                connectionString: settings.database.url, maxConnections: settings.database.maxConnections,
+                acquireTimeout: settings.database.poolTimeout),
+            retention: settings.retention, logger: logger)
+        let pool = postgres.pool
         // Migrations hold a session-level advisory lock: behind a transaction-mode pooler they
         // need database.listen_url's direct connection.
         let sessionPool =
@@ -40,27 +35,20 @@ struct Daemon {
             ? pool
             : PostgresPool(
                 configuration: .init(connectionString: settings.database.sessionURL, maxConnections: 1), logger: logger)
-        let revocations = backend.revocations
-        let resources = Resources(backend: backend, sessionPool: sessionPool === pool ? nil : sessionPool)
+        let assembly: AuthAssembly
+        do {
+            assembly = try await AuthAssembly(
+                stores: postgres.stores, configuration: try settings.assembly(), logger: logger)
+        } catch {
+            await postgres.close()
+            throw error
+        }
+        let service = assembly.auth
+        let revocations = assembly.revocations
+        let resources = Resources(
+            assembly: assembly, postgres: postgres, sessionPool: sessionPool === pool ? nil : sessionPool)
         let migrator = Migrator(
             migrations: try Migrator.load(directory: settings.database.migrationsPath), logger: logger)
-        let service = try backend.authService(
-            configuration: .init(
-                accessTokenLifetime: settings.tokens.accessTokenLifetime,
-                passwordPolicy: settings.passwords.policy, attemptLimit: settings.attemptLimit,
-                sessions: settings.sessions, registrationLimit: settings.registrationLimit,
-                accountLimit: settings.accountLimit, addressGrouping: settings.addressGrouping,
-                scopes: settings.oauthScopes, issuer: settings.http.frontEnd.issuer),
-            tokens: AccessTokenCodec(
-                keyring: settings.tokens.keyring,
-                validation: .init(
-                    issuer: settings.tokens.issuer, audience: settings.tokens.audience, leeway: settings.tokens.leeway)),
-            secondFactor: settings.mfa.map { backend.secondFactor(policy: $0.policy, keyring: $0.keyring) },
-            stacks: .files(try settings.stackFiles()))
-        let admin = backend.adminService(
-            configuration: .init(
-                passwordPolicy: settings.passwords.policy, scopes: settings.oauthScopes,
-                idTokenAlgorithms: settings.tokens.keyring.idTokenAlgorithms))
         if checkOnly {
             logger.notice("configuration and stacks are valid", metadata: ["stacks": "\(service.services)"])
             await resources.close()
@@ -71,10 +59,10 @@ struct Daemon {
             head: TimeAmount(settings.http.headerTimeout), body: TimeAmount(settings.http.bodyTimeout))
         let http = Application(
             router: HTTPFrontEnd(
-                service: service, admin: admin, configuration: settings.http.frontEnd,
+                service: service, admin: assembly.admin, configuration: settings.http.frontEnd,
                 readiness: PostgresReadiness(pool: pool, migrator: migrator, revocations: revocations),
                 metrics: registry.map(Self.exposition),
-                portal: backend.portalService(auth: service, policy: settings.portal),
+                portal: assembly.portal,
                 logger: Logger(label: "authd.http")
             ).router(),
             server: .http1(
@@ -101,7 +89,7 @@ struct Daemon {
         // and the pools close.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: resources), .init(service: listener), .init(service: http), .init(service: line),
-            .init(service: PasswordHashCensus(directory: backend.directory, logger: logger)),
+            .init(service: PasswordHashCensus(directory: postgres.directory, logger: logger)),
             .init(service: ConnectionBudgetCheck(pool: pool, logger: logger), successTerminationBehavior: .ignore),
         ]
         if let dovecotAuth = settings.dovecotAuth {
@@ -153,7 +141,8 @@ extension Daemon {
 
 /// Owns the thread pools and connections; closes them once everything that uses them has stopped.
 struct Resources: Service {
-    let backend: PostgresBackend
+    let assembly: AuthAssembly
+    let postgres: PostgresStores
     /// The direct connection's pool for migrations, when database.listen_url is set.
     let sessionPool: PostgresPool?
 
@@ -163,7 +152,8 @@ struct Resources: Service {
     }
 
     func close() async {
+        await assembly.close()
         await sessionPool?.close()
-        await backend.close()
+        await postgres.close()
     }
 }

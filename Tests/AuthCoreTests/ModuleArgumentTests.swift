@@ -66,7 +66,7 @@ struct NoLockouts: LockoutStore {
         _ change: @escaping @Sendable (LockoutPolicy.Counter?, Int64) -> LockoutPolicy.Counter
     ) async throws -> LockoutPolicy.Counter { change(nil, 0) }
     func reset(username: String, source: String) async throws {}
-    func unlock(username: String) async throws {}
+    func unlock(username: String, by actor: Actor) async throws {}
 }
 
 @Suite("built-in module arguments")

@@ -182,7 +182,7 @@ struct PortalTests {
     static func stack() async throws -> (TestStack, PortalService) {
         let stack = try await TestStack(
             stacks: stacks, configuration: .init(scopes: ["openid", "profile", "email"]))
-        return (stack, stack.backend.portalService(auth: stack.service))
+        return (stack, stack.portal)
     }
 
     static func cookie(_ signIn: PortalSignIn) throws -> String {

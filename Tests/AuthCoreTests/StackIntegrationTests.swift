@@ -49,7 +49,11 @@ struct StackIntegrationTests {
         #expect(
             await code { _ = try await b.service.login(username: name, password: "long enough pw") }
                 == .invalidCredentials)
-        try await a.lockouts.unlock(username: name)
+        try await a.admin.unlock(username: name, by: TestStack.testOperator)
+        let audit = try await a.directory.auditEntries(before: nil, limit: 20)
+        #expect(
+            audit.contains { $0.action == "user.unlock" && $0.target == "username:\(name.lowercased())" },
+            "the unlock is audited")
         #expect(await code { _ = try await b.service.login(username: name, password: "long enough pw") } == nil)
         await a.shutdown()
         await b.shutdown()

@@ -8,7 +8,7 @@ import HummingbirdTesting
 /// Runs `body` against a live server on a free loopback port, backed by the test database.
 func withServer(
     maximumBodySize: Int = 64 * 1024, stack: TestStack? = nil, readiness: (any ReadinessProbe)? = nil,
-    forwarded: ForwardedClient = .init(), maximumImportSize: Int = 1 << 30, portal: PortalPolicy = .init(),
+    forwarded: ForwardedClient = .init(), maximumImportSize: Int = 1 << 30,
     mailBackends: MailBackends = .init(), issuer: String = "http://127.0.0.1:5000",
     _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
@@ -22,7 +22,7 @@ func withServer(
             configuration: .init(
                 maximumBodySize: maximumBodySize, forwarded: forwarded, issuer: issuer,
                 maximumImportSize: maximumImportSize, mailBackends: mailBackends),
-            readiness: readiness, portal: stack.backend.portalService(auth: stack.service, policy: portal)
+            readiness: readiness, portal: stack.portal
         ).router(),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     do {

@@ -130,10 +130,11 @@ struct PortalBindingTests {
 
     @Test("oidc.sso_idle_timeout_seconds: an SSO session unused that long has ended; prompt=none hears login_required")
     func idleTimeout() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let stack = try await TestStack(
+            configuration: .init(scopes: OAuthTests.openIDScopes), portal: PortalPolicy(ssoIdleTimeout: 1))
         let user = try await stack.account().user
         let rp = try await OAuthTests.relyingParty(stack)
-        try await withServer(stack: stack, portal: PortalPolicy(ssoIdleTimeout: 1)) { client in
+        try await withServer(stack: stack) { client in
             let browser = Browser()
             try await Self.signIn(browser, client, as: user)
             #expect(try await browser.get(client, "/ui/consents").status == .ok, "in use")

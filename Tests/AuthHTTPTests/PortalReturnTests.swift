@@ -28,10 +28,10 @@ struct PortalReturnTests {
         "/authz 401 points at the portal with rd; sign-in sends the browser back with an access_token cookie for the domain; SSO re-entry; sign-out ends it"
     )
     func nginxFlow() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(portal: Self.policy)
         let (user, _) = try await stack.account()
         let browser = Browser()
-        try await withServer(stack: stack, portal: Self.policy) { client in
+        try await withServer(stack: stack) { client in
             let refused = try await Self.authz(client, browser)
             #expect(refused.status == .unauthorized)
             let location = try #require(refused.headers[.location])
@@ -80,10 +80,10 @@ struct PortalReturnTests {
 
     @Test("rd= to a host not listed is an error page, never a redirect, on every form that carries it")
     func foreignReturn() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(portal: Self.policy)
         let (user, _) = try await stack.account()
         let browser = Browser()
-        try await withServer(stack: stack, portal: Self.policy) { client in
+        try await withServer(stack: stack) { client in
             for rd in [
                 "https://evil.example/", "https://app.example.com@evil.example/", "//evil.example/",
                 "https://app.example.com.evil.example/", "javascript:alert(1)",
@@ -119,7 +119,7 @@ struct PortalReturnTests {
         let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
         let (user, token) = try await stack.account()
         let rp = try await OAuthTests.relyingParty(stack)
-        let portal = stack.backend.portalService(auth: stack.service)
+        let portal = stack.portal
         let request = try AuthorizationRules.check(
             AuthorizationParameters(
                 responseType: "code", clientID: rp.client.id, redirectURI: OAuthTests.redirect,

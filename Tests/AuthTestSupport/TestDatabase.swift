@@ -70,9 +70,14 @@ public enum TestDatabase {
 
 /// An AuthService on the test database with cheap scrypt parameters and a fixed test key.
 public struct TestStack: Sendable {
+    /// The stores, on the test database.
+    public let postgres: PostgresStores
     /// Built as authd builds it.
-    public let backend: PostgresBackend
-    public let service: AuthService
+    public let assembly: AuthAssembly
+    public var service: AuthService { assembly.auth }
+    public var admin: AdminService { assembly.admin }
+    public var portal: PortalService { assembly.portal }
+    public var secondFactor: SecondFactor? { assembly.secondFactor }
     public let codec: AccessTokenCodec
 
     /// Cheap enough for hundreds of hashes per test run; the default cost is tested separately.
@@ -90,19 +95,16 @@ public struct TestStack: Sendable {
             validation: .init(issuer: "authd-test", audience: "authd-test-clients"))
     }
 
-    public let admin: AdminService
-    public let secondFactor: SecondFactor?
-
-    public var pool: PostgresPool { backend.pool }
-    public var hashing: HashingPool { backend.hashing }
-    public var users: PostgresUserStore { backend.users }
-    public var lockouts: PostgresLockoutStore { backend.lockouts }
-    public var directory: PostgresDirectoryStore { backend.directory }
+    public var pool: PostgresPool { postgres.pool }
+    public var hashing: HashingPool { assembly.hashing }
+    public var users: PostgresUserStore { postgres.users }
+    public var lockouts: PostgresLockoutStore { postgres.lockouts }
+    public var directory: PostgresDirectoryStore { postgres.directory }
     /// Loaded once at start (no listener): changes made through this stack apply to it at once.
-    public var revocations: RevocationState { backend.revocations }
-    public var sessions: PostgresSessionStore { backend.sessions }
-    public var mfa: PostgresMFAStore { backend.mfa }
-    public var clients: PostgresClientStore { backend.clients }
+    public var revocations: RevocationState { assembly.revocations }
+    public var sessions: PostgresSessionStore { postgres.sessions }
+    public var mfa: PostgresMFAStore { postgres.mfa }
+    public var clients: PostgresClientStore { postgres.clients }
 
     /// The defaults' access token lifetime and leeway.
     public static let retention = RetentionPolicy(accessTokenLifetime: 900, leeway: 30)
@@ -111,30 +113,34 @@ public struct TestStack: Sendable {
         scrypt: ScryptParameters = testScrypt, hashing: HashingPool.Configuration = .init(),
         clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: AuthService.StackSource = .passwordOnly,
         configuration: AuthService.Configuration = .init(), databaseURL: String? = nil, secondFactor: Bool = true,
-        codec: AccessTokenCodec? = nil, importedFloor: ImportedHashFloor = .init()
+        codec: AccessTokenCodec? = nil, importedFloor: ImportedHashFloor = .init(), portal: PortalPolicy = .init()
     ) async throws {
         var url = databaseURL ?? ""
         if databaseURL == nil { url = try await TestDatabase.migratedURL() }
-        var configuration = configuration
-        configuration.passwordPolicy.commonPasswords = Self.commonPasswords
-        backend = try PostgresBackend(
-            configuration: .init(
-                // A connect counts against the pool timeout, and the suite's parallel CREATE
-                // DATABASEs can hold one up for seconds; the pool-timeout tests build pools of their own.
-                pool: .init(connectionString: url, maxConnections: 4, acquireTimeout: .seconds(20)),
-                hashing: hashing, scrypt: scrypt,
-                importedFloor: importedFloor, retention: Self.retention),
-            clock: clock, logger: TestDatabase.logger)
-        self.codec = try codec ?? Self.testCodec()
-        self.secondFactor = secondFactor ? backend.secondFactor(keyring: try SealingKeyring(current: Self.mfaKey)) : nil
+        // A connect counts against the pool timeout, and the suite's parallel CREATE DATABASEs can
+        // hold one up for seconds; the pool-timeout tests build pools of their own.
+        postgres = PostgresStores(
+            pool: .init(connectionString: url, maxConnections: 4, acquireTimeout: .seconds(20)),
+            retention: Self.retention, logger: TestDatabase.logger)
+        let codec = try codec ?? Self.testCodec()
+        self.codec = codec
+        do {
+            assembly = try await AuthAssembly(
+                stores: postgres.stores,
+                configuration: .init(
+                    passwords: .init(
+                        scrypt: scrypt, importedFloor: importedFloor, hashing: hashing,
+                        policy: configuration.passwordPolicy.with(commonPasswords: Self.commonPasswords)),
+                    auth: configuration, tokens: codec,
+                    secondFactor: secondFactor ? .init(keyring: try SealingKeyring(current: Self.mfaKey)) : nil,
+                    stacks: stacks, portal: portal),
+                clock: clock, logger: TestDatabase.logger)
+        } catch {
+            await postgres.close()
+            throw error
+        }
         // An unreachable database leaves the state unloaded: verification then fails closed.
-        try? await backend.pool.loadRevocations(into: backend.revocations)
-        service = try backend.authService(
-            configuration: configuration, tokens: self.codec, secondFactor: self.secondFactor, stacks: stacks)
-        admin = backend.adminService(
-            configuration: .init(
-                passwordPolicy: configuration.passwordPolicy, scopes: configuration.scopes,
-                idTokenAlgorithms: self.codec.keyring.idTokenAlgorithms))
+        try? await postgres.pool.loadRevocations(into: assembly.revocations)
     }
 
     /// A database that is not there: nothing listens on port 1.
@@ -146,7 +152,16 @@ public struct TestStack: Sendable {
     }
 
     public func shutdown() async {
-        await backend.close()
+        await assembly.close()
+        await postgres.close()
+    }
+}
+
+extension PasswordPolicy {
+    fileprivate func with(commonPasswords: CommonPasswords) -> PasswordPolicy {
+        var policy = self
+        policy.commonPasswords = commonPasswords
+        return policy
     }
 }
 

@@ -3,7 +3,7 @@ public import Logging
 
 /// What the use cases share: the stores they read and change, the password hashing pool and its
 /// hasher, the in-memory revocation state, the clock and the logger. One value, built in one place
-/// (`PostgresBackend` for authd, authctl and the tests), handed to `AuthService` and `AdminService`.
+/// (`AuthAssembly`, the composition root), handed to `AuthService` and `AdminService`.
 public struct AuthDependencies: Sendable {
     public var users: any UserStore
     public var sessions: any SessionStore

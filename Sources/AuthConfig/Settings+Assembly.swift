@@ -1,0 +1,27 @@
+public import AuthCore
+import AuthCrypto
+
+extension Settings {
+    /// What `AuthAssembly` needs from the settings: the use cases' part of them.
+    public func assembly() throws -> AuthAssembly.Configuration {
+        AuthAssembly.Configuration(
+            passwords: passwords.assembly,
+            auth: .init(
+                accessTokenLifetime: tokens.accessTokenLifetime, passwordPolicy: passwords.policy,
+                attemptLimit: attemptLimit, sessions: sessions, registrationLimit: registrationLimit,
+                accountLimit: accountLimit, addressGrouping: addressGrouping, scopes: oauthScopes,
+                issuer: http.frontEnd.issuer),
+            tokens: AccessTokenCodec(
+                keyring: tokens.keyring,
+                validation: .init(issuer: tokens.issuer, audience: tokens.audience, leeway: tokens.leeway)),
+            secondFactor: mfa.map { .init(policy: $0.policy, keyring: $0.keyring) },
+            stacks: .files(try stackFiles()), portal: portal, revocation: revocation)
+    }
+}
+
+extension Settings.Passwords {
+    public var assembly: AuthAssembly.Passwords {
+        AuthAssembly.Passwords(
+            scrypt: scrypt, importedFloor: importedFloor, hashCeiling: hashCeiling, hashing: hashing, policy: policy)
+    }
+}

@@ -1,0 +1,34 @@
+/// Every store the use cases read and change, as one value: from PostgreSQL (`PostgresStores`) in
+/// authd, authctl and the tests that touch SQL, or from memory (`MemoryStores`) in route, portal
+/// and protocol tests. `AuthAssembly` builds the use cases over it.
+public struct Stores: Sendable {
+    public var users: any UserStore
+    public var sessions: any SessionStore
+    public var clients: any ClientStore
+    public var codes: any AuthorizationCodeStore
+    /// Failure counters for the `lockout` module and `authctl user unlock`.
+    public var lockouts: any LockoutStore
+    /// Users, roles, permissions and the audit trail, as the admin API changes them.
+    public var directory: any DirectoryStore
+    /// Batches of imported accounts.
+    public var importer: any UserImportStore
+    public var mfa: any MFAStore
+    /// The browser portal's SSO sessions and consents.
+    public var portal: any PortalStore
+
+    public init(
+        users: any UserStore, sessions: any SessionStore, clients: any ClientStore, codes: any AuthorizationCodeStore,
+        lockouts: any LockoutStore, directory: any DirectoryStore, importer: any UserImportStore, mfa: any MFAStore,
+        portal: any PortalStore
+    ) {
+        self.users = users
+        self.sessions = sessions
+        self.clients = clients
+        self.codes = codes
+        self.lockouts = lockouts
+        self.directory = directory
+        self.importer = importer
+        self.mfa = mfa
+        self.portal = portal
+    }
+}

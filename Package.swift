@@ -55,6 +55,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "AuthMemory", dependencies: ["AuthCore", "AuthCrypto"], swiftSettings: strict),
         .target(
             name: "AuthPostgres",
             dependencies: [
@@ -139,12 +140,15 @@ let package = Package(
         .target(
             name: "AuthTestSupport",
             dependencies: [
-                "AuthCore", "AuthPostgres", "AuthCrypto", .product(name: "Logging", package: "swift-log"),
+                "AuthCore", "AuthMemory", "AuthPostgres", "AuthCrypto", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/AuthTestSupport",
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "AuthMemoryTests", dependencies: ["AuthCore", "AuthCrypto", "AuthMemory", "AuthTestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "AuthCryptoTests", dependencies: ["AuthCrypto", "AuthTestSupport"], swiftSettings: strict),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], swiftSettings: strict),
         .testTarget(

@@ -87,6 +87,18 @@ public struct ImportRow: Hashable, Sendable {
     public var disabled: Bool
     /// The export said MFA: warned about once the row is imported.
     public var mfa: Bool
+
+    public init(
+        line: Int, username: String, email: String, passwordHash: String, roles: [String], disabled: Bool, mfa: Bool
+    ) {
+        self.line = line
+        self.username = username
+        self.email = email
+        self.passwordHash = passwordHash
+        self.roles = roles
+        self.disabled = disabled
+        self.mfa = mfa
+    }
 }
 
 /// What the store did with one row.

@@ -199,12 +199,12 @@ struct UserImportTests {
         #expect(try await listed("scrypt") == [native.username])
         #expect(try await listed("argon2").isEmpty)
         await #expect(throws: AuthError.self) { try await listed("md5") }
-        #expect(try await stack.directory.importedHashCounts() == ["werkzeug-pbkdf2": 1, "bcrypt": 1])
+        #expect(try await stack.postgres!.directory.importedHashCounts() == ["werkzeug-pbkdf2": 1, "bcrypt": 1])
 
         _ = try await stack.service.login(username: bcrypt, password: "correct horse")
         #expect(try await stack.users.find(username: bcrypt)?.passwordScheme == "scrypt")
         #expect(try await listed("imported") == [werkzeug])
-        #expect(try await stack.directory.importedHashCounts() == ["werkzeug-pbkdf2": 1])
+        #expect(try await stack.postgres!.directory.importedHashCounts() == ["werkzeug-pbkdf2": 1])
         await stack.shutdown()
     }
 

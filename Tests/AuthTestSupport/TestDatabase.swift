@@ -1,5 +1,6 @@
 public import AuthCore
 public import AuthCrypto
+public import AuthMemory
 public import AuthPostgres
 public import Logging
 
@@ -70,8 +71,17 @@ public enum TestDatabase {
 
 /// An AuthService on the test database with cheap scrypt parameters and a fixed test key.
 public struct TestStack: Sendable {
-    /// The stores, on the test database.
-    public let postgres: PostgresStores
+    /// Where the stores keep their rows: the test PostgreSQL, or memory (`MemoryDatabase`, which
+    /// the store contract suite holds to the same answers).
+    public enum Backing: Sendable, CaseIterable, CustomStringConvertible {
+        case postgres, memory
+
+        public var description: String { self == .postgres ? "PostgreSQL" : "memory" }
+    }
+
+    /// The stores on the test database; nil in memory.
+    public let postgres: PostgresStores?
+    public let memory: MemoryDatabase?
     /// Built as authd builds it.
     public let assembly: AuthAssembly
     public var service: AuthService { assembly.auth }
@@ -95,38 +105,49 @@ public struct TestStack: Sendable {
             validation: .init(issuer: "authd-test", audience: "authd-test-clients"))
     }
 
-    public var pool: PostgresPool { postgres.pool }
+    /// The PostgreSQL pool of a stack on the test database (a test in memory has none to ask for).
+    public var pool: PostgresPool { postgres!.pool }
     public var hashing: HashingPool { assembly.hashing }
-    public var users: PostgresUserStore { postgres.users }
-    public var lockouts: PostgresLockoutStore { postgres.lockouts }
-    public var directory: PostgresDirectoryStore { postgres.directory }
+    public var stores: Stores { assembly.stores }
+    public var users: any UserStore { stores.users }
+    public var lockouts: any LockoutStore { stores.lockouts }
+    public var directory: any DirectoryStore { stores.directory }
     /// Loaded once at start (no listener): changes made through this stack apply to it at once.
     public var revocations: RevocationState { assembly.revocations }
-    public var sessions: PostgresSessionStore { postgres.sessions }
-    public var mfa: PostgresMFAStore { postgres.mfa }
-    public var clients: PostgresClientStore { postgres.clients }
+    public var sessions: any SessionStore { stores.sessions }
+    public var mfa: any MFAStore { stores.mfa }
+    public var clients: any ClientStore { stores.clients }
 
     /// The defaults' access token lifetime and leeway.
     public static let retention = RetentionPolicy(accessTokenLifetime: 900, leeway: 30)
 
     public init(
-        scrypt: ScryptParameters = testScrypt, hashing: HashingPool.Configuration = .init(),
+        backing: Backing = .postgres, scrypt: ScryptParameters = testScrypt,
+        hashing: HashingPool.Configuration = .init(),
         clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: AuthService.StackSource = .passwordOnly,
         configuration: AuthService.Configuration = .init(), databaseURL: String? = nil, secondFactor: Bool = true,
         codec: AccessTokenCodec? = nil, importedFloor: ImportedHashFloor = .init(), portal: PortalPolicy = .init()
     ) async throws {
-        var url = databaseURL ?? ""
-        if databaseURL == nil { url = try await TestDatabase.migratedURL() }
-        // A connect counts against the pool timeout, and the suite's parallel CREATE DATABASEs can
-        // hold one up for seconds; the pool-timeout tests build pools of their own.
-        postgres = PostgresStores(
-            pool: .init(connectionString: url, maxConnections: 4, acquireTimeout: .seconds(20)),
-            retention: Self.retention, logger: TestDatabase.logger)
+        let stores: Stores
+        switch backing {
+        case .postgres:
+            var url = databaseURL ?? ""
+            if databaseURL == nil { url = try await TestDatabase.migratedURL() }
+            // A connect counts against the pool timeout, and the suite's parallel CREATE DATABASEs
+            // can hold one up for seconds; the pool-timeout tests build pools of their own.
+            let postgres = PostgresStores(
+                pool: .init(connectionString: url, maxConnections: 4, acquireTimeout: .seconds(20)),
+                retention: Self.retention, logger: TestDatabase.logger)
+            (self.postgres, memory, stores) = (postgres, nil, postgres.stores)
+        case .memory:
+            let memory = MemoryDatabase(retention: Self.retention)
+            (postgres, self.memory, stores) = (nil, memory, memory.stores)
+        }
         let codec = try codec ?? Self.testCodec()
         self.codec = codec
         do {
             assembly = try await AuthAssembly(
-                stores: postgres.stores,
+                stores: stores,
                 configuration: .init(
                     passwords: .init(
                         scrypt: scrypt, importedFloor: importedFloor, hashing: hashing,
@@ -136,11 +157,12 @@ public struct TestStack: Sendable {
                     stacks: stacks, portal: portal),
                 clock: clock, logger: TestDatabase.logger)
         } catch {
-            await postgres.close()
+            await postgres?.close()
             throw error
         }
         // An unreachable database leaves the state unloaded: verification then fails closed.
-        try? await postgres.pool.loadRevocations(into: assembly.revocations)
+        if let postgres { try? await postgres.pool.loadRevocations(into: assembly.revocations) }
+        memory?.loadRevocations(into: assembly.revocations)
     }
 
     /// A database that is not there: nothing listens on port 1.
@@ -153,7 +175,7 @@ public struct TestStack: Sendable {
 
     public func shutdown() async {
         await assembly.close()
-        await postgres.close()
+        await postgres?.close()
     }
 }
 

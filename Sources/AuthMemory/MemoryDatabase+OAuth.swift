@@ -1,0 +1,232 @@
+public import AuthCore
+import AuthCrypto
+
+extension MemoryDatabase: ClientStore {
+    public func clients() async throws -> [OAuthClient] {
+        transaction { tables, _ in tables.clients.keys.sorted().compactMap { tables.clients[$0]?.client } }
+    }
+
+    public func client(id: String) async throws -> OAuthClient? {
+        try await credential(id: id)?.client
+    }
+
+    public func credential(id: String) async throws -> ClientCredential? {
+        transaction { tables, _ in
+            tables.clients[id].map { ClientCredential(client: $0.client, secretHash: $0.secretHash) }
+        }
+    }
+
+    public func create(_ client: NewClient, secretHash: String?, by actor: Actor) async throws -> OAuthClient {
+        try transaction { tables, now in
+            guard tables.clients[client.id] == nil else {
+                throw AuthError(.clientExists, "a client with this id exists")
+            }
+            // The table's check: a secret for a confidential client, none for a public one.
+            guard (client.type == .confidential) == (secretHash != nil) else {
+                throw AuthError(.internal, "a confidential client has a secret, a public one none")
+            }
+            guard client.roles.allSatisfy({ tables.roles[$0] != nil }) else {
+                throw AuthError(.unknownRole, "a role given does not exist")
+            }
+            let pkce = client.requiresPKCE || client.type == .public
+            let stored = OAuthClient(
+                id: client.id, name: client.name, type: client.type, grantTypes: client.grantTypes,
+                scopes: client.scopes, redirectURIs: client.redirectURIs, roles: Array(Set(client.roles)).sorted(),
+                tokenLifetime: client.tokenLifetime, idTokenAlgorithm: client.idTokenAlgorithm,
+                skipConsent: client.skipConsent, mayIntrospect: client.mayIntrospect, requiresPKCE: pkce,
+                createdAt: now / 1000)
+            tables.clients[client.id] = .init(client: stored, secretHash: secretHash)
+            tables.audit(
+                actor, "client.create", target: "client:\(client.id)",
+                [
+                    "type": client.type.rawValue,
+                    "grant_types": client.grantTypes.map(\.rawValue).joined(separator: ","),
+                    "scopes": client.scopes.joined(separator: ","), "roles": client.roles.joined(separator: ","),
+                    "skip_consent": Self.boolean(client.skipConsent),
+                    "introspection": Self.boolean(client.mayIntrospect),
+                    "pkce_required": Self.boolean(pkce),
+                ], now: now)
+            return stored
+        }
+    }
+
+    public func update(clientID: String, _ change: ClientChange, by actor: Actor) async throws -> Changed<OAuthClient> {
+        try transaction { tables, now in
+            guard var client = tables.clients[clientID]?.client else { throw AuthError(.notFound, "no such client") }
+            if let name = change.name { client.name = name }
+            if let disabled = change.disabled { client.disabled = disabled }
+            if let grantTypes = change.grantTypes { client.grantTypes = grantTypes }
+            if let scopes = change.scopes { client.scopes = scopes }
+            if let redirectURIs = change.redirectURIs { client.redirectURIs = redirectURIs }
+            if let lifetime = change.tokenLifetime { client.tokenLifetime = lifetime }
+            if let algorithm = change.idTokenAlgorithm { client.idTokenAlgorithm = algorithm }
+            if let skipConsent = change.skipConsent { client.skipConsent = skipConsent }
+            if let mayIntrospect = change.mayIntrospect { client.mayIntrospect = mayIntrospect }
+            client.requiresPKCE = (change.requiresPKCE ?? client.requiresPKCE) || client.type == .public
+            if let roles = change.roles {
+                guard roles.allSatisfy({ tables.roles[$0] != nil }) else {
+                    throw AuthError(.unknownRole, "a role given does not exist")
+                }
+                client.roles = Array(Set(roles)).sorted()
+            }
+            tables.clients[clientID]?.client = client
+            let revocations =
+                change.cutsOff ? [try tables.cutOff(client: clientID, retention: retention, now: now)] : []
+            tables.audit(actor, "client.update", target: "client:\(clientID)", Self.details(of: change), now: now)
+            return Changed(tables.clients[clientID]?.client ?? client, revocations: revocations)
+        }
+    }
+
+    public func delete(clientID: String, by actor: Actor) async throws -> Changed<Void> {
+        try transaction { tables, now in
+            guard let client = tables.clients[clientID]?.client else { throw AuthError(.notFound, "no such client") }
+            tables.deleteClient(clientID)
+            let revocation = retention.deletedClient(clientID, at: now / 1000, tokenLifetime: client.tokenLifetime)
+            tables.audit(actor, "client.delete", target: "client:\(clientID)", [:], now: now)
+            return Changed((), revocations: [tables.record(revocation)])
+        }
+    }
+
+    public func setSecret(clientID: String, hash: String, by actor: Actor) async throws -> Changed<Void> {
+        try transaction { tables, now in
+            guard tables.clients[clientID]?.client.type == .confidential else {
+                throw AuthError(.notFound, "no such confidential client")
+            }
+            tables.clients[clientID]?.secretHash = hash
+            let revocation = try tables.cutOff(client: clientID, retention: retention, now: now)
+            tables.audit(actor, "client.rotate_secret", target: "client:\(clientID)", [:], now: now)
+            return Changed((), revocations: [revocation])
+        }
+    }
+
+    public func revoke(tokenID: String, expiresAt: Int64) async throws -> Changed<Void> {
+        transaction { tables, _ in
+            Changed((), revocations: [tables.record(retention.token(tokenID, expiresAt: expiresAt))])
+        }
+    }
+
+    private static func boolean(_ value: Bool) -> String { value ? "true" : "false" }
+
+    /// The audit row's details, as `PostgresClientStore` writes them.
+    private static func details(of change: ClientChange) -> [String: String] {
+        var details: [String: String] = [:]
+        details["name"] = change.name
+        details["disabled"] = change.disabled.map(boolean)
+        details["grant_types"] = change.grantTypes.map { $0.map(\.rawValue).joined(separator: ",") }
+        details["scopes"] = change.scopes?.joined(separator: ",")
+        details["redirect_uris"] = change.redirectURIs?.joined(separator: ",")
+        details["roles"] = change.roles?.joined(separator: ",")
+        if let lifetime = change.tokenLifetime { details["token_lifetime"] = lifetime.map(String.init) ?? "default" }
+        details["id_token_signed_response_alg"] = change.idTokenAlgorithm?.rawValue
+        details["skip_consent"] = change.skipConsent.map(boolean)
+        details["introspection"] = change.mayIntrospect.map(boolean)
+        details["pkce_required"] = change.requiresPKCE.map(boolean)
+        return details
+    }
+}
+
+extension Tables {
+    /// As for users, on the client's row.
+    mutating func cutOff(client id: String, retention: RetentionPolicy, now: Int64) throws -> Revocation {
+        guard let client = clients[id]?.client else { throw AuthError(.notFound, "no such client") }
+        let notBefore = retention.notBefore(after: client.notBefore, cutOffIn: now / 1000)
+        clients[id]?.client.notBefore = notBefore
+        return record(retention.clientCutOff(id, notBefore: notBefore, tokenLifetime: client.tokenLifetime))
+    }
+}
+
+extension MemoryDatabase: AuthorizationCodeStore {
+    public func save(codeHash: String, grant: AuthorizationGrant, lifetime: Int64) async throws {
+        try transaction { tables, now in
+            guard tables.clients[grant.clientID] != nil, tables.users[grant.userID] != nil else {
+                throw AuthError(.notFound, "no such client or user")
+            }
+            tables.codes[codeHash] = .init(grant: grant, expiresAt: now + lifetime * 1000)
+        }
+    }
+
+    public func redeem(codeHash: String, clientID: String) async throws -> CodeRedemption {
+        transaction { tables, now in
+            guard let code = tables.codes[codeHash], code.grant.clientID == clientID else { return .invalid }
+            if code.usedAt == nil {
+                guard code.expiresAt > now else { return .invalid }
+                tables.codes[codeHash]?.usedAt = now
+                return .redeemed(code.grant)
+            }
+            if code.replayedAt == nil { tables.codes[codeHash]?.replayedAt = now }
+            return .replayed(sessionID: code.sessionID, userID: code.grant.userID)
+        }
+    }
+
+    public func attach(sessionID: String, toCodeHash codeHash: String) async throws -> Bool {
+        transaction { tables, _ in
+            guard tables.codes[codeHash] != nil, tables.codes[codeHash]?.replayedAt == nil else { return false }
+            tables.codes[codeHash]?.sessionID = sessionID
+            return true
+        }
+    }
+}
+
+extension MemoryDatabase: PortalStore {
+    public func create(ssoHash: String, _ session: SSOSession) async throws {
+        try transaction { tables, now in
+            guard tables.sessions[session.sessionID] != nil, tables.users[session.userID] != nil else {
+                throw AuthError(.notFound, "no such session or user")
+            }
+            tables.sso[ssoHash] = .init(
+                session: SSOSession(
+                    sessionID: session.sessionID, userID: session.userID, authTime: session.authTime,
+                    methods: session.methods, lastSeen: now / 1000))
+        }
+    }
+
+    public func sso(hash: String) async throws -> (session: SSOSession, user: User)? {
+        transaction { tables, now in
+            guard let row = tables.sso[hash], tables.sessions[row.session.sessionID]?.isLive(at: now) == true,
+                let user = tables.users[row.session.userID], !user.disabled
+            else { return nil }
+            return (row.session, user.user)
+        }
+    }
+
+    public func delete(ssoHash: String) async throws {
+        transaction { tables, _ in tables.sso[ssoHash] = nil }
+    }
+
+    public func touch(ssoHash: String) async throws {
+        transaction { tables, now in tables.sso[ssoHash]?.session.lastSeen = now / 1000 }
+    }
+
+    public func consent(userID: Int64, clientID: String) async throws -> Consent? {
+        transaction { tables, _ in tables.consent(.init(userID: userID, clientID: clientID)) }
+    }
+
+    public func recordConsent(userID: Int64, clientID: String, scopes: [String]) async throws {
+        try transaction { tables, _ in
+            guard tables.users[userID] != nil, tables.clients[clientID] != nil else {
+                throw AuthError(.notFound, "no such user or client")
+            }
+            tables.consents[.init(userID: userID, clientID: clientID), default: []].formUnion(scopes)
+        }
+    }
+
+    public func revokeConsent(userID: Int64, clientID: String) async throws -> Bool {
+        transaction { tables, _ in tables.consents.removeValue(forKey: .init(userID: userID, clientID: clientID)) != nil
+        }
+    }
+
+    public func consents(userID: Int64) async throws -> [Consent] {
+        transaction { tables, _ in
+            tables.consents.keys.filter { $0.userID == userID }.sorted { $0.clientID < $1.clientID }
+                .compactMap { tables.consent($0) }
+        }
+    }
+}
+
+extension Tables {
+    /// A consent with its client's name.
+    func consent(_ key: ConsentKey) -> Consent? {
+        guard let scopes = consents[key], let client = clients[key.clientID]?.client else { return nil }
+        return Consent(clientID: key.clientID, clientName: client.name, scopes: scopes)
+    }
+}

@@ -21,7 +21,7 @@ struct AccountCheckTests {
         "an active account holding the role passes; without it, disabled or locked it is denied alike; an unknown name is not authd's to judge (nil)"
     )
     func decisions() async throws {
-        let stack = try await TestStack(stacks: Self.stacks)
+        let stack = try await TestStack(backing: .memory, stacks: Self.stacks)
         let (admin, _) = try await stack.account(roles: [Role.admin])
         let (user, _) = try await stack.account(roles: [Role.user])
         let service = stack.service

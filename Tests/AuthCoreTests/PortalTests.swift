@@ -170,7 +170,7 @@ struct ReturnURLTests {
     }
 }
 
-@Suite("the portal's sign-in, SSO sessions and consent against PostgreSQL")
+@Suite("the portal's sign-in, SSO sessions and consent, stores in memory")
 struct PortalTests {
     static let stacks = AuthService.StackSource.files([
         "http": (
@@ -181,6 +181,7 @@ struct PortalTests {
 
     static func stack() async throws -> (TestStack, PortalService) {
         let stack = try await TestStack(
+            backing: .memory,
             stacks: stacks, configuration: .init(scopes: ["openid", "profile", "email"]))
         return (stack, stack.portal)
     }

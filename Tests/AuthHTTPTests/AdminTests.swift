@@ -35,7 +35,7 @@ struct AdminTests {
 
     @Test("no token is 401, a user's token 403 on every admin route; an admin's token succeeds on each")
     func guards() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (_, userToken) = try await stack.account()
         let (_, adminToken) = try await stack.account(roles: [Role.admin])
         let (target, _) = try await stack.account()
@@ -89,7 +89,7 @@ struct AdminTests {
 
     @Test("filters: role, disabled and username prefix")
     func filters() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (_, adminToken) = try await stack.account(roles: [Role.admin])
         let prefix = TestDatabase.uniqueName("flt")
         for (suffix, disabled) in [("a", false), ("b", true)] {
@@ -144,7 +144,7 @@ struct AdminTests {
 
     @Test("every admin use case checks its own permission: a user's actor is refused with no front end in between")
     func useCasesCheckPermissions() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (target, _) = try await stack.account()
         let (_, userToken) = try await stack.account()
         let actor = try stack.service.tokens.actor(accessToken: userToken, source: "192.0.2.7")
@@ -183,7 +183,7 @@ struct AdminTests {
 
     @Test("disabling an account refuses its existing token on the next request; re-enabling needs a new login")
     func disableRevokes() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (_, adminToken) = try await stack.account(roles: [Role.admin])
         let (user, userToken) = try await stack.account()
         try await withServer(stack: stack) { client in
@@ -209,7 +209,7 @@ struct AdminTests {
 
     @Test("revoke and delete refuse the account's existing tokens on the next request")
     func revokeAndDelete() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (_, adminToken) = try await stack.account(roles: [Role.admin])
         let (user, userToken) = try await stack.account()
         try await withServer(stack: stack) { client in
@@ -226,7 +226,7 @@ struct AdminTests {
 
     @Test("no escalation: users:write cannot give admin or touch an admin; roles:write grants only what it holds")
     func noEscalation() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let helpdesk = TestDatabase.uniqueName("helpdesk")
         let roleAdmin = TestDatabase.uniqueName("roleadmin")
         _ = try await stack.admin.createRole(
@@ -273,7 +273,7 @@ struct AdminTests {
 
     @Test("a role change refuses older tokens at once and new tokens carry the new roles")
     func roleChange() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (_, adminToken) = try await stack.account(roles: [Role.admin])
         let (user, userToken) = try await stack.account()
         let role = TestDatabase.uniqueName("ops")
@@ -295,7 +295,7 @@ struct AdminTests {
 
     @Test("each change writes one audit row in its transaction; a failed change writes none")
     func audit() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (admin, adminToken) = try await stack.account(roles: [Role.admin])
         let (user, _) = try await stack.account()
         let (other, _) = try await stack.account()
@@ -381,7 +381,7 @@ struct AdminTests {
     func badInput(
         _ method: HTTPRequest.Method, _ path: String, _ body: String?, _ status: HTTPResponse.Status, _ code: String
     ) async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (_, adminToken) = try await stack.account(roles: [Role.admin])
         let (target, _) = try await stack.account()
         let before = try await stack.admin.user(id: target.id, by: TestStack.testOperator)
@@ -397,7 +397,7 @@ struct AdminTests {
 
     @Test("a role in use cannot be deleted; once nobody holds it, it can")
     func roleInUse() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (_, adminToken) = try await stack.account(roles: [Role.admin])
         let role = TestDatabase.uniqueName("r")
         try await withServer(stack: stack) { client in

@@ -17,7 +17,7 @@ struct AuthzTests {
 
     @Test("204 with the user's headers for a bearer token or the access_token cookie; 401; 403 without the role")
     func authz() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (user, token) = try await stack.account(roles: ["user", "admin"])
         try await withServer(stack: stack) { client in
             let ok = try await client.execute(uri: "/authz", method: .get, headers: [.authorization: "Bearer \(token)"])
@@ -104,7 +104,7 @@ struct JSONTextTests {
 
     @Test("GET /protected answers the same bytes JSONEncoder with sorted keys would")
     func protectedBody() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (user, token) = try await stack.account(roles: ["user", "admin"])
         try await withServer(stack: stack) { client in
             let response = try await client.get("/protected", token: token)

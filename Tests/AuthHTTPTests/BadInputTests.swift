@@ -160,7 +160,7 @@ struct StoredStringTests {
 
     @Test("role descriptions are counted in scalars: 256 combining sequences are refused, 128 stored")
     func roleDescription() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (_, adminToken) = try await stack.account(roles: [Role.admin])
         try await withServer(stack: stack) { client in
             for (count, status) in [(129, HTTPResponse.Status.badRequest), (128, .created)] {

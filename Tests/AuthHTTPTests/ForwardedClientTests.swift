@@ -45,7 +45,8 @@ struct ForwardedClientTests {
 
     /// Logins naming `forwardedFor` in X-Forwarded-For: the status of each.
     static func logins(_ forwarded: ForwardedClient, _ forwardedFor: [String]) async throws -> [HTTPResponse.Status] {
-        let stack = try await TestStack(configuration: .init(attemptLimit: .init(burst: 2, perSecond: 0.001)))
+        let stack = try await TestStack(
+            backing: .memory, configuration: .init(attemptLimit: .init(burst: 2, perSecond: 0.001)))
         let statuses = StatusList()
         try await withServer(stack: stack, forwarded: forwarded) { client in
             for address in forwardedFor {

@@ -14,7 +14,7 @@ func withServer(
 ) async throws {
     let stack = try await { () async throws -> TestStack in
         if let stack { return stack }
-        return try await TestStack()
+        return try await TestStack(backing: .memory)
     }()
     let app = Application(
         router: HTTPFrontEnd(

@@ -10,6 +10,7 @@ struct HTTPLimitsTests {
     @Test("100 parallel registrations of a taken name are 409 without hashing: logins meanwhile are not 503 busy")
     func takenNamesSpendNoHash() async throws {
         let stack = try await TestStack(
+            backing: .memory,
             scrypt: .init(logN: 12, r: 8, p: 1), hashing: .init(threads: 1, queueLimit: 4))
         let (user, _) = try await stack.account()
         try await withServer(stack: stack) { client in
@@ -48,6 +49,7 @@ struct HTTPLimitsTests {
     @Test("registrations are rate-limited per address")
     func registrationLimit() async throws {
         let stack = try await TestStack(
+            backing: .memory,
             configuration: .init(registrationLimit: .init(burst: 3, perSecond: 0.001)))
         try await withServer(stack: stack) { client in
             for _ in 0..<3 { #expect(try await client.register(TestDatabase.uniqueName()).status == .created) }
@@ -59,7 +61,7 @@ struct HTTPLimitsTests {
 
     @Test("connections beyond http.max_connections are closed, and a place freed serves again")
     func connectionCap() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let limit = HTTPConnectionLimit(maximum: 3)
         // The idle timeout is far past the test's length: only the cap closes anything here (with a
         // short one, a suite loading the machine let it close connections before the cap was
@@ -108,7 +110,7 @@ struct HTTPLimitsTests {
 
     @Test("idle connections close after the idle timeout, and their places are freed")
     func idleTimeout() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let limit = HTTPConnectionLimit(maximum: 100)
         let app = Application(
             router: HTTPFrontEnd(service: stack.service).router(),
@@ -132,7 +134,7 @@ struct HTTPLimitsTests {
 
     @Test("slowloris: a trickled head or body closes the connection at its deadline; an idle keep-alive one is kept")
     func requestDeadlines() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let deadlines = HTTPRequestDeadlines(head: .milliseconds(800), body: .milliseconds(800))
         let app = Application(
             router: HTTPFrontEnd(service: stack.service).router(),

@@ -19,7 +19,7 @@ struct HashCeilingTests {
         "import: authd's own scrypt at 64 GiB, werkzeug's at 4 GiB and pbkdf2 at 10 million iterations are refused rows (hash_over_ceiling); a bcrypt row is imported"
     )
     func importRefusesCostlyHashes() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (_, adminToken) = try await stack.account(roles: [Role.admin])
         let prefix = TestDatabase.uniqueName("ceil")
         let hashes = [

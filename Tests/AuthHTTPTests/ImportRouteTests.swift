@@ -18,7 +18,7 @@ struct ImportRouteTests {
         "3,000 JSON lines (far over the API's 64 KiB) stream in; bad lines are reported by number; a user's token is 403"
     )
     func streamed() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (_, adminToken) = try await stack.account(roles: [Role.admin])
         let (_, userToken) = try await stack.account()
         let prefix = TestDatabase.uniqueName("api")
@@ -59,7 +59,7 @@ struct ImportRouteTests {
 
     @Test("a token with users:write but not admin cannot import an admin: role_not_held")
     func delegation() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let role = TestDatabase.uniqueName("importer")
         _ = try await stack.admin.createRole(
             name: role, description: "", permissions: [Permission.usersWrite], by: TestStack.testOperator)
@@ -79,7 +79,7 @@ struct ImportRouteTests {
 
     @Test("another media type is 415, an unknown query parameter 400, a body over the import limit 413")
     func refusals() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (_, token) = try await stack.account(roles: [Role.admin])
         let body = ByteBuffer(string: String(repeating: Self.line(TestDatabase.uniqueName("big")) + "\n", count: 1))
         try await withServer(stack: stack, maximumImportSize: 100) { client in

@@ -17,7 +17,7 @@ struct JWKSTests {
                 previousPairs: [previous]),
             validation: .init(issuer: "authd-test", audience: "authd-test-clients"))
         let (signingID, previousID) = (try signing.thumbprint(), try previous.thumbprint())
-        try await withServer(stack: try await TestStack(codec: codec)) { client in
+        try await withServer(stack: try await TestStack(backing: .memory, codec: codec)) { client in
             let response = try await client.execute(uri: "/.well-known/jwks.json", method: .get)
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "application/jwk-set+json")
@@ -51,7 +51,7 @@ struct JWKSTests {
         let codec = AccessTokenCodec(
             keyring: try JWTKeyring(signingKey: JWTKey(id: "test-key", secret: TestStack.secret)),
             validation: .init(issuer: "authd-test", audience: "authd-test-clients"))
-        let stack = try await TestStack(codec: codec)
+        let stack = try await TestStack(backing: .memory, codec: codec)
         try await withServer(stack: stack) { client in
             let response = try await client.execute(uri: "/.well-known/jwks.json", method: .get)
             #expect(response.status == .ok)
@@ -62,7 +62,7 @@ struct JWKSTests {
 
     @Test("an ID-token key of its own (oidc.id_token_key_file) is published beside the secret, as RS256")
     func idTokenKey() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let pair = try #require(stack.codec.keyring.idTokenPair)
         try await withServer(stack: stack) { client in
             let response = try await client.execute(uri: "/.well-known/jwks.json", method: .get)

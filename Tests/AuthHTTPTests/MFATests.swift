@@ -24,7 +24,9 @@ func httpStackWithTOTP(attempts: Int) -> AuthService.StackSource {
 }
 
 func mfaStack(databaseURL: String? = nil, attempts: Int = 5) async throws -> TestStack {
-    try await TestStack(clock: { mfaNow }, stacks: httpStackWithTOTP(attempts: attempts), databaseURL: databaseURL)
+    try await TestStack(
+        backing: databaseURL == nil ? .memory : .postgres, clock: { mfaNow },
+        stacks: httpStackWithTOTP(attempts: attempts), databaseURL: databaseURL)
 }
 
 extension TestClientProtocol {
@@ -279,7 +281,7 @@ struct MFATests {
 
     @Test("without an MFA key, enrolment is 503 mfa_unavailable")
     func unconfigured() async throws {
-        let stack = try await TestStack(secondFactor: false)
+        let stack = try await TestStack(backing: .memory, secondFactor: false)
         try await withServer(stack: stack) { client in
             let (_, token) = try await stack.account()
             let setup = try await client.bearerPost("/mfa/totp/setup", token: token)

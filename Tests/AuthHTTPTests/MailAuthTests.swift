@@ -34,7 +34,7 @@ struct MailAuthTests {
 
     @Test("OK names the protocol's backend; a wrong password, an unknown user and a locked account are alike")
     func answers() async throws {
-        let stack = try await TestStack(stacks: Self.lockout)
+        let stack = try await TestStack(backing: .memory, stacks: Self.lockout)
         let (user, _) = try await stack.account()
         try await withServer(stack: stack, mailBackends: Self.backends) { client in
             let ok = try await client.execute(
@@ -67,7 +67,7 @@ struct MailAuthTests {
     func clientAddress() async throws {
         let everyProxy = ForwardedClient(trustedProxies: [IPNetwork("127.0.0.1/32")!])
         for trusted in [false, true] {
-            let stack = try await TestStack(stacks: Self.lockout)
+            let stack = try await TestStack(backing: .memory, stacks: Self.lockout)
             let (user, _) = try await stack.account()
             var backends = Self.backends
             backends.proxies = trusted ? [IPNetwork("127.0.0.1/32")!] : []
@@ -87,6 +87,7 @@ struct MailAuthTests {
     @Test("the per-address attempt limit counts the mail client nginx names, not nginx")
     func attemptLimitByClient() async throws {
         let stack = try await TestStack(
+            backing: .memory,
             stacks: Self.lockout, configuration: .init(attemptLimit: .init(burst: 2, perSecond: 0.001)))
         let (user, _) = try await stack.account()
         var backends = Self.backends
@@ -109,7 +110,7 @@ struct MailAuthTests {
     @Test(
         "bad requests: missing headers 400, another method or an undecodable login refused, no route without backends")
     func badInput() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (user, _) = try await stack.account()
         try await withServer(stack: stack, mailBackends: Self.backends) { client in
             var missing = headers(user.username, TestStack.password)

@@ -14,7 +14,7 @@ struct OAuthTests {
     static let scopes: Set<String> = ["mail:read", "mail:send", "reports"]
 
     static func stack() async throws -> TestStack {
-        try await TestStack(configuration: .init(scopes: scopes))
+        try await TestStack(backing: .memory, configuration: .init(scopes: scopes))
     }
 
     /// A confidential client allowed client credentials and `scopes`, and its secret.
@@ -275,6 +275,7 @@ struct OAuthTests {
     )
     func failureBudget() async throws {
         let stack = try await TestStack(
+            backing: .memory,
             configuration: .init(accountLimit: .init(burst: 3, perSecond: 0.001), scopes: Self.scopes))
         let (id, secret) = try await Self.client(stack)
         let proxies = ForwardedClient(trustedProxies: [IPNetwork("127.0.0.0/8")!])
@@ -335,7 +336,7 @@ struct OAuthTests {
 
     @Test("OpenID Connect discovery, field by field: the issuer of the ID tokens, every endpoint, what is supported")
     func discovery() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: Self.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: Self.openIDScopes))
         try await withServer(stack: stack) { client in
             let response = try await client.get("/.well-known/openid-configuration", token: nil)
             #expect(response.status == .ok && response.headers[.cacheControl] == "public, max-age=300")
@@ -543,7 +544,7 @@ struct OAuthTests {
         "userinfo by GET, POST header and POST body: sub, profile's names, email's address (roles only with the roles scope); 401 and 403 as RFC 6750 says"
     )
     func userInfo() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: Self.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: Self.openIDScopes))
         let (user, own) = try await stack.account()
         let rp = try await Self.relyingParty(stack)
         try await withServer(stack: stack) { client in
@@ -596,7 +597,7 @@ struct OAuthTests {
         "authorization_code at the token endpoint: a confidential client with its secret, a public one by client_id and PKCE; a replay is invalid_grant and ends the session"
     )
     func authorizationCode() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: Self.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: Self.openIDScopes))
         let verifier = Self.verifier
         let user = try await stack.account().user
         func register(_ type: ClientType) async throws -> RegisteredClient { try await Self.relyingParty(stack, type) }

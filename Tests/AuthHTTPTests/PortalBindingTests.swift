@@ -44,7 +44,7 @@ struct PortalBindingTests {
         "an attacker's consented continuation gives no code in a signed-in victim's browser, nor after a signed-out victim signs in; the consent form of it is refused there too"
     )
     func continuationsStayWithTheirSession() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes))
         let attacker = try await stack.account().user
         let (victim, victimToken) = try await stack.account()
         let rp = try await OAuthTests.relyingParty(stack)
@@ -76,7 +76,7 @@ struct PortalBindingTests {
         "a client registered without scopes asks for consent; one an administrator marked skip_consent does not (and says so)"
     )
     func everyThirdPartyClientAsks() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes))
         let user = try await stack.account().user
         let adminToken = try await stack.account(roles: [Role.admin]).token
         try await withServer(stack: stack) { client in
@@ -111,7 +111,7 @@ struct PortalBindingTests {
         "a new sign-in in the same browser ends the SSO session it replaces: a copy of the old cookie signs nobody in"
     )
     func newSignInEndsTheOld() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes))
         let first = try await stack.account().user
         let second = try await stack.account().user
         try await withServer(stack: stack) { client in
@@ -131,6 +131,7 @@ struct PortalBindingTests {
     @Test("oidc.sso_idle_timeout_seconds: an SSO session unused that long has ended; prompt=none hears login_required")
     func idleTimeout() async throws {
         let stack = try await TestStack(
+            backing: .memory,
             configuration: .init(scopes: OAuthTests.openIDScopes), portal: PortalPolicy(ssoIdleTimeout: 1))
         let user = try await stack.account().user
         let rp = try await OAuthTests.relyingParty(stack)
@@ -150,7 +151,7 @@ struct PortalBindingTests {
         "CSRF: a form token from another browser, with that browser's CSRF cookie planted in the victim's, does not sign the victim out"
     )
     func csrfTokenBoundToTheBrowser() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes))
         let victim = try await stack.account().user
         try await withServer(stack: stack) { client in
             let browser = Browser()
@@ -171,7 +172,7 @@ struct PortalBindingTests {
         "CSRF: behind an https URL the cookie is __Host-authd_csrf (Secure, Path=/, no Domain); a form token stops working when the SSO session it was made in changes"
     )
     func csrfCookieIsHostOnly() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes))
         let user = try await stack.account().user
         try await withServer(stack: stack, issuer: "https://auth.example.com") { client in
             let browser = Browser()

@@ -109,7 +109,7 @@ struct PortalFlowTests {
     @Test(
         "sign in, consent, code, exchange; then SSO straight to a code; prompt=none; sign-out; every page's headers")
     func fullFlow() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes))
         let (user, _) = try await stack.account()
         let rp = try await OAuthTests.relyingParty(stack)
         let browser = Browser()
@@ -191,7 +191,7 @@ struct PortalFlowTests {
     @Test(
         "no redirect to what the client did not register; errors after that go back with state; deny is access_denied")
     func refusals() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes))
         let rp = try await OAuthTests.relyingParty(stack)
         let (user, _) = try await stack.account()
         let browser = Browser()
@@ -233,7 +233,7 @@ struct PortalFlowTests {
         "RP-initiated logout: a confirmation page, then back to the registered URI with the state; the SSO session is gone; an unregistered URI or a forged hint is a page"
     )
     func logout() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes))
         let (user, _) = try await stack.account()
         let rp = try await OAuthTests.relyingParty(stack)
         let browser = Browser()
@@ -285,7 +285,7 @@ struct PortalFlowTests {
         "as the Basic OP plan asks: POST to the endpoint, login_hint, no nonce, unknown and locale parameters ignored, scope order, max_age"
     )
     func conformanceOddsAndEnds() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes))
         let (user, _) = try await stack.account()
         let rp = try await OAuthTests.relyingParty(stack)
         let browser = Browser()

@@ -28,7 +28,7 @@ struct PortalReturnTests {
         "/authz 401 points at the portal with rd; sign-in sends the browser back with an access_token cookie for the domain; SSO re-entry; sign-out ends it"
     )
     func nginxFlow() async throws {
-        let stack = try await TestStack(portal: Self.policy)
+        let stack = try await TestStack(backing: .memory, portal: Self.policy)
         let (user, _) = try await stack.account()
         let browser = Browser()
         try await withServer(stack: stack) { client in
@@ -80,7 +80,7 @@ struct PortalReturnTests {
 
     @Test("rd= to a host not listed is an error page, never a redirect, on every form that carries it")
     func foreignReturn() async throws {
-        let stack = try await TestStack(portal: Self.policy)
+        let stack = try await TestStack(backing: .memory, portal: Self.policy)
         let (user, _) = try await stack.account()
         let browser = Browser()
         try await withServer(stack: stack) { client in
@@ -104,7 +104,7 @@ struct PortalReturnTests {
         }
         await stack.shutdown()
         // No hosts configured: the flow is off, whatever rd says.
-        let bare = try await TestStack()
+        let bare = try await TestStack(backing: .memory)
         try await withServer(stack: bare) { client in
             let page = try await client.execute(
                 uri: "/ui/login?rd=" + URLEncoding.component(Self.original), method: .get)
@@ -116,7 +116,7 @@ struct PortalReturnTests {
         "GET /consents lists the user's, DELETE /consents/{client} withdraws one (404 after), a client's token may not"
     )
     func consentsAPI() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes))
         let (user, token) = try await stack.account()
         let rp = try await OAuthTests.relyingParty(stack)
         let portal = stack.portal

@@ -35,7 +35,7 @@ extension TestClientProtocol {
 @Suite("HTTP sessions: refresh rotation, logout, password change")
 struct SessionTests {
     static func stack(_ sessions: SessionPolicy = .init()) async throws -> TestStack {
-        try await TestStack(configuration: .init(sessions: sessions))
+        try await TestStack(backing: .memory, configuration: .init(sessions: sessions))
     }
 
     @Test("login returns a 256-bit refresh token; refreshing rotates it and the old one gets the same pair again")

@@ -12,7 +12,7 @@ struct HTTPStackTests {
 
     @Test("locked, unknown and wrong-password logins get byte-identical 401s")
     func lockedLooksWrong() async throws {
-        let stack = try await TestStack(stacks: Self.lockout)
+        let stack = try await TestStack(backing: .memory, stacks: Self.lockout)
         try await withServer(stack: stack) { client in
             let name = TestDatabase.uniqueName()
             #expect(try await client.register(name).status == .created)
@@ -29,7 +29,8 @@ struct HTTPStackTests {
 
     @Test("too many attempts from one address are 429 with Retry-After")
     func rateLimited() async throws {
-        let stack = try await TestStack(configuration: .init(attemptLimit: .init(burst: 3, perSecond: 0.01)))
+        let stack = try await TestStack(
+            backing: .memory, configuration: .init(attemptLimit: .init(burst: 3, perSecond: 0.01)))
         try await withServer(stack: stack) { client in
             for _ in 0..<3 {
                 #expect(try await client.login("nobody", password: "whatever1").status == .unauthorized)

@@ -28,7 +28,7 @@ struct TokenKindTests {
         "an admin's token issued to a client through the code flow: refused by the admin API, the account routes and /authz; its audience is the client, no roles; userinfo and the client's own introspection answer"
     )
     func delegatedTokenStaysWithItsClient() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes))
         let (admin, ownToken) = try await stack.account(roles: [Role.user, Role.admin])
         let rp = try await OAuthTests.relyingParty(stack)
         try await withServer(stack: stack) { client in
@@ -76,7 +76,7 @@ struct TokenKindTests {
     )
     func scopesNameTheEndpoints() async throws {
         let scopes = OAuthTests.openIDScopes.union(["roles", "admin"])
-        let stack = try await TestStack(configuration: .init(scopes: scopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: scopes))
         let (admin, _) = try await stack.account(roles: [Role.user, Role.admin])
         let rp = try await stack.admin.createClient(
             NewClient(
@@ -111,7 +111,7 @@ struct TokenKindTests {
         "introspection answers a token's own client and a client allowed introspection (not another client's delegated token); any other client hears active false"
     )
     func introspectionBelongsToTheClient() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes))
         let (user, firstParty) = try await stack.account()
         let rp = try await OAuthTests.relyingParty(stack)
         let other = try await OAuthTests.client(stack, scopes: [])
@@ -141,7 +141,7 @@ struct TokenKindTests {
 
     @Test("PKCE is required of confidential clients too, unless an administrator opts the client out")
     func pkceRequiredByDefault() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: OAuthTests.openIDScopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes))
         let rp = try await OAuthTests.relyingParty(stack)
         let browser = PortalFlowTests.Browser()
         let withoutPKCE =

@@ -33,7 +33,7 @@ struct DovecotBearerTests {
 
     @Test("XOAUTH2: the user's own token logs in; a client's token for the user only with the mail scope")
     func mailScope() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: Self.scopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: Self.scopes))
         let (user, own) = try await stack.account()
         let name = user.username
         #expect(await Self.xoauth2(stack, user: name, token: own) == "OK\t1\tuser=\(name)\n")
@@ -46,7 +46,7 @@ struct DovecotBearerTests {
 
     @Test("a service= this listener does not serve (dovecot_auth.services) fails with a reason, before any check")
     func servicesAllowList() async throws {
-        let stack = try await TestStack()
+        let stack = try await TestStack(backing: .memory)
         let (user, _) = try await stack.account()
         var conversation = DovecotAuthConversation(
             service: stack.service, logger: TestDatabase.logger, peer: "127.0.0.1", connectionID: 1)

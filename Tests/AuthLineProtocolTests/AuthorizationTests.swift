@@ -54,7 +54,7 @@ struct AuthorizationTests {
         "a client's own token: VERIFY answers client= and scope=, HASSCOPE checks a granted scope, a disable cuts it off"
     )
     func clientToken() async throws {
-        let stack = try await TestStack(configuration: .init(scopes: ["mail:read", "mail:send"]))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: ["mail:read", "mail:send"]))
         try await withLineServer(stack: stack) { port, stack in
             let id = TestDatabase.uniqueName("svc")
             let registered = try await stack.admin.createClient(
@@ -115,7 +115,7 @@ struct AuthorizationTests {
     )
     func delegatedTokenIsNotAGatewayToken() async throws {
         let scopes: Set<String> = ["openid", "profile"]
-        let stack = try await TestStack(configuration: .init(scopes: scopes))
+        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: scopes))
         try await withLineServer(stack: stack) { port, stack in
             let (admin, firstParty) = try await stack.account(roles: [Role.user, Role.admin])
             let rp = try await stack.admin.createClient(

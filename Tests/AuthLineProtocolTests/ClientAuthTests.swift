@@ -136,6 +136,7 @@ struct ClientAuthTests {
         let ssh =
             "auth requisite source cidr=10.0.0.0/8\nauth required password\naccount required source cidr=10.0.0.0/8"
         let stack = try await TestStack(
+            backing: .memory,
             stacks: .files([
                 "ssh": (file: "stacks/ssh", text: ssh),
                 "http": (file: "stacks/http", text: "auth required password"),

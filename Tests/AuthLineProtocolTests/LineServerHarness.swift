@@ -13,7 +13,7 @@ func withLineServer(
 ) async throws -> Duration {
     let stack = try await { () async throws -> TestStack in
         if let stack { return stack }
-        return try await TestStack()
+        return try await TestStack(backing: .memory)
     }()
     var configuration = configuration
     configuration.port = 0

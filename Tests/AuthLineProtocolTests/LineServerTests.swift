@@ -62,7 +62,7 @@ struct LineServerTests {
 
     @Test("an expired token is NO reason=expired")
     func expired() async throws {
-        let past = try await TestStack(clock: { UnixTime.now() - 3600 })
+        let past = try await TestStack(backing: .memory, clock: { UnixTime.now() - 3600 })
         let (_, token) = try await past.userWithToken()
         await past.shutdown()
         try await withLineServer { port, _ in
@@ -280,6 +280,7 @@ struct LineStackTests {
     @Test("unknown services, account denials and rate limits have their own replies")
     func replies() async throws {
         let stack = try await TestStack(
+            backing: .memory,
             stacks: .files([
                 "imap": ("stacks/imap", "auth required password\nauth required active\naccount required role any=admin")
             ]),
@@ -308,6 +309,7 @@ struct LineVerifyServiceTests {
     @Test("service=S runs the account modules from the token's claims")
     func accountFacility() async throws {
         let stack = try await TestStack(
+            backing: .memory,
             stacks: .files([
                 "admin": ("stacks/admin", "auth required password\naccount required role any=admin"),
                 "mail": (
@@ -345,6 +347,7 @@ struct LineLockoutTests {
     @Test("locked, unknown and wrong-password AUTH replies are byte-identical")
     func lockedLooksWrong() async throws {
         let stack = try await TestStack(
+            backing: .memory,
             stacks: TestStack.stack(
                 "imap",
                 "auth required lockout attempts=2 window=15m lock=15m\nauth required password\nauth required active"))
@@ -370,7 +373,8 @@ struct LineLockoutTests {
 struct LineTempTests {
     @Test("a full hashing queue answers TEMP busy, never a hang")
     func busy() async throws {
-        let stack = try await TestStack(scrypt: .init(logN: 14, r: 8, p: 1), hashing: .init(threads: 1, queueLimit: 0))
+        let stack = try await TestStack(
+            backing: .memory, scrypt: .init(logN: 14, r: 8, p: 1), hashing: .init(threads: 1, queueLimit: 0))
         try await withLineServer(stack: stack) { port, stack in
             let name = TestDatabase.uniqueName()
             _ = try await stack.service.register(
@@ -392,7 +396,7 @@ struct LineTempTests {
     // A revocation state that could never be loaded counts as stale: VERIFY fails closed.
     @Test("with the database away, AUTH and VERIFY answer TEMP unavailable, not NO")
     func databaseAway() async throws {
-        let healthy = try await TestStack()
+        let healthy = try await TestStack(backing: .memory)
         let name = TestDatabase.uniqueName()
         _ = try await healthy.service.register(username: name, email: "\(name)@example.com", password: "long enough pw")
         let token = try await healthy.service.login(username: name, password: "long enough pw").accessToken
@@ -417,6 +421,7 @@ struct LineSecondFactorTests {
     func otp() async throws {
         let now: Int64 = 1_800_000_015
         let stack = try await TestStack(
+            backing: .memory,
             clock: { now },
             stacks: .files([
                 "http": ("stacks/http", "auth required password"),

@@ -174,7 +174,17 @@ extension HTTPFrontEnd {
             case .forbidden: (status, error) = (.forbidden, "insufficient_scope")
             case .busy, .unavailable: (status, error) = (.serviceUnavailable, "temporarily_unavailable")
             case .invalidInput: (status, error) = (.badRequest, "invalid_request")
-            default: (status, error) = (.unauthorized, "invalid_token")
+            case .internal:
+                context.logger.error("request failed", metadata: ["error": "\(failure)"])
+                return Self.json(.internalServerError, OAuthErrorResponse(error: "server_error", description: nil))
+            // Every refusal of the token, and what a token use case cannot raise, as RFC 6750 says.
+            case .invalidToken, .tokenExpired, .tokenRevoked, .invalidCredentials, .accountDenied, .notFound,
+                .usernameTaken, .emailTaken, .weakPassword, .unknownService, .rateLimited, .invalidRefreshToken,
+                .wrongPassword, .conflict, .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled,
+                .mfaNotPending, .mfaUnavailable, .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin,
+                .clientExists, .invalidClientMetadata, .invalidClient, .invalidGrant, .invalidScope,
+                .unauthorizedClient, .unsupportedGrantType:
+                (status, error) = (.unauthorized, "invalid_token")
             }
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])

@@ -508,10 +508,21 @@ extension HTTPFrontEnd {
                 case .busy, .unavailable: (.serviceUnavailable, "authd is busy.")
                 case .invalidCredentials: (.unauthorized, "Sign in first.")
                 case .notFound: (.notFound, "There is nothing to withdraw for that application.")
-                default: (.badRequest, "The request could not be completed.")
+                case .internal: (.internalServerError, "Something went wrong on our side.")
+                // What a portal use case refuses for the request itself.
+                case .invalidInput, .usernameTaken, .emailTaken, .weakPassword, .accountDenied, .unknownService,
+                    .invalidToken, .tokenExpired, .tokenRevoked, .invalidRefreshToken, .wrongPassword, .conflict,
+                    .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending,
+                    .mfaUnavailable, .forbidden, .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin,
+                    .clientExists, .invalidClientMetadata, .invalidClient, .invalidGrant, .invalidScope,
+                    .unauthorizedClient, .unsupportedGrantType:
+                    (.badRequest, "The request could not be completed.")
                 }
             var response = html(status, PortalPages.error(message, status: status.code))
             if status == .tooManyRequests || status == .serviceUnavailable { response.headers[.retryAfter] = "1" }
+            if status == .internalServerError {
+                logger.error("portal request failed", metadata: ["error": "\(error)"])
+            }
             return response
         } catch {
             logger.error("portal request failed", metadata: ["error": "\(error)"])

@@ -1,0 +1,69 @@
+import AuthCore
+import AuthCrypto
+import HTTPTypes
+import Hummingbird
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+extension HTTPFrontEnd {
+    // MARK: Consent
+
+    func consentPage(_ request: Request, _ pending: PendingAuthorization, _ portal: PortalService)
+        async throws -> Response
+    {
+        guard case .success(let checked) = try await portal.check(pending.parameters),
+            let (_, user) = try await portal.session(cookie: cookie(request, Self.ssoCookie))
+        else {
+            return Self.seeOther(
+                "/oauth2/authorize?authz=" + URLEncoding.component(try pending.sealed(with: portal.keyring)))
+        }
+        return try formPage(request, .ok, formTarget: checked.redirectURI) { csrf in
+            PortalPages.consent(
+                csrf: csrf, pending: try pending.sealed(with: portal.keyring), clientName: checked.client.name,
+                username: user.username, scopes: checked.scopes)
+        }
+    }
+
+    func consent(_ request: Request, _ portal: PortalService) async throws -> Response {
+        let form = try await form(request, ["csrf", "authz", "decision"])
+        try checkCSRF(request, form)
+        let pending = try pending(form["authz"], portal)
+        guard case .success(let checked) = try await portal.check(pending.parameters) else {
+            throw PortalRefusal.page(.badRequest, "This application can no longer sign you in.")
+        }
+        guard form["decision"] == "allow" else {
+            return redirect(
+                AuthorizationError(
+                    .accessDenied, "the user did not allow access", redirectURI: checked.redirectURI,
+                    state: checked.state), issuer: portal.issuer)
+        }
+        var consented = pending
+        do {
+            try await portal.consent(
+                to: checked, interaction: &consented.interaction, cookie: cookie(request, Self.ssoCookie))
+        } catch let error as AuthError where error.code == .forbidden {
+            throw Self.foreignContinuation
+        }
+        return Self.seeOther(
+            "/oauth2/authorize?authz=" + URLEncoding.component(try consented.sealed(with: portal.keyring)))
+    }
+
+    func consentsPage(_ request: Request, _ portal: PortalService) async throws -> Response {
+        guard let (user, consents) = try await portal.consents(cookie: cookie(request, Self.ssoCookie)) else {
+            return Self.seeOther("/ui/login")
+        }
+        let listed = consents.map { (name: $0.clientName, id: $0.clientID, scopes: $0.scopes.sorted()) }
+        return try formPage(request, .ok) { csrf in
+            PortalPages.consents(csrf: csrf, username: user.username, consents: listed)
+        }
+    }
+
+    func clientName(_ pending: PendingAuthorization?, _ portal: PortalService) async throws -> String? {
+        guard let id = pending?.parameters.clientID else { return nil }
+        return try await portal.clientName(id: id)
+    }
+}

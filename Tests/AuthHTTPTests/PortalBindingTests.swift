@@ -130,16 +130,17 @@ struct PortalBindingTests {
 
     @Test("oidc.sso_idle_timeout_seconds: an SSO session unused that long has ended; prompt=none hears login_required")
     func idleTimeout() async throws {
+        let time = TestClock()
         let stack = try await TestStack(
             backing: .memory,
-            configuration: .init(scopes: OAuthTests.openIDScopes), portal: PortalPolicy(ssoIdleTimeout: 1))
+            configuration: .init(scopes: OAuthTests.openIDScopes), portal: PortalPolicy(ssoIdleTimeout: 1), time: time)
         let user = try await stack.account().user
         let rp = try await OAuthTests.relyingParty(stack)
         try await withServer(stack: stack) { client in
             let browser = Browser()
             try await Self.signIn(browser, client, as: user)
             #expect(try await browser.get(client, "/ui/consents").status == .ok, "in use")
-            try await Task.sleep(for: .seconds(2.2))
+            time.advance(by: .seconds(2.2))
             let none = try await browser.get(client, PortalFlowTests.authorizeURI(rp.client.id, "&prompt=none"))
             #expect(PortalFlowTests.query(none.headers[.location])["error"] == "login_required")
             #expect(try await browser.get(client, "/ui/consents").status == .seeOther, "ended, not only skipped")

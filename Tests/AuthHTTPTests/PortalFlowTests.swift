@@ -285,7 +285,9 @@ struct PortalFlowTests {
         "as the Basic OP plan asks: POST to the endpoint, login_hint, no nonce, unknown and locale parameters ignored, scope order, max_age"
     )
     func conformanceOddsAndEnds() async throws {
-        let stack = try await TestStack(backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes))
+        let time = TestClock()
+        let stack = try await TestStack(
+            backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes), time: time)
         let (user, _) = try await stack.account()
         let rp = try await OAuthTests.relyingParty(stack)
         let browser = Browser()
@@ -328,7 +330,7 @@ struct PortalFlowTests {
                 of: "openid%20profile", with: "openid%20email")
             let tenThousand = try await browser.get(client, withEmail + "&max_age=10000")
             #expect(tenThousand.status == .found, "max_age=10000: the sign-in is recent enough")
-            try await Task.sleep(for: .seconds(2))
+            time.advance(by: .seconds(2))
             let oneSecond = try await browser.get(client, withEmail + "&max_age=1")
             #expect(oneSecond.headers[.location]?.hasPrefix("/ui/login?") == true, "max_age=1: sign in again")
         }

@@ -34,8 +34,8 @@ extension TestClientProtocol {
 
 @Suite("HTTP sessions: refresh rotation, logout, password change")
 struct SessionTests {
-    static func stack(_ sessions: SessionPolicy = .init()) async throws -> TestStack {
-        try await TestStack(backing: .memory, configuration: .init(sessions: sessions))
+    static func stack(_ sessions: SessionPolicy = .init(), time: TestClock? = nil) async throws -> TestStack {
+        try await TestStack(backing: .memory, configuration: .init(sessions: sessions), time: time)
     }
 
     @Test("login returns a 256-bit refresh token; refreshing rotates it and the old one gets the same pair again")
@@ -66,10 +66,11 @@ struct SessionTests {
 
     @Test("an old refresh token after the grace window revokes the whole session")
     func reuseAfterGrace() async throws {
-        try await withServer(stack: try await Self.stack(.init(refreshGrace: 1))) { client in
+        let time = TestClock()
+        try await withServer(stack: try await Self.stack(.init(refreshGrace: 1), time: time)) { client in
             let first = try await client.newSession(TestDatabase.uniqueName())
             let second = try #require(Pair(try await client.refresh(first.refresh)))
-            try await Task.sleep(for: .milliseconds(2100))
+            time.advance(by: .milliseconds(2100))
             let replay = try await client.refresh(first.refresh)
             #expect(replay.status == .unauthorized)
             #expect(replay.errorCode == "invalid_refresh_token")
@@ -82,14 +83,16 @@ struct SessionTests {
 
     @Test("an idle session and a session past its lifetime cannot be refreshed")
     func timeouts() async throws {
-        try await withServer(stack: try await Self.stack(.init(idleTimeout: 1))) { client in
+        let idle = TestClock()
+        try await withServer(stack: try await Self.stack(.init(idleTimeout: 1), time: idle)) { client in
             let pair = try await client.newSession(TestDatabase.uniqueName())
-            try await Task.sleep(for: .milliseconds(2100))
+            idle.advance(by: .milliseconds(2100))
             #expect(try await client.refresh(pair.refresh).errorCode == "invalid_refresh_token")
         }
-        try await withServer(stack: try await Self.stack(.init(lifetime: 1))) { client in
+        let aged = TestClock()
+        try await withServer(stack: try await Self.stack(.init(lifetime: 1), time: aged)) { client in
             let pair = try await client.newSession(TestDatabase.uniqueName())
-            try await Task.sleep(for: .milliseconds(2100))
+            aged.advance(by: .milliseconds(2100))
             #expect(try await client.refresh(pair.refresh).errorCode == "invalid_refresh_token")
         }
     }

@@ -126,8 +126,11 @@ public struct TestStack: Sendable {
         hashing: HashingPool.Configuration = .init(),
         clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: AuthService.StackSource = .passwordOnly,
         configuration: AuthService.Configuration = .init(), databaseURL: String? = nil, secondFactor: Bool = true,
-        codec: AccessTokenCodec? = nil, importedFloor: ImportedHashFloor = .init(), portal: PortalPolicy = .init()
+        codec: AccessTokenCodec? = nil, importedFloor: ImportedHashFloor = .init(), portal: PortalPolicy = .init(),
+        time: TestClock? = nil
     ) async throws {
+        precondition(time == nil || backing == .memory, "a TestClock moves the in-memory database's time only")
+        let clock: @Sendable () -> Int64 = if let time { { time.now } } else { clock }
         let stores: Stores
         switch backing {
         case .postgres:
@@ -140,7 +143,9 @@ public struct TestStack: Sendable {
                 retention: Self.retention, logger: TestDatabase.logger)
             (self.postgres, memory, stores) = (postgres, nil, postgres.stores)
         case .memory:
-            let memory = MemoryDatabase(retention: Self.retention)
+            let milliseconds: @Sendable () -> Int64 =
+                if let time { { time.nowMilliseconds } } else { MemoryDatabase.milliseconds }
+            let memory = MemoryDatabase(retention: Self.retention, clock: milliseconds)
             (postgres, self.memory, stores) = (nil, memory, memory.stores)
         }
         let codec = try codec ?? Self.testCodec()

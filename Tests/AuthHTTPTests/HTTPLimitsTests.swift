@@ -175,7 +175,7 @@ struct HTTPLimitsTests {
             let request = Array("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n".utf8)
             _ = socket.writeNonBlocking(request)
             #expect(try await socket.readLines(1).first == "HTTP/1.1 200 OK\r")
-            try await Task.sleep(for: .milliseconds(2000))
+            try await Task.sleep(for: .milliseconds(1000))
             #expect(socket.isOpen(), "an idle keep-alive connection is the idle timeout's")
             _ = socket.writeNonBlocking(request)
             #expect(try await socket.readLines(1).first == "HTTP/1.1 200 OK\r")

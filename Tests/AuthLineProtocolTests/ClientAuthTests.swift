@@ -90,7 +90,7 @@ struct ClientAuthTests {
     @Test("a connection that does not send CLIENT in time is closed")
     func deadline() async throws {
         var configuration = try configuration()
-        configuration.clientDeadline = .seconds(2)
+        configuration.clientDeadline = .milliseconds(900)
         try await withLineServer(configuration) { port, _ in
             let start = ContinuousClock.now
             let socket = try await RawSocket(port: port)
@@ -100,7 +100,7 @@ struct ClientAuthTests {
             try await LineClient.with(port: port) { (client: LineClient) async throws in
                 try await client.send("CLIENT\t1\tname=mail\tkey=\(Self.key)\n")
                 #expect(try await client.readLine() == "OK\t1")
-                try await Task.sleep(for: .milliseconds(2500))
+                try await Task.sleep(for: .milliseconds(1000))
                 try await client.send("PING\t2\n")
                 #expect(try await client.readLine() == "OK\t2", "an authenticated connection has no deadline")
             }

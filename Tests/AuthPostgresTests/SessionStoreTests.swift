@@ -155,8 +155,14 @@ struct SessionStoreTests {
             username: expired, source: "192.0.2.1", under: .init(attempts: 5, windowSeconds: 1, lockSeconds: 1))
         try await stack.lockouts.recordFailure(
             username: current, source: "192.0.2.1", under: .init(attempts: 5, windowSeconds: 900, lockSeconds: 900))
-        try await Task.sleep(for: .milliseconds(1500))
         let connection = try PostgresConnection(connectionString: try await TestDatabase.migratedURL())
+        // 1.5 s on the database's clock: both counters' times moved back by as much.
+        try connection.query(
+            """
+            UPDATE login_failures SET window_start = window_start - interval '1.5 seconds',
+                locked_until = locked_until - interval '1.5 seconds', expires_at = expires_at - interval '1.5 seconds'
+            WHERE username IN ($1, $2)
+            """, [expired, current])
         try PostgresRevocations.prune(TestStack.retention, on: connection)
         let left = try connection.query(
             "SELECT username FROM login_failures WHERE username IN ($1, $2)", [expired, current]

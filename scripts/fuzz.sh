@@ -12,7 +12,7 @@ export AUTHD_FUZZ=1
 # A crash is reported by libFuzzer and AddressSanitizer, at once; Swift's backtracer would take minutes.
 export SWIFT_BACKTRACE=enable=no
 # lld: gold fails on the link SwiftPM asks for (its main=<Target>_main alias beside libFuzzer).
-build=(swift build -c release --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+build=(swift build -c release --scratch-path .build-fuzz -Xswiftc "-sanitize=fuzzer,address" -Xswiftc -parse-as-library
     -Xswiftc -use-ld=lld)
 echo "fuzz: building ${targets[*]} with libFuzzer and AddressSanitizer (minutes the first time)" >&2
 for target in "${targets[@]}"; do "${build[@]}" --product "$target" >/dev/null; done

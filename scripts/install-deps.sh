@@ -36,6 +36,8 @@ command -v pamtester >/dev/null 2>&1 || missing+=(pamtester)
 compgen -G "/lib/*/security/pam_exec.so" >/dev/null || compgen -G "/usr/lib/*/security/pam_exec.so" >/dev/null \
     || missing+=(libpam-modules)
 command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+# The shell scripts' linter, run by scripts/test.sh (ruff, for the Python, comes from PyPI there).
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 [ -e /usr/lib/nginx/modules/ngx_mail_module.so ] || missing+=(libnginx-mod-mail)
 # Extra tools named on the command line (Debian packages of the same name), e.g. wrk for benchmarks.
 for tool in "$@"; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done

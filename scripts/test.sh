@@ -7,6 +7,13 @@ cd "$(dirname "$0")/.."
 export AUTHD_TEST_DATABASE_URL="$AUTHD_DATABASE_URL"
 
 swift format lint --strict --recursive Sources Tests Fuzz Package.swift
+# The scripts are code too: shellcheck for the shell, ruff (ruff.toml) for the Python.
+shellcheck -x scripts/*.sh scripts/*/*.sh .ci/run
+if [ ! -x .venv/bin/ruff ]; then
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check 'ruff>=0.6,<1'
+fi
+.venv/bin/ruff check scripts
 swift build --build-tests
 # At most eight tests at once: unbounded, a hundred suites on two cores starved each other (a PING
 # to an in-process line server once went unanswered for 10 s); with eight the run is no slower.
@@ -46,7 +53,17 @@ interop=(
     scripts/interop/postfix-policy.sh scripts/scale/eight.sh scripts/scale/pgbouncer.sh scripts/scale/netfaults.sh
     scripts/scale/hostile.sh
 )
-for script in "${interop[@]}"; do "$script"; done
+# Each script's checks print "ok: …" (shell and Python alike) and any failure fails the script;
+# a script counts its checks, or one if it prints none.
+out=$(mktemp)
+trap 'rm -f "$log" "$out"' EXIT
+checks=0
+for script in "${interop[@]}"; do
+    "$script" | tee "$out"
+    found=$(grep -c '^ok: ' "$out" || true)
+    echo "$script: ${found} checks passed"
+    checks=$((checks + (found > 0 ? found : 1)))
+done
 
-# One closing line for everything: Swift Testing's tests plus the interop scripts.
-echo "tests: $((${swift_tests:-0} + ${#interop[@]})) passed, 0 failed"
+# One closing line for everything: Swift Testing's tests plus the interop scripts' checks.
+echo "tests: $((${swift_tests:-0} + checks)) passed (${swift_tests:-0} Swift tests, $checks interop checks in ${#interop[@]} scripts), 0 failed"

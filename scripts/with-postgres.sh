@@ -5,7 +5,7 @@
 # AUTHD_DATABASE_URL pointing at it, then stops the cluster and deletes it, whatever happens.
 set -euo pipefail
 
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+bindir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 [ -x "$bindir/initdb" ] || { echo "with-postgres: no PostgreSQL server found; run scripts/install-deps.sh" >&2; exit 1; }
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/authd-pg.XXXXXX")

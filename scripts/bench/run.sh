@@ -37,7 +37,8 @@ AUTHD_PASSWORD_SCRYPT_LN=15 AUTHD_BIN="$(swift build -c release --show-bin-path)
 pid=${authd_pids[-1]}
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status"; }
 idle_rss=$(rss_mib)
-export BENCH_USER="bench$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')" BENCH_PREFIX="b$RANDOM"
+BENCH_USER="bench$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export BENCH_USER BENCH_PREFIX="b$RANDOM"
 register "$BENCH_USER" "bench password 1"
 token=$(login "$BENCH_USER" "bench password 1")
 
@@ -92,9 +93,9 @@ verify_pipelined=$(verify_run "$LINE_PORT" "$token" 8 128)
 cpu_verify=$(cpu_us "$pid" "$before" "$(cat "$out/requests")")
 verify_reqresp=$("$out/line-verify" "$LINE_PORT" "$token" 32 1 "$seconds")
 start_reference
-read -r ref2 ref2_p99 <<<"$(hello)"
+read -r ref2 _ <<<"$(hello)"
 before=$(cpu_ns "$ref_pid")
-read -r refb2 refb2_p99 <<<"$(hello "${bearer[@]}")"
+read -r refb2 _ <<<"$(hello "${bearer[@]}")"
 cpu_ref2=$(cpu_us "$ref_pid" "$before" "$(cat "$out/requests")")
 stop_reference
 cpu_reference=$(python3 -c "print(round(($cpu_ref1 + $cpu_ref2) / 2, 1))")

@@ -30,7 +30,9 @@ header = json.loads(unb64(header_part))
 claims = json.loads(unb64(payload_part))
 if header["alg"] == "HS256":
     secret = open(os.environ["SECRET_FILE"], "rb").read().rstrip(b"\n")
-    sign = lambda data: hmac.new(secret, data, hashlib.sha256).digest()
+
+    def sign(data):
+        return hmac.new(secret, data, hashlib.sha256).digest()
 else:
     key = serialization.load_pem_private_key(open(os.environ["KEY_FILE"], "rb").read(), password=None)
     if isinstance(key, ed25519.Ed25519PrivateKey):

@@ -41,8 +41,12 @@ get "/admin/users?prefix=$boss" "$token" | check "the admin lists users over HTT
     "[u['username'] for u in data['users']] == ['$boss'] and data['users'][0]['roles'] == ['admin']"
 "${ctl[@]}" user list --json --prefix "$boss" "${db[@]}" | check "user list --json" \
     "len(data) == 1 and data[0]['roles'] == ['admin']"
-"${ctl[@]}" user list --prefix "$boss" "${db[@]}" | head -1 | grep -q '^ID  *USERNAME' \
-    && echo "ok: user list prints a table" || { echo "FAIL: user list table" >&2; failures=$((failures + 1)); }
+if "${ctl[@]}" user list --prefix "$boss" "${db[@]}" | head -1 | grep -q '^ID  *USERNAME'; then
+    echo "ok: user list prints a table"
+else
+    echo "FAIL: user list table" >&2
+    failures=$((failures + 1))
+fi
 
 register "$worker" "worker password 1"
 expect_status 1 "set-role to a role that does not exist" "${ctl[@]}" user set-role "$worker" user "$role" "${db[@]}"
@@ -86,29 +90,52 @@ PY
 svc="svc$suffix"
 created=$("${ctl[@]}" client create "$svc" --scope reports:read --role user "${db[@]}")
 secret=$(sed -n 's/^client_secret=//p' <<<"$created")
-[ "${#secret}" = 43 ] && echo "ok: client create prints the secret once" \
-    || { echo "FAIL: client create printed no secret" >&2; failures=$((failures + 1)); }
+if [ "${#secret}" = 43 ]; then
+    echo "ok: client create prints the secret once"
+else
+    echo "FAIL: client create printed no secret" >&2
+    failures=$((failures + 1))
+fi
 expect_status 1 "client create of a taken id" "${ctl[@]}" client create "$svc" "${db[@]}"
 expect_status 3 "client create with a malformed id" "${ctl[@]}" client create 'Bad Id' "${db[@]}"
 expect_status 3 "client create with a scope outside oauth.scopes" \
     "${ctl[@]}" client create "x$svc" --scope nope "${db[@]}"
 expect_status 3 "client create with an unknown grant" "${ctl[@]}" client create "x$svc" --grant password "${db[@]}"
 read -r code ctoken < <(client_token "$svc" "$secret")
-[ "$code" = 200 ] && echo "ok: the client gets a token" || { echo "FAIL: token: $code $ctoken" >&2; failures=$((failures + 1)); }
+if [ "$code" = 200 ]; then
+    echo "ok: the client gets a token"
+else
+    echo "FAIL: token: $code $ctoken" >&2
+    failures=$((failures + 1))
+fi
 expect_status 0 "its token verifies over the line protocol" "${ctl[@]}" verify "${addr[@]}" "$ctoken"
 expect_status 0 "and carries the client's role" "${ctl[@]}" has-role "${addr[@]}" "$ctoken" user
 "${ctl[@]}" client show "$svc" --json "${db[@]}" | check "client show --json, without a secret" \
     "data[0]['client_id'] == '$svc' and data[0]['scopes'] == ['reports:read'] and 'client_secret' not in data[0]"
 rotated=$("${ctl[@]}" client rotate-secret "$svc" "${db[@]}" | sed -n 's/^client_secret=//p')
 read -r code _ < <(client_token "$svc" "$secret")
-[ "$code" = 401 ] && echo "ok: the old secret is refused after rotate-secret" \
-    || { echo "FAIL: old secret got $code" >&2; failures=$((failures + 1)); }
+if [ "$code" = 401 ]; then
+    echo "ok: the old secret is refused after rotate-secret"
+else
+    echo "FAIL: old secret got $code" >&2
+    failures=$((failures + 1))
+fi
 expect_status 1 "the token the old secret got is cut off" "${ctl[@]}" verify "${addr[@]}" "$ctoken"
 read -r code _ < <(client_token "$svc" "$rotated")
-[ "$code" = 200 ] && echo "ok: the new secret works" || { echo "FAIL: new secret got $code" >&2; failures=$((failures + 1)); }
+if [ "$code" = 200 ]; then
+    echo "ok: the new secret works"
+else
+    echo "FAIL: new secret got $code" >&2
+    failures=$((failures + 1))
+fi
 expect_status 0 "client disable" "${ctl[@]}" client disable "$svc" "${db[@]}"
 read -r code _ < <(client_token "$svc" "$rotated")
-[ "$code" = 401 ] && echo "ok: a disabled client is refused" || { echo "FAIL: disabled got $code" >&2; failures=$((failures + 1)); }
+if [ "$code" = 401 ]; then
+    echo "ok: a disabled client is refused"
+else
+    echo "FAIL: disabled got $code" >&2
+    failures=$((failures + 1))
+fi
 expect_status 0 "client delete" "${ctl[@]}" client delete "$svc" "${db[@]}"
 expect_status 1 "client show of a deleted client" "${ctl[@]}" client show "$svc" "${db[@]}"
 

@@ -9,7 +9,8 @@ source scripts/interop/lib.sh
 keyfile="$interop_work/pam-key"
 head -c 32 /dev/urandom | base64 > "$keyfile"
 chmod 600 "$keyfile"
-export AUTHD_LINE_CLIENTS="pam:$(tr -d '\n' < "$keyfile" | sha256sum | cut -d' ' -f1):ssh"
+AUTHD_LINE_CLIENTS="pam:$(tr -d '\n' < "$keyfile" | sha256sum | cut -d' ' -f1):ssh"
+export AUTHD_LINE_CLIENTS
 head -c 48 /dev/urandom | base64 | tr -d '\n' > "$interop_work/mfa-key"
 export AUTHD_MFA_KEY_FILE="$interop_work/mfa-key"
 start_authd
@@ -37,12 +38,20 @@ expect_status 2 "unreachable daemon" $ctl ping --addr "127.0.0.1:$(free_port)"
 expect_status 3 "usage error" $ctl verify --addr "$addr"
 keyout="$interop_work/generated.pem"
 expect_status 0 "key generate" $ctl key generate --alg EdDSA --out "$keyout"
-[ "$(stat -c %a "$keyout")" = 600 ] && echo "ok: the key file is mode 600" \
-    || { echo "FAIL: key file mode $(stat -c %a "$keyout")" >&2; failures=$((failures + 1)); }
+if [ "$(stat -c %a "$keyout")" = 600 ]; then
+    echo "ok: the key file is mode 600"
+else
+    echo "FAIL: key file mode $(stat -c %a "$keyout")" >&2
+    failures=$((failures + 1))
+fi
 before=$(sha256sum <"$keyout")
 expect_status 1 "key generate onto an existing file (left alone)" $ctl key generate --alg ES256 --out "$keyout"
-[ "$(sha256sum <"$keyout")" = "$before" ] && echo "ok: the existing key is unchanged" \
-    || { echo "FAIL: the existing key changed" >&2; failures=$((failures + 1)); }
+if [ "$(sha256sum <"$keyout")" = "$before" ]; then
+    echo "ok: the existing key is unchanged"
+else
+    echo "FAIL: the existing key changed" >&2
+    failures=$((failures + 1))
+fi
 expect_status 3 "key generate with an unknown algorithm" $ctl key generate --alg HS256 --out "$interop_work/x.pem"
 
 if [ "$(id -u)" = 0 ]; then

@@ -18,7 +18,7 @@ dovecot_dir=$(mktemp -d)
 chmod 755 "$dovecot_dir"
 dovecot_pid=""
 cleanup() {
-    [ -n "$dovecot_pid" ] && kill "$dovecot_pid" 2>/dev/null && wait "$dovecot_pid" 2>/dev/null || true
+    if [ -n "$dovecot_pid" ] && kill "$dovecot_pid" 2>/dev/null; then wait "$dovecot_pid" 2>/dev/null || true; fi
     rm -rf "$dovecot_dir"
     stop_authd
 }
@@ -28,7 +28,8 @@ head -c 32 /dev/urandom | base64 > "$keyfile"
 chmod 600 "$keyfile"
 # Dovecot's auth process runs as its internal user, dovecot, when started as root.
 [ "$(id -u)" = 0 ] && chown dovecot "$keyfile"
-export AUTHD_LINE_CLIENTS="dovecot:$(tr -d '\n' < "$keyfile" | sha256sum | cut -d' ' -f1):imap"
+AUTHD_LINE_CLIENTS="dovecot:$(tr -d '\n' < "$keyfile" | sha256sum | cut -d' ' -f1):imap"
+export AUTHD_LINE_CLIENTS
 export AUTHD_LIMITS_ATTEMPTS_BURST=0
 imap_port=$(free_port)
 # nginx's mail proxy (config/nginx/authd-mail.conf) in front of the same Dovecot, asking authd first.

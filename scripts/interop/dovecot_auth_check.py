@@ -87,12 +87,12 @@ forged = b64(f"user={user}\x01auth=Bearer {token}x\x01\x01")
 check(c.ask(f"AUTH\t9\tXOAUTH2\tservice=smtp\tresp={forged}\n") == "FAIL\t9", "XOAUTH2 with a forged token")
 other = b64(f"user=nobody-{user}\x01auth=Bearer {token}\x01\x01")
 check(c.ask(f"AUTH\t10\tXOAUTH2\tservice=smtp\tresp={other}\n") == "FAIL\t10", "XOAUTH2 naming another user")
-check(c.ask(f"AUTH\t11\tCRAM-MD5\tservice=smtp\n") == "FAIL\t11\treason=Unsupported authentication mechanism",
+check(c.ask("AUTH\t11\tCRAM-MD5\tservice=smtp\n") == "FAIL\t11\treason=Unsupported authentication mechanism",
       "an unsupported mechanism")
 check(c.ask(f"AUTH\t12\tPLAIN\tservice=nostack\tresp={plain}\n") == "FAIL\t12\ttemp", "a service without a stack: temp")
 check(c.ask(f"AUTH\t30\tPLAIN\tservice=ssh\tresp={plain}\n") == "FAIL\t30\treason=service ssh is not served here",
       "a service outside dovecot_auth.services: refused before any check (no stack without a second factor by choice)")
-check(c.ask(f"AUTH\t13\tPLAIN\tservice=smtp\tresp=%%%\n") == "FAIL\t13\treason=AUTH with a malformed resp",
+check(c.ask("AUTH\t13\tPLAIN\tservice=smtp\tresp=%%%\n") == "FAIL\t13\treason=AUTH with a malformed resp",
       "a malformed resp")
 check(c.ask(f"AUTH\t14\tPLAIN\tresp={plain}\n") == "FAIL\t14\treason=AUTH without service", "AUTH without service")
 

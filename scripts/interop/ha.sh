@@ -67,16 +67,24 @@ for _ in $(seq 1 100); do
     fi
     sleep 0.1
 done
-[ "$ready" != timeout ] && echo "ok: /readyz 200 ${ready} s after the failover (listener on the new primary)" ||
-    { echo "FAIL: /readyz not 200 10 s after the failover: $(curl -s "$AUTHD_URL/readyz")" >&2; failures=$((failures + 1)); }
+if [ "$ready" != timeout ]; then
+    echo "ok: /readyz 200 ${ready} s after the failover (listener on the new primary)"
+else
+    echo "FAIL: /readyz not 200 10 s after the failover: $(curl -s "$AUTHD_URL/readyz")" >&2
+    failures=$((failures + 1))
+fi
 wait "$load" || failures=$((failures + 1))
 expect f "$(pg_on "$standby_port" "SELECT pg_is_in_recovery()")" "the former standby is the primary now"
 AUTHD_DATABASE_URL="host=127.0.0.1 port=$standby_port user=authd password=$password dbname=authd" \
     python3 "$check" verify "$interop_work/failover.json" || failures=$((failures + 1))
 expect 200 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $FAULTS_TOKEN" "$AUTHD_URL/protected")" \
     "a token issued before the failover still verifies"
-login hauser 'ha test password 1' >/dev/null && echo "ok: logins work on the new primary" ||
-    { echo "FAIL: login after the failover" >&2; failures=$((failures + 1)); }
+if login hauser 'ha test password 1' >/dev/null; then
+    echo "ok: logins work on the new primary"
+else
+    echo "FAIL: login after the failover" >&2
+    failures=$((failures + 1))
+fi
 
 if [ "$failures" = 0 ]; then
     echo "interop: HA failover checks passed in $((SECONDS - started)) s"

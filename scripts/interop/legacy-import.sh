@@ -99,7 +99,7 @@ expect "scrypt:4" "$("${psql[@]}" -c "SELECT password_scheme || ':' || count(*) 
 # Hashes made by other tools.
 password='legacy pw 1'
 htpasswd -b -B -C 5 -c "$interop_work/htpasswd" "hb$suffix" "$password" 2>/dev/null
-printf '%s:%s\n' "hx$suffix" '$2y$05$short' >>"$interop_work/htpasswd"
+printf '%s:%s\n' "hx$suffix" "\$2y\$05\$short" >>"$interop_work/htpasswd"
 out=$("${authctl[@]}" user import --config config/authd.yaml --format htpasswd "$interop_work/htpasswd" \
     --email-template '{username}@corp.example' 2>&1) && status=0 || status=$?
 expect 1 "$status" "htpasswd with a malformed bcrypt line exits 1"

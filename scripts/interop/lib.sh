@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the interop scripts: start the built authd against scripts/with-postgres.sh's database
 # on free ports, and stop it on exit. Source it, then call start_authd.
 : "${AUTHD_DATABASE_URL:?run through scripts/with-postgres.sh}"
@@ -58,7 +59,7 @@ start_postfix() {
     dir=$(mktemp -d)
     chmod 755 "$dir" # Postfix's own user works in data/
     server_dirs+=("$dir")
-    POSTFIX_DIR=$dir
+    export POSTFIX_DIR=$dir
     SMTP_PORT=$(free_port)
     mkdir -p "$dir/etc" "$dir/queue" "$dir/data"
     chown postfix "$dir/data"

@@ -17,10 +17,9 @@ import sys
 from urllib.parse import quote
 
 import requests
+from browser import Checks, browser, shot, sign_in, wait_for
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-
-from browser import Checks, browser, shot, sign_in, wait_for
 
 authd_port, nginx_port, suffix, shots = sys.argv[1:5]
 portal = f"http://auth.authd.localhost:{authd_port}"

@@ -22,10 +22,11 @@ import time
 
 import pyotp
 import requests
+from browser import Checks, browser, wait_for
+from browser import shot as save
+from browser import sign_in as fill
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-
-from browser import Checks, browser, shot as save, sign_in as fill, wait_for
 
 authd_port, other_port, rp1, rp2, suffix, shots = sys.argv[1:7]
 authd = f"http://127.0.0.1:{authd_port}"

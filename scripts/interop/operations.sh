@@ -26,7 +26,12 @@ kill -TERM "$pid"
 status=0
 wait "$pid" || status=$?
 authd_pids=()
-[ "$status" = 0 ] && echo "ok: SIGTERM exits 0" || { echo "FAIL: SIGTERM exit status $status" >&2; fail; }
+if [ "$status" = 0 ]; then
+    echo "ok: SIGTERM exits 0"
+else
+    echo "FAIL: SIGTERM exit status $status" >&2
+    fail
+fi
 
 OPS_LOG="$interop_work/authd.log" python3 scripts/interop/operations_check.py logs || fail
 echo "interop: operations checks passed (request ids, /authz, /metrics, SIGTERM, JSON logs without secrets)"

@@ -1,6 +1,5 @@
 """Operations checks against a running authd (phase `traffic`), then against its log once it has
 stopped (phase `logs`). What must never reach the log is collected in OPS_WORK/secrets.json."""
-import base64
 import json
 import os
 import re

@@ -40,8 +40,12 @@ for i in range(10):
 PY
 
 for _ in $(seq 1 50); do [ -S "$policy_socket" ] && break; sleep 0.1; done
-[ "$(stat -c %a "$policy_socket")" = 666 ] && echo "ok: the policy socket has the configured mode" \
-    || { echo "FAIL: the policy socket's mode is $(stat -c %a "$policy_socket")" >&2; failures=$((failures + 1)); }
+if [ "$(stat -c %a "$policy_socket")" = 666 ]; then
+    echo "ok: the policy socket has the configured mode"
+else
+    echo "FAIL: the policy socket's mode is $(stat -c %a "$policy_socket")" >&2
+    failures=$((failures + 1))
+fi
 python3 - "$policy_socket" "$user" <<'PY' || failures=$((failures + 1))
 import socket, sys
 path, user = sys.argv[1:]

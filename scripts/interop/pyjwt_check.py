@@ -4,7 +4,6 @@ import secrets
 import time
 
 import jwt
-
 from authd_client import call, new_account
 
 SECRET = open(os.environ["SECRET_FILE"], "rb").read().strip()

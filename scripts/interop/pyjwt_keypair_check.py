@@ -10,10 +10,10 @@ import time
 import urllib.request
 
 import jwt
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from jwcrypto import jwk as jwcrypto_jwk, jwt as jwcrypto_jwt
-
 from authd_client import BASE, call, new_account
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from jwcrypto import jwk as jwcrypto_jwk
+from jwcrypto import jwt as jwcrypto_jwt
 
 ALG = os.environ["ALG"]
 PRIVATE = load_pem_private_key(open(os.environ["KEY_FILE"], "rb").read(), password=None)
@@ -63,9 +63,12 @@ def hs256_with_public_key(claims, kid):
     """The classic algorithm confusion: HS256 with the public key's PEM as the HMAC secret (PyJWT
     itself refuses to make one, so by hand)."""
     import hmac
+
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
     pem = PUBLIC.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-    b64 = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
     signing_input = b64(json.dumps({"alg": "HS256", "typ": "at+jwt", "kid": kid}).encode()) + "." + b64(json.dumps(claims).encode())
     return signing_input + "." + b64(hmac.new(pem, signing_input.encode(), hashlib.sha256).digest())
 

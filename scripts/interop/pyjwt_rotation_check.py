@@ -7,7 +7,6 @@ import os
 import sys
 
 import jwt
-
 from authd_client import BASE, call, new_account
 
 phase = sys.argv[1]

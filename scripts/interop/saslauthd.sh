@@ -22,8 +22,12 @@ expect '0: NO "authentication failed"' "$(sasl "nobody-$user" "sasl password 1")
 # testsaslauthd prints its own text for every NO; authd's (temporary, unknown service) is in the reply.
 expect '0: NO "authentication failed"' "$(sasl "$user" "sasl password 1" nostack)" \
     "testsaslauthd, a service without a stack: NO"
-grep -q '"message":"saslauthd: the request could not be checked","error":"unknown_service' "$interop_work/authd.log" \
-    && echo "ok: a service without a stack is logged" || { echo "FAIL: no log line" >&2; failures=$((failures + 1)); }
+if grep -q '"message":"saslauthd: the request could not be checked","error":"unknown_service' "$interop_work/authd.log"; then
+    echo "ok: a service without a stack is logged"
+else
+    echo "FAIL: no log line" >&2
+    failures=$((failures + 1))
+fi
 expect '0: NO "authentication failed"' "$(sasl "$user" "sasl password 1" 'Bad Service')" "testsaslauthd, a malformed service: NO"
 for _ in $(seq 1 10); do sasl "$user-locked" "wrong" >/dev/null; done
 expect '0: NO "authentication failed"' "$(sasl "$user-locked" "sasl password 2")" \
@@ -62,8 +66,12 @@ for what, data, want in [
         bad += 1
 sys.exit(1 if bad else 0)
 PY
-grep -q '"message":"saslauthd: closing a connection: a field over 256 bytes"' "$interop_work/authd.log" \
-    && echo "ok: the over-long field is logged" || { echo "FAIL: no log line" >&2; failures=$((failures + 1)); }
+if grep -q '"message":"saslauthd: closing a connection: a field over 256 bytes"' "$interop_work/authd.log"; then
+    echo "ok: the over-long field is logged"
+else
+    echo "FAIL: no log line" >&2
+    failures=$((failures + 1))
+fi
 
 started=$(date +%s.%N)
 for _ in $(seq 1 100); do sasl "$user" "sasl password 1"; done | grep -c OK >"$interop_work/oks"

@@ -13,7 +13,7 @@ squid_dir=$(mktemp -d)
 chmod 755 "$squid_dir"
 squid_pid=""
 cleanup() {
-    [ -n "$squid_pid" ] && kill "$squid_pid" 2>/dev/null && wait "$squid_pid" 2>/dev/null || true
+    if [ -n "$squid_pid" ] && kill "$squid_pid" 2>/dev/null; then wait "$squid_pid" 2>/dev/null || true; fi
     rm -rf "$squid_dir"
     stop_authd
 }
@@ -24,7 +24,8 @@ keyfile="$squid_dir/squid.key"
 head -c 32 /dev/urandom | base64 > "$keyfile"
 chown "$squid_user" "$keyfile" && chmod 600 "$keyfile"
 mkdir "$squid_dir/logs" && chown "$squid_user" "$squid_dir/logs"
-export AUTHD_LINE_CLIENTS="squid:$(tr -d '\n' < "$keyfile" | sha256sum | cut -d' ' -f1):squid"
+AUTHD_LINE_CLIENTS="squid:$(tr -d '\n' < "$keyfile" | sha256sum | cut -d' ' -f1):squid"
+export AUTHD_LINE_CLIENTS
 start_authd
 ctl="$PWD/${AUTHCTL_BIN:-.build/debug/authctl}"
 addr="127.0.0.1:$LINE_PORT"
@@ -76,8 +77,12 @@ expect 403 "$(status "$token_port" --proxy-header "Proxy-Authorization: Bearer $
 expect 403 "$(status "$token_port" "$origin/healthz")" "token: none"
 expect 403 "$(status "$token_port" --proxy-header "Proxy-Authorization: Bearer $token" "$origin/metrics")" "token: role admin required"
 expect 200 "$(status "$token_port" --proxy-header "Proxy-Authorization: Bearer $admin_token" "$origin/metrics")" "token: admin"
-grep -q " $user " "$squid_dir/logs/access.log" && echo "ok: Squid's access log names the user" \
-    || { echo "FAIL: no user in Squid's access log" >&2; failures=$((failures + 1)); }
+if grep -q " $user " "$squid_dir/logs/access.log"; then
+    echo "ok: Squid's access log names the user"
+else
+    echo "FAIL: no user in Squid's access log" >&2
+    failures=$((failures + 1))
+fi
 curl -s -o /dev/null -X POST -H "Authorization: Bearer $admin_token" "$origin/logout"
 sleep 2.2 # past the acl's ttl=1 (Squid counts whole seconds)
 expect 403 "$(status "$token_port" --proxy-header "Proxy-Authorization: Bearer $admin_token" "$origin/metrics")" "token: logged out (revoked)"

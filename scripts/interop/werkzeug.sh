@@ -25,16 +25,27 @@ print(g(sys.argv[1], method=sys.argv[2]))' "$password" "$method")
                      INSERT INTO user_roles (user_id, role) SELECT id, 'user' FROM u"
     status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
         -d "{\"username\":\"$user\",\"password\":\"wrong password 1\"}" "127.0.0.1:$HTTP_PORT/login")
-    [ "$status" = 401 ] && echo "ok: $method: a wrong password is 401" \
-        || { echo "FAIL: $method: wrong password got $status" >&2; failures=$((failures + 1)); }
-    [ "$("${psql[@]}" -c "SELECT password_hash FROM users WHERE username = '$user'")" = "$hash" ] \
-        && echo "ok: $method: and leaves the hash as it came" \
-        || { echo "FAIL: $method: a failed login changed the hash" >&2; failures=$((failures + 1)); }
+    if [ "$status" = 401 ]; then
+        echo "ok: $method: a wrong password is 401"
+    else
+        echo "FAIL: $method: wrong password got $status" >&2
+        failures=$((failures + 1))
+    fi
+    if [ "$("${psql[@]}" -c "SELECT password_hash FROM users WHERE username = '$user'")" = "$hash" ]; then
+        echo "ok: $method: and leaves the hash as it came"
+    else
+        echo "FAIL: $method: a failed login changed the hash" >&2
+        failures=$((failures + 1))
+    fi
     expect_status 0 "$method: AUTH over the line protocol with werkzeug's hash" \
         bash -c "printf '%s\n' '$password' | .build/debug/authctl auth --addr 127.0.0.1:$LINE_PORT --service ssh --user $user"
     stored=$("${psql[@]}" -c "SELECT password_hash FROM users WHERE username = '$user'")
-    [[ "$stored" == '$scrypt$'* ]] && echo "ok: $method: the first match rehashed it (\$scrypt\$…)" \
-        || { echo "FAIL: $method: still $stored" >&2; failures=$((failures + 1)); }
+    if [[ "$stored" == "\$scrypt\$"* ]]; then
+        echo "ok: $method: the first match rehashed it (\$scrypt\$…)"
+    else
+        echo "FAIL: $method: still $stored" >&2
+        failures=$((failures + 1))
+    fi
     login "$user" "$password" >/dev/null && echo "ok: $method: HTTP login with the same password afterwards"
 done
 if [ "$failures" -ne 0 ]; then

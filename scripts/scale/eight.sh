@@ -25,14 +25,20 @@ expect 18 "$(psql "$AUTHD_DATABASE_URL" -tA -c "SELECT failures FROM login_failu
 
 # The connection budget: eight instances of 10 + 1 fit in the cluster's 300 (less 3 reserved); a
 # ninth with a pool of 250 makes nine of 251, and says so.
-grep -c '"message":"database connection budget"' "$interop_work/authd.log" | grep -q '^8$' \
-    && echo "ok: eight instances report their connection budget at start" \
-    || { echo "FAIL: connection budget lines" >&2; failures=$((failures + 1)); }
+if grep -c '"message":"database connection budget"' "$interop_work/authd.log" | grep -q '^8$'; then
+    echo "ok: eight instances report their connection budget at start"
+else
+    echo "FAIL: connection budget lines" >&2
+    failures=$((failures + 1))
+fi
 AUTHD_DATABASE_MAX_CONNECTIONS=250 start_authd
 for _ in $(seq 1 50); do grep -q 'database connection budget exceeded' "$interop_work/authd.log" && break; sleep 0.1; done
-grep -q 'database connection budget exceeded: 9 instance(s) × (database.max_connections 250 + 1' "$interop_work/authd.log" \
-    && echo "ok: a ninth instance with a pool of 250 warns that PostgreSQL has no room for it" \
-    || { echo "FAIL: no connection budget warning" >&2; failures=$((failures + 1)); }
+if grep -q 'database connection budget exceeded: 9 instance(s) × (database.max_connections 250 + 1' "$interop_work/authd.log"; then
+    echo "ok: a ninth instance with a pool of 250 warns that PostgreSQL has no room for it"
+else
+    echo "FAIL: no connection budget warning" >&2
+    failures=$((failures + 1))
+fi
 echo "eight instances: $(($(date +%s) - started)) s"
 
 if [ "$failures" -ne 0 ]; then

@@ -89,7 +89,7 @@ for round in range(20):
     results = []
     barrier = threading.Barrier(len(http_ports))
 
-    def register(port):
+    def register(port, barrier=barrier, results=results, name=name):
         barrier.wait()
         results.append(post(port, "/register", {"username": name, "email": f"{name}-{port}@example.com",
                                                 "password": password})[0])

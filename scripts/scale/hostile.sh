@@ -43,7 +43,7 @@ expect_true() { # expect_true CONDITION WHAT
     if eval "$1"; then echo "ok: $2"; else echo "FAIL: $2" >&2; failures=$((failures + 1)); fi
 }
 
-fds() { ls "/proc/$pid/fd" | wc -l; }
+fds() { find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 measure quiet
 rss_quiet=$(rss) fds_quiet=$(fds)
 python3 "$hostile" hold "$LINE_PORT" "$HTTP_PORT" "$idle" "$interop_work/ready" >"$interop_work/held" &

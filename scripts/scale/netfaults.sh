@@ -117,7 +117,9 @@ cut() {
 for kind in partition half-open; do
     if [ "$kind" = partition ]; then seconds=10; else seconds=12; fi
     phase "$kind" $((seconds + 12))
-    cut "$seconds" "$([ "$kind" = half-open ] && echo reset || true)"
+    reset=""
+    if [ "$kind" = half-open ]; then reset=reset; fi
+    cut "$seconds" "$reset"
     in_app python3 "$check" recovered "${daemons[0]}" 15 "$NETFAULTS_RESTORED"
     in_app python3 "$check" recovered "${daemons[1]}" 15 "$NETFAULTS_RESTORED"
     wait "$load"

@@ -14,8 +14,8 @@ dir=$(mktemp -d)
 chmod 755 "$dir"
 bouncer_pid=""
 cleanup() {
-    [ -f "$dir/pgbouncer.pid" ] && kill "$(cat "$dir/pgbouncer.pid")" 2>/dev/null || true
-    [ -n "$bouncer_pid" ] && wait "$bouncer_pid" 2>/dev/null || true
+    if [ -f "$dir/pgbouncer.pid" ]; then kill "$(cat "$dir/pgbouncer.pid")" 2>/dev/null || true; fi
+    if [ -n "$bouncer_pid" ]; then wait "$bouncer_pid" 2>/dev/null || true; fi
     rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -55,8 +55,12 @@ else
 fi
 grep -q "transaction" "$dir/pgbouncer.log" || true
 served=$(grep -c "login attempt" "$dir/pgbouncer.log" || true)
-[ "${served:-0}" -gt 0 ] && echo "ok: PgBouncer served authd's pool ($served client logins)" \
-    || { echo "FAIL: PgBouncer saw no client" >&2; failures=$((failures + 1)); }
+if [ "${served:-0}" -gt 0 ]; then
+    echo "ok: PgBouncer served authd's pool ($served client logins)"
+else
+    echo "FAIL: PgBouncer saw no client" >&2
+    failures=$((failures + 1))
+fi
 
 # The listener through the pooler: authd refuses to start, naming the setting.
 secret="$dir/secret"

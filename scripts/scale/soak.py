@@ -5,7 +5,6 @@ verdict: the run fails when RSS, file descriptors or database connections grow o
 half faster than the stated slopes (a leak shows as a steady climb; warm-up is the first half).
 
 Usage: soak.py HTTP_PORT LINE_PORT PID DATABASE_URL CSV PNG"""
-import base64
 import http.client
 import json
 import os
@@ -158,7 +157,7 @@ def slope(xs, ys):
     n = len(xs)
     mean_x, mean_y = sum(xs) / n, sum(ys) / n
     denominator = sum((x - mean_x) ** 2 for x in xs) or 1.0
-    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / denominator
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / denominator
 
 
 # Users for the steady load, then the load itself.
@@ -192,7 +191,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 minutes_axis = [row[0] for row in rows]
 figure, axes = plt.subplots(4, 1, figsize=(9, 10), sharex=True)
 series = [("RSS (MiB)", 1), ("open file descriptors", 2), ("database connections", 3)]
-for axis, (label, index) in zip(axes, series):
+for axis, (label, index) in zip(axes, series, strict=True):
     axis.plot(minutes_axis, [row[index] for row in rows])
     axis.set_ylabel(label)
     axis.set_ylim(bottom=0)

@@ -87,11 +87,8 @@ extension HTTPFrontEnd {
         return Response(
             status: status,
             headers: [
-                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                .contentSecurityPolicy:
-                    "default-src 'none'; style-src 'self'; img-src 'self'; form-action \(formAction.joined(separator: " ")); "
-                    + "frame-ancestors 'none'; base-uri 'none'",
-                Self.frameOptions: "DENY", Self.contentTypeOptions: "nosniff", Self.referrerPolicy: "no-referrer",
+                .contentType: "text/html; charset=utf-8",
+                .contentSecurityPolicy: SecurityHeaders.contentSecurityPolicy(formAction: formAction),
             ],
             body: .init(byteBuffer: ByteBuffer(string: body)))
     }

@@ -16,13 +16,10 @@ import Hummingbird
 /// Cookies: `authd_sso` (the SSO session; opaque, HttpOnly, SameSite=Lax, host-only, Secure unless
 /// `oauth.issuer` is an http://localhost or loopback URL) and `__Host-authd_csrf` (`authd_csrf`
 /// on such a URL): the pre-session value every form's CSRF token is signed over, with the SSO
-/// cookie (`CSRFGuard`). Every page: `Cache-Control: no-store`, a
-/// Content-Security-Policy without scripts, `frame-ancestors 'none'` and `X-Frame-Options: DENY`.
+/// cookie (`CSRFGuard`). Every page: the headers of every answer (`SecurityHeaders`) and a
+/// Content-Security-Policy without scripts and with `frame-ancestors 'none'`.
 extension HTTPFrontEnd {
     static let ssoCookie = "authd_sso"
-    static let frameOptions = HTTPField.Name("X-Frame-Options")!
-    static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
-    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
     static let csrfCookie = "authd_csrf"
     /// The nginx portal flow's cookie, which `/authz` reads.
     static let accessTokenCookie = "access_token"

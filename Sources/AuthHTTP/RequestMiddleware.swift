@@ -32,8 +32,8 @@ struct RequestMiddleware: RouterMiddleware {
         var response = try await RequestScope.$id.withValue(id) { [context] in try await next(request, context) }
         response.headers[HeaderName.requestID] = id
         // Tokens, secrets, profiles: nothing authd answers may be kept by a cache unless the route
-        // says so (the well-known documents are public).
-        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        // says so (the well-known documents are public), sniffed, framed or referred from.
+        SecurityHeaders.applyDefaults(to: &response.headers)
         let elapsed = ContinuousClock.now - start
         let route = context.endpointPath ?? "unmatched"
         let method = HTTPMetrics.methods.contains(request.method) ? request.method.rawValue : "other"

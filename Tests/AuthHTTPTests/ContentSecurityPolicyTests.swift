@@ -1,3 +1,6 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import Testing
 
 @testable import AuthHTTP
@@ -18,5 +21,33 @@ struct ContentSecurityPolicyTests {
         ] as [(String, String?)])
     func origin(_ uri: String, _ expected: String?) {
         #expect(HTTPFrontEnd.origin(uri) == expected, "\(uri)")
+    }
+}
+
+@Suite("security headers, set in one place for every answer")
+struct SecurityHeadersTests {
+    @Test(
+        "JSON, an error, an unknown route, a redirect and a page: nosniff, DENY, no-referrer; no-store unless the route caches"
+    )
+    func everyAnswer() async throws {
+        try await withServer { client in
+            let answers = [
+                ("/healthz", try await client.execute(uri: "/healthz", method: .get)),
+                ("/protected", try await client.execute(uri: "/protected", method: .get)),
+                ("/nowhere", try await client.execute(uri: "/nowhere", method: .get)),
+                ("/ui/login", try await client.execute(uri: "/ui/login", method: .get)),
+                ("/.well-known/jwks.json", try await client.execute(uri: "/.well-known/jwks.json", method: .get)),
+            ]
+            for (path, answer) in answers {
+                #expect(answer.headers[SecurityHeaders.contentTypeOptions] == "nosniff", "\(path)")
+                #expect(answer.headers[SecurityHeaders.frameOptions] == "DENY", "\(path)")
+                #expect(answer.headers[SecurityHeaders.referrerPolicy] == "no-referrer", "\(path)")
+            }
+            #expect(answers.dropLast().allSatisfy { $0.1.headers[.cacheControl] == "no-store" })
+            #expect(answers.last?.1.headers[.cacheControl] == "public, max-age=300", "the key set's own caching")
+            let page = answers[3].1
+            #expect(page.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
+            #expect(page.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+        }
     }
 }

@@ -174,6 +174,51 @@ public protocol UserImportStore: Sendable {
     ) async throws -> [ImportOutcome]
 }
 
+extension ImportOptions {
+    func validate() throws {
+        guard (1...50_000).contains(batchSize) else {
+            throw AuthError(.invalidInput, "batch size must be 1 to 50,000 rows")
+        }
+        guard (1...8).contains(concurrency) else {
+            throw AuthError(.invalidInput, "1 to 8 batches may be written at once")
+        }
+    }
+}
+
+extension ImportReport {
+    /// Counts what the store did with a written batch's rows; returns a notice for each row it
+    /// refused and each imported one that loses its MFA.
+    fileprivate mutating func record(_ written: WrittenBatch) -> [ImportNotice] {
+        var notices: [ImportNotice] = []
+        func notice(_ item: ImportNotice) { notices.append(item) }
+        for (row, outcome) in zip(written.rows, written.outcomes) {
+            switch outcome {
+            case .imported:
+                imported += 1
+                if row.mfa {
+                    notice(
+                        ImportNotice(
+                            .mfaWithoutSecret, line: row.line, username: row.username,
+                            "had MFA; imported without it (its secret cannot come along): ask the user to enrol again"))
+                }
+            case .unchanged: unchanged += 1
+            case .usernameTaken:
+                notice(
+                    ImportNotice(
+                        .duplicateUsername, line: row.line, username: row.username,
+                        "an account with this username and another e-mail address exists"))
+            case .emailTaken:
+                notice(
+                    ImportNotice(
+                        .duplicateEmail, line: row.line, username: row.username,
+                        "another account has this e-mail address"))
+            }
+        }
+        createdRoles += written.createdRoles
+        return notices
+    }
+}
+
 /// One batch as the store wrote it, with its place in the file.
 private struct WrittenBatch: Sendable {
     let index: Int
@@ -273,12 +318,7 @@ extension AdminService {
     ) async throws -> ImportReport where Source.Element == ImportItem {
         try permit(actor, Permission.usersWrite)
         if options.createRoles { try permit(actor, Permission.rolesWrite) }
-        guard (1...50_000).contains(options.batchSize) else {
-            throw AuthError(.invalidInput, "batch size must be 1 to 50,000 rows")
-        }
-        guard (1...8).contains(options.concurrency) else {
-            throw AuthError(.invalidInput, "1 to 8 batches may be written at once")
-        }
+        try options.validate()
         var validator = ImportValidator(
             knownRoles: try await importer.roleNames(), createRoles: options.createRoles,
             delegation: delegation(of: actor), hasher: hasher)
@@ -288,31 +328,7 @@ extension AdminService {
             notice(item)
         }
         func apply(_ written: WrittenBatch) {
-            for (row, outcome) in zip(written.rows, written.outcomes) {
-                switch outcome {
-                case .imported:
-                    report.imported += 1
-                    if row.mfa {
-                        note(
-                            ImportNotice(
-                                .mfaWithoutSecret, line: row.line, username: row.username,
-                                "had MFA; imported without it (its secret cannot come along): ask the user to enrol again"
-                            ))
-                    }
-                case .unchanged: report.unchanged += 1
-                case .usernameTaken:
-                    note(
-                        ImportNotice(
-                            .duplicateUsername, line: row.line, username: row.username,
-                            "an account with this username and another e-mail address exists"))
-                case .emailTaken:
-                    note(
-                        ImportNotice(
-                            .duplicateEmail, line: row.line, username: row.username,
-                            "another account has this e-mail address"))
-                }
-            }
-            report.createdRoles += written.createdRoles
+            for refused in report.record(written) { note(refused) }
             progress(report)
         }
 

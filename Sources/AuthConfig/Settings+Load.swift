@@ -15,13 +15,16 @@ import SystemPackage
 extension Settings {
     /// Environment first (`AUTHD_` + the key in upper snake case: `http.addr` is `AUTHD_HTTP_ADDR`),
     /// then the YAML file at `path` when one is given.
-    public static func load(configFile path: String?, environment: [String: String]? = nil) async throws -> Settings {
-        try Settings(await reader(configFile: path, environment: environment))
+    public static func load(
+        configFile path: String?, environment: [String: String]? = nil, accessReporter: (any AccessReporter)? = nil
+    ) async throws -> Settings {
+        try Settings(await reader(configFile: path, environment: environment, accessReporter: accessReporter))
     }
 
-    public static func reader(configFile path: String?, environment: [String: String]? = nil) async throws
-        -> ConfigReader
-    {
+    /// `accessReporter` hears every key read (the test that keeps config/authd.yaml complete).
+    public static func reader(
+        configFile path: String?, environment: [String: String]? = nil, accessReporter: (any AccessReporter)? = nil
+    ) async throws -> ConfigReader {
         let env =
             environment.map { EnvironmentVariablesProvider(environmentVariables: $0, secretsSpecifier: secrets) }
             ?? EnvironmentVariablesProvider(secretsSpecifier: secrets)
@@ -36,7 +39,7 @@ extension Settings {
                 throw ConfigurationError("configuration file \(path) is not valid YAML")
             }
         }
-        return ConfigReader(providers: providers)
+        return ConfigReader(providers: providers, accessReporter: accessReporter)
     }
 
     /// Values read from the environment that are never echoed by access reporting.

@@ -1,0 +1,77 @@
+import AuthConfig
+import Configuration
+import Foundation
+import Synchronization
+import Testing
+
+/// config/authd.yaml is the configuration's documentation: every key authd reads is in it (set,
+/// or commented out with its meaning), and every key in it is one authd reads. The keys read are
+/// what the loader asks swift-configuration for, heard through an access reporter, so a key added
+/// to the code without a line in the file (or left in the file after the code stopped reading
+/// it) fails here.
+@Suite("config/authd.yaml documents exactly the keys authd reads")
+struct ConfigDocumentationTests {
+    final class KeysRead: AccessReporter {
+        let keys = Mutex<Set<String>>([])
+
+        func report(_ event: AccessEvent) {
+            _ = keys.withLock { $0.insert(event.metadata.key.components.joined(separator: ".")) }
+        }
+    }
+
+    static let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let example = checkout.appendingPathComponent("config/authd.yaml").path
+
+    /// The keys config/authd.yaml names, set or commented out (`# key: value`, a single value:
+    /// prose with a colon is not a key): `section.key`, and `section.key.sub` one level deeper.
+    static func documentedKeys() throws -> Set<String> {
+        var keys: Set<String> = []
+        var section = ""
+        var parent = ""
+        let line = /^(?<indent> *)(?:#(?<gap> +))?(?<name>[a-z][a-z0-9_]*):(?<value>.*)$/
+        for text in try String(contentsOfFile: example, encoding: .utf8).split(separator: "\n") {
+            guard let match = text.firstMatch(of: line) else { continue }
+            let value = match.value.trimmingCharacters(in: .whitespaces)
+            if match.gap != nil, value.contains(" "), !value.hasPrefix("\"") { continue }
+            // A commented key sits where it would without the "# ".
+            let column = match.indent.count + max(0, (match.gap?.count ?? 1) - 1)
+            let name = String(match.name)
+            switch column {
+            case 0:
+                (section, parent) = (name, "")
+            case 2:
+                parent = name
+                keys.insert("\(section).\(name)")
+            default:
+                keys.insert("\(section).\(parent).\(name)")
+            }
+        }
+        return keys
+    }
+
+    @Test("the keys read, with every optional part switched on, are the keys documented")
+    func complete() async throws {
+        let read = KeysRead()
+        let base = [
+            "AUTHD_DATABASE_URL": "host=127.0.0.1 dbname=authd", "AUTHD_JWT_SECRET": SettingsTests.goodSecret,
+        ]
+        // The parts whose keys are read only when they are on: the hook listeners (on unix
+        // sockets, whose mode is read) and TOTP.
+        let optional = [
+            "AUTHD_DOVECOT_AUTH_PATH": "/run/authd/dovecot-auth", "AUTHD_POSTFIX_POLICY_PATH": "/run/authd/policy",
+            "AUTHD_SASLAUTHD_PATH": "/run/authd/saslauthd/mux", "AUTHD_MFA_KEY": "mfa-" + SettingsTests.goodSecret,
+        ]
+        _ = try await Settings.load(configFile: Self.example, environment: base, accessReporter: read)
+        _ = try await Settings.load(
+            configFile: Self.example, environment: base.merging(optional) { $1 }, accessReporter: read)
+        let keysRead = read.keys.withLock { $0 }
+        // A map (password.scrypt) is documented by its keys.
+        let documented = try Self.documentedKeys().filter { key in
+            !keysRead.contains(key) && keysRead.contains { $0.hasPrefix(key + ".") } ? false : true
+        }
+        #expect(keysRead.subtracting(documented).sorted() == [], "read but not in config/authd.yaml")
+        #expect(documented.subtracting(keysRead).sorted() == [], "in config/authd.yaml but never read")
+        #expect(keysRead.count > 80, "\(keysRead.count) keys heard: the reporter hears the loader")
+    }
+}

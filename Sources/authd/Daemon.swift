@@ -19,50 +19,100 @@ struct Daemon {
     /// Validate configuration and stacks, then exit without serving or touching the database.
     var checkOnly = false
 
+    /// Load settings (done by the caller), assemble, serve.
     func run() async throws {
         // Before anything creates a counter: those made earlier would stay with the no-op backend.
         let registry = settings.metricsEnabled ? Telemetry.bootstrapPrometheus() : nil
+        let resources = try await assemble()
+        if checkOnly {
+            logger.notice(
+                "configuration and stacks are valid", metadata: ["stacks": "\(resources.assembly.auth.services)"])
+            await resources.close()
+            return
+        }
+        try await serve(resources, registry: registry)
+    }
+
+    /// The stores on PostgreSQL and the use cases over them (`AuthAssembly`).
+    private func assemble() async throws -> Resources {
         let postgres = PostgresStores(
             pool: .init(
                 connectionString: settings.database.url, maxConnections: settings.database.maxConnections,
                 acquireTimeout: settings.database.poolTimeout),
             retention: settings.retention, logger: logger)
-        let pool = postgres.pool
         // Migrations hold a session-level advisory lock: behind a transaction-mode pooler they
         // need database.listen_url's direct connection.
-        let sessionPool =
-            settings.database.listenURL == nil
-            ? pool
-            : PostgresPool(
+        let sessionPool = settings.database.listenURL.map { _ in
+            PostgresPool(
                 configuration: .init(connectionString: settings.database.sessionURL, maxConnections: 1), logger: logger)
-        let assembly: AuthAssembly
+        }
         do {
-            assembly = try await AuthAssembly(
+            let assembly = try await AuthAssembly(
                 stores: postgres.stores, configuration: try settings.assembly(), logger: logger)
+            return Resources(
+                assembly: assembly, postgres: postgres, sessionPool: sessionPool,
+                migrator: Migrator(
+                    migrations: try Migrator.load(directory: settings.database.migrationsPath), logger: logger))
         } catch {
+            await sessionPool?.close()
             await postgres.close()
             throw error
         }
-        let service = assembly.auth
-        let revocations = assembly.revocations
-        let resources = Resources(
-            assembly: assembly, postgres: postgres, sessionPool: sessionPool === pool ? nil : sessionPool)
-        let migrator = Migrator(
-            migrations: try Migrator.load(directory: settings.database.migrationsPath), logger: logger)
-        if checkOnly {
-            logger.notice("configuration and stacks are valid", metadata: ["stacks": "\(service.services)"])
-            await resources.close()
-            return
+    }
+
+    /// Every front end and background service in one ServiceGroup, with graceful shutdown.
+    private func serve(_ resources: Resources, registry: PrometheusCollectorRegistry?) async throws {
+        let listener = PostgresRevocationListener(
+            configuration: .init(
+                connectionString: settings.database.sessionURL, retention: settings.retention,
+                unacknowledgedTimeout: settings.database.poolTimeout),
+            state: resources.assembly.revocations, logger: logger)
+        let line = LineServer(
+            configuration: settings.line,
+            commands: LineCommands(service: resources.assembly.auth, logger: logger, clients: settings.line.clients),
+            logger: logger)
+        // ServiceGroup stops services in reverse order: the front ends drain before the listener
+        // and the pools close.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: resources), .init(service: listener),
+            .init(service: httpApplication(resources, registry: registry)), .init(service: line),
+            .init(service: PasswordHashCensus(directory: resources.postgres.directory, logger: logger)),
+            .init(
+                service: ConnectionBudgetCheck(pool: resources.postgres.pool, logger: logger),
+                successTerminationBehavior: .ignore),
+        ]
+        services += hookListeners(resources.assembly.auth).map { .init(service: $0) }
+        if settings.database.migrateOnStart {
+            // Runs beside the front ends so /readyz can say why while the database is away; done
+            // when the schema is current.
+            services.append(
+                .init(
+                    service: MigrationService(
+                        pool: resources.migrationPool, migrator: resources.migrator, logger: logger),
+                    successTerminationBehavior: .ignore))
         }
+        var group = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Past the deadline (plus a second for the pools to close) whatever still runs is cancelled.
+        group.maximumGracefulShutdownDuration = settings.shutdownDeadline + .seconds(1)
+        group.maximumCancellationDuration = .seconds(2)
+        try await ServiceGroup(configuration: group).run()
+    }
+
+    /// The HTTP API, the portal and the metrics, with the connection limit and slow-client deadlines.
+    private func httpApplication(_ resources: Resources, registry: PrometheusCollectorRegistry?) -> some Service {
         let connectionLimit = HTTPConnectionLimit(maximum: settings.http.maximumConnections)
         let deadlines = HTTPRequestDeadlines(
             head: TimeAmount(settings.http.headerTimeout), body: TimeAmount(settings.http.bodyTimeout))
-        let http = Application(
+        let logger = self.logger
+        return Application(
             router: HTTPFrontEnd(
-                service: service, admin: assembly.admin, configuration: settings.http.frontEnd,
-                readiness: PostgresReadiness(pool: pool, migrator: migrator, revocations: revocations),
-                metrics: registry.map(Self.exposition),
-                portal: assembly.portal,
+                service: resources.assembly.auth, admin: resources.assembly.admin,
+                configuration: settings.http.frontEnd,
+                readiness: PostgresReadiness(
+                    pool: resources.postgres.pool, migrator: resources.migrator,
+                    revocations: resources.assembly.revocations),
+                metrics: registry.map(Self.exposition), portal: resources.assembly.portal,
                 logger: Logger(label: "authd.http")
             ).router(),
             server: .http1(
@@ -74,62 +124,33 @@ struct Daemon {
                 logger.info("HTTP API listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
             },
             logger: logger)
+    }
 
-        let line = LineServer(
-            configuration: settings.line,
-            commands: LineCommands(service: service, logger: logger, clients: settings.line.clients), logger: logger)
-
-        let listener = PostgresRevocationListener(
-            configuration: .init(
-                connectionString: settings.database.sessionURL, retention: settings.retention,
-                unacknowledgedTimeout: settings.database.poolTimeout),
-            state: revocations, logger: logger)
-
-        // ServiceGroup stops services in reverse order: the front ends drain before the listener
-        // and the pools close.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: resources), .init(service: listener), .init(service: http), .init(service: line),
-            .init(service: PasswordHashCensus(directory: postgres.directory, logger: logger)),
-            .init(service: ConnectionBudgetCheck(pool: pool, logger: logger), successTerminationBehavior: .ignore),
-        ]
+    /// The server hooks' listeners that are configured: Dovecot's auth protocol, Postfix policy
+    /// delegation, saslauthd.
+    private func hookListeners(_ service: AuthService) -> [HookListener] {
+        let logger = self.logger
+        var listeners: [HookListener] = []
         if let dovecotAuth = settings.dovecotAuth {
-            services.append(
-                .init(
-                    service: HookListener(name: "dovecot auth", configuration: dovecotAuth.listener, logger: logger) {
-                        peer, id in
-                        DovecotAuthConversation(
-                            service: service, logger: logger, peer: peer, connectionID: id,
-                            services: dovecotAuth.services)
-                    }))
+            listeners.append(
+                HookListener(name: "dovecot auth", configuration: dovecotAuth.listener, logger: logger) { peer, id in
+                    DovecotAuthConversation(
+                        service: service, logger: logger, peer: peer, connectionID: id, services: dovecotAuth.services)
+                })
         }
         if let policy = settings.postfixPolicy {
-            services.append(
-                .init(
-                    service: HookListener(name: "postfix policy", configuration: policy.listener, logger: logger) {
-                        _, _ in PostfixPolicyConversation(service: service, logger: logger, stack: policy.stack)
-                    }))
+            listeners.append(
+                HookListener(name: "postfix policy", configuration: policy.listener, logger: logger) { _, _ in
+                    PostfixPolicyConversation(service: service, logger: logger, stack: policy.stack)
+                })
         }
         if let saslauthd = settings.saslauthd {
-            services.append(
-                .init(
-                    service: HookListener(name: "saslauthd", configuration: saslauthd.listener, logger: logger) {
-                        _, _ in SaslauthdConversation(service: service, logger: logger, stack: saslauthd.stack)
-                    }))
+            listeners.append(
+                HookListener(name: "saslauthd", configuration: saslauthd.listener, logger: logger) { _, _ in
+                    SaslauthdConversation(service: service, logger: logger, stack: saslauthd.stack)
+                })
         }
-        if settings.database.migrateOnStart {
-            // Runs beside the front ends so /readyz can say why while the database is away; done
-            // when the schema is current.
-            services.append(
-                .init(
-                    service: MigrationService(pool: sessionPool, migrator: migrator, logger: logger),
-                    successTerminationBehavior: .ignore))
-        }
-        var group = ServiceGroupConfiguration(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        // Past the deadline (plus a second for the pools to close) whatever still runs is cancelled.
-        group.maximumGracefulShutdownDuration = settings.shutdownDeadline + .seconds(1)
-        group.maximumCancellationDuration = .seconds(2)
-        try await ServiceGroup(configuration: group).run()
+        return listeners
     }
 }
 
@@ -145,6 +166,10 @@ struct Resources: Service {
     let postgres: PostgresStores
     /// The direct connection's pool for migrations, when database.listen_url is set.
     let sessionPool: PostgresPool?
+    let migrator: Migrator
+
+    /// Where migrations run: the direct connection when there is one.
+    var migrationPool: PostgresPool { sessionPool ?? postgres.pool }
 
     func run() async throws {
         try? await gracefulShutdown()

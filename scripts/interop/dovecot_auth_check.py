@@ -5,17 +5,9 @@ import base64
 import socket
 import sys
 
+from checks import check, finish
+
 port, user, password, token = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-failures = 0
-
-
-def check(condition, what, detail=""):
-    global failures
-    if condition:
-        print(f"ok: {what}")
-    else:
-        failures += 1
-        print(f"FAIL: {what} {detail}", file=sys.stderr)
 
 
 def b64(data):
@@ -127,4 +119,4 @@ for what, data, handshake in [
     check(reply is None, what + ": connection closed", repr(reply))
     c.close()
 
-sys.exit(1 if failures else 0)
+finish()

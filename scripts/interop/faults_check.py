@@ -18,13 +18,9 @@ import time
 import urllib.error
 import urllib.request
 
+from checks import require as check
+
 URL = os.environ["AUTHD_URL"]
-
-
-def check(condition, what):
-    print(("ok: " if condition else "FAIL: ") + what)
-    if not condition:
-        sys.exit(1)
 
 
 def call(method, path, body=None, token=None, timeout=15):

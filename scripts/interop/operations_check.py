@@ -10,14 +10,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from checks import require as check
+
 WORK = os.environ["OPS_WORK"]
 SECRETS = os.path.join(WORK, "secrets.json")
-
-
-def check(condition, what):
-    print(("ok: " if condition else "FAIL: ") + what)
-    if not condition:
-        sys.exit(1)
 
 
 def call(method, path, body=None, headers=None):

@@ -4,20 +4,15 @@ import json
 import os
 import signal
 import socket
-import sys
 import threading
 import time
+
+from checks import require as check
 
 PID = int(os.environ["AUTHD_PID"])
 HTTP_PORT = int(os.environ["HTTP_PORT"])
 LINE_PORT = int(os.environ["LINE_PORT"])
 IN_FLIGHT = 20
-
-
-def check(condition, what):
-    print(("ok: " if condition else "FAIL: ") + what)
-    if not condition:
-        sys.exit(1)
 
 
 # 50 idle keep-alive HTTP connections, each having completed one request.

@@ -1,43 +1,21 @@
 """TOTP interop against a running authd: enrol with an oathtool code, log in with a pyotp code,
 AUTH over the line protocol with and without otp=, the enrolment QR code module-for-module equal to
 PyPI qrcode's for the same version and mask. Exits non-zero on the first failed check."""
-import json
 import os
 import re
 import secrets
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 
 import pyotp
 import qrcode
 import qrcode.util
+from authd_client import call
+from checks import require as check
 
 URL = os.environ["AUTHD_URL"]
 LINE = os.environ["AUTHD_LINE"]
 PASSWORD = "totp interop pw 1"
-
-
-def call(method, path, body=None, token=None):
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(URL + path, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            text = response.read().decode()
-            return response.status, json.loads(text) if text else {}
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read().decode() or "{}")
-
-
-def check(condition, what):
-    print(("ok: " if condition else "FAIL: ") + what)
-    if not condition:
-        sys.exit(1)
 
 
 def oathtool(secret, at):

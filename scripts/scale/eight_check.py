@@ -3,6 +3,7 @@ registration race, a lockout counted across instances. Prints ok/FAIL lines and 
 exits 1 on any failure. Usage: eight_check.py HTTP_PORTS LINE_PORTS (comma-separated)."""
 import base64
 import json
+import os
 import socket
 import statistics
 import sys
@@ -11,16 +12,12 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+from checks import check, finish  # noqa: E402
+
 http_ports = [int(p) for p in sys.argv[1].split(",")]
 line_ports = [int(p) for p in sys.argv[2].split(",")]
 suffix = sys.argv[3]
-failures = 0
-
-
-def check(condition, what):
-    global failures
-    print(("ok: " if condition else "FAIL: ") + what, file=sys.stdout if condition else sys.stderr)
-    failures += 0 if condition else 1
 
 
 def post(port, path, body, token=None):
@@ -127,4 +124,4 @@ check(all(reply == "NO\ta\treason=auth_failed" for reply in replies), "ten wrong
 print(f"locked={locked}")
 refused = [line.ask(f"AUTH\tr\tservice=imap\tuser={locked}\tresp={right}\n") for line in lines]
 check(all(reply == "NO\tr\treason=auth_failed" for reply in refused), "then the right password is refused on all eight")
-sys.exit(1 if failures else 0)
+finish()

@@ -28,14 +28,11 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+from checks import require as check  # noqa: E402
+
 PASSWORD = "netfault test pw 1"
 USERS = 8
-
-
-def check(condition, what):
-    print(("ok: " if condition else "FAIL: ") + what)
-    if not condition:
-        sys.exit(1)
 
 
 def call(base, method, path, body=None, token=None, timeout=30):

@@ -37,15 +37,7 @@ extension MemoryDatabase: ClientStore {
                 createdAt: now / 1000)
             tables.clients[client.id] = .init(client: stored, secretHash: secretHash)
             tables.audit(
-                actor, "client.create", target: "client:\(client.id)",
-                [
-                    "type": client.type.rawValue,
-                    "grant_types": client.grantTypes.map(\.rawValue).joined(separator: ","),
-                    "scopes": client.scopes.joined(separator: ","), "roles": client.roles.joined(separator: ","),
-                    "skip_consent": Self.boolean(client.skipConsent),
-                    "introspection": Self.boolean(client.mayIntrospect),
-                    "pkce_required": Self.boolean(pkce),
-                ], now: now)
+                actor, "client.create", target: "client:\(client.id)", client.auditDetails, now: now)
             return stored
         }
     }
@@ -72,7 +64,7 @@ extension MemoryDatabase: ClientStore {
             tables.clients[clientID]?.client = client
             let revocations =
                 change.cutsOff ? [try tables.cutOff(client: clientID, retention: retention, now: now)] : []
-            tables.audit(actor, "client.update", target: "client:\(clientID)", Self.details(of: change), now: now)
+            tables.audit(actor, "client.update", target: "client:\(clientID)", change.auditDetails, now: now)
             return Changed(tables.clients[clientID]?.client ?? client, revocations: revocations)
         }
     }
@@ -105,24 +97,6 @@ extension MemoryDatabase: ClientStore {
         }
     }
 
-    private static func boolean(_ value: Bool) -> String { value ? "true" : "false" }
-
-    /// The audit row's details, as `PostgresClientStore` writes them.
-    private static func details(of change: ClientChange) -> [String: String] {
-        var details: [String: String] = [:]
-        details["name"] = change.name
-        details["disabled"] = change.disabled.map(boolean)
-        details["grant_types"] = change.grantTypes.map { $0.map(\.rawValue).joined(separator: ",") }
-        details["scopes"] = change.scopes?.joined(separator: ",")
-        details["redirect_uris"] = change.redirectURIs?.joined(separator: ",")
-        details["roles"] = change.roles?.joined(separator: ",")
-        if let lifetime = change.tokenLifetime { details["token_lifetime"] = lifetime.map(String.init) ?? "default" }
-        details["id_token_signed_response_alg"] = change.idTokenAlgorithm?.rawValue
-        details["skip_consent"] = change.skipConsent.map(boolean)
-        details["introspection"] = change.mayIntrospect.map(boolean)
-        details["pkce_required"] = change.requiresPKCE.map(boolean)
-        return details
-    }
 }
 
 extension Tables {

@@ -67,15 +67,7 @@ public struct PostgresClientStore: ClientStore {
                 }
                 try Self.setRoles(client.roles, of: client.id, on: connection)
                 try PostgresDirectoryStore.audit(
-                    actor, "client.create", target: "client:\(client.id)",
-                    [
-                        "type": client.type.rawValue,
-                        "grant_types": client.grantTypes.map(\.rawValue).joined(separator: ","),
-                        "scopes": client.scopes.joined(separator: ","), "roles": client.roles.joined(separator: ","),
-                        "skip_consent": Self.boolean(client.skipConsent),
-                        "introspection": Self.boolean(client.mayIntrospect),
-                        "pkce_required": Self.boolean(client.requiresPKCE || client.type == .public),
-                    ], on: connection)
+                    actor, "client.create", target: "client:\(client.id)", client.auditDetails, on: connection)
                 return try Self.find(client.id, on: connection)
             }
         }
@@ -118,7 +110,7 @@ public struct PostgresClientStore: ClientStore {
                 }
                 let revocations = change.cutsOff ? [try cutOff(clientID, on: connection)] : []
                 try PostgresDirectoryStore.audit(
-                    actor, "client.update", target: "client:\(clientID)", Self.details(of: change), on: connection)
+                    actor, "client.update", target: "client:\(clientID)", change.auditDetails, on: connection)
                 return Changed(try Self.find(clientID, on: connection), revocations: revocations)
             }
         }
@@ -198,22 +190,6 @@ public struct PostgresClientStore: ClientStore {
     private static func find(_ id: String, on connection: PostgresConnection) throws -> OAuthClient {
         guard let found = try credential(id, on: connection) else { throw AuthError(.notFound, "no such client") }
         return found.client
-    }
-
-    private static func details(of change: ClientChange) -> [String: String] {
-        var details: [String: String] = [:]
-        details["name"] = change.name
-        details["disabled"] = change.disabled.map { $0 ? "true" : "false" }
-        details["grant_types"] = change.grantTypes.map { $0.map(\.rawValue).joined(separator: ",") }
-        details["scopes"] = change.scopes?.joined(separator: ",")
-        details["redirect_uris"] = change.redirectURIs?.joined(separator: ",")
-        details["roles"] = change.roles?.joined(separator: ",")
-        if let lifetime = change.tokenLifetime { details["token_lifetime"] = lifetime.map(String.init) ?? "default" }
-        details["id_token_signed_response_alg"] = change.idTokenAlgorithm?.rawValue
-        details["skip_consent"] = change.skipConsent.map(boolean)
-        details["introspection"] = change.mayIntrospect.map(boolean)
-        details["pkce_required"] = change.requiresPKCE.map(boolean)
-        return details
     }
 
     private static func boolean(_ value: Bool) -> String { value ? "true" : "false" }

@@ -233,3 +233,36 @@ public protocol ClientStore: Sendable {
     /// Revokes one access token (RFC 7009) until it would have expired.
     func revoke(tokenID: String, expiresAt: Int64) async throws -> Changed<Void>
 }
+
+extension NewClient {
+    /// The audit row's details of a registration (never the secret).
+    public var auditDetails: [String: String] {
+        let pkce = requiresPKCE || type == .public
+        return [
+            "type": type.rawValue, "grant_types": grantTypes.map(\.rawValue).joined(separator: ","),
+            "scopes": scopes.joined(separator: ","), "roles": roles.joined(separator: ","),
+            "skip_consent": skipConsent ? "true" : "false", "introspection": mayIntrospect ? "true" : "false",
+            "pkce_required": pkce ? "true" : "false",
+        ]
+    }
+}
+
+extension ClientChange {
+    /// The audit row's details of an edit: the fields it sets.
+    public var auditDetails: [String: String] {
+        func boolean(_ value: Bool) -> String { value ? "true" : "false" }
+        var details: [String: String] = [:]
+        details["name"] = name
+        details["disabled"] = disabled.map(boolean)
+        details["grant_types"] = grantTypes.map { $0.map(\.rawValue).joined(separator: ",") }
+        details["scopes"] = scopes?.joined(separator: ",")
+        details["redirect_uris"] = redirectURIs?.joined(separator: ",")
+        details["roles"] = roles?.joined(separator: ",")
+        if let lifetime = tokenLifetime { details["token_lifetime"] = lifetime.map(String.init) ?? "default" }
+        details["id_token_signed_response_alg"] = idTokenAlgorithm?.rawValue
+        details["skip_consent"] = skipConsent.map(boolean)
+        details["introspection"] = mayIntrospect.map(boolean)
+        details["pkce_required"] = requiresPKCE.map(boolean)
+        return details
+    }
+}

@@ -75,3 +75,24 @@ struct ConfigDocumentationTests {
         #expect(keysRead.count > 80, "\(keysRead.count) keys heard: the reporter hears the loader")
     }
 }
+
+extension ConfigDocumentationTests {
+    @Test("the values config/authd.yaml sets are the defaults: the shipped file changes nothing")
+    func shippedValuesAreDefaults() async throws {
+        let base = [
+            "AUTHD_DATABASE_URL": "host=127.0.0.1 dbname=authd", "AUTHD_JWT_SECRET": SettingsTests.goodSecret,
+        ]
+        let bare = try await Settings.load(configFile: nil, environment: base)
+        let shipped = try await Settings.load(configFile: Self.example, environment: base)
+        #expect(shipped.passwords.commonPasswords.count == bare.passwords.commonPasswords.count)
+        // Everything else, field by field as Swift prints them (the keys' identities and the
+        // common-password set, whose order varies, are the bare load's).
+        let describe = { (settings: Settings) in
+            var copy = settings
+            copy.tokens.keyring = bare.tokens.keyring
+            copy.passwords.commonPasswords = bare.passwords.commonPasswords
+            return "\(copy)"
+        }
+        #expect(describe(shipped) == describe(bare))
+    }
+}

@@ -231,7 +231,14 @@ struct TwoDaemonsTests {
             let name = try await Self.register(on: a)
             let first = try await Self.login(name, on: a)
             let second = try #require(Pair(try await Self.refresh(first.refresh, on: a)))
-            try await Task.sleep(for: .milliseconds(1600))
+            // Past the 1 s grace window on the database's clock: the rotation moved back 2 s.
+            let moved = try PostgresConnection(connectionString: try await TestDatabase.migratedURL()).query(
+                """
+                UPDATE sessions SET rotated_at = rotated_at - interval '2 seconds'
+                WHERE user_id = (SELECT id FROM users WHERE username = $1)
+                """, [name]
+            ).affectedRows
+            #expect(moved == 1)
             let replay = try await Self.refresh(first.refresh, on: b)
             #expect(replay.status == 401)
             #expect(replay.errorCode == "invalid_refresh_token")

@@ -5,21 +5,31 @@ import secrets
 import urllib.error
 import urllib.request
 
-BASE = os.environ["AUTHD_URL"]
+# Where authd answers; scripts that only import the helpers may run without it.
+BASE = os.environ.get("AUTHD_URL", "")
 
 
-def call(method, path, body=None, token=None):
-    """(status, decoded JSON body) of one JSON request, with an optional bearer token."""
-    headers = {"Content-Type": "application/json"}
-    if token is not None:
-        headers["Authorization"] = "Bearer " + token
+def request(method, path, body=None, token=None, headers=None, timeout=10, base=None):
+    """(status, response headers, body text) of one request to authd (AUTHD_URL unless `base`):
+    a JSON body when `body` is given, a bearer token when `token` is."""
+    sent = dict(headers or {})
+    if body is not None:
+        sent["Content-Type"] = "application/json"
+    if token:
+        sent["Authorization"] = "Bearer " + token
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(BASE + path, data=data, method=method, headers=headers)
+    url = (base or BASE) + path
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"{}")
+        with urllib.request.urlopen(urllib.request.Request(url, data, sent, method=method), timeout=timeout) as answer:
+            return answer.status, dict(answer.headers), answer.read().decode()
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def call(method, path, body=None, token=None, timeout=10):
+    """(status, decoded JSON body) of one JSON request, with an optional bearer token."""
+    status, _, text = request(method, path, body, token, timeout=timeout)
+    return status, json.loads(text or "{}")
 
 
 def new_account(prefix, password="interop password 1"):

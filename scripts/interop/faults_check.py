@@ -15,27 +15,18 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
+from authd_client import request
 from checks import require as check
 
 URL = os.environ["AUTHD_URL"]
 
 
+
 def call(method, path, body=None, token=None, timeout=15):
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(URL + path, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-    except OSError as error:  # refused, reset, timed out: the outcome is unknown
-        return "error", type(error).__name__
+    """(status, body text)."""
+    status, _, text = request(method, path, body, token, timeout=timeout)
+    return status, text
 
 
 def load(seconds, out):

@@ -10,23 +10,17 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from authd_client import request
 from checks import require as check
 
 WORK = os.environ["OPS_WORK"]
 SECRETS = os.path.join(WORK, "secrets.json")
 
 
+
 def call(method, path, body=None, headers=None):
-    url = os.environ["AUTHD_URL"] + path
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
-    if body is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode()
+    """(status, response headers, body text)."""
+    return request(method, path, body, headers=headers)
 
 
 def metrics():

@@ -25,28 +25,22 @@ import socket
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+from authd_client import request  # noqa: E402
 from checks import require as check  # noqa: E402
 
 PASSWORD = "netfault test pw 1"
 USERS = 8
 
 
+
 def call(base, method, path, body=None, token=None, timeout=30):
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    """(status, body text), or ("error:<kind>", "") when no answer came (refused, reset, timed out)."""
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-    except OSError as error:  # refused, reset, timed out: no answer
+        status, _, text = request(method, path, body, token, timeout=timeout, base=base)
+        return status, text
+    except OSError as error:
         return "error:" + type(error).__name__, ""
 
 

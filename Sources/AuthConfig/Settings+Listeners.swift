@@ -14,7 +14,9 @@ import SystemPackage
 
 extension Settings {
     static func lineServer(_ config: ConfigReader) throws -> LineServer.Configuration {
-        let (host, port) = try address(config.string(forKey: "line.addr", default: "127.0.0.1:5001"), key: "line.addr")
+        let defaults = LineServer.Configuration()
+        let (host, port) = try address(
+            config.string(forKey: "line.addr", default: "\(defaults.host):\(defaults.port)"), key: "line.addr")
         var clients: [LineClientKey] = []
         for entry in config.stringArray(forKey: "line.clients", isSecret: true, default: []) {
             guard let client = LineClientKey(configured: entry) else {
@@ -24,11 +26,21 @@ extension Settings {
         }
         let line = LineServer.Configuration(
             host: host, port: port,
-            maximumInFlight: config.int(forKey: "line.max_inflight", default: 64),
-            idleTimeout: .seconds(Int64(config.int(forKey: "line.idle_timeout_seconds", default: 300))),
-            maximumConnections: config.int(forKey: "line.max_connections", default: 1024), clients: clients,
-            clientDeadline: .seconds(Int64(config.int(forKey: "line.client_timeout_seconds", default: 10))),
-            maximumUnauthenticated: config.int(forKey: "line.max_unauthenticated", default: 64))
+            maximumInFlight: config.int(forKey: "line.max_inflight", default: defaults.maximumInFlight),
+            idleTimeout: .seconds(
+                Int64(
+                    config.int(
+                        forKey: "line.idle_timeout_seconds",
+                        default: Int(defaults.idleTimeout.nanoseconds / 1_000_000_000)))),
+            maximumConnections: config.int(forKey: "line.max_connections", default: defaults.maximumConnections),
+            clients: clients,
+            clientDeadline: .seconds(
+                Int64(
+                    config.int(
+                        forKey: "line.client_timeout_seconds",
+                        default: Int(defaults.clientDeadline.nanoseconds / 1_000_000_000)))),
+            maximumUnauthenticated: config.int(
+                forKey: "line.max_unauthenticated", default: defaults.maximumUnauthenticated))
         guard line.clientDeadline > .zero else {
             throw ConfigurationError("line.client_timeout_seconds must be positive")
         }

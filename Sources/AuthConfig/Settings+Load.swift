@@ -47,17 +47,26 @@ extension Settings {
         key.contains("SECRET") || key.contains("DATABASE_URL")
     }
 
+    /// Every value a key does not set is the default of the type it configures (`Settings.HTTP`,
+    /// `LineServer.Configuration`, `SessionPolicy`, `RevocationState.Configuration`, …), so each
+    /// default is written once; config/authd.yaml repeats them, checked by ConfigDocumentationTests.
     public init(_ config: ConfigReader) throws {
-        let (host, port) = try Self.address(config.string(forKey: "http.addr", default: "127.0.0.1:5000"))
+        let httpDefaults = HTTP()
+        let (host, port) = try Self.address(
+            config.string(forKey: "http.addr", default: "\(httpDefaults.host):\(httpDefaults.port)"))
         http = HTTP(
             host: host, port: port,
             frontEnd: .init(
-                maximumBodySize: config.int(forKey: "http.max_body_bytes", default: 64 * 1024),
+                maximumBodySize: config.int(
+                    forKey: "http.max_body_bytes", default: httpDefaults.frontEnd.maximumBodySize),
                 forwarded: try Self.forwardedClient(config)),
-            idleTimeout: .seconds(config.int(forKey: "http.idle_timeout_seconds", default: 60)),
-            maximumConnections: config.int(forKey: "http.max_connections", default: 1024),
-            headerTimeout: .seconds(config.int(forKey: "http.header_timeout_seconds", default: 10)),
-            bodyTimeout: .seconds(config.int(forKey: "http.body_timeout_seconds", default: 30)))
+            idleTimeout: .seconds(
+                config.int(forKey: "http.idle_timeout_seconds", default: Self.seconds(httpDefaults.idleTimeout))),
+            maximumConnections: config.int(forKey: "http.max_connections", default: httpDefaults.maximumConnections),
+            headerTimeout: .seconds(
+                config.int(forKey: "http.header_timeout_seconds", default: Self.seconds(httpDefaults.headerTimeout))),
+            bodyTimeout: .seconds(
+                config.int(forKey: "http.body_timeout_seconds", default: Self.seconds(httpDefaults.bodyTimeout))))
         guard http.idleTimeout > .zero, http.maximumConnections > 0, http.headerTimeout > .zero,
             http.bodyTimeout > .zero
         else {
@@ -109,17 +118,23 @@ extension Settings {
 
         portal = try Self.portalPolicy(config, issuer: http.frontEnd.issuer)
         passwords = try Passwords(config)
+        let revocationDefaults = RevocationState.Configuration()
         revocation = RevocationState.Configuration(
-            maximumStaleness: Int64(config.int(forKey: "revocation.max_staleness_seconds", default: 30)),
-            failOpen: config.bool(forKey: "revocation.fail_open", default: false))
+            maximumStaleness: Int64(
+                config.int(
+                    forKey: "revocation.max_staleness_seconds", default: Int(revocationDefaults.maximumStaleness))),
+            failOpen: config.bool(forKey: "revocation.fail_open", default: revocationDefaults.failOpen))
         guard revocation.maximumStaleness >= 0 else {
             throw ConfigurationError("revocation.max_staleness_seconds must not be negative")
         }
         mfa = try Self.mfa(config, jwtSecret: tokens.keyring)
+        let sessionDefaults = SessionPolicy()
         sessions = SessionPolicy(
-            lifetime: Int64(config.int(forKey: "sessions.lifetime_seconds", default: 30 * 86_400)),
-            idleTimeout: Int64(config.int(forKey: "sessions.idle_timeout_seconds", default: 7 * 86_400)),
-            refreshGrace: Int64(config.int(forKey: "sessions.refresh_grace_seconds", default: 10)))
+            lifetime: Int64(config.int(forKey: "sessions.lifetime_seconds", default: Int(sessionDefaults.lifetime))),
+            idleTimeout: Int64(
+                config.int(forKey: "sessions.idle_timeout_seconds", default: Int(sessionDefaults.idleTimeout))),
+            refreshGrace: Int64(
+                config.int(forKey: "sessions.refresh_grace_seconds", default: Int(sessionDefaults.refreshGrace))))
         guard sessions.lifetime > 0, sessions.idleTimeout > 0, sessions.refreshGrace >= 0 else {
             throw ConfigurationError(
                 "sessions.lifetime_seconds and sessions.idle_timeout_seconds must be positive, "
@@ -231,4 +246,9 @@ extension Settings {
             burst: Double(burst),
             perSecond: config.double(forKey: ConfigKey("\(prefix)_per_second"), default: perSecond))
     }
+}
+
+extension Settings {
+    /// Whole seconds of a configured duration, as the `_seconds` keys hold them.
+    static func seconds(_ duration: Duration) -> Int { Int(duration.components.seconds) }
 }

@@ -189,33 +189,32 @@ extension ImportReport {
     /// Counts what the store did with a written batch's rows; returns a notice for each row it
     /// refused and each imported one that loses its MFA.
     fileprivate mutating func record(_ written: WrittenBatch) -> [ImportNotice] {
-        var notices: [ImportNotice] = []
-        func notice(_ item: ImportNotice) { notices.append(item) }
+        var notes: [ImportNotice] = []
         for (row, outcome) in zip(written.rows, written.outcomes) {
             switch outcome {
             case .imported:
                 imported += 1
                 if row.mfa {
-                    notice(
+                    notes.append(
                         ImportNotice(
                             .mfaWithoutSecret, line: row.line, username: row.username,
                             "had MFA; imported without it (its secret cannot come along): ask the user to enrol again"))
                 }
             case .unchanged: unchanged += 1
             case .usernameTaken:
-                notice(
+                notes.append(
                     ImportNotice(
                         .duplicateUsername, line: row.line, username: row.username,
                         "an account with this username and another e-mail address exists"))
             case .emailTaken:
-                notice(
+                notes.append(
                     ImportNotice(
                         .duplicateEmail, line: row.line, username: row.username,
                         "another account has this e-mail address"))
             }
         }
         createdRoles += written.createdRoles
-        return notices
+        return notes
     }
 }
 

@@ -36,7 +36,7 @@ extension HTTPFrontEnd {
         let csrfCookie = try present ?? Base64.url.encode(SecureRandom.bytes(32))
         let field = try csrfGuard().field(cookie: csrfCookie, sso: cookie(request, Self.ssoCookie))
         var response = html(status, try render(field), formTarget: formTarget)
-        if present == nil { response.headers[values: .setCookie].append(self.csrfCookie(csrfCookie)) }
+        if present == nil { response.setCookie(self.csrfCookie(csrfCookie)) }
         return response
     }
 
@@ -66,17 +66,18 @@ extension HTTPFrontEnd {
         return !(host == "localhost" || host.hasSuffix(".localhost") || host == "127.0.0.1" || host == "[::1]")
     }
 
-    func ssoCookie(_ value: String, issuer: String) -> String {
-        "\(Self.ssoCookie)=\(value); Path=/; HttpOnly; SameSite=Lax" + (secure(issuer) ? "; Secure" : "")
+    func ssoCookie(_ value: String, issuer: String) -> Cookie {
+        Cookie(name: Self.ssoCookie, value: value, path: "/", secure: secure(issuer), httpOnly: true, sameSite: .lax)
     }
 
-    func csrfCookie(_ value: String) -> String {
-        "\(csrfCookieName)=\(value); Path=/; HttpOnly; SameSite=Strict"
-            + (secure(configuration.issuer) ? "; Secure" : "")
+    func csrfCookie(_ value: String) -> Cookie {
+        Cookie(
+            name: csrfCookieName, value: value, path: "/", secure: secure(configuration.issuer), httpOnly: true,
+            sameSite: .strict)
     }
 
-    func expiredCookie(_ name: String, domain: String? = nil) -> String {
-        "\(name)=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax" + (domain.map { "; Domain=\($0)" } ?? "")
+    func expiredCookie(_ name: String, domain: String? = nil) -> Cookie {
+        Cookie(name: name, value: "", maxAge: 0, domain: domain, path: "/", httpOnly: true, sameSite: .lax)
     }
 
     /// A page, with the headers every page carries. `formTarget` is the client's redirect URI

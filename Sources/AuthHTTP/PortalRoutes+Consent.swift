@@ -18,8 +18,7 @@ extension HTTPFrontEnd {
         guard case .success(let checked) = try await portal.check(pending.parameters),
             let (_, user) = try await portal.session(cookie: cookie(request, Self.ssoCookie))
         else {
-            return Self.seeOther(
-                "/oauth2/authorize?authz=" + URLEncoding.component(try pending.sealed(with: portal.keyring)))
+            return Self.seeOther(try continuation("/oauth2/authorize", pending, portal))
         }
         return try formPage(request, .ok, formTarget: checked.redirectURI) { csrf in
             PortalPages.consent(
@@ -31,25 +30,10 @@ extension HTTPFrontEnd {
     func consent(_ request: Request, _ portal: PortalService) async throws -> Response {
         let form = try await form(request, ["csrf", "authz", "decision"])
         try checkCSRF(request, form)
-        let pending = try pending(form["authz"], portal)
-        guard case .success(let checked) = try await portal.check(pending.parameters) else {
-            throw PortalRefusal.page(.badRequest, "This application can no longer sign you in.")
-        }
-        guard form["decision"] == "allow" else {
-            return redirect(
-                AuthorizationError(
-                    .accessDenied, "the user did not allow access", redirectURI: checked.redirectURI,
-                    state: checked.state), issuer: portal.issuer)
-        }
-        var consented = pending
-        do {
-            try await portal.consent(
-                to: checked, interaction: &consented.interaction, cookie: cookie(request, Self.ssoCookie))
-        } catch let error as AuthError where error.code == .forbidden {
-            throw Self.foreignContinuation
-        }
-        return Self.seeOther(
-            "/oauth2/authorize?authz=" + URLEncoding.component(try consented.sealed(with: portal.keyring)))
+        var flow = PortalFlow(pending: try pending(form["authz"], portal))
+        let step = try await portal.consent(
+            &flow, allowed: form["decision"] == "allow", cookie: cookie(request, Self.ssoCookie))
+        return try await answer(step, flow, request, portal)
     }
 
     func consentsPage(_ request: Request, _ portal: PortalService) async throws -> Response {

@@ -3,23 +3,25 @@ import AuthCrypto
 import HTTPTypes
 import Hummingbird
 
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
-
 extension HTTPFrontEnd {
     // MARK: Sign-in
 
     func signInPage(
-        _ request: Request, _ pending: PendingAuthorization?, _ returnTo: String?, _ portal: PortalService,
-        error: String?, status: HTTPResponse.Status = .ok, username: String? = nil
+        _ request: Request, _ flow: PortalFlow, _ portal: PortalService, notice: PortalFlow.Notice? = nil,
+        username: String? = nil
     ) async throws -> Response {
+        let pending = flow.pending
         let clientName = try await clientName(pending, portal)
-        return try formPage(request, status, formTarget: pending?.parameters.redirectURI ?? returnTo) { csrf in
+        let error: String? =
+            switch notice {
+            case .invalidCredentials: "Invalid username or password."
+            case .signInExpired: "The sign-in took too long. Sign in again."
+            case .invalidCode, nil: nil
+            }
+        let status: HTTPResponse.Status = notice == nil ? .ok : .unauthorized
+        return try formPage(request, status, formTarget: pending?.parameters.redirectURI ?? flow.returnTo) { csrf in
             PortalPages.signIn(
-                csrf: csrf, pending: try pending?.sealed(with: portal.keyring), returnTo: returnTo,
+                csrf: csrf, pending: try pending?.sealed(with: portal.keyring), returnTo: flow.returnTo,
                 clientName: clientName, username: username ?? pending?.parameters.loginHint ?? "", error: error)
         }
     }
@@ -29,19 +31,11 @@ extension HTTPFrontEnd {
     {
         let form = try await form(request, ["csrf", "authz", "rd", "username", "password"])
         try checkCSRF(request, form)
-        let pending = try optionalPending(form["authz"], portal)
-        let returnTo = try returnURL(form["rd"], portal)
-        let outcome: PortalSignIn
-        do {
-            outcome = try await portal.signIn(
-                username: form["username"] ?? "", password: form["password"] ?? "", source: context.client,
-                userAgent: request.headers[.userAgent], replacing: cookie(request, Self.ssoCookie))
-        } catch let error as AuthError where error.code == .invalidCredentials || error.code == .accountDenied {
-            return try await signInPage(
-                request, pending, returnTo, portal, error: "Invalid username or password.", status: .unauthorized,
-                username: form["username"])
-        }
-        return try await signedIn(request, outcome, pending, returnTo, portal)
+        var flow = try self.flow(form, portal)
+        let (step, cookie) = try await portal.signIn(
+            &flow, username: form["username"] ?? "", password: form["password"] ?? "", source: context.client,
+            userAgent: request.headers[.userAgent], replacing: self.cookie(request, Self.ssoCookie))
+        return try await answer(step, flow, request, portal, signedIn: cookie, username: form["username"])
     }
 
     func secondStep(_ request: Request, _ context: AuthRequestContext, _ portal: PortalService) async throws
@@ -49,57 +43,66 @@ extension HTTPFrontEnd {
     {
         let form = try await form(request, ["csrf", "authz", "rd", "challenge", "code"])
         try checkCSRF(request, form)
-        let pending = try optionalPending(form["authz"], portal)
-        let returnTo = try returnURL(form["rd"], portal)
-        let challenge = form["challenge"] ?? ""
-        do {
-            let outcome = try await portal.completeSignIn(
-                challenge: challenge, code: form["code"] ?? "", source: context.client,
-                userAgent: request.headers[.userAgent], replacing: cookie(request, Self.ssoCookie))
-            return try await signedIn(request, outcome, pending, returnTo, portal)
-        } catch let error as AuthError where error.code == .invalidCredentials {
-            return try oneTimeCodePage(
-                request, pending, returnTo, portal, challenge: challenge, error: "That code is not valid.")
-        } catch let error as AuthError where error.code == .invalidMFAToken {
-            return try await signInPage(
-                request, pending, returnTo, portal, error: "The sign-in took too long. Sign in again.",
-                status: .unauthorized)
-        }
+        var flow = try self.flow(form, portal)
+        let (step, cookie) = try await portal.completeSignIn(
+            &flow, challenge: form["challenge"] ?? "", code: form["code"] ?? "", source: context.client,
+            userAgent: request.headers[.userAgent], replacing: self.cookie(request, Self.ssoCookie))
+        return try await answer(step, flow, request, portal, signedIn: cookie)
     }
 
-    func signedIn(
-        _ request: Request, _ outcome: PortalSignIn, _ pending: PendingAuthorization?, _ returnTo: String?,
-        _ portal: PortalService
+    /// The flow a page's `authz` (a client's sealed request) and `rd` (the nginx flow's return
+    /// URL) stand for.
+    func flow(_ input: FormBody, _ portal: PortalService) throws -> PortalFlow {
+        PortalFlow(
+            pending: try input["authz"].map { try pending($0, portal) }, returnTo: try returnURL(input["rd"], portal))
+    }
+
+    /// The HTTP answer for a step of the flow: a page, or a redirect. `signedIn` is the SSO
+    /// cookie of a sign-in that just happened, set on the answer.
+    func answer(
+        _ step: PortalFlow.Step, _ flow: PortalFlow, _ request: Request, _ portal: PortalService,
+        signedIn cookie: String? = nil, username: String? = nil
     ) async throws -> Response {
-        switch outcome {
-        case .secondFactorRequired(let challenge):
-            return try oneTimeCodePage(request, pending, returnTo, portal, challenge: challenge, error: nil)
-        case .signedIn(let cookie, let session):
-            if pending == nil, let returnTo, var back = try await backToApplication(returnTo, sso: cookie, portal) {
-                back.headers[values: .setCookie].append(ssoCookie(cookie, issuer: portal.issuer))
-                return back
-            }
-            let next =
-                try pending.map { pending in
-                    var pending = pending
-                    pending.interaction.signedIn(as: session.sessionID)
-                    return "/oauth2/authorize?authz=" + URLEncoding.component(try pending.sealed(with: portal.keyring))
-                } ?? "/ui/consents"
-            var response = Self.seeOther(next)
-            response.headers[values: .setCookie].append(ssoCookie(cookie, issuer: portal.issuer))
-            return response
+        var response: Response
+        switch step {
+        case .signIn(let notice):
+            response = try await signInPage(request, flow, portal, notice: notice, username: username)
+        case .oneTimeCode(let challenge, let notice):
+            response = try oneTimeCodePage(request, flow, portal, challenge: challenge, notice: notice)
+        case .askSignIn(let pending): response = Self.seeOther(try continuation("/ui/login", pending, portal))
+        case .askConsent(let pending): response = Self.seeOther(try continuation("/ui/consent", pending, portal))
+        case .authorize(let pending): response = Self.seeOther(try continuation("/oauth2/authorize", pending, portal))
+        case .code(let code, let checked):
+            var parameters = [("code", code), ("iss", portal.issuer)]
+            if let state = checked.state { parameters.append(("state", state)) }
+            response = Self.found(URLEncoding.adding(parameters, to: checked.redirectURI))
+        case .refuse(let error): response = redirect(error, issuer: portal.issuer)
+        case .application(let url):
+            let sso = cookie ?? self.cookie(request, Self.ssoCookie)
+            response = try await backToApplication(url, sso: sso, portal) ?? Self.seeOther("/ui/consents")
+        case .consents: response = Self.seeOther("/ui/consents")
+        case .foreign: throw Self.foreignContinuation
+        case .rejected(let error): response = html(.badRequest, PortalPages.error(error.message))
         }
+        if let cookie { response.setCookie(ssoCookie(cookie, issuer: portal.issuer)) }
+        return response
+    }
+
+    /// A portal URL carrying the sealed request.
+    func continuation(_ path: String, _ pending: PendingAuthorization, _ portal: PortalService) throws -> String {
+        path + "?authz=" + URLEncoding.component(try pending.sealed(with: portal.keyring))
     }
 
     func oneTimeCodePage(
-        _ request: Request, _ pending: PendingAuthorization?, _ returnTo: String?, _ portal: PortalService,
-        challenge: String, error: String?
+        _ request: Request, _ flow: PortalFlow, _ portal: PortalService, challenge: String,
+        notice: PortalFlow.Notice?
     ) throws -> Response {
-        let target = pending?.parameters.redirectURI ?? returnTo
-        return try formPage(request, error == nil ? .ok : .unauthorized, formTarget: target) { csrf in
+        let pending = flow.pending
+        let target = pending?.parameters.redirectURI ?? flow.returnTo
+        return try formPage(request, notice == nil ? .ok : .unauthorized, formTarget: target) { csrf in
             PortalPages.oneTimeCode(
-                csrf: csrf, pending: try pending?.sealed(with: portal.keyring), returnTo: returnTo,
-                challenge: challenge, error: error)
+                csrf: csrf, pending: try pending?.sealed(with: portal.keyring), returnTo: flow.returnTo,
+                challenge: challenge, error: notice == nil ? nil : "That code is not valid.")
         }
     }
 
@@ -123,11 +126,11 @@ extension HTTPFrontEnd {
     func backToApplication(_ url: String, sso: String?, _ portal: PortalService) async throws -> Response? {
         guard let token = try await portal.accessToken(cookie: sso) else { return nil }
         var response = Self.seeOther(url)
-        var cookie =
-            "\(Self.accessTokenCookie)=\(token.token); Path=/; Max-Age=\(token.expiresIn); HttpOnly; SameSite=Lax"
-        if let domain = portal.policy.cookieDomain { cookie += "; Domain=\(domain)" }
-        if secure(portal.issuer) { cookie += "; Secure" }
-        response.headers[values: .setCookie].append(cookie)
+        response.setCookie(
+            Cookie(
+                name: Self.accessTokenCookie, value: token.token, maxAge: Int(token.expiresIn),
+                domain: portal.policy.cookieDomain, path: "/", secure: secure(portal.issuer), httpOnly: true,
+                sameSite: .lax))
         return response
     }
 }

@@ -10,8 +10,9 @@ import Hummingbird
 #endif
 
 /// The browser front end: `GET|POST /oauth2/authorize` and the portal's pages under `/ui/`
-/// (sign-in, one-time code, consent, consents, sign-out). Thin over `PortalService`, which decides
-/// everything; these routes read forms, check the CSRF token, set cookies and render.
+/// (sign-in, one-time code, consent, consents, sign-out). Thin over `PortalService` and its
+/// `PortalFlow`, which decide every step; these routes read forms, check the CSRF token, set
+/// cookies (Hummingbird's `Cookie`) and render each step (`answer`).
 ///
 /// Cookies: `authd_sso` (the SSO session; opaque, HttpOnly, SameSite=Lax, host-only, Secure unless
 /// `oauth.issuer` is an http://localhost or loopback URL) and `__Host-authd_csrf` (`authd_csrf`
@@ -47,15 +48,13 @@ extension HTTPFrontEnd {
         }
         router.get("/ui/login") { request, _ in
             await portalAnswer {
-                let query = try query(request, ["authz", "rd"])
-                let pending = try optionalPending(query["authz"], portal)
-                let returnTo = try returnURL(query["rd"], portal)
-                if let returnTo, pending == nil,
+                let flow = try flow(try query(request, ["authz", "rd"]), portal)
+                if let returnTo = flow.returnTo,
                     let back = try await backToApplication(returnTo, sso: cookie(request, Self.ssoCookie), portal)
                 {
                     return back
                 }
-                return try await signInPage(request, pending, returnTo, portal, error: nil)
+                return try await signInPage(request, flow, portal)
             }
         }
         router.post("/ui/login") { request, context in
@@ -103,9 +102,8 @@ extension HTTPFrontEnd {
                     postLogoutRedirectURI: form["post_logout_redirect_uri"], state: form["state"])
                 try await portal.signOut(cookie: cookie(request, Self.ssoCookie))
                 var response = signedOut(logout)
-                response.headers[values: .setCookie].append(expiredCookie(Self.ssoCookie))
-                response.headers[values: .setCookie].append(
-                    expiredCookie(Self.accessTokenCookie, domain: portal.policy.cookieDomain))
+                response.setCookie(expiredCookie(Self.ssoCookie))
+                response.setCookie(expiredCookie(Self.accessTokenCookie, domain: portal.policy.cookieDomain))
                 return response
             }
         }
@@ -143,32 +141,12 @@ extension HTTPFrontEnd {
     // MARK: The authorization endpoint
 
     func authorize(_ request: Request, _ input: FormBody, _ portal: PortalService) async throws -> Response {
-        let pending: PendingAuthorization
-        if let sealed = input["authz"] {
-            pending = try self.pending(sealed, portal)
-        } else {
-            pending = PendingAuthorization(parameters: Self.parameters(input), requestedAt: portal.now)
-        }
-        let checked: AuthorizationRequest
-        switch try await portal.check(pending.parameters) {
-        case .failure(.page(let error)): return html(.badRequest, PortalPages.error(error.message))
-        case .failure(.redirect(let error)): return redirect(error, issuer: portal.issuer)
-        case .success(let request): checked = request
-        }
-        let (step, code) = try await portal.authorize(
-            checked, cookie: cookie(request, Self.ssoCookie), interaction: pending.interaction)
-        switch step {
-        case .signIn:
-            return Self.seeOther("/ui/login?authz=" + URLEncoding.component(try pending.sealed(with: portal.keyring)))
-        case .consent:
-            return Self.seeOther("/ui/consent?authz=" + URLEncoding.component(try pending.sealed(with: portal.keyring)))
-        case .refuse(let error): return redirect(error, issuer: portal.issuer)
-        case .foreign: throw Self.foreignContinuation
-        case .issueCode:
-            var parameters = [("code", code ?? ""), ("iss", portal.issuer)]
-            if let state = checked.state { parameters.append(("state", state)) }
-            return Self.found(URLEncoding.adding(parameters, to: checked.redirectURI))
-        }
+        let pending =
+            try input["authz"].map { try self.pending($0, portal) }
+            ?? PendingAuthorization(parameters: Self.parameters(input), requestedAt: portal.now)
+        var flow = PortalFlow(pending: pending)
+        let step = try await portal.authorize(&flow, cookie: cookie(request, Self.ssoCookie))
+        return try await answer(step, flow, request, portal)
     }
 
     /// A continuation another sign-in made (sent by somebody else, or left from before a new sign-in).
@@ -189,11 +167,6 @@ extension HTTPFrontEnd {
         guard let sealed, let pending = PendingAuthorization(sealed: sealed, keyring: portal.keyring, now: portal.now)
         else { throw PortalRefusal.page(.badRequest, "This sign-in link has expired or is not valid.") }
         return pending
-    }
-
-    func optionalPending(_ sealed: String?, _ portal: PortalService) throws -> PendingAuthorization? {
-        guard let sealed else { return nil }
-        return try pending(sealed, portal)
     }
 
     /// RFC 6749 §4.1.2.1 with RFC 9207's `iss`.

@@ -255,25 +255,30 @@ struct PortalTests {
                 id: TestDatabase.uniqueName("rp"), grantTypes: [.authorizationCode], scopes: ["openid", "email"],
                 redirectURIs: ["https://rp.example.com/cb"]), by: TestStack.testOperator
         ).client
+        let parameters = AuthorizationParameters(
+            responseType: "code", clientID: client.id, redirectURI: "https://rp.example.com/cb",
+            scope: "openid email", state: "st", codeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            codeChallengeMethod: "S256")
         let request = try AuthorizationRules.check(
-            AuthorizationParameters(
-                responseType: "code", clientID: client.id, redirectURI: "https://rp.example.com/cb",
-                scope: "openid email", state: "st", codeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-                codeChallengeMethod: "S256"),
-            client: client, configuredScopes: ["openid", "profile", "email"]
+            parameters, client: client, configuredScopes: ["openid", "profile", "email"]
         ).get()
-        #expect(try await portal.authorize(request, cookie: nil).step == .signIn)
-        let signIn = try await portal.signIn(
-            username: user.username, password: TestStack.password, source: nil, userAgent: nil)
-        let cookie = try Self.cookie(signIn)
-        #expect(try await portal.authorize(request, cookie: cookie).step == .consent)
-        var interaction = Interaction()
-        try await portal.consent(to: request, interaction: &interaction, cookie: cookie)
-        let (step, code) = try await portal.authorize(request, cookie: cookie)
-        guard case .issueCode(let session) = step, let code else {
-            Issue.record("no code after consent: \(step)")
+        var flow = PortalFlow(pending: PendingAuthorization(parameters: parameters, requestedAt: portal.now))
+        guard case .askSignIn = try await portal.authorize(&flow, cookie: nil) else {
+            Issue.record("no sign-in asked for a signed-out browser")
             return
         }
+        let (signedIn, cookie) = try await portal.signIn(
+            &flow, username: user.username, password: TestStack.password, source: nil, userAgent: nil, replacing: nil)
+        #expect(signedIn == .authorize(try #require(flow.pending)) && cookie != nil)
+        let session = try #require(try await portal.session(cookie: cookie)).session
+        #expect(try await portal.authorize(&flow, cookie: cookie) == .askConsent(try #require(flow.pending)))
+        #expect(
+            try await portal.consent(&flow, allowed: true, cookie: cookie) == .authorize(try #require(flow.pending)))
+        guard case .code(let code, let coded) = try await portal.authorize(&flow, cookie: cookie) else {
+            Issue.record("no code after consent")
+            return
+        }
+        #expect(coded == request)
         let exchanged = try await stack.service.oauth.exchange(
             code: code, redirectURI: "https://rp.example.com/cb",
             codeVerifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", for: client)

@@ -120,20 +120,14 @@ struct PortalReturnTests {
         let (user, token) = try await stack.account()
         let rp = try await OAuthTests.relyingParty(stack)
         let portal = stack.portal
-        let request = try AuthorizationRules.check(
-            AuthorizationParameters(
-                responseType: "code", clientID: rp.client.id, redirectURI: OAuthTests.redirect,
-                scope: "openid email", codeChallenge: OAuthTests.challenge, codeChallengeMethod: "S256"),
-            client: rp.client, configuredScopes: OAuthTests.openIDScopes
-        ).get()
-        let signedIn = try await portal.signIn(
-            username: user.username, password: TestStack.password, source: nil, userAgent: nil)
-        guard case .signedIn(let cookie, _) = signedIn else {
-            Issue.record("a second factor for an account without one")
-            return
-        }
-        var interaction = Interaction()
-        try await portal.consent(to: request, interaction: &interaction, cookie: cookie)
+        let parameters = AuthorizationParameters(
+            responseType: "code", clientID: rp.client.id, redirectURI: OAuthTests.redirect, scope: "openid email",
+            codeChallenge: OAuthTests.challenge, codeChallengeMethod: "S256")
+        var flow = PortalFlow(pending: PendingAuthorization(parameters: parameters, requestedAt: portal.now))
+        let (_, signedIn) = try await portal.signIn(
+            &flow, username: user.username, password: TestStack.password, source: nil, userAgent: nil, replacing: nil)
+        let consented = try await portal.consent(&flow, allowed: true, cookie: signedIn)
+        #expect(consented == .authorize(try #require(flow.pending)))
         let bearer: HTTPFields = [.authorization: "Bearer \(token)"]
         try await withServer(stack: stack) { client in
             let listed = try await client.execute(uri: "/consents", method: .get, headers: bearer)

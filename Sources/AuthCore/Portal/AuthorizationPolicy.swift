@@ -13,44 +13,6 @@ public enum AuthorizationStep: Hashable, Sendable {
     case foreign
 }
 
-/// What the user has done on the portal's pages for one authorization request (carried, sealed,
-/// with it): `prompt=login` and `prompt=consent` are satisfied by a sign-in or a consent given
-/// for this request, so they ask once and not forever. Both are bound to the SSO session (its
-/// authd session id) they happened in: a continuation carried to another browser or another
-/// sign-in is refused, never completed there with somebody else's sign-in or consent.
-public struct Interaction: Hashable, Sendable, Codable {
-    /// The SSO session the pages were used in; nil before a sign-in or consent on them.
-    public private(set) var session: String?
-    public private(set) var signedIn: Bool
-    public private(set) var consented: Bool
-
-    public init(session: String? = nil, signedIn: Bool = false, consented: Bool = false) {
-        self.session = session
-        self.signedIn = signedIn && session != nil
-        self.consented = consented && session != nil
-    }
-
-    /// A sign-in on the pages, which opened `session`: what was done in any other session is dropped.
-    public mutating func signedIn(as session: String) {
-        rebind(to: session)
-        signedIn = true
-    }
-
-    /// Consent given on the pages in `session`.
-    public mutating func consented(in session: String) {
-        rebind(to: session)
-        consented = true
-    }
-
-    private mutating func rebind(to session: String) {
-        if self.session != session { self = Interaction(session: session) }
-    }
-
-    /// Whether this continuation may be used in the browser whose SSO session is `current`: one
-    /// the pages have not touched yet may be used anywhere (it holds only the client's request).
-    public func belongs(to current: String?) -> Bool { session == nil || session == current }
-}
-
 /// OpenID Connect Core §3.1.2.1 and §3.1.2.3: whether the user must sign in, consent, or neither.
 public enum AuthorizationPolicy {
     /// `session` is the browser's SSO session, if any; `consent` the user's consent to the client

@@ -157,23 +157,6 @@ public struct PortalService: Sendable {
         return (step, code)
     }
 
-    /// The consent page's answer, given in the browser's SSO session: remembered for the user and
-    /// client, and noted in the continuation as given in this session. `invalidCredentials` when
-    /// not signed in; `forbidden` for a continuation made in another SSO session.
-    public func consent(to request: AuthorizationRequest, interaction: inout Interaction, cookie: String?)
-        async throws
-    {
-        guard let (session, user) = try await session(cookie: cookie) else {
-            throw AuthError(.invalidCredentials, "sign in first")
-        }
-        guard interaction.belongs(to: session.sessionID) else {
-            throw AuthError(.forbidden, "this authorization request was started in another sign-in")
-        }
-        try await store.recordConsent(userID: user.id, clientID: request.client.id, scopes: request.scopes)
-        interaction.consented(in: session.sessionID)
-        logger.info("consent given", metadata: ["user_id": "\(user.id)", "client_id": "\(request.client.id)"])
-    }
-
     /// The signed-in user and their consents, for the page that revokes them; nil when not signed in.
     public func consents(cookie: String?) async throws -> (user: User, consents: [Consent])? {
         guard let (_, user) = try await session(cookie: cookie) else { return nil }
@@ -216,45 +199,6 @@ public struct PortalService: Sendable {
 
     static func hash(_ cookie: String) throws -> String {
         try Digest.sha256Hex(Array(cookie.utf8))
-    }
-}
-
-/// An authorization request carried through the portal's pages (sign-in, one-time code, consent)
-/// and back to the authorization endpoint: its parameters and when it arrived, sealed with
-/// AES-256-GCM under a key derived from the JWT secret, so any instance can resume it and the
-/// browser can neither read nor change it. It is checked again on every use, as the client may
-/// have changed meanwhile.
-public struct PendingAuthorization: Hashable, Sendable, Codable {
-    public var parameters: AuthorizationParameters
-    public var requestedAt: Int64
-    public var expiresAt: Int64
-    /// What the pages did for it so far.
-    public var interaction = Interaction()
-
-    /// How long a browser may take over the pages.
-    public static let lifetime: Int64 = 900
-    private static let context = Array("authd portal authorization v1".utf8)
-
-    public init(parameters: AuthorizationParameters, requestedAt: Int64) {
-        self.parameters = parameters
-        self.requestedAt = requestedAt
-        self.expiresAt = requestedAt + Self.lifetime
-    }
-
-    public func sealed(with keyring: JWTKeyring) throws -> String {
-        let key = try keyring.derivedKey(purpose: "portal authorization")
-        return Base64.url.encode(
-            try AESGCM.seal(Array(try JSONEncoder().encode(self)), key: key, associatedData: Self.context))
-    }
-
-    /// Nil for anything not sealed by authd, or expired.
-    public init?(sealed: String, keyring: JWTKeyring, now: Int64) {
-        guard sealed.utf8.count <= 16_384, let box = Base64.url.decode(sealed),
-            let key = try? keyring.derivedKey(purpose: "portal authorization"),
-            let plain = try? AESGCM.open(box, key: key, associatedData: Self.context),
-            let pending = try? JSONDecoder().decode(Self.self, from: Data(plain)), pending.expiresAt >= now
-        else { return nil }
-        self = pending
     }
 }
 

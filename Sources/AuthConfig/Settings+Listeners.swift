@@ -97,14 +97,18 @@ extension Settings {
             }
             address = .tcp(host: host, port: port)
         }
-        let idle = config.int(forKey: ConfigKey("\(key).idle_timeout_seconds"), default: 300)
-        let connections = config.int(forKey: ConfigKey("\(key).max_connections"), default: 256)
+        var listener = HookListener.Configuration(address: address, framing: .lines(maximumLength: maximumLineLength))
+        let idle = config.int(
+            forKey: ConfigKey("\(key).idle_timeout_seconds"),
+            default: Int(listener.idleTimeout.nanoseconds / 1_000_000_000))
+        let connections = config.int(
+            forKey: ConfigKey("\(key).max_connections"), default: listener.maximumConnections)
         guard idle > 0, connections > 0 else {
             throw ConfigurationError("\(key).idle_timeout_seconds and \(key).max_connections must be positive")
         }
-        return HookListener.Configuration(
-            address: address, framing: .lines(maximumLength: maximumLineLength),
-            idleTimeout: .seconds(Int64(idle)), maximumConnections: connections)
+        listener.idleTimeout = .seconds(Int64(idle))
+        listener.maximumConnections = connections
+        return listener
     }
 
     /// An absolute path under 100 bytes (a unix socket's address must fit `sun_path`).

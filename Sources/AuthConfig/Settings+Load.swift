@@ -95,7 +95,7 @@ extension Settings {
             }
             postfixPolicy = PostfixPolicy(listener: listener, stack: stack)
         }
-        let deadline = config.int(forKey: "shutdown.deadline_seconds", default: 10)
+        let deadline = config.int(forKey: "shutdown.deadline_seconds", default: Self.seconds(shutdownDeadline))
         guard (1...300).contains(deadline) else {
             throw ConfigurationError("shutdown.deadline_seconds must be 1 to 300")
         }
@@ -103,12 +103,10 @@ extension Settings {
         line.shutdownDeadline = shutdownDeadline
         database = try Database(config)
 
-        let times = try Self.accessTokenTimes(config)
-        tokens = Tokens(
-            keyring: try Self.keyring(config),
-            issuer: config.string(forKey: "jwt.issuer", default: "authd"),
-            audience: config.string(forKey: "jwt.audience", default: "authd"),
-            accessTokenLifetime: times.lifetime, leeway: times.leeway)
+        tokens = Tokens(keyring: try Self.keyring(config))
+        tokens.issuer = config.string(forKey: "jwt.issuer", default: tokens.issuer)
+        tokens.audience = config.string(forKey: "jwt.audience", default: tokens.audience)
+        (tokens.accessTokenLifetime, tokens.leeway) = try Self.accessTokenTimes(config)
         http.frontEnd.issuer = try Self.oauthIssuer(config, tokenIssuer: tokens.issuer, host: host, port: port)
         if oauthScopes.contains("openid"), tokens.keyring.idTokenPair == nil {
             throw ConfigurationError(
@@ -140,18 +138,18 @@ extension Settings {
                 "sessions.lifetime_seconds and sessions.idle_timeout_seconds must be positive, "
                     + "sessions.refresh_grace_seconds not negative")
         }
-        logLevel = config.string(forKey: "log.level", default: "info")
+        logLevel = config.string(forKey: "log.level", default: logLevel)
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw ConfigurationError("log.level must be trace, debug, info, notice, warning, error or critical")
         }
-        logFormat = config.string(forKey: "log.format", default: "json")
+        logFormat = config.string(forKey: "log.format", default: logFormat)
         guard ["json", "text"].contains(logFormat) else { throw ConfigurationError("log.format must be json or text") }
-        metricsEnabled = config.bool(forKey: "metrics.enabled", default: true)
-        stacksDirectory = config.string(forKey: "stacks.directory", default: "config/stacks")
-        attemptLimit = Self.bucket(config, "limits.attempts", burst: 20, perSecond: 5)
-        registrationLimit = Self.bucket(config, "limits.register", burst: 10, perSecond: 0.2)
-        accountLimit = Self.bucket(config, "limits.account_failures", burst: 20, perSecond: 0.02)
-        let prefix = config.int(forKey: "limits.ipv6_prefix", default: 64)
+        metricsEnabled = config.bool(forKey: "metrics.enabled", default: metricsEnabled)
+        stacksDirectory = config.string(forKey: "stacks.directory", default: stacksDirectory)
+        attemptLimit = Self.bucket(config, "limits.attempts", default: attemptLimit)
+        registrationLimit = Self.bucket(config, "limits.register", default: registrationLimit)
+        accountLimit = Self.bucket(config, "limits.account_failures", default: accountLimit)
+        let prefix = config.int(forKey: "limits.ipv6_prefix", default: addressGrouping.ipv6Prefix)
         guard (1...128).contains(prefix) else { throw ConfigurationError("limits.ipv6_prefix must be 1 to 128") }
         addressGrouping = AddressGrouping(ipv6Prefix: prefix)
     }
@@ -186,7 +184,8 @@ extension Settings {
     /// `oidc.consent`, `oidc.cookie_domain` (the issuer's host must be in it, or browsers drop
     /// the cookie) and `oidc.return_hosts` (host names, `.domain` for any host under it).
     static func portalPolicy(_ config: ConfigReader, issuer: String) throws -> PortalPolicy {
-        let mode = config.string(forKey: "oidc.consent", default: "remember")
+        let defaults = PortalPolicy()
+        let mode = config.string(forKey: "oidc.consent", default: defaults.consent.rawValue)
         guard let consent = PortalPolicy.ConsentMode(rawValue: mode) else {
             throw ConfigurationError("oidc.consent must be remember, always or implicit")
         }
@@ -213,7 +212,7 @@ extension Settings {
                 "oidc.return_hosts: '\(host.prefix(64))' is not a host name (app.example.com, or .example.com for "
                     + "every host under it)")
         }
-        let idle = config.int(forKey: "oidc.sso_idle_timeout_seconds", default: 1800)
+        let idle = config.int(forKey: "oidc.sso_idle_timeout_seconds", default: Int(defaults.ssoIdleTimeout))
         guard (60...30 * 86_400).contains(idle) else {
             throw ConfigurationError("oidc.sso_idle_timeout_seconds must be 60 to 2592000 (30 days)")
         }
@@ -237,14 +236,15 @@ extension Settings {
     }
 
     /// `<prefix>_burst` and `<prefix>_per_second` as a token bucket; a burst of 0 is no limit.
-    static func bucket(_ config: ConfigReader, _ prefix: String, burst: Int, perSecond: Double)
+    static func bucket(_ config: ConfigReader, _ prefix: String, default limit: RateLimiter.Configuration?)
         -> RateLimiter.Configuration?
     {
-        let burst = config.int(forKey: ConfigKey("\(prefix)_burst"), default: burst)
+        let fallback = limit ?? RateLimiter.Configuration()
+        let burst = config.int(forKey: ConfigKey("\(prefix)_burst"), default: limit == nil ? 0 : Int(fallback.burst))
         guard burst != 0 else { return nil }
         return RateLimiter.Configuration(
             burst: Double(burst),
-            perSecond: config.double(forKey: ConfigKey("\(prefix)_per_second"), default: perSecond))
+            perSecond: config.double(forKey: ConfigKey("\(prefix)_per_second"), default: fallback.perSecond))
     }
 }
 

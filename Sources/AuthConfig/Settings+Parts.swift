@@ -18,36 +18,36 @@ extension Settings.Database {
         guard let url = config.string(forKey: "database.url", isSecret: true), !url.isEmpty else {
             throw ConfigurationError("database.url (AUTHD_DATABASE_URL) is required")
         }
-        let poolTimeout = config.double(forKey: "database.pool_timeout_seconds", default: 5)
+        self.init(url: Settings.libpqURL(url))
+        let poolTimeout = config.double(
+            forKey: "database.pool_timeout_seconds", default: Double(Settings.seconds(self.poolTimeout)))
         guard poolTimeout > 0, poolTimeout <= 60 else {
             throw ConfigurationError("database.pool_timeout_seconds must be above 0 and at most 60")
         }
-        self.init(
-            url: Settings.libpqURL(url),
-            maxConnections: config.int(forKey: "database.max_connections", default: 10),
-            poolTimeout: .milliseconds(Int64(poolTimeout * 1000)),
-            migrateOnStart: config.bool(forKey: "database.migrate_on_start", default: true),
-            migrationsPath: config.string(forKey: "database.migrations_path", default: "sql"),
-            listenURL: config.string(forKey: "database.listen_url", isSecret: true).flatMap {
-                $0.isEmpty ? nil : Settings.libpqURL($0)
-            })
+        self.poolTimeout = .milliseconds(Int64(poolTimeout * 1000))
+        maxConnections = config.int(forKey: "database.max_connections", default: maxConnections)
+        migrateOnStart = config.bool(forKey: "database.migrate_on_start", default: migrateOnStart)
+        migrationsPath = config.string(forKey: "database.migrations_path", default: migrationsPath)
+        listenURL = config.string(forKey: "database.listen_url", isSecret: true).flatMap {
+            $0.isEmpty ? nil : Settings.libpqURL($0)
+        }
     }
 }
 
 extension Settings.Passwords {
     /// Only the password settings: what `authctl user create` needs, without the JWT secret.
     public init(_ config: ConfigReader) throws {
-        self.init(
-            scrypt: ScryptParameters(
-                logN: config.int(forKey: "password.scrypt.ln", default: 15),
-                r: config.int(forKey: "password.scrypt.r", default: 8),
-                p: config.int(forKey: "password.scrypt.p", default: 3)),
-            minimumLength: config.int(forKey: "password.min_length", default: 8),
-            hashing: HashingPool.Configuration(
-                threads: config.int(forKey: "password.hashing_threads"),
-                queueLimit: config.int(forKey: "password.hashing_queue", default: 64)),
-            commonPasswords: try Self.commonPasswords(
-                path: config.string(forKey: "password.common_list", default: "data/common-passwords.txt")))
+        self.init()
+        scrypt = ScryptParameters(
+            logN: config.int(forKey: "password.scrypt.ln", default: scrypt.logN),
+            r: config.int(forKey: "password.scrypt.r", default: scrypt.r),
+            p: config.int(forKey: "password.scrypt.p", default: scrypt.p))
+        minimumLength = config.int(forKey: "password.min_length", default: minimumLength)
+        hashing = HashingPool.Configuration(
+            threads: config.int(forKey: "password.hashing_threads"),
+            queueLimit: config.int(forKey: "password.hashing_queue", default: hashing.queueLimit))
+        commonPasswords = try Self.commonPasswords(
+            path: config.string(forKey: "password.common_list", default: Self.commonListPath))
         do {
             _ = try scrypt.validated()
         } catch {
@@ -90,6 +90,9 @@ extension Settings.Passwords {
             throw ConfigurationError(error.message)
         }
     }
+
+    /// `password.common_list`'s default: the list shipped in data/ (relative to the working directory).
+    public static let commonListPath = "data/common-passwords.txt"
 
     /// The list at `path` (relative to the working directory), one password per line; "" for none.
     static func commonPasswords(path: String) throws -> CommonPasswords {

@@ -15,8 +15,9 @@ import SystemPackage
 extension Settings {
     /// The access token lifetime and the clock leeway allowed when checking it, in seconds.
     public static func accessTokenTimes(_ config: ConfigReader) throws -> (lifetime: Int64, leeway: Int64) {
-        let lifetime = Int64(config.int(forKey: "jwt.access_token_ttl_seconds", default: 900))
-        let leeway = Int64(config.int(forKey: "jwt.leeway_seconds", default: 30))
+        let lifetime = Int64(
+            config.int(forKey: "jwt.access_token_ttl_seconds", default: Int(Tokens.defaultAccessTokenLifetime)))
+        let leeway = Int64(config.int(forKey: "jwt.leeway_seconds", default: Int(Tokens.defaultLeeway)))
         guard lifetime > 0, leeway >= 0 else {
             throw ConfigurationError(
                 "jwt.access_token_ttl_seconds must be positive and jwt.leeway_seconds not negative")
@@ -124,11 +125,15 @@ extension Settings {
         guard SealingKeyring.sameMaterial(current, asSigningKeyOf: jwtSecret) == false else {
             throw ConfigurationError("the MFA key must differ from the JWT secret")
         }
-        guard let algorithm = HashFunction(rawValue: config.string(forKey: "mfa.algorithm", default: "SHA1")) else {
+        let defaults = MFAPolicy()
+        let algorithm = HashFunction(
+            rawValue: config.string(forKey: "mfa.algorithm", default: defaults.otp.algorithm.rawValue))
+        guard let algorithm else {
             throw ConfigurationError("mfa.algorithm must be SHA1, SHA256 or SHA512")
         }
-        let window = Int64(config.int(forKey: "mfa.window", default: 1))
-        let challengeLifetime = Int64(config.int(forKey: "mfa.challenge_ttl_seconds", default: 300))
+        let window = Int64(config.int(forKey: "mfa.window", default: Int(defaults.window)))
+        let challengeLifetime = Int64(
+            config.int(forKey: "mfa.challenge_ttl_seconds", default: Int(defaults.challengeLifetime)))
         guard (0...10).contains(window), challengeLifetime > 0 else {
             throw ConfigurationError("mfa.window must be 0 to 10 and mfa.challenge_ttl_seconds positive")
         }
@@ -136,10 +141,11 @@ extension Settings {
             return MFA(
                 keyring: try SealingKeyring(current: current, previous: previous),
                 policy: MFAPolicy(
-                    issuer: config.string(forKey: "mfa.issuer", default: "authd"),
+                    issuer: config.string(forKey: "mfa.issuer", default: defaults.issuer),
                     otp: try OneTimePassword(
-                        algorithm: algorithm, digits: config.int(forKey: "mfa.digits", default: 6),
-                        period: Int64(config.int(forKey: "mfa.period_seconds", default: 30))),
+                        algorithm: algorithm, digits: config.int(forKey: "mfa.digits", default: defaults.otp.digits),
+                        period: Int64(
+                            config.int(forKey: "mfa.period_seconds", default: Int(defaults.otp.period)))),
                     window: window, challengeLifetime: challengeLifetime))
         } catch {
             throw ConfigurationError("MFA settings: \(error.message)")

@@ -42,8 +42,11 @@ public struct Settings: Sendable {
         public var keyring: JWTKeyring
         public var issuer = "authd"
         public var audience = "authd"
-        public var accessTokenLifetime: Int64 = 900
-        public var leeway: Int64 = 30
+        public var accessTokenLifetime = Self.defaultAccessTokenLifetime
+        public var leeway = Self.defaultLeeway
+
+        public static let defaultAccessTokenLifetime: Int64 = 900
+        public static let defaultLeeway: Int64 = 30
     }
 
     public struct Passwords: Sendable {

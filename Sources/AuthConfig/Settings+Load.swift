@@ -13,22 +13,32 @@ import SystemPackage
 #endif
 
 extension Settings {
-    /// Environment first (`AUTHD_` + the key in upper snake case: `http.addr` is `AUTHD_HTTP_ADDR`),
-    /// then the YAML file at `path` when one is given.
+    /// In order of precedence: `--set key=value` on the command line, then the environment
+    /// (`AUTHD_` + the key in upper snake case: `http.addr` is `AUTHD_HTTP_ADDR`), then the YAML
+    /// file at `path` when one is given, then each setting's default.
     public static func load(
-        configFile path: String?, environment: [String: String]? = nil, accessReporter: (any AccessReporter)? = nil
+        configFile path: String?, environment: [String: String]? = nil,
+        commandLine: CommandLineSettings = .none, accessReporter: (any AccessReporter)? = nil
     ) async throws -> Settings {
-        try Settings(await reader(configFile: path, environment: environment, accessReporter: accessReporter))
+        let read = ConfigKeysRead()
+        let reporters: [any AccessReporter] = [read] + (accessReporter.map { [$0] } ?? [])
+        let settings = try Settings(
+            await reader(
+                configFile: path, environment: environment, commandLine: commandLine,
+                accessReporter: BroadcastingAccessReporter(upstreams: reporters)))
+        try commandLine.checkRead(read.keys)
+        return settings
     }
 
     /// `accessReporter` hears every key read (the test that keeps config/authd.yaml complete).
     public static func reader(
-        configFile path: String?, environment: [String: String]? = nil, accessReporter: (any AccessReporter)? = nil
+        configFile path: String?, environment: [String: String]? = nil,
+        commandLine: CommandLineSettings = .none, accessReporter: (any AccessReporter)? = nil
     ) async throws -> ConfigReader {
         let env =
             environment.map { EnvironmentVariablesProvider(environmentVariables: $0, secretsSpecifier: secrets) }
             ?? EnvironmentVariablesProvider(secretsSpecifier: secrets)
-        var providers: [any ConfigProvider] = [env.prefixKeys(with: "authd")]
+        var providers: [any ConfigProvider] = [commandLine.provider, env.prefixKeys(with: "authd")]
         if let path {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw ConfigurationError("configuration file \(path) does not exist")

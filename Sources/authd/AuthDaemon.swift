@@ -27,10 +27,21 @@ struct AuthDaemon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "authd",
         abstract: "Authentication daemon: HTTP JSON API backed by PostgreSQL.",
-        discussion: "Settings come from the YAML file and AUTHD_* environment variables (which win).")
+        discussion: """
+            Settings come, in order of precedence, from --set key=value, AUTHD_* environment variables \
+            (http.addr is AUTHD_HTTP_ADDR), the YAML file, and each setting's default. Secrets \
+            (jwt.secret, mfa.key, database.url, line.clients) are refused on the command line.
+            """)
 
     @Option(name: .long, help: "Path to the YAML configuration file.")
     var config: String?
+
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "A setting, as in the YAML file: section.key=value (lists comma-separated). Repeatable.",
+            valueName: "key=value"))
+    var settings: [String] = []
 
     @Flag(name: .long, help: "Validate the configuration and stack files, then exit (0 when valid).")
     var checkConfig = false
@@ -41,7 +52,7 @@ struct AuthDaemon: AsyncParsableCommand {
     func run() async throws {
         let settings: Settings
         do {
-            settings = try await Settings.load(configFile: config)
+            settings = try await Settings.load(configFile: config, commandLine: try CommandLineSettings(self.settings))
         } catch let error as ConfigurationError {
             FileHandleOutput.standardError("authd: configuration error: \(error)\n")
             throw ExitCode(Self.configurationExitCode)

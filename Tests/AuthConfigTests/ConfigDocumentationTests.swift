@@ -11,14 +11,6 @@ import Testing
 /// it) fails here.
 @Suite("config/authd.yaml documents exactly the keys authd reads")
 struct ConfigDocumentationTests {
-    final class KeysRead: AccessReporter {
-        let keys = Mutex<Set<String>>([])
-
-        func report(_ event: AccessEvent) {
-            _ = keys.withLock { $0.insert(event.metadata.key.components.joined(separator: ".")) }
-        }
-    }
-
     static let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
     static let example = checkout.appendingPathComponent("config/authd.yaml").path
@@ -52,7 +44,7 @@ struct ConfigDocumentationTests {
 
     @Test("the keys read, with every optional part switched on, are the keys documented")
     func complete() async throws {
-        let read = KeysRead()
+        let read = ConfigKeysRead()
         let base = [
             "AUTHD_DATABASE_URL": "host=127.0.0.1 dbname=authd", "AUTHD_JWT_SECRET": SettingsTests.goodSecret,
         ]
@@ -65,7 +57,7 @@ struct ConfigDocumentationTests {
         _ = try await Settings.load(configFile: Self.example, environment: base, accessReporter: read)
         _ = try await Settings.load(
             configFile: Self.example, environment: base.merging(optional) { $1 }, accessReporter: read)
-        let keysRead = read.keys.withLock { $0 }
+        let keysRead = read.keys
         // A map (password.scrypt) is documented by its keys.
         let documented = try Self.documentedKeys().filter { key in
             keysRead.contains(key) || !keysRead.contains { $0.hasPrefix(key + ".") }

@@ -34,14 +34,22 @@ public struct AccessTokenClaims: Hashable, Sendable, Codable {
         self.scope = scope
     }
 
-    /// A client's own token (client credentials): its subject is the client. Client ids start with
-    /// a letter and users' subjects are their numeric ids, so the two cannot be confused.
-    public var isClientToken: Bool { clientID != nil && clientID == subject }
+    /// Who the token was issued to and for, the one place that tells: no `client_id` is a login's
+    /// token; `client_id` equal to `sub` a client's own (client ids start with a letter and users'
+    /// subjects are their numeric ids, so the two cannot be confused); any other a user's token
+    /// issued to that client.
+    public var kind: TokenKind {
+        switch clientID {
+        case nil: .firstParty
+        case subject: .client
+        default: .delegated
+        }
+    }
 
     /// The audience this token must name: authd's own (`jwt.audience`) for a login's token and a
     /// client's own, the client for a user's token issued to a client (DESIGN §13).
     public func expectedAudience(authd: String) -> String {
-        guard let clientID, clientID != subject else { return authd }
+        guard kind == .delegated, let clientID else { return authd }
         return clientID
     }
 
@@ -189,4 +197,16 @@ extension AccessTokenClaims {
         guard case .number(let number) = value, abs(number) < 1e15 else { throw FlatJSON.Refused() }
         return Int64(number.rounded(.down))
     }
+}
+
+/// Who an access token was issued to and for (DESIGN §13), told apart by claims every token has.
+public enum TokenKind: String, Hashable, Sendable, CaseIterable {
+    /// A user's own token, for authd's own API: `/login`, `/token/refresh`, the portal's pages. No `client_id`.
+    case firstParty = "first-party"
+    /// An OAuth client's own token (client credentials): `sub` and `client_id` are the client.
+    case client
+    /// A user's token issued to an OAuth client through a grant: `client_id` names the client, `sub`
+    /// the user, `aud` the client; only the granted scopes, roles only with `roles` or `admin`.
+    case delegated
+
 }

@@ -320,7 +320,7 @@ struct IntrospectionResponse: Encodable, Sendable {
         guard let claims else { return }
         try c.encodeIfPresent(claims.scope, forKey: .scope)
         try c.encodeIfPresent(claims.clientID, forKey: .clientID)
-        if !claims.isClientToken { try c.encode(claims.name, forKey: .username) }
+        if claims.kind != .client { try c.encode(claims.name, forKey: .username) }
         try c.encode("Bearer", forKey: .tokenType)
         try c.encode(claims.expiresAt, forKey: .exp)
         try c.encode(claims.issuedAt, forKey: .iat)

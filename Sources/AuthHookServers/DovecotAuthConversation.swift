@@ -146,7 +146,7 @@ public struct DovecotAuthConversation: HookConversation {
         do {
             let claims = try await service.verify(
                 accessToken: bearer.token, service: request.service, for: .mail, source: source(request))
-            guard !claims.isClientToken, bearer.user == nil || bearer.user == claims.name else {
+            guard claims.kind != .client, bearer.user == nil || bearer.user == claims.name else {
                 return failed(request.id)
             }
             return HookStep("OK\t\(request.id)\tuser=\(DovecotAuthProtocol.escape(claims.name))\n")

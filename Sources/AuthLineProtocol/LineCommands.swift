@@ -167,7 +167,7 @@ public struct LineCommands: Sendable {
 
     private static func reply(id: String, claims: AccessTokenClaims, answersRequirement: Bool) -> LineReply {
         if answersRequirement { return LineReply(.ok, id: id) }
-        if claims.isClientToken {
+        if claims.kind == .client {
             return LineReply(
                 .ok, id: id,
                 [

@@ -33,9 +33,9 @@ struct TokenPolicyTests {
                 issuer: "i", audience: "a", subject: sub, name: "n", roles: [], issuedAt: 0, expiresAt: 1, id: "j",
                 clientID: client)
         }
-        #expect(TokenKind(claims(sub: "7", client: nil)) == .firstParty)
-        #expect(TokenKind(claims(sub: "svc", client: "svc")) == .client)
-        #expect(TokenKind(claims(sub: "7", client: "rp")) == .delegated)
+        #expect(claims(sub: "7", client: nil).kind == .firstParty)
+        #expect(claims(sub: "svc", client: "svc").kind == .client)
+        #expect(claims(sub: "7", client: "rp").kind == .delegated)
         #expect(claims(sub: "7", client: "rp").expectedAudience(authd: "authd") == "rp")
         #expect(claims(sub: "svc", client: "svc").expectedAudience(authd: "authd") == "authd")
         #expect(claims(sub: "7", client: nil).expectedAudience(authd: "authd") == "authd")

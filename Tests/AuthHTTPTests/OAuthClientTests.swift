@@ -107,7 +107,7 @@ extension OAuthTests {
             #expect(next != session.refreshToken)
             let claims = try stack.service.tokens.authorize(accessToken: access, for: .userInfo)
             #expect(claims.subject == String(user.id) && claims.clientID == id && claims.scope == "mail:read")
-            #expect(claims.sessionID == session.sessionID && !claims.isClientToken)
+            #expect(claims.sessionID == session.sessionID && claims.kind != .client)
             // The JSON route refreshes logins only.
             let json = try await http.post("/token/refresh", json: #"{"refresh_token":"\#(next)"}"#)
             #expect(json.status == .unauthorized && json.errorCode == "invalid_refresh_token")

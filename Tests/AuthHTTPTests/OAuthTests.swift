@@ -93,7 +93,7 @@ struct OAuthTests {
             #expect(basic.json["refresh_token"] == nil)
             let token = try #require(basic.json["access_token"] as? String)
             let claims = try stack.service.tokens.authorize(accessToken: token, for: .gateway)
-            #expect(claims.subject == id && claims.clientID == id && claims.isClientToken)
+            #expect(claims.subject == id && claims.clientID == id && claims.kind == .client)
             #expect(claims.scope == "mail:read" && claims.roles == [Role.user])
             #expect(claims.audience == ["authd-test-clients"])
 

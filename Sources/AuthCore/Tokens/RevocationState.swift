@@ -106,7 +106,7 @@ public final class RevocationState: Sendable {
 
     /// Throws `tokenRevoked` for a revoked token, or `unavailable` while the state is stale and
     /// configured to fail closed (a state never loaded counts as stale at once).
-    /// A user's token (`userID`) or a client's own (`userID` nil, `claims.isClientToken`).
+    /// A user's token (`userID`) or a client's own (`userID` nil, `claims.kind == .client`).
     public func check(_ claims: AccessTokenClaims, userID: Int64?, now: Int64) throws(AuthError) {
         let verdict = storage.withLock { storage -> AuthError.Code? in
             if !storage.connected, !configuration.failOpen,

@@ -102,7 +102,7 @@ public struct TokenAuthority: Sendable {
     func authorizeAnyKind(accessToken: String) throws(AuthError) -> AccessTokenClaims {
         let claims = try verify(accessToken: accessToken)
         let userID = Int64(claims.subject)
-        guard userID != nil || claims.isClientToken else { throw AuthError(.invalidToken, "access token is invalid") }
+        guard userID != nil || claims.kind == .client else { throw AuthError(.invalidToken, "access token is invalid") }
         try revocations.check(claims, userID: userID, now: clock())
         return claims
     }
@@ -118,7 +118,7 @@ public struct TokenAuthority: Sendable {
         throws(AuthError) -> Actor
     {
         let claims = try authorize(accessToken: accessToken, for: .admin, requiring: requirement)
-        if claims.isClientToken {
+        if claims.kind == .client {
             return Actor(id: nil, name: "client:\(claims.subject)", source: source ?? "", roles: claims.roles)
         }
         return Actor(id: Int64(claims.subject), name: claims.name, source: source ?? "", roles: claims.roles)

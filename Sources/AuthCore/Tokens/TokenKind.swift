@@ -1,24 +1,5 @@
 public import AuthCrypto
 
-/// Who an access token was issued to and for (DESIGN §13), told apart by claims every token has.
-public enum TokenKind: String, Hashable, Sendable, CaseIterable {
-    /// A user's own token, for authd's own API: `/login`, `/token/refresh`, the portal's pages. No `client_id`.
-    case firstParty = "first-party"
-    /// An OAuth client's own token (client credentials): `sub` and `client_id` are the client.
-    case client
-    /// A user's token issued to an OAuth client through a grant: `client_id` names the client, `sub`
-    /// the user, `aud` the client; only the granted scopes, roles only with `roles` or `admin`.
-    case delegated
-
-    public init(_ claims: AccessTokenClaims) {
-        switch claims.clientID {
-        case nil: self = .firstParty
-        case claims.subject: self = .client
-        default: self = .delegated
-        }
-    }
-}
-
 /// The families of endpoints and line commands that take an access token. Each front end names
 /// the one it serves; `TokenPolicy` alone decides which kinds of token each accepts (README,
 /// "Token kinds": the table).
@@ -69,7 +50,7 @@ public enum TokenPolicy {
 
     /// On every verification: the scopes are split only for a delegated token, the one kind they decide.
     public static func accepts(_ claims: AccessTokenClaims, for use: TokenUse) -> Bool {
-        let kind = TokenKind(claims)
+        let kind = claims.kind
         return accepts(kind, scopes: kind == .delegated ? claims.scopes : [], for: use)
     }
 

@@ -1,7 +1,8 @@
-"""The HTTP calls the interop checks share, against AUTHD_URL."""
+"""The HTTP calls and the line-protocol connection the interop checks share, against AUTHD_URL."""
 import json
 import os
 import secrets
+import socket
 import urllib.error
 import urllib.request
 
@@ -40,3 +41,33 @@ def new_account(prefix, password="interop password 1"):
     status, login = call("POST", "/login", {"username": name, "password": password})
     assert status == 200, (status, login)
     return name, user, login["access_token"]
+
+
+class LineConnection:
+    """One line-protocol connection, past its greeting (the VERSION and CAPS lines). `ask` sends
+    one command and returns its reply; `pipeline` sends many at once and returns their replies."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=30):
+        self.sock = socket.create_connection((host, int(port)), timeout=timeout)
+        self.file = self.sock.makefile("rb")
+        self.file.readline()
+        self.file.readline()
+
+    def ask(self, line):
+        return self.pipeline([line])[0]
+
+    def pipeline(self, lines):
+        """Sends every line (a newline added when missing), then reads one reply per line; a
+        closed connection raises ConnectionError."""
+        self.sock.sendall(b"".join(line.rstrip("\n").encode() + b"\n" for line in lines))
+        replies = []
+        for _ in lines:
+            reply = self.file.readline()
+            if not reply:
+                raise ConnectionError("the line connection was closed")
+            replies.append(reply.decode().rstrip("\n"))
+        return replies
+
+    def close(self):
+        self.file.close()
+        self.sock.close()

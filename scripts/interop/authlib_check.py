@@ -2,9 +2,9 @@
 (scripts/interop/authlib.sh registers the clients): what a Python service written with the
 most used OAuth library sees."""
 import os
-import sys
 
 from authlib.integrations.requests_client import OAuth2Session
+from checks import check, finish
 
 base = os.environ["AUTHD_URL"]
 suffix = os.environ["SUFFIX"]
@@ -12,13 +12,6 @@ token_url, introspect_url, revoke_url = (f"{base}/oauth2/{path}" for path in ("t
 reports = (f"reports{suffix}", os.environ["REPORTS_SECRET"])
 other = (f"other{suffix}", os.environ["OTHER_SECRET"])
 refresher = (f"refresher{suffix}", os.environ["REFRESHER_SECRET"])
-failures = 0
-
-
-def check(what, condition):
-    global failures
-    print(("ok: " if condition else "FAIL: ") + what)
-    failures += 0 if condition else 1
 
 
 def session(client, method="client_secret_basic", **kwargs):
@@ -35,38 +28,37 @@ def error_of(call):
 
 
 metadata = OAuth2Session().get(f"{base}/.well-known/oauth-authorization-server", withhold_token=True).json()
-check("the metadata names the token endpoint", metadata["token_endpoint"].endswith("/oauth2/token"))
+check(metadata["token_endpoint"].endswith("/oauth2/token"), "the metadata names the token endpoint")
 
 for method in ("client_secret_basic", "client_secret_post"):
     client = session(reports, method, scope="reports:read")
     token = client.fetch_token(token_url, grant_type="client_credentials")
-    check(f"{method}: a Bearer token with the scope asked for",
-          token["token_type"] == "Bearer" and token["scope"] == "reports:read" and token["expires_in"] > 0
-          and "refresh_token" not in token)
+    check(token["token_type"] == "Bearer" and token["scope"] == "reports:read" and token["expires_in"] > 0
+          and "refresh_token" not in token, f"{method}: a Bearer token with the scope asked for")
 
 basic = session(reports)
 token = basic.fetch_token(token_url, grant_type="client_credentials")
-check("without scope: every scope the client may have", token["scope"] == "reports:read reports:write")
+check(token["scope"] == "reports:read reports:write", "without scope: every scope the client may have")
 access = token["access_token"]
 
 introspected = basic.introspect_token(introspect_url, token=access).json()
-check("introspection: active, the client and its scopes",
-      introspected.get("active") is True and introspected.get("client_id") == reports[0]
-      and introspected.get("scope") == "reports:read reports:write" and introspected.get("token_type") == "Bearer")
+check(introspected.get("active") is True and introspected.get("client_id") == reports[0]
+      and introspected.get("scope") == "reports:read reports:write" and introspected.get("token_type") == "Bearer",
+      "introspection: active, the client and its scopes")
 by_other = session(other).introspect_token(introspect_url, token=access).json()
-check("a resource server (a client allowed introspection) may introspect it too", by_other.get("active") is True)
+check(by_other.get("active") is True, "a resource server (a client allowed introspection) may introspect it too")
 by_refresher = session(refresher).introspect_token(introspect_url, token=access).json()
-check("a client not allowed introspection hears active false about another's token", by_refresher == {"active": False})
+check(by_refresher == {"active": False}, "a client not allowed introspection hears active false about another's token")
 
 response = session(other).revoke_token(revoke_url, token=access)
-check("another client's revocation is a 200 that does nothing",
-      response.status_code == 200 and basic.introspect_token(introspect_url, token=access).json()["active"] is True)
+check(response.status_code == 200 and basic.introspect_token(introspect_url, token=access).json()["active"] is True,
+      "another client's revocation is a 200 that does nothing")
 response = basic.revoke_token(revoke_url, token=access, token_type_hint="access_token")
-check("its own client's revocation: 200", response.status_code == 200)
-check("after revocation: active false and nothing else",
-      basic.introspect_token(introspect_url, token=access).json() == {"active": False})
-check("a malformed token: active false",
-      basic.introspect_token(introspect_url, token="not-a-token").json() == {"active": False})
+check(response.status_code == 200, "its own client's revocation: 200")
+check(basic.introspect_token(introspect_url, token=access).json() == {"active": False},
+      "after revocation: active false and nothing else")
+check(basic.introspect_token(introspect_url, token="not-a-token").json() == {"active": False},
+      "a malformed token: active false")
 
 errors = {
     "invalid_client": lambda: session((reports[0], "wrong" + reports[1])).fetch_token(
@@ -84,8 +76,6 @@ errors = {
 }
 for expected, call in errors.items():
     got = error_of(call)
-    check(f"Authlib parses {expected}", got == expected.split(" ")[0])
-    if got != expected.split(" ")[0]:
-        print(f"    got {got!r}")
+    check(got == expected.split(" ")[0], f"Authlib parses {expected}", f"got {got!r}")
 
-sys.exit(1 if failures else 0)
+finish()

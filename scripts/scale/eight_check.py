@@ -4,7 +4,6 @@ exits 1 on any failure. Usage: eight_check.py HTTP_PORTS LINE_PORTS (comma-separ
 import base64
 import json
 import os
-import socket
 import statistics
 import sys
 import threading
@@ -13,6 +12,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+from authd_client import LineConnection  # noqa: E402
 from checks import check, finish  # noqa: E402
 
 http_ports = [int(p) for p in sys.argv[1].split(",")]
@@ -31,21 +31,7 @@ def post(port, path, body, token=None):
         return error.code, json.load(error)
 
 
-class Line:
-    """One pipelining line-protocol connection."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.file = self.sock.makefile("rb")
-        self.file.readline()
-        self.file.readline()
-
-    def ask(self, line):
-        self.sock.sendall(line.encode())
-        return self.file.readline().decode().rstrip("\n")
-
-
-lines = [Line(port) for port in line_ports]
+lines = [LineConnection(port) for port in line_ports]
 password = "eight instances pw 1"
 
 # Revocation fan-out: a logout on one instance, then every instance asked until all refuse.
@@ -110,7 +96,7 @@ barrier = threading.Barrier(10)
 
 
 def attempt(index):
-    connection = Line(line_ports[index % len(line_ports)])
+    connection = LineConnection(line_ports[index % len(line_ports)])
     barrier.wait()
     replies.append(connection.ask(f"AUTH\ta\tservice=imap\tuser={locked}\tresp={wrong}\n"))
 

@@ -21,13 +21,12 @@
 import json
 import os
 import secrets
-import socket
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
-from authd_client import request  # noqa: E402
+from authd_client import LineConnection, request  # noqa: E402
 from checks import require as check  # noqa: E402
 
 PASSWORD = "netfault test pw 1"
@@ -65,22 +64,15 @@ class Line:
     def __init__(self, address):
         self.host, port = address.rsplit(":", 1)
         self.port = int(port)
-        self.file = None
+        self.connection = None
 
     def ask(self, line):
         try:
-            if self.file is None:
-                sock = socket.create_connection((self.host, self.port), timeout=30)
-                self.sock, self.file = sock, sock.makefile("rb")
-                self.file.readline()
-                self.file.readline()
-            self.sock.sendall(line.encode())
-            reply = self.file.readline()
-            if not reply:
-                raise ConnectionError("closed")
-            return reply.decode().split("\t")[0]
+            if self.connection is None:
+                self.connection = LineConnection(self.port, host=self.host)
+            return self.connection.ask(line).split("\t")[0]
         except OSError as error:
-            self.file = None
+            self.connection = None
             return "error:" + type(error).__name__
 
 

@@ -13,6 +13,9 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+from authd_client import LineConnection  # noqa: E402
+
 http_port, line_port, pid, database_url, csv_path, png_path = sys.argv[1:]
 minutes = float(os.environ.get("SOAK_MINUTES", "30"))
 interval = 10.0
@@ -79,12 +82,7 @@ def protected_load(user, per_second):
 
 def verify_load(user, per_second):
     """VERIFY on one line-protocol connection, ten per batch, paced."""
-    import socket
-
-    sock = socket.create_connection(("127.0.0.1", int(line_port)), timeout=30)
-    reader = sock.makefile("rb")
-    reader.readline()
-    reader.readline()
+    line = LineConnection(line_port)
     _, token = session(user)
     renewed = time.monotonic()
     pause = 10.0 / per_second
@@ -93,9 +91,8 @@ def verify_load(user, per_second):
         if started - renewed > RENEW_SECONDS:
             _, token = session(user)
             renewed = started
-        sock.sendall(b"".join(f"VERIFY\t{i}\t{token}\n".encode() for i in range(10)))
-        for _ in range(10):
-            if not reader.readline().startswith(b"OK"):
+        for reply in line.pipeline([f"VERIFY\t{i}\t{token}" for i in range(10)]):
+            if not reply.startswith("OK"):
                 error()
         elapsed = time.monotonic() - started
         for _ in range(10):

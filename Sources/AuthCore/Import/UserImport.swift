@@ -188,7 +188,7 @@ extension ImportOptions {
 extension ImportReport {
     /// Counts what the store did with a written batch's rows; returns a notice for each row it
     /// refused and each imported one that loses its MFA.
-    fileprivate mutating func record(_ written: WrittenBatch) -> [ImportNotice] {
+    mutating func record(_ written: WrittenBatch) -> [ImportNotice] {
         var notes: [ImportNotice] = []
         for (row, outcome) in zip(written.rows, written.outcomes) {
             switch outcome {
@@ -216,14 +216,6 @@ extension ImportReport {
         createdRoles += written.createdRoles
         return notes
     }
-}
-
-/// One batch as the store wrote it, with its place in the file.
-private struct WrittenBatch: Sendable {
-    let index: Int
-    let rows: [ImportRow]
-    let outcomes: [ImportOutcome]
-    let createdRoles: [String]
 }
 
 /// The checks one import applies row by row, and what it has seen: a later row repeating an
@@ -331,60 +323,31 @@ extension AdminService {
             progress(report)
         }
 
-        let importer = self.importer
+        var writer = ImportWriter(importer: importer, options: options, actor: actor)
         try await withThrowingTaskGroup(of: WrittenBatch.self) { group in
             var batch: [ImportRow] = []
-            var launched = 0
-            var applied = 0
-            var finished: [Int: WrittenBatch] = [:]
-            // A dry run rolls every batch back, so each creates again the roles earlier ones did.
-            var rolesSoFar: [String] = []
-
-            /// Waits until at most `limit` batches are unapplied, applying them in file order.
-            func settle(leaving limit: Int) async throws {
-                while launched - applied > limit, let done = try await group.next() {
-                    finished[done.index] = done
-                    while let ready = finished.removeValue(forKey: applied) {
-                        apply(ready)
-                        applied += 1
-                    }
-                }
-            }
-
-            func write() async throws {
+            batch.reserveCapacity(options.batchSize)
+            func flush() async throws {
                 guard !batch.isEmpty else { return }
+                let rows = batch
+                batch.removeAll(keepingCapacity: true)
                 let newRoles = validator.newRoles
                 validator.newRoles = []
-                rolesSoFar += newRoles
-                // A batch that creates roles is written alone: later batches' rows need them committed.
-                try await settle(leaving: newRoles.isEmpty ? options.concurrency - 1 : 0)
-                let rows = batch
-                let index = launched
-                let creating = options.dryRun ? rolesSoFar : newRoles
-                group.addTask {
-                    let outcomes = try await importer.importBatch(
-                        rows, creatingRoles: creating, source: options.source, by: actor, dryRun: options.dryRun)
-                    return WrittenBatch(index: index, rows: rows, outcomes: outcomes, createdRoles: newRoles)
-                }
-                launched += 1
-                batch = []
-                batch.reserveCapacity(options.batchSize)
-                if !newRoles.isEmpty { try await settle(leaving: 0) }
+                try await writer.write(rows, creatingRoles: newRoles, in: &group, then: apply)
             }
 
-            batch.reserveCapacity(options.batchSize)
             for try await item in items {
                 report.read += 1
                 switch item.flatMap({ validator.check($0) }) {
                 case .failure(let skipped): note(skipped)
                 case .success(let row):
                     batch.append(row)
-                    if batch.count == options.batchSize { try await write() }
+                    if batch.count == options.batchSize { try await flush() }
                 }
                 if report.read % options.batchSize == 0, !batch.isEmpty { progress(report) }
             }
-            try await write()
-            try await settle(leaving: 0)
+            try await flush()
+            try await writer.settle(leaving: 0, in: &group, then: apply)
         }
         logger.notice(
             "users imported",

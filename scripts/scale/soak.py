@@ -188,7 +188,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 minutes_axis = [row[0] for row in rows]
 figure, axes = plt.subplots(4, 1, figsize=(9, 10), sharex=True)
 series = [("RSS (MiB)", 1), ("open file descriptors", 2), ("database connections", 3)]
-for axis, (label, index) in zip(axes, series, strict=True):
+for axis, (label, index) in zip(axes[:3], series, strict=True):
     axis.plot(minutes_axis, [row[index] for row in rows])
     axis.set_ylabel(label)
     axis.set_ylim(bottom=0)

@@ -10,13 +10,18 @@ enum SecurityHeaders {
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
 
     /// What every response carries; a route's own Cache-Control (the public well-known
-    /// documents) stays.
+    /// documents) stays. No route sets the other three, so they are appended (fields built once)
+    /// rather than looked up and replaced: this runs on every answer.
     static func applyDefaults(to headers: inout HTTPFields) {
-        if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
-        headers[contentTypeOptions] = "nosniff"
-        headers[frameOptions] = "DENY"
-        headers[referrerPolicy] = "no-referrer"
+        if !headers.contains(.cacheControl) { headers.append(noStore) }
+        headers.append(contentsOf: everyAnswer)
     }
+
+    private static let noStore = HTTPField(name: .cacheControl, value: "no-store")
+    private static let everyAnswer = [
+        HTTPField(name: contentTypeOptions, value: "nosniff"), HTTPField(name: frameOptions, value: "DENY"),
+        HTTPField(name: referrerPolicy, value: "no-referrer"),
+    ]
 
     /// A page's policy: nothing but authd's own styles and images, forms to `formAction` only.
     static func contentSecurityPolicy(formAction: [String]) -> String {

@@ -43,8 +43,7 @@ else
     echo "FAIL: /readyz body: $(cat "$interop_work/body")" >&2
     failures=$((failures + 1))
 fi
-sleep 1.5
-if grep -q "database unreachable at start, retrying" "$interop_work/authd.log"; then
+if wait_for_log "database unreachable at start, retrying" 10; then
     echo "ok: authd logs its retries"
 else
     echo "FAIL: no retry in the log" >&2

@@ -154,6 +154,17 @@ pg_start() {
         -o "-c listen_addresses=127.0.0.1 -p $AUTHD_PG_PORT -k $AUTHD_PG_SOCKET_DIR -c fsync=off -c max_connections=300" start >/dev/null
 }
 
+# wait_for_log TEXT SECONDS: waits until authd's log holds TEXT (fixed string); status 1 when
+# it does not within SECONDS.
+wait_for_log() {
+    local tries=$(($2 * 10))
+    for _ in $(seq 1 "$tries"); do
+        grep -qF -- "$1" "$interop_work/authd.log" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 failures=0
 # expect WANT GOT DESCRIPTION: counts a failure in $failures when GOT differs from WANT.
 expect() {

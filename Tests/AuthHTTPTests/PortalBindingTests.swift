@@ -179,7 +179,10 @@ struct PortalBindingTests {
             let browser = Browser()
             let page = try await browser.get(client, "/ui/login")
             let set = try #require(page.headers[values: .setCookie].first { $0.hasPrefix("__Host-authd_csrf=") })
-            #expect(set.contains("; Path=/;") && set.contains("; Secure") && !set.contains("Domain"), "\(set)")
+            // Attributes in any order (Hummingbird's Cookie keeps them in a dictionary).
+            let attributes = Set(set.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) })
+            #expect(attributes.isSuperset(of: ["Path=/", "Secure", "HttpOnly", "SameSite=Strict"]), "\(set)")
+            #expect(!attributes.contains { $0.hasPrefix("Domain") }, "\(set)")
             #expect(browser.cookies["authd_csrf"] == nil)
             let signedOut = try #require(PortalFlowTests.hidden("csrf", in: page))
             let signedIn = try await browser.post(

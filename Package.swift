@@ -97,7 +97,7 @@ let package = Package(
         .target(
             name: "AuthConfig",
             dependencies: [
-                "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHookServers", "AuthLineProtocol",
+                "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHookServers", "AuthLineProtocol", "AuthRADIUS",
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
             swiftSettings: strict
@@ -106,7 +106,7 @@ let package = Package(
             name: "authd",
             dependencies: [
                 "AuthConfig", "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHookServers", "AuthLineProtocol",
-                "AuthPostgres",
+                "AuthPostgres", "AuthRADIUS",
                 "AuthTelemetry", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -119,6 +119,17 @@ let package = Package(
         .target(name: "AuthImport", dependencies: ["AuthCore", "CSQLite"], swiftSettings: strict),
         .target(
             name: "AuthHooks", dependencies: ["AuthCore", "AuthCrypto", "AuthLineProtocol"], swiftSettings: strict),
+        .target(
+            name: "AuthRADIUS",
+            dependencies: [
+                "AuthCore", "AuthCrypto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "AuthHookServers",
             dependencies: [
@@ -178,6 +189,13 @@ let package = Package(
         ),
         .testTarget(
             name: "AuthHookServersTests", dependencies: ["AuthHookServers", "AuthCore", "AuthTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "AuthRADIUSTests",
+            dependencies: [
+                "AuthRADIUS", "AuthCore", "AuthCrypto", "AuthTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "AuthHooksTests", dependencies: ["AuthHooks", "AuthLineProtocol"], swiftSettings: strict),
         .testTarget(

@@ -10,7 +10,7 @@ public struct CommandLineSettings: Sendable {
 
     /// Keys whose values are secrets: set them in the environment or a file.
     static let secretKeys: Set<String> = [
-        "jwt.secret", "mfa.key", "database.url", "database.listen_url", "line.clients",
+        "jwt.secret", "mfa.key", "database.url", "database.listen_url", "line.clients", "radius.clients",
     ]
 
     /// No settings on the command line.

@@ -98,6 +98,7 @@ extension Settings {
             dovecotAuth = DovecotAuth(listener: listener, services: Set(services))
         }
         saslauthd = try Self.saslauthd(config)
+        radius = try Self.radius(config)
         if let listener = try Self.hookListener(config, key: "postfix_policy", maximumLineLength: 8 * 1024) {
             let stack = config.string(forKey: "postfix_policy.service", default: "smtp")
             guard Identity.isServiceName(stack) else {

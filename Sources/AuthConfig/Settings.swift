@@ -93,6 +93,8 @@ public struct Settings: Sendable {
         /// The stack deciding every request; nil: the one the request's service names.
         public var stack: String?
     }
+    /// The RADIUS front end (`radius.addr`); nil when off.
+    public var radius: Radius?
     public var database: Database
     public var tokens: Tokens
     public var passwords = Passwords()

@@ -5,6 +5,7 @@ import AuthHTTP
 import AuthHookServers
 import AuthLineProtocol
 import AuthPostgres
+import AuthRADIUS
 import AuthTelemetry
 import Hummingbird
 import Logging
@@ -82,6 +83,15 @@ struct Daemon {
                 successTerminationBehavior: .ignore),
         ]
         services += hookListeners(resources.assembly.auth).map { .init(service: $0) }
+        if let radius = settings.radius {
+            services.append(
+                .init(
+                    service: RadiusServer(
+                        configuration: radius.server,
+                        responder: RadiusResponder(
+                            service: resources.assembly.auth, configuration: radius.responder, logger: logger),
+                        logger: logger)))
+        }
         if settings.database.migrateOnStart {
             // Runs beside the front ends so /readyz can say why while the database is away; done
             // when the schema is current.

@@ -1,0 +1,51 @@
+import AuthCore
+public import AuthRADIUS
+import Configuration
+
+extension Settings {
+    /// The RADIUS front end (`radius.addr`); nil when off.
+    public struct Radius: Sendable {
+        public var server: RadiusServer.Configuration
+        public var responder: RadiusResponder.Configuration
+    }
+
+    /// `radius.addr` (empty: off), `radius.clients` (`CIDR=secret` entries, secrets of at least
+    /// 16 bytes), `radius.service` (the stack), `radius.role_attribute` (`class`, `filter_id` or
+    /// `none`) and `radius.max_in_flight`.
+    static func radius(_ config: ConfigReader) throws -> Radius? {
+        let text = config.string(forKey: "radius.addr", default: "")
+        guard !text.isEmpty else { return nil }
+        let (host, port) = try address(text, key: "radius.addr")
+        var clients: [RadiusClient] = []
+        for entry in config.stringArray(forKey: "radius.clients", isSecret: true, default: []) {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let network = IPNetwork(parts[0]) else {
+                throw ConfigurationError("radius.clients entries are CIDR=shared-secret (e.g. 10.0.0.0/24=…)")
+            }
+            guard parts[1].utf8.count >= RadiusClient.minimumSecretLength else {
+                throw ConfigurationError(
+                    "radius.clients: the secret for \(network) is shorter than \(RadiusClient.minimumSecretLength) bytes"
+                )
+            }
+            clients.append(RadiusClient(network: network, secret: Array(parts[1].utf8)))
+        }
+        guard !clients.isEmpty else {
+            throw ConfigurationError("radius.addr is set: configure radius.clients (CIDR=shared-secret) too")
+        }
+        var responder = RadiusResponder.Configuration(clients: clients)
+        responder.stack = config.string(forKey: "radius.service", default: responder.stack)
+        guard Identity.isServiceName(responder.stack) else {
+            throw ConfigurationError("radius.service must be a stack name")
+        }
+        switch config.string(forKey: "radius.role_attribute", default: "class") {
+        case "class": responder.roleAttribute = .class
+        case "filter_id": responder.roleAttribute = .filterID
+        case "none": responder.roleAttribute = nil
+        default: throw ConfigurationError("radius.role_attribute must be class, filter_id or none")
+        }
+        var server = RadiusServer.Configuration(host: host, port: port)
+        server.maximumInFlight = config.int(forKey: "radius.max_in_flight", default: server.maximumInFlight)
+        guard server.maximumInFlight > 0 else { throw ConfigurationError("radius.max_in_flight must be positive") }
+        return Radius(server: server, responder: responder)
+    }
+}

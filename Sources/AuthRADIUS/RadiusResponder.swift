@@ -1,0 +1,202 @@
+public import AuthCore
+import AuthCrypto
+public import Logging
+import Synchronization
+
+/// A NAS (or VPN, Wi-Fi controller) allowed to ask: the addresses it sends from and the secret it
+/// shares with authd.
+public struct RadiusClient: Sendable {
+    public var network: IPNetwork
+    public var secret: [UInt8]
+
+    public init(network: IPNetwork, secret: [UInt8]) {
+        self.network = network
+        self.secret = secret
+    }
+
+    /// Shorter shared secrets are refused: the hidden password and the authenticators are only as
+    /// strong as the secret (RFC 2865 §3 asks for at least 16 octets).
+    public static let minimumSecretLength = 16
+}
+
+/// What the RADIUS front end answers, a thin mapping onto `AuthService.authenticate` with the
+/// `radius` stack (password, lockout, account checks and rate limits as for every front end).
+///
+/// An Access-Request from a configured client with a valid Message-Authenticator gets an
+/// Access-Accept (each of the user's roles as a `Class` or `Filter-Id` attribute, when
+/// configured) or an Access-Reject: the same reject, after the same work, for an unknown user, a
+/// wrong password and an account that may not sign in. Everything else is dropped without an
+/// answer, as RFC 2865 and RFC 3579 ask: packets from unknown addresses, malformed ones, a
+/// missing or wrong Message-Authenticator (a wrong secret), Accounting-Requests (authd keeps no
+/// accounting; they belong on another port), and requests authd cannot decide now (rate limited,
+/// the database away), which the NAS retries or sends to another server. A retransmission (same
+/// client, identifier and authenticator) gets the first answer again without running the stack
+/// twice.
+public struct RadiusResponder: Sendable {
+    public struct Configuration: Sendable {
+        public var clients: [RadiusClient]
+        /// The stack that decides (`radius.service`).
+        public var stack: String
+        /// The attribute each role is returned in; nil for none.
+        public var roleAttribute: RadiusPacket.AttributeType?
+        /// How long an answer is kept for retransmissions.
+        public var duplicateWindow: Duration
+
+        public init(
+            clients: [RadiusClient], stack: String = "radius", roleAttribute: RadiusPacket.AttributeType? = .class,
+            duplicateWindow: Duration = .seconds(30)
+        ) {
+            self.clients = clients
+            self.stack = stack
+            self.roleAttribute = roleAttribute
+            self.duplicateWindow = duplicateWindow
+        }
+
+        /// The client a datagram from `address` belongs to: the most specific network holding it.
+        func client(for address: String) -> RadiusClient? {
+            guard let ip = IPAddress(address) else { return nil }
+            return clients.filter { $0.network.contains(ip) }.max { $0.network.prefix < $1.network.prefix }
+        }
+    }
+
+    let service: AuthService
+    let configuration: Configuration
+    let logger: Logger
+    let duplicates: RadiusDuplicates
+
+    public init(service: AuthService, configuration: Configuration, logger: Logger) {
+        self.service = service
+        self.configuration = configuration
+        self.logger = logger
+        self.duplicates = RadiusDuplicates(window: configuration.duplicateWindow)
+    }
+
+    /// The reply to one datagram from `address` (an IP address, without the port), or nil to
+    /// drop it.
+    public func respond(to datagram: [UInt8], from address: String, port: Int) async -> [UInt8]? {
+        guard let client = configuration.client(for: address) else {
+            logger.notice(
+                "radius: a datagram from an address that is not a client was dropped", metadata: ["peer": "\(address)"])
+            return nil
+        }
+        guard let request = RadiusPacket(bytes: datagram) else {
+            logger.notice("radius: a malformed packet was dropped", metadata: ["peer": "\(address)"])
+            return nil
+        }
+        guard request.code == .accessRequest else {
+            logger.notice(
+                "radius: a packet other than Access-Request was dropped",
+                metadata: ["peer": "\(address)", "code": "\(request.code.rawValue)"])
+            return nil
+        }
+        guard RadiusSecurity.hasValidMessageAuthenticator(request, secret: client.secret) else {
+            logger.warning(
+                "radius: an Access-Request without a valid Message-Authenticator was dropped (wrong secret?)",
+                metadata: ["peer": "\(address)"])
+            return nil
+        }
+        let key = RadiusDuplicates.Key(
+            address: address, port: port, identifier: request.identifier, authenticator: request.authenticator)
+        switch duplicates.begin(key) {
+        case .answered(let reply): return reply
+        case .inFlight: return nil
+        case .new: break
+        }
+        let reply = await decide(request, client: client, address: address)
+        duplicates.finish(key, reply: reply)
+        return reply
+    }
+
+    private func decide(_ request: RadiusPacket, client: RadiusClient, address: String) async -> [UInt8]? {
+        let reject = RadiusPacket(code: .accessReject, identifier: request.identifier, authenticator: [])
+        guard let name = request.first(.userName), let username = String(validating: name, as: UTF8.self),
+            let hidden = request.first(.userPassword),
+            let password = try? RadiusSecurity.revealPassword(
+                hidden, secret: client.secret, authenticator: request.authenticator),
+            let text = String(validating: password, as: UTF8.self)
+        else {
+            logger.info(
+                "radius: an Access-Request without a PAP user name and password was rejected",
+                metadata: ["peer": "\(address)"])
+            return sign(reject, for: request, client)
+        }
+        do {
+            let user = try await service.authenticate(
+                service: configuration.stack, username: username, password: text, source: address)
+            var accept = RadiusPacket(code: .accessAccept, identifier: request.identifier, authenticator: [])
+            if let type = configuration.roleAttribute {
+                accept.attributes = user.roles.sorted().map {
+                    .init(type, Array($0.utf8.prefix(RadiusPacket.maximumValueLength)))
+                }
+            }
+            return sign(accept, for: request, client)
+        } catch let error as AuthError {
+            switch error.code {
+            case .rateLimited, .busy, .unavailable:
+                logger.notice(
+                    "radius: a request could not be decided now and was dropped",
+                    metadata: ["code": "\(error.code.rawValue)"])
+                return nil
+            case .unknownService:
+                logger.error("radius: no stack named \(configuration.stack); every request is rejected")
+                return sign(reject, for: request, client)
+            default:
+                return sign(reject, for: request, client)
+            }
+        } catch {
+            logger.error("radius: a request failed", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func sign(_ reply: RadiusPacket, for request: RadiusPacket, _ client: RadiusClient) -> [UInt8]? {
+        try? RadiusSecurity.signed(reply: reply, requestAuthenticator: request.authenticator, secret: client.secret)
+    }
+}
+
+/// Answers kept for retransmissions (RFC 5080 §2.2.2), bounded: a request seen again while it is
+/// being decided is dropped (its answer is on the way); once answered, the same answer is sent.
+final class RadiusDuplicates: Sendable {
+    struct Key: Hashable, Sendable {
+        var address: String
+        var port: Int
+        var identifier: UInt8
+        var authenticator: [UInt8]
+    }
+
+    enum Seen {
+        case new
+        case inFlight
+        case answered([UInt8])
+    }
+
+    private struct Entry {
+        var reply: [UInt8]?
+        var at: ContinuousClock.Instant
+    }
+
+    static let capacity = 16_384
+    private let window: Duration
+    private let entries = Mutex<[Key: Entry]>([:])
+
+    init(window: Duration) { self.window = window }
+
+    func begin(_ key: Key) -> Seen {
+        let now = ContinuousClock.now
+        return entries.withLock { entries in
+            if let entry = entries[key], now - entry.at < window {
+                return entry.reply.map { .answered($0) } ?? .inFlight
+            }
+            if entries.count >= Self.capacity { entries = entries.filter { now - $0.value.at < window } }
+            entries[key] = Entry(reply: nil, at: now)
+            return .new
+        }
+    }
+
+    /// Keeps the answer; a dropped request (nil) is forgotten, so its retransmission is decided anew.
+    func finish(_ key: Key, reply: [UInt8]?) {
+        entries.withLock { entries in
+            if let reply { entries[key] = Entry(reply: reply, at: ContinuousClock.now) } else { entries[key] = nil }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+public import Logging
+public import NIOCore
+import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+
+/// The RADIUS front end (RFC 2865) on UDP, a `Service` of the daemon's group: each datagram is
+/// answered by `RadiusResponder` on a task of its own, at most `maximumInFlight` at once (more
+/// are dropped; the NAS retransmits). On graceful shutdown it stops reading; requests being
+/// decided are answered.
+public struct RadiusServer: Service {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var maximumInFlight: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 1812, maximumInFlight: Int = 256) {
+            self.host = host
+            self.port = port
+            self.maximumInFlight = max(1, maximumInFlight)
+        }
+    }
+
+    let configuration: Configuration
+    let responder: RadiusResponder
+    let logger: Logger
+    let onListening: @Sendable (SocketAddress) -> Void
+
+    public init(
+        configuration: Configuration, responder: RadiusResponder, logger: Logger,
+        onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.responder = responder
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        typealias Envelope = AddressedEnvelope<ByteBuffer>
+        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<Envelope, Envelope>(wrappingChannelSynchronously: channel)
+                }
+            }
+        if let address = channel.channel.localAddress {
+            logger.info("RADIUS listening", metadata: ["address": "\(address)"])
+            onListening(address)
+        }
+        let inFlight = InFlight()
+        let (responder, logger, limit) = (self.responder, self.logger, configuration.maximumInFlight)
+        try await channel.executeThenClose { inbound, outbound in
+            try await withThrowingDiscardingTaskGroup { group in
+                for try await envelope in inbound.cancelOnGracefulShutdown() {
+                    guard inFlight.count.add(1, ordering: .relaxed).newValue <= limit else {
+                        inFlight.count.subtract(1, ordering: .relaxed)
+                        logger.warning("radius: too many requests in flight, one dropped")
+                        continue
+                    }
+                    group.addTask {
+                        defer { inFlight.count.subtract(1, ordering: .relaxed) }
+                        let peer = envelope.remoteAddress
+                        guard let address = peer.ipAddress, let port = peer.port,
+                            let reply = await responder.respond(
+                                to: Array(buffer: envelope.data), from: address, port: port)
+                        else { return }
+                        try? await outbound.write(Envelope(remoteAddress: peer, data: ByteBuffer(bytes: reply)))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The requests being decided, shared by the tasks deciding them.
+private final class InFlight: Sendable {
+    let count = Atomic<Int>(0)
+}

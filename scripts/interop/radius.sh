@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# authd's RADIUS front end (radius.addr) with FreeRADIUS's radclient (Debian freeradius-utils):
+# the right password is an Access-Accept carrying the roles as Class, a wrong password, an unknown
+# user and a locked account the same Access-Reject; a wrong shared secret gets no answer. Then
+# packets radclient will not send, from Python: no Message-Authenticator, a forged one, an
+# Accounting-Request, garbage, a truncated packet (all dropped, logged), and retransmissions
+# answered from the first reply (counted once by the lockout).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/interop/lib.sh
+scripts/install-deps.sh
+radius_port=$(free_port)
+secret="interop radius shared secret 1"
+export AUTHD_RADIUS_ADDR="127.0.0.1:$radius_port" AUTHD_RADIUS_CLIENTS="127.0.0.0/8=$secret"
+start_authd
+for _ in $(seq 1 50); do grep -q '"message":"RADIUS listening"' "$interop_work/authd.log" && break; sleep 0.1; done
+
+user="rad$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+register "$user" "radius password 1"
+register "$user-locked" "radius password 2"
+register "$user-retry" "radius password 3"
+# radius_ask USER PASSWORD [SECRET]: radclient's verdict line ("Received Access-Accept …" or "No reply").
+radius_ask() {
+    printf 'User-Name = "%s"\nUser-Password = "%s"\nMessage-Authenticator = 0x00\n' "$1" "$2" \
+        | radclient -x -r 1 -t 2 "127.0.0.1:$radius_port" auth "${3:-$secret}" 2>&1 || true
+}
+verdict() { grep -o 'Received Access-[A-Za-z]*\|No reply from server' <<< "$1" | head -n 1; }
+
+accepted=$(radius_ask "$user" "radius password 1")
+expect "Received Access-Accept" "$(verdict "$accepted")" "radclient: the right password is accepted"
+if grep -q 'Class = 0x75736572' <<< "$accepted"; then
+    echo "ok: the Access-Accept carries the role user as Class"
+else
+    echo "FAIL: no Class user in: $accepted" >&2
+    failures=$((failures + 1))
+fi
+expect "Received Access-Reject" "$(verdict "$(radius_ask "$user" "wrong password")")" "radclient: a wrong password is rejected"
+expect "Received Access-Reject" "$(verdict "$(radius_ask "nobody-$user" "radius password 1")")" \
+    "radclient: an unknown user gets the same reject"
+expect "No reply from server" "$(verdict "$(radius_ask "$user" "radius password 1" "a wrong shared secret of the test")")" \
+    "radclient: a wrong shared secret gets no answer"
+for _ in $(seq 1 10); do radius_ask "$user-locked" "wrong" >/dev/null; done
+expect "Received Access-Reject" "$(verdict "$(radius_ask "$user-locked" "radius password 2")")" \
+    "radclient: locked after ten failures, the right password is rejected"
+
+python3 - "$radius_port" "$secret" "$user" <<'PY' || failures=$((failures + 1))
+import hashlib, hmac, os, socket, sys
+port, secret, user = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3].encode()
+failures = 0
+
+def check(condition, what):
+    global failures
+    print(("ok: " if condition else "FAIL: ") + what, file=sys.stdout if condition else sys.stderr, flush=True)
+    failures += 0 if condition else 1
+
+def packet(code, attributes, authenticator, identifier=1):
+    body = b"".join(bytes([t, len(v) + 2]) + v for t, v in attributes)
+    return bytes([code, identifier]) + (20 + len(body)).to_bytes(2, "big") + authenticator + body
+
+def hidden(password, authenticator):
+    padded = password + b"\0" * (-len(password) % 16 or (16 if not password else 0))
+    out, previous = b"", authenticator
+    for i in range(0, len(padded), 16):
+        block = bytes(a ^ b for a, b in zip(padded[i:i + 16], hashlib.md5(secret + previous).digest()))
+        out, previous = out + block, block
+    return out
+
+def request(password=b"radius password 1", sign=True, forged=False, code=1, identifier=1, authenticator=None):
+    authenticator = authenticator or os.urandom(16)
+    attributes = [(1, user), (2, hidden(password, authenticator))]
+    if sign:
+        zeroed = packet(code, attributes + [(80, b"\0" * 16)], authenticator, identifier)
+        mac = hmac.new(secret, zeroed, hashlib.md5).digest()
+        attributes.append((80, bytes(16) if forged else mac))
+    return packet(code, attributes, authenticator, identifier), authenticator
+
+def ask(data, source="127.0.0.1", timeout=1.5):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((source, 0))
+        s.settimeout(timeout)
+        s.sendto(data, ("127.0.0.1", port))
+        try:
+            return s.recv(4096)
+        except socket.timeout:
+            return None
+
+def authentic(reply, authenticator):
+    if reply is None or len(reply) < 20:
+        return False
+    unsigned = reply[:4] + authenticator + reply[20:]
+    return hashlib.md5(unsigned + secret).digest() == reply[4:20]
+
+good, authenticator = request()
+reply = ask(good)
+check(reply is not None and reply[0] == 2 and authentic(reply, authenticator), "Python: a signed PAP request is accepted, the reply authentic")
+check(ask(request(sign=False)[0]) is None, "no Message-Authenticator: dropped (BlastRADIUS)")
+check(ask(request(forged=True)[0]) is None, "a forged Message-Authenticator: dropped")
+check(ask(request(code=4)[0]) is None, "an Accounting-Request: dropped")
+check(ask(b"\x01\x02\x00\x05garbage") is None, "garbage: dropped")
+check(ask(good[:-3]) is None, "a truncated packet: dropped")
+check(ask(request()[0], source="127.0.0.2") is not None, "127.0.0.2 is in the client network 127.0.0.0/8")
+# One wrong password retransmitted fifteen times is one failure, not fifteen: the lockout (ten)
+# is not reached, so the right password still passes afterwards.
+retry_user = user + b"-retry"
+user, saved = retry_user, user
+wrong, wrong_authenticator = request(password=b"not the password")
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as nas:  # a NAS retransmits from its port
+    nas.bind(("127.0.0.1", 0))
+    nas.settimeout(1.5)
+    replies = set()
+    for _ in range(15):
+        nas.sendto(wrong, ("127.0.0.1", port))
+        replies.add(nas.recv(4096))
+check(len(replies) == 1 and next(iter(replies))[0] == 3, "fifteen retransmissions of a wrong password: one Access-Reject")
+right = ask(request(password=b"radius password 3")[0])
+check(right is not None and right[0] == 2, "the retransmissions counted once: the account is not locked")
+user = saved
+sys.exit(1 if failures else 0)
+PY
+if grep -q 'an Access-Request without a valid Message-Authenticator was dropped' "$interop_work/authd.log"; then
+    echo "ok: the dropped requests are logged"
+else
+    echo "FAIL: no log line for the dropped requests" >&2
+    failures=$((failures + 1))
+fi
+
+if [ "$failures" -ne 0 ]; then
+    echo "interop: RADIUS checks FAILED ($failures)" >&2
+    exit 1
+fi
+echo "interop: RADIUS checks passed (radclient, Message-Authenticator, drops, retransmission)"

@@ -244,5 +244,7 @@ if Context.environment["AUTHD_FUZZ"] == "1" {
             name: "FuzzOAuthForm", dependencies: ["AuthHTTP", "CFuzzerDriver"], path: "Fuzz/FuzzOAuthForm"),
         .executableTarget(
             name: "FuzzDovecotAuth", dependencies: ["AuthHookServers", "CFuzzerDriver"], path: "Fuzz/FuzzDovecotAuth"),
+        .executableTarget(
+            name: "FuzzRadius", dependencies: ["AuthRADIUS", "CFuzzerDriver"], path: "Fuzz/FuzzRadius"),
     ]
 }

@@ -24,7 +24,9 @@ public struct RadiusClient: Sendable {
 ///
 /// An Access-Request from a configured client with a valid Message-Authenticator gets an
 /// Access-Accept (each of the user's roles as a `Class` or `Filter-Id` attribute, when
-/// configured) or an Access-Reject: the same reject, after the same work, for an unknown user, a
+/// configured), an Access-Challenge when the stack's `totp` module asks for a one-time code (the
+/// NAS sends it as the password of a second request carrying the challenge's State), or an
+/// Access-Reject: the same reject, after the same work, for an unknown user, a
 /// wrong password and an account that may not sign in. Everything else is dropped without an
 /// answer, as RFC 2865 and RFC 3579 ask: packets from unknown addresses, malformed ones, a
 /// missing or wrong Message-Authenticator (a wrong secret), Accounting-Requests (authd keeps no
@@ -121,8 +123,20 @@ public struct RadiusResponder: Sendable {
             return sign(reject, for: request, client)
         }
         do {
-            let user = try await service.authenticate(
-                service: configuration.stack, username: username, password: text, source: address)
+            let user: User
+            if let state = request.first(.state) {
+                // The second round: the password field holds the one-time code.
+                user = try await service.completeSecondStep(
+                    service: configuration.stack, challenge: Base64.url.encode(state), code: text, source: address)
+            } else {
+                switch try await service.authenticateInSteps(
+                    service: configuration.stack, username: username, password: text, source: address)
+                {
+                case .authenticated(let authenticated): user = authenticated
+                case .secondFactorRequired(let challenge, _):
+                    return self.challenge(challenge, for: request, client, address: address)
+                }
+            }
             var accept = RadiusPacket(code: .accessAccept, identifier: request.identifier, authenticator: [])
             if let type = configuration.roleAttribute {
                 accept.attributes = user.roles.sorted().map {
@@ -148,6 +162,28 @@ public struct RadiusResponder: Sendable {
             return nil
         }
     }
+
+    /// An Access-Challenge asking for the one-time code: the sealed challenge as State (RFC 2865
+    /// §5.24, echoed by the NAS in the next request), a Reply-Message for the user.
+    private func challenge(_ challenge: String, for request: RadiusPacket, _ client: RadiusClient, address: String)
+        -> [UInt8]?
+    {
+        guard let state = Base64.url.decode(challenge), state.count <= RadiusPacket.maximumValueLength else {
+            logger.notice(
+                "radius: a challenge too long for State (a very long user name); rejected",
+                metadata: ["peer": "\(address)"])
+            return sign(
+                RadiusPacket(code: .accessReject, identifier: request.identifier, authenticator: []), for: request,
+                client)
+        }
+        let packet = RadiusPacket(
+            code: .accessChallenge, identifier: request.identifier, authenticator: [],
+            attributes: [.init(.replyMessage, Array(Self.codePrompt.utf8)), .init(.state, state)])
+        return sign(packet, for: request, client)
+    }
+
+    /// The Reply-Message of an Access-Challenge.
+    public static let codePrompt = "Enter your one-time code"
 
     private func sign(_ reply: RadiusPacket, for request: RadiusPacket, _ client: RadiusClient) -> [UInt8]? {
         try? RadiusSecurity.signed(reply: reply, requestAuthenticator: request.authenticator, secret: client.secret)

@@ -14,14 +14,15 @@ struct TestNAS {
 
     func request(
         _ username: String, _ password: String, identifier: UInt8 = 1, code: RadiusPacket.Code = .accessRequest,
-        secret: [UInt8]? = nil, signed: Bool = true
+        secret: [UInt8]? = nil, signed: Bool = true, state: [UInt8]? = nil
     ) throws -> (bytes: [UInt8], authenticator: [UInt8]) {
         let authenticator = try SecureRandom.bytes(16)
         let hidden = try RadiusSecurity.hidePassword(
             Array(password.utf8), secret: secret ?? self.secret, authenticator: authenticator)
         let packet = RadiusPacket(
             code: code, identifier: identifier, authenticator: authenticator,
-            attributes: [.init(.userName, Array(username.utf8)), .init(.userPassword, hidden)])
+            attributes: [.init(.userName, Array(username.utf8)), .init(.userPassword, hidden)]
+                + (state.map { [.init(.state, $0)] } ?? []))
         let bytes =
             signed ? try RadiusSecurity.signed(request: packet, secret: secret ?? self.secret) : packet.encoded()
         return (bytes, authenticator)
@@ -38,8 +39,10 @@ struct TestNAS {
 @Suite("the RADIUS front end over the radius stack, stores in memory")
 struct RadiusResponderTests {
     static let stacks = AuthService.StackSource.files([
-        "http": (file: "stacks/http", text: "auth required password"),
-        "radius": (file: "stacks/radius", text: "auth required password\nauth required active"),
+        "http": (file: "stacks/http", text: "auth required password\nauth required totp if=enrolled"),
+        "radius": (
+            file: "stacks/radius", text: "auth required password\nauth required active\nauth required totp if=enrolled"
+        ),
     ])
 
     static func responder(_ stack: TestStack, nas: TestNAS = TestNAS()) -> RadiusResponder {
@@ -117,6 +120,47 @@ struct RadiusResponderTests {
         let (fresh, freshAuthenticator) = try nas.request(user.username, TestStack.password)
         let decided = nas.read(await responder.respond(to: fresh, from: "127.0.0.1", port: 7), for: freshAuthenticator)
         #expect(decided?.code == .accessReject, "a new request with the old password")
+        await stack.shutdown()
+    }
+
+    @Test(
+        "TOTP: an Access-Challenge with State and a prompt; the code in a second request with that State is accepted, a wrong one rejected, an HTTP mfa_token as State rejected"
+    )
+    func challenge() async throws {
+        let stack = try await TestStack(backing: .memory, stacks: Self.stacks)
+        let responder = Self.responder(stack)
+        let nas = TestNAS()
+        let (user, token) = try await stack.account()
+        let setup = try await stack.service.mfa.setup(accessToken: token)
+        let secret = try #require(Base32.decode(setup.secret))
+        _ = try await stack.service.mfa.confirm(
+            accessToken: token, code: try OneTimePassword().totp(secret: secret, at: UnixTime.now()))
+
+        func ask(_ password: String, state: [UInt8]? = nil, identifier: UInt8) async throws -> RadiusPacket? {
+            let (bytes, authenticator) = try nas.request(user.username, password, identifier: identifier, state: state)
+            return nas.read(await responder.respond(to: bytes, from: "127.0.0.1", port: 9), for: authenticator)
+        }
+        let challenged = try #require(try await ask(TestStack.password, identifier: 1))
+        #expect(challenged.code == .accessChallenge)
+        #expect(challenged.first(.replyMessage) == Array(RadiusResponder.codePrompt.utf8))
+        let state = try #require(challenged.first(.state))
+        #expect(try await ask("000000", state: state, identifier: 2)?.code == .accessReject, "a wrong code")
+        let code = try OneTimePassword().totp(secret: secret, at: UnixTime.now() + 30)
+        let accepted = try await ask(code, state: state, identifier: 3)
+        #expect(accepted?.code == .accessAccept, "the next step's code (the enrolment spent this one)")
+        #expect(try await ask(code, state: state, identifier: 4)?.code == .accessReject, "a challenge is good once")
+
+        guard
+            case .secondFactorRequired(let httpChallenge, _) = try await stack.service.login(
+                username: user.username, password: TestStack.password)
+        else {
+            Issue.record("no HTTP second step for an enrolled user")
+            return
+        }
+        let foreign = try #require(Base64.url.decode(httpChallenge))
+        let later = try OneTimePassword().totp(secret: secret, at: UnixTime.now() + 60)
+        #expect(
+            try await ask(later, state: foreign, identifier: 5)?.code == .accessReject, "another service's challenge")
         await stack.shutdown()
     }
 

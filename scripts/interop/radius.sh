@@ -8,8 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
-scripts/install-deps.sh
+scripts/install-deps.sh oathtool
 radius_port=$(free_port)
+head -c 48 /dev/urandom | base64 | tr -d '\n' > "$interop_work/mfa-key"
+export AUTHD_MFA_KEY_FILE="$interop_work/mfa-key"
 secret="interop radius shared secret 1"
 export AUTHD_RADIUS_ADDR="127.0.0.1:$radius_port" AUTHD_RADIUS_CLIENTS="127.0.0.0/8=$secret"
 start_authd
@@ -42,6 +44,28 @@ expect "No reply from server" "$(verdict "$(radius_ask "$user" "radius password 
 for _ in $(seq 1 10); do radius_ask "$user-locked" "wrong" >/dev/null; done
 expect "Received Access-Reject" "$(verdict "$(radius_ask "$user-locked" "radius password 2")")" \
     "radclient: locked after ten failures, the right password is rejected"
+
+# TOTP: the account enrolled over HTTP (oathtool's code), then radclient's first request gets an
+# Access-Challenge whose State the second request carries with the code as the password.
+totp_secret=$(AUTHD_URL="http://127.0.0.1:$HTTP_PORT" PYTHONPATH=scripts/interop python3 - "$user-totp" <<'PY'
+import subprocess, sys, time
+from authd_client import call
+name, password = sys.argv[1], "radius password 4"
+assert call("POST", "/register", {"username": name, "email": f"{name}@example.com", "password": password})[0] == 201
+token = call("POST", "/login", {"username": name, "password": password})[1]["access_token"]
+secret = call("POST", "/mfa/totp/setup", {}, token)[1]["secret"]
+code = subprocess.run(["oathtool", "--totp", "-b", secret], check=True, capture_output=True, text=True).stdout.strip()
+assert call("POST", "/mfa/totp/confirm", {"code": code}, token)[0] == 200
+print(secret)
+PY
+)
+challenged=$(radius_ask "$user-totp" "radius password 4")
+expect "Received Access-Challenge" "$(verdict "$challenged")" "radclient: an account with TOTP gets an Access-Challenge"
+state=$(grep -o 'State = 0x[0-9a-f]*' <<< "$challenged" | head -n 1 | cut -d' ' -f3)
+next_code=$(oathtool --totp -b -N "$(date -u -d @$(($(date +%s) + 30)) '+%Y-%m-%d %H:%M:%S UTC')" "$totp_secret")
+second=$(printf 'User-Name = "%s"\nUser-Password = "%s"\nState = %s\nMessage-Authenticator = 0x00\n' \
+    "$user-totp" "$next_code" "$state" | radclient -x -r 1 -t 2 "127.0.0.1:$radius_port" auth "$secret" 2>&1 || true)
+expect "Received Access-Accept" "$(verdict "$second")" "radclient: the code with the challenge's State is accepted"
 
 python3 - "$radius_port" "$secret" "$user" <<'PY' || failures=$((failures + 1))
 import hashlib, hmac, os, socket, sys

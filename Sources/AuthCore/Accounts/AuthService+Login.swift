@@ -21,6 +21,13 @@ public struct TOTPSetup: Sendable {
     public var uri: String
 }
 
+/// How a stack run that may ask for the one-time code in a second round went.
+public enum SteppedAuthentication: Sendable {
+    case authenticated(User)
+    /// `challenge` is opaque, sealed for this service only, single use, valid for `expiresIn` s.
+    case secondFactorRequired(challenge: String, expiresIn: Int64)
+}
+
 extension AuthService {
     /// HTTP login: the `http` stack, then a new session, or, when the stack's `totp` module applies,
     /// a challenge for `completeLogin`. Same error, after the same work, for an unknown user, a
@@ -28,34 +35,57 @@ extension AuthService {
     public func login(
         username: String, password: String, source: String? = nil, userAgent: String? = nil
     ) async throws -> LoginOutcome {
-        let (user, attempt) = try await runStack(
-            service: "http", username: username, password: password, source: source, deferSecondFactor: true)
-        guard attempt.secondFactorPending else {
+        switch try await authenticateInSteps(service: "http", username: username, password: password, source: source)
+        {
+        case .authenticated(let user):
             return .session(try await sessions.start(for: user, source: source, userAgent: userAgent))
+        case .secondFactorRequired(let challenge, let expiresIn):
+            return .secondFactorRequired(challenge: challenge, expiresIn: expiresIn)
         }
+    }
+
+    /// The second step of an HTTP login: `completeSecondStep` for the `http` stack, then a session.
+    public func completeLogin(
+        challenge: String, code: String, source: String? = nil, userAgent: String? = nil
+    ) async throws -> SessionTokens {
+        let user = try await completeSecondStep(service: "http", challenge: challenge, code: code, source: source)
+        return try await sessions.start(for: user, source: source, userAgent: userAgent)
+    }
+
+    /// `authenticate` for a front end that can ask for the one-time code in a second round (the
+    /// HTTP login's `mfa_token`, RADIUS's Access-Challenge): the stack with its `totp` module left
+    /// for `completeSecondStep`, which the challenge returned here is good for, with `service` only.
+    public func authenticateInSteps(service: String, username: String, password: String, source: String? = nil)
+        async throws -> SteppedAuthentication
+    {
+        let (user, attempt) = try await runStack(
+            service: service, username: username, password: password, source: source, deferSecondFactor: true)
+        guard attempt.secondFactorPending else { return .authenticated(user) }
         let lifetime = try mfa.requireSecondFactor().policy.challengeLifetime
         let challenge = MFAChallenge(
             id: Base64.url.encode(try SecureRandom.bytes(16)), userID: user.id, username: user.username,
             credential: try MFAChallenge.credential(of: user), source: source ?? "", expiresAt: clock() + lifetime)
-        return .secondFactorRequired(challenge: try challenge.sealed(with: challengeKey()), expiresIn: lifetime)
+        return .secondFactorRequired(
+            challenge: try challenge.sealed(with: challengeKey(service)), expiresIn: lifetime)
     }
 
-    /// The second step: the `http` stack's `lockout` and `totp` modules with the code (a TOTP code
-    /// or a recovery code). Failures count towards the lockout like failed passwords. A challenge
-    /// opens one session (a second success with it is `invalidMFAToken`, on any instance) and
-    /// only while the password it followed is still the account's.
-    public func completeLogin(
-        challenge: String, code: String, source: String? = nil, userAgent: String? = nil
-    ) async throws -> SessionTokens {
+    /// The second step: the stack's `lockout` and `totp` modules with the code (a TOTP code or a
+    /// recovery code). Failures count towards the lockout like failed passwords. A challenge is
+    /// good once (a second success with it is `invalidMFAToken`, on any instance), for the service
+    /// it was made for, and only while the password it followed is still the account's.
+    public func completeSecondStep(service: String, challenge: String, code: String, source: String? = nil)
+        async throws -> User
+    {
         try limits.spendAttempt(from: source)
-        guard let pending = MFAChallenge(sealed: challenge, key: try challengeKey()), pending.expiresAt >= clock()
+        guard let pending = MFAChallenge(sealed: challenge, key: try challengeKey(service)),
+            pending.expiresAt >= clock()
         else { throw AuthError(.invalidMFAToken, "mfa_token is invalid or expired; log in again") }
-        guard code.utf8.count <= 64, let stack = stack(for: "http") else {
+        guard code.utf8.count <= 64, let stack = stack(for: service) else {
             throw AuthError(.invalidCredentials, "invalid one-time code")
         }
         try limits.requireAccountBudget(pending.username)
         var attempt = limits.attempt(
-            service: "http", username: pending.username, password: "", otp: code, source: pending.source)
+            service: service, username: pending.username, password: "", otp: code, source: pending.source)
         let entries = stack.entries(.auth).filter { $0.module.runsInSecondStep }
         let verdict = try await StackEngine.evaluate(entries) { entry in
             try await entry.module.run(&attempt, facility: .auth)
@@ -69,13 +99,15 @@ extension AuthService {
         guard try MFAChallenge.credential(of: user) == pending.credential,
             try await mfa.requireSecondFactor().store.consumeChallenge(id: pending.id, expiresAt: pending.expiresAt)
         else { throw AuthError(.invalidMFAToken, "mfa_token is invalid or expired; log in again") }
-        return try await sessions.start(for: user, source: source, userAgent: userAgent)
+        return user
     }
 
     // MARK: Helpers
 
-    private func challengeKey() throws -> [UInt8] {
-        try tokens.codec.keyring.derivedKey(purpose: "mfa challenge")
+    /// The `http` stack's key is the one challenges were always sealed with; every other service
+    /// has its own, so a challenge made for one is no good for another.
+    private func challengeKey(_ service: String) throws -> [UInt8] {
+        try tokens.codec.keyring.derivedKey(purpose: service == "http" ? "mfa challenge" : "mfa challenge \(service)")
     }
 }
 

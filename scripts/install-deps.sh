@@ -36,8 +36,10 @@ command -v pamtester >/dev/null 2>&1 || missing+=(pamtester)
 compgen -G "/lib/*/security/pam_exec.so" >/dev/null || compgen -G "/usr/lib/*/security/pam_exec.so" >/dev/null \
     || missing+=(libpam-modules)
 command -v nginx >/dev/null 2>&1 || missing+=(nginx)
-# FreeRADIUS's radclient, the RADIUS client the RADIUS test asks with (radius.sh).
+# FreeRADIUS's radclient and pam_radius_auth, the RADIUS clients of the RADIUS test (radius.sh).
 command -v radclient >/dev/null 2>&1 || missing+=(freeradius-utils)
+compgen -G "/lib/*/security/pam_radius_auth.so" >/dev/null || compgen -G "/usr/lib/*/security/pam_radius_auth.so" >/dev/null \
+    || missing+=(libpam-radius-auth)
 # The shell scripts' linter, run by scripts/test.sh (ruff, for the Python, comes from PyPI there).
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 [ -e /usr/lib/nginx/modules/ngx_mail_module.so ] || missing+=(libnginx-mod-mail)

@@ -10,7 +10,8 @@ extension Settings {
     }
 
     /// `radius.addr` (empty: off), `radius.clients` (`CIDR=secret` entries, secrets of at least
-    /// 16 bytes), `radius.service` (the stack), `radius.role_attribute` (`class`, `filter_id` or
+    /// 16 bytes), `radius.legacy_clients` (networks of those entries that may leave out the
+    /// Message-Authenticator), `radius.service` (the stack), `radius.role_attribute` (`class`, `filter_id` or
     /// `none`) and `radius.max_in_flight`.
     static func radius(_ config: ConfigReader) throws -> Radius? {
         let text = config.string(forKey: "radius.addr", default: "")
@@ -31,6 +32,13 @@ extension Settings {
         }
         guard !clients.isEmpty else {
             throw ConfigurationError("radius.addr is set: configure radius.clients (CIDR=shared-secret) too")
+        }
+        for text in config.stringArray(forKey: "radius.legacy_clients", default: []) where !text.isEmpty {
+            guard let network = IPNetwork(text), let index = clients.firstIndex(where: { $0.network == network }) else {
+                throw ConfigurationError(
+                    "radius.legacy_clients: '\(text.prefix(64))' is not the network of an entry in radius.clients")
+            }
+            clients[index].requiresMessageAuthenticator = false
         }
         var responder = RadiusResponder.Configuration(clients: clients)
         responder.stack = config.string(forKey: "radius.service", default: responder.stack)

@@ -8,10 +8,15 @@ import Synchronization
 public struct RadiusClient: Sendable {
     public var network: IPNetwork
     public var secret: [UInt8]
+    /// False only for clients listed in `radius.legacy_clients`: gear that cannot send a
+    /// Message-Authenticator (Debian 12's pam_radius_auth 2.0 is one). A request that carries one
+    /// is checked all the same.
+    public var requiresMessageAuthenticator: Bool
 
-    public init(network: IPNetwork, secret: [UInt8]) {
+    public init(network: IPNetwork, secret: [UInt8], requiresMessageAuthenticator: Bool = true) {
         self.network = network
         self.secret = secret
+        self.requiresMessageAuthenticator = requiresMessageAuthenticator
     }
 
     /// Shorter shared secrets are refused: the hidden password and the authenticators are only as
@@ -91,7 +96,8 @@ public struct RadiusResponder: Sendable {
                 metadata: ["peer": "\(address)", "code": "\(request.code.rawValue)"])
             return nil
         }
-        guard RadiusSecurity.hasValidMessageAuthenticator(request, secret: client.secret) else {
+        let legacy = !client.requiresMessageAuthenticator && request.count(.messageAuthenticator) == 0
+        guard legacy || RadiusSecurity.hasValidMessageAuthenticator(request, secret: client.secret) else {
             logger.warning(
                 "radius: an Access-Request without a valid Message-Authenticator was dropped (wrong secret?)",
                 metadata: ["peer": "\(address)"])

@@ -61,14 +61,16 @@ public enum RadiusSecurity {
     }
 
     /// A reply to the request whose authenticator is `requestAuthenticator`: a Message-Authenticator
-    /// computed with the request's authenticator in the header (RFC 3579 §3.2), then the Response
+    /// (the first attribute) computed with the request's authenticator in the header (RFC 3579
+    /// §3.2), then the Response
     /// Authenticator, MD5(Code + Identifier + Length + Request Authenticator + Attributes + Secret).
     public static func signed(reply: RadiusPacket, requestAuthenticator: [UInt8], secret: [UInt8]) throws -> [UInt8] {
         var packet = reply
         packet.authenticator = requestAuthenticator
         packet.attributes.removeAll { $0.type == RadiusPacket.AttributeType.messageAuthenticator.rawValue }
-        packet.attributes.append(.init(.messageAuthenticator, [UInt8](repeating: 0, count: 16)))
-        packet.attributes[packet.attributes.count - 1].value = try messageAuthenticator(of: packet, secret: secret)
+        // First, as the BlastRADIUS advisory asks of servers: nothing an attacker chose precedes it.
+        packet.attributes.insert(.init(.messageAuthenticator, [UInt8](repeating: 0, count: 16)), at: 0)
+        packet.attributes[0].value = try messageAuthenticator(of: packet, secret: secret)
         var bytes = packet.encoded()
         bytes.replaceSubrange(4..<20, with: try responseAuthenticator(bytes, secret: secret))
         return bytes

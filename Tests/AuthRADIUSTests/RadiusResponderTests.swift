@@ -103,6 +103,32 @@ struct RadiusResponderTests {
         await stack.shutdown()
     }
 
+    @Test(
+        "a legacy client may leave the Message-Authenticator out, not send a wrong one; other clients may not leave it out"
+    )
+    func legacyClients() async throws {
+        let stack = try await TestStack(backing: .memory, stacks: Self.stacks)
+        let nas = TestNAS()
+        let responder = RadiusResponder(
+            service: stack.service,
+            configuration: .init(clients: [
+                RadiusClient(network: IPNetwork("127.0.0.0/8")!, secret: nas.secret),
+                RadiusClient(
+                    network: IPNetwork("127.0.0.9/32")!, secret: nas.secret, requiresMessageAuthenticator: false),
+            ]),
+            logger: Logger(label: "radius-tests"))
+        let (user, _) = try await stack.account()
+        let (unsigned, authenticator) = try nas.request(user.username, TestStack.password, signed: false)
+        #expect(
+            nas.read(await responder.respond(to: unsigned, from: "127.0.0.9", port: 1), for: authenticator)?.code
+                == .accessAccept)
+        #expect(
+            await responder.respond(to: unsigned, from: "127.0.0.8", port: 1) == nil, "the strict network around it")
+        let wrong = try nas.request(user.username, TestStack.password, secret: Array("another secret entirely".utf8))
+        #expect(await responder.respond(to: wrong.bytes, from: "127.0.0.9", port: 2) == nil)
+        await stack.shutdown()
+    }
+
     @Test("a retransmission gets the first answer without running the stack again; a new request is decided anew")
     func retransmission() async throws {
         let stack = try await TestStack(backing: .memory, stacks: Self.stacks)

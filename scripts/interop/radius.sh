@@ -12,8 +12,11 @@ scripts/install-deps.sh oathtool
 radius_port=$(free_port)
 head -c 48 /dev/urandom | base64 | tr -d '\n' > "$interop_work/mfa-key"
 export AUTHD_MFA_KEY_FILE="$interop_work/mfa-key"
-secret="interop radius shared secret 1"
-export AUTHD_RADIUS_ADDR="127.0.0.1:$radius_port" AUTHD_RADIUS_CLIENTS="127.0.0.0/8=$secret"
+secret="interop-radius-shared-secret-1"
+# 127.0.0.1 is a legacy client (pam_radius_auth 2.0 sends no Message-Authenticator); the rest of
+# 127.0.0.0/8 is not: the raw-packet checks below send from 127.0.0.2.
+export AUTHD_RADIUS_ADDR="127.0.0.1:$radius_port" AUTHD_RADIUS_CLIENTS="127.0.0.0/8=$secret,127.0.0.1/32=$secret"
+export AUTHD_RADIUS_LEGACY_CLIENTS="127.0.0.1/32"
 start_authd
 for _ in $(seq 1 50); do grep -q '"message":"RADIUS listening"' "$interop_work/authd.log" && break; sleep 0.1; done
 
@@ -98,7 +101,7 @@ def request(password=b"radius password 1", sign=True, forged=False, code=1, iden
         attributes.append((80, bytes(16) if forged else mac))
     return packet(code, attributes, authenticator, identifier), authenticator
 
-def ask(data, source="127.0.0.1", timeout=1.5):
+def ask(data, source="127.0.0.2", timeout=1.5):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind((source, 0))
         s.settimeout(timeout)
@@ -120,16 +123,19 @@ check(reply is not None and reply[0] == 2 and authentic(reply, authenticator), "
 check(ask(request(sign=False)[0]) is None, "no Message-Authenticator: dropped (BlastRADIUS)")
 check(ask(request(forged=True)[0]) is None, "a forged Message-Authenticator: dropped")
 check(ask(request(code=4)[0]) is None, "an Accounting-Request: dropped")
+legacy = ask(request(sign=False)[0], source="127.0.0.1")
+check(legacy is not None and legacy[0] == 2, "a legacy client (radius.legacy_clients) may leave it out")
+check(ask(request(forged=True)[0], source="127.0.0.1") is None, "a legacy client's forged Message-Authenticator: dropped")
 check(ask(b"\x01\x02\x00\x05garbage") is None, "garbage: dropped")
 check(ask(good[:-3]) is None, "a truncated packet: dropped")
-check(ask(request()[0], source="127.0.0.2") is not None, "127.0.0.2 is in the client network 127.0.0.0/8")
+check(ask(request()[0], source="127.0.0.3") is not None, "127.0.0.3 is in the client network 127.0.0.0/8")
 # One wrong password retransmitted fifteen times is one failure, not fifteen: the lockout (ten)
 # is not reached, so the right password still passes afterwards.
 retry_user = user + b"-retry"
 user, saved = retry_user, user
 wrong, wrong_authenticator = request(password=b"not the password")
 with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as nas:  # a NAS retransmits from its port
-    nas.bind(("127.0.0.1", 0))
+    nas.bind(("127.0.0.2", 0))
     nas.settimeout(1.5)
     replies = set()
     for _ in range(15):
@@ -146,6 +152,24 @@ if grep -q 'an Access-Request without a valid Message-Authenticator was dropped'
 else
     echo "FAIL: no log line for the dropped requests" >&2
     failures=$((failures + 1))
+fi
+
+# Linux logins through Debian's pam_radius_auth (2.0: no Message-Authenticator, hence the legacy
+# client above) with pamtester; root only, as it writes a service file into /etc/pam.d.
+if [ "$(id -u)" = 0 ]; then
+    service="authd-radius-$$"
+    pamfile="/etc/pam.d/$service"
+    trap 'rm -f "$pamfile"; stop_authd' EXIT
+    printf '127.0.0.1:%s %s 3\n' "$radius_port" "$secret" > "$interop_work/pam_radius_auth.conf"
+    chmod 600 "$interop_work/pam_radius_auth.conf"
+    printf 'auth required pam_radius_auth.so conf=%s\naccount required pam_permit.so\n' \
+        "$interop_work/pam_radius_auth.conf" > "$pamfile"
+    expect_status 0 "pam_radius_auth with pamtester: the right password" \
+        bash -c "printf 'radius password 1\n' | pamtester $service $user authenticate"
+    expect_status 1 "pam_radius_auth with pamtester: a wrong password" \
+        bash -c "printf 'wrong password\n' | pamtester $service $user authenticate"
+else
+    echo "radius: pam_radius_auth skipped (not root: it needs a file in /etc/pam.d)"
 fi
 
 if [ "$failures" -ne 0 ]; then

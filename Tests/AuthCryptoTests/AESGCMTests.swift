@@ -4,16 +4,7 @@ import Testing
 
 @Suite("AES-256-GCM")
 struct AESGCMTests {
-    static func hex(_ text: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            bytes.append(UInt8(text[index..<next], radix: 16)!)
-            index = next
-        }
-        return bytes
-    }
+    static func hex(_ text: String) -> [UInt8] { Hex.decode(text)! }
 
     /// McGrew & Viega, "The Galois/Counter Mode of Operation", test cases 13 and 14 (K = 0^256,
     /// IV = 0^96): the box is nonce ‖ ciphertext ‖ tag.

@@ -14,16 +14,7 @@ struct RadiusPacketTests {
     /// Its reply's attributes: Service-Type Login, Login-Service Telnet, Login-IP-Host 192.168.1.3.
     static let replyAttributes = "060600000001" + "0f0600000000" + "0e06c0a80103"
 
-    static func hex(_ text: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            bytes.append(UInt8(text[index..<next], radix: 16)!)
-            index = next
-        }
-        return bytes
-    }
+    static func hex(_ text: String) -> [UInt8] { Hex.decode(text)! }
 
     @Test("RFC 2865's example: the request parses, its password is revealed, the reply's authenticator matches")
     func rfcExample() throws {

@@ -217,28 +217,37 @@ final class RadiusDuplicates: Sendable {
         var at: ContinuousClock.Instant
     }
 
-    static let capacity = 16_384
     private let window: Duration
+    private let capacity: Int
     private let entries = Mutex<[Key: Entry]>([:])
 
-    init(window: Duration) { self.window = window }
+    init(window: Duration, capacity: Int = 16_384) {
+        self.window = window
+        self.capacity = capacity
+    }
 
+    /// `.new` also when the cache is full of answers younger than the window: that request is
+    /// decided without being remembered, so memory stays bounded under a flood.
     func begin(_ key: Key) -> Seen {
         let now = ContinuousClock.now
         return entries.withLock { entries in
             if let entry = entries[key], now - entry.at < window {
                 return entry.reply.map { .answered($0) } ?? .inFlight
             }
-            if entries.count >= Self.capacity { entries = entries.filter { now - $0.value.at < window } }
-            entries[key] = Entry(reply: nil, at: now)
+            if entries.count >= capacity { entries = entries.filter { now - $0.value.at < window } }
+            if entries.count < capacity { entries[key] = Entry(reply: nil, at: now) }
             return .new
         }
     }
 
-    /// Keeps the answer; a dropped request (nil) is forgotten, so its retransmission is decided anew.
+    /// Keeps the answer of a request `begin` remembered; a dropped request (nil) is forgotten, so
+    /// its retransmission is decided anew.
     func finish(_ key: Key, reply: [UInt8]?) {
         entries.withLock { entries in
-            if let reply { entries[key] = Entry(reply: reply, at: ContinuousClock.now) } else { entries[key] = nil }
+            guard entries[key] != nil else { return }
+            entries[key] = reply.map { Entry(reply: $0, at: ContinuousClock.now) }
         }
     }
+
+    var count: Int { entries.withLock { $0.count } }
 }

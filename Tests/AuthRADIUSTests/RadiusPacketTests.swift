@@ -152,4 +152,23 @@ struct RadiusPacketTests {
             return
         }
     }
+
+    @Test("the cache stays within its capacity: when full of fresh answers, a new request is decided unremembered")
+    func duplicatesBounded() {
+        let seen = RadiusDuplicates(window: .seconds(30), capacity: 3)
+        for port in 0..<10 {
+            let key = RadiusDuplicates.Key(address: "127.0.0.1", port: port, identifier: 1, authenticator: [1])
+            guard case .new = seen.begin(key) else {
+                Issue.record("port \(port): not new")
+                return
+            }
+            seen.finish(key, reply: [UInt8(port)])
+        }
+        #expect(seen.count == 3)
+        let first = RadiusDuplicates.Key(address: "127.0.0.1", port: 0, identifier: 1, authenticator: [1])
+        guard case .answered([0]) = seen.begin(first) else {
+            Issue.record("the first three stay remembered")
+            return
+        }
+    }
 }

@@ -21,7 +21,8 @@ public struct CommandLineSettings: Sendable {
     public init(_ arguments: [String]) throws {
         values = try arguments.map { argument in
             guard let equals = argument.firstIndex(of: "=") else {
-                throw ConfigurationError("--set \(argument.prefix(64)): give key=value (e.g. --set log.level=debug)")
+                throw ConfigurationError(
+                    "--set takes key=value (e.g. --set log.level=debug); an argument without = was given")
             }
             let key = String(argument[..<equals])
             let value = String(argument[argument.index(after: equals)...])

@@ -200,6 +200,11 @@ public final class RevocationState: Sendable {
         storage.withLock { ($0.tokens.count, $0.sessions.count, $0.users.count) }
     }
 
+    /// Whether the token with this id (`jti`) is held as revoked.
+    func holdsRevokedToken(_ id: String) -> Bool {
+        storage.withLock { $0.tokens.contains(id) }
+    }
+
     /// Why this instance should not count as ready, if it should not.
     public func problem(now: Int64) -> String? {
         storage.withLock { storage in

@@ -97,8 +97,8 @@ let package = Package(
         .target(
             name: "AuthConfig",
             dependencies: [
-                "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHookServers", "AuthLineProtocol", "AuthRADIUS",
-                .product(name: "Configuration", package: "swift-configuration"),
+                "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHookServers", "AuthLDAP", "AuthLineProtocol",
+                "AuthRADIUS", .product(name: "Configuration", package: "swift-configuration"),
             ],
             swiftSettings: strict
         ),
@@ -106,7 +106,7 @@ let package = Package(
             name: "authd",
             dependencies: [
                 "AuthConfig", "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHookServers", "AuthLineProtocol",
-                "AuthPostgres", "AuthRADIUS",
+                "AuthLDAP", "AuthPostgres", "AuthRADIUS",
                 "AuthTelemetry", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -124,6 +124,18 @@ let package = Package(
             dependencies: [
                 "AuthCore", "AuthCrypto",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "AuthLDAP",
+            dependencies: [
+                "AuthCore", "AuthCrypto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -197,6 +209,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        .testTarget(
+            name: "AuthLDAPTests",
+            dependencies: [
+                "AuthLDAP", "AuthCore", "AuthCrypto", "AuthTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "AuthHooksTests", dependencies: ["AuthHooks", "AuthLineProtocol"], swiftSettings: strict),
         .testTarget(
             name: "AuthConfigTests", dependencies: ["AuthConfig", "AuthCore", "AuthCrypto"], swiftSettings: strict),
@@ -246,5 +265,6 @@ if Context.environment["AUTHD_FUZZ"] == "1" {
             name: "FuzzDovecotAuth", dependencies: ["AuthHookServers", "CFuzzerDriver"], path: "Fuzz/FuzzDovecotAuth"),
         .executableTarget(
             name: "FuzzRadius", dependencies: ["AuthRADIUS", "CFuzzerDriver"], path: "Fuzz/FuzzRadius"),
+        .executableTarget(name: "FuzzBER", dependencies: ["AuthLDAP", "CFuzzerDriver"], path: "Fuzz/FuzzBER"),
     ]
 }

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
-read -r -a targets <<<"${FUZZ_TARGETS:-FuzzLineCodec FuzzAccessToken FuzzPHC FuzzOAuthForm FuzzDovecotAuth FuzzRadius}"
+read -r -a targets <<<"${FUZZ_TARGETS:-FuzzLineCodec FuzzAccessToken FuzzPHC FuzzOAuthForm FuzzDovecotAuth FuzzRadius FuzzBER}"
 export AUTHD_FUZZ=1
 # A crash is reported by libFuzzer and AddressSanitizer, at once; Swift's backtracer would take minutes.
 export SWIFT_BACKTRACE=enable=no

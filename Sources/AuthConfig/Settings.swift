@@ -95,6 +95,8 @@ public struct Settings: Sendable {
     }
     /// The RADIUS front end (`radius.addr`); nil when off.
     public var radius: Radius?
+    /// The LDAP front end (`ldap.addr`); nil when off.
+    public var ldap: LDAP?
     public var database: Database
     public var tokens: Tokens
     public var passwords = Passwords()

@@ -3,6 +3,7 @@ import AuthCore
 import AuthCrypto
 import AuthHTTP
 import AuthHookServers
+import AuthLDAP
 import AuthLineProtocol
 import AuthPostgres
 import AuthRADIUS
@@ -90,6 +91,17 @@ struct Daemon {
                         configuration: radius.server,
                         responder: RadiusResponder(
                             service: resources.assembly.auth, configuration: radius.responder, logger: logger),
+                        logger: logger)))
+        }
+        if let ldap = settings.ldap {
+            let directory = DirectoryService(assembly: resources.assembly, policy: ldap.policy)
+            services.append(
+                .init(
+                    service: LDAPServer(
+                        configuration: ldap.server,
+                        responder: LDAPResponder(
+                            auth: resources.assembly.auth, directory: directory, configuration: ldap.responder,
+                            logger: logger),
                         logger: logger)))
         }
         if settings.database.migrateOnStart {

@@ -49,11 +49,12 @@ struct ConfigDocumentationTests {
             "AUTHD_DATABASE_URL": "host=127.0.0.1 dbname=authd", "AUTHD_JWT_SECRET": SettingsTests.goodSecret,
         ]
         // The parts whose keys are read only when they are on: the hook listeners (on unix
-        // sockets, whose mode is read), RADIUS and TOTP.
+        // sockets, whose mode is read), RADIUS, LDAP and TOTP.
         let optional = [
             "AUTHD_DOVECOT_AUTH_PATH": "/run/authd/dovecot-auth", "AUTHD_POSTFIX_POLICY_PATH": "/run/authd/policy",
             "AUTHD_SASLAUTHD_PATH": "/run/authd/saslauthd/mux", "AUTHD_MFA_KEY": "mfa-" + SettingsTests.goodSecret,
             "AUTHD_RADIUS_ADDR": "127.0.0.1:1812", "AUTHD_RADIUS_CLIENTS": "127.0.0.0/8=a shared secret of 32 bytes.",
+            "AUTHD_LDAP_ADDR": "127.0.0.1:3389",
         ]
         _ = try await Settings.load(configFile: Self.example, environment: base, accessReporter: read)
         _ = try await Settings.load(

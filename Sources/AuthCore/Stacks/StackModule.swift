@@ -6,7 +6,8 @@ public struct AuthAttempt: Sendable {
     public let service: String
     public let username: String
     public let password: String
-    public let otp: String?
+    /// The one-time code: given apart (`otp=`), or split off the password by `password otp=appended`.
+    public var otp: String?
     /// The client's address, when the front end knows it.
     public let source: String?
     /// What lockouts count the source as: its address group (an IPv6 address's /64).

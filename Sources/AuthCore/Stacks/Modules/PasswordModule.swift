@@ -3,19 +3,37 @@ import AuthCrypto
 /// `password`: checks the password with scrypt. Unknown users are checked against a hash no
 /// password matches, so they cost what a wrong password costs. A hash with old parameters is
 /// upgraded after a match.
+///
+/// `otp=appended`, for front ends that carry nothing but a password (LDAP binds): for a user with
+/// MFA on, the password's last digits (as many as the TOTP policy's codes have) are the one-time
+/// code a `totp` module after it checks, and the rest is the password. Others' passwords are
+/// taken whole.
 struct PasswordModule: StackModule {
     let environment: StackEnvironment
+    let appendedCode: Bool
 
     static func register(_ registry: inout ModuleRegistry, _ environment: StackEnvironment) {
         registry.register("password") { arguments in
-            try arguments.allowOnly([])
-            return PasswordModule(environment: environment)
+            try arguments.allowOnly(["otp"])
+            switch arguments.string("otp") {
+            case nil: return PasswordModule(environment: environment, appendedCode: false)
+            case "appended": return PasswordModule(environment: environment, appendedCode: true)
+            default: throw arguments.error("otp= must be appended")
+            }
         }
     }
 
     func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult {
-        let password = Array(attempt.password.utf8)
+        var given = Array(attempt.password.utf8)
         let user = try await environment.loadUser(&attempt)
+        if appendedCode, attempt.otp == nil, user?.mfaEnabled == true,
+            let digits = environment.secondFactor?.policy.otp.digits, given.count > digits,
+            given.suffix(digits).allSatisfy({ (0x30...0x39).contains($0) })
+        {
+            attempt.otp = String(decoding: given.suffix(digits), as: UTF8.self)
+            given.removeLast(digits)
+        }
+        let password = given
         let stored = user?.passwordHash ?? environment.unmatchableHash
         let hasher = environment.hasher
         attempt.passwordChecked = true

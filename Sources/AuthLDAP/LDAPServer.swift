@@ -1,0 +1,160 @@
+public import Logging
+public import NIOCore
+import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+
+/// The LDAP front end on TCP, a `Service` of the daemon's group. Each connection's requests are
+/// answered in order, one at a time (a search's entries all go out before the next request is
+/// read), so a connection holds one request and its answer at most. Messages longer than
+/// `maximumMessageLength`, malformed ones, idle connections and connections beyond the limit
+/// are closed, a notice of disconnection first where LDAP has one. On graceful shutdown it stops
+/// accepting and each connection ends after the request it is answering.
+public struct LDAPServer: Service {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var maximumMessageLength: Int
+        public var idleTimeout: TimeAmount
+        public var maximumConnections: Int
+
+        public init(
+            host: String = "127.0.0.1", port: Int = 3389, maximumMessageLength: Int = 64 * 1024,
+            idleTimeout: TimeAmount = .seconds(300), maximumConnections: Int = 256
+        ) {
+            self.host = host
+            self.port = port
+            self.maximumMessageLength = max(1024, maximumMessageLength)
+            self.idleTimeout = idleTimeout
+            self.maximumConnections = max(1, maximumConnections)
+        }
+    }
+
+    let configuration: Configuration
+    let responder: LDAPResponder
+    let logger: Logger
+    let onListening: @Sendable (SocketAddress) -> Void
+
+    public init(
+        configuration: Configuration, responder: LDAPResponder, logger: Logger,
+        onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.responder = responder
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let configuration = self.configuration
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        IdleStateHandler(readTimeout: configuration.idleTimeout), LDAPCloseOnIdle(),
+                        ByteToMessageHandler(LDAPFrameDecoder(maximumLength: configuration.maximumMessageLength)),
+                    ])
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        if let address = server.channel.localAddress {
+            logger.info("LDAP listening", metadata: ["address": "\(address)"])
+            onListening(address)
+        }
+        let open = OpenConnections()
+        try await withThrowingDiscardingTaskGroup { group in
+            try await server.executeThenClose { connections in
+                for try await connection in connections.cancelOnGracefulShutdown() {
+                    guard open.count.add(1, ordering: .relaxed).newValue <= configuration.maximumConnections else {
+                        open.count.subtract(1, ordering: .relaxed)
+                        logger.warning("ldap: too many connections, closing a new one")
+                        try? await connection.executeThenClose { _, outbound in
+                            try await outbound.write(
+                                ByteBuffer(bytes: LDAPResponse.disconnection("too many connections")))
+                        }
+                        continue
+                    }
+                    group.addTask {
+                        defer { open.count.subtract(1, ordering: .relaxed) }
+                        await serve(connection)
+                    }
+                }
+            }
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let peer = connection.channel.remoteAddress?.ipAddress
+        var session = LDAPSession(responder: responder, peer: peer, canStartTLS: false)
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                do {
+                    for try await message in inbound.cancelOnGracefulShutdown() {
+                        let step = await session.handle(Array(buffer: message)[...])
+                        if !step.output.isEmpty { try await outbound.write(ByteBuffer(bytes: step.output)) }
+                        if step.close { break }
+                    }
+                } catch let error as BERError {
+                    logger.notice("ldap: closing a connection: \(error)", metadata: ["peer": "\(peer ?? "-")"])
+                    try await outbound.write(ByteBuffer(bytes: LDAPResponse.disconnection(error.description)))
+                }
+            }
+        } catch {
+            logger.debug("ldap: connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+extension LDAPServer: CustomStringConvertible {
+    public var description: String { "LDAPServer(\(configuration.host):\(configuration.port))" }
+}
+
+/// Cuts the byte stream into whole BER messages, however TCP cut or coalesced them. A message
+/// announcing more than `maximumLength` bytes is an error before its content arrives.
+struct LDAPFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+
+    let maximumLength: Int
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        let header = try buffer.withUnsafeReadableBytes { bytes in
+            try BERElement.header(ArraySlice(bytes.prefix(6)))
+        }
+        guard let header else { return .needMoreData }
+        guard header.tag == BERTag.sequence else { throw BERError("a message is not a SEQUENCE") }
+        let total = header.headerLength + header.contentLength
+        guard total <= maximumLength else { throw BERError("message longer than \(maximumLength) bytes") }
+        guard buffer.readableBytes >= total else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: total)!))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
+        -> DecodingState
+    {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        buffer.clear()
+        return .needMoreData
+    }
+}
+
+/// Connections being served, shared by the tasks serving them.
+private final class OpenConnections: Sendable {
+    let count = Atomic<Int>(0)
+}
+
+/// Closes a connection that has been idle past the `IdleStateHandler`'s timeout.
+final class LDAPCloseOnIdle: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+}

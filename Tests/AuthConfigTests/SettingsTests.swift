@@ -360,8 +360,12 @@ struct LDAPSettingsTests {
         let base = ["AUTHD_DATABASE_URL": "host=127.0.0.1 dbname=authd", "AUTHD_JWT_SECRET": SettingsTests.goodSecret]
         #expect(try await Settings.load(configFile: nil, environment: base).ldap == nil)
         let on = try #require(
-            try await Settings.load(configFile: nil, environment: 
-                base.merging(["AUTHD_LDAP_ADDR": "127.0.0.1:3389", "AUTHD_LDAP_BASE_DN": "dc=Example, dc=com"]) { $1 }
+            try await Settings.load(
+                configFile: nil,
+                environment:
+                    base.merging(["AUTHD_LDAP_ADDR": "127.0.0.1:3389", "AUTHD_LDAP_BASE_DN": "dc=Example, dc=com"]) {
+                        $1
+                    }
             ).ldap)
         #expect(on.server.port == 3389 && on.responder.stack == "ldap" && !on.policy.anonymousReadsAll)
         #expect(on.responder.directory.domain == "example.com")
@@ -370,7 +374,9 @@ struct LDAPSettingsTests {
             ("AUTHD_LDAP_UID_NUMBER_BASE", "1"), ("AUTHD_LDAP_LOGIN_SHELL", "bash"),
         ] {
             await #expect(throws: (any Error).self, "\(key)") {
-                try await Settings.load(configFile: nil, environment: base.merging(["AUTHD_LDAP_ADDR": "127.0.0.1:3389", key: value]) { $1 })
+                try await Settings.load(
+                    configFile: nil,
+                    environment: base.merging(["AUTHD_LDAP_ADDR": "127.0.0.1:3389", key: value]) { $1 })
             }
         }
     }

@@ -40,6 +40,11 @@ command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 command -v radclient >/dev/null 2>&1 || missing+=(freeradius-utils)
 compgen -G "/lib/*/security/pam_radius_auth.so" >/dev/null || compgen -G "/usr/lib/*/security/pam_radius_auth.so" >/dev/null \
     || missing+=(libpam-radius-auth)
+# OpenLDAP's ldapsearch and ldapwhoami, python-ldap and ldap3 (Debian's packages of the PyPI
+# projects), the LDAP clients of the LDAP test (ldap.sh).
+command -v ldapsearch >/dev/null 2>&1 || missing+=(ldap-utils)
+/usr/bin/python3 -c 'import ldap' >/dev/null 2>&1 || missing+=(python3-ldap)
+/usr/bin/python3 -c 'import ldap3' >/dev/null 2>&1 || missing+=(python3-ldap3)
 # The shell scripts' linter, run by scripts/test.sh (ruff, for the Python, comes from PyPI there).
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 [ -e /usr/lib/nginx/modules/ngx_mail_module.so ] || missing+=(libnginx-mod-mail)

@@ -41,6 +41,24 @@ public enum LDAPSchema {
         .init(name: "dc", oid: "0.9.2342.19200300.100.1.25", matching: .caseIgnore),
         .init(name: "entryUUID", oid: "1.3.6.1.1.16.4", matching: .caseIgnore, operational: true),
         .init(name: "createTimestamp", oid: "2.5.18.1", matching: .caseIgnore, operational: true),
+        // The root DSE's, returned with the others (RFC 4512 has them operational; clients expect them).
+        .init(name: "namingContexts", oid: "1.3.6.1.4.1.1466.101.120.5", matching: .distinguishedName),
+        .init(name: "supportedLDAPVersion", oid: "1.3.6.1.4.1.1466.101.120.15", matching: .integer),
+        .init(name: "supportedControl", oid: "1.3.6.1.4.1.1466.101.120.13", matching: .caseIgnore),
+        .init(name: "supportedExtension", oid: "1.3.6.1.4.1.1466.101.120.7", matching: .caseIgnore),
+        .init(name: "supportedSASLMechanisms", oid: "1.3.6.1.4.1.1466.101.120.14", matching: .caseIgnore),
+        .init(name: "subschemaSubentry", oid: "2.5.18.10", matching: .distinguishedName),
+        .init(name: "vendorName", oid: "1.3.6.1.1.4", matching: .caseIgnore),
+        // The subschema entry's.
+        .init(name: "attributeTypes", oid: "2.5.21.5", matching: .caseIgnore, operational: true),
+        .init(name: "objectClasses", oid: "2.5.21.6", matching: .caseIgnore, operational: true),
+        .init(name: "ldapSyntaxes", oid: "1.3.6.1.4.1.1466.101.120.16", matching: .caseIgnore, operational: true),
+        .init(name: "matchingRules", oid: "2.5.21.4", matching: .caseIgnore, operational: true),
+        .init(name: "matchingRuleUse", oid: "2.5.21.8", matching: .caseIgnore, operational: true),
+        .init(name: "dITContentRules", oid: "2.5.21.2", matching: .caseIgnore, operational: true),
+        .init(name: "dITStructureRules", oid: "2.5.21.1", matching: .caseIgnore, operational: true),
+        .init(name: "nameForms", oid: "2.5.21.7", matching: .caseIgnore, operational: true),
+        .init(name: "modifyTimestamp", oid: "2.5.18.2", matching: .caseIgnore, operational: true),
     ]
 
     static let byName: [String: Attribute] = Dictionary(
@@ -59,6 +77,8 @@ public enum LDAPSchema {
         "( 1.3.6.1.1.1.2.0 NAME 'posixAccount' SUP top AUXILIARY MUST ( cn $ uid $ uidNumber $ gidNumber $ homeDirectory ) MAY loginShell )",
         "( 2.5.6.9 NAME 'groupOfNames' SUP top STRUCTURAL MUST cn MAY ( member $ description ) )",
         "( 1.3.6.1.1.1.2.2 NAME 'posixGroup' SUP top AUXILIARY MUST ( cn $ gidNumber ) MAY memberUid )",
+        "( 2.5.20.1 NAME 'subschema' AUXILIARY MAY ( attributeTypes $ objectClasses $ ldapSyntaxes $ matchingRules ) )",
+        "( 2.5.17.0 NAME 'subentry' SUP top STRUCTURAL MUST cn )",
     ]
 
     static func entry() -> LDAPEntry {

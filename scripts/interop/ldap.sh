@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# authd's LDAP front end (ldap.addr) with real clients: OpenLDAP's ldapsearch and ldapwhoami
+# (Debian ldap-utils), python-ldap and ldap3 (Debian's python3-ldap and python3-ldap3). Binds by
+# DN and as NAME@DOMAIN, a wrong password, an empty password (never an anonymous success), an
+# anonymous search (refused), the root DSE, WhoAmI, a user's search that would match everyone
+# (their own entry only), a service account with users:read (everyone, paged), a password with
+# the one-time code appended, and hostile BER over a raw socket (a length bomb, deep nesting).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/interop/lib.sh
+scripts/install-deps.sh oathtool
+ldap_port=$(free_port)
+head -c 48 /dev/urandom | base64 | tr -d '\n' > "$interop_work/mfa-key"
+export AUTHD_MFA_KEY_FILE="$interop_work/mfa-key"
+base="dc=authd,dc=test"
+export AUTHD_LDAP_ADDR="127.0.0.1:$ldap_port" AUTHD_LDAP_BASE_DN="$base"
+start_authd
+wait_for_log '"message":"LDAP listening"' 10 || { echo "FAIL: LDAP did not start" >&2; exit 1; }
+url="ldap://127.0.0.1:$ldap_port"
+
+suffix=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
+user="ann$suffix" other="bob$suffix" app="app$suffix"
+register "$user" "ldap password 1"
+register "$other" "ldap password 2"
+.build/debug/authctl role create "reader$suffix" --permission users:read --config config/authd.yaml >/dev/null
+printf 'ldap service pw 1\n' | .build/debug/authctl user create "$app" --email "$app@example.com" \
+    --role "reader$suffix" --config config/authd.yaml >/dev/null
+dn() { echo "uid=$1,ou=people,$base"; }
+status() { "$@" >/dev/null 2>&1 && echo 0 || echo $?; }
+
+expect "dn:$(dn "$user")" "$(ldapwhoami -x -H "$url" -D "$(dn "$user")" -w "ldap password 1" 2>&1)" \
+    "ldapwhoami: a bind by DN names the user"
+expect "dn:$(dn "$user")" "$(ldapwhoami -x -H "$url" -D "$user@authd.test" -w "ldap password 1" 2>&1)" \
+    "ldapwhoami: a bind as NAME@DOMAIN names the same user"
+expect 49 "$(status ldapwhoami -x -H "$url" -D "$(dn "$user")" -w "wrong password")" \
+    "ldapwhoami: a wrong password is invalidCredentials (49)"
+expect 49 "$(status ldapwhoami -x -H "$url" -D "$(dn "nobody$suffix")" -w "ldap password 1")" \
+    "ldapwhoami: an unknown user is the same invalidCredentials"
+expect 53 "$(status ldapwhoami -x -H "$url" -D "$(dn "$user")" -w "")" \
+    "ldapwhoami: an empty password is unwillingToPerform (53), never an anonymous success"
+expect "anonymous" "$(ldapwhoami -x -H "$url" 2>&1)" "ldapwhoami: an anonymous bind is anonymous"
+expect 50 "$(status ldapsearch -x -H "$url" -b "$base" "(objectClass=*)")" \
+    "ldapsearch: an anonymous search of the tree is insufficientAccessRights (50)"
+expect "namingContexts: $base" "$(ldapsearch -x -LLL -H "$url" -b "" -s base namingContexts | grep namingContexts)" \
+    "ldapsearch: the root DSE names the base, anonymously"
+
+own=$(ldapsearch -x -LLL -H "$url" -D "$(dn "$user")" -w "ldap password 1" -b "ou=people,$base" "(objectClass=*)" dn \
+    | grep '^dn:' | sort | tr '\n' ' ')
+expect "dn: ou=people,$base dn: $(dn "$user") " "$own" \
+    "ldapsearch: a user's search that would match everyone returns their own entry only"
+all=$(ldapsearch -x -LLL -H "$url" -D "$(dn "$app")" -w "ldap service pw 1" -E pr=1/noprompt \
+    -b "ou=people,$base" "(|(uid=$user)(uid=$other)(uid=$app))" uid | grep -c '^uid:')
+expect 3 "$all" "ldapsearch: the service account pages (one entry a page) through everyone it asked for"
+entry=$(ldapsearch -x -LLL -H "$url" -D "$(dn "$app")" -w "ldap service pw 1" -b "$base" "(uid=$user)" \
+    uid mail memberOf uidNumber objectClass)
+for want in "mail: $user@example.com" "memberOf: cn=user,ou=groups,$base" "objectClass: posixAccount"; do
+    if grep -qxF "$want" <<< "$entry"; then echo "ok: the entry holds $want"; else
+        echo "FAIL: no '$want' in: $entry" >&2
+        failures=$((failures + 1))
+    fi
+done
+expect 1 "$(ldapsearch -x -LLL -H "$url" -D "$(dn "$app")" -w "ldap service pw 1" -b "ou=groups,$base" \
+    "(&(objectClass=groupOfNames)(cn=reader$suffix))" member | grep -c "^member: $(dn "$app")")" \
+    "ldapsearch: the role is a group whose member is the service account"
+expect 53 "$(status ldapdelete -x -H "$url" -D "$(dn "$app")" -w "ldap service pw 1" "$(dn "$user")")" \
+    "ldapdelete: the directory is read-only (53)"
+
+# An account with TOTP binds with its password followed by the current code.
+totp_secret=$(AUTHD_URL="http://127.0.0.1:$HTTP_PORT" PYTHONPATH=scripts/interop python3 - "totp$suffix" <<'PY'
+import subprocess, sys
+from authd_client import call
+name, password = sys.argv[1], "ldap password 3"
+assert call("POST", "/register", {"username": name, "email": f"{name}@example.com", "password": password})[0] == 201
+token = call("POST", "/login", {"username": name, "password": password})[1]["access_token"]
+secret = call("POST", "/mfa/totp/setup", {}, token)[1]["secret"]
+code = subprocess.run(["oathtool", "--totp", "-b", secret], check=True, capture_output=True, text=True).stdout.strip()
+assert call("POST", "/mfa/totp/confirm", {"code": code}, token)[0] == 200
+print(secret)
+PY
+)
+expect 49 "$(status ldapwhoami -x -H "$url" -D "$(dn "totp$suffix")" -w "ldap password 3")" \
+    "ldapwhoami: an account with TOTP is refused with the password alone"
+next_code=$(oathtool --totp -b -N "$(date -u -d @$(($(date +%s) + 30)) '+%Y-%m-%d %H:%M:%S UTC')" "$totp_secret")
+expect "dn:$(dn "totp$suffix")" "$(ldapwhoami -x -H "$url" -D "$(dn "totp$suffix")" -w "ldap password 3$next_code" 2>&1)" \
+    "ldapwhoami: the password with the code appended binds"
+
+# python-ldap (libldap underneath) and ldap3 (pure Python), then raw BER.
+/usr/bin/python3 - "$ldap_port" "$base" "$user" "$app" <<'PY' || failures=$((failures + 1))
+import socket, sys
+import ldap, ldap3
+from ldap.controls import SimplePagedResultsControl
+port, base, user, app = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+url, people = f"ldap://127.0.0.1:{port}", f"ou=people,{base}"
+failures = 0
+
+def check(condition, what):
+    global failures
+    print(("ok: " if condition else "FAIL: ") + what, file=sys.stdout if condition else sys.stderr, flush=True)
+    failures += not condition
+
+connection = ldap.initialize(url)
+connection.simple_bind_s(f"uid={app},{people}", "ldap service pw 1")
+found = connection.search_s(base, ldap.SCOPE_SUBTREE, f"(uid={user})", ["uid", "uidNumber", "entryUUID"])
+check(len(found) == 1 and found[0][1]["uid"] == [user.encode()], "python-ldap: a search by uid finds the user")
+check(int(found[0][1]["uidNumber"][0]) >= 10000 and len(found[0][1]["entryUUID"][0]) == 36,
+      "python-ldap: uidNumber and entryUUID derived")
+control = SimplePagedResultsControl(True, size=2, cookie="")
+seen, pages = [], 0
+while True:
+    message = connection.search_ext(people, ldap.SCOPE_ONELEVEL, "(objectClass=posixAccount)", ["uid"],
+                                    serverctrls=[control])
+    _, data, _, controls = connection.result3(message)
+    seen += [dn for dn, _ in data]
+    pages += 1
+    cookie = next(c.cookie for c in controls if c.controlType == SimplePagedResultsControl.controlType)
+    if not cookie:
+        break
+    control.cookie = cookie
+check(len(seen) == len(set(seen)) >= 3 and pages >= 2, f"python-ldap: {len(seen)} entries in {pages} pages of 2")
+try:
+    ldap.initialize(url).simple_bind_s(f"uid={user},{people}", "wrong")
+    check(False, "python-ldap: a wrong password raises INVALID_CREDENTIALS")
+except ldap.INVALID_CREDENTIALS:
+    check(True, "python-ldap: a wrong password raises INVALID_CREDENTIALS")
+try:
+    ldap.initialize(url).simple_bind_s(f"uid={user},{people}", "")
+    check(False, "python-ldap: an empty password raises UNWILLING_TO_PERFORM")
+except ldap.UNWILLING_TO_PERFORM:
+    check(True, "python-ldap: an empty password raises UNWILLING_TO_PERFORM")
+
+server = ldap3.Server("127.0.0.1", port=port, get_info=ldap3.ALL)
+c = ldap3.Connection(server, f"{user}@authd.test", "ldap password 1", auto_bind=True)
+check(c.extend.standard.who_am_i() == f"dn:uid={user},{people}", "ldap3: WhoAmI after a NAME@DOMAIN bind")
+check(base in server.info.naming_contexts, "ldap3: the root DSE read at bind lists the base")
+c.search(base, "(objectClass=*)", attributes=["uid"])
+check([e.entry_dn for e in c.entries if e.entry_attributes_as_dict.get("uid")] == [f"uid={user},{people}"],
+      "ldap3: an ordinary user's wildcard search returns only their entry")
+s = ldap3.Connection(server, f"uid={app},{people}", "ldap service pw 1", auto_bind=True)
+entries = list(s.extend.standard.paged_search(people, "(uid=*)", attributes=["uid"], paged_size=1))
+check(len(entries) >= 3, f"ldap3: paged_search (one a page) returns {len(entries)} entries")
+s.search(f"cn=user,ou=groups,{base}", "(objectClass=posixGroup)", search_scope=ldap3.BASE, attributes=["memberUid"])
+check(user in s.entries[0].memberUid.values, "ldap3: the user group lists the user in memberUid")
+
+def raw(payload):
+    """What the server sends back before closing, for hostile bytes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(payload)
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+        return data
+
+bomb = raw(bytes([0x30, 0x84, 0x7F, 0xFF, 0xFF, 0xFF, 0x02, 0x01, 0x01]))
+check(b"1.3.6.1.4.1.1466.20036" in bomb, "raw: a 2 GiB length bomb gets a notice of disconnection and the close")
+nested = bytes([0x30, 0x80]) + b"\x30\x80" * 10
+payload = b"\x05\x00"
+for _ in range(100):
+    n = len(payload)
+    payload = (bytes([0x30, n]) if n < 128 else bytes([0x30, 0x82, n >> 8, n & 0xFF])) + payload
+check(b"1.3.6.1.4.1.1466.20036" in raw(payload), "raw: 100 levels of nesting get a notice of disconnection")
+check(b"1.3.6.1.4.1.1466.20036" in raw(nested), "raw: an indefinite length gets a notice of disconnection")
+sys.exit(1 if failures else 0)
+PY
+
+if grep -q 'ldap password\|ldap service pw' "$interop_work/authd.log"; then
+    echo "FAIL: a password reached the log" >&2
+    failures=$((failures + 1))
+else
+    echo "ok: no password in the log"
+fi
+exit $((failures > 0))

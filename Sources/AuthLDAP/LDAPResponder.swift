@@ -55,15 +55,22 @@ public struct LDAPStep: Sendable, Equatable {
 public struct LDAPSession: Sendable {
     let responder: LDAPResponder
     let peer: String?
+    /// Whether TLS is on (LDAPS, or after StartTLS).
+    public private(set) var tls: Bool
     /// Whether StartTLS can be offered (a certificate is configured and TLS is not on yet).
-    public var canStartTLS: Bool
+    public private(set) var canStartTLS: Bool
+    /// Whether binds with a password need TLS on.
+    let requireTLS: Bool
     public private(set) var reader = DirectoryReader.anonymous
     public private(set) var boundName = ""
 
-    public init(responder: LDAPResponder, peer: String?, canStartTLS: Bool) {
+    public init(responder: LDAPResponder, peer: String?, tls: Bool = false, canStartTLS: Bool, requireTLS: Bool = false)
+    {
         self.responder = responder
         self.peer = peer
+        self.tls = tls
         self.canStartTLS = canStartTLS
+        self.requireTLS = requireTLS
     }
 
     /// The answer to one whole BER message as the frame decoder cut it.
@@ -125,6 +132,9 @@ public struct LDAPSession: Sendable {
         guard !password.isEmpty else {
             return answer(LDAPResult(.unwillingToPerform, "unauthenticated binds are not allowed"))
         }
+        guard tls || !requireTLS else {
+            return answer(LDAPResult(.confidentialityRequired, "use StartTLS or LDAPS before binding"))
+        }
         let invalid = LDAPResult(.invalidCredentials, "invalid credentials")
         // A name authd does not publish costs what a wrong password costs.
         let username = responder.directory.username(bindName: name) ?? ""
@@ -161,6 +171,7 @@ public struct LDAPSession: Sendable {
             return LDAPStep(output: LDAPResponse.result(id, tag, LDAPResult(.success), value: Array(identity.utf8)))
         case LDAPDirectory.startTLS where canStartTLS:
             canStartTLS = false
+            tls = true
             return LDAPStep(
                 output: LDAPResponse.result(id, tag, LDAPResult(.success), name: LDAPDirectory.startTLS), startTLS: true
             )

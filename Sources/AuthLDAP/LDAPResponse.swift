@@ -7,6 +7,7 @@ public enum LDAPResultCode: Int64, Sendable {
     case sizeLimitExceeded = 4
     case authMethodNotSupported = 7
     case unavailableCriticalExtension = 12
+    case confidentialityRequired = 13
     case noSuchObject = 32
     case invalidCredentials = 49
     case insufficientAccessRights = 50

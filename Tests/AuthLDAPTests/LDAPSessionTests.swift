@@ -117,6 +117,24 @@ struct LDAPSessionTests {
     }
 
     @Test(
+        "StartTLS: offered with a certificate, answered once with the step that starts TLS; with TLS required, a bind in the clear is confidentialityRequired"
+    )
+    func startTLS() async throws {
+        let fixture = try await Fixture()
+        var session = LDAPSession(responder: fixture.responder, peer: "10.0.0.1", canStartTLS: true, requireTLS: true)
+        let root = try await Self.ask(&session, LDAPTestClient.search(1, base: "", scope: 0))
+        #expect(root.first?.attributes["supportedExtension"]?.contains(LDAPDirectory.startTLS) == true)
+        #expect(try await Self.bindCode(&session, Self.dn(fixture.reader), TestStack.password) == 13)
+        #expect(session.reader == .anonymous)
+        let step = await session.handle(LDAPTestClient.extended(2, LDAPDirectory.startTLS)[...])
+        #expect(step.startTLS && !step.close)
+        #expect(try LDAPTestClient.replies(step.output).first?.code == 0)
+        #expect(try await Self.bindCode(&session, Self.dn(fixture.reader), TestStack.password) == 0)
+        let again = try await Self.ask(&session, LDAPTestClient.extended(3, LDAPDirectory.startTLS))
+        #expect(again.first?.code == 1, "TLS is already on")
+    }
+
+    @Test(
         "an ordinary user's search that would match everyone returns their own entry and their groups only; a service account's returns everyone"
     )
     func readPolicy() async throws {

@@ -4,12 +4,17 @@
 # DN and as NAME@DOMAIN, a wrong password, an empty password (never an anonymous success), an
 # anonymous search (refused), the root DSE, WhoAmI, a user's search that would match everyone
 # (their own entry only), a service account with users:read (everyone, paged), a password with
-# the one-time code appended, and hostile BER over a raw socket (a length bomb, deep nesting).
+# the one-time code appended, StartTLS and LDAPS with a certificate made here, and hostile BER over
+# a raw socket (a length bomb, deep nesting).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
-scripts/install-deps.sh oathtool
-ldap_port=$(free_port)
+scripts/install-deps.sh oathtool openssl
+ldap_port=$(free_port) ldaps_port=$(free_port)
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+    -keyout "$interop_work/ldap.key" -out "$interop_work/ldap.crt" 2>/dev/null
+export AUTHD_LDAP_TLS_CERT_FILE="$interop_work/ldap.crt" AUTHD_LDAP_TLS_KEY_FILE="$interop_work/ldap.key"
+export AUTHD_LDAP_LDAPS_ADDR="127.0.0.1:$ldaps_port" LDAPTLS_CACERT="$interop_work/ldap.crt" LDAPTLS_REQCERT=demand
 head -c 48 /dev/urandom | base64 | tr -d '\n' > "$interop_work/mfa-key"
 export AUTHD_MFA_KEY_FILE="$interop_work/mfa-key"
 base="dc=authd,dc=test"
@@ -39,6 +44,13 @@ expect 49 "$(status ldapwhoami -x -H "$url" -D "$(dn "nobody$suffix")" -w "ldap 
 expect 53 "$(status ldapwhoami -x -H "$url" -D "$(dn "$user")" -w "")" \
     "ldapwhoami: an empty password is unwillingToPerform (53), never an anonymous success"
 expect "anonymous" "$(ldapwhoami -x -H "$url" 2>&1)" "ldapwhoami: an anonymous bind is anonymous"
+expect "dn:$(dn "$user")" "$(ldapwhoami -ZZ -x -H "$url" -D "$(dn "$user")" -w "ldap password 1" 2>&1)" \
+    "ldapwhoami -ZZ: StartTLS with the certificate verified, then the bind"
+expect "dn:$(dn "$user")" \
+    "$(ldapwhoami -x -H "ldaps://127.0.0.1:$ldaps_port" -D "$(dn "$user")" -w "ldap password 1" 2>&1)" \
+    "ldapwhoami: LDAPS with the certificate verified, then the bind"
+expect 1 "$(LDAPTLS_CACERT=/dev/null status ldapwhoami -ZZ -x -H "$url" -D "$(dn "$user")" -w "ldap password 1")" \
+    "ldapwhoami -ZZ: a client that does not trust the certificate stops at StartTLS (exit 1)"
 expect 50 "$(status ldapsearch -x -H "$url" -b "$base" "(objectClass=*)")" \
     "ldapsearch: an anonymous search of the tree is insufficientAccessRights (50)"
 expect "namingContexts: $base" "$(ldapsearch -x -LLL -H "$url" -b "" -s base namingContexts | grep namingContexts)" \

@@ -45,6 +45,8 @@ compgen -G "/lib/*/security/pam_radius_auth.so" >/dev/null || compgen -G "/usr/l
 command -v ldapsearch >/dev/null 2>&1 || missing+=(ldap-utils)
 /usr/bin/python3 -c 'import ldap' >/dev/null 2>&1 || missing+=(python3-ldap)
 /usr/bin/python3 -c 'import ldap3' >/dev/null 2>&1 || missing+=(python3-ldap3)
+# Apache with mod_authnz_ldap (in Debian's apache2), the LDAP consumer of ldap.sh.
+[ -e /usr/lib/apache2/modules/mod_authnz_ldap.so ] || missing+=(apache2)
 # The shell scripts' linter, run by scripts/test.sh (ruff, for the Python, comes from PyPI there).
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 [ -e /usr/lib/nginx/modules/ngx_mail_module.so ] || missing+=(libnginx-mod-mail)

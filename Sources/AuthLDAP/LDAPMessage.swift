@@ -13,8 +13,10 @@ public struct LDAPRequest: Hashable, Sendable {
         case search(LDAPSearch)
         case extended(name: String, value: [UInt8]?)
         case abandon(Int64)
-        /// Add, delete, modify, modify DN or compare: `responseTag` is their response's
-        /// application tag. The directory is read-only.
+        /// Whether the entry `dn` holds `value` in `type` (RFC 4511 §4.10).
+        case compare(dn: String, type: String, value: String)
+        /// Add, delete, modify or modify DN: `responseTag` is their response's application tag.
+        /// The directory is read-only.
         case change(responseTag: UInt8)
     }
 
@@ -59,7 +61,16 @@ public struct LDAPRequest: Hashable, Sendable {
             let name = try fields[0].expect(0x80).string()
             return .extended(name: name, value: fields.count == 2 ? Array(try fields[1].expect(0x81).content) : nil)
         case 0x50: return .abandon(try op.integer())
-        case 0x66, 0x68, 0x4A, 0x6C, 0x6E: return .change(responseTag: (op.tag | 0x20) + 1)
+        case 0x6E:
+            guard fields.count == 2, fields[1].tag == BERTag.sequence, fields[1].children.count == 2 else {
+                throw BERError("bad compare request")
+            }
+            let assertion = fields[1].children
+            return .compare(
+                dn: try fields[0].expect(BERTag.octetString).string(),
+                type: try assertion[0].expect(BERTag.octetString).string(),
+                value: try assertion[1].expect(BERTag.octetString).string())
+        case 0x66, 0x68, 0x4A, 0x6C: return .change(responseTag: (op.tag | 0x20) + 1)
         default: throw BERError("unknown operation")
         }
     }

@@ -108,6 +108,9 @@ public struct LDAPSession: Sendable {
             return LDAPStep()
         case .search(let search):
             return LDAPStep(output: await self.search(id, search, controls: request.controls))
+        case .compare(let dn, let type, let value):
+            return LDAPStep(
+                output: LDAPResponse.result(id, LDAPResponse.Tag.compare, await compare(dn, type: type, value: value)))
         case .extended(let name, _):
             return extended(id, name: name)
         case .change(let tag):

@@ -5,9 +5,12 @@ public enum LDAPResultCode: Int64, Sendable {
     case protocolError = 2
     case timeLimitExceeded = 3
     case sizeLimitExceeded = 4
+    case compareFalse = 5
+    case compareTrue = 6
     case authMethodNotSupported = 7
     case unavailableCriticalExtension = 12
     case confidentialityRequired = 13
+    case undefinedAttributeType = 17
     case noSuchObject = 32
     case invalidCredentials = 49
     case insufficientAccessRights = 50
@@ -58,6 +61,7 @@ public enum LDAPResponse {
         public static let bind: UInt8 = 0x61
         public static let searchEntry: UInt8 = 0x64
         public static let searchDone: UInt8 = 0x65
+        public static let compare: UInt8 = 0x6F
         public static let extended: UInt8 = 0x78
     }
 

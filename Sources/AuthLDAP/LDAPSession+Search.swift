@@ -80,16 +80,7 @@ extension LDAPSession {
         }
         // An account or role the reader may not see does not exist for them.
         do {
-            switch target {
-            case .user(let name):
-                guard try await responder.reader.user(named: name, in: scope) != nil else {
-                    return done(directory.noSuchObject(search.base))
-                }
-            case .group(let name):
-                guard try await responder.reader.groups(in: scope).contains(where: { $0.name.lowercased() == name })
-                else { return done(directory.noSuchObject(search.base)) }
-            default: break
-            }
+            guard try await entry(target, in: scope) != nil else { return done(directory.noSuchObject(search.base)) }
         } catch {
             return done(Self.failure(error))
         }
@@ -174,6 +165,47 @@ extension LDAPSession {
     }
 
     private static let batch = 500
+
+    /// Whether the entry `dn` holds `value` in `type`, as the reader may see it.
+    func compare(_ dn: String, type: String, value: String) async -> LDAPResult {
+        let directory = responder.directory
+        guard let target = directory.target(dn) else { return directory.noSuchObject(dn) }
+        let found: LDAPEntry?
+        switch target {
+        case .rootDSE: found = directory.rootDSE(startTLS: canStartTLS)
+        case .schema: found = LDAPSchema.entry()
+        default:
+            do {
+                let scope = try await responder.reader.scope(of: reader)
+                guard scope != .nothing else { return LDAPResult(.insufficientAccessRights, "bind first") }
+                found = try await entry(target, in: scope)
+            } catch {
+                return Self.failure(error)
+            }
+        }
+        guard let found else { return directory.noSuchObject(dn) }
+        switch LDAPFilter.equal(type, value).matches(found) {
+        case true?: return LDAPResult(.compareTrue)
+        case false?: return LDAPResult(.compareFalse)
+        case nil: return LDAPResult(.undefinedAttributeType, "no such attribute type")
+        }
+    }
+
+    /// The entry a DN names, if the scope shows it (the tree's fixed entries always).
+    private func entry(_ target: LDAPDirectory.Target, in scope: DirectoryReadPolicy.Scope) async throws -> LDAPEntry? {
+        let directory = responder.directory
+        switch target {
+        case .rootDSE: return directory.rootDSE(startTLS: canStartTLS)
+        case .schema: return LDAPSchema.entry()
+        case .base: return directory.baseEntry()
+        case .people: return directory.branch("people")
+        case .groups: return directory.branch("groups")
+        case .user(let name): return try await responder.reader.user(named: name, in: scope).map(directory.entry)
+        case .group(let name):
+            return try await responder.reader.groups(in: scope).first { $0.name.lowercased() == name }
+                .map(directory.entry)
+        }
+    }
 
     private static func sources(_ target: LDAPDirectory.Target, _ scope: LDAPSearch.Scope, _ directory: LDAPDirectory)
         -> [Source]

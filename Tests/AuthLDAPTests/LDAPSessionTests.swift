@@ -182,6 +182,43 @@ struct LDAPSessionTests {
         #expect(after.compactMap(\.dn) == [Self.dn(fixture.reader)])
     }
 
+    @Test(
+        "compare, as mod_authnz_ldap checks a group: true, false, an unknown attribute, an entry the reader may not see"
+    )
+    func compare() async throws {
+        let fixture = try await Fixture()
+        let (ann, _) = try await fixture.stack.account()
+        let (bob, _) = try await fixture.stack.account(roles: [Role.user, Role.admin])
+        func compare(_ session: inout LDAPSession, _ dn: String, _ type: String, _ value: String) async throws
+            -> LDAPTestClient.Reply?
+        {
+            let request = LDAPTestClient.message(2) { message in
+                message.constructed(0x6E) { compare in
+                    compare.string(dn)
+                    compare.constructed(BERTag.sequence) {
+                        $0.string(type)
+                        $0.string(value)
+                    }
+                }
+            }
+            return try await Self.ask(&session, request).first
+        }
+        let admins = "cn=admin,ou=groups,\(Self.base)"
+        var service = fixture.session()
+        #expect(try await compare(&service, admins, "member", Self.dn(bob))?.code == 50, "anonymous")
+        #expect(try await Self.bindCode(&service, Self.dn(fixture.reader), TestStack.password) == 0)
+        let yes = try await compare(&service, admins, "member", Self.dn(bob).uppercased())
+        #expect(yes?.tag == 0x6F && yes?.code == 6)
+        #expect(try await compare(&service, admins, "member", Self.dn(ann))?.code == 5)
+        #expect(try await compare(&service, admins, "userPassword", "x")?.code == 17)
+        #expect(try await compare(&service, "cn=nothing,ou=groups,\(Self.base)", "cn", "nothing")?.code == 32)
+        var own = fixture.session()
+        #expect(try await Self.bindCode(&own, Self.dn(ann), TestStack.password) == 0)
+        #expect(
+            try await compare(&own, Self.dn(bob), "uid", bob.username)?.code == 32, "others do not exist for a user")
+        #expect(try await compare(&own, Self.dn(ann), "mail", ann.email.uppercased())?.code == 6)
+    }
+
     @Test("a search by uid reads that account; an unknown uid returns nothing and success")
     func byUID() async throws {
         let fixture = try await Fixture()

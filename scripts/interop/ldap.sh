@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # authd's LDAP front end (ldap.addr) with real clients: OpenLDAP's ldapsearch and ldapwhoami
-# (Debian ldap-utils), python-ldap and ldap3 (Debian's python3-ldap and python3-ldap3). Binds by
+# (Debian ldap-utils), python-ldap and ldap3 (Debian's python3-ldap and python3-ldap3), Apache's
+# mod_authnz_ldap with Require ldap-group. Binds by
 # DN and as NAME@DOMAIN, a wrong password, an empty password (never an anonymous success), an
 # anonymous search (refused), the root DSE, WhoAmI, a user's search that would match everyone
 # (their own entry only), a service account with users:read (everyone, paged), a password with
@@ -95,6 +96,58 @@ expect 49 "$(status ldapwhoami -x -H "$url" -D "$(dn "totp$suffix")" -w "ldap pa
 next_code=$(oathtool --totp -b -N "$(date -u -d @$(($(date +%s) + 30)) '+%Y-%m-%d %H:%M:%S UTC')" "$totp_secret")
 expect "dn:$(dn "totp$suffix")" "$(ldapwhoami -x -H "$url" -D "$(dn "totp$suffix")" -w "ldap password 3$next_code" 2>&1)" \
     "ldapwhoami: the password with the code appended binds"
+
+# Apache's mod_authnz_ldap protecting a page with Require ldap-group: it finds the user with the
+# service account, binds as the user, and compares the group's member attribute.
+web=$(mktemp -d)
+server_dirs+=("$web")
+chmod 755 "$web"
+mkdir -p "$web/www"
+echo "members only" > "$web/www/index.html"
+web_port=$(free_port)
+printf 'ldap boss pw 1\n' | .build/debug/authctl user create "boss$suffix" --email "boss$suffix@example.com" \
+    --role admin --role user --config config/authd.yaml >/dev/null
+modules=/usr/lib/apache2/modules
+cat > "$web/httpd.conf" <<CONF
+ServerRoot "$web"
+DefaultRuntimeDir "$web"
+PidFile "$web/httpd.pid"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$web_port
+User www-data
+Group www-data
+ErrorLog "$web/error.log"
+LoadModule mpm_event_module $modules/mod_mpm_event.so
+LoadModule authz_core_module $modules/mod_authz_core.so
+LoadModule authz_user_module $modules/mod_authz_user.so
+LoadModule authn_core_module $modules/mod_authn_core.so
+LoadModule auth_basic_module $modules/mod_auth_basic.so
+LoadModule ldap_module $modules/mod_ldap.so
+LoadModule authnz_ldap_module $modules/mod_authnz_ldap.so
+DocumentRoot "$web/www"
+LDAPCacheTTL 0
+LDAPOpCacheTTL 0
+<Location "/">
+    AuthType Basic
+    AuthName "authd"
+    AuthBasicProvider ldap
+    AuthLDAPURL "ldap://127.0.0.1:$ldap_port/ou=people,$base?uid?one?(objectClass=posixAccount)"
+    AuthLDAPBindDN "uid=$app,ou=people,$base"
+    AuthLDAPBindPassword "ldap service pw 1"
+    AuthLDAPGroupAttribute member
+    AuthLDAPGroupAttributeIsDN on
+    Require ldap-group cn=admin,ou=groups,$base
+</Location>
+CONF
+/usr/sbin/apache2 -f "$web/httpd.conf" -DFOREGROUND >>"$web/apache.out" 2>&1 &
+server_pids+=($!)
+for _ in $(seq 1 100); do (echo > "/dev/tcp/127.0.0.1/$web_port") 2>/dev/null && break; sleep 0.1; done
+page() { curl -s -o /dev/null -w "%{http_code}" -u "$1:$2" "http://127.0.0.1:$web_port/index.html"; }
+expect 200 "$(page "boss$suffix" "ldap boss pw 1")" "mod_authnz_ldap: a member of cn=admin gets the page"
+expect 401 "$(page "$user" "ldap password 1")" "mod_authnz_ldap: a user outside the group does not"
+expect 401 "$(page "boss$suffix" "wrong password")" "mod_authnz_ldap: a wrong password does not"
+expect 401 "$(page "nobody$suffix" "ldap boss pw 1")" "mod_authnz_ldap: an unknown user does not"
+[ "$failures" = 0 ] || cat "$web/error.log" "$web/apache.out" >&2
 
 # python-ldap (libldap underneath) and ldap3 (pure Python), then raw BER.
 /usr/bin/python3 - "$ldap_port" "$base" "$user" "$app" <<'PY' || failures=$((failures + 1))

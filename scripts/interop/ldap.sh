@@ -149,6 +149,53 @@ expect 401 "$(page "boss$suffix" "wrong password")" "mod_authnz_ldap: a wrong pa
 expect 401 "$(page "nobody$suffix" "ldap boss pw 1")" "mod_authnz_ldap: an unknown user does not"
 [ "$failures" = 0 ] || cat "$web/error.log" "$web/apache.out" >&2
 
+# nslcd (Debian's nslcd and libnss-ldapd, unpacked here, not installed) resolving users and
+# groups through authd for getent, in a mount namespace with its own /etc/nsswitch.conf, so the
+# host's NSS is never touched.
+nss=$(mktemp -d)
+server_dirs+=("$nss")
+if ! (cd "$nss" && apt-get download -q nslcd libnss-ldapd >/dev/null 2>&1); then
+    echo "skipped: nslcd: Debian's nslcd and libnss-ldapd packages could not be downloaded"
+elif ! unshare -m true 2>/dev/null; then
+    echo "skipped: nslcd: no mount namespace here (unshare -m needs root)"
+else
+    for deb in "$nss"/*.deb; do dpkg-deb -x "$deb" "$nss/root"; done
+    cp -a /etc "$nss/etc"
+    sed -i 's/^passwd:.*/passwd: files ldap/; s/^group:.*/group: files ldap/' "$nss/etc/nsswitch.conf"
+    cat > "$nss/etc/nslcd.conf" <<CONF
+uid nobody
+gid nogroup
+uri ldap://127.0.0.1:$ldap_port/
+base $base
+binddn uid=$app,ou=people,$base
+bindpw ldap service pw 1
+CONF
+    chmod 600 "$nss/etc/nslcd.conf"
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    resolved=$(NSS="$nss" unshare -m bash -c '
+        mount --bind "$NSS/etc" /etc && mount -t tmpfs tmpfs /run && mkdir -p /run/nslcd && chown nobody /run/nslcd
+        "$NSS/root/usr/sbin/nslcd" -d >"$NSS/nslcd.log" 2>&1 &
+        for _ in $(seq 1 100); do [ -S /run/nslcd/socket ] && break; sleep 0.1; done
+        export LD_LIBRARY_PATH="$NSS/root/lib/x86_64-linux-gnu"
+        getent passwd "$1"; getent group admin; getent passwd "nobody-$1" || echo "no such user"
+        kill %1' nss "$user" 2>&1 || true)
+    ann_line=$(grep "^$user:" <<< "$resolved" || true)
+    if [[ "$ann_line" =~ ^$user:[^:]*:1[0-9]{4,}:1[0-9]{4,}:[^:]*:/home/$user:/bin/bash$ ]]; then
+        echo "ok: nslcd: getent passwd resolves the user through authd ($ann_line)"
+    else
+        echo "FAIL: nslcd: getent passwd gave: $resolved" >&2
+        cat "$nss/nslcd.log" >&2
+        failures=$((failures + 1))
+    fi
+    if grep -q "^admin:[^:]*:[0-9]*:.*boss$suffix" <<< "$resolved"; then
+        echo "ok: nslcd: getent group lists the admin role's members"
+    else
+        echo "FAIL: nslcd: getent group admin gave: $resolved" >&2
+        failures=$((failures + 1))
+    fi
+    expect 1 "$(grep -c '^no such user$' <<< "$resolved")" "nslcd: an unknown user is not found"
+fi
+
 # python-ldap (libldap underneath) and ldap3 (pure Python), then raw BER.
 /usr/bin/python3 - "$ldap_port" "$base" "$user" "$app" <<'PY' || failures=$((failures + 1))
 import socket, sys

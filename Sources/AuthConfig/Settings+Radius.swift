@@ -12,7 +12,7 @@ extension Settings {
     /// `radius.addr` (empty: off), `radius.clients` (`CIDR=secret` entries, secrets of at least
     /// 16 bytes), `radius.legacy_clients` (networks of those entries that may leave out the
     /// Message-Authenticator), `radius.service` (the stack), `radius.role_attribute` (`class`, `filter_id` or
-    /// `none`) and `radius.max_in_flight`.
+    /// `none`), `radius.max_in_flight` and `radius.accounting_addr` (empty: no accounting).
     static func radius(_ config: ConfigReader) throws -> Radius? {
         let text = config.string(forKey: "radius.addr", default: "")
         guard !text.isEmpty else { return nil }
@@ -54,6 +54,8 @@ extension Settings {
         var server = RadiusServer.Configuration(host: host, port: port)
         server.maximumInFlight = config.int(forKey: "radius.max_in_flight", default: server.maximumInFlight)
         guard server.maximumInFlight > 0 else { throw ConfigurationError("radius.max_in_flight must be positive") }
+        let accounting = config.string(forKey: "radius.accounting_addr", default: "")
+        if !accounting.isEmpty { server.accounting = try address(accounting, key: "radius.accounting_addr") }
         return Radius(server: server, responder: responder)
     }
 }

@@ -1,3 +1,4 @@
+import AuthCore
 import AuthLineProtocol
 public import Logging
 public import NIOCore
@@ -169,19 +170,6 @@ struct HookListenerError: Error, CustomStringConvertible {
 final class Counts: Sendable {
     let connections = Atomic<UInt64>(0)
     let open = Atomic<Int>(0)
-}
-
-/// Closes a connection that has been idle past the `IdleStateHandler`'s timeout.
-final class CloseOnIdle: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ByteBuffer
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
 }
 
 extension HookListener: CustomStringConvertible {

@@ -76,6 +76,33 @@ public struct LDAPRequest: Hashable, Sendable {
     }
 }
 
+extension LDAPRequest.Operation {
+    /// The application tag of the response, nil for unbind and abandon, which have none.
+    var responseTag: UInt8? {
+        switch self {
+        case .bind, .saslBind: LDAPResponse.Tag.bind
+        case .search: LDAPResponse.Tag.searchDone
+        case .compare: LDAPResponse.Tag.compare
+        case .extended: LDAPResponse.Tag.extended
+        case .change(let tag): tag
+        case .unbind, .abandon: nil
+        }
+    }
+
+    /// The operation's label in `authd_ldap_requests_total`.
+    var name: String {
+        switch self {
+        case .bind, .saslBind: "bind"
+        case .search: "search"
+        case .compare: "compare"
+        case .extended: "extended"
+        case .change: "write"
+        case .unbind: "unbind"
+        case .abandon: "abandon"
+        }
+    }
+}
+
 /// A control (RFC 4511 §4.1.11).
 public struct LDAPControl: Hashable, Sendable {
     public var type: String

@@ -40,7 +40,11 @@ public struct LDAPResponder: Sendable {
 
     var directory: LDAPDirectory { configuration.directory }
 
-    static let operations = Counter(label: "authd_ldap_requests_total")
+    /// `authd_ldap_requests_total{operation}`, one counter per kind of request, made once.
+    static let requests = Dictionary(
+        uniqueKeysWithValues: ["bind", "search", "compare", "extended", "unbind", "abandon", "write", "malformed"].map {
+            ($0, Counter(label: "authd_ldap_requests_total", dimensions: [("operation", $0)]))
+        })
 }
 
 /// What one request leads to: the bytes to send, and whether the connection then closes or
@@ -75,24 +79,25 @@ public struct LDAPSession: Sendable {
 
     /// The answer to one whole BER message as the frame decoder cut it.
     public mutating func handle(_ message: ArraySlice<UInt8>) async -> LDAPStep {
-        LDAPResponder.operations.increment()
         let request: LDAPRequest
         do {
             request = try LDAPRequest(ber: message)
+            LDAPResponder.requests[request.operation.name]?.increment()
         } catch {
+            LDAPResponder.requests["malformed"]?.increment()
             responder.logger.notice(
                 "ldap: a message that is not an LDAPv3 request; disconnecting",
                 metadata: ["peer": "\(peer ?? "-")", "error": "\(error)"])
             return LDAPStep(output: LDAPResponse.disconnection("malformed request"), close: true)
         }
         let id = request.messageID
-        if request.controls.contains(where: { $0.critical && $0.type != LDAPControl.pagedResults }) {
+        // RFC 4511 §4.1.11: a critical control authd does not know fails the operation (unbind and
+        // abandon have no response to say so).
+        if request.controls.contains(where: { $0.critical && $0.type != LDAPControl.pagedResults }),
+            let tag = request.operation.responseTag
+        {
             let result = LDAPResult(.unavailableCriticalExtension, "unsupported critical control")
-            switch request.operation {
-            case .search: return LDAPStep(output: LDAPResponse.result(id, LDAPResponse.Tag.searchDone, result))
-            case .bind, .saslBind: return LDAPStep(output: LDAPResponse.result(id, LDAPResponse.Tag.bind, result))
-            default: break
-            }
+            return LDAPStep(output: LDAPResponse.result(id, tag, result))
         }
         switch request.operation {
         case .bind(let version, let name, let password):

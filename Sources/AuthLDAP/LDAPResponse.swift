@@ -116,7 +116,8 @@ public enum LDAPResponse {
         return LDAPControl(type: LDAPControl.pagedResults, value: value.bytes)
     }
 
-    private static func message(_ id: Int64, controls: [LDAPControl] = [], _ body: (inout BERWriter) -> Void)
+    /// An LDAPMessage: the ID, the operation `body` writes, the controls.
+    static func message(_ id: Int64, controls: [LDAPControl] = [], _ body: (inout BERWriter) -> Void)
         -> [UInt8]
     {
         var writer = BERWriter()

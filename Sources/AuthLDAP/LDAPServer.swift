@@ -1,3 +1,4 @@
+import AuthCore
 public import Logging
 public import NIOCore
 import NIOPosix
@@ -84,7 +85,7 @@ public struct LDAPServer: Service {
                     let pipeline = channel.pipeline.syncOperations
                     if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
                     try pipeline.addHandlers([
-                        IdleStateHandler(readTimeout: configuration.idleTimeout), LDAPCloseOnIdle(),
+                        IdleStateHandler(readTimeout: configuration.idleTimeout), CloseOnIdle(),
                         ByteToMessageHandler(LDAPFrameDecoder(maximumLength: configuration.maximumMessageLength)),
                     ])
                     return try Connection(wrappingChannelSynchronously: channel)
@@ -189,17 +190,4 @@ struct LDAPFrameDecoder: ByteToMessageDecoder {
 /// Connections being served, shared by the tasks serving them.
 private final class OpenConnections: Sendable {
     let count = Atomic<Int>(0)
-}
-
-/// Closes a connection that has been idle past the `IdleStateHandler`'s timeout.
-final class LDAPCloseOnIdle: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ByteBuffer
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
 }

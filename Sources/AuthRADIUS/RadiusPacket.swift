@@ -18,10 +18,20 @@ public struct RadiusPacket: Hashable, Sendable {
         case userName = 1
         case userPassword = 2
         case chapPassword = 3
+        case nasIPAddress = 4
+        case framedIPAddress = 8
         case filterID = 11
         case replyMessage = 18
         case state = 24
         case `class` = 25
+        case callingStationID = 31
+        case nasIdentifier = 32
+        case acctStatusType = 40
+        case acctInputOctets = 42
+        case acctOutputOctets = 43
+        case acctSessionID = 44
+        case acctSessionTime = 46
+        case acctTerminateCause = 49
         case messageAuthenticator = 80
     }
 

@@ -1,6 +1,7 @@
 public import AuthCore
 import AuthCrypto
 public import Logging
+import Metrics
 import Synchronization
 
 /// A NAS (or VPN, Wi-Fi controller) allowed to ask: the addresses it sends from and the secret it
@@ -34,8 +35,8 @@ public struct RadiusClient: Sendable {
 /// Access-Reject: the same reject, after the same work, for an unknown user, a
 /// wrong password and an account that may not sign in. Everything else is dropped without an
 /// answer, as RFC 2865 and RFC 3579 ask: packets from unknown addresses, malformed ones, a
-/// missing or wrong Message-Authenticator (a wrong secret), Accounting-Requests (authd keeps no
-/// accounting; they belong on another port), and requests authd cannot decide now (rate limited,
+/// missing or wrong Message-Authenticator (a wrong secret), Accounting-Requests on the
+/// authentication port (they are recorded on `radius.accounting_addr`), and requests authd cannot decide now (rate limited,
 /// the database away), which the NAS retries or sends to another server. A retransmission (same
 /// client, identifier and authenticator) gets the first answer again without running the stack
 /// twice.
@@ -78,9 +79,11 @@ public struct RadiusResponder: Sendable {
         self.duplicates = RadiusDuplicates(window: configuration.duplicateWindow)
     }
 
-    /// The reply to one datagram from `address` (an IP address, without the port), or nil to
-    /// drop it.
-    public func respond(to datagram: [UInt8], from address: String, port: Int) async -> [UInt8]? {
+    /// The reply to one datagram from `address` (an IP address, without the port) that arrived on
+    /// the authentication port, or on the accounting port when `accounting`; nil to drop it.
+    public func respond(to datagram: [UInt8], from address: String, port: Int, accounting: Bool = false) async
+        -> [UInt8]?
+    {
         guard let client = configuration.client(for: address) else {
             logger.notice(
                 "radius: a datagram from an address that is not a client was dropped", metadata: ["peer": "\(address)"])
@@ -90,18 +93,31 @@ public struct RadiusResponder: Sendable {
             logger.notice("radius: a malformed packet was dropped", metadata: ["peer": "\(address)"])
             return nil
         }
-        guard request.code == .accessRequest else {
+        let expected: RadiusPacket.Code = accounting ? .accountingRequest : .accessRequest
+        guard request.code == expected || request.code == .statusServer else {
             logger.notice(
-                "radius: a packet other than Access-Request was dropped",
-                metadata: ["peer": "\(address)", "code": "\(request.code.rawValue)"])
+                "radius: a packet this port does not take was dropped",
+                metadata: ["peer": "\(address)", "code": "\(request.code.rawValue)", "accounting": "\(accounting)"])
             return nil
         }
-        let legacy = !client.requiresMessageAuthenticator && request.count(.messageAuthenticator) == 0
-        guard legacy || RadiusSecurity.hasValidMessageAuthenticator(request, secret: client.secret) else {
-            logger.warning(
-                "radius: an Access-Request without a valid Message-Authenticator was dropped (wrong secret?)",
-                metadata: ["peer": "\(address)"])
-            return nil
+        if request.code == .accountingRequest {
+            guard RadiusSecurity.isAuthenticAccountingRequest(request, secret: client.secret) else {
+                logger.warning(
+                    "radius: an Accounting-Request with a wrong authenticator was dropped (wrong secret?)",
+                    metadata: ["peer": "\(address)"])
+                return nil
+            }
+        } else {
+            // Status-Server always needs one (RFC 5997 §3); legacy clients are excused on Access-Requests only.
+            let legacy =
+                !client.requiresMessageAuthenticator && request.code == .accessRequest
+                && request.count(.messageAuthenticator) == 0
+            guard legacy || RadiusSecurity.hasValidMessageAuthenticator(request, secret: client.secret) else {
+                logger.warning(
+                    "radius: a request without a valid Message-Authenticator was dropped (wrong secret?)",
+                    metadata: ["peer": "\(address)"])
+                return nil
+            }
         }
         let key = RadiusDuplicates.Key(
             address: address, port: port, identifier: request.identifier, authenticator: request.authenticator)
@@ -110,9 +126,72 @@ public struct RadiusResponder: Sendable {
         case .inFlight: return nil
         case .new: break
         }
-        let reply = await decide(request, client: client, address: address)
+        let reply: [UInt8]?
+        switch request.code {
+        case .statusServer:
+            // RFC 5997 §4.3: alive, answered as the port's own kind of reply.
+            let code: RadiusPacket.Code = accounting ? .accountingResponse : .accessAccept
+            reply = sign(
+                RadiusPacket(code: code, identifier: request.identifier, authenticator: []), for: request, client)
+        case .accountingRequest:
+            reply = record(request, client: client, address: address)
+        default:
+            reply = await decide(request, client: client, address: address)
+        }
         duplicates.finish(key, reply: reply)
         return reply
+    }
+
+    /// An accounting record (RFC 2866), written to the log (`radius accounting`) and counted in
+    /// `authd_radius_accounting_total{status}`, then acknowledged; one without Acct-Status-Type is
+    /// dropped.
+    private func record(_ request: RadiusPacket, client: RadiusClient, address: String) -> [UInt8]? {
+        guard let status = request.first(.acctStatusType).flatMap(Self.integer) else {
+            logger.notice(
+                "radius: an Accounting-Request without Acct-Status-Type was dropped", metadata: ["peer": "\(address)"])
+            return nil
+        }
+        let name = Self.statusNames[status] ?? "other"
+        var metadata: Logger.Metadata = ["peer": "\(address)", "status": "\(name)"]
+        for (type, key) in Self.recordedText {
+            if let value = request.first(type), let text = String(validating: value.prefix(128), as: UTF8.self) {
+                metadata[key] = "\(text)"
+            }
+        }
+        for (type, key) in Self.recordedNumbers {
+            if let value = request.first(type).flatMap(Self.integer) { metadata[key] = "\(value)" }
+        }
+        for (type, key) in [(RadiusPacket.AttributeType.nasIPAddress, "nas_ip"), (.framedIPAddress, "framed_ip")] {
+            if let value = request.first(type), value.count == 4 {
+                metadata[key] = "\(value.map(String.init).joined(separator: "."))"
+            }
+        }
+        logger.info("radius accounting", metadata: metadata)
+        Self.accountingCounters[name]?.increment()
+        return try? RadiusSecurity.signed(
+            reply: RadiusPacket(code: .accountingResponse, identifier: request.identifier, authenticator: []),
+            requestAuthenticator: request.authenticator, secret: client.secret, messageAuthenticator: false)
+    }
+
+    private static let statusNames: [UInt32: String] = [
+        1: "start", 2: "stop", 3: "interim_update", 7: "accounting_on", 8: "accounting_off",
+    ]
+    private static let recordedText: [(RadiusPacket.AttributeType, String)] = [
+        (.userName, "user"), (.acctSessionID, "session"), (.nasIdentifier, "nas"),
+        (.callingStationID, "calling_station"),
+    ]
+    private static let recordedNumbers: [(RadiusPacket.AttributeType, String)] = [
+        (.acctSessionTime, "session_time"), (.acctInputOctets, "input_octets"), (.acctOutputOctets, "output_octets"),
+        (.acctTerminateCause, "terminate_cause"),
+    ]
+    private static let accountingCounters = Dictionary(
+        uniqueKeysWithValues: (Array(statusNames.values) + ["other"]).map {
+            ($0, Counter(label: "authd_radius_accounting_total", dimensions: [("status", $0)]))
+        })
+
+    /// A RADIUS integer: four octets, big-endian.
+    private static func integer(_ value: [UInt8]) -> UInt32? {
+        value.count == 4 ? value.reduce(0) { $0 << 8 | UInt32($1) } : nil
     }
 
     private func decide(_ request: RadiusPacket, client: RadiusClient, address: String) async -> [UInt8]? {

@@ -64,20 +64,28 @@ public enum RadiusSecurity {
     /// (the first attribute) computed with the request's authenticator in the header (RFC 3579
     /// §3.2), then the Response
     /// Authenticator, MD5(Code + Identifier + Length + Request Authenticator + Attributes + Secret).
-    public static func signed(reply: RadiusPacket, requestAuthenticator: [UInt8], secret: [UInt8]) throws -> [UInt8] {
+    /// Without `messageAuthenticator` (an Accounting-Response to an Accounting-Request, which
+    /// RFC 2866 signs with the Response Authenticator alone and FreeRADIUS's clients check no
+    /// Message-Authenticator on), the Response Authenticator only.
+    public static func signed(
+        reply: RadiusPacket, requestAuthenticator: [UInt8], secret: [UInt8], messageAuthenticator withMAC: Bool = true
+    ) throws -> [UInt8] {
         var packet = reply
         packet.authenticator = requestAuthenticator
         packet.attributes.removeAll { $0.type == RadiusPacket.AttributeType.messageAuthenticator.rawValue }
-        // First, as the BlastRADIUS advisory asks of servers: nothing an attacker chose precedes it.
-        packet.attributes.insert(.init(.messageAuthenticator, [UInt8](repeating: 0, count: 16)), at: 0)
-        packet.attributes[0].value = try messageAuthenticator(of: packet, secret: secret)
+        if withMAC {
+            // First, as the BlastRADIUS advisory asks of servers: nothing an attacker chose precedes it.
+            packet.attributes.insert(.init(.messageAuthenticator, [UInt8](repeating: 0, count: 16)), at: 0)
+            packet.attributes[0].value = try messageAuthenticator(of: packet, secret: secret)
+        }
         var bytes = packet.encoded()
         bytes.replaceSubrange(4..<20, with: try responseAuthenticator(bytes, secret: secret))
         return bytes
     }
 
     /// Whether `bytes` is a reply to the request with `requestAuthenticator` signed with
-    /// `secret`: its Response Authenticator and Message-Authenticator both check (what a client does).
+    /// `secret`: its Response Authenticator and Message-Authenticator both check (what a client
+    /// does); an Accounting-Response needs the Message-Authenticator only when it carries one.
     public static func isAuthenticReply(_ bytes: [UInt8], requestAuthenticator: [UInt8], secret: [UInt8]) -> Bool {
         guard let reply = RadiusPacket(bytes: bytes) else { return false }
         var unsigned = reply
@@ -85,7 +93,30 @@ public enum RadiusSecurity {
         guard let expected = try? responseAuthenticator(unsigned.encoded(), secret: secret),
             ConstantTime.equals(expected, reply.authenticator)
         else { return false }
+        if reply.code == .accountingResponse, reply.count(.messageAuthenticator) == 0 { return true }
         return hasValidMessageAuthenticator(unsigned, secret: secret)
+    }
+
+    /// Whether an Accounting-Request's Request Authenticator is MD5(Code + Identifier + Length +
+    /// 16 zero octets + Attributes + Secret) (RFC 2866 §3), compared in constant time; and its
+    /// Message-Authenticator, when it carries one, checks too.
+    public static func isAuthenticAccountingRequest(_ request: RadiusPacket, secret: [UInt8]) -> Bool {
+        var zeroed = request
+        zeroed.authenticator = [UInt8](repeating: 0, count: 16)
+        guard let expected = try? MD5.hash(zeroed.encoded() + secret),
+            ConstantTime.equals(expected, request.authenticator)
+        else { return false }
+        guard request.count(.messageAuthenticator) > 0 else { return true }
+        return hasValidMessageAuthenticator(zeroed, secret: secret)
+    }
+
+    /// An Accounting-Request as a NAS signs it (for tests and the benchmark).
+    public static func signed(accountingRequest: RadiusPacket, secret: [UInt8]) throws -> [UInt8] {
+        var packet = accountingRequest
+        packet.authenticator = [UInt8](repeating: 0, count: 16)
+        var bytes = packet.encoded()
+        bytes.replaceSubrange(4..<20, with: try MD5.hash(bytes + secret))
+        return bytes
     }
 
     /// MD5 over a reply encoded with the request's authenticator in its header, and the secret.

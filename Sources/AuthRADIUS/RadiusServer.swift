@@ -13,11 +13,17 @@ public struct RadiusServer: Service {
         public var host: String
         public var port: Int
         public var maximumInFlight: Int
+        /// Where Accounting-Requests are recorded (`radius.accounting_addr`); nil: nowhere.
+        public var accounting: (host: String, port: Int)?
 
-        public init(host: String = "127.0.0.1", port: Int = 1812, maximumInFlight: Int = 256) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 1812, maximumInFlight: Int = 256,
+            accounting: (host: String, port: Int)? = nil
+        ) {
             self.host = host
             self.port = port
             self.maximumInFlight = max(1, maximumInFlight)
+            self.accounting = accounting
         }
     }
 
@@ -36,22 +42,40 @@ public struct RadiusServer: Service {
         self.onListening = onListening
     }
 
+    typealias Envelope = AddressedEnvelope<ByteBuffer>
+    typealias Socket = NIOAsyncChannel<Envelope, Envelope>
+
     public func run() async throws {
-        typealias Envelope = AddressedEnvelope<ByteBuffer>
-        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<Envelope, Envelope>(wrappingChannelSynchronously: channel)
-                }
-            }
-        if let address = channel.channel.localAddress {
-            logger.info("RADIUS listening", metadata: ["address": "\(address)"])
-            onListening(address)
+        var sockets = [(try await bind(host: configuration.host, port: configuration.port, accounting: false), false)]
+        if let accounting = configuration.accounting {
+            sockets.append((try await bind(host: accounting.host, port: accounting.port, accounting: true), true))
         }
         let inFlight = InFlight()
+        try await withThrowingDiscardingTaskGroup { group in
+            for (socket, accounting) in sockets {
+                group.addTask { try await serve(socket, accounting: accounting, inFlight: inFlight) }
+            }
+        }
+    }
+
+    private func bind(host: String, port: Int, accounting: Bool) async throws -> Socket {
+        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture { try Socket(wrappingChannelSynchronously: channel) }
+            }
+        if let address = channel.channel.localAddress {
+            logger.info(
+                accounting ? "RADIUS accounting listening" : "RADIUS listening", metadata: ["address": "\(address)"])
+            onListening(address)
+        }
+        return channel
+    }
+
+    /// Answers each datagram on a task of its own, at most `maximumInFlight` at once over both ports.
+    private func serve(_ socket: Socket, accounting: Bool, inFlight: InFlight) async throws {
         let (responder, logger, limit) = (self.responder, self.logger, configuration.maximumInFlight)
-        try await channel.executeThenClose { inbound, outbound in
+        try await socket.executeThenClose { inbound, outbound in
             try await withThrowingDiscardingTaskGroup { group in
                 for try await envelope in inbound.cancelOnGracefulShutdown() {
                     guard inFlight.count.add(1, ordering: .relaxed).newValue <= limit else {
@@ -64,7 +88,7 @@ public struct RadiusServer: Service {
                         let peer = envelope.remoteAddress
                         guard let address = peer.ipAddress, let port = peer.port,
                             let reply = await responder.respond(
-                                to: Array(buffer: envelope.data), from: address, port: port)
+                                to: Array(buffer: envelope.data), from: address, port: port, accounting: accounting)
                         else { return }
                         try? await outbound.write(Envelope(remoteAddress: peer, data: ByteBuffer(bytes: reply)))
                     }

@@ -1,25 +1,10 @@
-import AuthLDAP
+@testable import AuthLDAP
 
 /// Requests as an LDAP client encodes them, and the server's answers read back.
 enum LDAPTestClient {
+    /// Clients write the envelope as the server does.
     static func message(_ id: Int64, controls: [LDAPControl] = [], _ op: (inout BERWriter) -> Void) -> [UInt8] {
-        var writer = BERWriter()
-        writer.constructed(BERTag.sequence) { message in
-            message.integer(id)
-            op(&message)
-            if !controls.isEmpty {
-                message.constructed(0xA0) { list in
-                    for control in controls {
-                        list.constructed(BERTag.sequence) { item in
-                            item.string(control.type)
-                            if control.critical { item.boolean(true) }
-                            if let value = control.value { item.element(BERTag.octetString, value) }
-                        }
-                    }
-                }
-            }
-        }
-        return writer.bytes
+        LDAPResponse.message(id, controls: controls, op)
     }
 
     static func bind(_ id: Int64, _ name: String, _ password: String, version: Int64 = 3) -> [UInt8] {

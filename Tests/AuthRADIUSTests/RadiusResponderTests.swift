@@ -190,6 +190,52 @@ struct RadiusResponderTests {
         await stack.shutdown()
     }
 
+    @Test(
+        "accounting: a record with the right authenticator is acknowledged (an authentic Accounting-Response); a wrong secret, a record without Acct-Status-Type and one on the authentication port are dropped"
+    )
+    func accounting() async throws {
+        let stack = try await TestStack(backing: .memory, stacks: Self.stacks)
+        let nas = TestNAS()
+        let responder = Self.responder(stack, nas: nas)
+        func record(_ attributes: [RadiusPacket.Attribute], secret: [UInt8]? = nil) throws -> [UInt8] {
+            try RadiusSecurity.signed(
+                accountingRequest: RadiusPacket(
+                    code: .accountingRequest, identifier: 9, authenticator: [], attributes: attributes),
+                secret: secret ?? nas.secret)
+        }
+        let start: [RadiusPacket.Attribute] = [
+            .init(.acctStatusType, [0, 0, 0, 1]), .init(.userName, Array("alice".utf8)),
+            .init(.acctSessionID, Array("s-1".utf8)), .init(.nasIPAddress, [10, 0, 0, 1]),
+        ]
+        let bytes = try record(start)
+        let reply = await responder.respond(to: bytes, from: "127.0.0.1", port: 3, accounting: true)
+        let acknowledged = nas.read(reply, for: Array(bytes[4..<20]))
+        #expect(acknowledged?.code == .accountingResponse && acknowledged?.identifier == 9)
+        #expect(
+            await responder.respond(
+                to: try record(start, secret: Array("another secret".utf8)), from: "127.0.0.1", port: 4,
+                accounting: true) == nil)
+        #expect(
+            await responder.respond(
+                to: try record(Array(start.dropFirst())), from: "127.0.0.1", port: 5, accounting: true) == nil)
+        #expect(await responder.respond(to: bytes, from: "127.0.0.1", port: 6) == nil, "not on the authentication port")
+    }
+
+    @Test(
+        "Status-Server (RFC 5997): an authentic Access-Accept when it carries a valid Message-Authenticator, nothing otherwise"
+    )
+    func statusServer() async throws {
+        let stack = try await TestStack(backing: .memory, stacks: Self.stacks)
+        let nas = TestNAS()
+        let responder = Self.responder(stack, nas: nas)
+        let authenticator = try SecureRandom.bytes(16)
+        let status = RadiusPacket(code: .statusServer, identifier: 5, authenticator: authenticator)
+        let signed = try RadiusSecurity.signed(request: status, secret: nas.secret)
+        let reply = nas.read(await responder.respond(to: signed, from: "127.0.0.1", port: 7), for: authenticator)
+        #expect(reply?.code == .accessAccept && reply?.identifier == 5)
+        #expect(await responder.respond(to: status.encoded(), from: "127.0.0.1", port: 8) == nil)
+    }
+
     @Test("over UDP on port 0: an Access-Request answered by the server")
     func overUDP() async throws {
         let stack = try await TestStack(backing: .memory, stacks: Self.stacks)

@@ -8,7 +8,9 @@
 # and 1,000,000 users in the table (seeded with COPY), and for HS256, EdDSA and ES256 tokens:
 # GET /protected and TCP VERIFY with one token and with 100,000 distinct ones (of 10,000 users), and
 # POST /oauth2/token client credentials; RSS after those 100,000 tokens and 100,000 revocations;
-# and `authctl user import` of 1,000,000 pre-hashed CSV rows (rows/s, peak RSS). Beside the rates,
+# and `authctl user import` of 1,000,000 pre-hashed CSV rows (rows/s, peak RSS); password checks
+# through line AUTH, an LDAP bind and a RADIUS Access-Request, and LDAP searches by uid
+# (scripts/bench/frontends.sh). Beside the rates,
 # the CPU time each request cost the server (its threads' /proc schedstat, divided by the requests
 # served), a figure a busy shared machine blurs far less than requests per second; and the
 # instructions per request of the reference, GET /protected and TCP VERIFY (one token and distinct
@@ -257,6 +259,12 @@ read -r large large_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c
 # Bulk import of 1,000,000 pre-hashed rows with authctl (scripts/bench/import.sh).
 read -r import_rows import_seconds import_rate import_rss <<<"$(scripts/bench/import.sh 1000000)"
 
+# Password checks through the line protocol, LDAP and RADIUS, and LDAP searches by uid
+# (scripts/bench/frontends.sh: its own authd with both front ends on, on this database).
+frontends=$(scripts/bench/frontends.sh 2>/dev/null | tail -n 1)
+field() { python3 -c "import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$frontends" "$1"; }
+per_core() { python3 -c "print(round($1 / $(nproc), 1))"; }
+
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 {
     printf '%-52s %12s %10s %8s\n' "measure" "per second" "p99 ms" "ratio"
@@ -277,6 +285,13 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
     printf '%-52s %12s %10s %8s\n' "POST /register" "$register_rate" "$register_p99" \
         "$(ratio "$register_rate" "$ceiling")"
     printf '%-52s %12s %10s %8s\n' "storm: POST /login saturated" "$storm_logins" "" ""
+    printf '%-52s %12s %10s %8s\n' "line AUTH, ldap stack (per core: $(per_core "$(field line_auth)"))" \
+        "$(field line_auth)" "" "1.00"
+    printf '%-52s %12s %10s %8s\n' "LDAP simple bind (per core: $(per_core "$(field ldap_bind)"))" "$(field ldap_bind)" "" \
+        "$(field ldap_bind_ratio)"
+    printf '%-52s %12s %10s %8s\n' "RADIUS Access-Request, PAP (per core: $(per_core "$(field radius)"))" \
+        "$(field radius)" "" "$(field radius_ratio)"
+    printf '%-52s %12s %10s %8s\n' "LDAP search by uid, bound as a service account" "$(field ldap_search_uid)" "" ""
     printf '%-52s %12s %10s %8s\n' "storm: GET /protected (p99 ratio to idle)" "$storm_rps" "$storm_p99" \
         "$(ratio "$storm_p99" "$protected_p99")"
     printf '%-52s %12s %10s %8s\n' "storm: TCP VERIFY pipelined (ratio to idle)" "$storm_verify" "" \
@@ -317,7 +332,7 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
     printf '%-52s %12s %10s %8s\n' "  GET /protected, one token / distinct" "$ins_protected / $ins_protected_distinct" "" \
         "$(ratio "$ins_protected" "$ins_reference_bearer")"
     printf '%-52s %12s %10s %8s\n' "  TCP VERIFY request-response, one token / distinct" "$ins_verify / $ins_verify_distinct" "" ""
-    echo "(ratios: to the reference, to 250,000/s, to the hashing ceiling, to idle, to 1,000 users, to 50,000 rows/s, to HS256's token endpoint)"
+    echo "(ratios: to the reference, to 250,000/s, to the hashing ceiling, to line AUTH, to idle, to 1,000 users, to 50,000 rows/s, to HS256's token endpoint)"
 } | tee "$out/results.txt"
 cat >"$out/results.json" <<JSON
 {"date": "$(date -u +%FT%TZ)", "cores": $(nproc), "seconds": $seconds,
@@ -327,7 +342,7 @@ cat >"$out/results.json" <<JSON
  "verify_pipelined": $verify_pipelined, "verify_request_response": $verify_reqresp,
  "scrypt_ms": $scrypt_ms, "hashing_ceiling": $ceiling, "login_rps": $login_rate, "register_rps": $register_rate,
  "storm_login_rps": $storm_logins, "storm_protected_rps": $storm_rps, "storm_protected_p99_ms": $storm_p99,
- "storm_verify_pipelined": $storm_verify,
+ "storm_verify_pipelined": $storm_verify, "frontends": $frontends,
  "users_small": $users_small, "protected_rps_small": $small, "users_large": $users_large, "protected_rps_large": $large,
  "rss_idle_mib": $idle_rss, "rss_after_load_mib": $busy_rss, "rss_after_distinct_and_revocations_mib": $revoked_rss,
  "cpu_us_per_request": {"reference": $cpu_reference, "protected": $cpu_protected, "verify_pipelined": $cpu_verify},

@@ -79,21 +79,10 @@ expect 53 "$(status ldapdelete -x -H "$url" -D "$(dn "$app")" -w "ldap service p
     "ldapdelete: the directory is read-only (53)"
 
 # An account with TOTP binds with its password followed by the current code.
-totp_secret=$(AUTHD_URL="http://127.0.0.1:$HTTP_PORT" PYTHONPATH=scripts/interop python3 - "totp$suffix" <<'PY'
-import subprocess, sys
-from authd_client import call
-name, password = sys.argv[1], "ldap password 3"
-assert call("POST", "/register", {"username": name, "email": f"{name}@example.com", "password": password})[0] == 201
-token = call("POST", "/login", {"username": name, "password": password})[1]["access_token"]
-secret = call("POST", "/mfa/totp/setup", {}, token)[1]["secret"]
-code = subprocess.run(["oathtool", "--totp", "-b", secret], check=True, capture_output=True, text=True).stdout.strip()
-assert call("POST", "/mfa/totp/confirm", {"code": code}, token)[0] == 200
-print(secret)
-PY
-)
+totp_secret=$(totp_account "totp$suffix" "ldap password 3")
 expect 49 "$(status ldapwhoami -x -H "$url" -D "$(dn "totp$suffix")" -w "ldap password 3")" \
     "ldapwhoami: an account with TOTP is refused with the password alone"
-next_code=$(oathtool --totp -b -N "$(date -u -d @$(($(date +%s) + 30)) '+%Y-%m-%d %H:%M:%S UTC')" "$totp_secret")
+next_code=$(next_totp "$totp_secret")
 expect "dn:$(dn "totp$suffix")" "$(ldapwhoami -x -H "$url" -D "$(dn "totp$suffix")" -w "ldap password 3$next_code" 2>&1)" \
     "ldapwhoami: the password with the code appended binds"
 

@@ -134,6 +134,25 @@ assert urllib.request.urlopen(request, timeout=10).status == 201
 PY
 }
 
+# totp_account USER PASSWORD: registers USER over HTTP with TOTP enrolled (confirmed with
+# oathtool's current code, so install-deps oathtool first); prints the base32 secret.
+totp_account() {
+    AUTHD_URL="http://127.0.0.1:$HTTP_PORT" PYTHONPATH=scripts/interop python3 - "$1" "$2" <<'PY'
+import subprocess, sys
+from authd_client import call
+name, password = sys.argv[1:]
+assert call("POST", "/register", {"username": name, "email": f"{name}@example.com", "password": password})[0] == 201
+token = call("POST", "/login", {"username": name, "password": password})[1]["access_token"]
+secret = call("POST", "/mfa/totp/setup", {}, token)[1]["secret"]
+code = subprocess.run(["oathtool", "--totp", "-b", secret], check=True, capture_output=True, text=True).stdout.strip()
+assert call("POST", "/mfa/totp/confirm", {"code": code}, token)[0] == 200
+print(secret)
+PY
+}
+
+# next_totp SECRET: oathtool's code for the next 30-second step (the current one was spent).
+next_totp() { oathtool --totp -b -N "$(date -u -d @$(($(date +%s) + 30)) '+%Y-%m-%d %H:%M:%S UTC')" "$1"; }
+
 # login USER PASSWORD: prints an access token.
 login() {
     python3 - "$HTTP_PORT" "$1" "$2" <<'PY'

@@ -17,6 +17,8 @@ secret="interop-radius-shared-secret-1"
 # 127.0.0.0/8 is not: the raw-packet checks below send from 127.0.0.2.
 export AUTHD_RADIUS_ADDR="127.0.0.1:$radius_port" AUTHD_RADIUS_CLIENTS="127.0.0.0/8=$secret,127.0.0.1/32=$secret"
 export AUTHD_RADIUS_LEGACY_CLIENTS="127.0.0.1/32"
+accounting_port=$(free_port)
+export AUTHD_RADIUS_ACCOUNTING_ADDR="127.0.0.1:$accounting_port"
 start_authd
 for _ in $(seq 1 50); do grep -q '"message":"RADIUS listening"' "$interop_work/authd.log" && break; sleep 0.1; done
 
@@ -50,22 +52,11 @@ expect "Received Access-Reject" "$(verdict "$(radius_ask "$user-locked" "radius 
 
 # TOTP: the account enrolled over HTTP (oathtool's code), then radclient's first request gets an
 # Access-Challenge whose State the second request carries with the code as the password.
-totp_secret=$(AUTHD_URL="http://127.0.0.1:$HTTP_PORT" PYTHONPATH=scripts/interop python3 - "$user-totp" <<'PY'
-import subprocess, sys, time
-from authd_client import call
-name, password = sys.argv[1], "radius password 4"
-assert call("POST", "/register", {"username": name, "email": f"{name}@example.com", "password": password})[0] == 201
-token = call("POST", "/login", {"username": name, "password": password})[1]["access_token"]
-secret = call("POST", "/mfa/totp/setup", {}, token)[1]["secret"]
-code = subprocess.run(["oathtool", "--totp", "-b", secret], check=True, capture_output=True, text=True).stdout.strip()
-assert call("POST", "/mfa/totp/confirm", {"code": code}, token)[0] == 200
-print(secret)
-PY
-)
+totp_secret=$(totp_account "$user-totp" "radius password 4")
 challenged=$(radius_ask "$user-totp" "radius password 4")
 expect "Received Access-Challenge" "$(verdict "$challenged")" "radclient: an account with TOTP gets an Access-Challenge"
 state=$(grep -o 'State = 0x[0-9a-f]*' <<< "$challenged" | head -n 1 | cut -d' ' -f3)
-next_code=$(oathtool --totp -b -N "$(date -u -d @$(($(date +%s) + 30)) '+%Y-%m-%d %H:%M:%S UTC')" "$totp_secret")
+next_code=$(next_totp "$totp_secret")
 second=$(printf 'User-Name = "%s"\nUser-Password = "%s"\nState = %s\nMessage-Authenticator = 0x00\n' \
     "$user-totp" "$next_code" "$state" | radclient -x -r 1 -t 2 "127.0.0.1:$radius_port" auth "$secret" 2>&1 || true)
 expect "Received Access-Accept" "$(verdict "$second")" "radclient: the code with the challenge's State is accepted"
@@ -122,7 +113,7 @@ reply = ask(good)
 check(reply is not None and reply[0] == 2 and authentic(reply, authenticator), "Python: a signed PAP request is accepted, the reply authentic")
 check(ask(request(sign=False)[0]) is None, "no Message-Authenticator: dropped (BlastRADIUS)")
 check(ask(request(forged=True)[0]) is None, "a forged Message-Authenticator: dropped")
-check(ask(request(code=4)[0]) is None, "an Accounting-Request: dropped")
+check(ask(request(code=4)[0]) is None, "an Accounting-Request on the authentication port: dropped")
 legacy = ask(request(sign=False)[0], source="127.0.0.1")
 check(legacy is not None and legacy[0] == 2, "a legacy client (radius.legacy_clients) may leave it out")
 check(ask(request(forged=True)[0], source="127.0.0.1") is None, "a legacy client's forged Message-Authenticator: dropped")
@@ -147,7 +138,7 @@ check(right is not None and right[0] == 2, "the retransmissions counted once: th
 user = saved
 sys.exit(1 if failures else 0)
 PY
-if grep -q 'an Access-Request without a valid Message-Authenticator was dropped' "$interop_work/authd.log"; then
+if grep -q 'a request without a valid Message-Authenticator was dropped' "$interop_work/authd.log"; then
     echo "ok: the dropped requests are logged"
 else
     echo "FAIL: no log line for the dropped requests" >&2
@@ -171,6 +162,66 @@ if [ "$(id -u)" = 0 ]; then
 else
     echo "radius: pam_radius_auth skipped (not root: it needs a file in /etc/pam.d)"
 fi
+
+# Accounting (RFC 2866) and Status-Server (RFC 5997) with radclient.
+acct=$(printf 'Acct-Status-Type = Start\nUser-Name = "%s"\nAcct-Session-Id = "s-%s"\nNAS-Identifier = "nas-1"\n' \
+    "$user" "$$" | radclient -x -r 1 -t 2 "127.0.0.1:$accounting_port" acct "$secret" 2>&1 || true)
+expect "Received Accounting-Response" "$(grep -o 'Received Accounting-Response' <<< "$acct" | head -n 1)" \
+    "radclient acct: a Start record is acknowledged"
+if wait_for_log '"status":"start"' 5 && grep '"message":"radius accounting"' "$interop_work/authd.log" | grep -q "s-$$"; then
+    echo "ok: the accounting record is in the log with its session id"
+else
+    echo "FAIL: no accounting record in the log" >&2
+    failures=$((failures + 1))
+fi
+status=$(printf 'Message-Authenticator = 0x00\n' | radclient -x -r 1 -t 2 "127.0.0.1:$radius_port" status "$secret" 2>&1 || true)
+expect "Received Access-Accept" "$(verdict "$status")" "radclient status: Status-Server is answered"
+
+# PyPI's pyrad: Access-Request with a Message-Authenticator, the reply verified; an accounting Stop.
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -c 'import pyrad' 2>/dev/null \
+    || .venv/bin/pip install --quiet --disable-pip-version-check 'pyrad>=2.4,<3'
+.venv/bin/python - "$radius_port" "$accounting_port" "$secret" "$user" <<'PY' || failures=$((failures + 1))
+import io, sys
+from pyrad import packet
+from pyrad.client import Client
+from pyrad.dictionary import Dictionary
+
+port, accounting_port, secret, user = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode(), sys.argv[4]
+dictionary = Dictionary(io.StringIO("""ATTRIBUTE User-Name 1 string
+ATTRIBUTE User-Password 2 string encrypt=1
+ATTRIBUTE Reply-Message 18 string
+ATTRIBUTE State 24 octets
+ATTRIBUTE Class 25 octets
+ATTRIBUTE Acct-Status-Type 40 integer
+ATTRIBUTE Acct-Session-Id 44 string
+ATTRIBUTE Message-Authenticator 80 octets
+"""))
+client = Client(server="127.0.0.1", authport=port, acctport=accounting_port, secret=secret, dict=dictionary)
+client.timeout, client.retries = 3, 1
+failures = 0
+
+def check(condition, what):
+    global failures
+    print(("ok: " if condition else "FAIL: ") + what, file=sys.stdout if condition else sys.stderr, flush=True)
+    failures += not condition
+
+def ask(password):
+    request = client.CreateAuthPacket(code=packet.AccessRequest, User_Name=user)
+    request["User-Password"] = request.PwCrypt(password)
+    request.add_message_authenticator()
+    return client.SendPacket(request)
+
+accepted = ask("radius password 1")
+check(accepted.code == packet.AccessAccept, "pyrad: the right password is an Access-Accept (its authenticator verified)")
+check(b"user" in accepted.get(25, []), "pyrad: the Access-Accept carries the role user as Class")
+check(ask("wrong password").code == packet.AccessReject, "pyrad: a wrong password is an Access-Reject")
+stop = client.CreateAcctPacket(User_Name=user)
+stop["Acct-Status-Type"] = 2
+stop["Acct-Session-Id"] = "pyrad-1"
+check(client.SendPacket(stop).code == packet.AccountingResponse, "pyrad: an accounting Stop is acknowledged")
+sys.exit(1 if failures else 0)
+PY
 
 if [ "$failures" -ne 0 ]; then
     echo "interop: RADIUS checks FAILED ($failures)" >&2

@@ -40,6 +40,8 @@ command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 command -v radclient >/dev/null 2>&1 || missing+=(freeradius-utils)
 compgen -G "/lib/*/security/pam_radius_auth.so" >/dev/null || compgen -G "/usr/lib/*/security/pam_radius_auth.so" >/dev/null \
     || missing+=(libpam-radius-auth)
+# radsecproxy, the RadSec (RADIUS over TLS) client of radius.sh: radclient's UDP to TLS.
+command -v radsecproxy >/dev/null 2>&1 || missing+=(radsecproxy)
 # OpenLDAP's ldapsearch and ldapwhoami, python-ldap and ldap3 (Debian's packages of the PyPI
 # projects), the LDAP clients of the LDAP test (ldap.sh).
 command -v ldapsearch >/dev/null 2>&1 || missing+=(ldap-utils)

@@ -1,12 +1,15 @@
 import AuthCore
 public import AuthRADIUS
 import Configuration
+import NIOSSL
 
 extension Settings {
     /// The RADIUS front end (`radius.addr`); nil when off.
     public struct Radius: Sendable {
         public var server: RadiusServer.Configuration
         public var responder: RadiusResponder.Configuration
+        /// RADIUS over TLS (`radius.radsec_addr`); nil when off.
+        public var radsec: RadSecServer.Configuration?
     }
 
     /// `radius.addr` (empty: off), `radius.clients` (`CIDR=secret` entries, secrets of at least
@@ -56,6 +59,34 @@ extension Settings {
         guard server.maximumInFlight > 0 else { throw ConfigurationError("radius.max_in_flight must be positive") }
         let accounting = config.string(forKey: "radius.accounting_addr", default: "")
         if !accounting.isEmpty { server.accounting = try address(accounting, key: "radius.accounting_addr") }
-        return Radius(server: server, responder: responder)
+        return Radius(server: server, responder: responder, radsec: try radsec(config))
+    }
+
+    /// `radius.radsec_addr` (empty: off) with `radius.radsec_cert_file`, `radius.radsec_key_file`
+    /// (PEM) and `radius.radsec_client_ca_file`: the CA whose client certificates may connect
+    /// (RFC 6614 asks for mutual authentication; there is no RadSec without it).
+    static func radsec(_ config: ConfigReader) throws -> RadSecServer.Configuration? {
+        let text = config.string(forKey: "radius.radsec_addr", default: "")
+        let certificate = config.string(forKey: "radius.radsec_cert_file", default: "")
+        let key = config.string(forKey: "radius.radsec_key_file", default: "")
+        let authority = config.string(forKey: "radius.radsec_client_ca_file", default: "")
+        guard !text.isEmpty else { return nil }
+        guard !certificate.isEmpty, !key.isEmpty, !authority.isEmpty else {
+            throw ConfigurationError(
+                "radius.radsec_addr needs radius.radsec_cert_file, radius.radsec_key_file and radius.radsec_client_ca_file"
+            )
+        }
+        let (host, port) = try address(text, key: "radius.radsec_addr")
+        do {
+            var tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+            tls.minimumTLSVersion = .tlsv12
+            tls.certificateVerification = .noHostnameVerification
+            tls.trustRoots = .file(authority)
+            return RadSecServer.Configuration(host: host, port: port, tls: try NIOSSLContext(configuration: tls))
+        } catch {
+            throw ConfigurationError("radius.radsec_*_file cannot be read as PEM: \(error)")
+        }
     }
 }

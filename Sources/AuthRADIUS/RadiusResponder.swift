@@ -20,6 +20,10 @@ public struct RadiusClient: Sendable {
         self.requiresMessageAuthenticator = requiresMessageAuthenticator
     }
 
+    /// Every RadSec client: its certificate is what authenticates it; the secret is fixed.
+    public static let radsec = RadiusClient(
+        network: IPNetwork("0.0.0.0/0")!, secret: Array("radsec".utf8), requiresMessageAuthenticator: false)
+
     /// Shorter shared secrets are refused: the hidden password and the authenticators are only as
     /// strong as the secret (RFC 2865 §3 asks for at least 16 octets).
     public static let minimumSecretLength = 16
@@ -79,12 +83,36 @@ public struct RadiusResponder: Sendable {
         self.duplicates = RadiusDuplicates(window: configuration.duplicateWindow)
     }
 
-    /// The reply to one datagram from `address` (an IP address, without the port) that arrived on
-    /// the authentication port, or on the accounting port when `accounting`; nil to drop it.
-    public func respond(to datagram: [UInt8], from address: String, port: Int, accounting: Bool = false) async
-        -> [UInt8]?
+    /// Where a request arrived: the UDP authentication port, the UDP accounting port, or a RadSec
+    /// connection (RFC 6614: both kinds over TLS, the client known by its certificate).
+    public enum Listener: Sendable {
+        case authentication
+        case accounting
+        case radsec
+
+        /// The requests it takes (Status-Server on every one).
+        var codes: Set<RadiusPacket.Code> {
+            switch self {
+            case .authentication: [.accessRequest, .statusServer]
+            case .accounting: [.accountingRequest, .statusServer]
+            case .radsec: [.accessRequest, .accountingRequest, .statusServer]
+            }
+        }
+    }
+
+    /// The reply to one datagram from `address` (an IP address, without the port), or nil to drop
+    /// it. UDP clients are known by their address; RadSec's by the TLS handshake, sharing the
+    /// secret "radsec" (RFC 6614 §2.3) and exempt from the Message-Authenticator, which TLS makes
+    /// moot.
+    public func respond(to datagram: [UInt8], from address: String, port: Int, on listener: Listener = .authentication)
+        async -> [UInt8]?
     {
-        guard let client = configuration.client(for: address) else {
+        let client: RadiusClient
+        if listener == .radsec {
+            client = RadiusClient.radsec
+        } else if let known = configuration.client(for: address) {
+            client = known
+        } else {
             logger.notice(
                 "radius: a datagram from an address that is not a client was dropped", metadata: ["peer": "\(address)"])
             return nil
@@ -93,11 +121,10 @@ public struct RadiusResponder: Sendable {
             logger.notice("radius: a malformed packet was dropped", metadata: ["peer": "\(address)"])
             return nil
         }
-        let expected: RadiusPacket.Code = accounting ? .accountingRequest : .accessRequest
-        guard request.code == expected || request.code == .statusServer else {
+        guard listener.codes.contains(request.code) else {
             logger.notice(
                 "radius: a packet this port does not take was dropped",
-                metadata: ["peer": "\(address)", "code": "\(request.code.rawValue)", "accounting": "\(accounting)"])
+                metadata: ["peer": "\(address)", "code": "\(request.code.rawValue)", "listener": "\(listener)"])
             return nil
         }
         if request.code == .accountingRequest {
@@ -130,7 +157,7 @@ public struct RadiusResponder: Sendable {
         switch request.code {
         case .statusServer:
             // RFC 5997 §4.3: alive, answered as the port's own kind of reply.
-            let code: RadiusPacket.Code = accounting ? .accountingResponse : .accessAccept
+            let code: RadiusPacket.Code = listener == .accounting ? .accountingResponse : .accessAccept
             reply = sign(
                 RadiusPacket(code: code, identifier: request.identifier, authenticator: []), for: request, client)
         case .accountingRequest:

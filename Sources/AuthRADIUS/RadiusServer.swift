@@ -88,7 +88,8 @@ public struct RadiusServer: Service {
                         let peer = envelope.remoteAddress
                         guard let address = peer.ipAddress, let port = peer.port,
                             let reply = await responder.respond(
-                                to: Array(buffer: envelope.data), from: address, port: port, accounting: accounting)
+                                to: Array(buffer: envelope.data), from: address, port: port,
+                                on: accounting ? .accounting : .authentication)
                         else { return }
                         try? await outbound.write(Envelope(remoteAddress: peer, data: ByteBuffer(bytes: reply)))
                     }

@@ -85,13 +85,14 @@ struct Daemon {
         ]
         services += hookListeners(resources.assembly.auth).map { .init(service: $0) }
         if let radius = settings.radius {
+            let responder = RadiusResponder(
+                service: resources.assembly.auth, configuration: radius.responder, logger: logger)
             services.append(
-                .init(
-                    service: RadiusServer(
-                        configuration: radius.server,
-                        responder: RadiusResponder(
-                            service: resources.assembly.auth, configuration: radius.responder, logger: logger),
-                        logger: logger)))
+                .init(service: RadiusServer(configuration: radius.server, responder: responder, logger: logger)))
+            if let radsec = radius.radsec {
+                services.append(
+                    .init(service: RadSecServer(configuration: radsec, responder: responder, logger: logger)))
+            }
         }
         if let ldap = settings.ldap {
             let directory = DirectoryService(assembly: resources.assembly, policy: ldap.policy)

@@ -208,16 +208,16 @@ struct RadiusResponderTests {
             .init(.acctSessionID, Array("s-1".utf8)), .init(.nasIPAddress, [10, 0, 0, 1]),
         ]
         let bytes = try record(start)
-        let reply = await responder.respond(to: bytes, from: "127.0.0.1", port: 3, accounting: true)
+        let reply = await responder.respond(to: bytes, from: "127.0.0.1", port: 3, on: .accounting)
         let acknowledged = nas.read(reply, for: Array(bytes[4..<20]))
         #expect(acknowledged?.code == .accountingResponse && acknowledged?.identifier == 9)
         #expect(
             await responder.respond(
                 to: try record(start, secret: Array("another secret".utf8)), from: "127.0.0.1", port: 4,
-                accounting: true) == nil)
+                on: .accounting) == nil)
         #expect(
             await responder.respond(
-                to: try record(Array(start.dropFirst())), from: "127.0.0.1", port: 5, accounting: true) == nil)
+                to: try record(Array(start.dropFirst())), from: "127.0.0.1", port: 5, on: .accounting) == nil)
         #expect(await responder.respond(to: bytes, from: "127.0.0.1", port: 6) == nil, "not on the authentication port")
     }
 
@@ -234,6 +234,29 @@ struct RadiusResponderTests {
         let reply = nas.read(await responder.respond(to: signed, from: "127.0.0.1", port: 7), for: authenticator)
         #expect(reply?.code == .accessAccept && reply?.identifier == 5)
         #expect(await responder.respond(to: status.encoded(), from: "127.0.0.1", port: 8) == nil)
+    }
+
+    @Test(
+        "RadSec: from any address (the certificate vouched for it), with the secret radsec, Access- and Accounting-Requests on one listener"
+    )
+    func radsec() async throws {
+        let stack = try await TestStack(backing: .memory, stacks: Self.stacks)
+        let responder = Self.responder(stack)
+        let (user, _) = try await stack.account()
+        let nas = TestNAS(secret: Array("radsec".utf8))
+        let (access, authenticator) = try nas.request(user.username, TestStack.password, signed: false)
+        let accepted = nas.read(
+            await responder.respond(to: access, from: "192.0.2.7", port: 1, on: .radsec), for: authenticator)
+        #expect(accepted?.code == .accessAccept)
+        #expect(await responder.respond(to: access, from: "192.0.2.7", port: 2) == nil, "not a UDP client")
+        let record = try RadiusSecurity.signed(
+            accountingRequest: RadiusPacket(
+                code: .accountingRequest, identifier: 3, authenticator: [],
+                attributes: [.init(.acctStatusType, [0, 0, 0, 2])]),
+            secret: nas.secret)
+        let acknowledged = nas.read(
+            await responder.respond(to: record, from: "192.0.2.7", port: 3, on: .radsec), for: Array(record[4..<20]))
+        #expect(acknowledged?.code == .accountingResponse)
     }
 
     @Test("over UDP on port 0: an Access-Request answered by the server")

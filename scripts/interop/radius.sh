@@ -4,11 +4,12 @@
 # user and a locked account the same Access-Reject; a wrong shared secret gets no answer. Then
 # packets radclient will not send, from Python: no Message-Authenticator, a forged one, an
 # Accounting-Request, garbage, a truncated packet (all dropped, logged), and retransmissions
-# answered from the first reply (counted once by the lockout).
+# answered from the first reply (counted once by the lockout). Then accounting and Status-Server
+# with radclient, RadSec through radsecproxy, PyPI's pyrad, and pam_radius_auth with pamtester.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
-scripts/install-deps.sh oathtool
+scripts/install-deps.sh oathtool openssl
 radius_port=$(free_port)
 head -c 48 /dev/urandom | base64 | tr -d '\n' > "$interop_work/mfa-key"
 export AUTHD_MFA_KEY_FILE="$interop_work/mfa-key"
@@ -19,6 +20,20 @@ export AUTHD_RADIUS_ADDR="127.0.0.1:$radius_port" AUTHD_RADIUS_CLIENTS="127.0.0.
 export AUTHD_RADIUS_LEGACY_CLIENTS="127.0.0.1/32"
 accounting_port=$(free_port)
 export AUTHD_RADIUS_ACCOUNTING_ADDR="127.0.0.1:$accounting_port"
+# RadSec: a private CA signs authd's server certificate and radsecproxy's client certificate.
+radsec_port=$(free_port)
+pki="$interop_work/pki"
+mkdir -p "$pki"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=authd test CA" \
+    -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
+for name in server client; do
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$pki/$name.key" -out "$pki/$name.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1\n' > "$pki/$name.ext"
+    openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 1 \
+        -extfile "$pki/$name.ext" -out "$pki/$name.crt" 2>/dev/null
+done
+export AUTHD_RADIUS_RADSEC_ADDR="127.0.0.1:$radsec_port" AUTHD_RADIUS_RADSEC_CERT_FILE="$pki/server.crt"
+export AUTHD_RADIUS_RADSEC_KEY_FILE="$pki/server.key" AUTHD_RADIUS_RADSEC_CLIENT_CA_FILE="$pki/ca.crt"
 start_authd
 for _ in $(seq 1 50); do grep -q '"message":"RADIUS listening"' "$interop_work/authd.log" && break; sleep 0.1; done
 
@@ -176,6 +191,61 @@ else
 fi
 status=$(printf 'Message-Authenticator = 0x00\n' | radclient -x -r 1 -t 2 "127.0.0.1:$radius_port" status "$secret" 2>&1 || true)
 expect "Received Access-Accept" "$(verdict "$status")" "radclient status: Status-Server is answered"
+
+# RadSec (RFC 6614) through radsecproxy: radclient speaks UDP to the proxy, the proxy TLS with its
+# client certificate to authd; and a TLS client without a certificate is refused.
+proxy_port=$(free_port)
+cat > "$interop_work/radsecproxy.conf" <<CONF
+ListenUDP 127.0.0.1:$proxy_port
+LogDestination x-syslog:///
+LogLevel 3
+tls authd {
+    CACertificateFile $pki/ca.crt
+    CertificateFile $pki/client.crt
+    CertificateKeyFile $pki/client.key
+}
+client nas {
+    host 127.0.0.1
+    type udp
+    secret proxy-shared-secret-0123456789
+}
+server authd {
+    host 127.0.0.1
+    port $radsec_port
+    type tls
+    tls authd
+    CertificateNameCheck off
+    secret radsec
+}
+realm * {
+    server authd
+}
+CONF
+radsecproxy -f -c "$interop_work/radsecproxy.conf" -i "$interop_work/radsecproxy.pid" >"$interop_work/radsecproxy.log" 2>&1 &
+server_pids+=($!)
+for _ in $(seq 1 50); do ss -lun | grep -q ":$proxy_port " && break; sleep 0.1; done
+proxied() {
+    printf 'User-Name = "%s"\nUser-Password = "%s"\nMessage-Authenticator = 0x00\n' "$1" "$2" \
+        | radclient -x -r 2 -t 3 "127.0.0.1:$proxy_port" auth proxy-shared-secret-0123456789 2>&1 || true
+}
+expect "Received Access-Accept" "$(verdict "$(proxied "$user" "radius password 1")")" \
+    "radsecproxy: the right password over RadSec is an Access-Accept"
+expect "Received Access-Reject" "$(verdict "$(proxied "$user" "wrong password")")" \
+    "radsecproxy: a wrong password over RadSec is an Access-Reject"
+refused=$(python3 - "$radsec_port" "$pki/ca.crt" <<'PY'
+import socket, ssl, sys
+context = ssl.create_default_context(cafile=sys.argv[2])
+context.check_hostname = False
+try:
+    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5) as raw:
+        with context.wrap_socket(raw) as tls:
+            tls.sendall(b"\x01\x01\x00\x14" + bytes(16))
+            print("answered" if tls.recv(4096) else "closed")
+except (ssl.SSLError, ConnectionError, OSError):
+    print("refused")
+PY
+)
+expect "refused" "$refused" "RadSec: a TLS client without a certificate is refused"
 
 # PyPI's pyrad: Access-Request with a Message-Authenticator, the reply verified; an accounting Stop.
 [ -x .venv/bin/python ] || python3 -m venv .venv

@@ -75,12 +75,14 @@ public struct RadiusResponder: Sendable {
     let configuration: Configuration
     let logger: Logger
     let duplicates: RadiusDuplicates
+    let drops: RadiusDrops
 
     public init(service: AuthService, configuration: Configuration, logger: Logger) {
         self.service = service
         self.configuration = configuration
         self.logger = logger
         self.duplicates = RadiusDuplicates(window: configuration.duplicateWindow)
+        self.drops = RadiusDrops(logger: logger)
     }
 
     /// Where a request arrived: the UDP authentication port, the UDP accounting port, or a RadSec
@@ -113,25 +115,22 @@ public struct RadiusResponder: Sendable {
         } else if let known = configuration.client(for: address) {
             client = known
         } else {
-            logger.notice(
-                "radius: a datagram from an address that is not a client was dropped", metadata: ["peer": "\(address)"])
+            drops.record(.unknownClient, "a datagram from an address that is not a client", peer: address)
             return nil
         }
         guard let request = RadiusPacket(bytes: datagram) else {
-            logger.notice("radius: a malformed packet was dropped", metadata: ["peer": "\(address)"])
+            drops.record(.malformed, "a malformed packet", peer: address)
             return nil
         }
         guard listener.codes.contains(request.code) else {
-            logger.notice(
-                "radius: a packet this port does not take was dropped",
-                metadata: ["peer": "\(address)", "code": "\(request.code.rawValue)", "listener": "\(listener)"])
+            drops.record(.wrongPort, "a packet this port does not take (code \(request.code.rawValue))", peer: address)
             return nil
         }
         if request.code == .accountingRequest {
             guard RadiusSecurity.isAuthenticAccountingRequest(request, secret: client.secret) else {
-                logger.warning(
-                    "radius: an Accounting-Request with a wrong authenticator was dropped (wrong secret?)",
-                    metadata: ["peer": "\(address)"])
+                drops.record(
+                    .badAuthenticator, "an Accounting-Request with a wrong authenticator (wrong secret?)", peer: address
+                )
                 return nil
             }
         } else {
@@ -140,9 +139,8 @@ public struct RadiusResponder: Sendable {
                 !client.requiresMessageAuthenticator && request.code == .accessRequest
                 && request.count(.messageAuthenticator) == 0
             guard legacy || RadiusSecurity.hasValidMessageAuthenticator(request, secret: client.secret) else {
-                logger.warning(
-                    "radius: a request without a valid Message-Authenticator was dropped (wrong secret?)",
-                    metadata: ["peer": "\(address)"])
+                drops.record(
+                    .badAuthenticator, "a request without a valid Message-Authenticator (wrong secret?)", peer: address)
                 return nil
             }
         }
@@ -356,4 +354,52 @@ final class RadiusDuplicates: Sendable {
     }
 
     var count: Int { entries.withLock { $0.count } }
+}
+
+/// Packets dropped without an answer: each counted in `authd_radius_dropped_total{reason}`, and
+/// logged as a warning, at most `perWindow` of them in ten seconds; a flood of forged packets then
+/// costs one line saying how many more there were, not a line each.
+final class RadiusDrops: Sendable {
+    enum Reason: String, CaseIterable {
+        case unknownClient = "unknown_client"
+        case malformed
+        case wrongPort = "wrong_port"
+        case badAuthenticator = "bad_authenticator"
+    }
+
+    private struct Window {
+        var start: ContinuousClock.Instant
+        var logged = 0
+        var suppressed = 0
+    }
+
+    private let logger: Logger
+    private let perWindow: Int
+    private let window = Mutex(Window(start: .now))
+    private let counters = Dictionary(
+        uniqueKeysWithValues: Reason.allCases.map {
+            ($0, Counter(label: "authd_radius_dropped_total", dimensions: [("reason", $0.rawValue)]))
+        })
+
+    init(logger: Logger, perWindow: Int = 20) {
+        self.logger = logger
+        self.perWindow = perWindow
+    }
+
+    func record(_ reason: Reason, _ what: String, peer: String) {
+        counters[reason]?.increment()
+        let now = ContinuousClock.now
+        let (log, suppressed) = window.withLock { window -> (Bool, Int) in
+            var suppressed = 0
+            if now - window.start >= .seconds(10) {
+                suppressed = window.suppressed
+                window = Window(start: now)
+            }
+            window.logged += 1
+            if window.logged > perWindow { window.suppressed += 1 }
+            return (window.logged <= perWindow, suppressed)
+        }
+        if suppressed > 0 { logger.warning("radius: \(suppressed) more dropped packets were not logged") }
+        if log { logger.warning("radius: \(what) was dropped", metadata: ["peer": "\(peer)"]) }
+    }
 }

@@ -19,7 +19,7 @@ export AUTHD_LDAP_LDAPS_ADDR="127.0.0.1:$ldaps_port" LDAPTLS_CACERT="$interop_wo
 head -c 48 /dev/urandom | base64 | tr -d '\n' > "$interop_work/mfa-key"
 export AUTHD_MFA_KEY_FILE="$interop_work/mfa-key"
 base="dc=authd,dc=test"
-export AUTHD_LDAP_ADDR="127.0.0.1:$ldap_port" AUTHD_LDAP_BASE_DN="$base"
+export AUTHD_LDAP_ADDR="127.0.0.1:$ldap_port" AUTHD_LDAP_BASE_DN="$base" AUTHD_LDAP_MAX_CONNECTIONS=16
 start_authd
 wait_for_log '"message":"LDAP listening"' 10 || { echo "FAIL: LDAP did not start" >&2; exit 1; }
 url="ldap://127.0.0.1:$ldap_port"
@@ -187,7 +187,7 @@ fi
 
 # python-ldap (libldap underneath) and ldap3 (pure Python), then raw BER.
 /usr/bin/python3 - "$ldap_port" "$base" "$user" "$app" <<'PY' || failures=$((failures + 1))
-import socket, sys
+import socket, sys, time
 import ldap, ldap3
 from ldap.controls import SimplePagedResultsControl
 port, base, user, app = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
@@ -260,6 +260,20 @@ for _ in range(100):
     payload = (bytes([0x30, n]) if n < 128 else bytes([0x30, 0x82, n >> 8, n & 0xFF])) + payload
 check(b"1.3.6.1.4.1.1466.20036" in raw(payload), "raw: 100 levels of nesting get a notice of disconnection")
 check(b"1.3.6.1.4.1.1466.20036" in raw(nested), "raw: an indefinite length gets a notice of disconnection")
+# A flood of connections past ldap.max_connections (16 here): the extra ones get a notice of
+# disconnection and the close; the held ones still work, and so does a new one once they go.
+held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(16)]
+extra = raw(b"")
+check(b"1.3.6.1.4.1.1466.20036" in extra, "flood: a connection past ldap.max_connections gets a notice and the close")
+anonymous_bind = bytes.fromhex("300c020101600702010304008000")
+held[0].sendall(anonymous_bind)
+check(held[0].recv(4096)[5:7] == bytes([0x61, 0x07]), "flood: a held connection still answers")
+for sock in held:
+    sock.close()
+time.sleep(0.5)
+again = ldap.initialize(url)
+again.simple_bind_s(f"uid={user},{people}", "ldap password 1")
+check(again.whoami_s() == f"dn:uid={user},{people}", "flood: once they closed, a new connection binds")
 sys.exit(1 if failures else 0)
 PY
 

@@ -134,6 +134,18 @@ check(legacy is not None and legacy[0] == 2, "a legacy client (radius.legacy_cli
 check(ask(request(forged=True)[0], source="127.0.0.1") is None, "a legacy client's forged Message-Authenticator: dropped")
 check(ask(b"\x01\x02\x00\x05garbage") is None, "garbage: dropped")
 check(ask(good[:-3]) is None, "a truncated packet: dropped")
+oversize = bytearray(good)
+oversize[20 + 1] = 250  # the User-Name attribute claims more bytes than the packet holds
+check(ask(bytes(oversize)) is None, "an attribute longer than its packet: dropped")
+# A flood: 5,000 forged requests as fast as one socket sends them, then a good one is answered.
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as flood:
+    flood.bind(("127.0.0.2", 0))
+    forged_request = request(forged=True)[0]
+    for _ in range(5000):
+        flood.sendto(forged_request, ("127.0.0.1", port))
+# The kernel may have dropped what overflowed the socket's buffer: retry as a NAS does.
+after = next((reply for reply in (ask(request(identifier=n)[0], timeout=3) for n in range(3)) if reply), None)
+check(after is not None and after[0] == 2, "after a flood of 5,000 forged requests a good one is accepted")
 check(ask(request()[0], source="127.0.0.3") is not None, "127.0.0.3 is in the client network 127.0.0.0/8")
 # One wrong password retransmitted fifteen times is one failure, not fifteen: the lockout (ten)
 # is not reached, so the right password still passes afterwards.
@@ -153,10 +165,17 @@ check(right is not None and right[0] == 2, "the retransmissions counted once: th
 user = saved
 sys.exit(1 if failures else 0)
 PY
-if grep -q 'a request without a valid Message-Authenticator was dropped' "$interop_work/authd.log"; then
+if grep -qF 'a request without a valid Message-Authenticator (wrong secret?) was dropped' "$interop_work/authd.log"; then
     echo "ok: the dropped requests are logged"
 else
     echo "FAIL: no log line for the dropped requests" >&2
+    failures=$((failures + 1))
+fi
+dropped_lines=$(grep -c 'was dropped' "$interop_work/authd.log" || true)
+if [ "$dropped_lines" -lt 100 ]; then
+    echo "ok: the flood of 5,000 dropped packets took $dropped_lines log lines, not one each"
+else
+    echo "FAIL: $dropped_lines log lines for dropped packets" >&2
     failures=$((failures + 1))
 fi
 

@@ -249,8 +249,11 @@ public struct RadiusResponder: Sendable {
             }
             var accept = RadiusPacket(code: .accessAccept, identifier: request.identifier, authenticator: [])
             if let type = configuration.roleAttribute {
-                accept.attributes = user.roles.sorted().map {
-                    .init(type, Array($0.utf8.prefix(RadiusPacket.maximumValueLength)))
+                accept.attributes = Self.roleAttributes(user.roles, type)
+                if accept.attributes.count < user.roles.count {
+                    logger.warning(
+                        "radius: roles left out of an Access-Accept, which would pass 4,096 bytes",
+                        metadata: ["user_id": "\(user.id)", "sent": "\(accept.attributes.count)"])
                 }
             }
             return sign(accept, for: request, client)
@@ -290,6 +293,20 @@ public struct RadiusResponder: Sendable {
             code: .accessChallenge, identifier: request.identifier, authenticator: [],
             attributes: [.init(.replyMessage, Array(Self.codePrompt.utf8)), .init(.state, state)])
         return sign(packet, for: request, client)
+    }
+
+    /// One attribute per role, in name order, as many as fit in a packet beside the
+    /// Message-Authenticator (RADIUS packets are at most 4,096 bytes).
+    static func roleAttributes(_ roles: [String], _ type: RadiusPacket.AttributeType) -> [RadiusPacket.Attribute] {
+        var room = RadiusPacket.maximumLength - RadiusPacket.minimumLength - 18
+        var attributes: [RadiusPacket.Attribute] = []
+        for role in roles.sorted() {
+            let value = Array(role.utf8.prefix(RadiusPacket.maximumValueLength))
+            guard value.count + 2 <= room else { break }
+            room -= value.count + 2
+            attributes.append(.init(type, value))
+        }
+        return attributes
     }
 
     /// The Reply-Message of an Access-Challenge.

@@ -171,4 +171,16 @@ struct RadiusPacketTests {
             return
         }
     }
+
+    @Test("the roles of an Access-Accept stop where the packet would pass 4,096 bytes, signed whole")
+    func manyRoles() throws {
+        let roles = (0..<200).map { "role-\($0)-" + String(repeating: "x", count: 50) }
+        let attributes = RadiusResponder.roleAttributes(roles, .class)
+        #expect(attributes.count > 50 && attributes.count < roles.count)
+        let accept = RadiusPacket(code: .accessAccept, identifier: 1, authenticator: [], attributes: attributes)
+        let signed = try RadiusSecurity.signed(
+            reply: accept, requestAuthenticator: [UInt8](repeating: 7, count: 16), secret: Self.secret)
+        #expect(signed.count <= RadiusPacket.maximumLength)
+        #expect(RadiusPacket(bytes: signed)?.attributes.count == attributes.count + 1)
+    }
 }

@@ -25,10 +25,11 @@ out.write("username,email,password_hash,roles\n")
 for i in range(rows):
     out.write(f"{prefix}-{i},{prefix}-{i}@example.com,{hash},user\n")
 PY
-/usr/bin/time -f '%e %M' -o "$out/import-time" "$authctl" user import --config config/authd.yaml --format csv "$csv" \
+/usr/bin/time -f '%e %M %U %S' -o "$out/import-time" "$authctl" user import --config config/authd.yaml --format csv "$csv" \
     >"$out/import-report" 2>"$out/import-progress"
 rm -f "$csv"
-read -r seconds peak_kib <"$out/import-time"
+read -r seconds peak_kib cpu_user cpu_system <"$out/import-time"
+echo "import: authctl CPU ${cpu_user} s user, ${cpu_system} s system" >&2
 grep -q "^$rows rows: $rows imported" "$out/import-report" || { cat "$out/import-report" "$out/import-progress" >&2; exit 1; }
 python3 -c 'import sys; r, s, k = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]); print(r, s, round(r / s), f"{k / 1024:.1f}")' \
     "$rows" "$seconds" "$peak_kib"

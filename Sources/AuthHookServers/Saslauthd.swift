@@ -4,7 +4,7 @@ public import NIOCore
 
 /// saslauthd's request framing: four strings (login, password, service, realm), each a 16-bit
 /// big-endian length and that many bytes, passed on as one frame once all four are in.
-public struct SaslauthdFrameDecoder: ByteToMessageDecoder {
+public struct SaslauthdFrameDecoder: DropsPartialFrameAtEOF {
     public typealias InboundOut = ByteBuffer
 
     /// saslauthd's own limit for each string.
@@ -28,13 +28,6 @@ public struct SaslauthdFrameDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
-        -> DecodingState
-    {
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        buffer.clear()
-        return .needMoreData
-    }
 }
 
 /// One Cyrus SASL consumer's request on authd's saslauthd socket: login, password, service and

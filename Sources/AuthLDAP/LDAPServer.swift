@@ -160,7 +160,7 @@ extension LDAPServer: CustomStringConvertible {
 
 /// Cuts the byte stream into whole BER messages, however TCP cut or coalesced them. A message
 /// announcing more than `maximumLength` bytes is an error before its content arrives.
-struct LDAPFrameDecoder: ByteToMessageDecoder {
+struct LDAPFrameDecoder: DropsPartialFrameAtEOF {
     typealias InboundOut = ByteBuffer
 
     let maximumLength: Int
@@ -178,13 +178,6 @@ struct LDAPFrameDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
-        -> DecodingState
-    {
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        buffer.clear()
-        return .needMoreData
-    }
 }
 
 /// Connections being served, shared by the tasks serving them.

@@ -1,3 +1,4 @@
+public import AuthCore
 public import NIOCore
 
 #if canImport(Glibc)
@@ -13,7 +14,7 @@ public struct LineTooLongError: Error {
 
 /// Splits the byte stream at `\n`, however TCP cut or coalesced it. Lines longer than
 /// `maximumLength` (terminator excluded) are an error, detected without waiting for the newline.
-public struct LineFrameDecoder: ByteToMessageDecoder {
+public struct LineFrameDecoder: DropsPartialFrameAtEOF {
     public typealias InboundOut = ByteBuffer
 
     let maximumLength: Int
@@ -40,12 +41,4 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    /// A last line without its newline is dropped: the peer is gone and cannot read a reply.
-    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
-        -> DecodingState
-    {
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        buffer.clear()
-        return .needMoreData
-    }
 }

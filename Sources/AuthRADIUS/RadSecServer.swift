@@ -130,7 +130,7 @@ extension RadSecServer: CustomStringConvertible {
 }
 
 /// Cuts a TLS stream into RADIUS packets by their Length field.
-struct RadiusFrameDecoder: ByteToMessageDecoder {
+struct RadiusFrameDecoder: DropsPartialFrameAtEOF {
     typealias InboundOut = ByteBuffer
 
     struct BadLength: Error, CustomStringConvertible {
@@ -145,13 +145,6 @@ struct RadiusFrameDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
-        -> DecodingState
-    {
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        buffer.clear()
-        return .needMoreData
-    }
 }
 
 /// A count shared by the tasks that move it.

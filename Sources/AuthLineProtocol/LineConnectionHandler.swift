@@ -7,12 +7,13 @@ struct DrainEvent: Sendable {}
 /// complete, so replies may come out of order.
 ///
 /// Nothing a client sends can make the server hold more than a bounded amount for it: lines are
-/// taken from the read only while fewer than `maximumInFlight` deferred requests run and replies
-/// of every kind waiting to be written stay under `maximumQueuedReplyBytes` (gathered in one
-/// buffer per flush, then the channel's write buffer and its high water mark); otherwise they wait
-/// in `pending` and the socket is not read again until they are done. So a connection holds at
-/// most about one read of requests and twice that limit of replies. A client that only sends lines
-/// that do not parse is disconnected after `maximumConsecutiveErrors`.
+/// taken from the read only while fewer than `maximumInFlight` deferred requests run and the
+/// channel is writable; replies are gathered in one buffer up to `maximumGatheredReplyBytes`, then
+/// handed to the channel, whose write buffer's high water mark is the same size. Otherwise lines
+/// wait in `pending` and the socket is not read again until they are done. So a connection holds
+/// at most one event's reads of requests (NIO reads up to four times, each at most one longest
+/// line) and twice the gathered limit of replies. A client that only sends lines that do not parse is disconnected after
+/// `maximumConsecutiveErrors`.
 final class LineConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -26,7 +27,7 @@ final class LineConnectionHandler: ChannelDuplexHandler {
         /// On listeners that require CLIENT: how long a connection may take to send a good one.
         var clientDeadline: TimeAmount
         /// Replies gathered before they are handed to the channel.
-        var maximumQueuedReplyBytes: Int
+        var maximumGatheredReplyBytes: Int
     }
 
     private let commands: LineCommands
@@ -102,7 +103,7 @@ final class LineConnectionHandler: ChannelDuplexHandler {
     private func handlePending(context: ChannelHandlerContext) {
         while !closing, inFlight < limits.maximumInFlight, context.channel.isWritable, let line = pending.popFirst() {
             handle(line, context: context)
-            if (outgoing?.readableBytes ?? 0) >= limits.maximumQueuedReplyBytes { flushIfNeeded(context: context) }
+            if (outgoing?.readableBytes ?? 0) >= limits.maximumGatheredReplyBytes { flushIfNeeded(context: context) }
         }
     }
 

@@ -29,7 +29,7 @@ public struct LineServer: Service {
         /// Lines in a row that do not parse before the connection is closed.
         public var maximumConsecutiveErrors: Int
         /// Replies queued for a client that does not read, in bytes, before the server stops reading
-        /// its requests (the write buffer's high water mark).
+        /// its requests (half gathered by the connection, half the write buffer's high water mark).
         public var maximumQueuedReplyBytes: Int
 
         public init(
@@ -93,14 +93,20 @@ public struct LineServer: Service {
             maximumInFlight: configuration.maximumInFlight,
             maximumConsecutiveErrors: configuration.maximumConsecutiveErrors,
             clientDeadline: configuration.clientDeadline,
-            maximumQueuedReplyBytes: configuration.maximumQueuedReplyBytes)
+            maximumGatheredReplyBytes: configuration.maximumQueuedReplyBytes / 2)
+        // Replies gathered and replies in the channel's write buffer share the limit half and half.
         let waterMark = ChannelOptions.Types.WriteBufferWaterMark(
-            low: configuration.maximumQueuedReplyBytes / 2, high: configuration.maximumQueuedReplyBytes)
+            low: configuration.maximumQueuedReplyBytes / 4, high: configuration.maximumQueuedReplyBytes / 2)
+        // Reads of at most one longest line (NIO's default is 64 KiB): a client that sends and never
+        // reads leaves a quarter as much waiting, at no cost to pipelined throughput.
+        let reads = AdaptiveRecvByteBufferAllocator(
+            minimum: 64, initial: 2048, maximum: max(2048, configuration.maximumLineLength))
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: waterMark)
+            .childChannelOption(.recvAllocator, value: reads)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([

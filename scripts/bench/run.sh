@@ -145,9 +145,9 @@ read -r small small_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c
 seed 1 10000 tok
 "${psql[@]}" -Atc "SELECT id || ' ' || username FROM users WHERE username LIKE 'tok%'" >"$out/users.txt"
 export USERS_FILE=$out/users.txt
-if ! .venv/bin/python -c 'import cryptography' 2>/dev/null; then
+if ! .venv/bin/python -c 'import cryptography, matplotlib' 2>/dev/null; then
     [ -x .venv/bin/python ] || python3 -m venv .venv
-    .venv/bin/pip install --quiet --disable-pip-version-check 'cryptography>=41'
+    .venv/bin/pip install --quiet --disable-pip-version-check 'cryptography>=41' 'matplotlib>=3.7,<4'
 fi
 distinct=100000
 client_secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
@@ -259,6 +259,16 @@ read -r large large_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/protected" -c
 # Bulk import of 1,000,000 pre-hashed rows with authctl (scripts/bench/import.sh).
 read -r import_rows import_seconds import_rate import_rss <<<"$(scripts/bench/import.sh 1000000)"
 
+# Start to ready with this table, the token endpoint and introspection per core, 10,000 SSO
+# sessions, the OpenID Connect code flow and 10,000 idle connections (scripts/bench/flows.sh: its
+# own authd on this database).
+flows=$(scripts/bench/flows.sh 2>/dev/null | tail -n 1)
+flow() { python3 -c "import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$flows" "$1"; }
+# OpenSSL's own figures on one core: ES256 and EdDSA verifications, RSA-3072 signatures (an ID
+# token's, one per code flow).
+read -r ossl_es256 ossl_eddsa ossl_rsa_sign <<<"$(openssl speed -seconds 2 ecdsap256 ed25519 rsa3072 2>/dev/null | awk '
+    /ecdsa \(nistp256\)/ {e = $NF} /EdDSA \(Ed25519\)/ {d = $NF} /^rsa 3072/ {r = $(NF - 1)} END {print e, d, r}')"
+
 # Password checks through the line protocol, LDAP and RADIUS, and LDAP searches by uid
 # (scripts/bench/frontends.sh: its own authd with both front ends on, on this database).
 frontends=$(scripts/bench/frontends.sh 2>/dev/null | tail -n 1)
@@ -313,7 +323,27 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
         printf '%-52s %12s %10s %8s\n' "$alg POST /oauth2/token client credentials" "$endpoint" "" \
             "$(ratio "$endpoint" "$hs_endpoint")"
     done
+    printf '%-52s %12s %10s %8s\n' "OIDC code flow, signed in (per core: $(flow code_flow_per_core))" \
+        "$(flow code_flow_rps)" "" "$(ratio "$(flow code_flow_per_core)" "$ossl_rsa_sign")"
+    printf '%-52s %12s\n' "  CPU µs per flow, authd / PostgreSQL" \
+        "$(flow code_flow_authd_cpu_us) / $(flow code_flow_postgres_cpu_us)"
+    printf '%-52s %12s %10s %8s\n' "POST /oauth2/token client credentials, per core" \
+        "$(flow client_credentials_per_core)" "" "$(ratio "$(flow client_credentials_per_core)" 120)"
+    printf '%-52s %12s %10s %8s\n' "POST /oauth2/introspect (per core: $(flow introspection_per_core))" \
+        "$(flow introspection_rps)" "" "$(ratio "$(flow introspection_rps)" 8014)"
+    printf '%-52s %12s\n' "portal sign-ins (scrypt ln=10, SSO sessions opened)" "$(flow sign_in_rps)"
+    printf '%-52s %12s\n' "start to ready with $(flow users) users, ms" "$(flow ready_ms)"
+    for alg in ES256 EdDSA; do
+        read -r _ _ _ c4 <<<"${cpu[$alg]}"
+        [ "$alg" = ES256 ] && ossl=$ossl_es256 || ossl=$ossl_eddsa
+        printf '%-52s %12s %10s %8s\n' "$alg first verification, µs: authd VERIFY / openssl" \
+            "$c4 / $(python3 -c "print(round(1e6 / $ossl, 1))")" "" "$(ratio "1e6 / $ossl" "$c4")"
+    done
     printf '%-52s %12s\n' "RSS idle after start / after the load, MiB" "$idle_rss / $busy_rss"
+    printf '%-52s %12s\n' "RSS per $(flow idle_connections) idle connections, line / HTTP, MiB" \
+        "$(flow rss_idle_line_mib) / $(flow rss_idle_http_mib)"
+    printf '%-52s %12s\n' "$(flow sign_ins) SSO sessions: authd RSS growth MiB / PG bytes each" \
+        "$(python3 -c "print(round($(flow rss_after_sign_ins_mib) - $(flow rss_before_sign_ins_mib), 1))") / $(flow postgres_bytes_per_sso_session)"
     printf '%-52s %12s\n' "RSS after $distinct tokens and $distinct revocations, MiB" "$revoked_rss"
     printf '%-52s %12s %10s %8s\n' "CPU per request, µs (ratio: to the reference)" "" "" ""
     printf '%-52s %12s %10s %8s\n' "  reference GET /hello with the bearer header" "$cpu_reference" "" "1.00"
@@ -332,17 +362,21 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
     printf '%-52s %12s %10s %8s\n' "  GET /protected, one token / distinct" "$ins_protected / $ins_protected_distinct" "" \
         "$(ratio "$ins_protected" "$ins_reference_bearer")"
     printf '%-52s %12s %10s %8s\n' "  TCP VERIFY request-response, one token / distinct" "$ins_verify / $ins_verify_distinct" "" ""
-    echo "(ratios: to the reference, to 250,000/s, to the hashing ceiling, to line AUTH, to idle, to 1,000 users, to 50,000 rows/s, to HS256's token endpoint)"
+    echo "(ratios: to the reference, to 250,000/s, to the hashing ceiling, to line AUTH, to idle, to 1,000 users, to 50,000 rows/s, to HS256's token endpoint,"
+    echo " to openssl's RSA-3072 signatures per core, to Keycloak's 120 grants per vCPU, to Hydra's 8,014/s, openssl's time to authd's)"
 } | tee "$out/results.txt"
 cat >"$out/results.json" <<JSON
 {"date": "$(date -u +%FT%TZ)", "cores": $(nproc), "seconds": $seconds,
- "reference_rps": $reference, "reference_runs": [$ref1, $ref2],
+ "cpu": "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)",
+ "reference_rps": $reference, "reference_runs": [$ref1, $ref2], "reference_p99_ms": $ref1_p99,
+ "reference_bearer_p99_ms": $refb1_p99,
  "reference_bearer_rps": $reference_bearer, "reference_bearer_runs": [$refb1, $refb2],
  "protected_rps": $protected, "protected_p99_ms": $protected_p99, "authz_rps": $authz,
  "verify_pipelined": $verify_pipelined, "verify_request_response": $verify_reqresp,
  "scrypt_ms": $scrypt_ms, "hashing_ceiling": $ceiling, "login_rps": $login_rate, "register_rps": $register_rate,
  "storm_login_rps": $storm_logins, "storm_protected_rps": $storm_rps, "storm_protected_p99_ms": $storm_p99,
- "storm_verify_pipelined": $storm_verify, "frontends": $frontends,
+ "storm_verify_pipelined": $storm_verify, "frontends": $frontends, "flows": $flows,
+ "openssl_per_core": {"es256_verify": $ossl_es256, "eddsa_verify": $ossl_eddsa, "rsa3072_sign": $ossl_rsa_sign},
  "users_small": $users_small, "protected_rps_small": $small, "users_large": $users_large, "protected_rps_large": $large,
  "rss_idle_mib": $idle_rss, "rss_after_load_mib": $busy_rss, "rss_after_distinct_and_revocations_mib": $revoked_rss,
  "cpu_us_per_request": {"reference": $cpu_reference, "protected": $cpu_protected, "verify_pipelined": $cpu_verify},
@@ -358,4 +392,5 @@ cat >"$out/results.json" <<JSON
     [ "$alg" = ES256 ] || printf ', '
 done), "distinct_tokens": $distinct}}
 JSON
-echo "bench: results in $out/results.txt and $out/results.json" >&2
+.venv/bin/python scripts/bench/plot.py "$out/results.json" "$out/results.png" >/dev/null
+echo "bench: results in $out/results.txt, $out/results.json and $out/results.png" >&2

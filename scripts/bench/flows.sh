@@ -28,8 +28,13 @@ authctl() { "$bin/authctl" "$@" --config config/authd.yaml; }
 authctl migrate >/dev/null
 "$bin/authctl" key generate --alg RS256 --out "$interop_work/id-token.pem" >/dev/null
 
-# Room for the idle connections, in authd and in the client.
-ulimit -n $((idle * 2 + 4096))
+# Room for the idle connections (one kind at a time), in authd and in the client: as many as the
+# hard limit allows.
+ulimit -n "$(ulimit -Hn)"
+if [ "$(ulimit -n)" != unlimited ] && [ "$idle" -gt $(($(ulimit -n) - 1024)) ]; then
+    idle=$(($(ulimit -n) - 1024))
+    echo "flows: $idle idle connections, as many as the open-files limit allows" >&2
+fi
 NEXT_HTTP_PORT=$(free_port)
 export AUTHD_OIDC_ID_TOKEN_KEY_FILE="$interop_work/id-token.pem" AUTHD_OAUTH_SCOPES="openid,profile,email" \
     AUTHD_OAUTH_ISSUER="http://127.0.0.1:$NEXT_HTTP_PORT" AUTHD_LIMITS_ATTEMPTS_BURST=0 \

@@ -262,7 +262,7 @@ read -r import_rows import_seconds import_rate import_rss <<<"$(scripts/bench/im
 # Start to ready with this table, the token endpoint and introspection per core, 10,000 SSO
 # sessions, the OpenID Connect code flow and 10,000 idle connections (scripts/bench/flows.sh: its
 # own authd on this database).
-flows=$(scripts/bench/flows.sh 2>/dev/null | tail -n 1)
+flows=$(scripts/bench/flows.sh 2>"$out/flows.log" | tail -n 1)
 flow() { python3 -c "import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$flows" "$1"; }
 # OpenSSL's own figures on one core: ES256 and EdDSA verifications, RSA-3072 signatures (an ID
 # token's, one per code flow).
@@ -271,7 +271,7 @@ read -r ossl_es256 ossl_eddsa ossl_rsa_sign <<<"$(openssl speed -seconds 2 ecdsa
 
 # Password checks through the line protocol, LDAP and RADIUS, and LDAP searches by uid
 # (scripts/bench/frontends.sh: its own authd with both front ends on, on this database).
-frontends=$(scripts/bench/frontends.sh 2>/dev/null | tail -n 1)
+frontends=$(scripts/bench/frontends.sh 2>"$out/frontends.log" | tail -n 1)
 field() { python3 -c "import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$frontends" "$1"; }
 per_core() { python3 -c "print(round($1 / $(nproc), 1))"; }
 

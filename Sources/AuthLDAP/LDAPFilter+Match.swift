@@ -48,7 +48,7 @@ extension LDAPFilter {
     }
 
     /// The username an equality on `uid` names, alone or in an `and`: such a search reads one
-    /// account instead of all.
+    /// account instead of all, and no group.
     var impliedUsername: String? {
         switch self {
         case .equal(let type, let value) where type.lowercased() == "uid": value

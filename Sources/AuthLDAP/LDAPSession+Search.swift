@@ -142,6 +142,10 @@ extension LDAPSession {
                         }
                     }
                 case .groups, .group:
+                    // No group has a uid, so a filter that requires one matches none (an absent
+                    // attribute's equality is FALSE, RFC 4511 §4.5.1.7): do not read their members,
+                    // which means reading every user.
+                    if search.filter.impliedUsername != nil { break }
                     let groups = try await responder.reader.groups(in: scope)
                     var index = Int(position.offset)
                     while index < groups.count {

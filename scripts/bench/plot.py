@@ -79,7 +79,7 @@ right.set_xticks(range(len(latencies)), names, rotation=20, ha="right", fontsize
 idle = get("protected_p99_ms")
 if idle is not None and get("storm_protected_p99_ms") is not None:  # the storm's bound: under twice idle
     right.axhline(2 * idle, color="black", linewidth=1, linestyle="--")
-    right.text(len(latencies) - 0.5, 2 * idle, "2 × idle", ha="right", va="bottom", fontsize=8)
+    right.text(-0.4, 2 * idle, "storm's bound: 2 × idle", ha="left", va="bottom", fontsize=8)
 right.set_ylabel("p99, ms")
 right.set_title("Latency")
 figure.suptitle(f"authd make bench, {results.get('date', '?')}: {results.get('cores', '?')} cores, "

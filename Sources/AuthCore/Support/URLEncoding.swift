@@ -23,23 +23,30 @@ public enum URLEncoding {
     /// The bytes `%XX` escapes stand for, `+` read as a space when `plusIsSpace` (HTML forms);
     /// nil for a `%` without two hex digits after it.
     public static func decode(_ bytes: some Collection<UInt8>, plusIsSpace: Bool) -> [UInt8]? {
+        // Called across modules, so unspecialised: one witness call for contiguous bytes (every
+        // caller's), then a loop over a buffer, instead of one per byte.
+        if let decoded = bytes.withContiguousStorageIfAvailable({ decode(buffer: $0, plusIsSpace: plusIsSpace) }) {
+            return decoded
+        }
+        return Array(bytes).withUnsafeBufferPointer { decode(buffer: $0, plusIsSpace: plusIsSpace) }
+    }
+
+    private static func decode(buffer bytes: UnsafeBufferPointer<UInt8>, plusIsSpace: Bool) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
-        var index = bytes.startIndex
-        while index != bytes.endIndex {
+        var index = 0
+        while index < bytes.count {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "+") where plusIsSpace: out.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                let high = bytes.index(after: index)
-                guard high != bytes.endIndex, bytes.index(after: high) != bytes.endIndex,
-                    let h = hexValue(bytes[high]), let l = hexValue(bytes[bytes.index(after: high)])
+                guard index + 2 < bytes.count, let h = hexValue(bytes[index + 1]), let l = hexValue(bytes[index + 2])
                 else { return nil }
                 out.append(h << 4 | l)
-                index = bytes.index(after: high)
+                index += 2
             default: out.append(byte)
             }
-            index = bytes.index(after: index)
+            index += 1
         }
         return out
     }

@@ -1,5 +1,6 @@
 import AuthCore
 import AuthCrypto
+import AuthTelemetry
 import Hummingbird
 
 #if canImport(FoundationEssentials)
@@ -218,14 +219,29 @@ extension HTTPFrontEnd {
     }
 
     static func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        let body: ByteBuffer
+        if let written = value as? any WritesOwnJSON {
+            body = ByteBuffer(bytes: written.json())
+        } else {
+            body = ByteBuffer(bytes: (try? encoder().encode(value)) ?? Data("{}".utf8))
+        }
+        return Response(
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: body))
+    }
+
+    /// How these routes write JSON: keys sorted, slashes as they are.
+    static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return encoder
     }
+}
+
+/// An answer on a hot path that writes its JSON itself: the document `HTTPFrontEnd.encoder()`
+/// writes from its `Encodable` conformance (tested to parse the same), without the encoder.
+protocol WritesOwnJSON {
+    func json() -> [UInt8]
 }
 
 /// RFC 6749 §5.1.
@@ -335,6 +351,63 @@ struct IntrospectionResponse: Encodable, Sendable {
         try c.encode(claims.id, forKey: .jti)
         try c.encode(claims.roles, forKey: .roles)
         try c.encodeIfPresent(claims.sessionID, forKey: .sid)
+    }
+}
+
+/// Resource servers introspect on every request they serve: the same document, keys in sorted
+/// order, written directly.
+extension IntrospectionResponse: WritesOwnJSON {
+    func json() -> [UInt8] {
+        guard let claims else { return Array(#"{"active":false}"#.utf8) }
+        var json: [UInt8] = []
+        json.reserveCapacity(512)
+        func key(_ name: String) {
+            json.append(UInt8(ascii: json.isEmpty ? "{" : ","))
+            json.append(UInt8(ascii: "\""))
+            json.append(contentsOf: name.utf8)
+            json.append(contentsOf: #"":"#.utf8)
+        }
+        func string(_ name: String, _ value: String?) {
+            guard let value else { return }
+            key(name)
+            JSONString.append(value, to: &json)
+        }
+        func number(_ name: String, _ value: Int64?) {
+            guard let value else { return }
+            key(name)
+            json.append(contentsOf: String(value).utf8)
+        }
+        func strings(_ values: [String]) {
+            json.append(UInt8(ascii: "["))
+            for (index, value) in values.enumerated() {
+                if index > 0 { json.append(UInt8(ascii: ",")) }
+                JSONString.append(value, to: &json)
+            }
+            json.append(UInt8(ascii: "]"))
+        }
+        key("active")
+        json.append(contentsOf: "true".utf8)
+        if claims.audience.count == 1 {
+            string("aud", claims.audience[0])
+        } else {
+            key("aud")
+            strings(claims.audience)
+        }
+        string("client_id", claims.clientID)
+        number("exp", claims.expiresAt)
+        number("iat", claims.issuedAt)
+        string("iss", claims.issuer)
+        string("jti", claims.id)
+        number("nbf", claims.notBefore)
+        key("roles")
+        strings(claims.roles)
+        string("scope", claims.scope)
+        string("sid", claims.sessionID)
+        string("sub", claims.subject)
+        string("token_type", "Bearer")
+        if claims.kind != .client { string("username", claims.name) }
+        json.append(UInt8(ascii: "}"))
+        return json
     }
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: release builds, loopback only, about four minutes of load once built. In one run it
+# `make bench`: release builds, loopback only, about thirteen minutes once built. In one run it
 # measures the reference (a bare Hummingbird route, scripts/bench/reference; also sent authd's
 # bearer header) before and after authd, then authd's GET /protected, GET /authz, POST /login, POST /register with wrk, TCP VERIFY
 # pipelined and request-response with scripts/bench/line-verify.c, the hashing ceiling (cores ÷
@@ -10,13 +10,15 @@
 # POST /oauth2/token client credentials; RSS after those 100,000 tokens and 100,000 revocations;
 # and `authctl user import` of 1,000,000 pre-hashed CSV rows (rows/s, peak RSS); password checks
 # through line AUTH, an LDAP bind and a RADIUS Access-Request, and LDAP searches by uid
-# (scripts/bench/frontends.sh). Beside the rates,
+# (scripts/bench/frontends.sh); start to ready with that table, the OpenID Connect code flow,
+# client credentials and introspection per core, 10,000 SSO sessions and 10,000 idle connections
+# (scripts/bench/flows.sh), and openssl speed's own figures beside them. Beside the rates,
 # the CPU time each request cost the server (its threads' /proc schedstat, divided by the requests
 # served), a figure a busy shared machine blurs far less than requests per second; and the
 # instructions per request of the reference, GET /protected and TCP VERIFY (one token and distinct
 # ones) counted under valgrind's callgrind, which the machine's load barely moves (0.4 % between runs)
 # (scripts/bench/instructions.sh, about a minute).
-# Prints a table; writes .build/bench/results.json.
+# Prints a table; writes .build/bench/results.json and a plot of it, results.png (scripts/bench/plot.py).
 # Usage: make bench   [BENCH_SECONDS=8 per measurement]   (starts its own PostgreSQL)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -12,8 +12,8 @@ struct DrainEvent: Sendable {}
 /// handed to the channel, whose write buffer's high water mark is the same size. Otherwise lines
 /// wait in `pending` and the socket is not read again until they are done. So a connection holds
 /// at most one event's reads of requests (NIO reads up to four times, each at most one longest
-/// line) and twice the gathered limit of replies. A client that only sends lines that do not parse is disconnected after
-/// `maximumConsecutiveErrors`.
+/// line) and twice the gathered limit of replies. A client that only sends lines that do not parse
+/// is disconnected after `maximumConsecutiveErrors`.
 final class LineConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer

@@ -377,21 +377,13 @@ extension IntrospectionResponse: WritesOwnJSON {
             key(name)
             json.append(contentsOf: String(value).utf8)
         }
-        func strings(_ values: [String]) {
-            json.append(UInt8(ascii: "["))
-            for (index, value) in values.enumerated() {
-                if index > 0 { json.append(UInt8(ascii: ",")) }
-                JSONString.append(value, to: &json)
-            }
-            json.append(UInt8(ascii: "]"))
-        }
         key("active")
         json.append(contentsOf: "true".utf8)
         if claims.audience.count == 1 {
             string("aud", claims.audience[0])
         } else {
             key("aud")
-            strings(claims.audience)
+            JSONString.append(array: claims.audience, to: &json)
         }
         string("client_id", claims.clientID)
         number("exp", claims.expiresAt)
@@ -400,7 +392,7 @@ extension IntrospectionResponse: WritesOwnJSON {
         string("jti", claims.id)
         number("nbf", claims.notBefore)
         key("roles")
-        strings(claims.roles)
+        JSONString.append(array: claims.roles, to: &json)
         string("scope", claims.scope)
         string("sid", claims.sessionID)
         string("sub", claims.subject)

@@ -145,12 +145,9 @@ struct ProtectedResponse: ResponseGenerator {
         json.reserveCapacity(96)
         json.append(contentsOf: #"{"logged_in_as":"#.utf8)
         JSONString.append(loggedInAs, to: &json)
-        json.append(contentsOf: #","roles":["#.utf8)
-        for (index, role) in roles.enumerated() {
-            if index > 0 { json.append(UInt8(ascii: ",")) }
-            JSONString.append(role, to: &json)
-        }
-        json.append(contentsOf: #"],"user_id":"#.utf8)
+        json.append(contentsOf: #","roles":"#.utf8)
+        JSONString.append(array: roles, to: &json)
+        json.append(contentsOf: #","user_id":"#.utf8)
         json.append(contentsOf: String(userID).utf8)
         json.append(UInt8(ascii: "}"))
         let buffer = ByteBuffer(bytes: json)

@@ -21,6 +21,16 @@ public enum JSONString {
         text += "\""
     }
 
+    /// Appends `strings` as a JSON array of quoted strings, as UTF-8, to `bytes`.
+    public static func append(array strings: [String], to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "["))
+        for (index, string) in strings.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            append(string, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
     /// Appends `string` quoted, as UTF-8, to `bytes`: the same text as `append(_:to:)` for a
     /// String, without String concatenation (the request log line is written this way).
     public static func append(_ string: String, to bytes: inout [UInt8]) {

@@ -23,6 +23,7 @@ swift build -c release --product authd >/dev/null
 swift build -c release --product authctl >/dev/null
 bin=$(swift build -c release --show-bin-path)
 source scripts/interop/lib.sh
+source scripts/bench/lib.sh
 psql=("$AUTHD_PG_BINDIR/psql" -q -v ON_ERROR_STOP=1 -Atc)
 authctl() { "$bin/authctl" "$@" --config config/authd.yaml; }
 authctl migrate >/dev/null
@@ -55,7 +56,6 @@ rp_secret=$(authctl client create "rp$suffix" --grant authorization_code --scope
 cc_secret=$(authctl client create "cc$suffix" | sed -n 's/^client_secret=//p')
 rs_secret=$(authctl client create "rs$suffix" --introspection | sed -n 's/^client_secret=//p')
 
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'; }
 # wrk_cpu ARGS...: "REQ_PER_S AUTHD_CPU_US_PER_REQUEST" for wrk ARGS (2 threads, 16 connections).
 wrk_cpu() {
     local before rate requests
@@ -63,7 +63,7 @@ wrk_cpu() {
     read -r rate requests < <(wrk -t 2 -c 16 -d "${seconds}s" "$@" | awk '
         /^Requests\/sec/ {rps = $2} / requests in / {n = $1} /Non-2xx/ {print "bench: non-2xx answers" > "/dev/stderr"}
         END {print rps, n}')
-    echo "$rate $(python3 -c "print(round(($(cpu_ns "$pid") - $before) / 1000 / max($requests, 1), 1))")"
+    echo "$rate $(cpu_us "$pid" "$before" "$requests")"
 }
 CLIENT_BASIC=$(printf 'cc%s:%s' "$suffix" "$cc_secret" | base64 -w0)
 export CLIENT_BASIC

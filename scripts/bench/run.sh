@@ -35,6 +35,7 @@ cc -O2 -pthread -o "$out/line-verify" scripts/bench/line-verify.c
 reference_bin="$(cd scripts/bench/reference && swift build -c release --show-bin-path)/Reference"
 
 source scripts/interop/lib.sh
+source scripts/bench/lib.sh
 export AUTHD_LIMITS_ATTEMPTS_BURST=0 AUTHD_LIMITS_REGISTER_BURST=0 AUTHD_LIMITS_ACCOUNT_FAILURES_BURST=0 AUTHD_LOG_LEVEL=info
 # The configured (default) scrypt cost, not the interop scripts' cheap one.
 AUTHD_PASSWORD_SCRYPT_LN=15 AUTHD_BIN="$(swift build -c release --show-bin-path)/authd" start_authd
@@ -58,10 +59,6 @@ wrk_run() {
         /Non-2xx/ {bad = $NF}
         END {printf "%.2f %.2f\n", rps, p; if (bad > 0) printf "bench: %s non-2xx answers\n", bad > "/dev/stderr"}'
 }
-# CPU time of a process: the sum over its threads of the nanoseconds they ran (schedstat).
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'; }
-# cpu_us PID BEFORE_NS REQUESTS: microseconds of CPU per request since BEFORE_NS.
-cpu_us() { python3 -c "print(round(($(cpu_ns "$1") - $2) / 1000 / max($3, 1), 1))"; }
 # verify_run PORT TOKEN|@FILE CONNECTIONS DEPTH: line-verify's rate; the requests go to $out/requests.
 verify_run() {
     local rate
@@ -265,7 +262,7 @@ read -r import_rows import_seconds import_rate import_rss <<<"$(scripts/bench/im
 # sessions, the OpenID Connect code flow and 10,000 idle connections (scripts/bench/flows.sh: its
 # own authd on this database).
 flows=$(scripts/bench/flows.sh 2>"$out/flows.log" | tail -n 1)
-flow() { python3 -c "import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$flows" "$1"; }
+flow() { json_field "$flows" "$1"; }
 # OpenSSL's own figures on one core: ES256 and EdDSA verifications, RSA-3072 signatures (an ID
 # token's, one per code flow).
 read -r ossl_es256 ossl_eddsa ossl_rsa_sign <<<"$(openssl speed -seconds 2 ecdsap256 ed25519 rsa3072 2>/dev/null | awk '
@@ -274,7 +271,7 @@ read -r ossl_es256 ossl_eddsa ossl_rsa_sign <<<"$(openssl speed -seconds 2 ecdsa
 # Password checks through the line protocol, LDAP and RADIUS, and LDAP searches by uid
 # (scripts/bench/frontends.sh: its own authd with both front ends on, on this database).
 frontends=$(scripts/bench/frontends.sh 2>"$out/frontends.log" | tail -n 1)
-field() { python3 -c "import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$frontends" "$1"; }
+field() { json_field "$frontends" "$1"; }
 per_core() { python3 -c "print(round($1 / $(nproc), 1))"; }
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }

@@ -19,13 +19,14 @@ import time
 from authd_client import request
 from checks import require as check
 
-URL = os.environ["AUTHD_URL"]
-
-
 
 def call(method, path, body=None, token=None, timeout=15):
-    """(status, body text)."""
-    status, _, text = request(method, path, body, token, timeout=timeout)
+    """(status, body text); ("error", the exception's name) when the connection was refused, reset or
+    timed out, since then the outcome is unknown (authd killed mid-request)."""
+    try:
+        status, _, text = request(method, path, body, token, timeout=timeout)
+    except OSError as error:
+        return "error", type(error).__name__
     return status, text
 
 

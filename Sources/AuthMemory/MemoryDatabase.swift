@@ -32,7 +32,7 @@ public final class MemoryDatabase: Sendable {
     public var stores: Stores {
         Stores(
             users: self, sessions: self, clients: self, codes: self, lockouts: self, directory: self, importer: self,
-            mfa: self, portal: self)
+            mfa: self, portal: self, outbox: self)
     }
 
     /// Loads `state` with the revocations in force and every role's permissions, and marks it
@@ -138,6 +138,15 @@ struct Tables {
         var clientID: String
     }
 
+    struct OutboxRow {
+        var message: OutboxMessage
+        var createdAt: Int64
+        var dueAt: Int64
+        var attempts = 0
+        var lastError: String?
+        var failedAt: Int64?
+    }
+
     struct LockoutKey: Hashable {
         var username: String
         var source: String
@@ -170,6 +179,8 @@ struct Tables {
     var usedChallenges: [String: Int64] = [:]
     var sso: [String: SSORow] = [:]
     var consents: [ConsentKey: Set<String>] = [:]
+    var nextOutboxID: Int64 = 1
+    var outbox: [Int64: OutboxRow] = [:]
 
     // MARK: Constraints
 

@@ -13,6 +13,7 @@ public struct PostgresStores: Sendable {
     public let clients: PostgresClientStore
     public let codes: PostgresAuthorizationCodeStore
     public let portal: PostgresPortalStore
+    public let outbox: PostgresOutboxStore
 
     public init(pool: PostgresPool.Configuration, retention: RetentionPolicy, logger: Logger) {
         self.pool = PostgresPool(configuration: pool, logger: logger)
@@ -24,12 +25,13 @@ public struct PostgresStores: Sendable {
         clients = PostgresClientStore(pool: self.pool, retention: retention)
         codes = PostgresAuthorizationCodeStore(pool: self.pool)
         portal = PostgresPortalStore(pool: self.pool)
+        outbox = PostgresOutboxStore(pool: self.pool)
     }
 
     public var stores: Stores {
         Stores(
             users: users, sessions: sessions, clients: clients, codes: codes, lockouts: lockouts, directory: directory,
-            importer: directory, mfa: mfa, portal: portal)
+            importer: directory, mfa: mfa, portal: portal, outbox: outbox)
     }
 
     public func close() async {

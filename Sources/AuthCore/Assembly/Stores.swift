@@ -15,11 +15,13 @@ public struct Stores: Sendable {
     public var mfa: any MFAStore
     /// The browser portal's SSO sessions and consents.
     public var portal: any PortalStore
+    /// Outgoing mail and other work, delivered by `OutboxDelivery`.
+    public var outbox: any OutboxStore
 
     public init(
         users: any UserStore, sessions: any SessionStore, clients: any ClientStore, codes: any AuthorizationCodeStore,
         lockouts: any LockoutStore, directory: any DirectoryStore, importer: any UserImportStore, mfa: any MFAStore,
-        portal: any PortalStore
+        portal: any PortalStore, outbox: any OutboxStore
     ) {
         self.users = users
         self.sessions = sessions
@@ -30,5 +32,6 @@ public struct Stores: Sendable {
         self.importer = importer
         self.mfa = mfa
         self.portal = portal
+        self.outbox = outbox
     }
 }

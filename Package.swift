@@ -84,6 +84,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "AuthMail",
+            dependencies: [
+                "AuthCore", "AuthCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "AuthLineProtocol",
             dependencies: [
                 "AuthCore", "AuthCrypto",
@@ -214,6 +225,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        .testTarget(
+            name: "AuthMailTests",
+            dependencies: [
+                "AuthMail", "AuthCore", "AuthTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "AuthLDAPTests",
             dependencies: [

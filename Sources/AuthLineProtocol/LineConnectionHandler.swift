@@ -1,3 +1,4 @@
+import AuthCore
 import NIOCore
 
 /// Graceful shutdown: close once the requests in flight are answered.

@@ -1,3 +1,4 @@
+import AuthCore
 public import Logging
 public import NIOCore
 import NIOPosix

@@ -1,3 +1,4 @@
+import AuthCore
 import NIOCore
 import NIOPosix
 

@@ -1,4 +1,3 @@
-public import AuthCore
 public import NIOCore
 
 #if canImport(Glibc)

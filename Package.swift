@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "AuthConfig",
             dependencies: [
-                "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHookServers", "AuthLDAP", "AuthLineProtocol",
+                "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHookServers", "AuthLDAP", "AuthLineProtocol", "AuthMail",
                 "AuthRADIUS", .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
@@ -119,7 +119,7 @@ let package = Package(
             name: "authd",
             dependencies: [
                 "AuthConfig", "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHookServers", "AuthLineProtocol",
-                "AuthLDAP", "AuthPostgres", "AuthRADIUS",
+                "AuthLDAP", "AuthMail", "AuthPostgres", "AuthRADIUS",
                 "AuthTelemetry", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -173,6 +173,7 @@ let package = Package(
             name: "authctl",
             dependencies: [
                 "AuthConfig", "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHooks", "AuthImport", "AuthLineProtocol",
+                "AuthMail",
                 "AuthPostgres", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -100,6 +100,7 @@ extension Settings {
         saslauthd = try Self.saslauthd(config)
         radius = try Self.radius(config)
         ldap = try Self.ldap(config)
+        mail = try Self.mail(config)
         if let listener = try Self.hookListener(config, key: "postfix_policy", maximumLineLength: 8 * 1024) {
             let stack = config.string(forKey: "postfix_policy.service", default: "smtp")
             guard Identity.isServiceName(stack) else {

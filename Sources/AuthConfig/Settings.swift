@@ -97,6 +97,8 @@ public struct Settings: Sendable {
     public var radius: Radius?
     /// The LDAP front end (`ldap.addr`); nil when off.
     public var ldap: LDAP?
+    /// How mail leaves (`mail.transport`); nil when authd sends none.
+    public var mail: Mail?
     public var database: Database
     public var tokens: Tokens
     public var passwords = Passwords()

@@ -63,11 +63,18 @@ final class SMTPReplyHandler: ChannelDuplexHandler {
         buffer.writeBuffer(&incoming)
         do {
             while let reply = try nextReply() {
+                var upgraded = false
                 if startTLSSent {
                     startTLSSent = false
-                    if reply.code == 220 { try upgrade(context: context) }
+                    if reply.code == 220 {
+                        try upgrade(context: context)
+                        upgraded = true
+                    }
                 }
                 context.fireChannelRead(wrapInboundOut(reply))
+                // This read's completion now passes the TLS handler, which keeps it to itself (it read
+                // nothing): complete the 220 here, or the conversation would wait for it forever.
+                if upgraded { context.fireChannelReadComplete() }
             }
         } catch {
             context.fireErrorCaught(error)

@@ -65,6 +65,7 @@ public struct SMTPTransport: MailTransport {
         } else {
             var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
             tlsConfiguration.minimumTLSVersion = .tlsv12
+
             if let roots = configuration.trustRoots { tlsConfiguration.trustRoots = roots }
             tls = try NIOSSLContext(configuration: tlsConfiguration)
         }
@@ -121,6 +122,22 @@ public struct SMTPTransport: MailTransport {
                 }
             }
     }
+}
+
+/// The password never prints.
+extension SMTPTransport.Configuration: CustomStringConvertible, CustomReflectable {
+    public var description: String {
+        "SMTPTransport.Configuration(host: \(host), port: \(port), security: \(security.rawValue), "
+            + "username: \(username ?? "-"), password: \(password == nil ? "-" : "<redacted>"))"
+    }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["host": host, "port": port, "security": security, "username": username as Any])
+    }
+}
+
+extension SMTPTransport: CustomStringConvertible {
+    public var description: String { "SMTPTransport(\(configuration))" }
 }
 
 /// One conversation, command by command.
@@ -212,7 +229,13 @@ private struct Session {
     }
 
     private mutating func command(_ line: String) async throws -> SMTPReply {
-        try await outbound.write(ByteBuffer(string: line + "\r\n"))
+        do {
+            try await outbound.write(ByteBuffer(string: line + "\r\n"))
+        } catch {
+            // The channel closed under the write: why (a TLS handshake that failed, say) ends the replies.
+            _ = try await replies.next()
+            throw error
+        }
         return try await next()
     }
 

@@ -14,7 +14,7 @@ struct AuthControl: AsyncParsableCommand {
         subcommands: [
             Migrate.self, UserCommand.self, RoleCommand.self, Ping.self, Verify.self, HasRole.self, HasPerm.self,
             Auth.self, Pam.self, CheckpasswordCommand.self, SquidBasic.self, SquidACL.self, KeyCommand.self,
-            OAuthClientCommand.self,
+            OAuthClientCommand.self, MailCommand.self,
         ])
 
     /// Like ArgumentParser's, but usage errors exit 3, the client commands' code for BAD.

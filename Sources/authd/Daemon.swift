@@ -5,6 +5,7 @@ import AuthHTTP
 import AuthHookServers
 import AuthLDAP
 import AuthLineProtocol
+import AuthMail
 import AuthPostgres
 import AuthRADIUS
 import AuthTelemetry
@@ -84,6 +85,13 @@ struct Daemon {
                 successTerminationBehavior: .ignore),
         ]
         services += hookListeners(resources.assembly.auth).map { .init(service: $0) }
+        if let mail = settings.mail {
+            let delivery = OutboxDelivery(
+                store: resources.postgres.outbox,
+                handlers: [.mail: MailDeliveryHandler(transport: mail.transport, logger: logger)],
+                configuration: mail.delivery, logger: logger)
+            services.append(.init(service: OutboxService(delivery: delivery)))
+        }
         if let radius = settings.radius {
             let responder = RadiusResponder(
                 service: resources.assembly.auth, configuration: radius.responder, logger: logger)
@@ -180,6 +188,16 @@ struct Daemon {
 extension Daemon {
     static func exposition(_ registry: PrometheusCollectorRegistry) -> HTTPFrontEnd.MetricsExposition {
         { registry.emitToBuffer() }
+    }
+}
+
+/// The outbox's delivery, until graceful shutdown: a message being sent then is left to its claim's
+/// lease, and the next instance (or this one, restarted) sends it.
+struct OutboxService: Service {
+    let delivery: OutboxDelivery
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await delivery.run() }
     }
 }
 

@@ -49,16 +49,22 @@ struct ConfigDocumentationTests {
             "AUTHD_DATABASE_URL": "host=127.0.0.1 dbname=authd", "AUTHD_JWT_SECRET": SettingsTests.goodSecret,
         ]
         // The parts whose keys are read only when they are on: the hook listeners (on unix
-        // sockets, whose mode is read), RADIUS, LDAP and TOTP.
+        // sockets, whose mode is read), RADIUS, LDAP, TOTP and mail.
         let optional = [
             "AUTHD_DOVECOT_AUTH_PATH": "/run/authd/dovecot-auth", "AUTHD_POSTFIX_POLICY_PATH": "/run/authd/policy",
             "AUTHD_SASLAUTHD_PATH": "/run/authd/saslauthd/mux", "AUTHD_MFA_KEY": "mfa-" + SettingsTests.goodSecret,
             "AUTHD_RADIUS_ADDR": "127.0.0.1:1812", "AUTHD_RADIUS_CLIENTS": "127.0.0.0/8=a shared secret of 32 bytes.",
-            "AUTHD_LDAP_ADDR": "127.0.0.1:3389",
+            "AUTHD_LDAP_ADDR": "127.0.0.1:3389", "AUTHD_MAIL_TRANSPORT": "smtp", "AUTHD_MAIL_FROM": "a@example.com",
+            "AUTHD_MAIL_SMTP_USERNAME": "relay", "AUTHD_MAIL_SMTP_PASSWORD": "relay password",
         ]
         _ = try await Settings.load(configFile: Self.example, environment: base, accessReporter: read)
         _ = try await Settings.load(
             configFile: Self.example, environment: base.merging(optional) { $1 }, accessReporter: read)
+        // Mail's other transport.
+        _ = try await Settings.load(
+            configFile: Self.example,
+            environment: base.merging(["AUTHD_MAIL_TRANSPORT": "sendmail", "AUTHD_MAIL_FROM": "a@example.com"]) { $1 },
+            accessReporter: read)
         let keysRead = read.keys
         // A map (password.scrypt) is documented by its keys.
         let documented = try Self.documentedKeys().filter { key in

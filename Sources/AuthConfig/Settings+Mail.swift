@@ -1,0 +1,91 @@
+public import AuthCore
+import AuthLineProtocol
+public import AuthMail
+public import Configuration
+import NIOSSL
+
+extension Settings {
+    /// How authd sends mail (`mail.transport`); nil when it sends none.
+    public struct Mail: Sendable {
+        public var transport: any MailTransport
+        /// `mail.from` and `mail.from_name`: the sender of every message.
+        public var from: MailMessage.Address
+        public var delivery: OutboxDelivery.Configuration
+    }
+
+    /// `mail.transport` (`none`, `smtp` or `sendmail`), `mail.from`, `mail.from_name`, the relay
+    /// (`mail.smtp_host`, `_port`, `_security`, `_username`, `_password_file`, `_ca_file`,
+    /// `mail.helo_name`), `mail.sendmail_command`, `mail.timeout_seconds`, and the outbox's
+    /// retries (`mail.retry_first_seconds`, `mail.retry_max_seconds`, `mail.give_up_hours`).
+    public static func mail(_ config: ConfigReader) throws -> Mail? {
+        let kind = config.string(forKey: "mail.transport", default: "none")
+        guard kind != "none" else { return nil }
+        let from = MailMessage.Address(
+            config.string(forKey: "mail.from", default: ""),
+            name: config.string(forKey: "mail.from_name", default: "authd"))
+        guard MailAddress.isValid(from.address) else {
+            throw ConfigurationError("mail.from must be the e-mail address mail comes from (mail.transport is \(kind))")
+        }
+        let timeout = config.int(forKey: "mail.timeout_seconds", default: 60)
+        guard (1...600).contains(timeout) else { throw ConfigurationError("mail.timeout_seconds must be 1 to 600") }
+        let transport: any MailTransport
+        switch kind {
+        case "smtp": transport = try smtp(config, timeout: .seconds(timeout))
+        case "sendmail":
+            let command = config.string(forKey: "mail.sendmail_command", default: "/usr/sbin/sendmail")
+            guard command.hasPrefix("/") else { throw ConfigurationError("mail.sendmail_command must be a path") }
+            transport = SendmailTransport(command: command, timeout: .seconds(timeout))
+        default: throw ConfigurationError("mail.transport must be none, smtp or sendmail")
+        }
+        let first = config.int(forKey: "mail.retry_first_seconds", default: 30)
+        let maximum = config.int(forKey: "mail.retry_max_seconds", default: 3600)
+        let giveUp = config.int(forKey: "mail.give_up_hours", default: 48)
+        guard first > 0, maximum >= first, (1...720).contains(giveUp) else {
+            throw ConfigurationError(
+                "mail.retry_first_seconds must be positive, mail.retry_max_seconds at least that, "
+                    + "mail.give_up_hours 1 to 720")
+        }
+        // A claim outlasts the slowest delivery: an SMTP connection is given up to the timeout and
+        // its conversation twice that, a sendmail run the timeout.
+        let delivery = OutboxDelivery.Configuration(
+            lease: Int64(timeout) * 3000 + 5000, firstRetry: Int64(first) * 1000, maximumRetry: Int64(maximum) * 1000,
+            giveUpAfter: Int64(giveUp) * 3_600_000)
+        return Mail(transport: transport, from: from, delivery: delivery)
+    }
+
+    private static func smtp(_ config: ConfigReader, timeout: Duration) throws -> SMTPTransport {
+        let host = config.string(forKey: "mail.smtp_host", default: "127.0.0.1")
+        let loopback = LineServer.Configuration.isLoopback(host)
+        let securityText = config.string(forKey: "mail.smtp_security", default: loopback ? "none" : "starttls")
+        guard let security = SMTPTransport.Configuration.Security(rawValue: securityText) else {
+            throw ConfigurationError("mail.smtp_security must be none, starttls or tls")
+        }
+        let port = config.int(forKey: "mail.smtp_port", default: security == .tls ? 465 : 25)
+        guard (1...65535).contains(port) else { throw ConfigurationError("mail.smtp_port must be 1 to 65535") }
+        var configuration = SMTPTransport.Configuration(
+            host: host, port: port, security: security,
+            heloName: config.string(forKey: "mail.helo_name", default: "localhost"),
+            connectTimeout: min(timeout, .seconds(10)), replyTimeout: timeout, sessionTimeout: timeout * 2)
+        let username = config.string(forKey: "mail.smtp_username", default: "")
+        if !username.isEmpty {
+            configuration.username = username
+            let file = config.string(forKey: "mail.smtp_password_file", default: "")
+            let inline = config.string(forKey: "mail.smtp_password", isSecret: true, default: "")
+            guard !file.isEmpty || !inline.isEmpty else {
+                throw ConfigurationError("mail.smtp_username is set: set mail.smtp_password_file too")
+            }
+            configuration.password = file.isEmpty ? inline : String(decoding: try readSecret(file), as: UTF8.self)
+            guard security != .none || loopback else {
+                throw ConfigurationError(
+                    "mail.smtp_username is set for a relay off loopback: set mail.smtp_security to starttls or tls")
+            }
+        }
+        let caFile = config.string(forKey: "mail.smtp_ca_file", default: "")
+        if !caFile.isEmpty { configuration.trustRoots = .file(caFile) }
+        do {
+            return try SMTPTransport(configuration: configuration)
+        } catch {
+            throw ConfigurationError("mail.smtp_ca_file or TLS set-up: \(error)")
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import AuthConfig
+import Testing
+
+@Suite("configuration: mail")
+struct MailSettingsTests {
+    let base = ["AUTHD_DATABASE_URL": "host=127.0.0.1 dbname=authd", "AUTHD_JWT_SECRET": SettingsTests.goodSecret]
+
+    func load(_ mail: [String: String]) async throws -> Settings {
+        try await Settings.load(configFile: nil, environment: base.merging(mail) { $1 })
+    }
+
+    @Test("off by default; on, it needs a sender; the relay password never prints")
+    func basics() async throws {
+        #expect(try await load([:]).mail == nil)
+        await #expect(throws: ConfigurationError.self) { try await load(["AUTHD_MAIL_TRANSPORT": "smtp"]) }
+        await #expect(throws: ConfigurationError.self) {
+            try await load(["AUTHD_MAIL_TRANSPORT": "carrier-pigeon", "AUTHD_MAIL_FROM": "a@example.com"])
+        }
+        let settings = try await load([
+            "AUTHD_MAIL_TRANSPORT": "smtp", "AUTHD_MAIL_FROM": "a@example.com", "AUTHD_MAIL_SMTP_USERNAME": "relay",
+            "AUTHD_MAIL_SMTP_PASSWORD": "relay password 42",
+        ])
+        #expect(settings.mail?.from.address == "a@example.com")
+        #expect(!"\(settings)".contains("relay password 42"))
+        #expect(!String(reflecting: settings).contains("relay password 42"))
+    }
+
+    @Test("a password for a relay off loopback needs TLS; retries and timeouts are checked")
+    func refusals() async {
+        let remote = [
+            "AUTHD_MAIL_TRANSPORT": "smtp", "AUTHD_MAIL_FROM": "a@example.com", "AUTHD_MAIL_SMTP_HOST": "192.0.2.25",
+            "AUTHD_MAIL_SMTP_SECURITY": "none", "AUTHD_MAIL_SMTP_USERNAME": "relay", "AUTHD_MAIL_SMTP_PASSWORD": "pw",
+        ]
+        await #expect(throws: ConfigurationError.self) { try await load(remote) }
+        let sendmail = ["AUTHD_MAIL_TRANSPORT": "sendmail", "AUTHD_MAIL_FROM": "a@example.com"]
+        for (key, value) in [
+            ("AUTHD_MAIL_TIMEOUT_SECONDS", "0"), ("AUTHD_MAIL_RETRY_FIRST_SECONDS", "0"),
+            ("AUTHD_MAIL_GIVE_UP_HOURS", "100000"), ("AUTHD_MAIL_SENDMAIL_COMMAND", "sendmail"),
+        ] {
+            await #expect(throws: ConfigurationError.self, "\(key)=\(value)") {
+                try await load(sendmail.merging([key: value]) { $1 })
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Mail through the outbox to a real SMTP relay (PyPI aiosmtpd, scripts/interop/smtp_sink.py) with
+# STARTTLS and AUTH required: `authctl mail test` queued and sent by authd, and sent --direct; the
+# message as Python's email package reads it (multipart/alternative, quoted-printable, headers);
+# a relay that answers 451 twice (retried, then sent) and one that answers 550 (given up, counted,
+# kept); SMTPUTF8 for a non-ASCII address; authd killed mid-delivery (the message sent again by the
+# restarted one, same Message-ID: at least once) and a message queued while no authd ran (sent once
+# one starts); the relay password never in the log.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/interop/lib.sh
+scripts/install-deps.sh openssl
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -c 'import aiosmtpd' 2>/dev/null \
+    || .venv/bin/pip install --quiet --disable-pip-version-check 'aiosmtpd>=1.4,<2'
+
+smtp_port=$(free_port)
+mail="$interop_work/mail"
+mkdir "$mail"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+    -keyout "$interop_work/relay.key" -out "$interop_work/relay.crt" 2>/dev/null
+printf 'relay password 1\n' > "$interop_work/relay-pw"
+.venv/bin/python scripts/interop/smtp_sink.py "$smtp_port" "$interop_work/relay.crt" "$interop_work/relay.key" \
+    relay-user 'relay password 1' "$mail" > "$interop_work/sink.log" 2>&1 &
+server_pids+=($!)
+for _ in $(seq 1 100); do grep -q listening "$interop_work/sink.log" && break; sleep 0.1; done
+
+export AUTHD_MAIL_TRANSPORT=smtp AUTHD_MAIL_FROM="no-reply@authd.test" AUTHD_MAIL_SMTP_HOST=127.0.0.1
+export AUTHD_MAIL_SMTP_PORT="$smtp_port" AUTHD_MAIL_SMTP_SECURITY=starttls AUTHD_MAIL_SMTP_CA_FILE="$interop_work/relay.crt"
+export AUTHD_MAIL_SMTP_USERNAME=relay-user AUTHD_MAIL_SMTP_PASSWORD_FILE="$interop_work/relay-pw"
+export AUTHD_MAIL_TIMEOUT_SECONDS=3 AUTHD_MAIL_RETRY_FIRST_SECONDS=1 AUTHD_MAIL_RETRY_MAX_SECONDS=2
+authctl() { .build/debug/authctl "$@" --config config/authd.yaml; }
+start_authd
+
+# wait_for_mail TO SECONDS: the newest .eml the relay saved for TO; status 1 when none came.
+wait_for_mail() {
+    local tries=$(($2 * 10))
+    for _ in $(seq 1 "$tries"); do
+        found=$(grep -l -- "\"$1\"" "$mail"/*.json 2>/dev/null | tail -n 1 || true)
+        [ -n "$found" ] && { echo "${found%.json}"; return 0; }
+        sleep 0.1
+    done
+    return 1
+}
+metric() { curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | awk -v name="$1" '$1 == name { print $2 }'; }
+
+# check_mail TO WHAT: waits for TO's message and checks it.
+check_mail() {
+    local base
+    if base=$(wait_for_mail "$1" 30); then
+        (cd scripts/interop && ../../.venv/bin/python mail_check.py "$base" "$2") || failures=$((failures + 1))
+    else
+        echo "FAIL: $2: nothing arrived for $1" >&2
+        failures=$((failures + 1))
+    fi
+}
+
+authctl mail test ann@example.com >/dev/null
+check_mail ann@example.com "authctl mail test, queued and delivered by authd"
+expect_status 0 "authctl mail test --direct: sent from authctl through the relay" authctl mail test bob@example.com --direct
+check_mail bob@example.com "--direct"
+refused=$(authctl mail test reject-1@example.com --direct 2>&1 || echo "exit $?")
+expect "550 exit 1" "$(grep -o '550' <<< "$refused" | head -n 1) $(grep -o 'exit [0-9]*' <<< "$refused")" \
+    "--direct to a recipient the relay refuses: its 550, exit 1"
+
+authctl mail test tempfail-1@example.com >/dev/null
+check_mail tempfail-1@example.com "451 twice, then accepted"
+expect 2 "$(grep -c '"message":"outbox: deferred"' "$interop_work/authd.log")" "authd deferred it twice, logging each"
+expect 2 "$(metric 'authd_outbox_deferred_total{kind="mail"}')" "authd_outbox_deferred_total counts them"
+authctl mail test reject-2@example.com >/dev/null
+wait_for_log '"message":"outbox: given up"' 20 || true
+expect 1 "$(grep -c '"message":"outbox: given up".*550' "$interop_work/authd.log")" "a 550 is given up at once, logged with the reply"
+expect 1 "$(metric 'authd_outbox_failed_total{kind="mail"}')" "authd_outbox_failed_total counts it"
+expect "queued 0 failed 1" "$(authctl mail status | tr '\n' ' ' | sed 's/ $//')" "authctl mail status: none waiting, one given up"
+
+authctl mail test jörg@example.com >/dev/null
+if base=$(wait_for_mail jörg@example.com 30); then
+    expect 1 "$(grep -c SMTPUTF8 "$base.json")" "a non-ASCII address goes with SMTPUTF8"
+else
+    echo "FAIL: nothing arrived for the non-ASCII address" >&2
+    failures=$((failures + 1))
+fi
+
+# Killed while the relay holds its answer to DATA: the restarted authd sends the message again
+# once the claim's lease (3 x timeout + 5 s) runs out; a message queued meanwhile goes too.
+authctl mail test slow-1@example.com >/dev/null
+wait_for_mail slow-1@example.com 30 >/dev/null || true
+kill -KILL "${authd_pids[0]}"
+wait "${authd_pids[0]}" 2>/dev/null || true
+authd_pids=()
+authctl mail test carol@example.com >/dev/null
+sleep 1
+expect 0 "$(grep -l '"carol@example.com"' "$mail"/*.json 2>/dev/null | wc -l)" "nothing is sent while no authd runs"
+start_authd
+check_mail carol@example.com "queued while no authd ran, sent once one started"
+for _ in $(seq 1 300); do
+    [ "$(grep -l '"slow-1@example.com"' "$mail"/*.json | wc -l)" -ge 2 ] && break
+    sleep 0.1
+done
+ids=$(for base in "$mail"/*.json; do grep -q '"slow-1@example.com"' "$base" || continue; grep -i '^Message-ID:' "${base%.json}.eml"; done | sort -u | wc -l)
+expect "2 1" "$(grep -l '"slow-1@example.com"' "$mail"/*.json | wc -l) $ids" \
+    "killed mid-delivery: sent again by the restarted authd, with the same Message-ID (at least once)"
+expect "queued 0 failed 1" "$(authctl mail status | tr '\n' ' ' | sed 's/ $//')" "and nothing waits any more"
+
+if grep -q 'relay password' "$interop_work/authd.log"; then
+    echo "FAIL: the relay password reached the log" >&2
+    failures=$((failures + 1))
+else
+    echo "ok: the relay password is not in the log"
+fi
+[ "$failures" -eq 0 ] || exit 1
+echo "interop: mail through the outbox and a real relay passed"

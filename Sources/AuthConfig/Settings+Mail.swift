@@ -11,9 +11,12 @@ extension Settings {
         /// `mail.from` and `mail.from_name`: the sender of every message.
         public var from: MailMessage.Address
         public var delivery: OutboxDelivery.Configuration
+        /// `mail.templates_dir` over the built-in templates, with `mail.product_name`.
+        public var templates: MailTemplates
     }
 
-    /// `mail.transport` (`none`, `smtp` or `sendmail`), `mail.from`, `mail.from_name`, the relay
+    /// `mail.transport` (`none`, `smtp` or `sendmail`), `mail.from`, `mail.from_name`,
+    /// `mail.product_name`, `mail.templates_dir`, the relay
     /// (`mail.smtp_host`, `_port`, `_security`, `_username`, `_password_file`, `_ca_file`,
     /// `mail.helo_name`), `mail.sendmail_command`, `mail.timeout_seconds`, and the outbox's
     /// retries (`mail.retry_first_seconds`, `mail.retry_max_seconds`, `mail.give_up_hours`).
@@ -50,7 +53,16 @@ extension Settings {
         let delivery = OutboxDelivery.Configuration(
             lease: Int64(timeout) * 3000 + 5000, firstRetry: Int64(first) * 1000, maximumRetry: Int64(maximum) * 1000,
             giveUpAfter: Int64(giveUp) * 3_600_000)
-        return Mail(transport: transport, from: from, delivery: delivery)
+        let directory = config.string(forKey: "mail.templates_dir", default: "")
+        let templates: MailTemplates
+        do {
+            templates = try MailTemplates(
+                directory: directory.isEmpty ? nil : directory,
+                product: config.string(forKey: "mail.product_name", default: "authd"))
+        } catch {
+            throw ConfigurationError("mail.templates_dir: \(error)")
+        }
+        return Mail(transport: transport, from: from, delivery: delivery, templates: templates)
     }
 
     private static func smtp(_ config: ConfigReader, timeout: Duration) throws -> SMTPTransport {

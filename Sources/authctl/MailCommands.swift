@@ -33,12 +33,8 @@ struct MailCommand: AsyncParsableCommand {
                 ClientExit.printError("authctl: not an e-mail address authd sends to")
                 throw ExitCode(3)
             }
-            let message = try MailMessage.new(
-                from: mail.from, to: .init(address), subject: "authd test message",
-                text: "This message was sent by `authctl mail test` to check that authd's mail reaches you.\n",
-                html:
-                    "<p>This message was sent by <code>authctl mail test</code> to check that authd's mail reaches you.</p>",
-                date: UnixTime.now())
+            let message = try mail.templates.message(
+                .test, values: [:], from: mail.from, to: .init(address), date: UnixTime.now())
             if direct {
                 let data = try MIMEWriter.render(message)
                 do {

@@ -1,0 +1,95 @@
+import Mustache
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The mail authd writes, as mustache templates (swift-mustache): each message has a subject, a
+/// text and an HTML template, built in, and each replaceable by a file in `mail.templates_dir`
+/// (`NAME.subject.mustache`, `NAME.txt.mustache`, `NAME.html.mustache`). Values are escaped for
+/// HTML in the HTML part only. Every template sees `product` (`mail.product_name`) besides the
+/// message's own values. Templates are read and parsed at start, so a broken one stops start-up.
+public struct MailTemplates: Sendable {
+    public enum Name: String, Sendable, CaseIterable {
+        /// `authctl mail test`.
+        case test
+    }
+
+    struct Parts: Sendable {
+        var subject: MustacheTemplate
+        var text: MustacheTemplate
+        var html: MustacheTemplate
+    }
+
+    public struct TemplateError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    let parts: [Name: Parts]
+    let product: String
+
+    /// The built-in templates, with those `directory` holds instead.
+    public init(directory: String? = nil, product: String = "authd") throws {
+        var parts: [Name: Parts] = [:]
+        for name in Name.allCases {
+            let builtIn = Self.builtIn[name]!
+            func template(_ suffix: String, _ fallback: String, text: Bool) throws -> MustacheTemplate {
+                var source = fallback
+                if let directory {
+                    let path = "\(directory)/\(name.rawValue).\(suffix).mustache"
+                    if FileManager.default.fileExists(atPath: path) {
+                        guard let data = FileManager.default.contents(atPath: path) else {
+                            throw TemplateError(description: "cannot read the mail template \(path)")
+                        }
+                        source = String(decoding: data, as: UTF8.self)
+                    }
+                }
+                do {
+                    // Subjects and text parts are not HTML: nothing is escaped in them.
+                    return try MustacheTemplate(string: (text ? "{{% CONTENT_TYPE: TEXT}}" : "") + source)
+                } catch {
+                    throw TemplateError(
+                        description: "the mail template \(name.rawValue).\(suffix) does not parse: \(error)")
+                }
+            }
+            parts[name] = Parts(
+                subject: try template("subject", builtIn.subject, text: true),
+                text: try template("txt", builtIn.text, text: true),
+                html: try template("html", builtIn.html, text: false))
+        }
+        self.parts = parts
+        self.product = product
+    }
+
+    /// The message `name` makes with `values`, from `from` to `to`, dated `date` (Unix seconds).
+    public func message(
+        _ name: Name, values: [String: String], from: MailMessage.Address, to: MailMessage.Address, date: Int64
+    ) throws -> MailMessage {
+        let parts = self.parts[name]!
+        let context = values.merging(["product": product]) { $1 }
+        // A subject is one line, whatever the template's white space.
+        let subject = parts.subject.render(context).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return try MailMessage.new(
+            from: from, to: to, subject: subject, text: parts.text.render(context), html: parts.html.render(context),
+            date: date)
+    }
+
+    static let builtIn: [Name: (subject: String, text: String, html: String)] = [
+        .test: (
+            subject: "{{product}} test message",
+            text: """
+            This message was sent by `authctl mail test` to check that {{product}}'s mail reaches you.
+
+            """,
+            html: """
+            <!doctype html>
+            <html><body style="font-family: sans-serif">
+            <p>This message was sent by <code>authctl mail test</code> to check that {{product}}'s mail reaches you.</p>
+            </body></html>
+
+            """
+        )
+    ]
+}

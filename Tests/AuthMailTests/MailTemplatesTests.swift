@@ -1,0 +1,54 @@
+import AuthCrypto
+import Testing
+
+@testable import AuthMail
+
+#if canImport(Foundation)
+    import Foundation
+#endif
+
+@Suite("mail templates")
+struct MailTemplatesTests {
+    static let from = MailMessage.Address("no-reply@example.com", name: "authd")
+    static let to = MailMessage.Address("ann@example.com")
+
+    static func directory(_ files: [String: String]) throws -> String {
+        let path = NSTemporaryDirectory() + "templates-" + Hex.encode(try SecureRandom.bytes(6))
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(toFile: "\(path)/\(name)", atomically: true, encoding: .utf8) }
+        return path
+    }
+
+    @Test("the built-in test message names the product; values are escaped in the HTML part only")
+    func builtIn() throws {
+        let message = try MailTemplates(product: "Ann & Bob's <Portal>").message(
+            .test, values: [:], from: Self.from, to: Self.to, date: 0)
+        #expect(message.subject == "Ann & Bob's <Portal> test message")
+        #expect(message.text.contains("check that Ann & Bob's <Portal>'s mail reaches you"))
+        #expect(message.html?.contains("Ann &amp; Bob") == true && message.html?.contains("&lt;Portal&gt;") == true)
+        #expect(message.html?.contains("<Portal>") == false)
+        #expect(message.from == Self.from && message.to == Self.to)
+    }
+
+    @Test("a file in the directory replaces its part alone; a subject stays one line")
+    func override() throws {
+        let directory = try Self.directory([
+            "test.subject.mustache": "Hello from\n  {{product}}\n", "test.txt.mustache": "plain {{product}}",
+        ])
+        let message = try MailTemplates(directory: directory, product: "Acme").message(
+            .test, values: [:], from: Self.from, to: Self.to, date: 0)
+        #expect(message.subject == "Hello from Acme")
+        #expect(message.text == "plain Acme")
+        #expect(message.html?.contains("<code>authctl mail test</code>") == true, "the built-in HTML part")
+    }
+
+    @Test("a template that does not parse stops start-up with its name")
+    func broken() throws {
+        let directory = try Self.directory(["test.html.mustache": "{{#unclosed}}"])
+        #expect {
+            try MailTemplates(directory: directory)
+        } throws: { error in
+            "\(error)".contains("test.html")
+        }
+    }
+}

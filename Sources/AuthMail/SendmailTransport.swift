@@ -45,6 +45,21 @@ public struct SendmailTransport: MailTransport {
             temporary: Self.temporaryStatuses.contains(status), "\(command) exited with status \(status)")
     }
 
+    /// The descriptors open in this process now (/proc/self/fd); one closed meanwhile is skipped by
+    /// posix_spawn's close action.
+    private static func openDescriptors() -> [Int32] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(directory) }
+        var found: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if let descriptor = Int32(name) { found.append(descriptor) }
+        }
+        return found
+    }
+
     /// The command's exit status (128 + the signal when one ended it); nil when it ran past
     /// `timeout` and its process group was killed. Standard input is an unlinked temporary file
     /// holding `input` (no pipe: nothing to block on, no SIGPIPE); output goes to /dev/null.
@@ -69,6 +84,10 @@ public struct SendmailTransport: MailTransport {
         posix_spawn_file_actions_adddup2(&actions, file, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of authd's (sockets, the database's connections, files) reaches the command.
+        for descriptor in Self.openDescriptors() where descriptor > 2 {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

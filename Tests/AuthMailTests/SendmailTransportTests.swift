@@ -6,6 +6,9 @@ import Testing
 #if canImport(Foundation)
     import Foundation
 #endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite("sendmail-compatible command")
 struct SendmailTransportTests {
@@ -15,15 +18,21 @@ struct SendmailTransportTests {
         let directory = NSTemporaryDirectory() + "sendmail-" + Hex.encode(try SecureRandom.bytes(6))
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/sendmail"
-        try """
-        #!/bin/sh
-        printf '%s\\n' "$@" > "\(directory)/arguments"
-        cat > "\(directory)/input"
-        sleep \(sleep)
-        exit \(status)
+        let script = """
+            #!/bin/sh
+            printf '%s\\n' "$@" > "\(directory)/arguments"
+            cat > "\(directory)/input"
+            ls -l /proc/$$/fd > "\(directory)/descriptors"
+            sleep \(sleep)
+            exit \(status)
 
-        """.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+            """
+        // Written through a descriptor no process started meanwhile (by a test beside this one)
+        // inherits: one still open for writing elsewhere makes exec fail with ETXTBSY.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        #expect(descriptor >= 0)
+        _ = Array(script.utf8).withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
         return (path, directory)
     }
 
@@ -37,10 +46,15 @@ struct SendmailTransportTests {
         }
     }
 
-    @Test("the message on standard input with -i -f FROM -- TO; exit 0 is sent")
+    @Test("the message on standard input with -i -f FROM -- TO; exit 0 is sent; no other descriptor is passed on")
     func sends() async throws {
         let (path, directory) = try Self.command(status: 0)
+        // A descriptor of this process that a careless spawn would hand to the command.
+        let sentinel = open(directory + "/sentinel", O_WRONLY | O_CREAT, 0o600)
+        defer { close(sentinel) }
         #expect(await Self.send(SendmailTransport(command: path)) == nil)
+        let descriptors = try String(contentsOfFile: directory + "/descriptors", encoding: .utf8)
+        #expect(!descriptors.contains("sentinel") && !descriptors.contains("socket:"), "\(descriptors)")
         let arguments = try String(contentsOfFile: directory + "/arguments", encoding: .utf8)
         #expect(arguments == "-i\n-f\nno-reply@example.com\n--\nann@example.com\n")
         #expect(try String(contentsOfFile: directory + "/input", encoding: .utf8) == "Subject: x\r\n\r\n.hi\r\n")

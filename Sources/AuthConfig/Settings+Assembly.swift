@@ -1,5 +1,6 @@
 public import AuthCore
 import AuthCrypto
+import AuthMail
 
 extension Settings {
     /// What `AuthAssembly` needs from the settings: the use cases' part of them.
@@ -15,7 +16,11 @@ extension Settings {
                 keyring: tokens.keyring,
                 validation: .init(issuer: tokens.issuer, audience: tokens.audience, leeway: tokens.leeway)),
             secondFactor: mfa.map { .init(policy: $0.policy, keyring: $0.keyring) },
-            stacks: .files(try stackFiles()), portal: portal, revocation: revocation)
+            stacks: .files(try stackFiles()), portal: portal, revocation: revocation,
+            mail: mail.map {
+                TemplateAccountMail(templates: $0.templates, from: $0.from, passwordResetURL: $0.passwordResetURL)
+            },
+            passwordReset: mail?.passwordReset ?? .init())
     }
 }
 

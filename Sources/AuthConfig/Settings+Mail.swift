@@ -13,6 +13,10 @@ extension Settings {
         public var delivery: OutboxDelivery.Configuration
         /// `mail.templates_dir` over the built-in templates, with `mail.product_name`.
         public var templates: MailTemplates
+        /// `mail.password_reset_url`: the page reset links open; nil: the message gives the token.
+        public var passwordResetURL: String?
+        /// `mail.password_reset_minutes`: how long a reset token is valid.
+        public var passwordReset: PasswordResetService.Configuration
     }
 
     /// `mail.transport` (`none`, `smtp` or `sendmail`), `mail.from`, `mail.from_name`,
@@ -62,7 +66,18 @@ extension Settings {
         } catch {
             throw ConfigurationError("mail.templates_dir: \(error)")
         }
-        return Mail(transport: transport, from: from, delivery: delivery, templates: templates)
+        let resetURL = config.string(forKey: "mail.password_reset_url", default: "")
+        guard resetURL.isEmpty || resetURL.hasPrefix("https://") || resetURL.hasPrefix("http://") else {
+            throw ConfigurationError("mail.password_reset_url must be an http(s) URL")
+        }
+        let minutes = config.int(forKey: "mail.password_reset_minutes", default: 30)
+        guard (5...1440).contains(minutes) else {
+            throw ConfigurationError("mail.password_reset_minutes must be 5 to 1440")
+        }
+        return Mail(
+            transport: transport, from: from, delivery: delivery, templates: templates,
+            passwordResetURL: resetURL.isEmpty ? nil : resetURL,
+            passwordReset: PasswordResetService.Configuration(tokenLifetime: Int64(minutes) * 60))
     }
 
     private static func smtp(_ config: ConfigReader, timeout: Duration) throws -> SMTPTransport {

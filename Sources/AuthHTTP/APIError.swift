@@ -46,12 +46,12 @@ extension APIError {
             self.init(
                 .unauthorized, code: error.code.name, message: error.message,
                 headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
-        case .invalidRefreshToken, .invalidMFAToken:
+        case .invalidRefreshToken, .invalidMFAToken, .invalidResetToken:
             self.init(.unauthorized, code: error.code.name, message: error.message)
         case .invalidCode: self.init(.forbidden, code: error.code.name, message: error.message)
         case .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending:
             self.init(.conflict, code: error.code.name, message: error.message)
-        case .mfaUnavailable:
+        case .mfaUnavailable, .mailUnavailable:
             self.init(.serviceUnavailable, code: error.code.name, message: error.message)
         case .wrongPassword: self.init(.forbidden, code: error.code.name, message: error.message)
         case .conflict: self.init(.conflict, code: error.code.name, message: error.message)

@@ -49,15 +49,18 @@ public struct HTTPFrontEnd: Sendable {
     let portal: PortalService?
     /// Without it there is no `/metrics` route.
     let metrics: MetricsExposition?
+    /// Password reset by mail; without it its routes answer `mail_unavailable`.
+    let passwordReset: PasswordResetService?
     /// Receives one `request` event per request, at info level.
     let logger: Logger
 
     public init(
         service: AuthService, admin: AdminService? = nil, configuration: Configuration = .init(),
         readiness: (any ReadinessProbe)? = nil, metrics: MetricsExposition? = nil, portal: PortalService? = nil,
-        logger: Logger = Logger(label: "authd.http")
+        passwordReset: PasswordResetService? = nil, logger: Logger = Logger(label: "authd.http")
     ) {
         self.portal = portal
+        self.passwordReset = passwordReset
         self.service = service
         self.admin = admin
         self.configuration = configuration
@@ -80,6 +83,7 @@ public struct HTTPFrontEnd: Sendable {
         router.post("/register") { request, context in try await register(request, source: context.client) }
         router.post("/login") { request, context in try await login(request, source: context.client) }
         addSessionRoutes(to: router)
+        addPasswordResetRoutes(to: router)
         addMFARoutes(to: router)
         router.get("/protected") { request, context in try protected(request, context) }
         router.get("/healthz") { _, _ in StatusResponse(status: "ok") }

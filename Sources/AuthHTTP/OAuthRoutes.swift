@@ -184,7 +184,7 @@ extension HTTPFrontEnd {
                 .wrongPassword, .conflict, .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled,
                 .mfaNotPending, .mfaUnavailable, .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin,
                 .clientExists, .invalidClientMetadata, .invalidClient, .invalidGrant, .invalidScope,
-                .unauthorizedClient, .unsupportedGrantType:
+                .unauthorizedClient, .unsupportedGrantType, .invalidResetToken, .mailUnavailable:
                 (status, error) = (.unauthorized, "invalid_token")
             }
         } catch {
@@ -213,7 +213,7 @@ extension HTTPFrontEnd {
         case .invalidInput, .usernameTaken, .emailTaken, .weakPassword, .invalidCredentials, .accountDenied,
             .unknownService, .wrongPassword, .conflict, .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled,
             .mfaNotEnabled, .mfaNotPending, .forbidden, .notFound, .unknownRole, .roleExists, .roleInUse,
-            .builtinRole, .lastAdmin, .clientExists, .invalidClientMetadata:
+            .builtinRole, .lastAdmin, .clientExists, .invalidClientMetadata, .invalidResetToken, .mailUnavailable:
             (.badRequest, "invalid_request")
         }
     }

@@ -140,7 +140,7 @@ extension HTTPFrontEnd {
                     .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending,
                     .mfaUnavailable, .forbidden, .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin,
                     .clientExists, .invalidClientMetadata, .invalidClient, .invalidGrant, .invalidScope,
-                    .unauthorizedClient, .unsupportedGrantType:
+                    .unauthorizedClient, .unsupportedGrantType, .invalidResetToken, .mailUnavailable:
                     (.badRequest, "The request could not be completed.")
                 }
             var response = html(status, PortalPages.error(message, status: status.code))

@@ -156,8 +156,8 @@ public struct LineCommands: Sendable {
         case .usernameTaken, .emailTaken, .weakPassword, .invalidRefreshToken, .wrongPassword, .conflict,
             .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .notFound,
             .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin, .clientExists, .invalidClientMetadata,
-            .invalidClient,
-            .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType:
+            .invalidClient, .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType,
+            .invalidResetToken, .mailUnavailable:
             return .no(id, code.rawValue)
         case .internal:
             logger.error("line request failed unexpectedly", metadata: ["error": "\(error)"])

@@ -15,6 +15,11 @@ public struct MailTemplates: Sendable {
     public enum Name: String, Sendable, CaseIterable {
         /// `authctl mail test`.
         case test
+        /// A password reset token: `username`, `token`, `minutes` it is valid, and `link` when
+        /// `mail.password_reset_url` is set.
+        case passwordReset = "password_reset"
+        /// The notice that a reset changed the password: `username`.
+        case passwordChanged = "password_changed"
     }
 
     struct Parts: Sendable {
@@ -90,6 +95,55 @@ public struct MailTemplates: Sendable {
             </body></html>
 
             """
-        )
+        ),
+        .passwordReset: (
+            subject: "Reset your {{product}} password",
+            text: """
+            Hello {{username}},
+
+            someone asked to reset the password of your {{product}} account. If it was you,
+            {{#link}}open this link within {{minutes}} minutes:
+
+            {{link}}
+
+            or {{/link}}give this code where you asked, within {{minutes}} minutes:
+
+            {{token}}
+
+            If it was not you, ignore this message: your password stays as it is.
+
+            """,
+            html: """
+            <!doctype html>
+            <html><body style="font-family: sans-serif">
+            <p>Hello {{username}},</p>
+            <p>someone asked to reset the password of your {{product}} account. If it was you,
+            {{#link}}<a href="{{link}}">choose a new password</a> within {{minutes}} minutes, or {{/link}}give this
+            code where you asked, within {{minutes}} minutes:</p>
+            <p><code>{{token}}</code></p>
+            <p>If it was not you, ignore this message: your password stays as it is.</p>
+            </body></html>
+
+            """
+        ),
+        .passwordChanged: (
+            subject: "Your {{product}} password was changed",
+            text: """
+            Hello {{username}},
+
+            the password of your {{product}} account was just reset, and every session signed out.
+            If you did not do this, contact your administrator at once.
+
+            """,
+            html: """
+            <!doctype html>
+            <html><body style="font-family: sans-serif">
+            <p>Hello {{username}},</p>
+            <p>the password of your {{product}} account was just reset, and every session signed out.
+            If you did not do this, contact your administrator at once.</p>
+            </body></html>
+
+            """
+        ),
     ]
 }

@@ -32,7 +32,7 @@ public final class MemoryDatabase: Sendable {
     public var stores: Stores {
         Stores(
             users: self, sessions: self, clients: self, codes: self, lockouts: self, directory: self, importer: self,
-            mfa: self, portal: self, outbox: self)
+            mfa: self, portal: self, outbox: self, accountTokens: self)
     }
 
     /// Loads `state` with the revocations in force and every role's permissions, and marks it
@@ -147,6 +147,14 @@ struct Tables {
         var failedAt: Int64?
     }
 
+    struct AccountTokenRow {
+        var purpose: String
+        var userID: Int64
+        var createdAt: Int64
+        var expiresAt: Int64
+        var usedAt: Int64?
+    }
+
     struct LockoutKey: Hashable {
         var username: String
         var source: String
@@ -181,6 +189,8 @@ struct Tables {
     var consents: [ConsentKey: Set<String>] = [:]
     var nextOutboxID: Int64 = 1
     var outbox: [Int64: OutboxRow] = [:]
+    /// By token hash.
+    var accountTokens: [String: AccountTokenRow] = [:]
 
     // MARK: Constraints
 
@@ -212,6 +222,7 @@ struct Tables {
         codes = codes.filter { $0.value.grant.userID != id }
         sso = sso.filter { $0.value.session.userID != id }
         consents = consents.filter { $0.key.userID != id }
+        accountTokens = accountTokens.filter { $0.value.userID != id }
     }
 
     mutating func deleteSession(_ id: String) {

@@ -14,6 +14,7 @@ public struct PostgresStores: Sendable {
     public let codes: PostgresAuthorizationCodeStore
     public let portal: PostgresPortalStore
     public let outbox: PostgresOutboxStore
+    public let accountTokens: PostgresAccountTokenStore
 
     public init(pool: PostgresPool.Configuration, retention: RetentionPolicy, logger: Logger) {
         self.pool = PostgresPool(configuration: pool, logger: logger)
@@ -26,12 +27,14 @@ public struct PostgresStores: Sendable {
         codes = PostgresAuthorizationCodeStore(pool: self.pool)
         portal = PostgresPortalStore(pool: self.pool)
         outbox = PostgresOutboxStore(pool: self.pool)
+        accountTokens = PostgresAccountTokenStore(pool: self.pool, retention: retention)
     }
 
     public var stores: Stores {
         Stores(
             users: users, sessions: sessions, clients: clients, codes: codes, lockouts: lockouts, directory: directory,
-            importer: directory, mfa: mfa, portal: portal, outbox: outbox)
+            importer: directory, mfa: mfa, portal: portal, outbox: outbox,
+            accountTokens: accountTokens)
     }
 
     public func close() async {

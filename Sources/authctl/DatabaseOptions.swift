@@ -58,12 +58,12 @@ struct DatabaseOptions: ParsableArguments {
     static func exitStatus(_ code: AuthError.Code) -> Int32 {
         switch code {
         case .invalidInput, .weakPassword, .invalidClientMetadata: 3
-        case .unavailable, .busy, .mfaUnavailable, .rateLimited: 2
+        case .unavailable, .busy, .mfaUnavailable, .mailUnavailable, .rateLimited: 2
         case .usernameTaken, .emailTaken, .invalidCredentials, .accountDenied, .unknownService, .invalidToken,
             .tokenExpired, .tokenRevoked, .invalidRefreshToken, .wrongPassword, .conflict, .invalidMFAToken,
             .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .forbidden, .notFound, .roleExists,
             .roleInUse, .builtinRole, .lastAdmin, .unknownRole, .clientExists, .invalidClient, .invalidGrant,
-            .invalidScope, .unauthorizedClient, .unsupportedGrantType, .internal:
+            .invalidScope, .unauthorizedClient, .unsupportedGrantType, .invalidResetToken, .internal:
             1
         }
     }

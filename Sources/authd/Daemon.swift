@@ -86,10 +86,12 @@ struct Daemon {
         ]
         services += hookListeners(resources.assembly.auth).map { .init(service: $0) }
         if let mail = settings.mail {
+            var handlers: [OutboxMessage.Kind: any OutboxHandler] = [
+                .mail: MailDeliveryHandler(transport: mail.transport, logger: logger)
+            ]
+            handlers[.passwordResetRequest] = resources.assembly.passwordReset?.requests
             let delivery = OutboxDelivery(
-                store: resources.postgres.outbox,
-                handlers: [.mail: MailDeliveryHandler(transport: mail.transport, logger: logger)],
-                configuration: mail.delivery, logger: logger)
+                store: resources.postgres.outbox, handlers: handlers, configuration: mail.delivery, logger: logger)
             services.append(.init(service: OutboxService(delivery: delivery)))
         }
         if let radius = settings.radius {
@@ -144,7 +146,7 @@ struct Daemon {
                     pool: resources.postgres.pool, migrator: resources.migrator,
                     revocations: resources.assembly.revocations),
                 metrics: registry.map(Self.exposition), portal: resources.assembly.portal,
-                logger: Logger(label: "authd.http")
+                passwordReset: resources.assembly.passwordReset, logger: Logger(label: "authd.http")
             ).router(),
             server: .http1(
                 configuration: .init(

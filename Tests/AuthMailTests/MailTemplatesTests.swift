@@ -1,3 +1,4 @@
+import AuthCore
 import AuthCrypto
 import Testing
 
@@ -50,5 +51,33 @@ struct MailTemplatesTests {
         } throws: { error in
             "\(error)".contains("test.html")
         }
+    }
+}
+
+@Suite("account mail from the templates")
+struct TemplateAccountMailTests {
+    static let user = User(
+        id: 7, username: "ann", email: "ann@example.com", passwordHash: "x", roles: ["user"], mfaEnabled: false,
+        disabled: false, createdAt: 0, notBefore: nil)
+
+    @Test("the reset message carries the token, its minutes, and a link from the configured URL only")
+    func reset() throws {
+        let templates = try MailTemplates(product: "Acme")
+        let from = MailMessage.Address("no-reply@acme.example")
+        let token = String(repeating: "T", count: 43)
+        let plain = try MailMessage(
+            payload: TemplateAccountMail(templates: templates, from: from, clock: { 0 })
+                .passwordReset(to: Self.user, token: token, lifetime: 1800).payload)
+        #expect(plain.to.address == "ann@example.com" && plain.subject == "Reset your Acme password")
+        #expect(plain.text.contains(token) && plain.text.contains("30 minutes") && !plain.text.contains("http"))
+        let linked = try MailMessage(
+            payload: TemplateAccountMail(
+                templates: templates, from: from, passwordResetURL: "https://acme.example/reset?lang=en", clock: { 0 }
+            ).passwordReset(to: Self.user, token: token, lifetime: 1800).payload)
+        #expect(linked.text.contains("https://acme.example/reset?lang=en&token=\(token)"))
+        #expect(linked.html?.contains("href=\"https://acme.example/reset?lang=en&amp;token=\(token)\"") == true)
+        let changed = try MailMessage(
+            payload: TemplateAccountMail(templates: templates, from: from).passwordChanged(to: Self.user).payload)
+        #expect(changed.subject == "Your Acme password was changed" && changed.text.contains("Hello ann"))
     }
 }

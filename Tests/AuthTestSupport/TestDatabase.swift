@@ -127,7 +127,8 @@ public struct TestStack: Sendable {
         clock: @escaping @Sendable () -> Int64 = UnixTime.now, stacks: AuthService.StackSource = .passwordOnly,
         configuration: AuthService.Configuration = .init(), databaseURL: String? = nil, secondFactor: Bool = true,
         codec: AccessTokenCodec? = nil, importedFloor: ImportedHashFloor = .init(), portal: PortalPolicy = .init(),
-        time: TestClock? = nil
+        time: TestClock? = nil, mail: (any AccountMail)? = nil,
+        passwordReset: PasswordResetService.Configuration = .init()
     ) async throws {
         precondition(time == nil || backing == .memory, "a TestClock moves the in-memory database's time only")
         let clock: @Sendable () -> Int64 = if let time { { time.now } } else { clock }
@@ -159,7 +160,7 @@ public struct TestStack: Sendable {
                         policy: configuration.passwordPolicy.with(commonPasswords: Self.commonPasswords)),
                     auth: configuration, tokens: codec,
                     secondFactor: secondFactor ? .init(keyring: try SealingKeyring(current: Self.mfaKey)) : nil,
-                    stacks: stacks, portal: portal),
+                    stacks: stacks, portal: portal, mail: mail, passwordReset: passwordReset),
                 clock: clock, logger: TestDatabase.logger)
         } catch {
             await postgres?.close()

@@ -81,6 +81,36 @@ else
     failures=$((failures + 1))
 fi
 
+# Password reset through the relay: the token from the message sets a new password.
+reset_user="reset$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+register "$reset_user" "reset password 1"
+post() { curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "$2" "http://127.0.0.1:$HTTP_PORT$1"; }
+files_before=$(find "$mail" -name '*.json' | wc -l)
+expect "202 202" "$(post /password/forgot "{\"login\":\"$reset_user\"}") $(post /password/forgot '{"login":"nobody-at-all"}')" \
+    "POST /password/forgot: 202 for an account and for a name nobody has"
+if base=$(wait_for_mail "$reset_user@example.com" 30); then
+    token=$(.venv/bin/python - "$base.eml" <<'PY2'
+import email, email.policy, re, sys
+message = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
+text = message.get_body(preferencelist=("plain",)).get_content()
+found = re.search(r"^([A-Za-z0-9_-]{43})\r?$", text, re.M)
+print(found.group(1) if found else text, file=None if found else sys.stderr)
+PY2
+)
+    echo "ok: the reset message arrived through the relay, with its token"
+    expect 200 "$(post /password/reset "{\"token\":\"$token\",\"new_password\":\"reset password 2\"}")" \
+        "POST /password/reset with the mailed token"
+    expect 401 "$(post /password/reset "{\"token\":\"$token\",\"new_password\":\"reset password 3\"}")" "the token works once"
+    expect 200 "$(post /login "{\"username\":\"$reset_user\",\"password\":\"reset password 2\"}")" "the new password signs in"
+    for _ in $(seq 1 300); do [ "$(grep -l "\"$reset_user@example.com\"" "$mail"/*.json | wc -l)" -ge 2 ] && break; sleep 0.1; done
+    changed=$(grep -l "\"$reset_user@example.com\"" "$mail"/*.json | tail -n 1)
+    expect 1 "$(grep -c '^Subject: Your authd password was changed' "${changed%.json}.eml")" "the owner is told the password changed"
+else
+    echo "FAIL: no reset message arrived" >&2
+    failures=$((failures + 1))
+fi
+expect $((files_before + 2)) "$(find "$mail" -name '*.json' | wc -l)" "nothing was sent for the name nobody has"
+
 # Killed while the relay holds its answer to DATA: the restarted authd sends the message again
 # once the claim's lease (3 x timeout + 5 s) runs out; a message queued meanwhile goes too.
 authctl mail test slow-1@example.com >/dev/null

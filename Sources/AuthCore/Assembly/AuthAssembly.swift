@@ -52,11 +52,15 @@ public struct AuthAssembly: Sendable {
         public var stacks: AuthService.StackSource
         public var portal: PortalPolicy
         public var revocation: RevocationState.Configuration
+        /// The lifecycle's mail; nil: no mail is sent, and password reset is off.
+        public var mail: (any AccountMail)?
+        public var passwordReset: PasswordResetService.Configuration
 
         public init(
             passwords: Passwords = .init(), auth: AuthService.Configuration = .init(), tokens: AccessTokenCodec,
             secondFactor: SecondFactorKeys? = nil, stacks: AuthService.StackSource = .passwordOnly,
-            portal: PortalPolicy = .init(), revocation: RevocationState.Configuration = .init()
+            portal: PortalPolicy = .init(), revocation: RevocationState.Configuration = .init(),
+            mail: (any AccountMail)? = nil, passwordReset: PasswordResetService.Configuration = .init()
         ) {
             self.passwords = passwords
             self.auth = auth
@@ -65,6 +69,8 @@ public struct AuthAssembly: Sendable {
             self.stacks = stacks
             self.portal = portal
             self.revocation = revocation
+            self.mail = mail
+            self.passwordReset = passwordReset
         }
     }
 
@@ -78,6 +84,8 @@ public struct AuthAssembly: Sendable {
     /// The browser portal's sign-in, SSO sessions and consents.
     public let portal: PortalService
     public let secondFactor: SecondFactor?
+    /// Password reset by mail; nil when no mail is configured.
+    public let passwordReset: PasswordResetService?
 
     public var hashing: HashingPool { dependencies.hashing }
     /// Changes apply here at once; a feed (`PostgresRevocationListener`) brings other instances'.
@@ -112,6 +120,13 @@ public struct AuthAssembly: Sendable {
                 passwordPolicy: auth.passwordPolicy, scopes: auth.scopes,
                 idTokenAlgorithms: configuration.tokens.keyring.idTokenAlgorithms))
         portal = PortalService(auth: self.auth, store: stores.portal, policy: configuration.portal)
+        if let mail = configuration.mail {
+            passwordReset = PasswordResetService(
+                configuration: configuration.passwordReset, outbox: stores.outbox, tokens: stores.accountTokens,
+                mail: mail, policy: auth.passwordPolicy, grouping: auth.addressGrouping, dependencies: dependencies)
+        } else {
+            passwordReset = nil
+        }
     }
 
     /// The admin use cases alone, for tools that administer without the signing keys: one

@@ -17,11 +17,13 @@ public struct Stores: Sendable {
     public var portal: any PortalStore
     /// Outgoing mail and other work, delivered by `OutboxDelivery`.
     public var outbox: any OutboxStore
+    /// Single-use tokens sent by mail (password reset).
+    public var accountTokens: any AccountTokenStore
 
     public init(
         users: any UserStore, sessions: any SessionStore, clients: any ClientStore, codes: any AuthorizationCodeStore,
         lockouts: any LockoutStore, directory: any DirectoryStore, importer: any UserImportStore, mfa: any MFAStore,
-        portal: any PortalStore, outbox: any OutboxStore
+        portal: any PortalStore, outbox: any OutboxStore, accountTokens: any AccountTokenStore
     ) {
         self.users = users
         self.sessions = sessions
@@ -33,5 +35,6 @@ public struct Stores: Sendable {
         self.mfa = mfa
         self.portal = portal
         self.outbox = outbox
+        self.accountTokens = accountTokens
     }
 }

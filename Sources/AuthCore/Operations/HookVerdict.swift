@@ -13,14 +13,14 @@ public enum HookVerdict: Sendable, Equatable {
         let code = (error as? AuthError)?.code ?? .internal
         switch code {
         case .invalidCredentials, .invalidInput, .accountDenied, .forbidden, .invalidToken, .tokenExpired,
-            .tokenRevoked, .invalidMFAToken, .invalidCode:
+            .tokenRevoked, .invalidMFAToken, .invalidCode, .invalidResetToken:
             self = .refused
         case .busy, .unavailable, .mfaUnavailable, .rateLimited:
             self = .temporary
         case .unknownService, .usernameTaken, .emailTaken, .weakPassword, .invalidRefreshToken, .wrongPassword,
             .conflict, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .notFound, .unknownRole, .roleExists,
             .roleInUse, .builtinRole, .lastAdmin, .clientExists, .invalidClientMetadata, .invalidClient,
-            .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType, .internal:
+            .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType, .mailUnavailable, .internal:
             self = .misconfigured
         }
     }

@@ -10,6 +10,8 @@ public struct OutboxMessage: Sendable, Equatable {
 
         /// A `MailMessage`, as JSON.
         public static let mail = Kind(rawValue: "mail")
+        /// `POST /password/forgot`'s request, resolved and answered by `PasswordResetRequests`.
+        public static let passwordResetRequest = Kind(rawValue: "password-reset-request")
     }
 
     public var kind: Kind

@@ -38,12 +38,16 @@ public struct AuthError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidMFAToken = "invalid_mfa_token"
         /// A wrong or reused one-time code where the caller is already authenticated.
         case invalidCode = "invalid_code"
+        /// A password reset token that is unknown, used, expired, or for a disabled account.
+        case invalidResetToken = "invalid_reset_token"
         case mfaAlreadyEnabled = "mfa_already_enabled"
         case mfaNotEnabled = "mfa_not_enabled"
         /// `confirm` without a pending enrolment (call setup first).
         case mfaNotPending = "mfa_not_pending"
         /// No MFA key is configured, so no secrets can be stored or read.
         case mfaUnavailable = "mfa_unavailable"
+        /// No mail transport is configured, so nothing that needs mail (password reset) works.
+        case mailUnavailable = "mail_unavailable"
         /// A bounded queue is full; try again shortly.
         case busy = "busy"
         /// A dependency (the database) cannot be reached.

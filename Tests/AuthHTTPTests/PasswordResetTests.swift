@@ -1,0 +1,115 @@
+import AuthCore
+import AuthTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Synchronization
+import Testing
+
+@Suite("password reset by mail")
+struct PasswordResetTests {
+    /// Lifecycle mail as plain JSON, so the tests can read the token it carries.
+    struct RecordingMail: AccountMail {
+        func passwordReset(to user: User, token: String, lifetime: Int64) throws -> OutboxMessage {
+            OutboxMessage(kind: .mail, payload: #"{"reset":"\#(token)","to":"\#(user.username)"}"#)
+        }
+
+        func passwordChanged(to user: User) throws -> OutboxMessage {
+            OutboxMessage(kind: .mail, payload: #"{"changed":"\#(user.username)"}"#)
+        }
+    }
+
+    /// Takes the mail handed to it.
+    final class Mailbox: OutboxHandler {
+        let messages = Mutex<[[String: String]]>([])
+
+        func deliver(_ item: OutboxItem) async -> OutboxOutcome {
+            let object = try? JSONSerialization.jsonObject(with: Data(item.message.payload.utf8)) as? [String: String]
+            messages.withLock { $0.append(object ?? [:]) }
+            return .delivered
+        }
+
+        var all: [[String: String]] { messages.withLock { $0 } }
+    }
+
+    /// Resolves queued requests, then delivers the mail they made.
+    static func deliver(_ stack: TestStack, to mailbox: Mailbox) async throws {
+        let delivery = OutboxDelivery(
+            store: stack.stores.outbox,
+            handlers: [.passwordResetRequest: stack.assembly.passwordReset!.requests, .mail: mailbox],
+            configuration: .init(batchSize: 50), logger: Logger(label: "test"))
+        while try await !delivery.deliverDue().isEmpty {}
+    }
+
+    @Test("requests and resets from one address are limited: 429 past the burst")
+    func perAddress() async throws {
+        let stack = try await TestStack(
+            backing: .memory, mail: RecordingMail(), passwordReset: .init(perAddress: .init(burst: 3, perSecond: 0.001))
+        )
+        try await withServer(stack: stack) { client in
+            var statuses: [Int] = []
+            for _ in 0..<3 {
+                statuses.append(Int(try await client.post("/password/forgot", json: #"{"login":"ann"}"#).status.code))
+            }
+            let reset = try await client.post(
+                "/password/reset",
+                json: #"{"token":"\#(String(repeating: "A", count: 43))","new_password":"long enough pw"}"#)
+            #expect(statuses == [202, 202, 202] && reset.errorCode == "rate_limited")
+        }
+    }
+
+    @Test("without mail both routes answer 503 mail_unavailable")
+    func off() async throws {
+        try await withServer { client in
+            let forgot = try await client.post("/password/forgot", json: #"{"login":"ann"}"#)
+            #expect(forgot.status == .serviceUnavailable && forgot.errorCode == "mail_unavailable")
+            let reset = try await client.post(
+                "/password/reset", json: #"{"token":"x","new_password":"long enough pw"}"#)
+            #expect(reset.errorCode == "mail_unavailable")
+        }
+    }
+
+    @Test("forgot: the same 202 for any name; only an account's owner gets a token; reset: once, then sessions end")
+    func flow() async throws {
+        let stack = try await TestStack(backing: .memory, mail: RecordingMail(), passwordReset: .init(perAddress: nil))
+        let mailbox = Mailbox()
+        try await withServer(stack: stack) { client in
+            let name = "reset\(Int.random(in: 1000...9999))"
+            #expect(try await client.register(name).status == .created)
+            let refresh = try #require(try await client.login(name).json["refresh_token"] as? String)
+            let known = try await client.post("/password/forgot", json: #"{"login":"\#(name.uppercased())"}"#)
+            let unknown = try await client.post("/password/forgot", json: #"{"login":"nobody-\#(name)"}"#)
+            let byMail = try await client.post("/password/forgot", json: #"{"login":"\#(name)@example.com"}"#)
+            #expect(known.status == .accepted && unknown.status == .accepted && byMail.status == .accepted)
+            #expect(known.bodyText == unknown.bodyText, "nothing tells which names exist")
+            #expect(try await client.post("/password/forgot", json: #"{"login":"a b"}"#).errorCode == "invalid_input")
+            #expect(
+                try await client.post("/password/forgot", json: #"{"login":"\#(name)","x":1}"#).status == .badRequest)
+
+            try await Self.deliver(stack, to: mailbox)
+            let tokens = mailbox.all.compactMap { $0["reset"] }
+            #expect(
+                tokens.count == 2 && mailbox.all.allSatisfy { $0["to"] == name },
+                "one per request that named the account")
+            let token = try #require(tokens.first)
+
+            let weak = try await client.post("/password/reset", json: #"{"token":"\#(token)","new_password":"short"}"#)
+            #expect(weak.errorCode == "weak_password")
+            let reset = try await client.post(
+                "/password/reset", json: #"{"token":"\#(token)","new_password":"a brand new pw"}"#)
+            #expect(reset.status == .ok, "the weak attempt did not use the token")
+            #expect(try await client.login(name).status == .unauthorized, "the old password is gone")
+            #expect(try await client.login(name, password: "a brand new pw").status == .ok)
+            let refreshed = try await client.post("/token/refresh", json: #"{"refresh_token":"\#(refresh)"}"#)
+            #expect(refreshed.errorCode == "invalid_refresh_token", "every session ended")
+            for used in [token, tokens[1], String(repeating: "A", count: 43), "short"] {
+                let again = try await client.post(
+                    "/password/reset", json: #"{"token":"\#(used)","new_password":"another new pw"}"#)
+                #expect(again.status == .unauthorized && again.errorCode == "invalid_reset_token")
+            }
+            try await Self.deliver(stack, to: mailbox)
+            #expect(mailbox.all.last?["changed"] == name, "the owner is told")
+        }
+    }
+}

@@ -155,7 +155,7 @@ extension Settings {
     /// A secret file's bytes without the trailing newline editors add.
     static func readSecret(_ path: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError("cannot read JWT secret file \(path)")
+            throw ConfigurationError("cannot read the secret file \(path)")
         }
         var bytes = Array(data)
         while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes.removeLast() }

@@ -124,8 +124,9 @@ enum PostgresRevocations {
 
     /// Drops rows no instance needs any more, as `retention` says: revocations whose tokens have
     /// all expired, ended sessions (with their refresh token hashes), failed-login counters whose
-    /// window and lock are over, used MFA challenges past their expiry, and authorization codes as
-    /// long after their expiry as ended sessions are kept (a replay is caught until then).
+    /// window and lock are over, used MFA challenges past their expiry, authorization codes and
+    /// password reset tokens as long after their expiry as ended sessions are kept (a replay is
+    /// caught until then), and given-up outbox messages after `givenUpMessageKept`.
     static func prune(_ retention: RetentionPolicy, on connection: PostgresConnection) throws {
         try connection.query("DELETE FROM login_failures WHERE expires_at < now()")
         try connection.query("DELETE FROM mfa_challenges_used WHERE expires_at < now()")
@@ -140,6 +141,12 @@ enum PostgresRevocations {
         try connection.query(
             "DELETE FROM authorization_codes WHERE expires_at < now() - make_interval(secs => $1)",
             [String(retention.endedSessionKept)])
+        try connection.query(
+            "DELETE FROM account_tokens WHERE expires_at < now() - make_interval(secs => $1)",
+            [String(retention.endedSessionKept)])
+        try connection.query(
+            "DELETE FROM outbox WHERE failed_at < now() - make_interval(secs => $1)",
+            [String(retention.givenUpMessageKept)])
     }
 }
 

@@ -113,6 +113,33 @@ struct SessionStoreTests {
         await stack.shutdown()
     }
 
+    @Test("pruning drops reset tokens a day past their expiry and given-up mail a week after, not younger")
+    func pruneMail() async throws {
+        let url = try TestDatabase.freshMigratedURL()
+        let stack = try await TestStack(databaseURL: url)
+        let (user, _) = try await stack.account()
+        let connection = try PostgresConnection(connectionString: url)
+        try connection.query(
+            """
+            INSERT INTO account_tokens (token_hash, purpose, user_id, expires_at) VALUES
+                ('old', 'reset', $1, now() - interval '2 days'), ('recent', 'reset', $1, now() - interval '1 hour')
+            """, [String(user.id)])
+        try connection.query(
+            """
+            INSERT INTO outbox (kind, payload, failed_at) VALUES
+                ('mail', '{"n":1}', now() - interval '8 days'), ('mail', '{"n":2}', now() - interval '6 days'),
+                ('mail', '{"n":3}', NULL)
+            """)
+        try PostgresRevocations.prune(TestStack.retention, on: connection)
+        #expect(
+            try connection.query("SELECT token_hash FROM account_tokens").rows.map { try $0.string("token_hash") }
+                == ["recent"])
+        #expect(
+            try connection.query("SELECT payload::text AS p FROM outbox ORDER BY id").rows.map { try $0.string("p") }
+                == [#"{"n":2}"#, #"{"n":3}"#], "queued mail is never pruned")
+        await stack.shutdown()
+    }
+
     @Test("a user cut-off lands on the next whole second of the database's clock and never moves back")
     func userCutOff() async throws {
         let stack = try await TestStack()

@@ -14,15 +14,18 @@ public struct RetentionPolicy: Hashable, Sendable {
     /// How long an ended or expired session's row (with its refresh token hashes) is kept, so an
     /// operator looking into how a session ended (reuse, idle, logout, an admin) still finds it.
     public var endedSessionKept: Int64
+    /// How long an outbox message that was given up stays for an operator to read (its reason).
+    public var givenUpMessageKept: Int64
 
     public init(
         accessTokenLifetime: Int64, leeway: Int64, expiredRevocationKept: Int64 = 3600,
-        endedSessionKept: Int64 = 86400
+        endedSessionKept: Int64 = 86400, givenUpMessageKept: Int64 = 604_800
     ) {
         revocationLifetime = accessTokenLifetime + leeway
         self.leeway = leeway
         self.expiredRevocationKept = expiredRevocationKept
         self.endedSessionKept = endedSessionKept
+        self.givenUpMessageKept = givenUpMessageKept
     }
 
     /// The revocation of one session or one token, made at `now`.

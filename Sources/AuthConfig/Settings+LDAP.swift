@@ -1,6 +1,5 @@
 public import AuthCore
 public import AuthLDAP
-import AuthLineProtocol
 import Configuration
 import NIOSSL
 
@@ -61,7 +60,7 @@ extension Settings {
         let key = config.string(forKey: "ldap.tls_key_file", default: "")
         let ldaps = config.string(forKey: "ldap.ldaps_addr", default: "")
         server.requireTLS = config.bool(
-            forKey: "ldap.require_tls", default: !LineServer.Configuration.isLoopback(server.host))
+            forKey: "ldap.require_tls", default: !HostPort.isLoopback(server.host))
         guard !certificate.isEmpty || !key.isEmpty else {
             guard ldaps.isEmpty, !server.requireTLS else {
                 throw ConfigurationError(

@@ -91,7 +91,7 @@ extension Settings {
             address = .unix(path: try socketPath(path, key: "\(key).path"), mode: try socketMode(config, key: key))
         case (false, true):
             let (host, port) = try self.address(text, key: "\(key).addr")
-            guard LineServer.Configuration.isLoopback(host) else {
+            guard HostPort.isLoopback(host) else {
                 throw ConfigurationError(
                     "\(key).addr must be a loopback address (the servers on it are trusted with rip=)")
             }

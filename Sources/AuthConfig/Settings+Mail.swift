@@ -1,5 +1,4 @@
 public import AuthCore
-import AuthLineProtocol
 public import AuthMail
 public import Configuration
 import NIOSSL
@@ -82,7 +81,7 @@ extension Settings {
 
     private static func smtp(_ config: ConfigReader, timeout: Duration) throws -> SMTPTransport {
         let host = config.string(forKey: "mail.smtp_host", default: "127.0.0.1")
-        let loopback = LineServer.Configuration.isLoopback(host)
+        let loopback = HostPort.isLoopback(host)
         let securityText = config.string(forKey: "mail.smtp_security", default: loopback ? "none" : "starttls")
         guard let security = SMTPTransport.Configuration.Security(rawValue: securityText) else {
             throw ConfigurationError("mail.smtp_security must be none, starttls or tls")

@@ -45,7 +45,7 @@ public struct LineServer: Service {
             self.maximumUnauthenticated = max(1, maximumUnauthenticated)
             self.maximumConsecutiveErrors = max(1, maximumConsecutiveErrors)
             self.maximumQueuedReplyBytes = max(1024, maximumQueuedReplyBytes)
-            self.requiresClient = requiresClient ?? !Self.isLoopback(host)
+            self.requiresClient = requiresClient ?? !HostPort.isLoopback(host)
             self.host = host
             self.port = port
             self.maximumLineLength = maximumLineLength
@@ -53,10 +53,6 @@ public struct LineServer: Service {
             self.idleTimeout = idleTimeout
             self.maximumConnections = max(1, maximumConnections)
             self.shutdownDeadline = shutdownDeadline
-        }
-
-        public static func isLoopback(_ host: String) -> Bool {
-            host == "localhost" || host == "::1" || host.hasPrefix("127.")
         }
     }
 

@@ -50,7 +50,7 @@ public struct SMTPTransport: MailTransport {
             self.sessionTimeout = sessionTimeout
         }
 
-        var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") }
+        var isLoopback: Bool { HostPort.isLoopback(host) }
     }
 
     typealias Connection = NIOAsyncChannel<SMTPReply, ByteBuffer>

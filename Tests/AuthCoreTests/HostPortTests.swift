@@ -33,4 +33,10 @@ struct HostPortTests {
         #expect(Duration.seconds(3).wholeMicroseconds == 3_000_000)
         #expect(Duration.milliseconds(250).inSeconds == 0.25)
     }
+
+    @Test("loopback: localhost, ::1 and 127/8, nothing else")
+    func loopback() {
+        #expect(["localhost", "::1", "127.0.0.1", "127.1.2.3"].allSatisfy(HostPort.isLoopback))
+        #expect(!["0.0.0.0", "::", "192.0.2.1", "localhost.example", "128.0.0.1"].contains(where: HostPort.isLoopback))
+    }
 }

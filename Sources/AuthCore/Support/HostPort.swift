@@ -19,6 +19,12 @@ public struct HostPort: Hashable, Sendable {
         self.host = host
         self.port = port
     }
+
+    /// Whether `host` names this machine's loopback interface: `localhost`, `::1` or 127/8. Where
+    /// plain text may go (a listener's clients, a relay's password) is decided on it.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
 }
 
 extension Duration {

@@ -31,6 +31,12 @@ export AUTHD_MAIL_SMTP_USERNAME=relay-user AUTHD_MAIL_SMTP_PASSWORD_FILE="$inter
 export AUTHD_MAIL_TIMEOUT_SECONDS=3 AUTHD_MAIL_RETRY_FIRST_SECONDS=1 AUTHD_MAIL_RETRY_MAX_SECONDS=2
 authctl() { .build/debug/authctl "$@" --config config/authd.yaml; }
 start_authd
+# authctl writes to the outbox directly: wait until authd has migrated (ready), which on a new
+# database happens beside its listeners.
+for _ in $(seq 1 100); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/readyz")" = 200 ] && break
+    sleep 0.1
+done
 
 # wait_for_mail TO SECONDS: the newest .eml the relay saved for TO; status 1 when none came.
 wait_for_mail() {

@@ -45,8 +45,16 @@ public struct SendmailTransport: MailTransport {
             temporary: Self.temporaryStatuses.contains(status), "\(command) exited with status \(status)")
     }
 
-    /// The descriptors open in this process now (/proc/self/fd); one closed meanwhile is skipped by
-    /// posix_spawn's close action.
+    /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34 and later), which Swift's Glibc module
+    /// does not declare: it closes every descriptor from 3 up in the child, including ones another
+    /// thread opens between the actions being built and the spawn.
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static func closeFromAction() -> AddCloseFrom? {
+        dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: AddCloseFrom.self) }
+    }
+
+    /// The descriptors open in this process now (/proc/self/fd), for a libc without closefrom; one
+    /// closed meanwhile is skipped by posix_spawn's close action.
     private static func openDescriptors() -> [Int32] {
         guard let directory = opendir("/proc/self/fd") else { return [] }
         defer { closedir(directory) }
@@ -85,8 +93,12 @@ public struct SendmailTransport: MailTransport {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         // Nothing else of authd's (sockets, the database's connections, files) reaches the command.
-        for descriptor in Self.openDescriptors() where descriptor > 2 {
-            posix_spawn_file_actions_addclose(&actions, descriptor)
+        if let closeFrom = Self.closeFromAction() {
+            _ = closeFrom(&actions, 3)
+        } else {
+            for descriptor in Self.openDescriptors() where descriptor > 2 {
+                posix_spawn_file_actions_addclose(&actions, descriptor)
+            }
         }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -1,5 +1,3 @@
-import NIOPosix
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -29,14 +27,15 @@ public struct SendmailTransport: MailTransport {
     public func send(from: String, to: String, data: [UInt8]) async throws(MailTransportError) {
         let command = self.command
         let timeout = self.timeout
-        let status: Int32?
+        // Spawning takes a moment; the wait is asynchronous, so no thread is held while the
+        // command runs.
+        let pid: pid_t
         do {
-            status = try await NIOThreadPool.singleton.runIfActive {
-                try Self.run(command, arguments: ["-i", "-f", from, "--", to], input: data, timeout: timeout)
-            }
+            pid = try Self.spawn(command, arguments: ["-i", "-f", from, "--", to], input: data)
         } catch {
             throw MailTransportError(temporary: true, "cannot run \(command): \(error)")
         }
+        let status = await Self.exitStatus(of: pid, timeout: timeout)
         guard let status else {
             throw MailTransportError(temporary: true, "\(command) did not finish within \(timeout)")
         }
@@ -68,11 +67,9 @@ public struct SendmailTransport: MailTransport {
         return found
     }
 
-    /// The command's exit status (128 + the signal when one ended it); nil when it ran past
-    /// `timeout` and its process group was killed. Standard input is an unlinked temporary file
+    /// Starts the command in its own process group. Standard input is an unlinked temporary file
     /// holding `input` (no pipe: nothing to block on, no SIGPIPE); output goes to /dev/null.
-    private static func run(_ command: String, arguments: [String], input: [UInt8], timeout: Duration) throws -> Int32?
-    {
+    private static func spawn(_ command: String, arguments: [String], input: [UInt8]) throws -> pid_t {
         var template = Array("/tmp/authd-mail-XXXXXX".utf8CString)
         let file = mkstemp(&template)
         guard file >= 0 else { throw SpawnError(description: "a temporary file for the message: errno \(errno)") }
@@ -113,15 +110,21 @@ public struct SendmailTransport: MailTransport {
         let spawned = posix_spawn(&pid, command, &actions, &attributes, argv, environ)
         guard spawned == 0 else { throw SpawnError(description: String(cString: strerror(spawned))) }
 
+        return pid
+    }
+
+    /// The command's exit status (128 + the signal when one ended it); nil when it ran past
+    /// `timeout` (or the task was cancelled) and its process group was killed.
+    private static func exitStatus(of pid: pid_t, timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         var status: Int32 = 0
         while waitpid(pid, &status, WNOHANG) == 0 {
-            guard ContinuousClock.now < deadline else {
+            guard ContinuousClock.now < deadline, !Task.isCancelled else {
                 kill(-pid, SIGKILL)
                 waitpid(pid, &status, 0)
                 return nil
             }
-            usleep(10_000)
+            try? await Task.sleep(for: .milliseconds(5))
         }
         // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as macros.
         let signal = status & 0x7F

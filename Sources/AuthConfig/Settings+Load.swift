@@ -101,6 +101,7 @@ extension Settings {
         radius = try Self.radius(config)
         ldap = try Self.ldap(config)
         mail = try Self.mail(config)
+        requireVerifiedEmail = config.bool(forKey: "mail.require_verified_email", default: false)
         if let listener = try Self.hookListener(config, key: "postfix_policy", maximumLineLength: 8 * 1024) {
             let stack = config.string(forKey: "postfix_policy.service", default: "smtp")
             guard Identity.isServiceName(stack) else {

@@ -16,6 +16,20 @@ extension Settings {
         public var passwordResetURL: String?
         /// `mail.password_reset_minutes`: how long a reset token is valid.
         public var passwordReset: PasswordResetService.Configuration
+        /// `mail.verify_email`: registrations and address changes are sent a verification link and code.
+        public var verifyEmail: Bool
+        /// `mail.email_verification_url`: the page verification links open; nil: the code alone.
+        public var emailVerificationURL: String?
+        /// `mail.email_verification_hours`: how long a link and its code are valid.
+        public var emailVerification: EmailVerificationService.Configuration
+    }
+
+    /// Whether addresses are verified by mail: `mail.transport` other than `none` and
+    /// `mail.verify_email` (on by default). Read alone by authctl, whose address changes queue the
+    /// verification the daemons deliver.
+    public static func verifiesEmail(_ config: ConfigReader) -> Bool {
+        config.string(forKey: "mail.transport", default: "none") != "none"
+            && config.bool(forKey: "mail.verify_email", default: true)
     }
 
     /// `mail.transport` (`none`, `smtp` or `sendmail`), `mail.from`, `mail.from_name`,
@@ -65,18 +79,30 @@ extension Settings {
         } catch {
             throw ConfigurationError("mail.templates_dir: \(error)")
         }
-        let resetURL = config.string(forKey: "mail.password_reset_url", default: "")
-        guard resetURL.isEmpty || resetURL.hasPrefix("https://") || resetURL.hasPrefix("http://") else {
-            throw ConfigurationError("mail.password_reset_url must be an http(s) URL")
-        }
         let minutes = config.int(forKey: "mail.password_reset_minutes", default: 30)
         guard (5...1440).contains(minutes) else {
             throw ConfigurationError("mail.password_reset_minutes must be 5 to 1440")
         }
+        let hours = config.int(forKey: "mail.email_verification_hours", default: 48)
+        guard (1...720).contains(hours) else {
+            throw ConfigurationError("mail.email_verification_hours must be 1 to 720")
+        }
         return Mail(
             transport: transport, from: from, delivery: delivery, templates: templates,
-            passwordResetURL: resetURL.isEmpty ? nil : resetURL,
-            passwordReset: PasswordResetService.Configuration(tokenLifetime: Int64(minutes) * 60))
+            passwordResetURL: try linkURL(config, "mail.password_reset_url"),
+            passwordReset: PasswordResetService.Configuration(tokenLifetime: Int64(minutes) * 60),
+            verifyEmail: verifiesEmail(config),
+            emailVerificationURL: try linkURL(config, "mail.email_verification_url"),
+            emailVerification: EmailVerificationService.Configuration(tokenLifetime: Int64(hours) * 3600))
+    }
+
+    /// A page the mailed links open: an http(s) URL, or nil when the setting is empty.
+    private static func linkURL(_ config: ConfigReader, _ key: String) throws -> String? {
+        let url = config.string(forKey: ConfigKey(key), default: "")
+        guard url.isEmpty || url.hasPrefix("https://") || url.hasPrefix("http://") else {
+            throw ConfigurationError("\(key) must be an http(s) URL")
+        }
+        return url.isEmpty ? nil : url
     }
 
     private static func smtp(_ config: ConfigReader, timeout: Duration) throws -> SMTPTransport {

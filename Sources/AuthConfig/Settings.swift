@@ -99,6 +99,8 @@ public struct Settings: Sendable {
     public var ldap: LDAP?
     /// How mail leaves (`mail.transport`); nil when authd sends none.
     public var mail: Mail?
+    /// `mail.require_verified_email`: an account whose address is not verified cannot sign in.
+    public var requireVerifiedEmail = false
     public var database: Database
     public var tokens: Tokens
     public var passwords = Passwords()

@@ -25,7 +25,7 @@ public struct IDTokenClaims: Codable, Hashable, Sendable {
     /// `profile` scope.
     public var name: String?
     public var preferredUsername: String?
-    /// `email` scope; authd does not verify addresses, so `email_verified` is false.
+    /// `email` scope: the address, and whether its owner proved it (`email_verified`).
     public var email: String?
     public var emailVerified: Bool?
 

@@ -46,7 +46,7 @@ extension APIError {
             self.init(
                 .unauthorized, code: error.code.name, message: error.message,
                 headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
-        case .invalidRefreshToken, .invalidMFAToken, .invalidResetToken:
+        case .invalidRefreshToken, .invalidMFAToken, .invalidResetToken, .invalidVerificationToken:
             self.init(.unauthorized, code: error.code.name, message: error.message)
         case .invalidCode: self.init(.forbidden, code: error.code.name, message: error.message)
         case .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending:
@@ -55,7 +55,8 @@ extension APIError {
             self.init(.serviceUnavailable, code: error.code.name, message: error.message)
         case .wrongPassword: self.init(.forbidden, code: error.code.name, message: error.message)
         case .conflict: self.init(.conflict, code: error.code.name, message: error.message)
-        case .accountDenied, .forbidden: self.init(.forbidden, code: error.code.name, message: error.message)
+        case .accountDenied, .forbidden, .emailUnverified:
+            self.init(.forbidden, code: error.code.name, message: error.message)
         case .notFound: self.init(.notFound, code: error.code.name, message: error.message)
         case .unknownRole, .invalidClientMetadata:
             self.init(.unprocessableContent, code: error.code.name, message: error.message)

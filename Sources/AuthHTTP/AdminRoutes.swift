@@ -17,10 +17,11 @@ extension HTTPFrontEnd {
         users.patch("/:id") { request, context in
             let actor = try actor(request, context, .permission(Permission.usersWrite))
             let body = try await JSONBody.read(
-                request, limit: configuration.maximumBodySize, allowedFields: ["roles", "disabled", "email"])
+                request, limit: configuration.maximumBodySize,
+                allowedFields: ["roles", "disabled", "email", "email_verified"])
             let change = UserChange(
                 roles: try body.optionalStrings("roles"), disabled: try body.optionalBool("disabled"),
-                email: try body.optionalString("email"))
+                email: try body.optionalString("email"), emailVerified: try body.optionalBool("email_verified"))
             return AdminUserResponse(try await admin.update(userID: try userID(context), change, by: actor))
         }
         users.delete("/:id") { request, context in

@@ -51,16 +51,20 @@ public struct HTTPFrontEnd: Sendable {
     let metrics: MetricsExposition?
     /// Password reset by mail; without it its routes answer `mail_unavailable`.
     let passwordReset: PasswordResetService?
+    /// E-mail verification by mail; without it its routes answer `mail_unavailable`.
+    let emailVerification: EmailVerificationService?
     /// Receives one `request` event per request, at info level.
     let logger: Logger
 
     public init(
         service: AuthService, admin: AdminService? = nil, configuration: Configuration = .init(),
         readiness: (any ReadinessProbe)? = nil, metrics: MetricsExposition? = nil, portal: PortalService? = nil,
-        passwordReset: PasswordResetService? = nil, logger: Logger = Logger(label: "authd.http")
+        passwordReset: PasswordResetService? = nil, emailVerification: EmailVerificationService? = nil,
+        logger: Logger = Logger(label: "authd.http")
     ) {
         self.portal = portal
         self.passwordReset = passwordReset
+        self.emailVerification = emailVerification
         self.service = service
         self.admin = admin
         self.configuration = configuration
@@ -84,6 +88,7 @@ public struct HTTPFrontEnd: Sendable {
         router.post("/login") { request, context in try await login(request, source: context.client) }
         addSessionRoutes(to: router)
         addPasswordResetRoutes(to: router)
+        addEmailVerificationRoutes(to: router)
         addMFARoutes(to: router)
         router.get("/protected") { request, context in try protected(request, context) }
         router.get("/healthz") { _, _ in StatusResponse(status: "ok") }
@@ -94,6 +99,7 @@ public struct HTTPFrontEnd: Sendable {
         addOAuthRoutes(to: router)
         if let portal {
             addPortalRoutes(to: router, portal: portal)
+            addPortalAccountRoutes(to: router)
             addConsentRoutes(to: router, portal: portal)
         }
         if let metrics {

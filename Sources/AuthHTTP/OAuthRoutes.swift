@@ -184,7 +184,8 @@ extension HTTPFrontEnd {
                 .wrongPassword, .conflict, .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled,
                 .mfaNotPending, .mfaUnavailable, .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin,
                 .clientExists, .invalidClientMetadata, .invalidClient, .invalidGrant, .invalidScope,
-                .unauthorizedClient, .unsupportedGrantType, .invalidResetToken, .mailUnavailable:
+                .unauthorizedClient, .unsupportedGrantType, .invalidResetToken, .mailUnavailable,
+                .invalidVerificationToken, .emailUnverified:
                 (status, error) = (.unauthorized, "invalid_token")
             }
         } catch {
@@ -213,7 +214,8 @@ extension HTTPFrontEnd {
         case .invalidInput, .usernameTaken, .emailTaken, .weakPassword, .invalidCredentials, .accountDenied,
             .unknownService, .wrongPassword, .conflict, .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled,
             .mfaNotEnabled, .mfaNotPending, .forbidden, .notFound, .unknownRole, .roleExists, .roleInUse,
-            .builtinRole, .lastAdmin, .clientExists, .invalidClientMetadata, .invalidResetToken, .mailUnavailable:
+            .builtinRole, .lastAdmin, .clientExists, .invalidClientMetadata, .invalidResetToken, .mailUnavailable,
+            .invalidVerificationToken, .emailUnverified:
             (.badRequest, "invalid_request")
         }
     }

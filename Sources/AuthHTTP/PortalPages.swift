@@ -60,8 +60,10 @@ enum PortalPages {
 
     /// `clientName` names the OAuth client, `returnHost` the application behind nginx, when either
     /// sent the browser here.
+    /// `forgotPassword`: mail is on, so the page links to `/ui/password/forgot`.
     static func signIn(
-        csrf: String, pending: String?, returnTo: String?, clientName: String?, username: String, error: String?
+        csrf: String, pending: String?, returnTo: String?, clientName: String?, username: String, error: String?,
+        forgotPassword: Bool = false
     ) -> String {
         let destination = clientName ?? returnTo.flatMap(PortalPolicy.host(of:))
         let lead =
@@ -79,6 +81,7 @@ enum PortalPages {
             <input id="password" name="password" type="password" autocomplete="current-password" required>
             <button type="submit">Sign in</button>
             </form>
+            \(forgotPassword ? #"<p class="small"><a href="/ui/password/forgot">Forgot your password?</a></p>"# : "")
             """)
     }
 

@@ -132,6 +132,8 @@ extension HTTPFrontEnd {
                 case .rateLimited: (.tooManyRequests, "Too many sign-in attempts.")
                 case .busy, .unavailable: (.serviceUnavailable, "authd is busy.")
                 case .invalidCredentials: (.unauthorized, "Sign in first.")
+                case .emailUnverified:
+                    (.forbidden, "Verify your e-mail address first: open the link we sent you, then sign in.")
                 case .notFound: (.notFound, "There is nothing to withdraw for that application.")
                 case .internal: (.internalServerError, "Something went wrong on our side.")
                 // What a portal use case refuses for the request itself.
@@ -140,7 +142,8 @@ extension HTTPFrontEnd {
                     .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending,
                     .mfaUnavailable, .forbidden, .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin,
                     .clientExists, .invalidClientMetadata, .invalidClient, .invalidGrant, .invalidScope,
-                    .unauthorizedClient, .unsupportedGrantType, .invalidResetToken, .mailUnavailable:
+                    .unauthorizedClient, .unsupportedGrantType, .invalidResetToken, .mailUnavailable,
+                    .invalidVerificationToken:
                     (.badRequest, "The request could not be completed.")
                 }
             var response = html(status, PortalPages.error(message, status: status.code))

@@ -22,7 +22,8 @@ extension HTTPFrontEnd {
         return try formPage(request, status, formTarget: pending?.parameters.redirectURI ?? flow.returnTo) { csrf in
             PortalPages.signIn(
                 csrf: csrf, pending: try pending?.sealed(with: portal.keyring), returnTo: flow.returnTo,
-                clientName: clientName, username: username ?? pending?.parameters.loginHint ?? "", error: error)
+                clientName: clientName, username: username ?? pending?.parameters.loginHint ?? "", error: error,
+                forgotPassword: passwordReset != nil)
         }
     }
 

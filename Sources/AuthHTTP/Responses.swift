@@ -9,6 +9,7 @@ struct ProfileResponse: ResponseEncodable {
     let roles: [String]
     let mfaEnabled: Bool
     let createdAt: Int64
+    let emailVerified: Bool
 
     init(_ profile: UserProfile) {
         id = profile.id
@@ -17,12 +18,14 @@ struct ProfileResponse: ResponseEncodable {
         roles = profile.roles
         mfaEnabled = profile.mfaEnabled
         createdAt = profile.createdAt
+        emailVerified = profile.emailVerified
     }
 
     enum CodingKeys: String, CodingKey {
         case id, username, email, roles
         case mfaEnabled = "mfa_enabled"
         case createdAt = "created_at"
+        case emailVerified = "email_verified"
     }
 }
 
@@ -172,8 +175,10 @@ public struct AdminUserResponse: ResponseEncodable, Sendable {
     let mfaEnabled: Bool
     let createdAt: Int64
     let passwordScheme: String
+    let emailVerified: Bool
 
     public init(_ user: User) {
+        emailVerified = user.emailVerified
         id = user.id
         username = user.username
         email = user.email
@@ -189,6 +194,7 @@ public struct AdminUserResponse: ResponseEncodable, Sendable {
         case mfaEnabled = "mfa_enabled"
         case createdAt = "created_at"
         case passwordScheme = "password_scheme"
+        case emailVerified = "email_verified"
     }
 }
 

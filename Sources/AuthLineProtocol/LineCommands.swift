@@ -147,7 +147,7 @@ public struct LineCommands: Sendable {
         case .tokenExpired: return .no(id, "expired")
         case .tokenRevoked: return .no(id, "revoked")
         case .invalidCredentials, .invalidInput: return .no(id, "auth_failed")
-        case .accountDenied, .forbidden: return .no(id, "forbidden")
+        case .accountDenied, .forbidden, .emailUnverified: return .no(id, "forbidden")
         case .unknownService: return .no(id, "unknown_service")
         case .busy: return .temp(id, "busy")
         case .unavailable, .mfaUnavailable: return .temp(id, "unavailable")
@@ -157,7 +157,7 @@ public struct LineCommands: Sendable {
             .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .notFound,
             .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin, .clientExists, .invalidClientMetadata,
             .invalidClient, .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType,
-            .invalidResetToken, .mailUnavailable:
+            .invalidResetToken, .mailUnavailable, .invalidVerificationToken:
             return .no(id, code.rawValue)
         case .internal:
             logger.error("line request failed unexpectedly", metadata: ["error": "\(error)"])

@@ -20,6 +20,11 @@ public struct MailTemplates: Sendable {
         case passwordReset = "password_reset"
         /// The notice that a reset changed the password: `username`.
         case passwordChanged = "password_changed"
+        /// An address to verify: `username`, `email`, `code` (six digits), `token`, `hours` they
+        /// are valid, and `link` when `mail.email_verification_url` is set.
+        case emailVerification = "email_verification"
+        /// The notice to an account's old address that it changed: `username`, `email` (the new one).
+        case emailChanged = "email_changed"
     }
 
     struct Parts: Sendable {
@@ -141,6 +146,55 @@ public struct MailTemplates: Sendable {
             <p>Hello {{username}},</p>
             <p>the password of your {{product}} account was just reset, and every session signed out.
             If you did not do this, contact your administrator at once.</p>
+            </body></html>
+
+            """
+        ),
+        .emailVerification: (
+            subject: "Verify your e-mail address for {{product}}",
+            text: """
+            Hello {{username}},
+
+            please confirm that {{email}} is your address for your {{product}} account.
+            {{#link}}Open this link within {{hours}} hours:
+
+            {{link}}
+
+            or, signed in, {{/link}}enter this code within {{hours}} hours:
+
+            {{code}}
+
+            If you did not ask for this, ignore this message.
+
+            """,
+            html: """
+            <!doctype html>
+            <html><body style="font-family: sans-serif">
+            <p>Hello {{username}},</p>
+            <p>please confirm that {{email}} is your address for your {{product}} account.
+            {{#link}}<a href="{{link}}">Verify the address</a> within {{hours}} hours, or, signed in, {{/link}}enter
+            this code within {{hours}} hours:</p>
+            <p style="font-size: 1.5em; letter-spacing: 0.2em"><code>{{code}}</code></p>
+            <p>If you did not ask for this, ignore this message.</p>
+            </body></html>
+
+            """
+        ),
+        .emailChanged: (
+            subject: "Your {{product}} e-mail address was changed",
+            text: """
+            Hello {{username}},
+
+            the e-mail address of your {{product}} account was changed to {{email}}; messages about
+            the account go there from now on. If you did not do this, contact your administrator at once.
+
+            """,
+            html: """
+            <!doctype html>
+            <html><body style="font-family: sans-serif">
+            <p>Hello {{username}},</p>
+            <p>the e-mail address of your {{product}} account was changed to {{email}}; messages about the
+            account go there from now on. If you did not do this, contact your administrator at once.</p>
             </body></html>
 
             """

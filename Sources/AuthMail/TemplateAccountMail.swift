@@ -8,31 +8,54 @@ public struct TemplateAccountMail: AccountMail {
     /// Where the reset link points (`mail.password_reset_url`), the token appended as `token=`;
     /// nil: the message gives the token alone.
     let passwordResetURL: String?
+    /// Where the verification link points (`mail.email_verification_url`), likewise.
+    let emailVerificationURL: String?
     let clock: @Sendable () -> Int64
 
     public init(
         templates: MailTemplates, from: MailMessage.Address, passwordResetURL: String? = nil,
-        clock: @escaping @Sendable () -> Int64 = UnixTime.now
+        emailVerificationURL: String? = nil, clock: @escaping @Sendable () -> Int64 = UnixTime.now
     ) {
         self.templates = templates
         self.from = from
         self.passwordResetURL = passwordResetURL
+        self.emailVerificationURL = emailVerificationURL
         self.clock = clock
     }
 
     public func passwordReset(to user: User, token: String, lifetime: Int64) throws -> OutboxMessage {
         var values = ["username": user.username, "token": token, "minutes": String(max(1, lifetime / 60))]
-        if let url = passwordResetURL {
-            values["link"] = url + (url.contains("?") ? "&" : "?") + "token=" + token
-        }
-        return try message(.passwordReset, to: user, values: values)
+        values["link"] = Self.link(passwordResetURL, token: token)
+        return try message(.passwordReset, to: user.email, values: values)
     }
 
     public func passwordChanged(to user: User) throws -> OutboxMessage {
-        try message(.passwordChanged, to: user, values: ["username": user.username])
+        try message(.passwordChanged, to: user.email, values: ["username": user.username])
     }
 
-    private func message(_ name: MailTemplates.Name, to user: User, values: [String: String]) throws -> OutboxMessage {
-        try templates.message(name, values: values, from: from, to: .init(user.email), date: clock()).outboxMessage()
+    public func emailVerification(to user: User, token: String, code: String, lifetime: Int64) throws
+        -> OutboxMessage
+    {
+        var values = [
+            "username": user.username, "email": user.email, "token": token, "code": code,
+            "hours": String(max(1, lifetime / 3600)),
+        ]
+        values["link"] = Self.link(emailVerificationURL, token: token)
+        return try message(.emailVerification, to: user.email, values: values)
+    }
+
+    public func emailChanged(to previous: String, user: User) throws -> OutboxMessage {
+        try message(.emailChanged, to: previous, values: ["username": user.username, "email": user.email])
+    }
+
+    /// `url` with `token=` appended.
+    static func link(_ url: String?, token: String) -> String? {
+        url.map { $0 + ($0.contains("?") ? "&" : "?") + "token=" + token }
+    }
+
+    private func message(_ name: MailTemplates.Name, to address: String, values: [String: String]) throws
+        -> OutboxMessage
+    {
+        try templates.message(name, values: values, from: from, to: .init(address), date: clock()).outboxMessage()
     }
 }

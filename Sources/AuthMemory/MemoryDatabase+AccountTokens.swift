@@ -43,4 +43,72 @@ extension MemoryDatabase: AccountTokenStore {
             return Changed(user, revocations: revocations)
         }
     }
+
+    public func issueVerification(
+        username: String, email: String, tokenHash: String, codeHash: String, lifetime: Int64, limit: Int,
+        window: Int64, mail: @escaping @Sendable (User, _ issued: Bool) throws -> [OutboxMessage]
+    ) async throws -> User? {
+        try transaction { tables, now in
+            guard let row = tables.user(named: username), row.email == email else { return nil }
+            var issued = false
+            if !row.emailVerified {
+                let recent = tables.accountTokens.values.filter {
+                    $0.userID == row.id && $0.purpose == "verify" && $0.createdAt > now - window * 1000
+                }
+                if recent.count < limit {
+                    for (hash, token) in tables.accountTokens
+                    where token.userID == row.id && token.purpose == "verify" && token.usedAt == nil {
+                        tables.accountTokens[hash]?.expiresAt = min(token.expiresAt, now)
+                    }
+                    tables.accountTokens[tokenHash] = Tables.AccountTokenRow(
+                        purpose: "verify", userID: row.id, createdAt: now, expiresAt: now + lifetime * 1000,
+                        email: email, codeHash: codeHash)
+                    issued = true
+                }
+            }
+            tables.enqueue(try mail(row.user, issued), now: now)
+            return row.user
+        }
+    }
+
+    public func redeemVerification(tokenHash: String) async throws -> User? {
+        transaction { tables, now in
+            guard let token = tables.accountTokens[tokenHash], token.purpose == "verify", token.expiresAt > now,
+                let user = tables.users[token.userID], !user.disabled, user.email == token.email
+            else { return nil }
+            if token.usedAt != nil { return user.emailVerified ? user.user : nil }
+            return tables.verify(userID: user.id, tokenHash: tokenHash, now: now)
+        }
+    }
+
+    public func redeemVerificationCode(userID: Int64, codeHash: String, maxAttempts: Int) async throws
+        -> VerificationCodeOutcome
+    {
+        transaction { tables, now in
+            guard let user = tables.users[userID], !user.disabled,
+                let (tokenHash, token) = tables.accountTokens.filter({
+                    $0.value.userID == userID && $0.value.purpose == "verify" && $0.value.usedAt == nil
+                        && $0.value.expiresAt > now && $0.value.attempts < maxAttempts && $0.value.email == user.email
+                }).max(by: { $0.value.createdAt < $1.value.createdAt })
+            else { return .noCode }
+            guard token.codeHash == codeHash else {
+                tables.accountTokens[tokenHash]?.attempts += 1
+                return .wrong
+            }
+            return .verified(tables.verify(userID: userID, tokenHash: tokenHash, now: now))
+        }
+    }
+}
+
+extension Tables {
+    /// Uses the verification token and marks the account's address verified, as
+    /// `PostgresAccountTokenStore`'s does.
+    mutating func verify(userID: Int64, tokenHash: String, now: Int64) -> User {
+        accountTokens = accountTokens.filter {
+            $0.key == tokenHash || $0.value.userID != userID || $0.value.purpose != "verify"
+        }
+        accountTokens[tokenHash]?.usedAt = now
+        users[userID]?.emailVerified = true
+        return users[userID]!.user
+    }
 }

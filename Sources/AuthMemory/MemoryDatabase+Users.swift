@@ -81,6 +81,8 @@ extension MemoryDatabase: DirectoryStore {
                 }
                 tables.users[userID]?.email = email
             }
+            if let emailVerified = edit.emailVerified { tables.users[userID]?.emailVerified = emailVerified }
+            tables.enqueue(edit.messages, now: now)
             var revocations: [Revocation] = []
             if edit.tokens != .keep, let cutOff = tables.cutOff(userID, retention: retention, now: now) {
                 revocations = [cutOff]

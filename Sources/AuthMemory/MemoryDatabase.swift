@@ -72,13 +72,15 @@ struct Tables {
         var mfaEnabled = false
         var disabled = false
         var createdAt: Int64
+        var emailVerified = false
         /// Unix seconds.
         var notBefore: Int64?
 
         var user: User {
             User(
                 id: id, username: username, email: email, passwordHash: passwordHash, roles: roles.sorted(),
-                mfaEnabled: mfaEnabled, disabled: disabled, createdAt: createdAt, notBefore: notBefore)
+                mfaEnabled: mfaEnabled, disabled: disabled, createdAt: createdAt, emailVerified: emailVerified,
+                notBefore: notBefore)
         }
     }
 
@@ -153,6 +155,10 @@ struct Tables {
         var createdAt: Int64
         var expiresAt: Int64
         var usedAt: Int64?
+        /// Verification tokens: the address, the code's hash and the wrong codes tried.
+        var email: String?
+        var codeHash: String?
+        var attempts = 0
     }
 
     struct LockoutKey: Hashable {
@@ -210,6 +216,7 @@ struct Tables {
             roles: Set(new.roles), disabled: disabled, createdAt: now / 1000)
         nextUserID += 1
         users[row.id] = row
+        enqueue(new.messages, now: now)
         return row.user
     }
 

@@ -1,4 +1,5 @@
 public import AuthCore
+import AuthCrypto
 
 /// `AccountTokenStore` on `account_tokens`. Issuing locks the account's row, so concurrent
 /// requests for one account on any number of instances count against its limit one after another;
@@ -83,5 +84,114 @@ public struct PostgresAccountTokenStore: AccountTokenStore {
                 return Changed(user, revocations: revocations)
             }
         }
+    }
+
+    public func issueVerification(
+        username: String, email: String, tokenHash: String, codeHash: String, lifetime: Int64, limit: Int,
+        window: Int64, mail: @escaping @Sendable (User, _ issued: Bool) throws -> [OutboxMessage]
+    ) async throws -> User? {
+        try await pool.run { connection in
+            try connection.transaction {
+                let found = try connection.query(
+                    """
+                    SELECT \(PostgresUserStore.columns) FROM users u
+                    WHERE lower(u.username) = lower($1) AND u.email = $2 FOR UPDATE OF u
+                    """, [username, email]
+                ).rows.first
+                guard let found else { return nil }
+                let user = try PostgresUserStore.user(from: found)
+                let id = String(user.id)
+                var issued = false
+                if !user.emailVerified {
+                    let recent = try connection.query(
+                        """
+                        SELECT count(*) AS n FROM account_tokens
+                        WHERE user_id = $1 AND purpose = 'verify' AND created_at > now() - $2::bigint * interval '1 second'
+                        """, [id, String(window)]
+                    ).single().int64("n")
+                    if recent < limit {
+                        // Expired rather than deleted, so they still count against the limit.
+                        try connection.query(
+                            """
+                            UPDATE account_tokens SET expires_at = least(expires_at, now())
+                            WHERE user_id = $1 AND purpose = 'verify' AND used_at IS NULL
+                            """, [id])
+                        try connection.query(
+                            """
+                            INSERT INTO account_tokens (token_hash, purpose, user_id, email, code_hash, expires_at)
+                            VALUES ($1, 'verify', $2, $3, $4, now() + $5::bigint * interval '1 second')
+                            """, [tokenHash, id, email, codeHash, String(lifetime)])
+                        issued = true
+                    }
+                }
+                try PostgresOutboxStore.insert(try mail(user, issued), on: connection)
+                return user
+            }
+        }
+    }
+
+    public func redeemVerification(tokenHash: String) async throws -> User? {
+        try await pool.run { connection in
+            try connection.transaction {
+                let token = try connection.query(
+                    """
+                    SELECT t.user_id, t.used_at IS NOT NULL AS used FROM account_tokens t
+                    JOIN users u ON u.id = t.user_id
+                    WHERE t.token_hash = $1 AND t.purpose = 'verify' AND t.expires_at > now() AND t.email = u.email
+                        AND NOT u.disabled
+                    FOR UPDATE OF t, u
+                    """, [tokenHash]
+                ).rows.first
+                guard let token else { return nil }
+                let id = try token.string("user_id")
+                if try token.bool("used") {
+                    let user = try PostgresUserStore.find(id: try token.int64("user_id"), on: connection)
+                    return user?.emailVerified == true ? user : nil
+                }
+                return try Self.verify(userID: id, tokenHash: tokenHash, on: connection)
+            }
+        }
+    }
+
+    public func redeemVerificationCode(userID: Int64, codeHash: String, maxAttempts: Int) async throws
+        -> VerificationCodeOutcome
+    {
+        try await pool.run { connection in
+            try connection.transaction {
+                let id = String(userID)
+                let token = try connection.query(
+                    """
+                    SELECT t.token_hash, t.code_hash FROM account_tokens t JOIN users u ON u.id = t.user_id
+                    WHERE t.user_id = $1 AND t.purpose = 'verify' AND t.used_at IS NULL AND t.expires_at > now()
+                        AND t.attempts < $2 AND t.email = u.email AND NOT u.disabled
+                    ORDER BY t.created_at DESC LIMIT 1 FOR UPDATE OF t, u
+                    """, [id, String(maxAttempts)]
+                ).rows.first
+                guard let token else { return .noCode }
+                let tokenHash = try token.string("token_hash")
+                guard ConstantTime.equals(Array(try token.string("code_hash").utf8), Array(codeHash.utf8)) else {
+                    try connection.query(
+                        "UPDATE account_tokens SET attempts = attempts + 1 WHERE token_hash = $1", [tokenHash])
+                    return .wrong
+                }
+                return .verified(try Self.verify(userID: id, tokenHash: tokenHash, on: connection))
+            }
+        }
+    }
+
+    /// Uses the verification token and marks the account's address verified; its other
+    /// verification tokens go.
+    private static func verify(userID: String, tokenHash: String, on connection: PostgresConnection) throws -> User {
+        try connection.query("UPDATE account_tokens SET used_at = now() WHERE token_hash = $1", [tokenHash])
+        try connection.query(
+            "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = 'verify' AND token_hash <> $2",
+            [userID, tokenHash])
+        let row = try connection.query(
+            """
+            UPDATE users u SET email_verified = true, updated_at = now() WHERE u.id = $1
+            RETURNING \(PostgresUserStore.columns)
+            """, [userID]
+        ).single()
+        return try PostgresUserStore.user(from: row)
     }
 }

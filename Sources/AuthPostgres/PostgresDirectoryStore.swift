@@ -112,7 +112,12 @@ public struct PostgresDirectoryStore: DirectoryStore {
                         throw AuthError(.emailTaken, "email is already registered")
                     }
                 }
+                if let emailVerified = edit.emailVerified {
+                    try connection.query(
+                        "UPDATE users SET email_verified = $2 WHERE id = $1", [id, emailVerified ? "true" : "false"])
+                }
                 try connection.query("UPDATE users SET updated_at = now() WHERE id = $1", [id])
+                try PostgresOutboxStore.insert(edit.messages, on: connection)
                 let revocations: [Revocation]
                 switch edit.tokens {
                 case .keep: revocations = []

@@ -11,14 +11,17 @@ public struct PostgresUserStore: UserStore {
 
     /// The columns `user(from:)` reads, for a query whose `users` row is aliased `u`.
     static let columns = """
-        u.id, u.username, u.email, u.password_hash, u.mfa_enabled, u.disabled,
+        u.id, u.username, u.email, u.password_hash, u.mfa_enabled, u.disabled, u.email_verified,
         extract(epoch FROM u.created_at)::bigint AS created_at,
         extract(epoch FROM u.not_before)::bigint AS not_before,
         (SELECT coalesce(string_agg(r.role, ',' ORDER BY r.role), '') FROM user_roles r WHERE r.user_id = u.id) AS roles
         """
 
     public func create(_ user: NewUser) async throws -> User {
-        try await pool.run { connection in try Self.insert(user, on: connection) }
+        try await pool.run { connection in
+            guard !user.messages.isEmpty else { return try Self.insert(user, on: connection) }
+            return try connection.transaction { try Self.insert(user, on: connection) }
+        }
     }
 
     public func taken(username: String, email: String) async throws -> (username: Bool, email: Bool) {
@@ -33,8 +36,15 @@ public struct PostgresUserStore: UserStore {
         }
     }
 
-    /// Inserts the account and its roles in one statement.
+    /// Inserts the account and its roles in one statement, then its outbox messages (the caller
+    /// holds a transaction when there are any).
     static func insert(_ user: NewUser, on connection: PostgresConnection) throws -> User {
+        let created = try insertRow(user, on: connection)
+        try PostgresOutboxStore.insert(user.messages, on: connection)
+        return created
+    }
+
+    private static func insertRow(_ user: NewUser, on connection: PostgresConnection) throws -> User {
         do {
             let result = try connection.query(
                 """
@@ -44,7 +54,7 @@ public struct PostgresUserStore: UserStore {
                     INSERT INTO user_roles (user_id, role)
                     SELECT u.id, unnest(string_to_array($4, ',')) FROM u RETURNING role
                 )
-                SELECT u.id, u.username, u.email, u.password_hash, u.mfa_enabled, u.disabled,
+                SELECT u.id, u.username, u.email, u.password_hash, u.mfa_enabled, u.disabled, u.email_verified,
                     extract(epoch FROM u.created_at)::bigint AS created_at,
                     extract(epoch FROM u.not_before)::bigint AS not_before,
                     (SELECT coalesce(string_agg(role, ',' ORDER BY role), '') FROM granted) AS roles
@@ -105,7 +115,7 @@ public struct PostgresUserStore: UserStore {
             passwordHash: try row.string("password_hash"),
             roles: try row.string("roles").split(separator: ",").map(String.init),
             mfaEnabled: try row.bool("mfa_enabled"), disabled: try row.bool("disabled"),
-            createdAt: try row.int64("created_at"),
+            createdAt: try row.int64("created_at"), emailVerified: try row.bool("email_verified"),
             notBefore: try row.optionalInt64("not_before"))
     }
 }

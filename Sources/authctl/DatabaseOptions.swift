@@ -37,7 +37,8 @@ struct DatabaseOptions: ParsableArguments {
             stores: postgres.stores, passwords: passwords.assembly,
             configuration: .init(
                 passwordPolicy: passwords.policy, scopes: scopes,
-                idTokenAlgorithms: keys ? try Settings.keyring(reader).idTokenAlgorithms : [.rs256]),
+                idTokenAlgorithms: keys ? try Settings.keyring(reader).idTokenAlgorithms : [.rs256],
+                verifyEmail: Settings.verifiesEmail(reader)),
             logger: logger)
         var failure: (any Error)?
         do {
@@ -63,7 +64,8 @@ struct DatabaseOptions: ParsableArguments {
             .tokenExpired, .tokenRevoked, .invalidRefreshToken, .wrongPassword, .conflict, .invalidMFAToken,
             .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .forbidden, .notFound, .roleExists,
             .roleInUse, .builtinRole, .lastAdmin, .unknownRole, .clientExists, .invalidClient, .invalidGrant,
-            .invalidScope, .unauthorizedClient, .unsupportedGrantType, .invalidResetToken, .internal:
+            .invalidScope, .unauthorizedClient, .unsupportedGrantType, .invalidResetToken, .invalidVerificationToken,
+            .emailUnverified, .internal:
             1
         }
     }

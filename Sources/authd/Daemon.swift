@@ -90,6 +90,7 @@ struct Daemon {
                 .mail: MailDeliveryHandler(transport: mail.transport, logger: logger)
             ]
             handlers[.passwordResetRequest] = resources.assembly.passwordReset?.requests
+            handlers[.emailVerificationRequest] = resources.assembly.emailVerification?.requests
             let delivery = OutboxDelivery(
                 store: resources.postgres.outbox, handlers: handlers, configuration: mail.delivery, logger: logger)
             services.append(.init(service: OutboxService(delivery: delivery)))
@@ -146,7 +147,8 @@ struct Daemon {
                     pool: resources.postgres.pool, migrator: resources.migrator,
                     revocations: resources.assembly.revocations),
                 metrics: registry.map(Self.exposition), portal: resources.assembly.portal,
-                passwordReset: resources.assembly.passwordReset, logger: Logger(label: "authd.http")
+                passwordReset: resources.assembly.passwordReset,
+                emailVerification: resources.assembly.emailVerification, logger: Logger(label: "authd.http")
             ).router(),
             server: .http1(
                 configuration: .init(

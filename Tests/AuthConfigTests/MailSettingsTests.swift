@@ -36,10 +36,28 @@ struct MailSettingsTests {
         for (key, value) in [
             ("AUTHD_MAIL_TIMEOUT_SECONDS", "0"), ("AUTHD_MAIL_RETRY_FIRST_SECONDS", "0"),
             ("AUTHD_MAIL_GIVE_UP_HOURS", "100000"), ("AUTHD_MAIL_SENDMAIL_COMMAND", "sendmail"),
+            ("AUTHD_MAIL_EMAIL_VERIFICATION_HOURS", "0"), ("AUTHD_MAIL_EMAIL_VERIFICATION_URL", "ftp://x"),
         ] {
             await #expect(throws: ConfigurationError.self, "\(key)=\(value)") {
                 try await load(sendmail.merging([key: value]) { $1 })
             }
         }
+    }
+
+    @Test("verification: on with mail by default, off without it; requiring it is its own setting")
+    func verification() async throws {
+        let sendmail = ["AUTHD_MAIL_TRANSPORT": "sendmail", "AUTHD_MAIL_FROM": "a@example.com"]
+        let on = try await load(sendmail)
+        #expect(on.mail?.verifyEmail == true && on.mail?.emailVerification.tokenLifetime == 48 * 3600)
+        #expect(try on.assembly().auth.verifyEmail && !on.requireVerifiedEmail)
+        let tuned = try await load(
+            sendmail.merging([
+                "AUTHD_MAIL_VERIFY_EMAIL": "false", "AUTHD_MAIL_REQUIRE_VERIFIED_EMAIL": "true",
+                "AUTHD_MAIL_EMAIL_VERIFICATION_HOURS": "2", "AUTHD_MAIL_EMAIL_VERIFICATION_URL": "https://id.example/v",
+            ]) { $1 })
+        #expect(tuned.mail?.verifyEmail == false && tuned.mail?.emailVerification.tokenLifetime == 7200)
+        #expect(tuned.mail?.emailVerificationURL == "https://id.example/v")
+        #expect(try !tuned.assembly().auth.verifyEmail && tuned.assembly().auth.requireVerifiedEmail)
+        #expect(try await !load([:]).assembly().auth.verifyEmail)
     }
 }

@@ -92,6 +92,7 @@ struct ModuleArgumentTests {
             "auth required lockout attempts=3 window=90 lock=2h by=account", "account required role any=a,b all=c",
             "auth optional totp if=always", "account required time hours=8-18 days=mon-fri tz=Europe/Berlin",
             "auth requisite source cidr=10.0.0.0/8,::1/128,192.168.1.7", "auth sufficient permit", "auth required deny",
+            "account required verified",
         ])
     func valid(_ line: String) throws {
         try load(line)
@@ -105,6 +106,7 @@ struct ModuleArgumentTests {
             ("auth required lockout window=soon", "stacks/s:2: window= must be a duration such as 30s, 15m or 2h"),
             ("auth required lockout by=ip", "stacks/s:2: by= must be account or account+source"),
             ("account required role", "stacks/s:2: role needs any= or all="),
+            ("account required verified strict=1", "stacks/s:2: unknown argument 'strict'"),
             ("auth required totp if=sometimes", "stacks/s:2: if= must be enrolled or always"),
             ("account required time hours=18-8", "stacks/s:2: hours= must be START-END, 0 to 24, START before END"),
             ("account required time days=fri-mon", "stacks/s:2: days= must be a day or a range such as mon-fri"),

@@ -22,7 +22,8 @@ func withServer(
             configuration: .init(
                 maximumBodySize: maximumBodySize, forwarded: forwarded, issuer: issuer,
                 maximumImportSize: maximumImportSize, mailBackends: mailBackends),
-            readiness: readiness, portal: stack.portal, passwordReset: stack.assembly.passwordReset
+            readiness: readiness, portal: stack.portal, passwordReset: stack.assembly.passwordReset,
+            emailVerification: stack.assembly.emailVerification
         ).router(),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     do {

@@ -3,45 +3,10 @@ import AuthTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Logging
-import Synchronization
 import Testing
 
 @Suite("password reset by mail")
 struct PasswordResetTests {
-    /// Lifecycle mail as plain JSON, so the tests can read the token it carries.
-    struct RecordingMail: AccountMail {
-        func passwordReset(to user: User, token: String, lifetime: Int64) throws -> OutboxMessage {
-            OutboxMessage(kind: .mail, payload: #"{"reset":"\#(token)","to":"\#(user.username)"}"#)
-        }
-
-        func passwordChanged(to user: User) throws -> OutboxMessage {
-            OutboxMessage(kind: .mail, payload: #"{"changed":"\#(user.username)"}"#)
-        }
-    }
-
-    /// Takes the mail handed to it.
-    final class Mailbox: OutboxHandler {
-        let messages = Mutex<[[String: String]]>([])
-
-        func deliver(_ item: OutboxItem) async -> OutboxOutcome {
-            let object = try? JSONSerialization.jsonObject(with: Data(item.message.payload.utf8)) as? [String: String]
-            messages.withLock { $0.append(object ?? [:]) }
-            return .delivered
-        }
-
-        var all: [[String: String]] { messages.withLock { $0 } }
-    }
-
-    /// Resolves queued requests, then delivers the mail they made.
-    static func deliver(_ stack: TestStack, to mailbox: Mailbox) async throws {
-        let delivery = OutboxDelivery(
-            store: stack.stores.outbox,
-            handlers: [.passwordResetRequest: stack.assembly.passwordReset!.requests, .mail: mailbox],
-            configuration: .init(batchSize: 50), logger: Logger(label: "test"))
-        while try await !delivery.deliverDue().isEmpty {}
-    }
-
     @Test("requests and resets from one address are limited: 429 past the burst")
     func perAddress() async throws {
         let stack = try await TestStack(
@@ -87,7 +52,7 @@ struct PasswordResetTests {
             #expect(
                 try await client.post("/password/forgot", json: #"{"login":"\#(name)","x":1}"#).status == .badRequest)
 
-            try await Self.deliver(stack, to: mailbox)
+            try await deliverMail(stack, to: mailbox)
             let tokens = mailbox.all.compactMap { $0["reset"] }
             #expect(
                 tokens.count == 2 && mailbox.all.allSatisfy { $0["to"] == name },
@@ -108,7 +73,7 @@ struct PasswordResetTests {
                     "/password/reset", json: #"{"token":"\#(used)","new_password":"another new pw"}"#)
                 #expect(again.status == .unauthorized && again.errorCode == "invalid_reset_token")
             }
-            try await Self.deliver(stack, to: mailbox)
+            try await deliverMail(stack, to: mailbox)
             #expect(mailbox.all.last?["changed"] == name, "the owner is told")
         }
     }

@@ -80,4 +80,22 @@ struct TemplateAccountMailTests {
             payload: TemplateAccountMail(templates: templates, from: from).passwordChanged(to: Self.user).payload)
         #expect(changed.subject == "Your Acme password was changed" && changed.text.contains("Hello ann"))
     }
+
+    @Test("the verification message carries the link and the code; a change tells the old address")
+    func verification() throws {
+        let mail = TemplateAccountMail(
+            templates: try MailTemplates(product: "Acme"), from: MailMessage.Address("no-reply@acme.example"),
+            emailVerificationURL: "https://acme.example/verify?lang=en", clock: { 0 })
+        let token = String(repeating: "V", count: 43)
+        let message = try MailMessage(
+            payload: mail.emailVerification(to: Self.user, token: token, code: "042137", lifetime: 48 * 3600).payload)
+        #expect(message.to.address == "ann@example.com" && message.subject == "Verify your e-mail address for Acme")
+        #expect(message.text.contains("https://acme.example/verify?lang=en&token=\(token)"), "\(message.text)")
+        #expect(message.text.contains("\n042137\n") && message.text.contains("48 hours"))
+        #expect(message.html?.contains("<code>042137</code>") == true)
+        var moved = Self.user
+        moved.email = "ann@new.example"
+        let notice = try MailMessage(payload: mail.emailChanged(to: "ann@example.com", user: moved).payload)
+        #expect(notice.to.address == "ann@example.com" && notice.text.contains("ann@new.example"))
+    }
 }

@@ -8,14 +8,18 @@ struct AccountTokenStoreContractTests {
         [OutboxMessage(kind: .mail, payload: #"{"to":"\#(user.id)"}"#)]
     }
 
+    /// A stack on a fresh database of `backing`, its token store and one account.
+    static func setUp(_ backing: TestStack.Backing) async throws -> (TestStack, any AccountTokenStore, User) {
+        let url = backing == .postgres ? try TestDatabase.freshMigratedURL() : nil
+        let stack = try await TestStack(backing: backing, databaseURL: url)
+        return (stack, stack.stores.accountTokens, try await Contract.user(stack))
+    }
+
     @Test(
         "a token is issued for an enabled account named by username (any case) or exact address, within its limit",
         arguments: TestStack.Backing.allCases)
     func issue(_ backing: TestStack.Backing) async throws {
-        let url = backing == .postgres ? try TestDatabase.freshMigratedURL() : nil
-        let stack = try await TestStack(backing: backing, databaseURL: url)
-        let tokens = stack.stores.accountTokens
-        let user = try await Contract.user(stack)
+        let (stack, tokens, user) = try await Self.setUp(backing)
         func issue(_ login: String, _ hash: String, limit: Int = 3) async throws -> User? {
             try await tokens.issueReset(
                 login: login, tokenHash: hash, lifetime: 600, limit: limit, window: 3600, mail: Self.notice)
@@ -34,10 +38,7 @@ struct AccountTokenStoreContractTests {
         "redeeming: once, unexpired, for an enabled account; the password set, sessions ended, other tokens gone",
         arguments: TestStack.Backing.allCases)
     func redeem(_ backing: TestStack.Backing) async throws {
-        let url = backing == .postgres ? try TestDatabase.freshMigratedURL() : nil
-        let stack = try await TestStack(backing: backing, databaseURL: url)
-        let tokens = stack.stores.accountTokens
-        let user = try await Contract.user(stack)
+        let (stack, tokens, user) = try await Self.setUp(backing)
         let session = try await Contract.session(stack, of: user, token: "r-\(user.id)")
         for hash in ["a", "b"] {
             _ = try await tokens.issueReset(
@@ -67,6 +68,96 @@ struct AccountTokenStoreContractTests {
         #expect(
             try await tokens.redeemReset(tokenHash: "c", newHash: Contract.hash, mail: Self.notice).value == nil,
             "not for a disabled account")
+        await stack.shutdown()
+    }
+
+    static func verificationMail(_ user: User, issued: Bool) -> [OutboxMessage] {
+        issued ? notice(user) : []
+    }
+
+    @Test(
+        "verification: issued while the account has the address and is unverified, within its limit; replaces unused ones",
+        arguments: TestStack.Backing.allCases)
+    func issueVerification(_ backing: TestStack.Backing) async throws {
+        let (stack, tokens, user) = try await Self.setUp(backing)
+        func issue(_ hash: String, email: String? = nil, limit: Int = 3) async throws -> User? {
+            try await tokens.issueVerification(
+                username: user.username.uppercased(), email: email ?? user.email, tokenHash: hash,
+                codeHash: "code-\(hash)", lifetime: 600, limit: limit, window: 3600, mail: Self.verificationMail)
+        }
+        #expect(try await issue("v1")?.id == user.id)
+        #expect(try await issue("v2", email: "other-\(user.email)") == nil, "the account has another address now")
+        #expect(try await issue("v3")?.id == user.id)
+        #expect(try await tokens.redeemVerification(tokenHash: "v1") == nil, "replaced by v3")
+        #expect(try await issue("v4", limit: 2)?.id == user.id, "the account, but no token past the limit")
+        #expect(try await tokens.redeemVerification(tokenHash: "v4") == nil)
+        #expect(try await stack.stores.outbox.depth().queued == 2, "a message per token issued")
+        #expect(try await tokens.redeemVerification(tokenHash: "v3")?.emailVerified == true)
+        #expect(try await issue("v5", limit: 10)?.emailVerified == true)
+        #expect(try await tokens.redeemVerification(tokenHash: "v5") == nil, "none for a verified address")
+        await stack.shutdown()
+    }
+
+    @Test(
+        "verification link: verifies the address it was sent to; again after use; never after the address changed",
+        arguments: TestStack.Backing.allCases)
+    func redeemVerification(_ backing: TestStack.Backing) async throws {
+        let (stack, tokens, user) = try await Self.setUp(backing)
+        func issue(_ hash: String, lifetime: Int64 = 600) async throws {
+            let current = try await stack.users.find(id: user.id)
+            _ = try await tokens.issueVerification(
+                username: user.username, email: current?.email ?? "", tokenHash: hash, codeHash: "c",
+                lifetime: lifetime, limit: 9,
+                window: 3600, mail: Self.verificationMail)
+        }
+        try await issue("expired", lifetime: -1)
+        #expect(try await tokens.redeemVerification(tokenHash: "expired") == nil)
+        try await issue("link")
+        #expect(try await tokens.redeemVerification(tokenHash: "link")?.emailVerified == true)
+        #expect(try await tokens.redeemVerification(tokenHash: "link")?.id == user.id, "a link opened twice")
+        let moved = try await stack.directory.update(
+            userID: user.id, UserChange(email: "moved-\(user.email)"), by: Contract.actor)
+        #expect(moved.value.emailVerified == false, "a new address is unverified")
+        #expect(try await tokens.redeemVerification(tokenHash: "link") == nil, "sent to the old address")
+        try await issue("new")
+        _ = try await stack.directory.update(userID: user.id, UserChange(email: user.email), by: Contract.actor)
+        #expect(try await tokens.redeemVerification(tokenHash: "new") == nil, "the address changed again")
+        let vouched = try await stack.directory.update(
+            userID: user.id, UserChange(emailVerified: true), by: Contract.actor)
+        let stored = try await stack.users.find(id: user.id)
+        #expect(vouched.value.emailVerified && stored?.emailVerified == true)
+        await stack.shutdown()
+    }
+
+    @Test(
+        "verification code: the newest live one; misses counted and the code void after the last; a match verifies",
+        arguments: TestStack.Backing.allCases)
+    func redeemCode(_ backing: TestStack.Backing) async throws {
+        let (stack, tokens, user) = try await Self.setUp(backing)
+        #expect(try await tokens.redeemVerificationCode(userID: user.id, codeHash: "x", maxAttempts: 3) == .noCode)
+        _ = try await tokens.issueVerification(
+            username: user.username, email: user.email, tokenHash: "t1", codeHash: "right", lifetime: 600, limit: 9,
+            window: 3600, mail: Self.verificationMail)
+        for _ in 0..<3 {
+            #expect(
+                try await tokens.redeemVerificationCode(userID: user.id, codeHash: "wrong", maxAttempts: 3) == .wrong)
+        }
+        #expect(
+            try await tokens.redeemVerificationCode(userID: user.id, codeHash: "right", maxAttempts: 3) == .noCode,
+            "void after three misses")
+        _ = try await tokens.issueVerification(
+            username: user.username, email: user.email, tokenHash: "t2", codeHash: "right", lifetime: 600, limit: 9,
+            window: 3600, mail: Self.verificationMail)
+        #expect(try await tokens.redeemVerificationCode(userID: user.id, codeHash: "wrong", maxAttempts: 3) == .wrong)
+        guard
+            case .verified(let verified) = try await tokens.redeemVerificationCode(
+                userID: user.id, codeHash: "right", maxAttempts: 3)
+        else {
+            Issue.record("the right code did not verify")
+            return
+        }
+        #expect(verified.emailVerified && verified.id == user.id)
+        #expect(try await tokens.redeemVerificationCode(userID: user.id, codeHash: "right", maxAttempts: 3) == .noCode)
         await stack.shutdown()
     }
 }

@@ -128,7 +128,8 @@ public struct TestStack: Sendable {
         configuration: AuthService.Configuration = .init(), databaseURL: String? = nil, secondFactor: Bool = true,
         codec: AccessTokenCodec? = nil, importedFloor: ImportedHashFloor = .init(), portal: PortalPolicy = .init(),
         time: TestClock? = nil, mail: (any AccountMail)? = nil,
-        passwordReset: PasswordResetService.Configuration = .init()
+        passwordReset: PasswordResetService.Configuration = .init(),
+        emailVerification: EmailVerificationService.Configuration = .init()
     ) async throws {
         precondition(time == nil || backing == .memory, "a TestClock moves the in-memory database's time only")
         let clock: @Sendable () -> Int64 = if let time { { time.now } } else { clock }
@@ -160,7 +161,8 @@ public struct TestStack: Sendable {
                         policy: configuration.passwordPolicy.with(commonPasswords: Self.commonPasswords)),
                     auth: configuration, tokens: codec,
                     secondFactor: secondFactor ? .init(keyring: try SealingKeyring(current: Self.mfaKey)) : nil,
-                    stacks: stacks, portal: portal, mail: mail, passwordReset: passwordReset),
+                    stacks: stacks, portal: portal, mail: mail, passwordReset: passwordReset,
+                    emailVerification: emailVerification),
                 clock: clock, logger: TestDatabase.logger)
         } catch {
             await postgres?.close()

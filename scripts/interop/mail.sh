@@ -5,7 +5,8 @@
 # a relay that answers 451 twice (retried, then sent) and one that answers 550 (given up, counted,
 # kept); SMTPUTF8 for a non-ASCII address; authd killed mid-delivery (the message sent again by the
 # restarted one, same Message-ID: at least once) and a message queued while no authd ran (sent once
-# one starts); the relay password never in the log.
+# one starts); e-mail verification by the mailed link and by the code; the relay password never in
+# the log.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
@@ -29,6 +30,7 @@ export AUTHD_MAIL_TRANSPORT=smtp AUTHD_MAIL_FROM="no-reply@authd.test" AUTHD_MAI
 export AUTHD_MAIL_SMTP_PORT="$smtp_port" AUTHD_MAIL_SMTP_SECURITY=starttls AUTHD_MAIL_SMTP_CA_FILE="$interop_work/relay.crt"
 export AUTHD_MAIL_SMTP_USERNAME=relay-user AUTHD_MAIL_SMTP_PASSWORD_FILE="$interop_work/relay-pw"
 export AUTHD_MAIL_TIMEOUT_SECONDS=3 AUTHD_MAIL_RETRY_FIRST_SECONDS=1 AUTHD_MAIL_RETRY_MAX_SECONDS=2
+export AUTHD_MAIL_EMAIL_VERIFICATION_URL="https://id.example/verify?lang=en"
 authctl() { .build/debug/authctl "$@" --config config/authd.yaml; }
 start_authd
 # authctl writes to the outbox directly: wait until authd has migrated (ready), which on a new
@@ -87,13 +89,50 @@ else
     failures=$((failures + 1))
 fi
 
-# Password reset through the relay: the token from the message sets a new password.
-reset_user="reset$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-register "$reset_user" "reset password 1"
+# plain_text EML: the text part of a saved message.
+plain_text() {
+    .venv/bin/python -c '
+import email, email.policy, sys
+message = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
+print(message.get_body(preferencelist=("plain",)).get_content().replace("\r", ""))' "$1"
+}
 post() { curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "$2" "http://127.0.0.1:$HTTP_PORT$1"; }
+# bearer_post PATH TOKEN BODY: the response body.
+bearer_post() {
+    curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $2" -d "$3" "http://127.0.0.1:$HTTP_PORT$1"
+}
+access_token() {
+    curl -s -H 'Content-Type: application/json' -d "{\"username\":\"$1\",\"password\":\"$2\"}" \
+        "http://127.0.0.1:$HTTP_PORT/login" | .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+# E-mail verification through the relay: registration sends a link and a code; the link verifies
+# one account, the code (with the account's token) another.
+reset_user="reset$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+code_user="code$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+register "$reset_user" "reset password 1"
+register "$code_user" "code password 1"
+if base=$(wait_for_mail "$reset_user@example.com" 30) && code_base=$(wait_for_mail "$code_user@example.com" 30); then
+    expect 1 "$(grep -c '^Subject: Verify your e-mail address for authd' "$base.eml")" "registration sent a verification message"
+    link_token=$(plain_text "$base.eml" | grep -o 'https://id.example/verify?lang=en&token=[A-Za-z0-9_-]*' | sed 's/.*token=//' || true)
+    code=$(plain_text "$code_base.eml" | grep -E -o '^[0-9]{6}$' | head -n 1 || true)
+    expect "43 6" "${#link_token} ${#code}" "it carries a link (the configured URL with token=) and a six-digit code"
+    [ "${#link_token} ${#code}" = "43 6" ] || plain_text "$base.eml" >&2
+    expect 200 "$(post /email/verify "{\"token\":\"$link_token\"}")" "POST /email/verify with the link's token"
+    expect 401 "$(post /email/verify '{"token":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}')" "an unknown token is refused"
+    code_access=$(access_token "$code_user" "code password 1")
+    expect '"email_verified":true' "$(bearer_post /email/verify "$code_access" "{\"code\":\"$code\"}" \
+        | grep -o '"email_verified":[a-z]*')" "POST /email/verify with the code and the account's token"
+else
+    echo "FAIL: no verification message arrived" >&2
+    failures=$((failures + 1))
+fi
+
+# Password reset through the relay: the token from the message sets a new password.
 files_before=$(find "$mail" -name '*.json' | wc -l)
 expect "202 202" "$(post /password/forgot "{\"login\":\"$reset_user\"}") $(post /password/forgot '{"login":"nobody-at-all"}')" \
     "POST /password/forgot: 202 for an account and for a name nobody has"
+for _ in $(seq 1 300); do [ "$(find "$mail" -name '*.json' | wc -l)" -gt "$files_before" ] && break; sleep 0.1; done
 if base=$(wait_for_mail "$reset_user@example.com" 30); then
     token=$(.venv/bin/python - "$base.eml" <<'PY2'
 import email, email.policy, re, sys
@@ -108,7 +147,7 @@ PY2
         "POST /password/reset with the mailed token"
     expect 401 "$(post /password/reset "{\"token\":\"$token\",\"new_password\":\"reset password 3\"}")" "the token works once"
     expect 200 "$(post /login "{\"username\":\"$reset_user\",\"password\":\"reset password 2\"}")" "the new password signs in"
-    for _ in $(seq 1 300); do [ "$(grep -l "\"$reset_user@example.com\"" "$mail"/*.json | wc -l)" -ge 2 ] && break; sleep 0.1; done
+    for _ in $(seq 1 300); do [ "$(grep -l "\"$reset_user@example.com\"" "$mail"/*.json | wc -l)" -ge 3 ] && break; sleep 0.1; done
     changed=$(grep -l "\"$reset_user@example.com\"" "$mail"/*.json | tail -n 1)
     expect 1 "$(grep -c '^Subject: Your authd password was changed' "${changed%.json}.eml")" "the owner is told the password changed"
 else

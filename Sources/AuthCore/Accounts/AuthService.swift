@@ -29,15 +29,21 @@ public struct AuthService: Sendable {
         /// The issuer identifier of ID tokens and the provider's metadata (`oauth.issuer`): the
         /// public URL clients reach authd at.
         public var issuer: String
+        /// Registrations are sent a verification link and code (mail is on and verifies addresses).
+        public var verifyEmail: Bool
+        /// Sign-in needs a verified address, on every front end (`mail.require_verified_email`).
+        public var requireVerifiedEmail: Bool
 
         public init(
             accessTokenLifetime: Int64 = 900, passwordPolicy: PasswordPolicy = .init(),
             attemptLimit: RateLimiter.Configuration? = nil, sessions: SessionPolicy = .init(),
             registrationLimit: RateLimiter.Configuration? = nil, accountLimit: RateLimiter.Configuration? = nil,
             addressGrouping: AddressGrouping = .init(), scopes: Set<String> = [],
-            issuer: String = "http://127.0.0.1:5000"
+            issuer: String = "http://127.0.0.1:5000", verifyEmail: Bool = false, requireVerifiedEmail: Bool = false
         ) {
             self.issuer = issuer
+            self.verifyEmail = verifyEmail
+            self.requireVerifiedEmail = requireVerifiedEmail
             self.accessTokenLifetime = accessTokenLifetime
             self.passwordPolicy = passwordPolicy
             self.attemptLimit = attemptLimit
@@ -165,7 +171,11 @@ extension AuthService {
         let hasher = self.hasher
         let hash = try await hashing.run { try hasher.hash(Array(password.utf8)) }
         let user = try await users.create(
-            NewUser(username: username, email: email, passwordHash: hash, roles: [Role.user]))
+            NewUser(
+                username: username, email: email, passwordHash: hash, roles: [Role.user],
+                messages: configuration.verifyEmail
+                    ? [EmailVerificationService.request(username: username, email: email)] : []
+            ))
         logger.info("user registered", metadata: ["user_id": "\(user.id)"])
         return user.profile
     }
@@ -231,6 +241,11 @@ extension AuthService {
             Self.countAttempt(service: service, result: "refused")
             throw refused
         }
+        // After the password, so it tells nothing about accounts one cannot sign in to.
+        if configuration.requireVerifiedEmail && !user.emailVerified {
+            Self.countAttempt(service: service, result: "denied")
+            throw Self.unverified
+        }
         Self.countAttempt(service: service, result: attempt.secondFactorPending ? "second_factor" : "success")
         return (user, attempt)
     }
@@ -273,6 +288,8 @@ extension AuthService {
 
 extension AuthService {
     static let tooManyAttempts = AuthError(.rateLimited, "too many attempts from this address, retry shortly")
+    static let unverified = AuthError(
+        .emailUnverified, "verify your e-mail address first: open the link or enter the code sent to it")
     /// The same for unknown and existing accounts, and for a lockout met by an MFA proof: it
     /// tells nothing about whether an account exists.
     static let tooManyFailures = AuthError(.rateLimited, "too many failed attempts on this account, retry later")

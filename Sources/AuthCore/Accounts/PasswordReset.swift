@@ -7,34 +7,6 @@ import Logging
     import Foundation
 #endif
 
-/// The mail the account lifecycle sends, written by the mail module (templates, sender, links)
-/// as outbox messages; AuthCore only says who gets which message with what.
-public protocol AccountMail: Sendable {
-    /// The message with a password reset token, valid for `lifetime` seconds.
-    func passwordReset(to user: User, token: String, lifetime: Int64) throws -> OutboxMessage
-    /// The notice that the password was reset.
-    func passwordChanged(to user: User) throws -> OutboxMessage
-}
-
-/// Single-use tokens sent by mail, kept as their SHA-256 only.
-public protocol AccountTokenStore: Sendable {
-    /// Finds the enabled account `login` names (a username in any case, else an e-mail address
-    /// exactly) and, unless it already had `limit` reset tokens issued within `window` seconds,
-    /// stores a new one (`tokenHash`, valid `lifetime` seconds) with the messages `mail` makes for
-    /// the account, in one transaction. The account, or nil when there is none or it is over the limit.
-    func issueReset(
-        login: String, tokenHash: String, lifetime: Int64, limit: Int, window: Int64,
-        mail: @escaping @Sendable (User) throws -> [OutboxMessage]
-    ) async throws -> User?
-    /// Uses the reset token `tokenHash` (unused, unexpired, its account enabled): stores `newHash`
-    /// as the password, ends every session and cuts off every token of the account, forgets its
-    /// other reset tokens and adds what `mail` makes, in one transaction. The account, or nil when
-    /// the token is not valid (nothing changed then).
-    func redeemReset(
-        tokenHash: String, newHash: String, mail: @escaping @Sendable (User) throws -> [OutboxMessage]
-    ) async throws -> Changed<User?>
-}
-
 /// Password reset by mail. `POST /password/forgot` does the same work whatever it is asked for:
 /// it queues the request in the outbox, and `PasswordResetRequests` resolves it there, so neither
 /// its answer nor its time tells whether an account exists. The token (32 random bytes) goes to

@@ -11,13 +11,16 @@ public struct User: Hashable, Sendable {
     public var disabled: Bool
     /// Unix seconds.
     public var createdAt: Int64
+    /// The owner proved the address (a link or code sent to it, or an administrator said so);
+    /// false again whenever the address changes.
+    public var emailVerified: Bool
     /// Access tokens issued (`iat`) before this Unix second are refused: set by a role change,
     /// disable or revoke-all.
     public var notBefore: Int64?
 
     public init(
         id: Int64, username: String, email: String, passwordHash: String, roles: [String],
-        mfaEnabled: Bool, disabled: Bool, createdAt: Int64, notBefore: Int64? = nil
+        mfaEnabled: Bool, disabled: Bool, createdAt: Int64, emailVerified: Bool = false, notBefore: Int64? = nil
     ) {
         self.id = id
         self.username = username
@@ -27,6 +30,7 @@ public struct User: Hashable, Sendable {
         self.mfaEnabled = mfaEnabled
         self.disabled = disabled
         self.createdAt = createdAt
+        self.emailVerified = emailVerified
         self.notBefore = notBefore
     }
 
@@ -37,7 +41,7 @@ public struct User: Hashable, Sendable {
     public var profile: UserProfile {
         UserProfile(
             id: id, username: username, email: email, roles: roles, mfaEnabled: mfaEnabled,
-            createdAt: createdAt)
+            createdAt: createdAt, emailVerified: emailVerified)
     }
 }
 
@@ -49,4 +53,5 @@ public struct UserProfile: Hashable, Sendable {
     public var roles: [String]
     public var mfaEnabled: Bool
     public var createdAt: Int64
+    public var emailVerified: Bool
 }

@@ -4,12 +4,17 @@ public struct NewUser: Hashable, Sendable {
     public var email: String
     public var passwordHash: String
     public var roles: [String]
+    /// Written to the outbox in the account's transaction (its address's verification request).
+    public var messages: [OutboxMessage]
 
-    public init(username: String, email: String, passwordHash: String, roles: [String]) {
+    public init(
+        username: String, email: String, passwordHash: String, roles: [String], messages: [OutboxMessage] = []
+    ) {
         self.username = username
         self.email = email
         self.passwordHash = passwordHash
         self.roles = roles
+        self.messages = messages
     }
 }
 

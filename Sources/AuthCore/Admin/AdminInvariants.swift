@@ -15,25 +15,42 @@ public struct UserEdit: Hashable, Sendable {
     public var roles: [String]?
     public var disabled: Bool?
     public var email: String?
+    public var emailVerified: Bool?
     /// The audit row's details: never the e-mail address itself.
     public var details: [String: String]
     public var tokens: Tokens
+    /// What the store adds to the outbox in the same transaction.
+    public var messages: [OutboxMessage]
 
     public init(_ change: UserChange, to before: User) {
         roles = change.roles.flatMap { $0 == before.roles ? nil : $0 }
         disabled = change.disabled.flatMap { $0 == before.disabled ? nil : $0 }
         email = change.email.flatMap { $0 == before.email ? nil : $0 }
+        if email != nil {
+            emailVerified = change.emailVerified ?? false
+        } else {
+            emailVerified = change.emailVerified.flatMap { $0 == before.emailVerified ? nil : $0 }
+        }
         details = [:]
         if let roles {
             details["roles"] = "\(before.roles.joined(separator: ",")) -> \(roles.joined(separator: ","))"
         }
         if let disabled { details["disabled"] = "\(before.disabled) -> \(disabled)" }
         if email != nil { details["email"] = "changed" }
+        if let emailVerified, emailVerified != before.emailVerified {
+            details["email_verified"] = "\(before.emailVerified) -> \(emailVerified)"
+        }
         tokens = disabled == true ? .cutOffAndEndSessions : roles != nil ? .cutOff : .keep
+        messages = []
+        if change.verification, let email {
+            messages = [
+                EmailVerificationService.request(username: before.username, email: email, previous: before.email)
+            ]
+        }
     }
 
     /// True when nothing changes (no write, no audit row).
-    public var isEmpty: Bool { roles == nil && disabled == nil && email == nil }
+    public var isEmpty: Bool { roles == nil && disabled == nil && email == nil && emailVerified == nil }
 
     /// The account as the edit leaves it.
     public func applied(to user: User) -> User {
@@ -41,6 +58,7 @@ public struct UserEdit: Hashable, Sendable {
         if let roles { user.roles = roles }
         if let disabled { user.disabled = disabled }
         if let email { user.email = email }
+        if let emailVerified { user.emailVerified = emailVerified }
         return user
     }
 }

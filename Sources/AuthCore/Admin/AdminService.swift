@@ -14,11 +14,15 @@ public struct AdminService: Sendable {
         public var scopes: Set<String>
         /// What clients' ID tokens may be signed with (`JWTKeyring.idTokenAlgorithms`).
         public var idTokenAlgorithms: [JWSAlgorithm]
+        /// New accounts and changed addresses are sent a verification link and code, and an old
+        /// address a notice (mail is on and verifies addresses).
+        public var verifyEmail: Bool
 
         public init(
             defaultPageSize: Int = 50, maximumPageSize: Int = 200, passwordPolicy: PasswordPolicy = .init(),
-            scopes: Set<String> = [], idTokenAlgorithms: [JWSAlgorithm] = [.rs256]
+            scopes: Set<String> = [], idTokenAlgorithms: [JWSAlgorithm] = [.rs256], verifyEmail: Bool = false
         ) {
+            self.verifyEmail = verifyEmail
             self.idTokenAlgorithms = idTokenAlgorithms
             self.defaultPageSize = defaultPageSize
             self.maximumPageSize = maximumPageSize
@@ -110,7 +114,11 @@ public struct AdminService: Sendable {
         let hasher = self.hasher
         let hash = try await hashing.run { try hasher.hash(Array(password.utf8)) }
         let user = try await directory.create(
-            NewUser(username: username, email: email, passwordHash: hash, roles: roles), by: actor)
+            NewUser(
+                username: username, email: email, passwordHash: hash, roles: roles,
+                messages: configuration.verifyEmail
+                    ? [EmailVerificationService.request(username: username, email: email)] : []
+            ), by: actor)
         logger.notice("user created", metadata: ["user_id": "\(user.id)", "actor": "\(actor.name)"])
         return user
     }
@@ -118,11 +126,12 @@ public struct AdminService: Sendable {
     public func update(userID: Int64, _ change: UserChange, by actor: Actor) async throws -> User {
         try permit(actor, Permission.usersWrite)
         guard !change.isEmpty else {
-            throw AuthError(.invalidInput, "nothing to change: give roles, disabled or email")
+            throw AuthError(.invalidInput, "nothing to change: give roles, disabled, email or email_verified")
         }
         var change = change
         if let roles = change.roles { change.roles = try validRoles(roles) }
         if let email = change.email { change.email = try Identity.normalisedEmail(email) }
+        change.verification = configuration.verifyEmail
         try await authorize(actor, managing: userID, giving: change.roles)
         let changed = try await directory.update(userID: userID, change, by: actor)
         revocations.apply(changed.revocations)

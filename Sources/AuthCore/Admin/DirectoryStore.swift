@@ -51,14 +51,21 @@ public struct UserChange: Hashable, Sendable {
     public var roles: [String]?
     public var disabled: Bool?
     public var email: String?
+    /// An administrator vouching for the address (or withdrawing that); a new address is
+    /// unverified unless the same change says otherwise.
+    public var emailVerified: Bool?
+    /// Set by `AdminService` when mail verifies addresses: a new address is sent a verification
+    /// request, and the old one a notice, from the change's transaction.
+    var verification = false
 
-    public init(roles: [String]? = nil, disabled: Bool? = nil, email: String? = nil) {
+    public init(roles: [String]? = nil, disabled: Bool? = nil, email: String? = nil, emailVerified: Bool? = nil) {
         self.roles = roles
         self.disabled = disabled
         self.email = email
+        self.emailVerified = emailVerified
     }
 
-    public var isEmpty: Bool { roles == nil && disabled == nil && email == nil }
+    public var isEmpty: Bool { roles == nil && disabled == nil && email == nil && emailVerified == nil }
 }
 
 /// One row of the audit trail. `details` never holds a password, token or secret.

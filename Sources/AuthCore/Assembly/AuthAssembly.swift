@@ -55,13 +55,16 @@ public struct AuthAssembly: Sendable {
         /// The lifecycle's mail; nil: no mail is sent, and password reset is off.
         public var mail: (any AccountMail)?
         public var passwordReset: PasswordResetService.Configuration
+        public var emailVerification: EmailVerificationService.Configuration
 
         public init(
             passwords: Passwords = .init(), auth: AuthService.Configuration = .init(), tokens: AccessTokenCodec,
             secondFactor: SecondFactorKeys? = nil, stacks: AuthService.StackSource = .passwordOnly,
             portal: PortalPolicy = .init(), revocation: RevocationState.Configuration = .init(),
-            mail: (any AccountMail)? = nil, passwordReset: PasswordResetService.Configuration = .init()
+            mail: (any AccountMail)? = nil, passwordReset: PasswordResetService.Configuration = .init(),
+            emailVerification: EmailVerificationService.Configuration = .init()
         ) {
+            self.emailVerification = emailVerification
             self.passwords = passwords
             self.auth = auth
             self.tokens = tokens
@@ -86,6 +89,8 @@ public struct AuthAssembly: Sendable {
     public let secondFactor: SecondFactor?
     /// Password reset by mail; nil when no mail is configured.
     public let passwordReset: PasswordResetService?
+    /// E-mail verification by mail; nil when no mail is configured.
+    public let emailVerification: EmailVerificationService?
 
     public var hashing: HashingPool { dependencies.hashing }
     /// Changes apply here at once; a feed (`PostgresRevocationListener`) brings other instances'.
@@ -106,6 +111,7 @@ public struct AuthAssembly: Sendable {
         }
         var auth = configuration.auth
         auth.passwordPolicy = configuration.passwords.policy
+        auth.verifyEmail = auth.verifyEmail && configuration.mail != nil
         do {
             self.auth = try AuthService(
                 configuration: auth, dependencies: dependencies, tokens: configuration.tokens,
@@ -118,14 +124,18 @@ public struct AuthAssembly: Sendable {
             stores: stores, dependencies: dependencies,
             configuration: .init(
                 passwordPolicy: auth.passwordPolicy, scopes: auth.scopes,
-                idTokenAlgorithms: configuration.tokens.keyring.idTokenAlgorithms))
+                idTokenAlgorithms: configuration.tokens.keyring.idTokenAlgorithms, verifyEmail: auth.verifyEmail))
         portal = PortalService(auth: self.auth, store: stores.portal, policy: configuration.portal)
         if let mail = configuration.mail {
             passwordReset = PasswordResetService(
                 configuration: configuration.passwordReset, outbox: stores.outbox, tokens: stores.accountTokens,
                 mail: mail, policy: auth.passwordPolicy, grouping: auth.addressGrouping, dependencies: dependencies)
+            emailVerification = EmailVerificationService(
+                configuration: configuration.emailVerification, outbox: stores.outbox, store: stores.accountTokens,
+                mail: mail, tokens: self.auth.tokens, grouping: auth.addressGrouping, dependencies: dependencies)
         } else {
             passwordReset = nil
+            emailVerification = nil
         }
     }
 

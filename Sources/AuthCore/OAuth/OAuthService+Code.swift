@@ -115,7 +115,7 @@ extension OAuthService {
 
     /// OpenID Connect Core §3.1.3.3 and §5.4: the ID token of an exchange whose grant had `openid`,
     /// living as long as the access token beside it; `roles` adds the roles, `profile` the names,
-    /// `email` the address (unverified: authd does not verify addresses). `acr` says whether a
+    /// `email` the address and whether its owner verified it. `acr` says whether a
     /// second factor was used.
     func idToken(
         for grant: AuthorizationGrant, user: User, accessToken: String, with pair: (id: String, key: SigningKey)
@@ -131,7 +131,7 @@ extension OAuthService {
             authenticationClass: grant.methods.contains("otp") ? Self.acrSecondFactor : Self.acrPassword,
             roles: grant.scopes.contains("roles") ? user.roles : nil, name: profile ? user.username : nil,
             preferredUsername: profile ? user.username : nil,
-            email: email ? user.email : nil, emailVerified: email ? false : nil)
+            email: email ? user.email : nil, emailVerified: email ? user.emailVerified : nil)
         return try IDToken.sign(claims, with: pair)
     }
 
@@ -142,7 +142,7 @@ extension OAuthService {
 
 /// OpenID Connect Core §5.3: the claims about the user an access token's scopes let its client
 /// read. `sub` always; `roles`: the roles; `profile`: `name`, `preferred_username`; `email`:
-/// `email`, `email_verified` (false: authd does not verify addresses).
+/// `email`, `email_verified` (true once the owner proved the address, e.g. by the mailed link).
 public struct UserInfo: Hashable, Sendable {
     public var subject: String
     public var roles: [String]?
@@ -169,7 +169,7 @@ extension OAuthService {
                 throw AuthError(.tokenRevoked, "the account no longer exists")
             }
             info.email = user.email
-            info.emailVerified = false
+            info.emailVerified = user.emailVerified
         }
         return info
     }

@@ -13,7 +13,8 @@ public enum HookVerdict: Sendable, Equatable {
         let code = (error as? AuthError)?.code ?? .internal
         switch code {
         case .invalidCredentials, .invalidInput, .accountDenied, .forbidden, .invalidToken, .tokenExpired,
-            .tokenRevoked, .invalidMFAToken, .invalidCode, .invalidResetToken:
+            .tokenRevoked, .invalidMFAToken, .invalidCode, .invalidResetToken, .invalidVerificationToken,
+            .emailUnverified:
             self = .refused
         case .busy, .unavailable, .mfaUnavailable, .rateLimited:
             self = .temporary

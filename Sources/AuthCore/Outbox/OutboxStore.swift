@@ -1,7 +1,7 @@
 /// Outgoing work (mail now; back-channel logout tokens and webhooks later), kept in the database
 /// beside the change that caused it, so a request never sends anything itself and an instance
 /// that dies loses nothing: `OutboxDelivery` on any instance claims what is due and delivers it.
-public struct OutboxMessage: Sendable, Equatable {
+public struct OutboxMessage: Sendable, Hashable {
     /// What delivers it; `OutboxDelivery` has one handler per kind.
     public struct Kind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
         public var rawValue: String
@@ -12,6 +12,9 @@ public struct OutboxMessage: Sendable, Equatable {
         public static let mail = Kind(rawValue: "mail")
         /// `POST /password/forgot`'s request, resolved and answered by `PasswordResetRequests`.
         public static let passwordResetRequest = Kind(rawValue: "password-reset-request")
+        /// An address to verify (a registration, an e-mail change), resolved and answered by
+        /// `EmailVerificationRequests`.
+        public static let emailVerificationRequest = Kind(rawValue: "email-verification-request")
     }
 
     public var kind: Kind

@@ -40,6 +40,12 @@ public struct AuthError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidCode = "invalid_code"
         /// A password reset token that is unknown, used, expired, or for a disabled account.
         case invalidResetToken = "invalid_reset_token"
+        /// An e-mail verification link that is unknown, expired, or for an address the account no
+        /// longer has.
+        case invalidVerificationToken = "invalid_verification_token"
+        /// The password was right, but sign-in needs a verified e-mail address
+        /// (`mail.require_verified_email`, or a stack's `verified` module).
+        case emailUnverified = "email_unverified"
         case mfaAlreadyEnabled = "mfa_already_enabled"
         case mfaNotEnabled = "mfa_not_enabled"
         /// `confirm` without a pending enrolment (call setup first).

@@ -34,6 +34,24 @@ struct RoleModule: StackModule {
     }
 }
 
+/// `verified`: the account's e-mail address is verified. For a token (VERIFY with a service) it
+/// reads the account by the token's subject: the one account module that costs a query there.
+struct VerifiedModule: StackModule {
+    let environment: StackEnvironment
+
+    func run(_ attempt: inout AuthAttempt, facility: Facility) async throws -> ModuleResult {
+        let user: User?
+        if let token = attempt.token {
+            guard let id = Int64(token.subject) else { return .failure(kind: "user_unknown", reason: "not an account") }
+            user = try await environment.users.find(id: id)
+        } else {
+            user = try await environment.loadUser(&attempt)
+        }
+        guard let user else { return .failure(kind: "user_unknown", reason: "no such user") }
+        return user.emailVerified ? .success : .failure(kind: "acct_expired", reason: "e-mail address not verified")
+    }
+}
+
 /// `permit` and `deny`: fixed answers, for building and testing stacks.
 struct FixedAnswerModule: StackModule {
     let result: ModuleResult
@@ -81,6 +99,10 @@ extension ModuleRegistry {
         registry.register("active") { arguments in
             try arguments.allowOnly([])
             return ActiveModule(environment: environment)
+        }
+        registry.register("verified") { arguments in
+            try arguments.allowOnly([])
+            return VerifiedModule(environment: environment)
         }
         registry.register("role") { arguments in
             try arguments.allowOnly(["any", "all"])

@@ -1,0 +1,76 @@
+/// The portal's pages for accounts looking after themselves by mail (#35): asking for a password
+/// reset, choosing the new password, and verifying an address. Each link from a message opens a
+/// page with a button: a GET never uses a token, so a mail scanner that follows links uses none.
+extension PortalPages {
+    static func forgotPassword(csrf: String, error: String?) -> String {
+        page(
+            title: "Forgot your password?",
+            """
+            <p>Give your username or e-mail address. If an account has it, we send its address a link to choose a new password.</p>
+            \(alert(error))
+            <form method="post" action="/ui/password/forgot">
+            \(hidden(csrf: csrf, pending: nil))
+            <label for="login">Username or e-mail address</label>
+            <input id="login" name="login" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus maxlength="320">
+            <button type="submit">Send the link</button>
+            </form>
+            <p class="small"><a href="/ui/login">Back to sign-in</a></p>
+            """)
+    }
+
+    static func resetRequested() -> String {
+        page(
+            title: "Check your mail",
+            """
+            <p>If an account has that name or address, a message with a link is on its way to it. The link works once, for a short while.</p>
+            <p class="small">Nothing came? Look in your spam folder, or <a href="/ui/password/forgot">ask again</a> in a few minutes.</p>
+            """)
+    }
+
+    static func resetPassword(csrf: String, token: String, error: String?) -> String {
+        page(
+            title: "Choose a new password",
+            """
+            <p>Your new password signs you out everywhere else.</p>
+            \(alert(error))
+            <form method="post" action="/ui/password/reset">
+            \(hidden(csrf: csrf, pending: nil, extra: [("token", token)]))
+            <label for="new_password">New password</label>
+            <input id="new_password" name="new_password" type="password" autocomplete="new-password" required autofocus>
+            <label for="confirm">New password, again</label>
+            <input id="confirm" name="confirm" type="password" autocomplete="new-password" required>
+            <button type="submit">Set the password</button>
+            </form>
+            """)
+    }
+
+    static func passwordReset() -> String {
+        page(
+            title: "Password changed",
+            """
+            <p>Your password is changed and every session signed out. We sent your address a notice.</p>
+            <p><a href="/ui/login">Sign in</a> with the new password.</p>
+            """)
+    }
+
+    static func verifyEmail(csrf: String, token: String) -> String {
+        page(
+            title: "Verify your e-mail address",
+            """
+            <p>Confirm that this address is yours.</p>
+            <form method="post" action="/ui/email/verify">
+            \(hidden(csrf: csrf, pending: nil, extra: [("token", token)]))
+            <button type="submit">Verify my address</button>
+            </form>
+            """)
+    }
+
+    static func emailVerified() -> String {
+        page(
+            title: "Address verified",
+            """
+            <p>Thank you: your e-mail address is verified.</p>
+            <p><a href="/ui/login">Sign in</a> or go back to your application.</p>
+            """)
+    }
+}

@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(
@@ -97,6 +98,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "AuthOutbound",
+            dependencies: [
+                "AuthCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "AuthLineProtocol",
             dependencies: [
                 "AuthCore", "AuthCrypto",
@@ -112,6 +122,7 @@ let package = Package(
             name: "AuthConfig",
             dependencies: [
                 "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHookServers", "AuthLDAP", "AuthLineProtocol", "AuthMail",
+                "AuthOutbound",
                 "AuthRADIUS", .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
@@ -228,6 +239,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        .testTarget(
+            name: "AuthOutboundTests",
+            dependencies: [
+                "AuthOutbound", "AuthCore", "AuthCrypto", "AuthTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "AuthMailTests",
             dependencies: [

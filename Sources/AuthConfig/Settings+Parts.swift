@@ -3,7 +3,9 @@ import AuthCrypto
 import AuthHTTP
 import AuthHookServers
 import AuthLineProtocol
+import AuthOutbound
 public import Configuration
+import Logging
 import SystemPackage
 
 #if canImport(FoundationEssentials)
@@ -64,6 +66,43 @@ extension Settings.Passwords {
         guard (1...1024).contains(minimumLength) else {
             throw ConfigurationError("password.min_length must be between 1 and 1024")
         }
+        breached = try Self.breached(config)
+    }
+
+    /// `password.breached` (`off`, `api` or `directory`), `password.breached_url`,
+    /// `password.breached_directory`, `password.breached_timeout_ms`, `password.breached_fail`
+    /// (`open` or `closed`) and `password.breached_min_count`.
+    static func breached(_ config: ConfigReader) throws -> BreachedPasswords? {
+        let source: any PasswordRangeSource
+        switch config.string(forKey: "password.breached", default: "off") {
+        case "off": return nil
+        case "api":
+            let url = config.string(forKey: "password.breached_url", default: "https://api.pwnedpasswords.com/range/")
+            let timeout = config.int(forKey: "password.breached_timeout_ms", default: 2000)
+            guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                throw ConfigurationError("password.breached_url must be an http(s) URL the prefix is appended to")
+            }
+            guard (100...30_000).contains(timeout) else {
+                throw ConfigurationError("password.breached_timeout_ms must be 100 to 30000")
+            }
+            source = PwnedPasswordsAPI(url: url, timeout: .milliseconds(timeout))
+        case "directory":
+            let directory = config.string(forKey: "password.breached_directory", default: "")
+            // With the slash, only a directory exists (a file's path then fails with ENOTDIR).
+            guard !directory.isEmpty, FileManager.default.fileExists(atPath: directory + "/") else {
+                throw ConfigurationError("password.breached_directory must name the directory of range files")
+            }
+            source = PwnedPasswordsDirectory(directory: directory)
+        default: throw ConfigurationError("password.breached must be off, api or directory")
+        }
+        let fail = config.string(forKey: "password.breached_fail", default: "open")
+        guard fail == "open" || fail == "closed" else {
+            throw ConfigurationError("password.breached_fail must be open or closed")
+        }
+        let minimum = config.int(forKey: "password.breached_min_count", default: 1)
+        guard minimum >= 1 else { throw ConfigurationError("password.breached_min_count must be at least 1") }
+        return BreachedPasswords(
+            source: source, failOpen: fail == "open", minimumCount: minimum, logger: Logger(label: "authd.password"))
     }
 }
 

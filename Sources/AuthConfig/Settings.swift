@@ -59,10 +59,12 @@ public struct Settings: Sendable {
         public var importedFloor = ImportedHashFloor()
         /// `password.imported_ceiling.*`: stored hashes costlier than this refuse import and login.
         public var hashCeiling = HashCostCeiling()
+        /// `password.breached`: the Pwned Passwords check; nil when off.
+        public var breached: BreachedPasswords?
 
         /// The policy registration, password changes and `authctl user create` enforce.
         public var policy: PasswordPolicy {
-            PasswordPolicy(minimumLength: minimumLength, commonPasswords: commonPasswords)
+            PasswordPolicy(minimumLength: minimumLength, commonPasswords: commonPasswords, breached: breached)
         }
     }
 

@@ -56,6 +56,7 @@ struct ConfigDocumentationTests {
             "AUTHD_RADIUS_ADDR": "127.0.0.1:1812", "AUTHD_RADIUS_CLIENTS": "127.0.0.0/8=a shared secret of 32 bytes.",
             "AUTHD_LDAP_ADDR": "127.0.0.1:3389", "AUTHD_MAIL_TRANSPORT": "smtp", "AUTHD_MAIL_FROM": "a@example.com",
             "AUTHD_MAIL_SMTP_USERNAME": "relay", "AUTHD_MAIL_SMTP_PASSWORD": "relay password",
+            "AUTHD_PASSWORD_BREACHED": "api",
         ]
         _ = try await Settings.load(configFile: Self.example, environment: base, accessReporter: read)
         _ = try await Settings.load(
@@ -65,6 +66,12 @@ struct ConfigDocumentationTests {
             configFile: Self.example,
             environment: base.merging(["AUTHD_MAIL_TRANSPORT": "sendmail", "AUTHD_MAIL_FROM": "a@example.com"]) { $1 },
             accessReporter: read)
+        // The breached-password check's local copy.
+        _ = try await Settings.load(
+            configFile: Self.example,
+            environment: base.merging([
+                "AUTHD_PASSWORD_BREACHED": "directory", "AUTHD_PASSWORD_BREACHED_DIRECTORY": "/tmp",
+            ]) { $1 }, accessReporter: read)
         let keysRead = read.keys
         // A map (password.scrypt) is documented by its keys.
         let documented = try Self.documentedKeys().filter { key in

@@ -72,6 +72,33 @@ struct SettingsTests {
         }
     }
 
+    @Test("the breached-password check: off by default; api or directory; bad values are clear errors")
+    func breachedPasswords() async throws {
+        let base = ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret]
+        #expect(try await load(base).passwords.breached == nil)
+        let api = try await load(base.merging(["AUTHD_PASSWORD_BREACHED": "api"]) { $1 }).passwords
+        #expect(api.policy.breached != nil)
+        let directory = FileManager.default.temporaryDirectory.path
+        let local = try await load(
+            base.merging(["AUTHD_PASSWORD_BREACHED": "directory", "AUTHD_PASSWORD_BREACHED_DIRECTORY": directory]) {
+                $1
+            }
+        ).passwords
+        #expect(local.breached != nil)
+        for bad in [
+            ["AUTHD_PASSWORD_BREACHED": "sometimes"],
+            ["AUTHD_PASSWORD_BREACHED": "api", "AUTHD_PASSWORD_BREACHED_URL": "ftp://x/"],
+            ["AUTHD_PASSWORD_BREACHED": "api", "AUTHD_PASSWORD_BREACHED_TIMEOUT_MS": "5"],
+            ["AUTHD_PASSWORD_BREACHED": "api", "AUTHD_PASSWORD_BREACHED_FAIL": "maybe"],
+            ["AUTHD_PASSWORD_BREACHED": "directory", "AUTHD_PASSWORD_BREACHED_DIRECTORY": "/nonexistent/ranges"],
+            ["AUTHD_PASSWORD_BREACHED": "directory", "AUTHD_PASSWORD_BREACHED_DIRECTORY": "/etc/hostname"],
+        ] {
+            await #expect(throws: ConfigurationError.self, "\(bad)") {
+                try await load(base.merging(bad) { $1 })
+            }
+        }
+    }
+
     @Test("the secret file wins and its trailing newline is ignored; errors never echo the secret")
     func secretFile() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("authd-secret-\(UUID())").path

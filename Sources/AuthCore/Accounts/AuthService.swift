@@ -164,7 +164,7 @@ extension AuthService {
             or: AuthError(.rateLimited, "too many registrations from this address, retry later"))
         let username = try Identity.validUsername(username)
         let email = try Identity.normalisedEmail(email)
-        try configuration.passwordPolicy.check(password)
+        try await configuration.passwordPolicy.validate(password)
         let taken = try await users.taken(username: username, email: email)
         if taken.username { throw AuthError(.usernameTaken, "username is already taken") }
         if taken.email { throw AuthError(.emailTaken, "email is already registered") }

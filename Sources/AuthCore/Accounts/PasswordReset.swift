@@ -84,7 +84,7 @@ public struct PasswordResetService: Sendable {
         try addresses?.spend(source, grouping: grouping, or: Self.tooMany)
         let invalid = AuthError(.invalidResetToken, "the reset token is unknown, used or expired")
         guard Identity.isBase64URL(token, lengths: 43...43) else { throw invalid }
-        try policy.check(newPassword)
+        try await policy.validate(newPassword)
         let hasher = dependencies.hasher
         let newHash = try await dependencies.hashing.run { try hasher.hash(Array(newPassword.utf8)) }
         let mail = self.mail

@@ -110,7 +110,7 @@ public struct AdminService: Sendable {
         let email = try Identity.normalisedEmail(email)
         let roles = try validRoles(roles)
         guard delegation(of: actor).mayChangeRoles(from: [], to: roles) else { throw Delegation.refused }
-        try configuration.passwordPolicy.check(password)
+        try await configuration.passwordPolicy.validate(password)
         let hasher = self.hasher
         let hash = try await hashing.run { try hasher.hash(Array(password.utf8)) }
         let user = try await directory.create(

@@ -1,4 +1,5 @@
-/// NIST SP 800-63B style: a length window and a deny-list, no composition rules.
+/// NIST SP 800-63B style: a length window, a deny-list and, when configured, the breach corpus; no
+/// composition rules.
 public struct PasswordPolicy: Sendable {
     /// Minimum length in characters (Unicode scalars are not counted twice).
     public var minimumLength: Int
@@ -7,11 +8,23 @@ public struct PasswordPolicy: Sendable {
     /// The front ends pass the configured list (`password.common_list`); without one nothing is
     /// refused as common.
     public var commonPasswords: CommonPasswords
+    /// Pwned Passwords (`password.breached`); nil: not consulted.
+    public var breached: BreachedPasswords?
 
-    public init(minimumLength: Int = 8, maximumBytes: Int = 1024, commonPasswords: CommonPasswords = .none) {
+    public init(
+        minimumLength: Int = 8, maximumBytes: Int = 1024, commonPasswords: CommonPasswords = .none,
+        breached: BreachedPasswords? = nil
+    ) {
         self.minimumLength = minimumLength
         self.maximumBytes = maximumBytes
         self.commonPasswords = commonPasswords
+        self.breached = breached
+    }
+
+    /// Every rule, for a password being set: `check`, then the breach corpus.
+    public func validate(_ password: String) async throws {
+        try check(password)
+        try await breached?.check(password)
     }
 
     public func check(_ password: String) throws(AuthError) {

@@ -228,7 +228,7 @@ public struct SessionService: Sendable {
         }
         let wrong = AuthError(.wrongPassword, "the current password is wrong")
         guard currentPassword.utf8.count <= passwordPolicy.maximumBytes else { throw wrong }
-        try passwordPolicy.check(newPassword)
+        try await passwordPolicy.validate(newPassword)
         let hasher = self.hasher
         let stored = user.passwordHash
         let newHash = try await hashing.run { () throws -> String? in

@@ -24,7 +24,7 @@ trap 'rm -f "$log"' EXIT
 # The tests that measure time (revocation reaching a second daemon within 1 s, unknown user and
 # wrong password within 10 %) run in a second pass on their own: in the first, with a hundred
 # suites side by side on two cores, the machine's load rather than authd decided them.
-timed='IntegrationTests\.TwoDaemonsTests|AuthCoreTests\.StackIntegrationTests/timing\(\)'
+timed='IntegrationTests\.TwoDaemonsTests|AuthCoreTests\.StackIntegrationTests/timing\(\)|AuthHTTPTests\.PasswordResetTests/timing\(\)'
 
 # swift_pass ARGS...: runs swift test; on failure repeats, as the last lines (CI keeps only the
 # tail of the output), which tests failed and where.

@@ -313,5 +313,9 @@ if Context.environment["AUTHD_FUZZ"] == "1" {
         .executableTarget(
             name: "FuzzRadius", dependencies: ["AuthRADIUS", "CFuzzerDriver"], path: "Fuzz/FuzzRadius"),
         .executableTarget(name: "FuzzBER", dependencies: ["AuthLDAP", "CFuzzerDriver"], path: "Fuzz/FuzzBER"),
+        .executableTarget(
+            name: "FuzzSMTPReply",
+            dependencies: ["AuthMail", "CFuzzerDriver", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/FuzzSMTPReply"),
     ]
 }

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 import NIOSSL
 
 /// One SMTP reply: its code and its lines' texts (RFC 5321 §4.2).
@@ -37,12 +37,7 @@ final class SMTPReplyHandler: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    static let maximumLineLength = 2048
-    static let maximumLines = 100
-
-    private var buffer = ByteBuffer()
-    private var pending: [String] = []
-    private var pendingCode: Int?
+    private var parser = SMTPReplyParser()
     private var startTLSSent = false
     private let tls: NIOSSLContext?
     private let serverHostname: String?
@@ -59,10 +54,9 @@ final class SMTPReplyHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var incoming = unwrapInboundIn(data)
-        buffer.writeBuffer(&incoming)
+        parser.append(unwrapInboundIn(data))
         do {
-            while let reply = try nextReply() {
+            while let reply = try parser.next() {
                 var upgraded = false
                 if startTLSSent {
                     startTLSSent = false
@@ -83,16 +77,39 @@ final class SMTPReplyHandler: ChannelDuplexHandler {
     }
 
     private func upgrade(context: ChannelHandlerContext) throws {
-        guard buffer.readableBytes == 0 else {
+        guard parser.buffered == 0 else {
             throw SMTPProtocolError(description: "the relay sent more after its reply to STARTTLS")
         }
         guard let tls else { throw SMTPProtocolError(description: "STARTTLS without a TLS configuration") }
         try context.pipeline.syncOperations.addHandler(
             try NIOSSLClientHandler(context: tls, serverHostname: serverHostname), position: .before(self))
     }
+}
+
+/// Cuts a relay's bytes into replies (RFC 5321 §4.2): lines of three digits and a space (the last)
+/// or a hyphen (more follow), one code per reply. Bounded: a line longer than `maximumLineLength`
+/// or a reply of more than `maximumLines` lines is an error, never a growing buffer. Pure, so
+/// `make fuzz` runs it alone (Fuzz/FuzzSMTPReply).
+public struct SMTPReplyParser: Sendable {
+    public static let maximumLineLength = 2048
+    public static let maximumLines = 100
+
+    private var buffer = ByteBuffer()
+    private var pending: [String] = []
+    private var pendingCode: Int?
+
+    public init() {}
+
+    /// Bytes read and not yet part of a whole reply.
+    public var buffered: Int { buffer.readableBytes }
+
+    public mutating func append(_ bytes: ByteBuffer) {
+        var bytes = bytes
+        buffer.writeBuffer(&bytes)
+    }
 
     /// The next whole reply in the buffer, if there is one.
-    private func nextReply() throws -> SMTPReply? {
+    public mutating func next() throws -> SMTPReply? {
         while true {
             let view = buffer.readableBytesView
             guard let newline = view.firstIndex(of: UInt8(ascii: "\n")) else {

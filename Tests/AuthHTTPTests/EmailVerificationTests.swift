@@ -102,7 +102,7 @@ struct EmailVerificationTests {
             "imap": (file: "stacks/imap", text: "auth required password\naccount required verified\n"),
         ])
         let stack = try await Self.stack(stacks: stacks)
-        let (user, _) = try await stack.account()
+        let (user, token) = try await stack.account()
         #expect(
             try await stack.service.authenticate(service: "http", username: user.username, password: TestStack.password)
                 .id == user.id)
@@ -110,7 +110,12 @@ struct EmailVerificationTests {
             _ = try await stack.service.authenticate(
                 service: "imap", username: user.username, password: TestStack.password)
         } throws: { ($0 as? AuthError)?.code == .accountDenied }
+        await #expect {
+            _ = try await stack.service.verify(accessToken: token, service: "imap", for: .account)
+        } throws: { ($0 as? AuthError)?.code == .accountDenied }
         _ = try await stack.admin.update(userID: user.id, UserChange(emailVerified: true), by: TestStack.testOperator)
+        #expect(
+            try await stack.service.verify(accessToken: token, service: "imap", for: .account).subject == "\(user.id)")
         #expect(
             try await stack.service.authenticate(service: "imap", username: user.username, password: TestStack.password)
                 .id == user.id)

@@ -82,10 +82,11 @@ struct DatabaseOptions: ParsableArguments {
             try printJSON(users.map(AdminUserResponse.init))
         } else {
             printTable(
-                ["ID", "USERNAME", "EMAIL", "ROLES", "DISABLED", "MFA", "HASH"],
+                ["ID", "USERNAME", "EMAIL", "VERIFIED", "ROLES", "DISABLED", "MFA", "HASH"],
                 users.map { user in
                     [
-                        String(user.id), user.username, user.email, user.roles.joined(separator: ","),
+                        String(user.id), user.username, user.email, user.emailVerified ? "yes" : "no",
+                        user.roles.joined(separator: ","),
                         user.disabled ? "yes" : "no", user.mfaEnabled ? "yes" : "no", user.passwordScheme,
                     ]
                 })

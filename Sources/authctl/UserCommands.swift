@@ -11,8 +11,8 @@ struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage accounts directly in the database.",
         subcommands: [
-            Create.self, List.self, Show.self, SetRole.self, Disable.self, Enable.self, Delete.self, Revoke.self,
-            Unlock.self, MFAReset.self, Import.self,
+            Create.self, List.self, Show.self, SetRole.self, SetEmail.self, VerifyEmail.self, Disable.self,
+            Enable.self, Delete.self, Revoke.self, Unlock.self, MFAReset.self, Import.self,
         ])
 
     struct Create: AsyncParsableCommand {
@@ -93,6 +93,37 @@ struct UserCommand: AsyncParsableCommand {
         }
     }
 
+    struct SetEmail: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-email",
+            abstract: "Change an account's e-mail address (audited). It is unverified until its owner proves it "
+                + "(with mail on, a link and a code go to it, and a notice to the old one), unless --verified.")
+        @OptionGroup var options: DatabaseOptions
+        @Argument(help: "The username.") var name: String
+        @Argument(help: "The new address.") var email: String
+        @Flag(help: "Vouch for the new address: no verification mail.") var verified = false
+
+        func run() async throws {
+            try await change(name, UserChange(email: email, emailVerified: verified ? true : nil), options)
+        }
+    }
+
+    struct VerifyEmail: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify-email", abstract: "Mark an account's e-mail address as verified (audited).")
+        @OptionGroup var options: DatabaseOptions
+        @Argument(help: "The username.") var name: String
+
+        func run() async throws { try await change(name, UserChange(emailVerified: true), options) }
+    }
+
+    static func change(_ name: String, _ change: UserChange, _ options: DatabaseOptions) async throws {
+        try await options.withAdmin { admin, actor in
+            let user = try await admin.user(named: name, by: actor)
+            try options.print(users: [try await admin.update(userID: user.id, change, by: actor)])
+        }
+    }
+
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Disable an account: no logins, and its existing tokens stop working.")
@@ -111,10 +142,7 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     static func setDisabled(_ disabled: Bool, _ name: String, _ options: DatabaseOptions) async throws {
-        try await options.withAdmin { admin, actor in
-            let user = try await admin.user(named: name, by: actor)
-            try options.print(users: [try await admin.update(userID: user.id, .init(disabled: disabled), by: actor)])
-        }
+        try await change(name, UserChange(disabled: disabled), options)
     }
 
     struct Delete: AsyncParsableCommand {

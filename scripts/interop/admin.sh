@@ -63,6 +63,12 @@ expect_status 1 "the permission is gone at once" "${ctl[@]}" has-perm "${addr[@]
 expect_status 0 "user disable" "${ctl[@]}" user disable "$worker" "${db[@]}"
 expect_status 1 "a disabled account's token is refused" "${ctl[@]}" verify "${addr[@]}" "$new"
 expect_status 0 "user enable" "${ctl[@]}" user enable "$worker" "${db[@]}"
+expect_status 0 "user set-email" "${ctl[@]}" user set-email "$worker" "moved-$worker@example.com" "${db[@]}"
+"${ctl[@]}" user show --json "$worker" "${db[@]}" | check "the new address, unverified" \
+    "data[0]['email'] == 'moved-$worker@example.com' and data[0]['email_verified'] is False"
+expect_status 0 "user verify-email" "${ctl[@]}" user verify-email "$worker" "${db[@]}"
+"${ctl[@]}" user show --json "$worker" "${db[@]}" | check "vouched for" "data[0]['email_verified'] is True"
+expect_status 3 "user set-email with a malformed address" "${ctl[@]}" user set-email "$worker" "not an address" "${db[@]}"
 expect_status 1 "role delete while held" "${ctl[@]}" role delete "$role" "${db[@]}"
 expect_status 1 "role delete of a built-in role" "${ctl[@]}" role delete admin "${db[@]}"
 expect_status 1 "user show of an unknown user" "${ctl[@]}" user show "nobody$suffix" "${db[@]}"

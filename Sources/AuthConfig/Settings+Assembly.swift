@@ -1,12 +1,11 @@
 public import AuthCore
 import AuthCrypto
-import AuthMail
+public import AuthMail
 
 extension Settings {
     /// What `AuthAssembly` needs from the settings: the use cases' part of them.
     public func assembly() throws -> AuthAssembly.Configuration {
-        let pages = http.frontEnd.issuer.hasSuffix("/") ? String(http.frontEnd.issuer.dropLast()) : http.frontEnd.issuer
-        return AuthAssembly.Configuration(
+        AuthAssembly.Configuration(
             passwords: passwords.assembly,
             auth: .init(
                 accessTokenLifetime: tokens.accessTokenLifetime, passwordPolicy: passwords.policy,
@@ -19,14 +18,21 @@ extension Settings {
                 validation: .init(issuer: tokens.issuer, audience: tokens.audience, leeway: tokens.leeway)),
             secondFactor: mfa.map { .init(policy: $0.policy, keyring: $0.keyring) },
             stacks: .files(try stackFiles()), portal: portal, revocation: revocation,
-            mail: mail.map {
-                // The portal's pages unless the operator names the application's own.
-                TemplateAccountMail(
-                    templates: $0.templates, from: $0.from,
-                    passwordResetURL: $0.passwordResetURL ?? pages + "/ui/password/reset",
-                    emailVerificationURL: $0.emailVerificationURL ?? pages + "/ui/email/verify")
-            },
-            passwordReset: mail?.passwordReset ?? .init(), emailVerification: mail?.emailVerification ?? .init())
+            mail: mail?.accountMail(issuer: http.frontEnd.issuer),
+            passwordReset: mail?.passwordReset ?? .init(), emailVerification: mail?.emailVerification ?? .init(),
+            invitationLifetime: mail?.invitationLifetime ?? 72 * 3600)
+    }
+}
+
+extension Settings.Mail {
+    /// The lifecycle's mail; its links open the application's pages when the operator names them,
+    /// else the portal's under `issuer` (`oauth.issuer`).
+    public func accountMail(issuer: String) -> TemplateAccountMail {
+        let pages = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
+        return TemplateAccountMail(
+            templates: templates, from: from, passwordResetURL: passwordResetURL ?? pages + "/ui/password/reset",
+            emailVerificationURL: emailVerificationURL ?? pages + "/ui/email/verify",
+            invitationURL: invitationURL ?? pages + "/ui/invitation")
     }
 }
 

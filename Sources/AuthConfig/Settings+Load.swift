@@ -180,6 +180,14 @@ extension Settings {
         return Set(scopes)
     }
 
+    /// `oauth.issuer` alone, as `init` reads it: for authctl, whose mail links to the portal.
+    public static func oauthIssuer(_ config: ConfigReader) throws -> String {
+        let (host, port) = try address(config.string(forKey: "http.addr", default: "127.0.0.1:5000"))
+        return try oauthIssuer(
+            config, tokenIssuer: config.string(forKey: "jwt.issuer", default: Tokens.defaultIssuer), host: host,
+            port: port)
+    }
+
     /// `oauth.issuer`: the public URL clients reach authd at (RFC 8414's issuer, without query or
     /// fragment). Default: `jwt.issuer` when that is such a URL, else `http://` + `http.addr`.
     static func oauthIssuer(_ config: ConfigReader, tokenIssuer: String, host: String, port: Int) throws -> String {

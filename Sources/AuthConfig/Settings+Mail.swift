@@ -22,6 +22,10 @@ extension Settings {
         public var emailVerificationURL: String?
         /// `mail.email_verification_hours`: how long a link and its code are valid.
         public var emailVerification: EmailVerificationService.Configuration
+        /// `mail.invitation_url`: the page invitation links open; nil: the portal's.
+        public var invitationURL: String?
+        /// `mail.invitation_hours`: how long an invitation is valid, in seconds.
+        public var invitationLifetime: Int64
     }
 
     /// Whether addresses are verified by mail: `mail.transport` other than `none` and
@@ -87,13 +91,19 @@ extension Settings {
         guard (1...720).contains(hours) else {
             throw ConfigurationError("mail.email_verification_hours must be 1 to 720")
         }
+        let invitationHours = config.int(forKey: "mail.invitation_hours", default: 72)
+        guard (1...720).contains(invitationHours) else {
+            throw ConfigurationError("mail.invitation_hours must be 1 to 720")
+        }
         return Mail(
             transport: transport, from: from, delivery: delivery, templates: templates,
             passwordResetURL: try linkURL(config, "mail.password_reset_url"),
             passwordReset: PasswordResetService.Configuration(tokenLifetime: Int64(minutes) * 60),
             verifyEmail: verifiesEmail(config),
             emailVerificationURL: try linkURL(config, "mail.email_verification_url"),
-            emailVerification: EmailVerificationService.Configuration(tokenLifetime: Int64(hours) * 3600))
+            emailVerification: EmailVerificationService.Configuration(tokenLifetime: Int64(hours) * 3600),
+            invitationURL: try linkURL(config, "mail.invitation_url"),
+            invitationLifetime: Int64(invitationHours) * 3600)
     }
 
     /// A page the mailed links open: an http(s) URL, or nil when the setting is empty.

@@ -40,7 +40,9 @@ public struct Settings: Sendable {
 
     public struct Tokens: Sendable {
         public var keyring: JWTKeyring
-        public var issuer = "authd"
+        public var issuer = Self.defaultIssuer
+        /// `jwt.issuer`'s default.
+        public static let defaultIssuer = "authd"
         public var audience = "authd"
         public var accessTokenLifetime = Self.defaultAccessTokenLifetime
         public var leeway = Self.defaultLeeway

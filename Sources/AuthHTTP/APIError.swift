@@ -46,7 +46,7 @@ extension APIError {
             self.init(
                 .unauthorized, code: error.code.name, message: error.message,
                 headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
-        case .invalidRefreshToken, .invalidMFAToken, .invalidResetToken, .invalidVerificationToken:
+        case .invalidRefreshToken, .invalidMFAToken, .invalidResetToken, .invalidVerificationToken, .invalidInvitation:
             self.init(.unauthorized, code: error.code.name, message: error.message)
         case .invalidCode: self.init(.forbidden, code: error.code.name, message: error.message)
         case .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending:

@@ -113,6 +113,7 @@ public struct HTTPFrontEnd: Sendable {
         }
         if let admin {
             addAdminRoutes(to: router, admin: admin)
+            addInvitationRoutes(to: router, admin: admin)
             addImportRoute(to: router, admin: admin)
             addClientRoutes(to: router, admin: admin)
         }

@@ -185,7 +185,7 @@ extension HTTPFrontEnd {
                 .mfaNotPending, .mfaUnavailable, .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin,
                 .clientExists, .invalidClientMetadata, .invalidClient, .invalidGrant, .invalidScope,
                 .unauthorizedClient, .unsupportedGrantType, .invalidResetToken, .mailUnavailable,
-                .invalidVerificationToken, .emailUnverified:
+                .invalidVerificationToken, .invalidInvitation, .emailUnverified:
                 (status, error) = (.unauthorized, "invalid_token")
             }
         } catch {
@@ -215,7 +215,7 @@ extension HTTPFrontEnd {
             .unknownService, .wrongPassword, .conflict, .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled,
             .mfaNotEnabled, .mfaNotPending, .forbidden, .notFound, .unknownRole, .roleExists, .roleInUse,
             .builtinRole, .lastAdmin, .clientExists, .invalidClientMetadata, .invalidResetToken, .mailUnavailable,
-            .invalidVerificationToken, .emailUnverified:
+            .invalidVerificationToken, .invalidInvitation, .emailUnverified:
             (.badRequest, "invalid_request")
         }
     }

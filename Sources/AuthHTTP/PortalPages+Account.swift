@@ -73,4 +73,32 @@ extension PortalPages {
             <p><a href="/ui/login">Sign in</a> or go back to your application.</p>
             """)
     }
+
+    static func invitation(csrf: String, token: String, error: String?) -> String {
+        page(
+            title: "Make your account",
+            """
+            <p>You were invited. Choose the name you sign in with and a password.</p>
+            \(alert(error))
+            <form method="post" action="/ui/invitation">
+            \(hidden(csrf: csrf, pending: nil, extra: [("token", token)]))
+            <label for="username">Username</label>
+            <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus maxlength="64">
+            <label for="new_password">Password</label>
+            <input id="new_password" name="new_password" type="password" autocomplete="new-password" required>
+            <label for="confirm">Password, again</label>
+            <input id="confirm" name="confirm" type="password" autocomplete="new-password" required>
+            <button type="submit">Make the account</button>
+            </form>
+            """)
+    }
+
+    static func invitationAccepted() -> String {
+        page(
+            title: "Welcome",
+            """
+            <p>Your account is ready, and its e-mail address verified.</p>
+            <p><a href="/ui/login">Sign in</a> with your new username and password.</p>
+            """)
+    }
 }

@@ -143,7 +143,7 @@ extension HTTPFrontEnd {
                     .mfaUnavailable, .forbidden, .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin,
                     .clientExists, .invalidClientMetadata, .invalidClient, .invalidGrant, .invalidScope,
                     .unauthorizedClient, .unsupportedGrantType, .invalidResetToken, .mailUnavailable,
-                    .invalidVerificationToken:
+                    .invalidVerificationToken, .invalidInvitation:
                     (.badRequest, "The request could not be completed.")
                 }
             var response = html(status, PortalPages.error(message, status: status.code))

@@ -157,7 +157,7 @@ public struct LineCommands: Sendable {
             .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .notFound,
             .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin, .clientExists, .invalidClientMetadata,
             .invalidClient, .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType,
-            .invalidResetToken, .mailUnavailable, .invalidVerificationToken:
+            .invalidResetToken, .mailUnavailable, .invalidVerificationToken, .invalidInvitation:
             return .no(id, code.rawValue)
         case .internal:
             logger.error("line request failed unexpectedly", metadata: ["error": "\(error)"])

@@ -25,6 +25,8 @@ public struct MailTemplates: Sendable {
         case emailVerification = "email_verification"
         /// The notice to an account's old address that it changed: `username`, `email` (the new one).
         case emailChanged = "email_changed"
+        /// An invitation to make an account: `token`, `hours` it is valid, and `link`.
+        case invitation
     }
 
     struct Parts: Sendable {
@@ -195,6 +197,36 @@ public struct MailTemplates: Sendable {
             <p>Hello {{username}},</p>
             <p>the e-mail address of your {{product}} account was changed to {{email}}; messages about the
             account go there from now on. If you did not do this, contact your administrator at once.</p>
+            </body></html>
+
+            """
+        ),
+        .invitation: (
+            subject: "You are invited to {{product}}",
+            text: """
+            Hello,
+
+            you are invited to make an account on {{product}}. Within {{hours}} hours,
+            {{#link}}open this link to choose your username and password:
+
+            {{link}}
+
+            or {{/link}}give this code where you were told to:
+
+            {{token}}
+
+            If you did not expect this, ignore this message.
+
+            """,
+            html: """
+            <!doctype html>
+            <html><body style="font-family: sans-serif">
+            <p>Hello,</p>
+            <p>you are invited to make an account on {{product}}. Within {{hours}} hours,
+            {{#link}}<a href="{{link}}">choose your username and password</a>, or {{/link}}give this code where
+            you were told to:</p>
+            <p><code>{{token}}</code></p>
+            <p>If you did not expect this, ignore this message.</p>
             </body></html>
 
             """

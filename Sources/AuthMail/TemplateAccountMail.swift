@@ -10,12 +10,16 @@ public struct TemplateAccountMail: AccountMail {
     let passwordResetURL: String?
     /// Where the verification link points (`mail.email_verification_url`), likewise.
     let emailVerificationURL: String?
+    /// Where an invitation's link points (`mail.invitation_url`), likewise.
+    let invitationURL: String?
     let clock: @Sendable () -> Int64
 
     public init(
         templates: MailTemplates, from: MailMessage.Address, passwordResetURL: String? = nil,
-        emailVerificationURL: String? = nil, clock: @escaping @Sendable () -> Int64 = UnixTime.now
+        emailVerificationURL: String? = nil, invitationURL: String? = nil,
+        clock: @escaping @Sendable () -> Int64 = UnixTime.now
     ) {
+        self.invitationURL = invitationURL
         self.templates = templates
         self.from = from
         self.passwordResetURL = passwordResetURL
@@ -46,6 +50,12 @@ public struct TemplateAccountMail: AccountMail {
 
     public func emailChanged(to previous: String, user: User) throws -> OutboxMessage {
         try message(.emailChanged, to: previous, values: ["username": user.username, "email": user.email])
+    }
+
+    public func invitation(to email: String, token: String, lifetime: Int64) throws -> OutboxMessage {
+        var values = ["token": token, "hours": String(max(1, lifetime / 3600))]
+        values["link"] = Self.link(invitationURL, token: token)
+        return try message(.invitation, to: email, values: values)
     }
 
     /// `url` with `token=` appended.

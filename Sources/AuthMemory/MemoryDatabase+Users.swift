@@ -62,6 +62,41 @@ extension MemoryDatabase: DirectoryStore {
         }
     }
 
+    public func invite(
+        _ invitation: Invitation, tokenHash: String, lifetime: Int64, messages: [OutboxMessage], by actor: Actor
+    ) async throws {
+        try transaction { tables, now in
+            if tables.users.values.contains(where: { $0.email == invitation.email }) {
+                throw AuthError(.emailTaken, "email is already registered")
+            }
+            guard invitation.roles.allSatisfy({ tables.roles[$0] != nil }) else {
+                throw AuthError(.unknownRole, "no such role")
+            }
+            tables.invitations[tokenHash] = Tables.InvitationRow(
+                invitation: invitation, invitedBy: actor.name, expiresAt: now + lifetime * 1000)
+            let roles = invitation.roles.joined(separator: ",")
+            tables.audit(actor, "user.invite", target: "invitation", ["roles": roles], now: now)
+            tables.enqueue(messages, now: now)
+        }
+    }
+
+    public func acceptInvitation(tokenHash: String, username: String, passwordHash: String) async throws -> User? {
+        try transaction { tables, now in
+            guard let row = tables.invitations[tokenHash], row.usedAt == nil, row.expiresAt > now else { return nil }
+            var user = try tables.insert(
+                NewUser(
+                    username: username, email: row.invitation.email, passwordHash: passwordHash,
+                    roles: row.invitation.roles), now: now)
+            tables.users[user.id]?.emailVerified = true
+            user.emailVerified = true
+            tables.invitations[tokenHash]?.usedAt = now
+            tables.audit(
+                .invitee(of: row.invitedBy), "user.create", target: "user:\(user.id)",
+                ["username": user.username, "roles": user.roles.joined(separator: ",")], now: now)
+            return user
+        }
+    }
+
     public func update(userID: Int64, _ change: UserChange, by actor: Actor) async throws -> Changed<User> {
         try transaction { tables, now in
             guard let before = tables.users[userID]?.user else { throw AuthError(.notFound, "no such user") }

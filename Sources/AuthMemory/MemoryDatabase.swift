@@ -161,6 +161,13 @@ struct Tables {
         var attempts = 0
     }
 
+    struct InvitationRow {
+        var invitation: Invitation
+        var invitedBy: String
+        var expiresAt: Int64
+        var usedAt: Int64?
+    }
+
     struct LockoutKey: Hashable {
         var username: String
         var source: String
@@ -197,6 +204,8 @@ struct Tables {
     var outbox: [Int64: OutboxRow] = [:]
     /// By token hash.
     var accountTokens: [String: AccountTokenRow] = [:]
+    /// By token hash.
+    var invitations: [String: InvitationRow] = [:]
 
     // MARK: Constraints
 

@@ -82,6 +82,62 @@ public struct PostgresDirectoryStore: DirectoryStore {
         }
     }
 
+    public func invite(
+        _ invitation: Invitation, tokenHash: String, lifetime: Int64, messages: [OutboxMessage], by actor: Actor
+    ) async throws {
+        let roles = invitation.roles.joined(separator: ",")
+        try await pool.run { connection in
+            try connection.transaction {
+                let found = try connection.query(
+                    """
+                    SELECT EXISTS (SELECT 1 FROM users WHERE email = $1) AS taken,
+                        (SELECT count(*) FROM roles WHERE name = ANY (string_to_array($2, ','))) AS known
+                    """, [invitation.email, roles]
+                ).single()
+                if try found.bool("taken") { throw AuthError(.emailTaken, "email is already registered") }
+                guard try found.int64("known") == invitation.roles.count else {
+                    throw AuthError(.unknownRole, "no such role")
+                }
+                try connection.query(
+                    """
+                    INSERT INTO invitations (token_hash, email, roles, invited_by, expires_at)
+                    VALUES ($1, $2, $3, $4, now() + $5::bigint * interval '1 second')
+                    """, [tokenHash, invitation.email, roles, actor.name, String(lifetime)])
+                try Self.audit(actor, "user.invite", target: "invitation", ["roles": roles], on: connection)
+                try PostgresOutboxStore.insert(messages, on: connection)
+            }
+        }
+    }
+
+    public func acceptInvitation(tokenHash: String, username: String, passwordHash: String) async throws -> User? {
+        try await pool.run { connection in
+            try connection.transaction {
+                guard
+                    let invitation = try connection.query(
+                        """
+                        SELECT email, roles, invited_by FROM invitations
+                        WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() FOR UPDATE
+                        """, [tokenHash]
+                    ).rows.first
+                else { return nil }
+                var user = try PostgresUserStore.insert(
+                    NewUser(
+                        username: username, email: try invitation.string("email"), passwordHash: passwordHash,
+                        roles: try invitation.string("roles").split(separator: ",").map(String.init)),
+                    on: connection)
+                try connection.query("UPDATE users SET email_verified = true WHERE id = $1", [String(user.id)])
+                user.emailVerified = true
+                try connection.query(
+                    "UPDATE invitations SET used_at = now(), user_id = $2 WHERE token_hash = $1",
+                    [tokenHash, String(user.id)])
+                try Self.audit(
+                    .invitee(of: try invitation.string("invited_by")), "user.create", target: "user:\(user.id)",
+                    ["username": user.username, "roles": user.roles.joined(separator: ",")], on: connection)
+                return user
+            }
+        }
+    }
+
     public func update(userID: Int64, _ change: UserChange, by actor: Actor) async throws -> Changed<User> {
         try await pool.run { connection in
             try connection.transaction {

@@ -145,6 +145,9 @@ enum PostgresRevocations {
             "DELETE FROM account_tokens WHERE expires_at < now() - make_interval(secs => $1)",
             [String(retention.endedSessionKept)])
         try connection.query(
+            "DELETE FROM invitations WHERE expires_at < now() - make_interval(secs => $1)",
+            [String(retention.endedSessionKept)])
+        try connection.query(
             "DELETE FROM outbox WHERE failed_at < now() - make_interval(secs => $1)",
             [String(retention.givenUpMessageKept)])
     }

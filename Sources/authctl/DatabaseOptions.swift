@@ -29,6 +29,7 @@ struct DatabaseOptions: ParsableArguments {
         let passwords = try Settings.Passwords(reader)
         let scopes = try Settings.oauthScopes(reader)
         let logger = Logger(label: "authctl")
+        let mail = try Settings.mail(reader)
         let times = try Settings.accessTokenTimes(reader)
         let postgres = PostgresStores(
             pool: .init(connectionString: database.url, maxConnections: connections),
@@ -38,7 +39,9 @@ struct DatabaseOptions: ParsableArguments {
             configuration: .init(
                 passwordPolicy: passwords.policy, scopes: scopes,
                 idTokenAlgorithms: keys ? try Settings.keyring(reader).idTokenAlgorithms : [.rs256],
-                verifyEmail: Settings.verifiesEmail(reader)),
+                verifyEmail: Settings.verifiesEmail(reader),
+                mail: try mail?.accountMail(issuer: Settings.oauthIssuer(reader)),
+                invitationLifetime: mail?.invitationLifetime ?? 72 * 3600),
             logger: logger)
         var failure: (any Error)?
         do {
@@ -65,6 +68,7 @@ struct DatabaseOptions: ParsableArguments {
             .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .forbidden, .notFound, .roleExists,
             .roleInUse, .builtinRole, .lastAdmin, .unknownRole, .clientExists, .invalidClient, .invalidGrant,
             .invalidScope, .unauthorizedClient, .unsupportedGrantType, .invalidResetToken, .invalidVerificationToken,
+            .invalidInvitation,
             .emailUnverified, .internal:
             1
         }

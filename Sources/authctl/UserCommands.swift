@@ -11,7 +11,7 @@ struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage accounts directly in the database.",
         subcommands: [
-            Create.self, List.self, Show.self, SetRole.self, SetEmail.self, VerifyEmail.self, Disable.self,
+            Create.self, Invite.self, List.self, Show.self, SetRole.self, SetEmail.self, VerifyEmail.self, Disable.self,
             Enable.self, Delete.self, Revoke.self, Unlock.self, MFAReset.self, Import.self,
         ])
 
@@ -30,6 +30,24 @@ struct UserCommand: AsyncParsableCommand {
                     username: name, email: email, password: password, roles: role.isEmpty ? [Role.user] : role,
                     by: actor)
                 try options.print(users: [user])
+            }
+        }
+    }
+
+    struct Invite: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Invite an address: a link to choose a username and password is queued for it (a running "
+                + "authd sends it; mail must be on). Audited.")
+        @OptionGroup var options: DatabaseOptions
+        @Argument(help: "The e-mail address.") var email: String
+        @Option(name: .long, help: "A role the account gets (repeatable; default: user).") var role: [String] = []
+
+        func run() async throws {
+            try await options.withAdmin { admin, actor in
+                let expiresAt = try await admin.invite(
+                    email: email, roles: role.isEmpty ? [Role.user] : role, by: actor)
+                Swift.print(
+                    "invitation queued for \(email), valid until \(Date(timeIntervalSince1970: Double(expiresAt)))")
             }
         }
     }

@@ -20,6 +20,10 @@ struct RecordingMail: AccountMail {
             payload: #"{"verify":"\#(token)","code":"\#(code)","to":"\#(user.username)","address":"\#(user.email)"}"#)
     }
 
+    func invitation(to email: String, token: String, lifetime: Int64) throws -> OutboxMessage {
+        OutboxMessage(kind: .mail, payload: #"{"invite":"\#(token)","address":"\#(email)"}"#)
+    }
+
     func emailChanged(to previous: String, user: User) throws -> OutboxMessage {
         OutboxMessage(kind: .mail, payload: #"{"moved":"\#(user.username)","address":"\#(previous)"}"#)
     }

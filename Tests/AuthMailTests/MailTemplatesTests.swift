@@ -98,4 +98,18 @@ struct TemplateAccountMailTests {
         let notice = try MailMessage(payload: mail.emailChanged(to: "ann@example.com", user: moved).payload)
         #expect(notice.to.address == "ann@example.com" && notice.text.contains("ann@new.example"))
     }
+
+    @Test("the invitation carries its link and token, to the invited address")
+    func invitation() throws {
+        let mail = TemplateAccountMail(
+            templates: try MailTemplates(product: "Acme"), from: MailMessage.Address("no-reply@acme.example"),
+            invitationURL: "https://acme.example/ui/invitation", clock: { 0 })
+        let token = String(repeating: "I", count: 43)
+        let message = try MailMessage(
+            payload: mail.invitation(to: "guest@example.com", token: token, lifetime: 72 * 3600).payload)
+        #expect(message.to.address == "guest@example.com" && message.subject == "You are invited to Acme")
+        #expect(
+            message.text.contains("https://acme.example/ui/invitation?token=\(token)")
+                && message.text.contains("72 hours"))
+    }
 }

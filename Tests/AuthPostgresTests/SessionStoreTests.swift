@@ -113,7 +113,9 @@ struct SessionStoreTests {
         await stack.shutdown()
     }
 
-    @Test("pruning drops reset tokens a day past their expiry and given-up mail a week after, not younger")
+    @Test(
+        "pruning drops reset tokens and invitations a day past their expiry and given-up mail a week after, not younger"
+    )
     func pruneMail() async throws {
         let url = try TestDatabase.freshMigratedURL()
         let stack = try await TestStack(databaseURL: url)
@@ -126,6 +128,12 @@ struct SessionStoreTests {
             """, [String(user.id)])
         try connection.query(
             """
+            INSERT INTO invitations (token_hash, email, roles, invited_by, expires_at) VALUES
+                ('old', 'a@example.com', 'user', 't', now() - interval '2 days'),
+                ('recent', 'b@example.com', 'user', 't', now() - interval '1 hour')
+            """)
+        try connection.query(
+            """
             INSERT INTO outbox (kind, payload, failed_at) VALUES
                 ('mail', '{"n":1}', now() - interval '8 days'), ('mail', '{"n":2}', now() - interval '6 days'),
                 ('mail', '{"n":3}', NULL)
@@ -133,6 +141,9 @@ struct SessionStoreTests {
         try PostgresRevocations.prune(TestStack.retention, on: connection)
         #expect(
             try connection.query("SELECT token_hash FROM account_tokens").rows.map { try $0.string("token_hash") }
+                == ["recent"])
+        #expect(
+            try connection.query("SELECT token_hash FROM invitations").rows.map { try $0.string("token_hash") }
                 == ["recent"])
         #expect(
             try connection.query("SELECT payload::text AS p FROM outbox ORDER BY id").rows.map { try $0.string("p") }

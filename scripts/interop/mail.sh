@@ -160,6 +160,18 @@ else
 fi
 expect $((files_before + 2)) "$(find "$mail" -name '*.json' | wc -l)" "nothing was sent for the name nobody has"
 
+# An invitation from authctl, delivered by authd: the link's token makes the account.
+authctl user invite "guest-$code_user@example.com" >/dev/null
+if base=$(wait_for_mail "guest-$code_user@example.com" 30); then
+    invite_token=$(plain_text "$base.eml" | grep -o 'invitation?token=[A-Za-z0-9_-]*' | sed 's/.*token=//' || true)
+    expect 201 "$(post /invitations/accept "{\"token\":\"$invite_token\",\"username\":\"g$code_user\",\"password\":\"guest password 1\"}")" \
+        "authctl user invite: the mailed link's token makes the account"
+    expect 200 "$(post /login "{\"username\":\"g$code_user\",\"password\":\"guest password 1\"}")" "the invitee signs in"
+else
+    echo "FAIL: no invitation arrived" >&2
+    failures=$((failures + 1))
+fi
+
 # Killed while the relay holds its answer to DATA: the restarted authd sends the message again
 # once the claim's lease (3 x timeout + 5 s) runs out; a message queued meanwhile goes too.
 authctl mail test slow-1@example.com >/dev/null

@@ -10,6 +10,8 @@ public protocol AccountMail: Sendable {
     func emailVerification(to user: User, token: String, code: String, lifetime: Int64) throws -> OutboxMessage
     /// The notice to `previous` that the account's address is now `user.email`.
     func emailChanged(to previous: String, user: User) throws -> OutboxMessage
+    /// The invitation to `email` with its link's `token`, valid for `lifetime` seconds.
+    func invitation(to email: String, token: String, lifetime: Int64) throws -> OutboxMessage
 }
 
 /// Single-use tokens sent by mail, kept as their SHA-256 only.

@@ -17,12 +17,19 @@ public struct AdminService: Sendable {
         /// New accounts and changed addresses are sent a verification link and code, and an old
         /// address a notice (mail is on and verifies addresses).
         public var verifyEmail: Bool
+        /// Writes invitations; nil: no mail, so no invitations.
+        public var mail: (any AccountMail)?
+        /// Seconds an invitation's link is valid.
+        public var invitationLifetime: Int64
 
         public init(
             defaultPageSize: Int = 50, maximumPageSize: Int = 200, passwordPolicy: PasswordPolicy = .init(),
-            scopes: Set<String> = [], idTokenAlgorithms: [JWSAlgorithm] = [.rs256], verifyEmail: Bool = false
+            scopes: Set<String> = [], idTokenAlgorithms: [JWSAlgorithm] = [.rs256], verifyEmail: Bool = false,
+            mail: (any AccountMail)? = nil, invitationLifetime: Int64 = 72 * 3600
         ) {
             self.verifyEmail = verifyEmail
+            self.mail = mail
+            self.invitationLifetime = invitationLifetime
             self.idTokenAlgorithms = idTokenAlgorithms
             self.defaultPageSize = defaultPageSize
             self.maximumPageSize = maximumPageSize
@@ -120,6 +127,43 @@ public struct AdminService: Sendable {
                     ? [EmailVerificationService.request(username: username, email: email)] : []
             ), by: actor)
         logger.notice("user created", metadata: ["user_id": "\(user.id)", "actor": "\(actor.name)"])
+        return user
+    }
+
+    /// Invites `email` to make an account with `roles` (the inviter must be allowed to give them):
+    /// a link is mailed; whoever opens it chooses a username and password once, before
+    /// `invitationLifetime` runs out. Returns when the link expires (Unix seconds).
+    public func invite(email: String, roles: [String], by actor: Actor) async throws -> Int64 {
+        try permit(actor, Permission.usersWrite)
+        guard let mail = configuration.mail else {
+            throw AuthError(.mailUnavailable, "invitations need mail, and mail.transport is none")
+        }
+        let invitation = Invitation(email: try Identity.normalisedEmail(email), roles: try validRoles(roles))
+        guard delegation(of: actor).mayChangeRoles(from: [], to: invitation.roles) else { throw Delegation.refused }
+        let token = Base64.url.encode(try SecureRandom.bytes(32))
+        let lifetime = configuration.invitationLifetime
+        try await directory.invite(
+            invitation, tokenHash: try Digest.sha256Hex(Array(token.utf8)), lifetime: lifetime,
+            messages: [try mail.invitation(to: invitation.email, token: token, lifetime: lifetime)], by: actor)
+        logger.notice("invitation sent", metadata: ["actor": "\(actor.name)"])
+        return UnixTime.now() + lifetime
+    }
+
+    /// Makes the invited account: the link's `token` is the authority (no actor), good once. The
+    /// username and password follow the registration's rules; the address is the invitation's,
+    /// verified (the invitee read the mail).
+    public func acceptInvitation(token: String, username: String, password: String) async throws -> User {
+        let invalid = AuthError(.invalidInvitation, "the invitation is unknown, used or expired")
+        guard Identity.isBase64URL(token, lengths: 43...43) else { throw invalid }
+        let username = try Identity.validUsername(username)
+        try await configuration.passwordPolicy.validate(password)
+        let hasher = self.hasher
+        let hash = try await hashing.run { try hasher.hash(Array(password.utf8)) }
+        guard
+            let user = try await directory.acceptInvitation(
+                tokenHash: try Digest.sha256Hex(Array(token.utf8)), username: username, passwordHash: hash)
+        else { throw invalid }
+        logger.notice("invitation accepted", metadata: ["user_id": "\(user.id)"])
         return user
     }
 

@@ -23,6 +23,12 @@ public struct Actor: Hashable, Sendable {
     public static func localOperator(_ login: String) -> Actor {
         Actor(id: nil, name: "authctl:\(login.prefix(64))", source: "local")
     }
+
+    /// Whoever accepted an invitation of `inviter`'s: audited as `invitation:<inviter>`, the
+    /// inviter's authority carried by the link.
+    public static func invitee(of inviter: String) -> Actor {
+        Actor(id: nil, name: "invitation:\(inviter.prefix(96))", source: "link")
+    }
 }
 
 /// Which users a listing returns. Every field narrows; nil means any.
@@ -119,4 +125,25 @@ public protocol DirectoryStore: Sendable {
 
     /// Newest first, id < `before`, at most `limit`.
     func auditEntries(before: Int64?, limit: Int) async throws -> [AuditEntry]
+
+    /// Stores the invitation (`tokenHash`, valid `lifetime` seconds) with `messages` for the
+    /// outbox, audited, in one transaction; `emailTaken` when an account has the address, and
+    /// `unknownRole` for a role that does not exist.
+    func invite(
+        _ invitation: Invitation, tokenHash: String, lifetime: Int64, messages: [OutboxMessage], by actor: Actor)
+        async throws
+    /// Uses the invitation `tokenHash` (unused, unexpired) to create `user` with its address and
+    /// roles, the address verified, audited as the inviter's; nil when the token is not valid.
+    func acceptInvitation(tokenHash: String, username: String, passwordHash: String) async throws -> User?
+}
+
+/// An address invited to make an account with these roles.
+public struct Invitation: Hashable, Sendable {
+    public var email: String
+    public var roles: [String]
+
+    public init(email: String, roles: [String]) {
+        self.email = email
+        self.roles = roles
+    }
 }

@@ -56,14 +56,17 @@ public struct AuthAssembly: Sendable {
         public var mail: (any AccountMail)?
         public var passwordReset: PasswordResetService.Configuration
         public var emailVerification: EmailVerificationService.Configuration
+        /// Seconds an invitation's link is valid.
+        public var invitationLifetime: Int64
 
         public init(
             passwords: Passwords = .init(), auth: AuthService.Configuration = .init(), tokens: AccessTokenCodec,
             secondFactor: SecondFactorKeys? = nil, stacks: AuthService.StackSource = .passwordOnly,
             portal: PortalPolicy = .init(), revocation: RevocationState.Configuration = .init(),
             mail: (any AccountMail)? = nil, passwordReset: PasswordResetService.Configuration = .init(),
-            emailVerification: EmailVerificationService.Configuration = .init()
+            emailVerification: EmailVerificationService.Configuration = .init(), invitationLifetime: Int64 = 72 * 3600
         ) {
+            self.invitationLifetime = invitationLifetime
             self.emailVerification = emailVerification
             self.passwords = passwords
             self.auth = auth
@@ -124,7 +127,8 @@ public struct AuthAssembly: Sendable {
             stores: stores, dependencies: dependencies,
             configuration: .init(
                 passwordPolicy: auth.passwordPolicy, scopes: auth.scopes,
-                idTokenAlgorithms: configuration.tokens.keyring.idTokenAlgorithms, verifyEmail: auth.verifyEmail))
+                idTokenAlgorithms: configuration.tokens.keyring.idTokenAlgorithms, verifyEmail: auth.verifyEmail,
+                mail: configuration.mail, invitationLifetime: configuration.invitationLifetime))
         portal = PortalService(auth: self.auth, store: stores.portal, policy: configuration.portal)
         if let mail = configuration.mail {
             passwordReset = PasswordResetService(

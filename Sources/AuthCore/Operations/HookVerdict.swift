@@ -14,6 +14,7 @@ public enum HookVerdict: Sendable, Equatable {
         switch code {
         case .invalidCredentials, .invalidInput, .accountDenied, .forbidden, .invalidToken, .tokenExpired,
             .tokenRevoked, .invalidMFAToken, .invalidCode, .invalidResetToken, .invalidVerificationToken,
+            .invalidInvitation,
             .emailUnverified:
             self = .refused
         case .busy, .unavailable, .mfaUnavailable, .rateLimited:

@@ -43,6 +43,8 @@ public struct AuthError: Error, Hashable, Sendable, CustomStringConvertible {
         /// An e-mail verification link that is unknown, expired, or for an address the account no
         /// longer has.
         case invalidVerificationToken = "invalid_verification_token"
+        /// An invitation link that is unknown, used or expired.
+        case invalidInvitation = "invalid_invitation"
         /// The password was right, but sign-in needs a verified e-mail address
         /// (`mail.require_verified_email`, or a stack's `verified` module).
         case emailUnverified = "email_unverified"

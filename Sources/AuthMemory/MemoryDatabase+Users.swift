@@ -80,6 +80,12 @@ extension MemoryDatabase: DirectoryStore {
         }
     }
 
+    public func invitation(tokenHash: String) async throws -> Invitation? {
+        transaction { tables, now in
+            tables.invitations[tokenHash].flatMap { $0.usedAt == nil && $0.expiresAt > now ? $0.invitation : nil }
+        }
+    }
+
     public func acceptInvitation(tokenHash: String, username: String, passwordHash: String) async throws -> User? {
         try transaction { tables, now in
             guard let row = tables.invitations[tokenHash], row.usedAt == nil, row.expiresAt > now else { return nil }

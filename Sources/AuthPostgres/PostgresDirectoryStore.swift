@@ -109,6 +109,19 @@ public struct PostgresDirectoryStore: DirectoryStore {
         }
     }
 
+    public func invitation(tokenHash: String) async throws -> Invitation? {
+        try await pool.run { connection in
+            try connection.query(
+                "SELECT email, roles FROM invitations WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()",
+                [tokenHash]
+            ).rows.first.map { row in
+                Invitation(
+                    email: try row.string("email"),
+                    roles: try row.string("roles").split(separator: ",").map(String.init))
+            }
+        }
+    }
+
     public func acceptInvitation(tokenHash: String, username: String, passwordHash: String) async throws -> User? {
         try await pool.run { connection in
             try connection.transaction {

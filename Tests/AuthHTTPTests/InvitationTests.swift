@@ -26,6 +26,10 @@ struct InvitationTests {
             #expect(mail["address"] == "guest@example.com")
             let token = try #require(mail["invite"])
 
+            let bogus = String(repeating: "B", count: 43)
+            let unknown = try await client.post(
+                "/invitations/accept", json: #"{"token":"\#(bogus)","username":"guest","password":"short"}"#)
+            #expect(unknown.errorCode == "invalid_invitation", "the token first: no hash, no policy, for a bad link")
             let weak = try await client.post(
                 "/invitations/accept", json: #"{"token":"\#(token)","username":"guest","password":"short"}"#)
             #expect(weak.errorCode == "weak_password")

@@ -16,6 +16,8 @@ struct InvitationContractTests {
         try await directory.invite(invitation, tokenHash: "t1", lifetime: 600, messages: [message], by: Contract.actor)
         try await directory.invite(invitation, tokenHash: "old", lifetime: -1, messages: [], by: Contract.actor)
         #expect(try await stack.stores.outbox.depth().queued == 1)
+        #expect(try await directory.invitation(tokenHash: "t1") == invitation)
+        #expect(try await directory.invitation(tokenHash: "old") == nil, "expired")
         let audit = try await directory.auditEntries(before: nil, limit: 5)
         #expect(audit.first?.action == "user.invite" && audit.first?.details["roles"] == "admin,user")
         #expect(!audit.contains { $0.details.values.contains("guest@example.com") }, "no address in the audit")
@@ -35,6 +37,7 @@ struct InvitationContractTests {
         #expect(
             try await directory.acceptInvitation(tokenHash: "t1", username: "again", passwordHash: Contract.hash) == nil
         )
+        #expect(try await directory.invitation(tokenHash: "t1") == nil, "used")
 
         await #expect {
             try await directory.invite(invitation, tokenHash: "t2", lifetime: 600, messages: [], by: Contract.actor)

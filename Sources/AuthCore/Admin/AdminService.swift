@@ -156,12 +156,15 @@ public struct AdminService: Sendable {
         let invalid = AuthError(.invalidInvitation, "the invitation is unknown, used or expired")
         guard Identity.isBase64URL(token, lengths: 43...43) else { throw invalid }
         let username = try Identity.validUsername(username)
+        let tokenHash = try Digest.sha256Hex(Array(token.utf8))
+        // Checked before the password is hashed: without a live invitation a request costs no scrypt.
+        guard try await directory.invitation(tokenHash: tokenHash) != nil else { throw invalid }
         try await configuration.passwordPolicy.validate(password)
         let hasher = self.hasher
         let hash = try await hashing.run { try hasher.hash(Array(password.utf8)) }
         guard
             let user = try await directory.acceptInvitation(
-                tokenHash: try Digest.sha256Hex(Array(token.utf8)), username: username, passwordHash: hash)
+                tokenHash: tokenHash, username: username, passwordHash: hash)
         else { throw invalid }
         logger.notice("invitation accepted", metadata: ["user_id": "\(user.id)"])
         return user

@@ -132,6 +132,8 @@ public protocol DirectoryStore: Sendable {
     func invite(
         _ invitation: Invitation, tokenHash: String, lifetime: Int64, messages: [OutboxMessage], by actor: Actor)
         async throws
+    /// The invitation `tokenHash` while it is unused and unexpired; nil otherwise.
+    func invitation(tokenHash: String) async throws -> Invitation?
     /// Uses the invitation `tokenHash` (unused, unexpired) to create `user` with its address and
     /// roles, the address verified, audited as the inviter's; nil when the token is not valid.
     func acceptInvitation(tokenHash: String, username: String, passwordHash: String) async throws -> User?

@@ -8,9 +8,15 @@ import NIOCore
     import Foundation
 #endif
 
+/// The process's outbound HTTP client: like `HTTPClient.shared` (one pool, never shut down, TLS
+/// verified), but it follows no redirect, so an answer comes from the host that was configured.
+let outboundClient = HTTPClient(
+    eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(redirectConfiguration: .disallow))
+
 /// The Pwned Passwords range API (`GET {url}{PREFIX}`, `Add-Padding: true`), or any server that
-/// answers alike (a local mirror): async-http-client, TLS verified, the whole exchange within
-/// `timeout`, at most `maximumBytes` of answer (a real range is about 30 KiB, padded 40 KiB).
+/// answers alike (a local mirror): async-http-client, TLS verified, no redirect followed, the whole
+/// exchange within `timeout`, at most `maximumBytes` of answer (a real range is about 30 KiB,
+/// padded 40 KiB).
 public struct PwnedPasswordsAPI: PasswordRangeSource {
     public var url: String
     public var timeout: Duration
@@ -36,7 +42,7 @@ public struct PwnedPasswordsAPI: PasswordRangeSource {
         request.headers.add(name: "Add-Padding", value: "true")
         request.headers.add(name: "User-Agent", value: "authd")
         let deadline = NIODeadline.now() + TimeAmount(timeout)
-        let response = try await HTTPClient.shared.execute(request, deadline: deadline)
+        let response = try await outboundClient.execute(request, deadline: deadline)
         guard response.status == .ok else { throw Refused(description: "the range API answered \(response.status)") }
         return String(buffer: try await response.body.collect(upTo: maximumBytes))
     }

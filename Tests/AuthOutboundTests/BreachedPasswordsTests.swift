@@ -53,6 +53,10 @@ struct BreachedPasswordsTests {
             return try Self.range(for: prefix)
         }
         router.get("/huge/:prefix") { _, _ -> String in String(repeating: "A", count: 2 << 20) }
+        router.get("/moved/:prefix") { request, _ -> Response in
+            let prefix = request.uri.path.split(separator: "/").last.map(String.init) ?? ""
+            return Response(status: .found, headers: [.location: "/range/\(prefix)"])
+        }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             let port = try #require(client.port)
@@ -96,6 +100,8 @@ struct BreachedPasswordsTests {
                 PwnedPasswordsAPI(url: url + "/range/", timeout: .milliseconds(300)),
                 PwnedPasswordsAPI(url: url + "/huge/"),
                 PwnedPasswordsAPI(url: url + "/missing/"),
+                // A redirect is not followed: the answer must come from the configured host.
+                PwnedPasswordsAPI(url: url + "/moved/"),
             ]
             for source in sources {
                 let started = ContinuousClock.now

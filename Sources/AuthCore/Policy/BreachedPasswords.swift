@@ -30,8 +30,7 @@ public struct BreachedPasswords: Sendable {
 
     /// `weakPassword` when the source lists the password.
     public func check(_ password: String) async throws {
-        let hash = try Digest.hash(.sha1, Array(password.utf8)).map { String($0, radix: 16, uppercase: true) }
-            .map { $0.count == 1 ? "0" + $0 : $0 }.joined()
+        let hash = Hex.encode(try Digest.hash(.sha1, Array(password.utf8))).uppercased()
         let (prefix, suffix) = (String(hash.prefix(5)), hash.dropFirst(5))
         let lines: String
         do {

@@ -278,11 +278,7 @@ extension AuthService {
 
     /// The current profile of the token's user; a deleted or disabled account is an invalid token.
     public func profile(accessToken: String) async throws -> UserProfile {
-        let claims = try tokens.authorize(accessToken: accessToken, for: .account)
-        guard let id = Int64(claims.subject), let user = try await users.find(id: id), !user.disabled else {
-            throw AuthError(.invalidToken, "access token is invalid")
-        }
-        return user.profile
+        try await tokens.account(accessToken: accessToken, in: users).profile
     }
 }
 

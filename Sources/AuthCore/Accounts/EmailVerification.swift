@@ -120,10 +120,7 @@ public struct EmailVerificationService: Sendable {
     // MARK: Helpers
 
     private func currentUser(_ accessToken: String) async throws -> User {
-        let claims = try tokens.authorize(accessToken: accessToken, for: .account)
-        guard let id = Int64(claims.subject), let user = try await dependencies.users.find(id: id), !user.disabled
-        else { throw AuthError(.invalidToken, "access token is invalid") }
-        return user
+        try await tokens.account(accessToken: accessToken, in: dependencies.users)
     }
 
     static func codeHash(_ code: String) throws -> String {

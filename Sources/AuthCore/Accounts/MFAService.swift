@@ -97,11 +97,7 @@ public struct MFAService: Sendable {
     }
 
     private func currentUser(_ accessToken: String) async throws -> User {
-        let claims = try tokens.authorize(accessToken: accessToken, for: .account)
-        guard let id = Int64(claims.subject), let user = try await users.find(id: id), !user.disabled else {
-            throw AuthError(.invalidToken, "access token is invalid")
-        }
-        return user
+        try await tokens.account(accessToken: accessToken, in: users)
     }
 
     /// The token's user, with MFA on, who has just given a current code or the password.

@@ -124,6 +124,16 @@ public struct TokenAuthority: Sendable {
         return Actor(id: Int64(claims.subject), name: claims.name, source: source ?? "", roles: claims.roles)
     }
 
+    /// The account a first-party access token stands for (`authorize(… for: .account)`), read from
+    /// `users`: a deleted or disabled account is an invalid token.
+    func account(accessToken: String, in users: any UserStore) async throws -> User {
+        let claims = try authorize(accessToken: accessToken, for: .account)
+        guard let id = Int64(claims.subject), let user = try await users.find(id: id), !user.disabled else {
+            throw AuthError(.invalidToken, "access token is invalid")
+        }
+        return user
+    }
+
     /// Roles and scopes come from the token (a change to either revokes older tokens); permissions
     /// are what those roles grant now.
     func holds(_ requirement: Requirement, _ claims: AccessTokenClaims) -> Bool {

@@ -48,7 +48,7 @@ extension HTTPFrontEnd {
                 } catch let error as AuthError
                     where [.weakPassword, .invalidInput, .usernameTaken].contains(error.code)
                 {
-                    return try again(error.message.prefix(1).uppercased() + error.message.dropFirst() + ".")
+                    return try again(PortalPages.capitalised(error.message) + ".")
                 } catch let error as AuthError where error.code == .invalidInvitation || error.code == .emailTaken {
                     throw PortalRefusal.page(
                         .badRequest,

@@ -53,6 +53,11 @@ enum PortalPages {
         return fields.map { #"<input type="hidden" name="\#($0.0)" value="\#(escape($0.1))">"# }.joined(separator: "\n")
     }
 
+    /// A use case's message (lower case, as the JSON API shows it) to begin a sentence on a page.
+    static func capitalised(_ message: String) -> String {
+        message.prefix(1).uppercased() + message.dropFirst()
+    }
+
     static func alert(_ message: String?) -> String {
         guard let message else { return "" }
         return #"<p class="alert" role="alert">\#(escape(message))</p>"#
@@ -203,7 +208,7 @@ enum PortalPages {
         return page(
             title: title,
             """
-            \(alert(message.prefix(1).uppercased() + message.dropFirst()))
+            \(alert(capitalised(message)))
             <p>\(advice)</p>
             """)
     }

@@ -52,7 +52,7 @@ extension HTTPFrontEnd {
                     try await passwordReset.reset(
                         token: token, newPassword: form["new_password"] ?? "", source: context.client)
                 } catch let error as AuthError where error.code == .weakPassword {
-                    return try again(error.message.prefix(1).uppercased() + error.message.dropFirst() + ".")
+                    return try again(PortalPages.capitalised(error.message) + ".")
                 } catch let error as AuthError where error.code == .invalidResetToken {
                     throw PortalRefusal.page(
                         .badRequest, "This link is used, expired or unknown. Ask for a new one on the sign-in page.")

@@ -20,7 +20,7 @@ extension Settings {
             stacks: .files(try stackFiles()), portal: portal, revocation: revocation,
             mail: mail?.accountMail(issuer: http.frontEnd.issuer),
             passwordReset: mail?.passwordReset ?? .init(), emailVerification: mail?.emailVerification ?? .init(),
-            invitationLifetime: mail?.invitationLifetime ?? 72 * 3600)
+            invitationLifetime: mail?.invitationLifetime ?? 72 * 3600, signInByMail: mail?.signInByMail)
     }
 }
 
@@ -32,7 +32,7 @@ extension Settings.Mail {
         return TemplateAccountMail(
             templates: templates, from: from, passwordResetURL: passwordResetURL ?? pages + "/ui/password/reset",
             emailVerificationURL: emailVerificationURL ?? pages + "/ui/email/verify",
-            invitationURL: invitationURL ?? pages + "/ui/invitation")
+            invitationURL: invitationURL ?? pages + "/ui/invitation", signInURL: signInURL ?? pages + "/ui/login/email")
     }
 }
 

@@ -26,6 +26,10 @@ extension Settings {
         public var invitationURL: String?
         /// `mail.invitation_hours`: how long an invitation is valid, in seconds.
         public var invitationLifetime: Int64
+        /// `mail.sign_in_by_email` and `mail.sign_in_minutes`: sign-in by a mailed link or code; nil: off.
+        public var signInByMail: SignInByMailService.Configuration?
+        /// `mail.sign_in_url`: the page sign-in links open; nil: the portal's.
+        public var signInURL: String?
     }
 
     /// Whether addresses are verified by mail: `mail.transport` other than `none` and
@@ -95,6 +99,8 @@ extension Settings {
         guard (1...720).contains(invitationHours) else {
             throw ConfigurationError("mail.invitation_hours must be 1 to 720")
         }
+        let signInMinutes = config.int(forKey: "mail.sign_in_minutes", default: 15)
+        guard (5...60).contains(signInMinutes) else { throw ConfigurationError("mail.sign_in_minutes must be 5 to 60") }
         return Mail(
             transport: transport, from: from, delivery: delivery, templates: templates,
             passwordResetURL: try linkURL(config, "mail.password_reset_url"),
@@ -103,7 +109,10 @@ extension Settings {
             emailVerificationURL: try linkURL(config, "mail.email_verification_url"),
             emailVerification: EmailVerificationService.Configuration(tokenLifetime: Int64(hours) * 3600),
             invitationURL: try linkURL(config, "mail.invitation_url"),
-            invitationLifetime: Int64(invitationHours) * 3600)
+            invitationLifetime: Int64(invitationHours) * 3600,
+            signInByMail: config.bool(forKey: "mail.sign_in_by_email", default: false)
+                ? SignInByMailService.Configuration(tokenLifetime: Int64(signInMinutes) * 60) : nil,
+            signInURL: try linkURL(config, "mail.sign_in_url"))
     }
 
     /// A page the mailed links open: an http(s) URL, or nil when the setting is empty.

@@ -53,6 +53,8 @@ public struct HTTPFrontEnd: Sendable {
     let passwordReset: PasswordResetService?
     /// E-mail verification by mail; without it its routes answer `mail_unavailable`.
     let emailVerification: EmailVerificationService?
+    /// Sign-in by a mailed link or code; without it its routes answer `not_found`.
+    let signInByMail: SignInByMailService?
     /// Receives one `request` event per request, at info level.
     let logger: Logger
 
@@ -60,8 +62,9 @@ public struct HTTPFrontEnd: Sendable {
         service: AuthService, admin: AdminService? = nil, configuration: Configuration = .init(),
         readiness: (any ReadinessProbe)? = nil, metrics: MetricsExposition? = nil, portal: PortalService? = nil,
         passwordReset: PasswordResetService? = nil, emailVerification: EmailVerificationService? = nil,
-        logger: Logger = Logger(label: "authd.http")
+        signInByMail: SignInByMailService? = nil, logger: Logger = Logger(label: "authd.http")
     ) {
+        self.signInByMail = signInByMail
         self.portal = portal
         self.passwordReset = passwordReset
         self.emailVerification = emailVerification
@@ -89,6 +92,7 @@ public struct HTTPFrontEnd: Sendable {
         addSessionRoutes(to: router)
         addPasswordResetRoutes(to: router)
         addEmailVerificationRoutes(to: router)
+        addSignInByMailRoutes(to: router)
         addMFARoutes(to: router)
         router.get("/protected") { request, context in try protected(request, context) }
         router.get("/healthz") { _, _ in StatusResponse(status: "ok") }
@@ -136,11 +140,7 @@ public struct HTTPFrontEnd: Sendable {
         let outcome = try await service.login(
             username: try body.string("username"), password: try body.string("password"), source: source,
             userAgent: request.headers[.userAgent])
-        switch outcome {
-        case .session(let tokens): return .tokens(TokenResponse(tokens))
-        case .secondFactorRequired(let challenge, let expiresIn):
-            return .secondFactor(MFARequiredResponse(mfaToken: challenge, expiresIn: expiresIn))
-        }
+        return LoginResponse(outcome)
     }
 
     func protected(_ request: Request, _ context: AuthRequestContext) throws -> ProtectedResponse {

@@ -27,6 +27,9 @@ public struct MailTemplates: Sendable {
         case emailChanged = "email_changed"
         /// An invitation to make an account: `token`, `hours` it is valid, and `link`.
         case invitation
+        /// A sign-in link and code (`mail.sign_in_by_email`): `username`, `code` (six digits),
+        /// `minutes` they are valid, and `link`.
+        case signIn = "sign_in"
     }
 
     struct Parts: Sendable {
@@ -227,6 +230,35 @@ public struct MailTemplates: Sendable {
             you were told to:</p>
             <p><code>{{token}}</code></p>
             <p>If you did not expect this, ignore this message.</p>
+            </body></html>
+
+            """
+        ),
+        .signIn: (
+            subject: "Sign in to {{product}}",
+            text: """
+            Hello {{username}},
+
+            someone asked to sign in to {{product}} as you. Within {{minutes}} minutes,
+            {{#link}}open this link to sign in:
+
+            {{link}}
+
+            or {{/link}}enter this code on the sign-in page:
+
+            {{code}}
+
+            If it was not you, ignore this message: nobody can sign in without it.
+
+            """,
+            html: """
+            <!doctype html>
+            <html><body style="font-family: sans-serif">
+            <p>Hello {{username}},</p>
+            <p>someone asked to sign in to {{product}} as you. Within {{minutes}} minutes,
+            {{#link}}<a href="{{link}}">sign in with this link</a>, or {{/link}}enter this code on the sign-in page:</p>
+            <p style="font-size: 1.5em; letter-spacing: 0.2em"><code>{{code}}</code></p>
+            <p>If it was not you, ignore this message: nobody can sign in without it.</p>
             </body></html>
 
             """

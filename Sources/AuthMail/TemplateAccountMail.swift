@@ -12,13 +12,16 @@ public struct TemplateAccountMail: AccountMail {
     let emailVerificationURL: String?
     /// Where an invitation's link points (`mail.invitation_url`), likewise.
     let invitationURL: String?
+    /// Where a sign-in link points (`mail.sign_in_url`), likewise.
+    let signInURL: String?
     let clock: @Sendable () -> Int64
 
     public init(
         templates: MailTemplates, from: MailMessage.Address, passwordResetURL: String? = nil,
-        emailVerificationURL: String? = nil, invitationURL: String? = nil,
+        emailVerificationURL: String? = nil, invitationURL: String? = nil, signInURL: String? = nil,
         clock: @escaping @Sendable () -> Int64 = UnixTime.now
     ) {
+        self.signInURL = signInURL
         self.invitationURL = invitationURL
         self.templates = templates
         self.from = from
@@ -56,6 +59,16 @@ public struct TemplateAccountMail: AccountMail {
         var values = ["token": token, "hours": String(max(1, lifetime / 3600))]
         values["link"] = Self.link(invitationURL, token: token)
         return try message(.invitation, to: email, values: values)
+    }
+
+    public func signIn(to user: User, token: String, code: String, lifetime: Int64, continuation: String?) throws
+        -> OutboxMessage
+    {
+        var values = ["username": user.username, "code": code, "minutes": String(max(1, lifetime / 60))]
+        values["link"] = Self.link(signInURL, token: token).map { link in
+            continuation.map { link + "&" + $0 } ?? link
+        }
+        return try message(.signIn, to: user.email, values: values)
     }
 
     /// `url` with `token=` appended.

@@ -6,15 +6,9 @@ extension MemoryDatabase: AccountTokenStore {
         mail: @escaping @Sendable (User) throws -> [OutboxMessage]
     ) async throws -> User? {
         try transaction { tables, now in
-            let enabled = tables.users.values.filter { !$0.disabled }
-            guard
-                let row = enabled.first(where: { $0.username.lowercased() == login.lowercased() })
-                    ?? enabled.first(where: { $0.email == login })
+            guard let row = tables.account(login: login),
+                tables.issued("reset", to: row.id, within: window, now: now) < limit
             else { return nil }
-            let recent = tables.accountTokens.values.filter {
-                $0.userID == row.id && $0.purpose == "reset" && $0.createdAt > now - window * 1000
-            }
-            guard recent.count < limit else { return nil }
             tables.accountTokens[tokenHash] = Tables.AccountTokenRow(
                 purpose: "reset", userID: row.id, createdAt: now, expiresAt: now + lifetime * 1000)
             tables.enqueue(try mail(row.user), now: now)
@@ -51,20 +45,11 @@ extension MemoryDatabase: AccountTokenStore {
         try transaction { tables, now in
             guard let row = tables.user(named: username), row.email == email else { return nil }
             var issued = false
-            if !row.emailVerified {
-                let recent = tables.accountTokens.values.filter {
-                    $0.userID == row.id && $0.purpose == "verify" && $0.createdAt > now - window * 1000
-                }
-                if recent.count < limit {
-                    for (hash, token) in tables.accountTokens
-                    where token.userID == row.id && token.purpose == "verify" && token.usedAt == nil {
-                        tables.accountTokens[hash]?.expiresAt = min(token.expiresAt, now)
-                    }
-                    tables.accountTokens[tokenHash] = Tables.AccountTokenRow(
-                        purpose: "verify", userID: row.id, createdAt: now, expiresAt: now + lifetime * 1000,
-                        email: email, codeHash: codeHash)
-                    issued = true
-                }
+            if !row.emailVerified, tables.issued("verify", to: row.id, within: window, now: now) < limit {
+                tables.replace(
+                    "verify", of: row.id, with: tokenHash, codeHash: codeHash, email: email, lifetime: lifetime,
+                    now: now)
+                issued = true
             }
             tables.enqueue(try mail(row.user, issued), now: now)
             return row.user
@@ -98,9 +83,85 @@ extension MemoryDatabase: AccountTokenStore {
             return .verified(tables.verify(userID: userID, tokenHash: tokenHash, now: now))
         }
     }
+
+    public func issueSignIn(
+        login: String, tokenHash: String, codeHash: String, lifetime: Int64, limit: Int, window: Int64,
+        mail: @escaping @Sendable (User) throws -> [OutboxMessage]
+    ) async throws -> User? {
+        try transaction { tables, now in
+            guard let row = tables.account(login: login),
+                tables.issued("sign-in", to: row.id, within: window, now: now) < limit
+            else { return nil }
+            tables.replace(
+                "sign-in", of: row.id, with: tokenHash, codeHash: codeHash, email: row.email, lifetime: lifetime,
+                now: now)
+            tables.enqueue(try mail(row.user), now: now)
+            return row.user
+        }
+    }
+
+    public func username(login: String) async throws -> String? {
+        transaction { tables, _ in tables.account(login: login)?.username }
+    }
+
+    public func username(signInToken tokenHash: String) async throws -> String? {
+        transaction { tables, now in
+            guard let token = tables.accountTokens[tokenHash], token.purpose == "sign-in", token.usedAt == nil,
+                token.expiresAt > now
+            else { return nil }
+            return tables.users[token.userID]?.username
+        }
+    }
+
+    public func redeemSignIn(userID: Int64, proofHash: String, maxAttempts: Int) async throws -> Bool {
+        transaction { tables, now in
+            guard let user = tables.users[userID],
+                let (tokenHash, token) = tables.accountTokens.filter({
+                    $0.value.userID == userID && $0.value.purpose == "sign-in" && $0.value.usedAt == nil
+                        && $0.value.expiresAt > now && $0.value.attempts < maxAttempts && $0.value.email == user.email
+                }).max(by: { $0.value.createdAt < $1.value.createdAt })
+            else { return false }
+            guard tokenHash == proofHash || token.codeHash == proofHash else {
+                tables.accountTokens[tokenHash]?.attempts += 1
+                return false
+            }
+            tables.accountTokens[tokenHash]?.usedAt = now
+            tables.users[userID]?.emailVerified = true
+            return true
+        }
+    }
 }
 
 extension Tables {
+    /// The enabled account `login` names: a username in any case first, else the address exactly.
+    func account(login: String) -> UserRow? {
+        let enabled = users.values.filter { !$0.disabled }
+        return enabled.first(where: { $0.username.lowercased() == login.lowercased() })
+            ?? enabled.first(where: { $0.email == login })
+    }
+
+    /// Tokens of `purpose` issued to the account within `window` seconds, used or not.
+    func issued(_ purpose: String, to userID: Int64, within window: Int64, now: Int64) -> Int {
+        accountTokens.values.filter {
+            $0.userID == userID && $0.purpose == purpose && $0.createdAt > now - window * 1000
+        }.count
+    }
+
+    /// Expires the account's unused tokens of `purpose` and adds the new one, as
+    /// `PostgresAccountTokenStore`'s does.
+    mutating func replace(
+        _ purpose: String, of userID: Int64, with tokenHash: String, codeHash: String, email: String,
+        lifetime: Int64, now: Int64
+    ) {
+        for (hash, token) in accountTokens
+        where token.userID == userID && token.purpose == purpose && token.usedAt == nil {
+            accountTokens[hash]?.expiresAt = min(token.expiresAt, now)
+        }
+        accountTokens[tokenHash] = AccountTokenRow(
+            purpose: purpose, userID: userID, createdAt: now, expiresAt: now + lifetime * 1000, email: email,
+            codeHash: codeHash)
+    }
+
     /// Uses the verification token and marks the account's address verified, as
     /// `PostgresAccountTokenStore`'s does.
     mutating func verify(userID: Int64, tokenHash: String, now: Int64) -> User {

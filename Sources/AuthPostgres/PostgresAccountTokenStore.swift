@@ -20,23 +20,9 @@ public struct PostgresAccountTokenStore: AccountTokenStore {
     ) async throws -> User? {
         try await pool.run { connection in
             try connection.transaction {
-                // A username in any case first, else the address exactly; enabled accounts only.
-                let found = try connection.query(
-                    """
-                    SELECT \(PostgresUserStore.columns) FROM users u
-                    WHERE NOT u.disabled AND (lower(u.username) = lower($1) OR u.email = $1)
-                    ORDER BY lower(u.username) = lower($1) DESC LIMIT 1 FOR UPDATE OF u
-                    """, [login]
-                ).rows.first
-                guard let found else { return nil }
-                let user = try PostgresUserStore.user(from: found)
-                let recent = try connection.query(
-                    """
-                    SELECT count(*) AS n FROM account_tokens
-                    WHERE user_id = $1 AND purpose = 'reset' AND created_at > now() - $2::bigint * interval '1 second'
-                    """, [String(user.id), String(window)]
-                ).single().int64("n")
-                guard recent < limit else { return nil }
+                guard let user = try Self.account(login: login, locked: true, on: connection),
+                    try Self.issued(.reset, to: user.id, within: window, on: connection) < limit
+                else { return nil }
                 try connection.query(
                     """
                     INSERT INTO account_tokens (token_hash, purpose, user_id, expires_at)
@@ -100,29 +86,12 @@ public struct PostgresAccountTokenStore: AccountTokenStore {
                 ).rows.first
                 guard let found else { return nil }
                 let user = try PostgresUserStore.user(from: found)
-                let id = String(user.id)
                 var issued = false
-                if !user.emailVerified {
-                    let recent = try connection.query(
-                        """
-                        SELECT count(*) AS n FROM account_tokens
-                        WHERE user_id = $1 AND purpose = 'verify' AND created_at > now() - $2::bigint * interval '1 second'
-                        """, [id, String(window)]
-                    ).single().int64("n")
-                    if recent < limit {
-                        // Expired rather than deleted, so they still count against the limit.
-                        try connection.query(
-                            """
-                            UPDATE account_tokens SET expires_at = least(expires_at, now())
-                            WHERE user_id = $1 AND purpose = 'verify' AND used_at IS NULL
-                            """, [id])
-                        try connection.query(
-                            """
-                            INSERT INTO account_tokens (token_hash, purpose, user_id, email, code_hash, expires_at)
-                            VALUES ($1, 'verify', $2, $3, $4, now() + $5::bigint * interval '1 second')
-                            """, [tokenHash, id, email, codeHash, String(lifetime)])
-                        issued = true
-                    }
+                if !user.emailVerified, try Self.issued(.verify, to: user.id, within: window, on: connection) < limit {
+                    try Self.replace(
+                        .verify, of: user.id, with: tokenHash, codeHash: codeHash, email: email, lifetime: lifetime,
+                        on: connection)
+                    issued = true
                 }
                 try PostgresOutboxStore.insert(try mail(user, issued), on: connection)
                 return user
@@ -177,6 +146,122 @@ public struct PostgresAccountTokenStore: AccountTokenStore {
                 return .verified(try Self.verify(userID: id, tokenHash: tokenHash, on: connection))
             }
         }
+    }
+
+    public func issueSignIn(
+        login: String, tokenHash: String, codeHash: String, lifetime: Int64, limit: Int, window: Int64,
+        mail: @escaping @Sendable (User) throws -> [OutboxMessage]
+    ) async throws -> User? {
+        try await pool.run { connection in
+            try connection.transaction {
+                guard let user = try Self.account(login: login, locked: true, on: connection),
+                    try Self.issued(.signIn, to: user.id, within: window, on: connection) < limit
+                else { return nil }
+                try Self.replace(
+                    .signIn, of: user.id, with: tokenHash, codeHash: codeHash, email: user.email, lifetime: lifetime,
+                    on: connection)
+                try PostgresOutboxStore.insert(try mail(user), on: connection)
+                return user
+            }
+        }
+    }
+
+    public func username(login: String) async throws -> String? {
+        try await pool.run { connection in try Self.account(login: login, locked: false, on: connection)?.username }
+    }
+
+    public func username(signInToken tokenHash: String) async throws -> String? {
+        try await pool.run { connection in
+            try connection.query(
+                """
+                SELECT u.username FROM account_tokens t JOIN users u ON u.id = t.user_id
+                WHERE t.token_hash = $1 AND t.purpose = 'sign-in' AND t.used_at IS NULL AND t.expires_at > now()
+                """, [tokenHash]
+            ).rows.first?.string("username")
+        }
+    }
+
+    public func redeemSignIn(userID: Int64, proofHash: String, maxAttempts: Int) async throws -> Bool {
+        try await pool.run { connection in
+            try connection.transaction {
+                let token = try connection.query(
+                    """
+                    SELECT t.token_hash, t.code_hash FROM account_tokens t JOIN users u ON u.id = t.user_id
+                    WHERE t.user_id = $1 AND t.purpose = 'sign-in' AND t.used_at IS NULL AND t.expires_at > now()
+                        AND t.attempts < $2 AND t.email = u.email
+                    ORDER BY t.created_at DESC LIMIT 1 FOR UPDATE OF t
+                    """, [String(userID), String(maxAttempts)]
+                ).rows.first
+                guard let token else { return false }
+                let tokenHash = try token.string("token_hash")
+                let matches = [tokenHash, try token.string("code_hash")].map {
+                    ConstantTime.equals(Array($0.utf8), Array(proofHash.utf8))
+                }
+                guard matches.contains(true) else {
+                    try connection.query(
+                        "UPDATE account_tokens SET attempts = attempts + 1 WHERE token_hash = $1", [tokenHash])
+                    return false
+                }
+                try connection.query("UPDATE account_tokens SET used_at = now() WHERE token_hash = $1", [tokenHash])
+                try connection.query(
+                    "UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1 AND NOT email_verified",
+                    [String(userID)])
+                return true
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    /// What a row of `account_tokens` is for.
+    enum Purpose: String {
+        case reset
+        case verify
+        case signIn = "sign-in"
+    }
+
+    /// The enabled account `login` names: a username in any case first, else the address exactly.
+    /// `locked`: its row is locked until the transaction ends, so issuing counts one at a time.
+    private static func account(login: String, locked: Bool, on connection: PostgresConnection) throws -> User? {
+        let row = try connection.query(
+            """
+            SELECT \(PostgresUserStore.columns) FROM users u
+            WHERE NOT u.disabled AND (lower(u.username) = lower($1) OR u.email = $1)
+            ORDER BY lower(u.username) = lower($1) DESC LIMIT 1\(locked ? " FOR UPDATE OF u" : "")
+            """, [login]
+        ).rows.first
+        return try row.map(PostgresUserStore.user(from:))
+    }
+
+    /// Tokens of `purpose` issued to the account within `window` seconds, used or not.
+    private static func issued(
+        _ purpose: Purpose, to userID: Int64, within window: Int64, on connection: PostgresConnection
+    ) throws -> Int64 {
+        try connection.query(
+            """
+            SELECT count(*) AS n FROM account_tokens
+            WHERE user_id = $1 AND purpose = $2 AND created_at > now() - $3::bigint * interval '1 second'
+            """, [String(userID), purpose.rawValue, String(window)]
+        ).single().int64("n")
+    }
+
+    /// Expires the account's unused tokens of `purpose` (expired rather than deleted, so they still
+    /// count against the limit) and adds the new one.
+    private static func replace(
+        _ purpose: Purpose, of userID: Int64, with tokenHash: String, codeHash: String, email: String,
+        lifetime: Int64, on connection: PostgresConnection
+    ) throws {
+        let id = String(userID)
+        try connection.query(
+            """
+            UPDATE account_tokens SET expires_at = least(expires_at, now())
+            WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL
+            """, [id, purpose.rawValue])
+        try connection.query(
+            """
+            INSERT INTO account_tokens (token_hash, purpose, user_id, email, code_hash, expires_at)
+            VALUES ($1, $2, $3, $4, $5, now() + $6::bigint * interval '1 second')
+            """, [tokenHash, purpose.rawValue, id, email, codeHash, String(lifetime)])
     }
 
     /// Uses the verification token and marks the account's address verified; its other

@@ -91,6 +91,7 @@ struct Daemon {
             ]
             handlers[.passwordResetRequest] = resources.assembly.passwordReset?.requests
             handlers[.emailVerificationRequest] = resources.assembly.emailVerification?.requests
+            handlers[.signInRequest] = resources.assembly.signInByMail?.requests
             let delivery = OutboxDelivery(
                 store: resources.postgres.outbox, handlers: handlers, configuration: mail.delivery, logger: logger)
             services.append(.init(service: OutboxService(delivery: delivery)))
@@ -148,7 +149,8 @@ struct Daemon {
                     revocations: resources.assembly.revocations),
                 metrics: registry.map(Self.exposition), portal: resources.assembly.portal,
                 passwordReset: resources.assembly.passwordReset,
-                emailVerification: resources.assembly.emailVerification, logger: Logger(label: "authd.http")
+                emailVerification: resources.assembly.emailVerification,
+                signInByMail: resources.assembly.signInByMail, logger: Logger(label: "authd.http")
             ).router(),
             server: .http1(
                 configuration: .init(

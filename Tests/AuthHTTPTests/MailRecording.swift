@@ -27,6 +27,15 @@ struct RecordingMail: AccountMail {
     func emailChanged(to previous: String, user: User) throws -> OutboxMessage {
         OutboxMessage(kind: .mail, payload: #"{"moved":"\#(user.username)","address":"\#(previous)"}"#)
     }
+
+    func signIn(to user: User, token: String, code: String, lifetime: Int64, continuation: String?) throws
+        -> OutboxMessage
+    {
+        OutboxMessage(
+            kind: .mail,
+            payload:
+                #"{"signin":"\#(token)","code":"\#(code)","to":"\#(user.username)","then":"\#(continuation ?? "")"}"#)
+    }
 }
 
 /// Takes the mail handed to it.
@@ -47,6 +56,7 @@ func deliverMail(_ stack: TestStack, to mailbox: Mailbox) async throws {
     var handlers: [OutboxMessage.Kind: any OutboxHandler] = [.mail: mailbox]
     handlers[.passwordResetRequest] = stack.assembly.passwordReset?.requests
     handlers[.emailVerificationRequest] = stack.assembly.emailVerification?.requests
+    handlers[.signInRequest] = stack.assembly.signInByMail?.requests
     let delivery = OutboxDelivery(
         store: stack.stores.outbox, handlers: handlers, configuration: .init(batchSize: 50),
         logger: Logger(label: "test"))

@@ -160,4 +160,69 @@ struct AccountTokenStoreContractTests {
         #expect(try await tokens.redeemVerificationCode(userID: user.id, codeHash: "right", maxAttempts: 3) == .noCode)
         await stack.shutdown()
     }
+
+    @Test(
+        "sign-in tokens: issued within the limit to an enabled account by name or address, older ones expired",
+        arguments: TestStack.Backing.allCases)
+    func issueSignIn(_ backing: TestStack.Backing) async throws {
+        let (stack, tokens, user) = try await Self.setUp(backing)
+        func issue(_ login: String, _ hash: String, limit: Int = 3) async throws -> User? {
+            try await tokens.issueSignIn(
+                login: login, tokenHash: hash, codeHash: "code-" + hash, lifetime: 600, limit: limit, window: 3600,
+                mail: Self.notice)
+        }
+        #expect(try await issue(user.username.uppercased(), "s1")?.id == user.id)
+        #expect(try await tokens.username(signInToken: "s1") == user.username)
+        #expect(try await issue(user.email, "s2")?.id == user.id)
+        #expect(try await tokens.username(signInToken: "s1") == nil, "the newer token expired the older")
+        #expect(try await tokens.username(signInToken: "s2") == user.username)
+        #expect(try await issue("nobody-\(user.username)", "s3") == nil)
+        #expect(try await issue(user.username, "s4", limit: 2) == nil, "two already within the window")
+        #expect(try await stack.stores.outbox.depth().queued == 2, "one message per token issued, none otherwise")
+        #expect(try await tokens.username(login: user.email) == user.username)
+        #expect(try await tokens.username(login: user.username.uppercased()) == user.username)
+        #expect(try await tokens.username(login: "nobody-\(user.username)") == nil)
+        _ = try await stack.directory.update(userID: user.id, UserChange(disabled: true), by: Contract.actor)
+        #expect(try await issue(user.username, "s5") == nil, "a disabled account gets none")
+        #expect(try await tokens.username(login: user.username) == nil)
+        await stack.shutdown()
+    }
+
+    @Test(
+        "sign-in redeeming: the link or the code of the newest token, once; misses void it; a use verifies the address",
+        arguments: TestStack.Backing.allCases)
+    func redeemSignIn(_ backing: TestStack.Backing) async throws {
+        let (stack, tokens, user) = try await Self.setUp(backing)
+        func issue(_ hash: String) async throws {
+            _ = try await tokens.issueSignIn(
+                login: user.username, tokenHash: hash, codeHash: "code-" + hash, lifetime: 600, limit: 9, window: 3600,
+                mail: Self.notice)
+        }
+        #expect(try await !tokens.redeemSignIn(userID: user.id, proofHash: "x", maxAttempts: 3), "none issued")
+        try await issue("a")
+        #expect(try await tokens.redeemSignIn(userID: user.id, proofHash: "a", maxAttempts: 3), "by the link")
+        #expect(try await !tokens.redeemSignIn(userID: user.id, proofHash: "code-a", maxAttempts: 3), "used")
+        #expect(try await tokens.username(signInToken: "a") == nil, "a used link names nobody")
+        #expect(try await stack.users.find(id: user.id)?.emailVerified == true, "the mail reached the address")
+
+        try await issue("b")
+        try await issue("c")
+        #expect(try await !tokens.redeemSignIn(userID: user.id, proofHash: "code-b", maxAttempts: 3), "expired by c")
+        #expect(try await !tokens.redeemSignIn(userID: user.id, proofHash: "wrong", maxAttempts: 3))
+        #expect(try await tokens.redeemSignIn(userID: user.id, proofHash: "code-c", maxAttempts: 3), "by the code")
+
+        try await issue("d")
+        for _ in 0..<3 {
+            #expect(try await !tokens.redeemSignIn(userID: user.id, proofHash: "wrong", maxAttempts: 3))
+        }
+        #expect(try await !tokens.redeemSignIn(userID: user.id, proofHash: "d", maxAttempts: 3), "void after 3 misses")
+
+        try await issue("e")
+        _ = try await stack.directory.update(
+            userID: user.id, UserChange(email: "moved-\(user.email)"), by: Contract.actor)
+        #expect(
+            try await !tokens.redeemSignIn(userID: user.id, proofHash: "e", maxAttempts: 3),
+            "sent to an address the account no longer has")
+        await stack.shutdown()
+    }
 }

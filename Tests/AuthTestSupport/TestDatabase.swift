@@ -129,7 +129,8 @@ public struct TestStack: Sendable {
         codec: AccessTokenCodec? = nil, importedFloor: ImportedHashFloor = .init(), portal: PortalPolicy = .init(),
         time: TestClock? = nil, mail: (any AccountMail)? = nil,
         passwordReset: PasswordResetService.Configuration = .init(),
-        emailVerification: EmailVerificationService.Configuration = .init()
+        emailVerification: EmailVerificationService.Configuration = .init(),
+        signInByMail: SignInByMailService.Configuration? = nil
     ) async throws {
         precondition(time == nil || backing == .memory, "a TestClock moves the in-memory database's time only")
         let clock: @Sendable () -> Int64 = if let time { { time.now } } else { clock }
@@ -162,7 +163,7 @@ public struct TestStack: Sendable {
                     auth: configuration, tokens: codec,
                     secondFactor: secondFactor ? .init(keyring: try SealingKeyring(current: Self.mfaKey)) : nil,
                     stacks: stacks, portal: portal, mail: mail, passwordReset: passwordReset,
-                    emailVerification: emailVerification),
+                    emailVerification: emailVerification, signInByMail: signInByMail),
                 clock: clock, logger: TestDatabase.logger)
         } catch {
             await postgres?.close()
@@ -178,7 +179,12 @@ public struct TestStack: Sendable {
 
     /// A stack source with one stack, `service`, from `text`.
     public static func stack(_ service: String, _ text: String) -> AuthService.StackSource {
-        .files([service: (file: "stacks/\(service)", text: text)])
+        stacks([service: text])
+    }
+
+    /// A stack source with a stack for each service, from its text.
+    public static func stacks(_ texts: [String: String]) -> AuthService.StackSource {
+        .files(texts.reduce(into: [:]) { files, stack in files[stack.key] = ("stacks/\(stack.key)", stack.value) })
     }
 
     public func shutdown() async {

@@ -29,13 +29,14 @@ public enum SteppedAuthentication: Sendable {
 }
 
 extension AuthService {
-    /// HTTP login: the `http` stack, then a new session, or, when the stack's `totp` module applies,
-    /// a challenge for `completeLogin`. Same error, after the same work, for an unknown user, a
-    /// wrong password, a disabled or a locked account.
+    /// HTTP login: the `http` stack (or `email`, for a link or code sent by mail), then a new
+    /// session, or, when the stack's `totp` module applies, a challenge for `completeLogin`. Same
+    /// error, after the same work, for an unknown user, a wrong password, a disabled or a locked account.
     public func login(
-        username: String, password: String, source: String? = nil, userAgent: String? = nil
+        service: String = "http", username: String, password: String, source: String? = nil,
+        userAgent: String? = nil
     ) async throws -> LoginOutcome {
-        switch try await authenticateInSteps(service: "http", username: username, password: password, source: source)
+        switch try await authenticateInSteps(service: service, username: username, password: password, source: source)
         {
         case .authenticated(let user):
             return .session(try await sessions.start(for: user, source: source, userAgent: userAgent))
@@ -44,11 +45,19 @@ extension AuthService {
         }
     }
 
-    /// The second step of an HTTP login: `completeSecondStep` for the `http` stack, then a session.
+    /// The second step of an HTTP login: `completeSecondStep` for the stack the challenge came
+    /// from (`http`, or `email` for a sign-in by mail), then a session.
     public func completeLogin(
         challenge: String, code: String, source: String? = nil, userAgent: String? = nil
     ) async throws -> SessionTokens {
-        let user = try await completeSecondStep(service: "http", challenge: challenge, code: code, source: source)
+        let mailed = SignInByMailService.service
+        let httpKey = try challengeKey("http")
+        let mailKey = try challengeKey(mailed)
+        let fromMail =
+            MFAChallenge(sealed: challenge, key: httpKey) == nil
+            && MFAChallenge(sealed: challenge, key: mailKey) != nil
+        let service = fromMail ? mailed : "http"
+        let user = try await completeSecondStep(service: service, challenge: challenge, code: code, source: source)
         return try await sessions.start(for: user, source: source, userAgent: userAgent)
     }
 

@@ -69,6 +69,8 @@ public struct AuthService: Sendable {
     let stacks: [String: Stack]
     /// Used by services without a stack file when `stacks` is `.passwordOnly`.
     let defaultStack: Stack?
+    /// The `email` service's stack when no file gives one.
+    let defaultMailStack: Stack
     /// The per-address attempt limit and per-account failure budget every proof spends from.
     let limits: LoginLimits
     let registrationLimiter: RateLimiter?
@@ -86,10 +88,12 @@ public struct AuthService: Sendable {
         case files([String: (file: String, text: String)])
     }
 
-    /// Throws `StackConfigError` (with file:line) for a bad stack file.
+    /// Throws `StackConfigError` (with file:line) for a bad stack file. `signInTokens` is given
+    /// when sign-in by mail is on: the `mailcode` module checks links and codes against it.
     public init(
         configuration: Configuration, dependencies: AuthDependencies, tokens: AccessTokenCodec,
-        secondFactor: SecondFactor? = nil, stacks: StackSource = .passwordOnly
+        secondFactor: SecondFactor? = nil, stacks: StackSource = .passwordOnly,
+        signInTokens: (any AccountTokenStore)? = nil
     ) throws {
         self.configuration = configuration
         self.users = dependencies.users
@@ -112,7 +116,11 @@ public struct AuthService: Sendable {
         let registry = ModuleRegistry.builtin(
             StackEnvironment(
                 users: users, lockouts: dependencies.lockouts, hashing: hashing, hasher: hasher,
-                unmatchableHash: unmatchableHash, secondFactor: secondFactor, clock: clock, logger: logger))
+                unmatchableHash: unmatchableHash, secondFactor: secondFactor, signInTokens: signInTokens, clock: clock,
+                logger: logger))
+        self.defaultMailStack = try StackParser.parse(
+            "auth required mailcode\nauth required active\nauth required totp if=enrolled",
+            service: SignInByMailService.service, file: "(built-in)", registry: registry)
         switch stacks {
         case .passwordOnly:
             self.stacks = [:]
@@ -137,7 +145,7 @@ public struct AuthService: Sendable {
 
     /// The stack that decides for `service`, if there is one.
     func stack(for service: String) -> Stack? {
-        stacks[service] ?? defaultStack
+        stacks[service] ?? (service == SignInByMailService.service ? defaultMailStack : defaultStack)
     }
 }
 

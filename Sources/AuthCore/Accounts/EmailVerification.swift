@@ -94,10 +94,9 @@ public struct EmailVerificationService: Sendable {
         let user = try await currentUser(accessToken)
         guard !user.emailVerified else { return user.profile }
         let wrong = AuthError(.invalidCode, "wrong, expired or used-up verification code")
-        let digits = code.filter { $0 != " " && $0 != "-" }
-        guard digits.utf8.count == 6, digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { throw wrong }
+        guard let codeHash = try MailedCode.hash(of: code) else { throw wrong }
         switch try await store.redeemVerificationCode(
-            userID: user.id, codeHash: try Self.codeHash(digits), maxAttempts: configuration.codeAttempts)
+            userID: user.id, codeHash: codeHash, maxAttempts: configuration.codeAttempts)
         {
         case .verified(let user):
             dependencies.logger.notice("e-mail address verified", metadata: ["user_id": "\(user.id)"])
@@ -122,21 +121,6 @@ public struct EmailVerificationService: Sendable {
     private func currentUser(_ accessToken: String) async throws -> User {
         try await tokens.account(accessToken: accessToken, in: dependencies.users)
     }
-
-    static func codeHash(_ code: String) throws -> String {
-        try Digest.sha256Hex(Array("authd e-mail code\n\(code)".utf8))
-    }
-
-    /// Six decimal digits, uniformly drawn.
-    static func newCode() throws -> String {
-        while true {
-            let value = try SecureRandom.bytes(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-            // 4,294,000,000 is the largest multiple of 10⁶ below 2³²: no digit is likelier.
-            guard value < 4_294_000_000 else { continue }
-            let digits = String(value % 1_000_000)
-            return String(repeating: "0", count: 6 - digits.count) + digits
-        }
-    }
 }
 
 /// Resolves a queued verification request: the account that still has the address gets a link and
@@ -154,10 +138,10 @@ public struct EmailVerificationRequests: OutboxHandler {
         let mail = service.mail
         do {
             let token = Base64.url.encode(try SecureRandom.bytes(32))
-            let code = try EmailVerificationService.newCode()
+            let code = try MailedCode.new()
             let user = try await service.store.issueVerification(
                 username: request.username, email: request.email, tokenHash: try Digest.sha256Hex(Array(token.utf8)),
-                codeHash: try EmailVerificationService.codeHash(code), lifetime: configuration.tokenLifetime,
+                codeHash: try MailedCode.hash(code), lifetime: configuration.tokenLifetime,
                 limit: configuration.perAccount, window: configuration.accountWindow
             ) { user, issued in
                 var messages: [OutboxMessage] = []

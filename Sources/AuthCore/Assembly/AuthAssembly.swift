@@ -58,14 +58,18 @@ public struct AuthAssembly: Sendable {
         public var emailVerification: EmailVerificationService.Configuration
         /// Seconds an invitation's link is valid.
         public var invitationLifetime: Int64
+        /// Sign-in by a link or code sent by mail; nil: off (it also needs `mail`).
+        public var signInByMail: SignInByMailService.Configuration?
 
         public init(
             passwords: Passwords = .init(), auth: AuthService.Configuration = .init(), tokens: AccessTokenCodec,
             secondFactor: SecondFactorKeys? = nil, stacks: AuthService.StackSource = .passwordOnly,
             portal: PortalPolicy = .init(), revocation: RevocationState.Configuration = .init(),
             mail: (any AccountMail)? = nil, passwordReset: PasswordResetService.Configuration = .init(),
-            emailVerification: EmailVerificationService.Configuration = .init(), invitationLifetime: Int64 = 72 * 3600
+            emailVerification: EmailVerificationService.Configuration = .init(), invitationLifetime: Int64 = 72 * 3600,
+            signInByMail: SignInByMailService.Configuration? = nil
         ) {
+            self.signInByMail = signInByMail
             self.invitationLifetime = invitationLifetime
             self.emailVerification = emailVerification
             self.passwords = passwords
@@ -94,6 +98,8 @@ public struct AuthAssembly: Sendable {
     public let passwordReset: PasswordResetService?
     /// E-mail verification by mail; nil when no mail is configured.
     public let emailVerification: EmailVerificationService?
+    /// Sign-in by a mailed link or code; nil when it is off or no mail is configured.
+    public let signInByMail: SignInByMailService?
 
     public var hashing: HashingPool { dependencies.hashing }
     /// Changes apply here at once; a feed (`PostgresRevocationListener`) brings other instances'.
@@ -115,10 +121,12 @@ public struct AuthAssembly: Sendable {
         var auth = configuration.auth
         auth.passwordPolicy = configuration.passwords.policy
         auth.verifyEmail = auth.verifyEmail && configuration.mail != nil
+        let mailsSignIns = configuration.mail != nil && configuration.signInByMail != nil
         do {
             self.auth = try AuthService(
                 configuration: auth, dependencies: dependencies, tokens: configuration.tokens,
-                secondFactor: secondFactor, stacks: configuration.stacks)
+                secondFactor: secondFactor, stacks: configuration.stacks,
+                signInTokens: mailsSignIns ? stores.accountTokens : nil)
         } catch {
             await dependencies.hashing.shutdown()
             throw error
@@ -137,9 +145,16 @@ public struct AuthAssembly: Sendable {
             emailVerification = EmailVerificationService(
                 configuration: configuration.emailVerification, outbox: stores.outbox, store: stores.accountTokens,
                 mail: mail, tokens: self.auth.tokens, grouping: auth.addressGrouping, dependencies: dependencies)
+            let service = self.auth
+            signInByMail = configuration.signInByMail.map {
+                SignInByMailService(
+                    configuration: $0, outbox: stores.outbox, store: stores.accountTokens, mail: mail, auth: service,
+                    grouping: auth.addressGrouping)
+            }
         } else {
             passwordReset = nil
             emailVerification = nil
+            signInByMail = nil
         }
     }
 

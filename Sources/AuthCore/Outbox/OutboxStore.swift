@@ -15,6 +15,8 @@ public struct OutboxMessage: Sendable, Hashable {
         /// An address to verify (a registration, an e-mail change), resolved and answered by
         /// `EmailVerificationRequests`.
         public static let emailVerificationRequest = Kind(rawValue: "email-verification-request")
+        /// A request for a sign-in link and code, resolved and answered by `SignInRequests`.
+        public static let signInRequest = Kind(rawValue: "sign-in-request")
     }
 
     public var kind: Kind

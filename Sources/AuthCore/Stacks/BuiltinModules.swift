@@ -1,5 +1,6 @@
 extension ModuleRegistry {
-    /// The modules every authd has: password, active, lockout, role, totp, permit, deny, time, source.
+    /// The modules every authd has: password, active, lockout, role, verified, mailcode, totp, permit,
+    /// deny, time, source.
     public static func builtin(_ environment: StackEnvironment) -> ModuleRegistry {
         var registry = ModuleRegistry()
         PasswordModule.register(&registry, environment)

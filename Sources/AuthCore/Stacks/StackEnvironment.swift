@@ -10,6 +10,8 @@ public struct StackEnvironment: Sendable {
     let unmatchableHash: String
     /// TOTP and recovery codes; nil when MFA is not configured.
     let secondFactor: SecondFactor?
+    /// Sign-in links and codes sent by mail; nil when sign-in by mail is off.
+    let signInTokens: (any AccountTokenStore)?
     let clock: @Sendable () -> Int64
     let logger: Logger
 

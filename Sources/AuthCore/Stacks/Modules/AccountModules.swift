@@ -104,6 +104,10 @@ extension ModuleRegistry {
             try arguments.allowOnly([])
             return VerifiedModule(environment: environment)
         }
+        registry.register("mailcode") { arguments in
+            try arguments.allowOnly([])
+            return MailCodeModule(environment: environment)
+        }
         registry.register("role") { arguments in
             try arguments.allowOnly(["any", "all"])
             let any = try list(arguments.string("any"), arguments, "any")

@@ -1,3 +1,5 @@
+import AuthCore
+
 /// The portal's pages for accounts looking after themselves by mail (#35): asking for a password
 /// reset, choosing the new password, and verifying an address. Each link from a message opens a
 /// page with a button: a GET never uses a token, so a mail scanner that follows links uses none.
@@ -100,5 +102,66 @@ extension PortalPages {
             <p>Your account is ready, and its e-mail address verified.</p>
             <p><a href="/ui/login">Sign in</a> with your new username and password.</p>
             """)
+    }
+}
+
+/// Sign-in by mail (`mail.sign_in_by_email`).
+extension PortalPages {
+    static func askForSignInMail(csrf: String, pending: String?, returnTo: String?, error: String?) -> String {
+        page(
+            title: "Sign in by e-mail",
+            """
+            <p>Give your username or e-mail address. If an account has it, we send its address a link and a code that sign you in.</p>
+            \(alert(error))
+            <form method="post" action="/ui/login/email">
+            \(hidden(csrf: csrf, pending: pending, returnTo: returnTo))
+            <label for="login">Username or e-mail address</label>
+            <input id="login" name="login" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus maxlength="320">
+            <button type="submit">E-mail me a sign-in link</button>
+            </form>
+            <p class="small"><a href="\(signInLink(pending: pending, returnTo: returnTo))">Sign in with a password</a></p>
+            """)
+    }
+
+    static func mailedCode(csrf: String, pending: String?, returnTo: String?, login: String, error: String?) -> String {
+        page(
+            title: "Check your mail",
+            """
+            <p>If an account has that name or address, a message is on its way to it. Open its link, or enter its code here.</p>
+            \(alert(error))
+            <form method="post" action="/ui/login/email/code">
+            \(hidden(csrf: csrf, pending: pending, returnTo: returnTo, extra: [("login", login)]))
+            <label for="code">Code</label>
+            <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus maxlength="16">
+            <button type="submit">Sign in</button>
+            </form>
+            <p class="small">Nothing came? Look in your spam folder, or <a href="\(signInLink(pending: pending, returnTo: returnTo, path: "/ui/login/email"))">ask again</a> in a few minutes.</p>
+            """)
+    }
+
+    static func mailedLink(csrf: String, pending: String?, returnTo: String?, token: String) -> String {
+        page(
+            title: "Sign in",
+            """
+            <p>Sign in with the link from your mail.</p>
+            <form method="post" action="/ui/login/email/link">
+            \(hidden(csrf: csrf, pending: pending, returnTo: returnTo, extra: [("token", token)]))
+            <button type="submit">Sign in</button>
+            </form>
+            """)
+    }
+
+    /// A portal page's address, carrying the sign-in it continues.
+    static func signInLink(pending: String?, returnTo: String?, path: String = "/ui/login") -> String {
+        escape(flowQuery(pending: pending, returnTo: returnTo).map { path + "?" + $0 } ?? path)
+    }
+
+    /// The query that carries a sign-in on to another page: its sealed request (`authz`) and the
+    /// nginx flow's return URL (`rd`); nil when it has neither.
+    static func flowQuery(pending: String?, returnTo: String?) -> String? {
+        let fields = [("authz", pending), ("rd", returnTo)].compactMap { name, value in
+            value.map { "\(name)=\(URLEncoding.component($0))" }
+        }
+        return fields.isEmpty ? nil : fields.joined(separator: "&")
     }
 }

@@ -9,6 +9,7 @@ extension HTTPFrontEnd {
     func addPortalAccountRoutes(to router: MethodTable) {
         if let passwordReset { addPasswordPages(to: router, passwordReset) }
         if let emailVerification { addVerificationPages(to: router, emailVerification) }
+        if let portal, let signInByMail { addSignInByMailPages(to: router, portal: portal, signInByMail) }
     }
 
     private func addPasswordPages(to router: MethodTable, _ passwordReset: PasswordResetService) {

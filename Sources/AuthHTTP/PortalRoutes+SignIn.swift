@@ -23,7 +23,7 @@ extension HTTPFrontEnd {
             PortalPages.signIn(
                 csrf: csrf, pending: try pending?.sealed(with: portal.keyring), returnTo: flow.returnTo,
                 clientName: clientName, username: username ?? pending?.parameters.loginHint ?? "", error: error,
-                forgotPassword: passwordReset != nil)
+                forgotPassword: passwordReset != nil, signInByMail: signInByMail != nil)
         }
     }
 

@@ -187,3 +187,84 @@ struct SignInByMailTests {
         await stack.shutdown()
     }
 }
+
+/// The portal's sign-in by mail, walked as a browser without JavaScript, inside a client's
+/// authorization request.
+@Suite("portal: sign-in by mail")
+struct PortalSignInByMailTests {
+    typealias Browser = PortalFlowTests.Browser
+
+    @Test("sign-in page → ask → check your mail → code → the authorization goes on; the link in another browser too")
+    func flow() async throws {
+        let stack = try await TestStack(
+            backing: .memory, stacks: SignInByMailTests.stacks(), configuration: .init(scopes: OAuthTests.openIDScopes),
+            mail: RecordingMail(), signInByMail: .init(perAddress: nil))
+        let (user, _) = try await stack.account()
+        let rp = try await OAuthTests.relyingParty(stack)
+        let mailbox = Mailbox()
+        try await withServer(stack: stack) { client in
+            let browser = Browser()
+            let start = try await browser.get(client, PortalFlowTests.authorizeURI(rp.client.id))
+            let login = try await browser.get(client, try #require(start.headers[.location]))
+            let authz = try #require(PortalFlowTests.hidden("authz", in: login))
+            let askURI = "/ui/login/email?authz=\(URLEncoding.component(authz))"
+            #expect(login.bodyText.contains(#"href="\#(askURI.replacingOccurrences(of: "&", with: "&amp;"))""#))
+            let ask = try await browser.get(client, askURI)
+            #expect(ask.status == .ok && PortalFlowTests.hidden("authz", in: ask) != nil, "the sign-in goes on")
+            let csrf = try #require(PortalFlowTests.hidden("csrf", in: ask))
+            let noCSRF = try await browser.post(
+                client, "/ui/login/email", [("authz", authz), ("login", user.username)])
+            #expect(noCSRF.status == .forbidden)
+            let check = try await browser.post(
+                client, "/ui/login/email", [("csrf", csrf), ("authz", authz), ("login", user.username)])
+            let nobody = try await browser.post(
+                client, "/ui/login/email", [("csrf", csrf), ("authz", authz), ("login", "nobody-\(user.username)")])
+            #expect(check.status == .ok && check.bodyText.contains("Check your mail"))
+            #expect(
+                nobody.status == .ok && nobody.bodyText.contains("Check your mail"), "the same page for every login")
+            try await deliverMail(stack, to: mailbox)
+            let mail = try #require(mailbox.all.last { $0["signin"] != nil })
+            #expect(mail["then"]?.hasPrefix("authz=") == true, "the link goes back into this sign-in")
+
+            let wrong = try await browser.post(
+                client, "/ui/login/email/code",
+                [("csrf", csrf), ("authz", authz), ("login", user.username), ("code", "12345x")])
+            #expect(wrong.status == .unauthorized && wrong.bodyText.contains("That code is not valid."))
+            let signedIn = try await browser.post(
+                client, "/ui/login/email/code",
+                [("csrf", csrf), ("authz", authz), ("login", user.username), ("code", try #require(mail["code"]))])
+            #expect(signedIn.status == .seeOther && browser.cookies["authd_sso"] != nil, "\(signedIn.bodyText)")
+            let resumed = try await browser.get(client, try #require(signedIn.headers[.location]))
+            #expect(resumed.headers[.location]?.hasPrefix("/ui/consent?authz=") == true)
+
+            // The link, opened in another browser: a page with a button; only its post signs in.
+            #expect(try await SignInByMailTests.ask(client, user.username).status == .accepted)
+            try await deliverMail(stack, to: mailbox)
+            let second = try #require(mailbox.all.last { $0["signin"] != nil })
+            let token = try #require(second["signin"])
+            let other = Browser()
+            let page = try await other.get(client, "/ui/login/email?token=\(token)")
+            #expect(page.status == .ok && PortalFlowTests.hidden("token", in: page) == token)
+            #expect(other.cookies["authd_sso"] == nil, "opening the link signs nobody in")
+            let otherCSRF = try #require(PortalFlowTests.hidden("csrf", in: page))
+            let linked = try await other.post(client, "/ui/login/email/link", [("csrf", otherCSRF), ("token", token)])
+            #expect(linked.status == .seeOther && other.cookies["authd_sso"] != nil)
+            #expect(linked.headers[.location] == "/ui/consents", "no sign-in to continue: the account's page")
+            let reused = try await other.post(
+                client, "/ui/login/email/link",
+                [("csrf", try await PortalFlowTests.freshCSRF(other, client)), ("token", token)])
+            #expect(reused.status == .badRequest && reused.bodyText.contains("This link is used, expired or unknown."))
+        }
+    }
+
+    @Test("off: the sign-in page offers no link, and the pages are not there")
+    func off() async throws {
+        let stack = try await TestStack(backing: .memory, mail: RecordingMail())
+        try await withServer(stack: stack) { client in
+            let browser = Browser()
+            let signIn = try await browser.get(client, "/ui/login")
+            #expect(signIn.status == .ok && !signIn.bodyText.contains("/ui/login/email"))
+            #expect(try await browser.get(client, "/ui/login/email").status == .notFound)
+        }
+    }
+}

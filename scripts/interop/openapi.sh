@@ -17,6 +17,7 @@ export AUTHD_MFA_KEY_FILE="$interop_work/mfa-key" AUTHD_LIMITS_ATTEMPTS_BURST=0
 export AUTHD_OIDC_ID_TOKEN_KEY_FILE="$interop_work/id-token.pem" AUTHD_OAUTH_SCOPES="openid,profile,email"
 # Mail through /bin/true, so password reset is on (sendmail that takes everything).
 export AUTHD_MAIL_TRANSPORT=sendmail AUTHD_MAIL_SENDMAIL_COMMAND=/bin/true AUTHD_MAIL_FROM=no-reply@authd.test
+export AUTHD_MAIL_SIGN_IN_BY_EMAIL=true
 export AUTHD_NGINX_MAIL_BACKENDS="imap=127.0.0.1:143,pop3=127.0.0.1:110,smtp=127.0.0.1:25"
 suffix=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
 .build/debug/authctl migrate --config config/authd.yaml >/dev/null

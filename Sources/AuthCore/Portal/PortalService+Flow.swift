@@ -33,6 +33,15 @@ extension PortalService {
         return proceed(&flow, outcome)
     }
 
+    /// A login another use case made (sign-in by mail), continuing the flow as a sign-in does.
+    public func signIn(
+        _ flow: inout PortalFlow, _ outcome: LoginOutcome, methods: [String], replacing previous: String?
+    )
+        async throws -> (step: PortalFlow.Step, cookie: String?)
+    {
+        proceed(&flow, try await signIn(outcome, methods: methods, replacing: previous))
+    }
+
     private func proceed(_ flow: inout PortalFlow, _ outcome: PortalSignIn) -> (
         step: PortalFlow.Step, cookie: String?
     ) {

@@ -69,11 +69,19 @@ public struct PortalService: Sendable {
     public func signIn(
         username: String, password: String, source: String?, userAgent: String?, replacing previous: String? = nil
     ) async throws -> PortalSignIn {
-        switch try await auth.login(username: username, password: password, source: source, userAgent: userAgent) {
-        case .session(let tokens):
-            return try await open(tokens, methods: ["pwd"], replacing: previous)
-        case .secondFactorRequired(let challenge, _):
-            return .secondFactorRequired(challenge: challenge)
+        try await signIn(
+            try await auth.login(username: username, password: password, source: source, userAgent: userAgent),
+            methods: ["pwd"], replacing: previous)
+    }
+
+    /// A login another use case made (sign-in by mail: `methods` `["email"]`) as the browser's SSO
+    /// session, or the challenge of its second step.
+    public func signIn(_ outcome: LoginOutcome, methods: [String], replacing previous: String? = nil) async throws
+        -> PortalSignIn
+    {
+        switch outcome {
+        case .session(let tokens): try await open(tokens, methods: methods, replacing: previous)
+        case .secondFactorRequired(let challenge, _): .secondFactorRequired(challenge: challenge)
         }
     }
 

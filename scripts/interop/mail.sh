@@ -5,8 +5,9 @@
 # a relay that answers 451 twice (retried, then sent) and one that answers 550 (given up, counted,
 # kept); SMTPUTF8 for a non-ASCII address; authd killed mid-delivery (the message sent again by the
 # restarted one, same Message-ID: at least once) and a message queued while no authd ran (sent once
-# one starts); e-mail verification by the mailed link and by the code; the relay password never in
-# the log.
+# one starts); e-mail verification by the mailed link and by the code; sign-in by the mailed code
+# (JSON); the portal's forgot-password, sign-in-by-mail and mailed-link pages in headless Chromium
+# (mail_browser_check.py, screenshots in $MAIL_SCREENSHOTS); the relay password never in the log.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
@@ -14,6 +15,7 @@ scripts/install-deps.sh openssl
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -c 'import aiosmtpd' 2>/dev/null \
     || .venv/bin/pip install --quiet --disable-pip-version-check 'aiosmtpd>=1.4,<2'
+browser_venv
 
 smtp_port=$(free_port)
 mail="$interop_work/mail"
@@ -30,7 +32,10 @@ export AUTHD_MAIL_TRANSPORT=smtp AUTHD_MAIL_FROM="no-reply@authd.test" AUTHD_MAI
 export AUTHD_MAIL_SMTP_PORT="$smtp_port" AUTHD_MAIL_SMTP_SECURITY=starttls AUTHD_MAIL_SMTP_CA_FILE="$interop_work/relay.crt"
 export AUTHD_MAIL_SMTP_USERNAME=relay-user AUTHD_MAIL_SMTP_PASSWORD_FILE="$interop_work/relay-pw"
 export AUTHD_MAIL_TIMEOUT_SECONDS=3 AUTHD_MAIL_RETRY_FIRST_SECONDS=1 AUTHD_MAIL_RETRY_MAX_SECONDS=2
-export AUTHD_MAIL_EMAIL_VERIFICATION_URL="https://id.example/verify?lang=en"
+export AUTHD_MAIL_EMAIL_VERIFICATION_URL="https://id.example/verify?lang=en" AUTHD_MAIL_SIGN_IN_BY_EMAIL=true
+# The portal's links are built from oauth.issuer: this authd's own address.
+NEXT_HTTP_PORT=$(free_port)
+export AUTHD_OAUTH_ISSUER="http://127.0.0.1:$NEXT_HTTP_PORT"
 authctl() { .build/debug/authctl "$@" --config config/authd.yaml; }
 # The scripts share one database, and others leave mail queued for addresses nobody reads (the
 # verification and reset requests of openapi.sh's generated accounts): this one counts what it
@@ -171,6 +176,26 @@ else
     echo "FAIL: no invitation arrived" >&2
     failures=$((failures + 1))
 fi
+
+# Sign-in by the mailed code over the JSON API.
+expect 202 "$(post /login/email "{\"login\":\"g$code_user\"}")" "POST /login/email: 202"
+for _ in $(seq 1 300); do
+    [ "$(grep -l "\"guest-$code_user@example.com\"" "$mail"/*.json | wc -l)" -ge 2 ] && break
+    sleep 0.1
+done
+if base=$(wait_for_mail "guest-$code_user@example.com" 1) && grep -q '^Subject: Sign in to authd' "$base.eml"; then
+    sign_in_code=$(plain_text "$base.eml" | grep -E -o '^[0-9]{6}$' | head -n 1 || true)
+    signed_in=$(curl -s -H 'Content-Type: application/json' -d "{\"login\":\"g$code_user\",\"code\":\"$sign_in_code\"}" \
+        "http://127.0.0.1:$HTTP_PORT/login/email/complete")
+    expect 1 "$(grep -c '"access_token"' <<< "$signed_in")" "POST /login/email/complete with the mailed code signs in"
+else
+    echo "FAIL: no sign-in message arrived" >&2
+    failures=$((failures + 1))
+fi
+
+# The portal's pages the mailed links open, in headless Chromium.
+if (cd scripts/interop && ../../.venv/bin/python mail_browser_check.py "$HTTP_PORT" "$mail" "$code_user" \
+    "${MAIL_SCREENSHOTS:-$interop_work/screenshots}"); then :; else failures=$((failures + 1)); fi
 
 # Killed while the relay holds its answer to DATA: the restarted authd sends the message again
 # once the claim's lease (3 x timeout + 5 s) runs out; a message queued meanwhile goes too.

@@ -99,19 +99,21 @@ extension Settings {
         guard (1...720).contains(invitationHours) else {
             throw ConfigurationError("mail.invitation_hours must be 1 to 720")
         }
+        let perAddress = bucket(config, "limits.mail", default: PasswordResetService.Configuration().perAddress)
         let signInMinutes = config.int(forKey: "mail.sign_in_minutes", default: 15)
         guard (5...60).contains(signInMinutes) else { throw ConfigurationError("mail.sign_in_minutes must be 5 to 60") }
         return Mail(
             transport: transport, from: from, delivery: delivery, templates: templates,
             passwordResetURL: try linkURL(config, "mail.password_reset_url"),
-            passwordReset: PasswordResetService.Configuration(tokenLifetime: Int64(minutes) * 60),
+            passwordReset: PasswordResetService.Configuration(tokenLifetime: Int64(minutes) * 60, perAddress: perAddress),
             verifyEmail: verifiesEmail(config),
             emailVerificationURL: try linkURL(config, "mail.email_verification_url"),
             emailVerification: EmailVerificationService.Configuration(tokenLifetime: Int64(hours) * 3600),
             invitationURL: try linkURL(config, "mail.invitation_url"),
             invitationLifetime: Int64(invitationHours) * 3600,
             signInByMail: config.bool(forKey: "mail.sign_in_by_email", default: false)
-                ? SignInByMailService.Configuration(tokenLifetime: Int64(signInMinutes) * 60) : nil,
+                ? SignInByMailService.Configuration(tokenLifetime: Int64(signInMinutes) * 60, perAddress: perAddress)
+                : nil,
             signInURL: try linkURL(config, "mail.sign_in_url"))
     }
 

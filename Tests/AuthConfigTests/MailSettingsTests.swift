@@ -60,4 +60,25 @@ struct MailSettingsTests {
         #expect(try !tuned.assembly().auth.verifyEmail && tuned.assembly().auth.requireVerifiedEmail)
         #expect(try await !load([:]).assembly().auth.verifyEmail)
     }
+
+    @Test("sign-in by mail: off by default; its minutes and URL checked; limits.mail sets the per-address limit")
+    func signInByMail() async throws {
+        let sendmail = ["AUTHD_MAIL_TRANSPORT": "sendmail", "AUTHD_MAIL_FROM": "a@example.com"]
+        let off = try await load(sendmail)
+        #expect(off.mail?.signInByMail == nil && off.mail?.passwordReset.perAddress?.burst == 5)
+        #expect(try off.assembly().signInByMail == nil)
+        let on = try await load(
+            sendmail.merging([
+                "AUTHD_MAIL_SIGN_IN_BY_EMAIL": "true", "AUTHD_MAIL_SIGN_IN_MINUTES": "10",
+                "AUTHD_MAIL_SIGN_IN_URL": "https://app.example/signin", "AUTHD_LIMITS_MAIL_BURST": "0",
+            ]) { $1 })
+        #expect(on.mail?.signInByMail?.tokenLifetime == 600 && on.mail?.signInByMail?.perAddress == nil)
+        #expect(on.mail?.passwordReset.perAddress == nil, "limits.mail_burst: 0 turns the limit off")
+        #expect(on.mail?.signInURL == "https://app.example/signin")
+        for (key, value) in [("AUTHD_MAIL_SIGN_IN_MINUTES", "2"), ("AUTHD_MAIL_SIGN_IN_URL", "javascript:x")] {
+            await #expect(throws: ConfigurationError.self, "\(key)=\(value)") {
+                try await load(sendmail.merging([key: value]) { $1 })
+            }
+        }
+    }
 }

@@ -105,7 +105,8 @@ extension Settings {
         return Mail(
             transport: transport, from: from, delivery: delivery, templates: templates,
             passwordResetURL: try linkURL(config, "mail.password_reset_url"),
-            passwordReset: PasswordResetService.Configuration(tokenLifetime: Int64(minutes) * 60, perAddress: perAddress),
+            passwordReset: PasswordResetService.Configuration(
+                tokenLifetime: Int64(minutes) * 60, perAddress: perAddress),
             verifyEmail: verifiesEmail(config),
             emailVerificationURL: try linkURL(config, "mail.email_verification_url"),
             emailVerification: EmailVerificationService.Configuration(tokenLifetime: Int64(hours) * 3600),

@@ -7,7 +7,9 @@
 # restarted one, same Message-ID: at least once) and a message queued while no authd ran (sent once
 # one starts); e-mail verification by the mailed link and by the code; sign-in by the mailed code
 # (JSON); the portal's forgot-password, sign-in-by-mail and mailed-link pages in headless Chromium
-# (mail_browser_check.py, screenshots in $MAIL_SCREENSHOTS); the relay password never in the log.
+# (mail_browser_check.py, screenshots in $MAIL_SCREENSHOTS); 1,000 messages through two instances,
+# one SIGKILLed mid-way (each arrives; copies only of the killed one's claims, same Message-ID);
+# the relay password never in the log.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
@@ -217,6 +219,51 @@ ids=$(for base in "$mail"/*.json; do grep -q '"slow-1@example.com"' "$base" || c
 expect "2 1" "$(grep -l '"slow-1@example.com"' "$mail"/*.json | wc -l) $ids" \
     "killed mid-delivery: sent again by the restarted authd, with the same Message-ID (at least once)"
 expect "queued 0 failed 1" "$(authctl mail status | tr '\n' ' ' | sed 's/ $//')" "and nothing waits any more"
+
+# Two instances and a killed one: 1,000 messages queued at once (one INSERT), one instance
+# SIGKILLed once a third of them arrived. Every message arrives; the only copies are messages the
+# killed instance had claimed (at most one batch, 8), sent again after their lease with the same
+# Message-ID.
+start_authd
+"$AUTHD_PG_BINDIR/psql" -q -v ON_ERROR_STOP=1 "$AUTHD_DATABASE_URL" -c "
+    INSERT INTO outbox (kind, payload)
+    SELECT 'mail', json_build_object('date', extract(epoch FROM now())::bigint,
+        'from', json_build_object('address', 'no-reply@authd.test', 'name', 'authd'),
+        'messageID', 'bulk-' || n || '@authd.test', 'subject', 'bulk ' || n, 'text', 'bulk ' || n || E'\\n',
+        'html', '<p>bulk ' || n || '</p>', 'to', json_build_object('address', 'bulk-' || n || '@example.com'))
+    FROM generate_series(1, 1000) AS n"
+bulk_files() { grep -l '"bulk-' "$mail"/*.json 2>/dev/null | wc -l; }
+for _ in $(seq 1 600); do [ "$(bulk_files)" -ge 333 ] && break; sleep 0.05; done
+kill -KILL "${authd_pids[0]}"
+wait "${authd_pids[0]}" 2>/dev/null || true
+echo "bulk: instance killed after $(bulk_files) of 1000 arrived"
+# The survivor takes the killed one's claims once their lease (3 x timeout + 5 s) ran out.
+for _ in $(seq 1 600); do
+    [ "$("$AUTHD_PG_BINDIR/psql" -At "$AUTHD_DATABASE_URL" -c "SELECT count(*) FROM outbox WHERE failed_at IS NULL")" = 0 ] \
+        && break
+    sleep 0.1
+done
+read -r recipients copies same_ids <<<"$(.venv/bin/python - "$mail" <<'PY'
+import collections, email, email.policy, glob, json, sys
+ids = collections.defaultdict(set)
+copies = 0
+for name in glob.glob(f"{sys.argv[1]}/*.json"):
+    to = json.load(open(name))["to"]
+    if not to or not to[0].startswith("bulk-"):
+        continue
+    copies += 1
+    message = email.message_from_bytes(open(name[:-5] + ".eml", "rb").read(), policy=email.policy.default)
+    ids[to[0]].add(message["Message-ID"])
+print(len(ids), copies - len(ids), all(len(found) == 1 for found in ids.values()))
+PY
+)"
+expect 1000 "$recipients" "two instances, one SIGKILLed mid-way: all 1,000 messages arrived"
+if [ "$copies" -le 8 ] && [ "$same_ids" = True ]; then
+    echo "ok: $copies sent twice (claimed by the killed instance, at most one batch), each copy with its Message-ID"
+else
+    echo "FAIL: $copies copies (more than one batch), or a copy with another Message-ID ($same_ids)" >&2
+    failures=$((failures + 1))
+fi
 
 if grep -q 'relay password' "$interop_work/authd.log"; then
     echo "FAIL: the relay password reached the log" >&2

@@ -121,9 +121,9 @@ public struct SignInByMailService: Sendable {
     }
 
     /// What is stored of a link token or a code as typed; nil when it is neither.
-    static func proofHash(_ proof: String) throws -> String? {
-        if Identity.isBase64URL(proof, lengths: 43...43) { return try Digest.sha256Hex(Array(proof.utf8)) }
-        return try MailedCode.hash(of: proof)
+    static func proofHash(_ proof: String) -> String? {
+        if Identity.isBase64URL(proof, lengths: 43...43) { return try? Digest.sha256Hex(Array(proof.utf8)) }
+        return (try? MailedCode.hash(of: proof)) ?? nil
     }
 }
 
@@ -175,10 +175,13 @@ struct MailCodeModule: StackModule {
             return .failure(kind: "cred_insufficient", reason: "sign-in by mail is off")
         }
         guard let user else { return .failure(kind: "user_unknown", reason: "no such user") }
-        guard let proof = try SignInByMailService.proofHash(attempt.password),
-            try await store.redeemSignIn(
-                userID: user.id, proofHash: proof, maxAttempts: SignInByMailService.attempts)
-        else { return .failure(kind: "auth_err", reason: "wrong, used or expired sign-in link or code") }
+        let refused = ModuleResult.failure(kind: "auth_err", reason: "wrong, used or expired sign-in link or code")
+        // Hashed apart from the await: a throwing call among the async ones here crashed the
+        // optimizer's coroutine splitting (Swift 6.3.1, release builds).
+        guard let proof = SignInByMailService.proofHash(attempt.password) else { return refused }
+        let used = try await store.redeemSignIn(
+            userID: user.id, proofHash: proof, maxAttempts: SignInByMailService.attempts)
+        guard used else { return refused }
         attempt.user?.emailVerified = true
         return .success
     }

@@ -141,7 +141,10 @@ fi
 
 # Password reset through the relay: the token from the message sets a new password.
 files_before=$(find "$mail" -name '*.json' | wc -l)
-expect "202 202" "$(post /password/forgot "{\"login\":\"$reset_user\"}") $(post /password/forgot '{"login":"nobody-at-all"}')" \
+# The request names another host (Host, X-Forwarded-Host): links are built from oauth.issuer only.
+poisoned=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -H 'Host: evil.example' \
+    -H 'X-Forwarded-Host: evil.example' -d "{\"login\":\"$reset_user\"}" "http://127.0.0.1:$HTTP_PORT/password/forgot")
+expect "202 202" "$poisoned $(post /password/forgot '{"login":"nobody-at-all"}')" \
     "POST /password/forgot: 202 for an account and for a name nobody has"
 for _ in $(seq 1 300); do [ "$(find "$mail" -name '*.json' | wc -l)" -gt "$files_before" ] && break; sleep 0.1; done
 if base=$(wait_for_mail "$reset_user@example.com" 30); then
@@ -154,6 +157,8 @@ print(found.group(1) if found else text, file=None if found else sys.stderr)
 PY2
 )
     echo "ok: the reset message arrived through the relay, with its token"
+    expect "0 1" "$(plain_text "$base.eml" | grep -c 'evil\.example') $(plain_text "$base.eml" | grep -c "^$AUTHD_OAUTH_ISSUER/ui/password/reset?token=$token\$")" \
+        "its link is under oauth.issuer, whatever Host and X-Forwarded-Host the request gave"
     expect 200 "$(post /password/reset "{\"token\":\"$token\",\"new_password\":\"reset password 2\"}")" \
         "POST /password/reset with the mailed token"
     expect 401 "$(post /password/reset "{\"token\":\"$token\",\"new_password\":\"reset password 3\"}")" "the token works once"

@@ -240,7 +240,8 @@ extension Settings {
         }
         return PortalPolicy(
             consent: consent, cookieDomain: domain.isEmpty ? nil : domain, returnHosts: hosts,
-            ssoIdleTimeout: Int64(idle))
+            ssoIdleTimeout: Int64(idle),
+            selfRegistration: config.bool(forKey: "oidc.self_registration", default: defaults.selfRegistration))
     }
 
     static func forwardedClient(_ config: ConfigReader) throws -> ForwardedClient {

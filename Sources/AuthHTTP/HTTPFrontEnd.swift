@@ -104,6 +104,7 @@ public struct HTTPFrontEnd: Sendable {
         if let portal {
             addPortalRoutes(to: router, portal: portal)
             addPortalAccountRoutes(to: router)
+            addRegistrationPages(to: router, portal: portal)
             addConsentRoutes(to: router, portal: portal)
         }
         if let metrics {

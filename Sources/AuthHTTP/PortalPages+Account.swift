@@ -165,3 +165,29 @@ extension PortalPages {
         return fields.isEmpty ? nil : fields.joined(separator: "&")
     }
 }
+
+/// Self-registration (`oidc.self_registration`).
+extension PortalPages {
+    static func register(
+        csrf: String, pending: String?, returnTo: String?, username: String, email: String, error: String?
+    ) -> String {
+        page(
+            title: "Create an account",
+            """
+            \(alert(error))
+            <form method="post" action="/ui/register">
+            \(hidden(csrf: csrf, pending: pending, returnTo: returnTo))
+            <label for="username">Username</label>
+            <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus maxlength="64" value="\(escape(username))">
+            <label for="email">E-mail address</label>
+            <input id="email" name="email" type="email" autocomplete="email" required maxlength="320" value="\(escape(email))">
+            <label for="password">Password</label>
+            <input id="password" name="password" type="password" autocomplete="new-password" required>
+            <label for="confirm">Password, again</label>
+            <input id="confirm" name="confirm" type="password" autocomplete="new-password" required>
+            <button type="submit">Create the account</button>
+            </form>
+            <p class="small">Have an account? <a href="\(signInLink(pending: pending, returnTo: returnTo))">Sign in</a></p>
+            """)
+    }
+}

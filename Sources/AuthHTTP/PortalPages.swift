@@ -68,7 +68,7 @@ enum PortalPages {
     /// `forgotPassword`: mail is on, so the page links to `/ui/password/forgot`.
     static func signIn(
         csrf: String, pending: String?, returnTo: String?, clientName: String?, username: String, error: String?,
-        forgotPassword: Bool = false, signInByMail: Bool = false
+        forgotPassword: Bool = false, signInByMail: Bool = false, selfRegistration: Bool = false
     ) -> String {
         let destination = clientName ?? returnTo.flatMap(PortalPolicy.host(of:))
         let lead =
@@ -88,6 +88,7 @@ enum PortalPages {
             </form>
             \(signInByMail ? #"<p class="small"><a href="\#(signInLink(pending: pending, returnTo: returnTo, path: "/ui/login/email"))">E-mail me a sign-in link instead</a></p>"# : "")
             \(forgotPassword ? #"<p class="small"><a href="/ui/password/forgot">Forgot your password?</a></p>"# : "")
+            \(selfRegistration ? #"<p class="small">New here? <a href="\#(signInLink(pending: pending, returnTo: returnTo, path: "/ui/register"))">Create an account</a></p>"# : "")
             """)
     }
 

@@ -23,7 +23,8 @@ extension HTTPFrontEnd {
             PortalPages.signIn(
                 csrf: csrf, pending: try pending?.sealed(with: portal.keyring), returnTo: flow.returnTo,
                 clientName: clientName, username: username ?? pending?.parameters.loginHint ?? "", error: error,
-                forgotPassword: passwordReset != nil, signInByMail: signInByMail != nil)
+                forgotPassword: passwordReset != nil, signInByMail: signInByMail != nil,
+                selfRegistration: portal.policy.selfRegistration)
         }
     }
 

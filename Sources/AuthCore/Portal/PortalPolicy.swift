@@ -20,11 +20,14 @@ public struct PortalPolicy: Hashable, Sendable {
     public var returnHosts: [String]
     /// `oidc.sso_idle_timeout_seconds`: an SSO session unused this long has ended (sign in again).
     public var ssoIdleTimeout: Int64
+    /// `oidc.self_registration`: the sign-in page offers "Create an account" (`/ui/register`).
+    public var selfRegistration: Bool
 
     public init(
         consent: ConsentMode = .remember, cookieDomain: String? = nil, returnHosts: [String] = [],
-        ssoIdleTimeout: Int64 = 1800
+        ssoIdleTimeout: Int64 = 1800, selfRegistration: Bool = false
     ) {
+        self.selfRegistration = selfRegistration
         self.consent = consent
         self.cookieDomain = cookieDomain
         self.returnHosts = returnHosts.map { $0.lowercased() }

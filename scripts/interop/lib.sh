@@ -51,7 +51,7 @@ start_authd() {
 }
 
 # start_postfix SASL_PATH [MAIN_CF_LINES]: Debian's Postfix (root only) on a private configuration under
-# $interop_work, smtpd on SMTP_PORT (loopback) authenticating with smtpd_sasl_type = dovecot at
+# $interop_work, smtpd on SMTP_PORT (loopback; NEXT_SMTP_PORT when the script chose it) authenticating with smtpd_sasl_type = dovecot at
 # SASL_PATH (inet:host:port), relaying only for authenticated clients. Its log is
 # $POSTFIX_DIR/maillog.
 start_postfix() {
@@ -60,7 +60,7 @@ start_postfix() {
     chmod 755 "$dir" # Postfix's own user works in data/
     server_dirs+=("$dir")
     export POSTFIX_DIR=$dir
-    SMTP_PORT=$(free_port)
+    SMTP_PORT=${NEXT_SMTP_PORT:-$(free_port)}
     mkdir -p "$dir/etc" "$dir/queue" "$dir/data"
     chown postfix "$dir/data"
     # Debian's master.cf, with smtpd on our port and nothing chrooted (the queue is not populated).

@@ -214,7 +214,7 @@ let package = Package(
         .testTarget(
             name: "AuthCoreTests",
             dependencies: [
-                "AuthCore", "AuthCrypto", "AuthPostgres", "AuthTestSupport",
+                "AuthCore", "AuthCrypto", "AuthMemory", "AuthPostgres", "AuthTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -116,6 +116,14 @@ public struct HTTPFrontEnd: Sendable {
         }
         router.get("/me") { request, _ in ProfileResponse(try await service.profile(accessToken: bearerToken(request)))
         }
+        router.post("/me/email") { request, context in
+            let body = try await JSONBody.read(
+                request, limit: configuration.maximumBodySize, allowedFields: ["email", "password"])
+            return ProfileResponse(
+                try await service.changeEmail(
+                    accessToken: try bearerToken(request), password: try body.string("password"),
+                    newEmail: try body.string("email"), source: context.client))
+        }
         if let admin {
             addAdminRoutes(to: router, admin: admin)
             addInvitationRoutes(to: router, admin: admin)

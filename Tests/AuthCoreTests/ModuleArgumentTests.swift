@@ -1,5 +1,6 @@
 import AuthCore
 import AuthCrypto
+import AuthMemory
 import Logging
 import Testing
 
@@ -77,7 +78,7 @@ struct ModuleArgumentTests {
             validation: .init(issuer: "i", audience: "a"))
         let dependencies = AuthDependencies(
             users: NoUsers(), sessions: NoSessions(), clients: NoClients(), codes: NoCodes(), lockouts: NoLockouts(),
-            hashing: HashingPool(),
+            directory: MemoryDatabase(retention: .init(accessTokenLifetime: 900, leeway: 30)), hashing: HashingPool(),
             hasher: try PasswordHasher(parameters: .init(logN: 4, r: 1, p: 1)), revocations: RevocationState(),
             logger: Logger(label: "t"))
         _ = try AuthService(

@@ -158,4 +158,45 @@ struct EmailVerificationTests {
             #expect(verify.status == .serviceUnavailable && verify.errorCode == "mail_unavailable")
         }
     }
+
+    @Test(
+        "POST /me/email: the owner's password moves the account to a new, unverified address; a link goes there, a notice to the old"
+    )
+    func ownerChange() async throws {
+        let stack = try await Self.stack()
+        let mailbox = Mailbox()
+        try await withServer(stack: stack) { client in
+            let name = "move\(Int.random(in: 1000...9999))"
+            let other = "other\(Int.random(in: 1000...9999))"
+            #expect(try await client.register(name).status == .created)
+            #expect(try await client.register(other).status == .created)
+            try await deliverMail(stack, to: mailbox)
+            #expect(try await Self.verify(client, token: try #require(mailbox.all.first?["verify"])).status == .ok)
+            let access = try #require(try await client.login(name).json["access_token"] as? String)
+            func change(_ json: String, token: String? = access) async throws -> TestResponse {
+                try await client.send(.post, "/me/email", token: token, json: json)
+            }
+            let wrong = try await change(#"{"email":"new-\#(name)@example.com","password":"not my password"}"#)
+            #expect(wrong.status == .forbidden && wrong.errorCode == "wrong_password")
+            let taken = try await change(#"{"email":"\#(other)@example.com","password":"long enough pw"}"#)
+            #expect(taken.status == .conflict && taken.errorCode == "email_taken", "another account's address")
+            #expect(try await change(#"{"email":"not an address","password":"long enough pw"}"#).status == .badRequest)
+            #expect(
+                try await change(#"{"email":"x@example.com","password":"long enough pw"}"#, token: nil).status
+                    == .unauthorized)
+            #expect(try await change(#"{"email":"x@example.com"}"#).errorCode == "missing_field")
+
+            let moved = try await change(#"{"email":"New-\#(name)@Example.com","password":"long enough pw"}"#)
+            #expect(moved.status == .ok && moved.json["email"] as? String == "new-\(name)@example.com", "normalised")
+            #expect(moved.json["email_verified"] as? Bool == false, "a new address is unverified")
+            let before = mailbox.all.count
+            try await deliverMail(stack, to: mailbox)
+            let sent = mailbox.all.dropFirst(before)
+            #expect(sent.contains { $0["verify"] != nil && $0["address"] == "new-\(name)@example.com" })
+            #expect(
+                sent.contains { $0["moved"] == name && $0["address"] == "\(name)@example.com" }, "the old address told")
+            let audit = try await stack.stores.directory.auditEntries(before: nil, limit: 5)
+            #expect(audit.contains { $0.actor == name && $0.target.contains(String(moved.json["id"] as? Int ?? -1)) })
+        }
+    }
 }

@@ -24,4 +24,29 @@ extension AuthService {
         guard verdict.isSuccess || stack.entries(.account).isEmpty else { throw denied }
         return user
     }
+
+    /// `POST /me/email`: the account behind a first-party token moves to a new address, given its
+    /// current password (a stolen token alone cannot move the account's mail, and with it its
+    /// resets, to an address of the thief's). The new address is unverified; when mail verifies
+    /// addresses it is sent a link and a code, and the old one a notice, from the change's
+    /// transaction. Audited as the account itself. A taken address is `emailTaken`.
+    public func changeEmail(accessToken: String, password: String, newEmail: String, source: String? = nil)
+        async throws -> UserProfile
+    {
+        try limits.spendAttempt(from: source)
+        let user = try await tokens.account(accessToken: accessToken, in: users)
+        let email = try Identity.normalisedEmail(newEmail)
+        let wrong = AuthError(.wrongPassword, "the current password is wrong")
+        guard password.utf8.count <= configuration.passwordPolicy.maximumBytes else { throw wrong }
+        let hasher = self.hasher
+        let stored = user.passwordHash
+        guard try await hashing.run({ try hasher.verify(Array(password.utf8), against: stored) }) else { throw wrong }
+        guard email != user.email else { return user.profile }
+        var change = UserChange(email: email)
+        change.verification = configuration.verifyEmail
+        let owner = Actor(id: user.id, name: user.username, source: source ?? "", roles: user.roles)
+        let changed = try await directory.update(userID: user.id, change, by: owner)
+        logger.notice("e-mail address changed by its owner", metadata: ["user_id": "\(user.id)"])
+        return changed.value.profile
+    }
 }

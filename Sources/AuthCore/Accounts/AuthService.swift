@@ -57,6 +57,7 @@ public struct AuthService: Sendable {
 
     let configuration: Configuration
     let users: any UserStore
+    let directory: any DirectoryStore
     let hashing: HashingPool
     let hasher: PasswordHasher
     /// Issues, verifies and authorizes access tokens.
@@ -97,6 +98,7 @@ public struct AuthService: Sendable {
     ) throws {
         self.configuration = configuration
         self.users = dependencies.users
+        self.directory = dependencies.directory
         self.hashing = dependencies.hashing
         self.hasher = dependencies.hasher
         self.tokens = TokenAuthority(

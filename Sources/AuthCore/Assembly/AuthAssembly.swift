@@ -185,7 +185,9 @@ public struct AuthAssembly: Sendable {
             parameters: passwords.scrypt, floor: passwords.importedFloor, ceiling: passwords.hashCeiling)
         return AuthDependencies(
             users: stores.users, sessions: stores.sessions, clients: stores.clients, codes: stores.codes,
-            lockouts: stores.lockouts, hashing: HashingPool(configuration: passwords.hashing), hasher: hasher,
+            lockouts: stores.lockouts, directory: stores.directory,
+            hashing: HashingPool(configuration: passwords.hashing),
+            hasher: hasher,
             revocations: RevocationState(configuration: revocation), clock: clock, logger: logger)
     }
 

@@ -13,6 +13,8 @@ public struct AuthDependencies: Sendable {
     public var codes: any AuthorizationCodeStore
     /// Failure counters for the `lockout` module; nil where no stack may use one.
     public var lockouts: (any LockoutStore)?
+    /// Audited account changes (an owner's new address).
+    public var directory: any DirectoryStore
     public var hashing: HashingPool
     public var hasher: PasswordHasher
     /// Changes apply here at once; other instances hear of them through their feed.
@@ -23,7 +25,7 @@ public struct AuthDependencies: Sendable {
 
     public init(
         users: any UserStore, sessions: any SessionStore, clients: any ClientStore, codes: any AuthorizationCodeStore,
-        lockouts: (any LockoutStore)?,
+        lockouts: (any LockoutStore)?, directory: any DirectoryStore,
         hashing: HashingPool,
         hasher: PasswordHasher, revocations: RevocationState, clock: @escaping @Sendable () -> Int64 = UnixTime.now,
         logger: Logger
@@ -33,6 +35,7 @@ public struct AuthDependencies: Sendable {
         self.clients = clients
         self.codes = codes
         self.lockouts = lockouts
+        self.directory = directory
         self.hashing = hashing
         self.hasher = hasher
         self.revocations = revocations

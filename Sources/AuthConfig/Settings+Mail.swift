@@ -83,7 +83,8 @@ extension Settings {
         do {
             templates = try MailTemplates(
                 directory: directory.isEmpty ? nil : directory,
-                product: config.string(forKey: "mail.product_name", default: "authd"))
+                product: config.string(forKey: "mail.product_name", default: "authd"),
+                locale: config.string(forKey: "mail.locale", default: "en"))
         } catch {
             throw ConfigurationError("mail.templates_dir: \(error)")
         }

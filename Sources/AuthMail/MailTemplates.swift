@@ -9,8 +9,9 @@ import Mustache
 /// The mail authd writes, as mustache templates (swift-mustache): each message has a subject, a
 /// text and an HTML template, built in, and each replaceable by a file in `mail.templates_dir`
 /// (`NAME.subject.mustache`, `NAME.txt.mustache`, `NAME.html.mustache`). Values are escaped for
-/// HTML in the HTML part only. Every template sees `product` (`mail.product_name`) besides the
-/// message's own values. Templates are read and parsed at start, so a broken one stops start-up.
+/// HTML in the HTML part only. Every template sees `product` (`mail.product_name`) and `locale`
+/// (`mail.locale`) besides the message's own values; `mail.templates_dir/<locale>/` comes first.
+/// Templates are read and parsed at start, so a broken one stops start-up.
 public struct MailTemplates: Sendable {
     public enum Name: String, Sendable, CaseIterable {
         /// `authctl mail test`.
@@ -44,22 +45,31 @@ public struct MailTemplates: Sendable {
 
     let parts: [Name: Parts]
     let product: String
+    let locale: String
 
-    /// The built-in templates, with those `directory` holds instead.
-    public init(directory: String? = nil, product: String = "authd") throws {
+    /// The built-in templates, with those `directory` holds instead: for each file, the one in
+    /// `directory/<locale>/` first, then the one in `directory`. Every template sees `locale`
+    /// (a BCP 47 tag, `en` by default; the built-in HTML's `lang`).
+    public init(directory: String? = nil, product: String = "authd", locale: String = "en") throws {
+        guard Self.isLanguageTag(locale) else {
+            throw TemplateError(
+                description: "the mail locale \(locale.prefix(35)) is not a language tag such as en or pt-BR")
+        }
         var parts: [Name: Parts] = [:]
         for name in Name.allCases {
             let builtIn = Self.builtIn[name]!
             func template(_ suffix: String, _ fallback: String, text: Bool) throws -> MustacheTemplate {
                 var source = fallback
-                if let directory {
-                    let path = "\(directory)/\(name.rawValue).\(suffix).mustache"
-                    if FileManager.default.fileExists(atPath: path) {
-                        guard let data = FileManager.default.contents(atPath: path) else {
-                            throw TemplateError(description: "cannot read the mail template \(path)")
-                        }
-                        source = String(decoding: data, as: UTF8.self)
+                let file = "\(name.rawValue).\(suffix).mustache"
+                if let directory,
+                    let path = ["\(directory)/\(locale)/\(file)", "\(directory)/\(file)"].first(where: {
+                        FileManager.default.fileExists(atPath: $0)
+                    })
+                {
+                    guard let data = FileManager.default.contents(atPath: path) else {
+                        throw TemplateError(description: "cannot read the mail template \(path)")
                     }
+                    source = String(decoding: data, as: UTF8.self)
                 }
                 do {
                     // Subjects and text parts are not HTML: nothing is escaped in them.
@@ -76,6 +86,14 @@ public struct MailTemplates: Sendable {
         }
         self.parts = parts
         self.product = product
+        self.locale = locale
+    }
+
+    /// Letters, digits and hyphens, starting with a letter: a BCP 47 tag's alphabet (and safe in a path).
+    static func isLanguageTag(_ tag: String) -> Bool {
+        guard let first = tag.utf8.first, tag.utf8.count <= 35 else { return false }
+        let letter = { (byte: UInt8) in (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
+        return letter(first) && tag.utf8.allSatisfy { letter($0) || (0x30...0x39).contains($0) || $0 == 0x2D }
     }
 
     /// The message `name` makes with `values`, from `from` to `to`, dated `date` (Unix seconds).
@@ -83,7 +101,7 @@ public struct MailTemplates: Sendable {
         _ name: Name, values: [String: String], from: MailMessage.Address, to: MailMessage.Address, date: Int64
     ) throws -> MailMessage {
         let parts = self.parts[name]!
-        let context = values.merging(["product": product]) { $1 }
+        let context = values.merging(["product": product, "locale": locale]) { $1 }
         // A subject is one line, whatever the template's white space.
         let subject = parts.subject.render(context).split(whereSeparator: \.isWhitespace).joined(separator: " ")
         return try MailMessage.new(
@@ -100,7 +118,7 @@ public struct MailTemplates: Sendable {
             """,
             html: """
             <!doctype html>
-            <html><body style="font-family: sans-serif">
+            <html lang="{{locale}}"><body style="font-family: sans-serif">
             <p>This message was sent by <code>authctl mail test</code> to check that {{product}}'s mail reaches you.</p>
             </body></html>
 
@@ -125,7 +143,7 @@ public struct MailTemplates: Sendable {
             """,
             html: """
             <!doctype html>
-            <html><body style="font-family: sans-serif">
+            <html lang="{{locale}}"><body style="font-family: sans-serif">
             <p>Hello {{username}},</p>
             <p>someone asked to reset the password of your {{product}} account. If it was you,
             {{#link}}<a href="{{link}}">choose a new password</a> within {{minutes}} minutes, or {{/link}}give this
@@ -147,7 +165,7 @@ public struct MailTemplates: Sendable {
             """,
             html: """
             <!doctype html>
-            <html><body style="font-family: sans-serif">
+            <html lang="{{locale}}"><body style="font-family: sans-serif">
             <p>Hello {{username}},</p>
             <p>the password of your {{product}} account was just reset, and every session signed out.
             If you did not do this, contact your administrator at once.</p>
@@ -174,7 +192,7 @@ public struct MailTemplates: Sendable {
             """,
             html: """
             <!doctype html>
-            <html><body style="font-family: sans-serif">
+            <html lang="{{locale}}"><body style="font-family: sans-serif">
             <p>Hello {{username}},</p>
             <p>please confirm that {{email}} is your address for your {{product}} account.
             {{#link}}<a href="{{link}}">Verify the address</a> within {{hours}} hours, or, signed in, {{/link}}enter
@@ -196,7 +214,7 @@ public struct MailTemplates: Sendable {
             """,
             html: """
             <!doctype html>
-            <html><body style="font-family: sans-serif">
+            <html lang="{{locale}}"><body style="font-family: sans-serif">
             <p>Hello {{username}},</p>
             <p>the e-mail address of your {{product}} account was changed to {{email}}; messages about the
             account go there from now on. If you did not do this, contact your administrator at once.</p>
@@ -223,7 +241,7 @@ public struct MailTemplates: Sendable {
             """,
             html: """
             <!doctype html>
-            <html><body style="font-family: sans-serif">
+            <html lang="{{locale}}"><body style="font-family: sans-serif">
             <p>Hello,</p>
             <p>you are invited to make an account on {{product}}. Within {{hours}} hours,
             {{#link}}<a href="{{link}}">choose your username and password</a>, or {{/link}}give this code where
@@ -253,7 +271,7 @@ public struct MailTemplates: Sendable {
             """,
             html: """
             <!doctype html>
-            <html><body style="font-family: sans-serif">
+            <html lang="{{locale}}"><body style="font-family: sans-serif">
             <p>Hello {{username}},</p>
             <p>someone asked to sign in to {{product}} as you. Within {{minutes}} minutes,
             {{#link}}<a href="{{link}}">sign in with this link</a>, or {{/link}}enter this code on the sign-in page:</p>

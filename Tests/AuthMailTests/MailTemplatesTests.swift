@@ -16,7 +16,12 @@ struct MailTemplatesTests {
     static func directory(_ files: [String: String]) throws -> String {
         let path = NSTemporaryDirectory() + "templates-" + Hex.encode(try SecureRandom.bytes(6))
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        for (name, text) in files { try text.write(toFile: "\(path)/\(name)", atomically: true, encoding: .utf8) }
+        for (name, text) in files {
+            let file = "\(path)/\(name)"
+            try FileManager.default.createDirectory(
+                atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+        }
         return path
     }
 
@@ -111,5 +116,39 @@ struct TemplateAccountMailTests {
         #expect(
             message.text.contains("https://acme.example/ui/invitation?token=\(token)")
                 && message.text.contains("72 hours"))
+    }
+
+    @Test("a locale's subdirectory comes first, then the directory, then the built-in; {{locale}} everywhere")
+    func locale() throws {
+        let directory = try MailTemplatesTests.directory([
+            "de/test.subject.mustache": "{{product}} Testnachricht ({{locale}})",
+            "test.txt.mustache": "plain {{locale}}",
+        ])
+        let from = MailMessage.Address("no-reply@acme.example")
+        let german = try MailTemplates(directory: directory, product: "Acme", locale: "de").message(
+            .test, values: [:], from: from, to: .init("ann@example.com"), date: 0)
+        #expect(german.subject == "Acme Testnachricht (de)" && german.text == "plain de")
+        #expect(german.html?.contains(#"<html lang="de">"#) == true, "the built-in HTML part")
+        let french = try MailTemplates(directory: directory, product: "Acme", locale: "fr").message(
+            .test, values: [:], from: from, to: .init("ann@example.com"), date: 0)
+        #expect(
+            french.subject == "Acme test message" && french.text == "plain fr", "no fr/: the directory, the built-in")
+        for bad in ["", "../etc", "de/x", "e n"] {
+            #expect(throws: MailTemplates.TemplateError.self, "\(bad)") { try MailTemplates(locale: bad) }
+        }
+    }
+
+    @Test("the sign-in message carries the link (with the sign-in it continues) and the code")
+    func signIn() throws {
+        let mail = TemplateAccountMail(
+            templates: try MailTemplates(product: "Acme"), from: MailMessage.Address("no-reply@acme.example"),
+            signInURL: "https://acme.example/ui/login/email", clock: { 0 })
+        let token = String(repeating: "S", count: 43)
+        let message = try MailMessage(
+            payload: mail.signIn(to: Self.user, token: token, code: "314159", lifetime: 900, continuation: "authz=x")
+                .payload)
+        #expect(message.to.address == "ann@example.com" && message.subject == "Sign in to Acme")
+        #expect(message.text.contains("https://acme.example/ui/login/email?token=\(token)&authz=x"), "\(message.text)")
+        #expect(message.text.contains("\n314159\n") && message.text.contains("15 minutes"))
     }
 }

@@ -13,6 +13,9 @@ public struct PostgresOutboxStore: OutboxStore {
     }
 
     /// Adds `messages` on `connection`, inside whatever transaction the caller holds.
+    /// Notified when a statement adds to the outbox (sql/0020's trigger), on commit.
+    public static let channel = "authd_outbox"
+
     static func insert(_ messages: [OutboxMessage], on connection: PostgresConnection) throws {
         for message in messages {
             try connection.query(

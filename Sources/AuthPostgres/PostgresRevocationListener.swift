@@ -10,7 +10,7 @@ import Synchronization
 #endif
 
 /// Keeps a `RevocationState` current (README, "Sessions and revocation"): one dedicated connection that `LISTEN`s for
-/// revocations and role changes, loads the whole state after every (re)connect — after `LISTEN`,
+/// revocations and role changes (and for messages added to the outbox, to wake the deliverer), loads the whole state after every (re)connect — after `LISTEN`,
 /// so nothing committed in between is missed — and probes the link while idle so a dead
 /// connection is noticed within `keepAlive`. It runs on a thread of its own, never the pool's.
 public final class PostgresRevocationListener: Service, Sendable {
@@ -58,13 +58,16 @@ public final class PostgresRevocationListener: Service, Sendable {
     let state: RevocationState
     let logger: Logger
     let clock: @Sendable () -> Int64
+    /// Rung on every `authd_outbox` notification (a message added), when this instance delivers.
+    let outbox: Doorbell?
     private let stopping = Atomic<Bool>(false)
     private let thread = NIOThreadPool(numberOfThreads: 1)
 
     public init(
-        configuration: Configuration, state: RevocationState, logger: Logger,
+        configuration: Configuration, state: RevocationState, outbox: Doorbell? = nil, logger: Logger,
         clock: @escaping @Sendable () -> Int64 = UnixTime.now
     ) {
+        self.outbox = outbox
         self.configuration = configuration
         self.state = state
         self.logger = logger
@@ -131,6 +134,7 @@ public final class PostgresRevocationListener: Service, Sendable {
                 try connection.query("SET application_name = '\(Self.applicationName)'")
                 try connection.query("LISTEN \(PostgresRevocations.channel)")
                 try connection.query("LISTEN \(PostgresRevocations.rolesChannel)")
+                if outbox != nil { try connection.query("LISTEN \(PostgresOutboxStore.channel)") }
                 do {
                     try probeSession(connection)
                 } catch let refusal as NotASession {
@@ -144,6 +148,7 @@ public final class PostgresRevocationListener: Service, Sendable {
                 try reload(on: connection)
                 confirmContact()
                 state.feedConnected()
+                outbox?.ring()  // whatever was added while the listener was away
                 logger.info("revocation listener connected", metadata: ["revocations": "\(state.count)"])
                 backoff = .milliseconds(100)
                 try listen(on: connection)
@@ -248,7 +253,9 @@ public final class PostgresRevocationListener: Service, Sendable {
         var named: [Revocation] = []
         var rolesChanged = false
         for notification in notifications {
-            if notification.channel == PostgresRevocations.rolesChannel {
+            if notification.channel == PostgresOutboxStore.channel {
+                outbox?.ring()
+            } else if notification.channel == PostgresRevocations.rolesChannel {
                 rolesChanged = true
             } else if let revocation = Revocation(payload: notification.payload) {
                 named.append(revocation)

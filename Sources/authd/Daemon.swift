@@ -65,11 +65,13 @@ struct Daemon {
 
     /// Every front end and background service in one ServiceGroup, with graceful shutdown.
     private func serve(_ resources: Resources, registry: PrometheusCollectorRegistry?) async throws {
+        // New outbox messages ring it through the listener's connection; only an instance with mail delivers.
+        let outboxDoorbell = settings.mail == nil ? nil : Doorbell()
         let listener = PostgresRevocationListener(
             configuration: .init(
                 connectionString: settings.database.sessionURL, retention: settings.retention,
                 unacknowledgedTimeout: settings.database.poolTimeout),
-            state: resources.assembly.revocations, logger: logger)
+            state: resources.assembly.revocations, outbox: outboxDoorbell, logger: logger)
         let line = LineServer(
             configuration: settings.line,
             commands: LineCommands(service: resources.assembly.auth, logger: logger, clients: settings.line.clients),
@@ -93,7 +95,8 @@ struct Daemon {
             handlers[.emailVerificationRequest] = resources.assembly.emailVerification?.requests
             handlers[.signInRequest] = resources.assembly.signInByMail?.requests
             let delivery = OutboxDelivery(
-                store: resources.postgres.outbox, handlers: handlers, configuration: mail.delivery, logger: logger)
+                store: resources.postgres.outbox, handlers: handlers, configuration: mail.delivery,
+                doorbell: outboxDoorbell, logger: logger)
             services.append(.init(service: OutboxService(delivery: delivery)))
         }
         if let radius = settings.radius {

@@ -33,6 +33,38 @@ struct RevocationListenerTests {
         return listener
     }
 
+    @Test("a message added to the outbox, by any statement, rings the deliverer's doorbell on commit")
+    func outboxDoorbell() async throws {
+        let stack = try await TestStack()
+        let doorbell = Doorbell()
+        let listener = PostgresRevocationListener(
+            configuration: .init(
+                connectionString: try await TestDatabase.migratedURL(), retention: TestStack.retention),
+            state: RevocationState(), outbox: doorbell, logger: TestDatabase.logger)
+        Task { try await listener.run() }
+        defer { listener.stop() }
+        // The ring of the (re)connect, for what was added while the listener was away.
+        let clock = ContinuousClock()
+        #expect(await clock.measure { await doorbell.wait(upTo: .seconds(20)) } < .seconds(15))
+        for insert in ["enqueue", "sql"] {
+            let waited = try await clock.measure {
+                async let rung: Void = doorbell.wait(upTo: .seconds(20))
+                try await Task.sleep(for: .milliseconds(100))
+                if insert == "enqueue" {
+                    try await stack.stores.outbox.enqueue([OutboxMessage(kind: .mail, payload: "{}")])
+                } else {
+                    _ = try await stack.pool.run { connection in
+                        try connection.query("INSERT INTO outbox (kind, payload) VALUES ('mail', '{}')")
+                    }
+                }
+                await rung
+            }
+            #expect(waited < .seconds(10), "\(insert): rung at once, not after the 20 s wait (\(waited))")
+        }
+        _ = try await stack.pool.run { connection in try connection.query("DELETE FROM outbox") }
+        await stack.shutdown()
+    }
+
     @Test("a forged NOTIFY payload revokes nothing: what is applied is read from the revocations table")
     func forgedNotification() async throws {
         let stack = try await TestStack()

@@ -69,12 +69,16 @@ public struct OutboxDelivery: Sendable {
     let handlers: [OutboxMessage.Kind: any OutboxHandler]
     let configuration: Configuration
     let logger: Logger
+    /// Rung when a message is added (the database's notification), to start a round before the
+    /// poll would.
+    let doorbell: Doorbell?
 
     public init(
         store: any OutboxStore, handlers: [OutboxMessage.Kind: any OutboxHandler],
-        configuration: Configuration = .init(),
+        configuration: Configuration = .init(), doorbell: Doorbell? = nil,
         logger: Logger
     ) {
+        self.doorbell = doorbell
         self.store = store
         self.handlers = handlers
         self.configuration = configuration
@@ -96,7 +100,8 @@ public struct OutboxDelivery: Sendable {
     }
 
     /// Delivers until the task is cancelled: a full batch is followed at once by the next, anything
-    /// less by `pollInterval` of rest. A database that is away is retried after the same rest.
+    /// less by `pollInterval` of rest, cut short by the doorbell (a new message; retries that come
+    /// due are found by the poll). A database that is away is retried after the same rest.
     public func run() async {
         while !Task.isCancelled {
             var full = false
@@ -110,7 +115,12 @@ public struct OutboxDelivery: Sendable {
             } catch {
                 logger.warning("outbox: delivery round failed", metadata: ["error": "\(error)"])
             }
-            if !full { try? await Task.sleep(for: configuration.pollInterval) }
+            guard !full else { continue }
+            if let doorbell {
+                await doorbell.wait(upTo: configuration.pollInterval)
+            } else {
+                try? await Task.sleep(for: configuration.pollInterval)
+            }
         }
     }
 

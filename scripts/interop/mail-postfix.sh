@@ -75,7 +75,7 @@ expect "1 1 auto-generated" "$(grep -c '@authd.test>$' <<<"$(field "$message" id
     "Message-ID in authd's domain, From mail.from with its name, Auto-Submitted: auto-generated"
 expect 1 "$(python3 -c 'import sys; from email.utils import parsedate_to_datetime as p; print(int(p(sys.argv[1]) is not None))' "$(field "$message" date)")" \
     "a Date header"
-expect 1 "$(grep -c "sasl_method=PLAIN, sasl_username=$mailer" "$POSTFIX_DIR/maillog")" \
+expect 1 "$(grep -q "sasl_method=PLAIN, sasl_username=$mailer" "$POSTFIX_DIR/maillog" && echo 1 || echo 0)" \
     "authd signed in to Postfix as its authd account (Postfix asked authd)"
 
 # A password reset, its token read from the delivered message.

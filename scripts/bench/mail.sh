@@ -75,13 +75,7 @@ read -r forgot_down forgot_down_p99 <<<"$(wrk_run "http://127.0.0.1:$HTTP_PORT/p
 server_pids+=($!)
 for _ in $(seq 1 100); do grep -q listening "$interop_work/sink.log" && break; sleep 0.1; done
 start=$(date +%s.%N)
-"${psql[@]}" -c "
-    INSERT INTO outbox (kind, payload)
-    SELECT 'mail', json_build_object('date', extract(epoch FROM now())::bigint,
-        'from', json_build_object('address', 'no-reply@authd.test', 'name', 'authd'),
-        'messageID', 'bench-' || n || '@authd.test', 'subject', 'bench ' || n, 'text', 'bench ' || n || E'\\n',
-        'html', '<p>bench ' || n || '</p>', 'to', json_build_object('address', 'bench-' || n || '@example.com'))
-    FROM generate_series(1, 2000) AS n"
+queue_mail bench 2000
 drain
 delivered=$(python3 -c "print(round(2000 / ($(date +%s.%N) - $start), 1))")
 reference_delivery=$(python3 scripts/bench/smtp_reference.py "$smtp_port" "$interop_work/relay.crt" relay-user \

@@ -96,6 +96,19 @@ CONF
     return 1
 }
 
+# queue_mail PREFIX COUNT: COUNT messages straight into the outbox in one INSERT, to
+# PREFIX-1@example.com … PREFIX-COUNT@example.com, from no-reply@authd.test, each with its own
+# Message-ID (PREFIX-N@authd.test).
+queue_mail() {
+    "$AUTHD_PG_BINDIR/psql" -q -v ON_ERROR_STOP=1 "$AUTHD_DATABASE_URL" -c "
+        INSERT INTO outbox (kind, payload)
+        SELECT 'mail', json_build_object('date', extract(epoch FROM now())::bigint,
+            'from', json_build_object('address', 'no-reply@authd.test', 'name', 'authd'),
+            'messageID', '$1-' || n || '@authd.test', 'subject', '$1 ' || n, 'text', '$1 ' || n || E'\\n',
+            'html', '<p>$1 ' || n || '</p>', 'to', json_build_object('address', '$1-' || n || '@example.com'))
+        FROM generate_series(1, $2) AS n"
+}
+
 # smtp_auth USER PASSWORD: AUTH PLAIN at SMTP_PORT with Python's smtplib, from $SOURCE (a loopback
 # address, 127.0.0.1 by default); prints OK, NO (535) or TEMP (454), or the error.
 smtp_auth() {

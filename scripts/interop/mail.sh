@@ -232,13 +232,7 @@ expect "queued 0 failed 1" "$(authctl mail status | tr '\n' ' ' | sed 's/ $//')"
 # killed instance had claimed (at most one batch, 8), sent again after their lease with the same
 # Message-ID.
 start_authd
-"$AUTHD_PG_BINDIR/psql" -q -v ON_ERROR_STOP=1 "$AUTHD_DATABASE_URL" -c "
-    INSERT INTO outbox (kind, payload)
-    SELECT 'mail', json_build_object('date', extract(epoch FROM now())::bigint,
-        'from', json_build_object('address', 'no-reply@authd.test', 'name', 'authd'),
-        'messageID', 'bulk-' || n || '@authd.test', 'subject', 'bulk ' || n, 'text', 'bulk ' || n || E'\\n',
-        'html', '<p>bulk ' || n || '</p>', 'to', json_build_object('address', 'bulk-' || n || '@example.com'))
-    FROM generate_series(1, 1000) AS n"
+queue_mail bulk 1000
 bulk_files() { grep -l '"bulk-' "$mail"/*.json 2>/dev/null | wc -l; }
 for _ in $(seq 1 600); do [ "$(bulk_files)" -ge 333 ] && break; sleep 0.05; done
 kill -KILL "${authd_pids[0]}"

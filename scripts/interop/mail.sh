@@ -266,6 +266,13 @@ else
     failures=$((failures + 1))
 fi
 
+# The mailed secrets (a verification link's, a reset's, an invitation's) never reach a log line.
+leaked=0
+for secret in "${link_token:-}" "${token:-}" "${invite_token:-}"; do
+    [ "${#secret}" = 43 ] || { leaked=$((leaked + 100)); continue; }
+    grep -qF -- "$secret" "$interop_work/authd.log" && leaked=$((leaked + 1))
+done
+expect 0 "$leaked" "no mailed token in authd's log"
 if grep -q 'relay password' "$interop_work/authd.log"; then
     echo "FAIL: the relay password reached the log" >&2
     failures=$((failures + 1))

@@ -1,6 +1,8 @@
 import AuthCore
+import AuthCrypto
 
-/// The portal's server-rendered pages: plain HTML forms, no JavaScript, one small stylesheet
+/// The portal's server-rendered pages: plain HTML forms, no JavaScript (but the form_post
+/// response's one line, which its button stands in for), one small stylesheet
 /// (`/ui/style.css`). Every value from a request or the database goes through `escape`.
 enum PortalPages {
     /// `&`, `<`, `>`, `"` and `'` as character references: safe in text and in quoted attributes.
@@ -41,6 +43,28 @@ enum PortalPages {
         </html>
         """
     }
+
+    /// The form_post response (OAuth 2.0 Form Post Response Mode): the parameters as hidden fields
+    /// of a form to the client's redirect URI, posted by the script at once, or by the button
+    /// where scripts do not run.
+    static func formPost(_ parameters: [(String, String)], to redirectURI: String) -> String {
+        let fields = parameters.map { #"<input type="hidden" name="\#(escape($0.0))" value="\#(escape($0.1))">"# }
+        return page(
+            title: "Back to the application",
+            """
+            <form method="post" action="\(escape(redirectURI))">
+            \(fields.joined(separator: "\n"))
+            <p>Taking you back to the application.</p>
+            <button type="submit">Continue</button>
+            </form>
+            <script>\(formPostScript)</script>
+            """)
+    }
+
+    static let formPostScript = "document.forms[0].submit()"
+    /// For the page's Content-Security-Policy: the only script any authd page runs.
+    static let formPostScriptHash = Base64.standard.encode(
+        (try? Digest.hash(.sha256, Array(formPostScript.utf8))) ?? [])
 
     /// Hidden fields every form carries: the CSRF token and, in a sign-in flow, the sealed request
     /// or the application's URL to return to (`rd`).

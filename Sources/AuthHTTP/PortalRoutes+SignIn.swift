@@ -77,7 +77,7 @@ extension HTTPFrontEnd {
         case .code(let code, let checked):
             var parameters = [("code", code), ("iss", portal.issuer)]
             if let state = checked.state { parameters.append(("state", state)) }
-            response = Self.found(URLEncoding.adding(parameters, to: checked.redirectURI))
+            response = authorizationResponse(parameters, to: checked.redirectURI, mode: checked.responseMode)
         case .refuse(let error): response = redirect(error, issuer: portal.issuer)
         case .application(let url):
             let sso = cookie ?? self.cookie(request, Self.ssoCookie)

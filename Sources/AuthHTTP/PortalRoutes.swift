@@ -26,7 +26,7 @@ extension HTTPFrontEnd {
     static let accessTokenCookie = "access_token"
     static let authorizeParameters: Set<String> = [
         "response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
-        "code_challenge_method", "prompt", "max_age", "login_hint", "request", "request_uri", "authz",
+        "code_challenge_method", "prompt", "max_age", "login_hint", "request", "request_uri", "response_mode", "authz",
     ]
 
     func addPortalRoutes(to router: MethodTable, portal: PortalService) {
@@ -158,7 +158,8 @@ extension HTTPFrontEnd {
             responseType: input["response_type"], clientID: input["client_id"], redirectURI: input["redirect_uri"],
             scope: input["scope"], state: input["state"], nonce: input["nonce"], codeChallenge: input["code_challenge"],
             codeChallengeMethod: input["code_challenge_method"], prompt: input["prompt"], maxAge: input["max_age"],
-            loginHint: input["login_hint"], request: input["request"], requestURI: input["request_uri"])
+            loginHint: input["login_hint"], request: input["request"], requestURI: input["request_uri"],
+            responseMode: input["response_mode"])
     }
 
     /// The sealed request a page carries; nil when the page was opened without one. A broken or
@@ -173,6 +174,24 @@ extension HTTPFrontEnd {
     func redirect(_ error: AuthorizationError, issuer: String) -> Response {
         var parameters = [("error", error.code.rawValue), ("error_description", error.description), ("iss", issuer)]
         if let state = error.state { parameters.append(("state", state)) }
-        return Self.found(URLEncoding.adding(parameters, to: error.redirectURI))
+        return authorizationResponse(parameters, to: error.redirectURI, mode: error.responseMode)
+    }
+
+    /// The authorization response to the client: a redirect with `parameters` in the query, or
+    /// (`form_post`) a page whose form posts them, submitted by a script the page's CSP allows by
+    /// its hash alone, and by its button without one.
+    func authorizationResponse(_ parameters: [(String, String)], to redirectURI: String, mode: ResponseMode)
+        -> Response
+    {
+        switch mode {
+        case .query:
+            return Self.found(URLEncoding.adding(parameters, to: redirectURI))
+        case .formPost:
+            var response = html(.ok, PortalPages.formPost(parameters, to: redirectURI), formTarget: redirectURI)
+            response.headers[.contentSecurityPolicy] = SecurityHeaders.contentSecurityPolicy(
+                formAction: ["'self'"] + (Self.origin(redirectURI).map { [$0] } ?? []),
+                scriptHash: PortalPages.formPostScriptHash)
+            return response
+        }
     }
 }

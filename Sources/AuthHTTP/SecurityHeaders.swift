@@ -3,7 +3,8 @@ import HTTPTypes
 /// The one place authd's security headers are decided. Every answer (JSON, pages, redirects,
 /// errors) gets the defaults from `RequestMiddleware`: not cached unless its route says so, not
 /// sniffed, not framed, no referrer. A portal page adds its Content-Security-Policy, which
-/// allows no script and posts forms only to authd itself (and the client it redirects to).
+/// allows no script (but the form_post page's one, by its hash) and posts forms only to authd
+/// itself (and the client it redirects to).
 enum SecurityHeaders {
     static let frameOptions = HTTPField.Name("X-Frame-Options")!
     static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
@@ -23,9 +24,10 @@ enum SecurityHeaders {
         HTTPField(name: referrerPolicy, value: "no-referrer"),
     ]
 
-    /// A page's policy: nothing but authd's own styles and images, forms to `formAction` only.
-    static func contentSecurityPolicy(formAction: [String]) -> String {
+    /// A page's policy: nothing but authd's own styles and images, forms to `formAction` only, and
+    /// no script but the one whose SHA-256 is `scriptHash` (base64) when a page has one.
+    static func contentSecurityPolicy(formAction: [String], scriptHash: String? = nil) -> String {
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action \(formAction.joined(separator: " ")); "
-            + "frame-ancestors 'none'; base-uri 'none'"
+            + (scriptHash.map { "script-src 'sha256-\($0)'; " } ?? "") + "frame-ancestors 'none'; base-uri 'none'"
     }
 }

@@ -68,6 +68,7 @@ struct AuthorizationServerMetadata: Encodable {
     var authorizationEndpoint: String?
     var grantTypesSupported = [GrantType.clientCredentials.rawValue, GrantType.refreshToken.rawValue]
     var responseTypesSupported: [String] = []
+    var responseModesSupported: [String]?
     let scopesSupported: [String]
     let authMethods = ["client_secret_basic", "client_secret_post"]
     /// The token endpoint's: public clients send `none`.
@@ -115,6 +116,7 @@ struct AuthorizationServerMetadata: Encodable {
             grantTypesSupported.append(GrantType.authorizationCode.rawValue)
             grantTypesSupported.sort()
             responseTypesSupported = ["code"]
+            responseModesSupported = ResponseMode.allCases.map(\.rawValue)
             tokenAuthMethods.append("none")
             codeChallengeMethods = ["S256"]
         }
@@ -135,6 +137,7 @@ struct AuthorizationServerMetadata: Encodable {
         case revocationEndpoint = "revocation_endpoint", jwksURI = "jwks_uri"
         case authorizationEndpoint = "authorization_endpoint"
         case grantTypesSupported = "grant_types_supported", responseTypesSupported = "response_types_supported"
+        case responseModesSupported = "response_modes_supported"
         case scopesSupported = "scopes_supported", tokenAuthMethods = "token_endpoint_auth_methods_supported"
         case introspectionAuthMethods = "introspection_endpoint_auth_methods_supported"
         case revocationAuthMethods = "revocation_endpoint_auth_methods_supported"
@@ -152,6 +155,7 @@ struct AuthorizationServerMetadata: Encodable {
         try c.encodeIfPresent(authorizationEndpoint, forKey: .authorizationEndpoint)
         try c.encode(grantTypesSupported, forKey: .grantTypesSupported)
         try c.encode(responseTypesSupported, forKey: .responseTypesSupported)
+        try c.encodeIfPresent(responseModesSupported, forKey: .responseModesSupported)
         try c.encode(scopesSupported, forKey: .scopesSupported)
         try c.encode(tokenAuthMethods, forKey: .tokenAuthMethods)
         try c.encode(authMethods, forKey: .introspectionAuthMethods)

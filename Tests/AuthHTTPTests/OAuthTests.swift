@@ -356,6 +356,7 @@ struct OAuthTests {
                 "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
                 "prompt_values_supported": ["none", "login", "consent", "select_account"],
+                "response_modes_supported": ["query", "form_post"],
             ]
             for (key, value) in lists { #expect(json[key] as? [String] == value, "\(key)") }
             #expect((json["claims_supported"] as? [String])?.contains("auth_time") == true)

@@ -45,10 +45,10 @@ struct RevocationListenerTests {
         defer { listener.stop() }
         // The ring of the (re)connect, for what was added while the listener was away.
         let clock = ContinuousClock()
-        #expect(await clock.measure { await doorbell.wait(upTo: .seconds(20)) } < .seconds(15))
+        #expect(await clock.measure { await doorbell.wait(upTo: .seconds(120)) } < .seconds(60))
         for insert in ["enqueue", "sql"] {
             let waited = try await clock.measure {
-                async let rung: Void = doorbell.wait(upTo: .seconds(20))
+                async let rung: Void = doorbell.wait(upTo: .seconds(120))
                 try await Task.sleep(for: .milliseconds(100))
                 if insert == "enqueue" {
                     try await stack.stores.outbox.enqueue([OutboxMessage(kind: .mail, payload: "{}")])
@@ -59,7 +59,7 @@ struct RevocationListenerTests {
                 }
                 await rung
             }
-            #expect(waited < .seconds(10), "\(insert): rung at once, not after the 20 s wait (\(waited))")
+            #expect(waited < .seconds(60), "\(insert): rung at the commit, not after the 120 s wait (\(waited))")
         }
         _ = try await stack.pool.run { connection in try connection.query("DELETE FROM outbox") }
         await stack.shutdown()

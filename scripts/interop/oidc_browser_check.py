@@ -11,6 +11,8 @@ Usage: oidc_browser_check.py AUTHD_PORT OTHER_AUTHD_PORT RP1_PORT RP2_PORT SUFFI
 5. POST /logout/all on the other instance ends the SSO session: RP 1 asks for a password again.
 6. RP-initiated logout from RP 1: authd's confirmation page, back to RP 1 with the state, and the
    SSO session is gone (RP 2 asks for the password).
+8. response_mode=form_post: signed in, RP 1 asks again with it; authd's page posts the code to RP 1
+   (its one script allowed by hash), which signs the user in from the posted form.
 7. Login CSRF: an attacker (requests) signs in to RP 1's request as themselves, allows it and keeps
    the continuation; a victim's Chromium, signed in to authd, opens it: an error page on authd,
    never a redirect to the RP with a code.
@@ -115,6 +117,14 @@ try:
     allow(driver, screenshot="consent")
     check(signed_in_as(driver, rp1) == alice, "RP 1 (Authlib) validated the ID token and shows the user")
     check(driver.find_element(By.ID, "amr").text == "pwd", "amr: pwd")
+
+    check(driver.find_element(By.ID, "via").text == "GET", "the code came in the redirect's query")
+
+    # 8. form_post: the same sign-in again, the code posted to RP 1 by authd's page.
+    driver.get(f"http://127.0.0.1:{rp1}/login?mode=form_post")
+    wait_for(driver, lambda d: d.current_url.startswith(f"http://127.0.0.1:{rp1}/")
+             and d.find_elements(By.ID, "via") and d.find_element(By.ID, "via").text == "POST")
+    check(signed_in_as(driver, rp1) == alice, "response_mode=form_post: RP 1 signed the user in from the posted form")
 
     # 2. SSO into RP 2: consent for the new client, no password page.
     driver.get(f"http://127.0.0.1:{rp2}/login")

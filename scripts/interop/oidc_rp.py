@@ -3,8 +3,10 @@ Flask client: discovery, the code flow with PKCE (S256) and a nonce, the ID toke
 Authlib against the JWK Set. Usage: oidc_rp.py PORT ISSUER CLIENT_ID CLIENT_SECRET.
 
 /            the signed-in user's name (from the ID token), or a link to sign in
-/login       to authd; /login?prompt=none asks without any page
-/callback    the code exchanged; an error from authd is shown as `error: CODE`
+/login       to authd; /login?prompt=none asks without any page; /login?mode=form_post asks for
+             the answer as a posted form (OAuth 2.0 Form Post Response Mode)
+/callback    the code exchanged (from the query, or from a posted form); an error from authd is
+             shown as `error: CODE`; / then says how the answer came (`via`)
 /logout      RP-initiated logout: to authd's end_session_endpoint with the ID token as the hint,
              back to / (registered as a redirect URI too)
 """
@@ -37,21 +39,25 @@ def index():
         return '<p id="who">nobody</p><a href="/login">sign in</a>'
     return (
         f'<p id="who">{user["preferred_username"]}</p>'
-        f'<p id="sub">{user["sub"]}</p><p id="amr">{" ".join(user["amr"])}</p>'
+        f'<p id="sub">{user["sub"]}</p><p id="amr">{" ".join(user["amr"])}</p><p id="via">{session.get("via")}</p>'
     )
 
 
 @app.route("/login")
 def login():
     extra = {"prompt": request.args["prompt"]} if "prompt" in request.args else {}
+    if "mode" in request.args:
+        extra["response_mode"] = request.args["mode"]
     return oauth.authd.authorize_redirect(url_for("callback", _external=True), **extra)
 
 
-@app.route("/callback")
+@app.route("/callback", methods=["GET", "POST"])
 def callback():
-    if "error" in request.args:
-        return f'<p id="error">error: {request.args["error"]}</p>'
+    answer = request.args if request.method == "GET" else request.form
+    if "error" in answer:
+        return f'<p id="error">error: {answer["error"]}</p>'
     token = oauth.authd.authorize_access_token()
+    session["via"] = request.method
     session["user"] = dict(token["userinfo"])
     session["id_token"] = token["id_token"]
     return redirect("/")

@@ -23,13 +23,17 @@ public struct AuthorizationParameters: Hashable, Sendable, Codable {
     /// OpenID Connect §6: request objects, which authd does not support.
     public var request: String?
     public var requestURI: String?
+    /// OAuth 2.0 Multiple Response Type Encoding Practices §2.1: `query` (the default for `code`)
+    /// or `form_post` (OAuth 2.0 Form Post Response Mode).
+    public var responseMode: String?
 
     public init(
         responseType: String? = nil, clientID: String? = nil, redirectURI: String? = nil, scope: String? = nil,
         state: String? = nil, nonce: String? = nil, codeChallenge: String? = nil, codeChallengeMethod: String? = nil,
         prompt: String? = nil, maxAge: String? = nil, loginHint: String? = nil, request: String? = nil,
-        requestURI: String? = nil
+        requestURI: String? = nil, responseMode: String? = nil
     ) {
+        self.responseMode = responseMode
         self.responseType = responseType
         self.clientID = clientID
         self.redirectURI = redirectURI
@@ -53,6 +57,15 @@ public enum Prompt: String, Hashable, Sendable, CaseIterable {
     case selectAccount = "select_account"
 }
 
+/// How the authorization response reaches the client's redirect URI.
+public enum ResponseMode: String, Hashable, Sendable, CaseIterable {
+    /// A redirect with the parameters in the query.
+    case query
+    /// A page whose form posts the parameters to the redirect URI (OAuth 2.0 Form Post Response
+    /// Mode): they stay out of the URL, its history and its logs.
+    case formPost = "form_post"
+}
+
 /// A checked authorization request: the client, the exact redirect URI it registered, the scopes
 /// granted, and what the login and consent steps must honour.
 public struct AuthorizationRequest: Hashable, Sendable {
@@ -67,9 +80,15 @@ public struct AuthorizationRequest: Hashable, Sendable {
     /// Seconds since the user's last authentication after which they must authenticate again.
     public var maxAge: Int64?
     public var loginHint: String?
+    public var responseMode: ResponseMode = .query
 
     /// An OpenID Connect request: the code's exchange also returns an ID token.
     public var isOpenID: Bool { scopes.contains("openid") }
+
+    /// The error `code` for this request's client, sent the way it asked for its response.
+    public func error(_ code: AuthorizationError.Code, _ description: String) -> AuthorizationError {
+        AuthorizationError(code, description, redirectURI: redirectURI, state: state, responseMode: responseMode)
+    }
 }
 
 /// Why an authorization request is refused, and how the browser hears it.
@@ -104,8 +123,12 @@ public struct AuthorizationError: Error, Hashable, Sendable {
     public var description: String
     public var redirectURI: String
     public var state: String?
+    public var responseMode: ResponseMode
 
-    public init(_ code: Code, _ description: String, redirectURI: String, state: String?) {
+    public init(
+        _ code: Code, _ description: String, redirectURI: String, state: String?, responseMode: ResponseMode = .query
+    ) {
+        self.responseMode = responseMode
         self.code = code
         self.description = description
         self.redirectURI = redirectURI
@@ -144,10 +167,13 @@ public enum AuthorizationRules {
             return .success(
                 try checkRest(parameters, client: client, redirectURI: redirectURI, configuredScopes: configuredScopes))
         } catch {
-            // A state too long to echo is not echoed.
+            // A state too long to echo is not echoed; an unknown response_mode is answered in the query.
             let echoed = state.flatMap { $0.utf8.count <= maximumStateLength ? $0 : nil }
+            let mode = parameters.responseMode.flatMap(ResponseMode.init(rawValue:)) ?? .query
             return .failure(
-                .redirect(AuthorizationError(error.code, error.description, redirectURI: redirectURI, state: echoed)))
+                .redirect(
+                    AuthorizationError(
+                        error.code, error.description, redirectURI: redirectURI, state: echoed, responseMode: mode)))
         }
     }
 
@@ -177,6 +203,13 @@ public enum AuthorizationRules {
         guard responseType == "code" else {
             throw Invalid(.unsupportedResponseType, "only response_type=code is supported")
         }
+        var responseMode = ResponseMode.query
+        if let mode = parameters.responseMode {
+            guard let known = ResponseMode(rawValue: mode) else {
+                throw Invalid("response_mode must be query or form_post")
+            }
+            responseMode = known
+        }
         guard client.grantTypes.contains(.authorizationCode) else {
             throw Invalid(.unauthorizedClient, "this client may not use the authorization code grant")
         }
@@ -198,7 +231,8 @@ public enum AuthorizationRules {
         }
         return AuthorizationRequest(
             client: client, redirectURI: redirectURI, scopes: scopes, state: parameters.state, nonce: parameters.nonce,
-            codeChallenge: challenge, prompts: prompts, maxAge: maxAge, loginHint: parameters.loginHint)
+            codeChallenge: challenge, prompts: prompts, maxAge: maxAge, loginHint: parameters.loginHint,
+            responseMode: responseMode)
     }
 
     /// `OAuthScope.granted` over what the client may have of `oauth.scopes`, as a redirected error.

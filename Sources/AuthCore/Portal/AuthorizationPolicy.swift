@@ -31,7 +31,7 @@ public enum AuthorizationPolicy {
         guard interaction.belongs(to: session?.sessionID) else { return .foreign }
         let interactive = !request.prompts.contains(.none)
         func refuse(_ code: AuthorizationError.Code, _ description: String) -> AuthorizationStep {
-            .refuse(AuthorizationError(code, description, redirectURI: request.redirectURI, state: request.state))
+            .refuse(request.error(code, description))
         }
         guard let session else {
             return interactive ? .signIn : refuse(.loginRequired, "the user is not signed in")

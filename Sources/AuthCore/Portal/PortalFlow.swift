@@ -139,10 +139,7 @@ public struct PortalFlow: Hashable, Sendable {
             guard case .authorization(var pending) = purpose, pending.interaction.belongs(to: session.sessionID)
             else { return .foreign }
             guard allowed else {
-                return .refuse(
-                    AuthorizationError(
-                        .accessDenied, "the user did not allow access", redirectURI: request.redirectURI,
-                        state: request.state))
+                return .refuse(request.error(.accessDenied, "the user did not allow access"))
             }
             pending.interaction.consented(in: session.sessionID)
             purpose = .authorization(pending)
@@ -156,9 +153,7 @@ public struct PortalFlow: Hashable, Sendable {
             case .foreign: return .foreign
             case .issueCode:
                 guard let code else {
-                    return .refuse(
-                        AuthorizationError(
-                            .serverError, "no code was issued", redirectURI: request.redirectURI, state: request.state))
+                    return .refuse(request.error(.serverError, "no code was issued"))
                 }
                 return .code(code, request)
             }

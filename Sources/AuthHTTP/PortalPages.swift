@@ -198,13 +198,14 @@ enum PortalPages {
             """)
     }
 
-    static func confirmSignOut(csrf: String, username: String, clientName: String?, fields: [(String, String)])
-        -> String
-    {
+    static func confirmSignOut(
+        csrf: String, username: String, clientName: String?, fields: [(String, String)], refusal: String? = nil
+    ) -> String {
         let from = clientName.map { " <strong>\(escape($0))</strong> asks to sign you out." } ?? ""
         return page(
             title: "Sign out?",
             """
+            \(notReturning(refusal))
             <p>You are signed in as <strong>\(escape(username))</strong>.\(from)</p>
             <p class="small">Signing out ends your authd session: applications will ask for your password again.</p>
             <form method="post" action="/ui/logout">
@@ -214,8 +215,17 @@ enum PortalPages {
             """)
     }
 
-    static func signedOut() -> String {
-        page(title: "Signed out", "<p>You are signed out of authd. You can close this window.</p>")
+    static func signedOut(refusal: String? = nil) -> String {
+        page(
+            title: "Signed out",
+            "\(notReturning(refusal))<p>You are signed out of authd. You can close this window.</p>")
+    }
+
+    /// Why a sign-out does not go back to the application that asked for it.
+    static func notReturning(_ refusal: String?) -> String {
+        guard let refusal else { return "" }
+        return alert(
+            "The application's sign-out request was not valid (\(refusal)), so you will not be sent back to it.")
     }
 
     /// An error page: `message` says what happened, the advice what to do for the page's status.

@@ -115,7 +115,9 @@ extension HTTPFrontEnd {
 
     /// OpenID Connect RP-Initiated Logout 1.0: a page asking the signed-in user to confirm (so a
     /// link on another site cannot sign anybody out), or, with no SSO session, straight on to the
-    /// client's post-logout redirect URI or the signed-out page.
+    /// client's post-logout redirect URI or the signed-out page. A request that cannot be sent back
+    /// (an unregistered URI, a forged hint) still offers the sign-out and ends on the signed-out
+    /// page, saying why: an error page would leave the SSO session signing the next visit in.
     func endSession(_ request: Request, _ input: FormBody, _ portal: PortalService) async throws -> Response {
         let logout = try await portal.checkLogout(
             clientID: input["client_id"], idTokenHint: input["id_token_hint"],
@@ -129,12 +131,15 @@ extension HTTPFrontEnd {
         if let state = logout.state { fields.append(("state", state)) }
         return try formPage(request, .ok, formTarget: logout.postLogoutRedirectURI) { csrf in
             PortalPages.confirmSignOut(
-                csrf: csrf, username: user.username, clientName: logout.client?.name, fields: fields)
+                csrf: csrf, username: user.username, clientName: logout.client?.name, fields: fields,
+                refusal: logout.refusal)
         }
     }
 
     func signedOut(_ logout: LogoutRequest) -> Response {
-        guard let uri = logout.postLogoutRedirectURI else { return html(.ok, PortalPages.signedOut()) }
+        guard let uri = logout.postLogoutRedirectURI else {
+            return html(.ok, PortalPages.signedOut(refusal: logout.refusal))
+        }
         return Self.seeOther(logout.state.map { URLEncoding.adding([("state", $0)], to: uri) } ?? uri)
     }
 

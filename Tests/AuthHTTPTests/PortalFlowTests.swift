@@ -230,7 +230,7 @@ struct PortalFlowTests {
     }
 
     @Test(
-        "RP-initiated logout: a confirmation page, then back to the registered URI with the state; the SSO session is gone; an unregistered URI or a forged hint is a page"
+        "RP-initiated logout: a confirmation page, then back to the registered URI with the state; the SSO session is gone; an unregistered URI or a forged hint still signs out, never redirected"
     )
     func logout() async throws {
         let stack = try await TestStack(backing: .memory, configuration: .init(scopes: OAuthTests.openIDScopes))
@@ -250,12 +250,19 @@ struct PortalFlowTests {
                         + "&code_verifier=\(OAuthTests.verifier)&code=\(code)"))
             let idToken = try #require(exchanged.json["id_token"] as? String)
 
+            // Not sent back, but not left signed in either: the sign-out is offered, without the URI.
             let foreign = try await browser.get(
                 client,
-                "/oauth2/logout?client_id=\(rp.client.id)&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F")
-            #expect(foreign.status == .badRequest && foreign.headers[.location] == nil)
+                "/oauth2/logout?client_id=\(rp.client.id)&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F&state=x"
+            )
+            #expect(
+                foreign.status == .ok && foreign.headers[.location] == nil && foreign.bodyText.contains("Sign out?"))
+            #expect(foreign.bodyText.contains("not one the client registered"), "it says why it will not go back")
+            #expect(
+                Self.hidden("post_logout_redirect_uri", in: foreign) == nil && Self.hidden("state", in: foreign) == nil)
+            #expect(foreign.headers[.contentSecurityPolicy]?.contains("evil.example") == false)
             let forged = try await browser.get(client, "/oauth2/logout?id_token_hint=e30.e30.e30")
-            #expect(forged.status == .badRequest)
+            #expect(forged.status == .ok && forged.bodyText.contains("not an ID token authd issued"))
 
             let confirm = try await browser.get(
                 client,
@@ -277,6 +284,22 @@ struct PortalFlowTests {
                 client,
                 "/oauth2/logout?client_id=\(rp.client.id)&post_logout_redirect_uri=https%3A%2F%2Frp.example.com%2Fcb")
             #expect(again.status == .seeOther, "no session: straight back, no page")
+
+            // An unregistered URI, confirmed: signed out, on authd's page, never sent there.
+            let second = Browser()
+            let restarted = try await second.get(client, Self.authorizeURI(rp.client.id))
+            _ = try await Self.signIn(
+                second, client, on: try await second.get(client, try #require(restarted.headers[.location])), as: user)
+            let offered = try await second.get(
+                client,
+                "/oauth2/logout?client_id=\(rp.client.id)&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F")
+            let confirmed = try await second.post(
+                client, "/ui/logout",
+                [("csrf", try #require(Self.hidden("csrf", in: offered))), ("client_id", rp.client.id)])
+            #expect(confirmed.status == .ok && confirmed.headers[.location] == nil)
+            #expect(confirmed.bodyText.contains("Signed out") && second.cookies["authd_sso"] == nil)
+            let silent = try await second.get(client, Self.authorizeURI(rp.client.id, "&prompt=none"))
+            #expect(Self.query(silent.headers[.location])["error"] == "login_required", "the next visit asks again")
         }
         await stack.shutdown()
     }

@@ -217,13 +217,31 @@ public struct LogoutRequest: Hashable, Sendable {
     /// ones too), or nil for the signed-out page.
     public var postLogoutRedirectURI: String?
     public var state: String?
+    /// Why the browser is not sent back (an unregistered URI, a hint authd did not sign, an
+    /// unknown client): the sign-out is still offered and ends on the signed-out page.
+    public var refusal: String?
 }
 
 extension PortalService {
     /// Checks a logout request: `id_token_hint` must be an ID token authd signed (expired is
     /// fine) and name the same client as `client_id`; `post_logout_redirect_uri` must be one the
-    /// client registered. Anything else is `invalidInput`: an error page, never a redirect.
+    /// client registered. A request that fails is not redirected anywhere (§3 of the spec), but
+    /// the person may still sign out: it comes back without the redirect, saying why.
     public func checkLogout(
+        clientID: String?, idTokenHint: String?, postLogoutRedirectURI: String?, state: String?
+    ) async throws -> LogoutRequest {
+        do {
+            return try await validLogout(
+                clientID: clientID, idTokenHint: idTokenHint, postLogoutRedirectURI: postLogoutRedirectURI,
+                state: state)
+        } catch let error as AuthError where error.code == .invalidInput {
+            var client: OAuthClient?
+            if let clientID, let found = try await self.client(id: clientID), !found.disabled { client = found }
+            return LogoutRequest(client: client, postLogoutRedirectURI: nil, state: nil, refusal: error.message)
+        }
+    }
+
+    private func validLogout(
         clientID: String?, idTokenHint: String?, postLogoutRedirectURI: String?, state: String?
     ) async throws -> LogoutRequest {
         var clientID = clientID

@@ -82,14 +82,17 @@ extension HTTPFrontEnd {
 
     /// A page, with the headers every page carries. `formTarget` is the client's redirect URI
     /// when the form's answer ends in a redirect there: CSP's form-action covers redirects after
-    /// a form post, so that origin is allowed too.
-    func html(_ status: HTTPResponse.Status, _ body: String, formTarget: String? = nil) -> Response {
+    /// a form post, so that origin is allowed too. `scriptHash`: the page's one script (form_post's).
+    func html(_ status: HTTPResponse.Status, _ body: String, formTarget: String? = nil, scriptHash: String? = nil)
+        -> Response
+    {
         let formAction = ["'self'"] + (formTarget.flatMap(Self.origin).map { [$0] } ?? [])
         return Response(
             status: status,
             headers: [
                 .contentType: "text/html; charset=utf-8",
-                .contentSecurityPolicy: SecurityHeaders.contentSecurityPolicy(formAction: formAction),
+                .contentSecurityPolicy: SecurityHeaders.contentSecurityPolicy(
+                    formAction: formAction, scriptHash: scriptHash),
             ],
             body: .init(byteBuffer: ByteBuffer(string: body)))
     }

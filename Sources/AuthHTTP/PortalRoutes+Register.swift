@@ -54,9 +54,8 @@ extension HTTPFrontEnd {
         _ request: Request, _ flow: PortalFlow, _ portal: PortalService, status: HTTPResponse.Status,
         error: String?, username: String = "", email: String = ""
     ) throws -> Response {
-        let target = flow.pending?.parameters.redirectURI ?? flow.returnTo
         let sealed = try flow.pending?.sealed(with: portal.keyring)
-        return try formPage(request, status, formTarget: target) {
+        return try formPage(request, status, formTarget: flow.formTarget) {
             PortalPages.register(
                 csrf: $0, pending: sealed, returnTo: flow.returnTo, username: username, email: email, error: error)
         }

@@ -19,7 +19,7 @@ extension HTTPFrontEnd {
             case .invalidCode, nil: nil
             }
         let status: HTTPResponse.Status = notice == nil ? .ok : .unauthorized
-        return try formPage(request, status, formTarget: pending?.parameters.redirectURI ?? flow.returnTo) { csrf in
+        return try formPage(request, status, formTarget: flow.formTarget) { csrf in
             PortalPages.signIn(
                 csrf: csrf, pending: try pending?.sealed(with: portal.keyring), returnTo: flow.returnTo,
                 clientName: clientName, username: username ?? pending?.parameters.loginHint ?? "", error: error,
@@ -100,8 +100,7 @@ extension HTTPFrontEnd {
         notice: PortalFlow.Notice?
     ) throws -> Response {
         let pending = flow.pending
-        let target = pending?.parameters.redirectURI ?? flow.returnTo
-        return try formPage(request, notice == nil ? .ok : .unauthorized, formTarget: target) { csrf in
+        return try formPage(request, notice == nil ? .ok : .unauthorized, formTarget: flow.formTarget) { csrf in
             PortalPages.oneTimeCode(
                 csrf: csrf, pending: try pending?.sealed(with: portal.keyring), returnTo: flow.returnTo,
                 challenge: challenge, error: notice == nil ? nil : "That code is not valid.")
@@ -135,4 +134,10 @@ extension HTTPFrontEnd {
                 sameSite: .lax))
         return response
     }
+}
+
+extension PortalFlow {
+    /// Where a form on this flow's pages may lead, besides authd: the client's redirect URI, or
+    /// the nginx flow's return URL (for the page's CSP form-action).
+    var formTarget: String? { pending?.parameters.redirectURI ?? returnTo }
 }

@@ -13,10 +13,9 @@ extension HTTPFrontEnd {
             await portalAnswer {
                 let input = try query(request, ["authz", "rd", "token"])
                 let flow = try flow(input, portal)
-                let target = flow.pending?.parameters.redirectURI ?? flow.returnTo
                 let sealed = try flow.pending?.sealed(with: portal.keyring)
                 if let token = input["token"] {
-                    return try formPage(request, .ok, formTarget: target) {
+                    return try formPage(request, .ok, formTarget: flow.formTarget) {
                         PortalPages.mailedLink(csrf: $0, pending: sealed, returnTo: flow.returnTo, token: token)
                     }
                 }
@@ -85,9 +84,8 @@ extension HTTPFrontEnd {
     private func codePage(
         _ request: Request, _ flow: PortalFlow, _ portal: PortalService, login: String, error: String?
     ) throws -> Response {
-        let target = flow.pending?.parameters.redirectURI ?? flow.returnTo
         let sealed = try flow.pending?.sealed(with: portal.keyring)
-        return try formPage(request, error == nil ? .ok : .unauthorized, formTarget: target) {
+        return try formPage(request, error == nil ? .ok : .unauthorized, formTarget: flow.formTarget) {
             PortalPages.mailedCode(csrf: $0, pending: sealed, returnTo: flow.returnTo, login: login, error: error)
         }
     }

@@ -192,11 +192,9 @@ extension HTTPFrontEnd {
         case .query:
             return Self.found(URLEncoding.adding(parameters, to: redirectURI))
         case .formPost:
-            var response = html(.ok, PortalPages.formPost(parameters, to: redirectURI), formTarget: redirectURI)
-            response.headers[.contentSecurityPolicy] = SecurityHeaders.contentSecurityPolicy(
-                formAction: ["'self'"] + (Self.origin(redirectURI).map { [$0] } ?? []),
+            return html(
+                .ok, PortalPages.formPost(parameters, to: redirectURI), formTarget: redirectURI,
                 scriptHash: PortalPages.formPostScriptHash)
-            return response
         }
     }
 }

@@ -50,13 +50,9 @@ extension AuthService {
     public func completeLogin(
         challenge: String, code: String, source: String? = nil, userAgent: String? = nil
     ) async throws -> SessionTokens {
+        // A challenge opens under one service's key only: the `email` stack's, or else the `http` one's.
         let mailed = SignInByMailService.service
-        let httpKey = try challengeKey("http")
-        let mailKey = try challengeKey(mailed)
-        let fromMail =
-            MFAChallenge(sealed: challenge, key: httpKey) == nil
-            && MFAChallenge(sealed: challenge, key: mailKey) != nil
-        let service = fromMail ? mailed : "http"
+        let service = MFAChallenge(sealed: challenge, key: try challengeKey(mailed)) != nil ? mailed : "http"
         let user = try await completeSecondStep(service: service, challenge: challenge, code: code, source: source)
         return try await sessions.start(for: user, source: source, userAgent: userAgent)
     }

@@ -23,6 +23,14 @@ public enum Identity {
         return raw
     }
 
+    /// What a person may sign in or ask for mail with: a username, else an e-mail address
+    /// (normalised).
+    public static func validLogin(_ raw: String) throws(AuthError) -> String {
+        if let username = try? validUsername(raw) { return username }
+        if let email = try? normalisedEmail(raw) { return email }
+        throw AuthError(.invalidInput, "login must be a username or an e-mail address")
+    }
+
     private static func isUsernameByte(_ byte: UInt8) -> Bool {
         isAlphanumeric(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
     }

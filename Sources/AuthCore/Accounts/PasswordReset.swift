@@ -66,14 +66,7 @@ public struct PasswordResetService: Sendable {
     /// Queues a reset for whichever account `login` (a username or an e-mail address) names. The
     /// same answer, and the same work, for every login.
     public func requestReset(login requested: String, source: String?) async throws {
-        let login: String
-        if let username = try? Identity.validUsername(requested) {
-            login = username
-        } else if let email = try? Identity.normalisedEmail(requested) {
-            login = email
-        } else {
-            throw AuthError(.invalidInput, "login must be a username or an e-mail address")
-        }
+        let login = try Identity.validLogin(requested)
         try addresses?.spend(source, grouping: grouping, or: Self.tooMany)
         let payload = String(decoding: try JSONEncoder().encode(Request(login: login)), as: UTF8.self)
         try await outbox.enqueue([OutboxMessage(kind: .passwordResetRequest, payload: payload)])

@@ -73,7 +73,7 @@ public struct SignInByMailService: Sendable {
     /// Queues a link and a code for whichever account `login` (a username or an e-mail address)
     /// names. The same answer, and the same work, for every login.
     public func requestLink(login requested: String, continuation: String? = nil, source: String?) async throws {
-        let login = try Self.login(requested)
+        let login = try Identity.validLogin(requested)
         try addresses?.spend(source, grouping: grouping, or: Self.tooMany)
         let request = Request(login: login, continuation: continuation)
         let payload = String(decoding: try JSONEncoder().encode(request), as: UTF8.self)
@@ -93,7 +93,7 @@ public struct SignInByMailService: Sendable {
     public func signIn(login requested: String, code: String, source: String?, userAgent: String?) async throws
         -> LoginOutcome
     {
-        let login = try Self.login(requested)
+        let login = try Identity.validLogin(requested)
         let username = try await store.username(login: login) ?? login
         return try await self.login(username: username, proof: code, source: source, userAgent: userAgent)
     }
@@ -112,12 +112,6 @@ public struct SignInByMailService: Sendable {
         } catch let error as AuthError where error.code == .invalidCredentials {
             throw Self.refused
         }
-    }
-
-    static func login(_ requested: String) throws -> String {
-        if let username = try? Identity.validUsername(requested) { return username }
-        if let email = try? Identity.normalisedEmail(requested) { return email }
-        throw AuthError(.invalidInput, "login must be a username or an e-mail address")
     }
 
     /// What is stored of a link token or a code as typed; nil when it is neither.

@@ -25,10 +25,12 @@ public enum Identity {
 
     /// What a person may sign in or ask for mail with: a username, else an e-mail address
     /// (normalised).
+    /// A username has no `@`, so each login is tried as one kind only: the two cost alike, which
+    /// `POST /password/forgot`'s timing depends on.
     public static func validLogin(_ raw: String) throws(AuthError) -> String {
-        if let username = try? validUsername(raw) { return username }
-        if let email = try? normalisedEmail(raw) { return email }
-        throw AuthError(.invalidInput, "login must be a username or an e-mail address")
+        let login = raw.utf8.contains(UInt8(ascii: "@")) ? try? normalisedEmail(raw) : try? validUsername(raw)
+        guard let login else { throw AuthError(.invalidInput, "login must be a username or an e-mail address") }
+        return login
     }
 
     private static func isUsernameByte(_ byte: UInt8) -> Bool {

@@ -132,7 +132,7 @@ let package = Package(
             name: "authd",
             dependencies: [
                 "AuthConfig", "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHookServers", "AuthLineProtocol",
-                "AuthLDAP", "AuthMail", "AuthPostgres", "AuthRADIUS",
+                "AuthLDAP", "AuthMail", "AuthOutbound", "AuthPostgres", "AuthRADIUS",
                 "AuthTelemetry", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

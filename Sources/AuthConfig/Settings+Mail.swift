@@ -164,3 +164,12 @@ extension Settings {
         }
     }
 }
+
+extension Settings {
+    /// How the outbox is delivered: mail's settings (`mail.retry_*`, `mail.give_up_hours`) when mail
+    /// is on, the defaults otherwise (back-channel logout tokens need the outbox without mail). A
+    /// claim outlasts the slowest delivery either way (a logout token's POST is given 5 seconds).
+    public var outboxDelivery: OutboxDelivery.Configuration {
+        mail?.delivery ?? OutboxDelivery.Configuration(lease: 20_000)
+    }
+}

@@ -28,11 +28,15 @@ public struct IDTokenClaims: Codable, Hashable, Sendable {
     /// `email` scope: the address, and whether its owner proved it (`email_verified`).
     public var email: String?
     public var emailVerified: Bool?
+    /// The SSO session it was issued in (OpenID Connect Back-Channel and Front-Channel Logout):
+    /// what a logout token's `sid` names.
+    public var sessionID: String?
 
     public init(
         issuer: String, subject: String, audience: String, expiresAt: Int64, issuedAt: Int64, authTime: Int64,
         nonce: String?, accessTokenHash: String?, methods: [String], authenticationClass: String, roles: [String]?,
-        name: String? = nil, preferredUsername: String? = nil, email: String? = nil, emailVerified: Bool? = nil
+        name: String? = nil, preferredUsername: String? = nil, email: String? = nil, emailVerified: Bool? = nil,
+        sessionID: String? = nil
     ) {
         self.issuer = issuer
         self.subject = subject
@@ -50,6 +54,7 @@ public struct IDTokenClaims: Codable, Hashable, Sendable {
         self.preferredUsername = preferredUsername
         self.email = email
         self.emailVerified = emailVerified
+        self.sessionID = sessionID
     }
 
     enum CodingKeys: String, CodingKey {
@@ -57,6 +62,7 @@ public struct IDTokenClaims: Codable, Hashable, Sendable {
         case authTime = "auth_time", nonce, accessTokenHash = "at_hash", methods = "amr"
         case authenticationClass = "acr", authorizedParty = "azp", roles, name
         case preferredUsername = "preferred_username", email, emailVerified = "email_verified"
+        case sessionID = "sid"
     }
 }
 
@@ -66,12 +72,19 @@ public enum IDToken {
     public static func sign(_ claims: IDTokenClaims, with pair: (id: String, key: SigningKey)) throws(CryptoError)
         -> String
     {
+        try signJWS(claims, type: "JWT", with: pair)
+    }
+
+    /// A compact JWS of `claims` (sorted keys), its header `alg`, `typ` and `kid`.
+    static func signJWS(_ claims: some Encodable, type: String, with pair: (id: String, key: SigningKey))
+        throws(CryptoError) -> String
+    {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let header: Data
         let payload: Data
         do {
-            header = try encoder.encode(["alg": pair.key.algorithm.rawValue, "typ": "JWT", "kid": pair.id])
+            header = try encoder.encode(["alg": pair.key.algorithm.rawValue, "typ": type, "kid": pair.id])
             payload = try encoder.encode(claims)
         } catch {
             throw CryptoError(.invalidParameters, "claims cannot be encoded")
@@ -105,5 +118,51 @@ extension IDToken {
             let payload = Base64.url.decode(parts[1])
         else { return nil }
         return try? JSONDecoder().decode(IDTokenClaims.self, from: Data(payload))
+    }
+}
+
+/// OpenID Connect Back-Channel Logout 1.0 §2.4: what a logout token says. Never a `nonce`, always
+/// the logout event; `sid` and `sub` both, so a client may match either.
+public struct LogoutTokenClaims: Codable, Hashable, Sendable {
+    public var issuer: String
+    public var subject: String
+    public var audience: String
+    public var issuedAt: Int64
+    public var expiresAt: Int64
+    public var tokenID: String
+    public var sessionID: String
+    public var events: [String: [String: String]]
+
+    public static let event = "http://schemas.openid.net/event/backchannel-logout"
+
+    public init(
+        issuer: String, subject: String, audience: String, issuedAt: Int64, expiresAt: Int64, tokenID: String,
+        sessionID: String
+    ) {
+        self.issuer = issuer
+        self.subject = subject
+        self.audience = audience
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+        self.tokenID = tokenID
+        self.sessionID = sessionID
+        events = [Self.event: [:]]
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case issuer = "iss", subject = "sub", audience = "aud", issuedAt = "iat", expiresAt = "exp"
+        case tokenID = "jti", sessionID = "sid", events
+    }
+}
+
+/// Logout tokens: compact JWS with `typ` `logout+jwt` (§2.4, so that no other kind of token can be
+/// taken for one), signed as the client's ID tokens are.
+public enum LogoutToken {
+    public static let type = "logout+jwt"
+
+    public static func sign(_ claims: LogoutTokenClaims, with pair: (id: String, key: SigningKey))
+        throws(CryptoError) -> String
+    {
+        try IDToken.signJWS(claims, type: type, with: pair)
     }
 }

@@ -8,7 +8,7 @@ public import Hummingbird
 extension HTTPFrontEnd {
     static let clientFields: Set<String> = [
         "name", "grant_types", "scopes", "redirect_uris", "roles", "token_lifetime", "id_token_signed_response_alg",
-        "skip_consent", "introspection", "pkce_required",
+        "skip_consent", "introspection", "pkce_required", "backchannel_logout_uri", "frontchannel_logout_uri",
     ]
 
     func addClientRoutes(to router: MethodTable, admin: AdminService) {
@@ -37,6 +37,9 @@ extension HTTPFrontEnd {
             new.skipConsent = try body.optionalBool("skip_consent") ?? false
             new.mayIntrospect = try body.optionalBool("introspection") ?? false
             new.requiresPKCE = try body.optionalBool("pkce_required") ?? true
+            new.logout = LogoutChannels(
+                backChannel: try body.nullableString("backchannel_logout_uri") ?? nil,
+                frontChannel: try body.nullableString("frontchannel_logout_uri") ?? nil)
             let registered = try await admin.createClient(new, by: actor)
             return EditedResponse(
                 status: .created, response: ClientResponse(registered.client, secret: registered.secret))
@@ -57,7 +60,9 @@ extension HTTPFrontEnd {
                 idTokenAlgorithm: try Self.idTokenAlgorithm(body),
                 skipConsent: try body.optionalBool("skip_consent"),
                 mayIntrospect: try body.optionalBool("introspection"),
-                requiresPKCE: try body.optionalBool("pkce_required"))
+                requiresPKCE: try body.optionalBool("pkce_required"),
+                backChannelLogoutURI: try body.nullableString("backchannel_logout_uri"),
+                frontChannelLogoutURI: try body.nullableString("frontchannel_logout_uri"))
             return ClientResponse(try await admin.updateClient(id: try parameter(context, "id"), change, by: actor))
         }
         clients.delete("/:id") { request, context in
@@ -112,6 +117,8 @@ public struct ClientResponse: ResponseEncodable, Sendable {
     let skipConsent: Bool
     let introspection: Bool
     let pkceRequired: Bool
+    let backChannelLogoutURI: String?
+    let frontChannelLogoutURI: String?
     let createdAt: Int64
     /// Only when it was just made.
     let clientSecret: String?
@@ -130,6 +137,8 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         skipConsent = client.skipConsent
         introspection = client.mayIntrospect
         pkceRequired = client.requiresPKCE
+        backChannelLogoutURI = client.logout.backChannel
+        frontChannelLogoutURI = client.logout.frontChannel
         createdAt = client.createdAt
         clientSecret = secret
     }
@@ -139,6 +148,7 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         case roles, tokenLifetime = "token_lifetime", disabled, createdAt = "created_at"
         case idTokenAlgorithm = "id_token_signed_response_alg"
         case skipConsent = "skip_consent", introspection, pkceRequired = "pkce_required"
+        case backChannelLogoutURI = "backchannel_logout_uri", frontChannelLogoutURI = "frontchannel_logout_uri"
         case clientSecret = "client_secret"
     }
 
@@ -157,6 +167,8 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         try c.encode(skipConsent, forKey: .skipConsent)
         try c.encode(introspection, forKey: .introspection)
         try c.encode(pkceRequired, forKey: .pkceRequired)
+        try c.encode(backChannelLogoutURI, forKey: .backChannelLogoutURI)
+        try c.encode(frontChannelLogoutURI, forKey: .frontChannelLogoutURI)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encodeIfPresent(clientSecret, forKey: .clientSecret)
     }

@@ -66,6 +66,13 @@ struct JSONBody {
         }
     }
 
+    /// Absent: nil; JSON `null`: `.some(nil)`; otherwise a string.
+    func nullableString(_ field: String) throws -> String?? {
+        guard let value = object[field] else { return nil }
+        if value is NSNull { return .some(nil) }
+        return try typed(field, "a string or null") { $0 as? String }
+    }
+
     private static let booleanType = type(of: NSNumber(value: true))
 
     private func typed<T>(_ field: String, _ expected: String, _ cast: (Any) -> T?) throws -> T? {

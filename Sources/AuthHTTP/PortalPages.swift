@@ -215,10 +215,26 @@ enum PortalPages {
             """)
     }
 
-    static func signedOut(refusal: String? = nil) -> String {
-        page(
+    /// `frames`: the applications' front-channel logout URIs, loaded unseen (OpenID Connect
+    /// Front-Channel Logout 1.0); `continueTo`: where the application asked to go next, followed
+    /// after a moment (the frames have loaded by then) or by the link.
+    static func signedOut(refusal: String? = nil, frames: [String] = [], continueTo: String? = nil) -> String {
+        let iframes = frames.map {
+            "<iframe src=\"\(escape($0))\" title=\"Signing out of an application\" hidden></iframe>"
+        }
+        guard let continueTo else {
+            return page(
+                title: "Signed out",
+                "\(notReturning(refusal))<p>You are signed out of authd. You can close this window.</p>"
+                    + iframes.joined())
+        }
+        return page(
             title: "Signed out",
-            "\(notReturning(refusal))<p>You are signed out of authd. You can close this window.</p>")
+            """
+            <meta http-equiv="refresh" content="2;url=\(escape(continueTo))">
+            <p>You are signed out of authd and of the applications you used with it.</p>
+            <p><a class="button" href="\(escape(continueTo))">Continue</a></p>
+            """ + iframes.joined())
     }
 
     /// Why a sign-out does not go back to the application that asked for it.

@@ -83,16 +83,17 @@ extension HTTPFrontEnd {
     /// A page, with the headers every page carries. `formTarget` is the client's redirect URI
     /// when the form's answer ends in a redirect there: CSP's form-action covers redirects after
     /// a form post, so that origin is allowed too. `scriptHash`: the page's one script (form_post's).
-    func html(_ status: HTTPResponse.Status, _ body: String, formTarget: String? = nil, scriptHash: String? = nil)
-        -> Response
-    {
+    func html(
+        _ status: HTTPResponse.Status, _ body: String, formTarget: String? = nil, scriptHash: String? = nil,
+        frames: [String] = []
+    ) -> Response {
         let formAction = ["'self'"] + (formTarget.flatMap(Self.origin).map { [$0] } ?? [])
         return Response(
             status: status,
             headers: [
                 .contentType: "text/html; charset=utf-8",
                 .contentSecurityPolicy: SecurityHeaders.contentSecurityPolicy(
-                    formAction: formAction, scriptHash: scriptHash),
+                    formAction: formAction, scriptHash: scriptHash, frames: frames),
             ],
             body: .init(byteBuffer: ByteBuffer(string: body)))
     }

@@ -100,8 +100,8 @@ extension HTTPFrontEnd {
                 let logout = try await portal.checkLogout(
                     clientID: form["client_id"], idTokenHint: nil,
                     postLogoutRedirectURI: form["post_logout_redirect_uri"], state: form["state"])
-                try await portal.signOut(cookie: cookie(request, Self.ssoCookie))
-                var response = signedOut(logout)
+                let frames = try await portal.signOut(cookie: cookie(request, Self.ssoCookie))
+                var response = signedOut(logout, frames: frames)
                 response.setCookie(expiredCookie(Self.ssoCookie))
                 response.setCookie(expiredCookie(Self.accessTokenCookie, domain: portal.policy.cookieDomain))
                 return response
@@ -136,11 +136,18 @@ extension HTTPFrontEnd {
         }
     }
 
-    func signedOut(_ logout: LogoutRequest) -> Response {
-        guard let uri = logout.postLogoutRedirectURI else {
-            return html(.ok, PortalPages.signedOut(refusal: logout.refusal))
+    /// The signed-out page, or the client's post-logout redirect URI. With `frames` (the
+    /// applications' front-channel logout URIs) the page loads them first, and goes on to the
+    /// redirect URI after a moment.
+    func signedOut(_ logout: LogoutRequest, frames: [String] = []) -> Response {
+        let next = logout.postLogoutRedirectURI.map { uri in
+            logout.state.map { URLEncoding.adding([("state", $0)], to: uri) } ?? uri
         }
-        return Self.seeOther(logout.state.map { URLEncoding.adding([("state", $0)], to: uri) } ?? uri)
+        guard let next, frames.isEmpty else {
+            return html(
+                .ok, PortalPages.signedOut(refusal: logout.refusal, frames: frames, continueTo: next), frames: frames)
+        }
+        return Self.seeOther(next)
     }
 
     // MARK: The authorization endpoint

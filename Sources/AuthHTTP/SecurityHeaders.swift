@@ -26,8 +26,25 @@ enum SecurityHeaders {
 
     /// A page's policy: nothing but authd's own styles and images, forms to `formAction` only, and
     /// no script but the one whose SHA-256 is `scriptHash` (base64) when a page has one.
-    static func contentSecurityPolicy(formAction: [String], scriptHash: String? = nil) -> String {
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action \(formAction.joined(separator: " ")); "
-            + (scriptHash.map { "script-src 'sha256-\($0)'; " } ?? "") + "frame-ancestors 'none'; base-uri 'none'"
+    /// `frames`: the only pages it may load in frames (the signed-out page's front-channel
+    /// logout URIs), as CSP sources of their path without the query.
+    static func contentSecurityPolicy(formAction: [String], scriptHash: String? = nil, frames: [String] = []) -> String
+    {
+        let frameSources = frames.compactMap(frameSource)
+        return
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action \(formAction.joined(separator: " ")); "
+            + (scriptHash.map { "script-src 'sha256-\($0)'; " } ?? "")
+            + (frameSources.isEmpty ? "" : "frame-src \(frameSources.joined(separator: " ")); ")
+            + "frame-ancestors 'none'; base-uri 'none'"
+    }
+
+    /// A URI's scheme, authority and path as a CSP source (which matches that path exactly); nil
+    /// for anything that could write policy (`;`, `,`, quotes, white space).
+    static func frameSource(_ uri: String) -> String? {
+        let source = String(uri.prefix { $0 != "?" && $0 != "#" })
+        guard source.hasPrefix("https://") || source.hasPrefix("http://"),
+            source.utf8.allSatisfy({ (0x21...0x7E).contains($0) && !";,'\"\\".utf8.contains($0) })
+        else { return nil }
+        return source
     }
 }

@@ -84,12 +84,17 @@ struct AuthorizationServerMetadata: Encodable {
         let idTokenSigningAlgValuesSupported: [String]
         let claimsSupported = [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "acr", "azp", "roles", "name",
-            "preferred_username", "email", "email_verified",
+            "preferred_username", "email", "email_verified", "sid",
         ]
         let promptValuesSupported = Prompt.allCases.map(\.rawValue)
         let requestParameterSupported = false
         let requestURIParameterSupported = false
         let claimsParameterSupported = false
+        /// OpenID Connect Back-Channel and Front-Channel Logout 1.0, always with `sid` (and `iss`).
+        let backChannelLogoutSupported = true
+        let backChannelLogoutSessionSupported = true
+        let frontChannelLogoutSupported = true
+        let frontChannelLogoutSessionSupported = true
 
         enum CodingKeys: String, CodingKey {
             case userinfoEndpoint = "userinfo_endpoint", subjectTypesSupported = "subject_types_supported"
@@ -99,6 +104,10 @@ struct AuthorizationServerMetadata: Encodable {
             case requestParameterSupported = "request_parameter_supported"
             case requestURIParameterSupported = "request_uri_parameter_supported"
             case claimsParameterSupported = "claims_parameter_supported"
+            case backChannelLogoutSupported = "backchannel_logout_supported"
+            case backChannelLogoutSessionSupported = "backchannel_logout_session_supported"
+            case frontChannelLogoutSupported = "frontchannel_logout_supported"
+            case frontChannelLogoutSessionSupported = "frontchannel_logout_session_supported"
         }
     }
 

@@ -34,7 +34,7 @@ extension MemoryDatabase: ClientStore {
                 scopes: client.scopes, redirectURIs: client.redirectURIs, roles: Array(Set(client.roles)).sorted(),
                 tokenLifetime: client.tokenLifetime, idTokenAlgorithm: client.idTokenAlgorithm,
                 skipConsent: client.skipConsent, mayIntrospect: client.mayIntrospect, requiresPKCE: pkce,
-                createdAt: now / 1000)
+                logout: client.logout, createdAt: now / 1000)
             tables.clients[client.id] = .init(client: stored, secretHash: secretHash)
             tables.audit(
                 actor, "client.create", target: "client:\(client.id)", client.auditDetails, now: now)
@@ -55,6 +55,8 @@ extension MemoryDatabase: ClientStore {
             if let skipConsent = change.skipConsent { client.skipConsent = skipConsent }
             if let mayIntrospect = change.mayIntrospect { client.mayIntrospect = mayIntrospect }
             client.requiresPKCE = (change.requiresPKCE ?? client.requiresPKCE) || client.type == .public
+            if let uri = change.backChannelLogoutURI { client.logout.backChannel = uri }
+            if let uri = change.frontChannelLogoutURI { client.logout.frontChannel = uri }
             if let roles = change.roles {
                 guard roles.allSatisfy({ tables.roles[$0] != nil }) else {
                     throw AuthError(.unknownRole, "a role given does not exist")
@@ -169,6 +171,30 @@ extension MemoryDatabase: PortalStore {
 
     public func touch(ssoHash: String) async throws {
         transaction { tables, now in tables.sso[ssoHash]?.session.lastSeen = now / 1000 }
+    }
+
+    public func clients(issuedIn sessionID: String) async throws -> [String] {
+        transaction { tables, _ in
+            Set(tables.sessions.values.filter { $0.parentID == sessionID }.compactMap(\.clientID)).sorted()
+        }
+    }
+
+    public func endLapsed(idleTimeout: Int64, limit: Int) async throws -> Changed<Int> {
+        transaction { tables, now in
+            let lapsed = tables.sso.filter { _, row in
+                guard let session = tables.sessions[row.session.sessionID] else { return true }
+                return row.session.isIdle(now: now / 1000, timeout: idleTimeout) || session.expiresAt <= now
+                    || session.revokedAt != nil
+            }.sorted { ($0.value.session.lastSeen, $0.key) < ($1.value.session.lastSeen, $1.key) }.prefix(max(1, limit))
+            for (hash, _) in lapsed { tables.sso[hash] = nil }
+            let ended = Set(lapsed.map(\.value.session.sessionID)).filter {
+                tables.sessions[$0] != nil && tables.sessions[$0]?.revokedAt == nil
+            }
+            let revocations =
+                tables.revoke(Array(ended), retention: retention, now: now)
+                + tables.endChildren(of: Array(ended), retention: retention, now: now)
+            return Changed(lapsed.count, revocations: revocations)
+        }
     }
 
     public func consent(userID: Int64, clientID: String) async throws -> Consent? {

@@ -3,14 +3,14 @@ public import AuthCore
 extension MemoryDatabase: SessionStore {
     public func create(_ session: NewSession, passwordHash: String) async throws -> User? {
         transaction { tables, now in
-            guard let user = tables.users[session.userID], user.passwordHash == passwordHash, !user.disabled else {
-                return nil
-            }
+            guard let user = tables.users[session.userID], user.passwordHash == passwordHash, !user.disabled,
+                session.parentID.map({ tables.sessions[$0]?.isLive(at: now) == true }) ?? true
+            else { return nil }
             tables.sessions[session.id] = Tables.SessionRow(
                 id: session.id, userID: session.userID, createdAt: now, lastUsedAt: now,
                 expiresAt: now + session.lifetime * 1000, clientAddress: session.clientAddress,
                 userAgent: session.userAgent, clientID: session.clientID, scope: session.scope,
-                tokenHash: session.tokenHash)
+                parentID: session.parentID, tokenHash: session.tokenHash)
             tables.sessionTokens[session.tokenHash] = session.id
             return user.user
         }
@@ -45,9 +45,10 @@ extension MemoryDatabase: SessionStore {
             switch decide(row.state(presented: hash, now: now)) {
             case .replayGracePair: return Changed(.gracePair(row.gracePair ?? []))
             case .revoke(let reason):
-                tables.sessions[sessionID]?.revokedAt = now
-                let revocation = tables.record(retention.revocation(.session, of: sessionID, at: now / 1000))
-                return Changed(.revoked(reason), revocations: [revocation])
+                let revocations =
+                    tables.revoke([sessionID], retention: retention, now: now)
+                    + tables.endChildren(of: [sessionID], retention: retention, now: now)
+                return Changed(.revoked(reason), revocations: revocations)
             case .rotate, .refuse: return Changed(.ended)
             }
         }
@@ -66,8 +67,9 @@ extension MemoryDatabase: SessionStore {
             guard let row = tables.sessions[sessionID], row.userID == userID, row.isLive(at: now) else {
                 return Changed(false)
             }
-            tables.sessions[sessionID]?.revokedAt = now
-            var revocations = [tables.record(retention.revocation(.session, of: sessionID, at: now / 1000))]
+            var revocations =
+                tables.revoke([sessionID], retention: retention, now: now)
+                + tables.endChildren(of: [sessionID], retention: retention, now: now)
             if let tokenID {
                 revocations.append(tables.record(retention.revocation(.token, of: tokenID, at: now / 1000)))
             }

@@ -102,6 +102,7 @@ struct Tables {
         var refreshCount = 0
         var clientID: String?
         var scope: String?
+        var parentID: String?
         var tokenHash: String
         var previousHash: String?
         var rotatedAt: Int64?
@@ -275,10 +276,34 @@ struct Tables {
     mutating func endSessions(of userID: Int64, except kept: String?, retention: RetentionPolicy, now: Int64)
         -> [Revocation]
     {
-        sessions.values.filter { $0.userID == userID && $0.isLive(at: now) && $0.id != kept }.map(\.id).sorted().map {
+        let ended = sessions.values.filter { $0.userID == userID && $0.isLive(at: now) && $0.id != kept }.map(\.id)
+        return revoke(ended, retention: retention, now: now)
+            + endChildren(of: ended, retention: retention, now: now)
+    }
+
+    /// Marks `ids` revoked now and records their revocations.
+    mutating func revoke(_ ids: [String], retention: RetentionPolicy, now: Int64) -> [Revocation] {
+        ids.sorted().map {
             sessions[$0]?.revokedAt = now
             return record(retention.revocation(.session, of: $0, at: now / 1000))
         }
+    }
+
+    /// As `PostgresRevocations.endChildren`: the sessions clients were issued in the SSO sessions
+    /// `parents` end with them, and each such client with a back-channel logout URI gets a notice
+    /// in the outbox.
+    mutating func endChildren(of parents: [String], retention: RetentionPolicy, now: Int64) -> [Revocation] {
+        let parents = Set(parents)
+        let children = sessions.values.filter { $0.parentID.map(parents.contains) == true }
+        let notices = Set(
+            children.compactMap { child -> BackChannelLogoutNotice? in
+                guard let client = child.clientID, let parent = child.parentID,
+                    clients[client]?.client.logout.backChannel != nil
+                else { return nil }
+                return BackChannelLogoutNotice(clientID: client, userID: child.userID, ssoSessionID: parent)
+            })
+        enqueue(notices.sorted { ($0.sessionID, $0.clientID) < ($1.sessionID, $1.clientID) }.map(\.message), now: now)
+        return revoke(children.filter { $0.isLive(at: now) }.map(\.id), retention: retention, now: now)
     }
 
     /// Cuts off the user's tokens, as `PostgresRevocations.cutOff`; nil without such a user.

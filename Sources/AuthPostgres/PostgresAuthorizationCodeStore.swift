@@ -12,13 +12,14 @@ public struct PostgresAuthorizationCodeStore: AuthorizationCodeStore {
             try connection.query(
                 """
                 INSERT INTO authorization_codes
-                    (code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, expires_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))
+                    (code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, expires_at,
+                     sso_session_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10), $11)
                 """,
                 [
                     codeHash, grant.clientID, String(grant.userID), grant.redirectURI,
                     grant.scopes.joined(separator: " "), grant.nonce, grant.codeChallenge, String(grant.authTime),
-                    grant.methods.joined(separator: " "), String(lifetime),
+                    grant.methods.joined(separator: " "), String(lifetime), grant.ssoSessionID,
                 ])
         }
     }
@@ -29,7 +30,7 @@ public struct PostgresAuthorizationCodeStore: AuthorizationCodeStore {
                 """
                 UPDATE authorization_codes SET used_at = now()
                 WHERE code_hash = $1 AND client_id = $2 AND used_at IS NULL AND expires_at > now()
-                RETURNING client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr
+                RETURNING client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, sso_session_id
                 """, [codeHash, clientID]
             ).rows.first {
                 return .redeemed(
@@ -37,7 +38,8 @@ public struct PostgresAuthorizationCodeStore: AuthorizationCodeStore {
                         clientID: try row.string("client_id"), userID: try row.int64("user_id"),
                         redirectURI: try row.string("redirect_uri"), scopes: Self.list(try row.string("scope")),
                         nonce: try row.optionalString("nonce"), codeChallenge: try row.optionalString("code_challenge"),
-                        authTime: try row.int64("auth_time"), methods: Self.list(try row.string("amr"))))
+                        authTime: try row.int64("auth_time"), methods: Self.list(try row.string("amr")),
+                        ssoSessionID: try row.optionalString("sso_session_id")))
             }
             guard
                 let row = try connection.query(

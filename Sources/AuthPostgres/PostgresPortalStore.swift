@@ -4,8 +4,12 @@ public import AuthCore
 /// authd session and account, so one that ended there is gone here in the same statement.
 public struct PostgresPortalStore: PortalStore {
     let pool: PostgresPool
+    let retention: RetentionPolicy
 
-    public init(pool: PostgresPool) { self.pool = pool }
+    public init(pool: PostgresPool, retention: RetentionPolicy) {
+        self.pool = pool
+        self.retention = retention
+    }
 
     public func create(ssoHash: String, _ session: SSOSession) async throws {
         _ = try await pool.run { connection in
@@ -55,6 +59,48 @@ public struct PostgresPortalStore: PortalStore {
     public func touch(ssoHash: String) async throws {
         _ = try await pool.run { connection in
             try connection.query("UPDATE sso_sessions SET last_seen_at = now() WHERE cookie_hash = $1", [ssoHash])
+        }
+    }
+
+    public func endLapsed(idleTimeout: Int64, limit: Int) async throws -> Changed<Int> {
+        try await pool.run { connection in
+            try connection.transaction {
+                let lapsed = try connection.query(
+                    """
+                    DELETE FROM sso_sessions WHERE cookie_hash IN (
+                        SELECT o.cookie_hash FROM sso_sessions o JOIN sessions s ON s.id = o.session_id
+                        WHERE o.last_seen_at < now() - make_interval(secs => $1) OR s.expires_at <= now()
+                            OR s.revoked_at IS NOT NULL
+                        ORDER BY o.last_seen_at LIMIT $2 FOR UPDATE OF o SKIP LOCKED)
+                    RETURNING session_id
+                    """, [String(idleTimeout), String(max(1, limit))]
+                ).rows.map { try $0.string("session_id") }
+                guard !lapsed.isEmpty else { return Changed(0) }
+                // Expired ones are marked too: what ends a session here is what tells its clients, once.
+                let ended = try connection.query(
+                    """
+                    UPDATE sessions SET revoked_at = now()
+                    WHERE id = ANY (string_to_array($1, ' ')) AND revoked_at IS NULL
+                    RETURNING id, extract(epoch FROM now())::bigint AS now
+                    """, [lapsed.joined(separator: " ")]
+                ).rows.map { row in
+                    try PostgresRevocations.record(
+                        retention.revocation(.session, of: try row.string("id"), at: try row.int64("now")),
+                        on: connection)
+                }
+                let children = try PostgresRevocations.endChildren(
+                    of: ended.map(\.subject), retention: retention, on: connection)
+                return Changed(lapsed.count, revocations: ended + children)
+            }
+        }
+    }
+
+    public func clients(issuedIn sessionID: String) async throws -> [String] {
+        try await pool.run { connection in
+            try connection.query(
+                "SELECT DISTINCT client_id FROM sessions WHERE parent_id = $1 AND client_id IS NOT NULL ORDER BY 1",
+                [sessionID]
+            ).rows.map { try $0.string("client_id") }
         }
     }
 

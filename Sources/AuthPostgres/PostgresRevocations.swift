@@ -63,7 +63,7 @@ enum PostgresRevocations {
     static func endSessions(
         of userID: Int64, except kept: String?, retention: RetentionPolicy, on connection: PostgresConnection
     ) throws -> [Revocation] {
-        try connection.query(
+        let ended = try connection.query(
             """
             UPDATE sessions SET revoked_at = now()
             WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() AND ($2::text IS NULL OR id <> $2)
@@ -73,6 +73,41 @@ enum PostgresRevocations {
             try record(
                 retention.revocation(.session, of: try row.string("id"), at: try row.int64("now")), on: connection)
         }
+        return ended + (try endChildren(of: ended.map(\.subject), retention: retention, on: connection))
+    }
+
+    /// What follows the end of `sessions` (ids) that may be SSO sessions: the sessions clients
+    /// were issued in them end too, and each such client with a back-channel logout URI gets a
+    /// notice in the outbox, in the caller's transaction.
+    static func endChildren(of sessions: [String], retention: RetentionPolicy, on connection: PostgresConnection)
+        throws -> [Revocation]
+    {
+        guard !sessions.isEmpty else { return [] }
+        let parents = sessions.joined(separator: " ")
+        let ended = try connection.query(
+            """
+            UPDATE sessions SET revoked_at = now()
+            WHERE parent_id = ANY (string_to_array($1, ' ')) AND revoked_at IS NULL AND expires_at > now()
+            RETURNING id, extract(epoch FROM now())::bigint AS now
+            """, [parents]
+        ).rows.map { row in
+            try record(
+                retention.revocation(.session, of: try row.string("id"), at: try row.int64("now")), on: connection)
+        }
+        let notices = try connection.query(
+            """
+            SELECT DISTINCT s.parent_id, s.user_id, s.client_id FROM sessions s JOIN clients c ON c.id = s.client_id
+            WHERE s.parent_id = ANY (string_to_array($1, ' ')) AND c.backchannel_logout_uri IS NOT NULL
+            ORDER BY s.parent_id, s.client_id
+            """, [parents]
+        ).rows.map { row in
+            BackChannelLogoutNotice(
+                clientID: try row.string("client_id"), userID: try row.int64("user_id"),
+                ssoSessionID: try row.string("parent_id")
+            ).message
+        }
+        try PostgresOutboxStore.insert(notices, on: connection)
+        return ended
     }
 
     static func announceRoleChange(on connection: PostgresConnection) throws {

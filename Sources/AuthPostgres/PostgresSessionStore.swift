@@ -40,14 +40,27 @@ public struct PostgresSessionStore: SessionStore {
                     ).rows.isEmpty),
                     let user = try PostgresUserStore.find(id: session.userID, on: connection)
                 else { return nil }
+                // A child of an SSO session only while that one lives (held, so that ending it
+                // either comes first or ends this one too).
+                if let parent = session.parentID {
+                    guard
+                        !(try connection.query(
+                            """
+                            SELECT 1 FROM sessions
+                            WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now() FOR SHARE
+                            """, [parent, String(session.userID)]
+                        ).rows.isEmpty)
+                    else { return nil }
+                }
                 try connection.query(
                     """
-                    INSERT INTO sessions (id, user_id, expires_at, client_address, user_agent, token_hash, client_id, scope)
-                    VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5, $6, $7, $8)
+                    INSERT INTO sessions
+                        (id, user_id, expires_at, client_address, user_agent, token_hash, client_id, scope, parent_id)
+                    VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5, $6, $7, $8, $9)
                     """,
                     [
                         session.id, String(session.userID), String(session.lifetime), session.clientAddress,
-                        session.userAgent, session.tokenHash, session.clientID, session.scope,
+                        session.userAgent, session.tokenHash, session.clientID, session.scope, session.parentID,
                     ])
                 try connection.query(
                     "INSERT INTO session_tokens (hash, session_id) VALUES ($1, $2)", [session.tokenHash, session.id])
@@ -133,7 +146,9 @@ public struct PostgresSessionStore: SessionStore {
                     ).single().int64("now")
                     let revocation = try PostgresRevocations.record(
                         retention.revocation(.session, of: sessionID, at: revoked), on: connection)
-                    return Changed(.revoked(reason), revocations: [revocation])
+                    let children = try PostgresRevocations.endChildren(
+                        of: [sessionID], retention: retention, on: connection)
+                    return Changed(.revoked(reason), revocations: [revocation] + children)
                 case .rotate, .refuse:
                     // Held, a token that did not rotate is no longer current (or its session ended).
                     return Changed(.ended)
@@ -170,6 +185,8 @@ public struct PostgresSessionStore: SessionStore {
                     try PostgresRevocations.record(
                         retention.revocation(.session, of: sessionID, at: revoked), on: connection)
                 ]
+                revocations += try PostgresRevocations.endChildren(
+                    of: [sessionID], retention: retention, on: connection)
                 if let tokenID {
                     revocations.append(
                         try PostgresRevocations.record(

@@ -25,7 +25,7 @@ public struct PostgresStores: Sendable {
         mfa = PostgresMFAStore(pool: self.pool)
         clients = PostgresClientStore(pool: self.pool, retention: retention)
         codes = PostgresAuthorizationCodeStore(pool: self.pool)
-        portal = PostgresPortalStore(pool: self.pool)
+        portal = PostgresPortalStore(pool: self.pool, retention: retention)
         outbox = PostgresOutboxStore(pool: self.pool)
         accountTokens = PostgresAccountTokenStore(pool: self.pool, retention: retention)
     }

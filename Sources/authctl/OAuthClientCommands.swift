@@ -32,13 +32,18 @@ struct OAuthClientCommand: AsyncParsableCommand {
         var introspection = false
         @Flag(name: .long, help: "A confidential client whose code flow may go without PKCE.")
         var noPkce = false
+        @Option(name: .long, help: "Where authd POSTs logout tokens (OpenID Connect Back-Channel Logout).")
+        var backchannelLogoutURI: String?
+        @Option(name: .long, help: "What the signed-out page loads in an iframe (Front-Channel Logout).")
+        var frontchannelLogoutURI: String?
 
         func run() async throws {
             let type: ClientType = `public` ? .public : .confidential
             var new = NewClient(
                 id: id, name: name, type: type, scopes: scope, redirectURIs: redirectURI, roles: role,
                 tokenLifetime: tokenLifetime, skipConsent: skipConsent, mayIntrospect: introspection,
-                requiresPKCE: !noPkce)
+                requiresPKCE: !noPkce,
+                logout: LogoutChannels(backChannel: backchannelLogoutURI, frontChannel: frontchannelLogoutURI))
             guard let algorithm = JWSAlgorithm(rawValue: idTokenAlg), algorithm != .hs256 else {
                 throw ValidationError("--id-token-alg is RS256, ES256 or EdDSA")
             }

@@ -6,6 +6,7 @@ import AuthHookServers
 import AuthLDAP
 import AuthLineProtocol
 import AuthMail
+import AuthOutbound
 import AuthPostgres
 import AuthRADIUS
 import AuthTelemetry
@@ -65,8 +66,8 @@ struct Daemon {
 
     /// Every front end and background service in one ServiceGroup, with graceful shutdown.
     private func serve(_ resources: Resources, registry: PrometheusCollectorRegistry?) async throws {
-        // New outbox messages ring it through the listener's connection; only an instance with mail delivers.
-        let outboxDoorbell = settings.mail == nil ? nil : Doorbell()
+        // New outbox messages ring it through the listener's connection.
+        let outboxDoorbell = Doorbell()
         let listener = PostgresRevocationListener(
             configuration: .init(
                 connectionString: settings.database.sessionURL, retention: settings.retention,
@@ -87,18 +88,21 @@ struct Daemon {
                 successTerminationBehavior: .ignore),
         ]
         services += hookListeners(resources.assembly.auth).map { .init(service: $0) }
+        var handlers: [OutboxMessage.Kind: any OutboxHandler] = [
+            .backChannelLogout: BackChannelLogoutDelivery(
+                oauth: resources.assembly.auth.oauth, transport: LogoutTokenPoster(), logger: logger)
+        ]
         if let mail = settings.mail {
-            var handlers: [OutboxMessage.Kind: any OutboxHandler] = [
-                .mail: MailDeliveryHandler(transport: mail.transport, logger: logger)
-            ]
+            handlers[.mail] = MailDeliveryHandler(transport: mail.transport, logger: logger)
             handlers[.passwordResetRequest] = resources.assembly.passwordReset?.requests
             handlers[.emailVerificationRequest] = resources.assembly.emailVerification?.requests
             handlers[.signInRequest] = resources.assembly.signInByMail?.requests
-            let delivery = OutboxDelivery(
-                store: resources.postgres.outbox, handlers: handlers, configuration: mail.delivery,
-                doorbell: outboxDoorbell, logger: logger)
-            services.append(.init(service: OutboxService(delivery: delivery)))
         }
+        let delivery = OutboxDelivery(
+            store: resources.postgres.outbox, handlers: handlers, configuration: settings.outboxDelivery,
+            doorbell: outboxDoorbell, logger: logger)
+        services.append(.init(service: OutboxService(delivery: delivery)))
+        services.append(.init(service: LapsedSessionSweep(portal: resources.assembly.portal, logger: logger)))
         if let radius = settings.radius {
             let responder = RadiusResponder(
                 service: resources.assembly.auth, configuration: radius.responder, logger: logger)
@@ -207,6 +211,29 @@ struct OutboxService: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await delivery.run() }
+    }
+}
+
+/// Ends the SSO sessions that lapsed unused, once a minute on every instance, so that their
+/// clients hear of it (back-channel logout) without waiting for the browser to come back.
+struct LapsedSessionSweep: Service {
+    let portal: PortalService
+    let logger: Logger
+    var interval: Duration = .seconds(60)
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await portal.endLapsedSessions()
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("lapsed SSO sessions: sweep failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
     }
 }
 

@@ -35,6 +35,7 @@ extension AdminService {
         new.tokenLifetime = try ClientRules.validLifetime(new.tokenLifetime)
         try ClientRules.checkPKCE(required: new.requiresPKCE, for: new.type)
         try ClientRules.checkIDTokenAlgorithm(new.idTokenAlgorithm, supported: configuration.idTokenAlgorithms)
+        new.logout = try ClientRules.validLogoutChannels(new.logout)
         guard delegation(of: actor).mayChangeRoles(from: [], to: new.roles) else { throw Delegation.refused }
         let secret = new.type == .confidential ? try ClientSecret.generate() : nil
         let client = try await clients.create(new, secretHash: try secret.map(ClientSecret.hash), by: actor)
@@ -48,7 +49,8 @@ extension AdminService {
             throw AuthError(
                 .invalidInput,
                 "nothing to change: give name, disabled, grant_types, scopes, redirect_uris, roles, token_lifetime, "
-                    + "id_token_signed_response_alg, skip_consent, introspection or pkce_required")
+                    + "id_token_signed_response_alg, skip_consent, introspection, pkce_required, backchannel_logout_uri "
+                    + "or frontchannel_logout_uri")
         }
         let before = try await client(id: id, by: actor)
         var change = change
@@ -61,6 +63,12 @@ extension AdminService {
         if let required = change.requiresPKCE { try ClientRules.checkPKCE(required: required, for: before.type) }
         if let algorithm = change.idTokenAlgorithm {
             try ClientRules.checkIDTokenAlgorithm(algorithm, supported: configuration.idTokenAlgorithms)
+        }
+        if case .some(.some(let uri)) = change.backChannelLogoutURI {
+            change.backChannelLogoutURI = .some(try ClientRules.validLogoutURI(uri, field: "backchannel_logout_uri"))
+        }
+        if case .some(.some(let uri)) = change.frontChannelLogoutURI {
+            change.frontChannelLogoutURI = .some(try ClientRules.validLogoutURI(uri, field: "frontchannel_logout_uri"))
         }
         let delegation = delegation(of: actor)
         guard delegation.mayManage(accountWith: before.roles),
@@ -167,6 +175,30 @@ enum ClientRules {
                     + "without a fragment")
         }
         return Array(Set(uris)).sorted()
+    }
+
+    static func validLogoutChannels(_ channels: LogoutChannels) throws(AuthError) -> LogoutChannels {
+        LogoutChannels(
+            backChannel: try channels.backChannel.map { uri throws(AuthError) in
+                try validLogoutURI(uri, field: "backchannel_logout_uri")
+            },
+            frontChannel: try channels.frontChannel.map { uri throws(AuthError) in
+                try validLogoutURI(uri, field: "frontchannel_logout_uri")
+            })
+    }
+
+    /// Back-Channel Logout §2.2 and Front-Channel Logout §2: an absolute URI, https (http only to a
+    /// loopback host), without a fragment; a query is allowed. Never `;`, `,` or a quote: the
+    /// front-channel one goes into the signed-out page's Content-Security-Policy.
+    static func validLogoutURI(_ uri: String, field: String) throws(AuthError) -> String {
+        guard uri.hasPrefix("https://") || uri.hasPrefix("http://"), isRedirectURI(uri),
+            !uri.utf8.contains(where: { ";,'\"\\".utf8.contains($0) })
+        else {
+            throw AuthError(
+                .invalidClientMetadata,
+                "\(field) must be an absolute https URI (http only on localhost) without a fragment")
+        }
+        return uri
     }
 
     static func isRedirectURI(_ uri: String) -> Bool {

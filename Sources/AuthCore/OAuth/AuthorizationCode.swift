@@ -12,10 +12,13 @@ public struct AuthorizationGrant: Hashable, Sendable {
     public var authTime: Int64
     /// How (RFC 8176): `pwd`, and `otp` after a second factor.
     public var methods: [String]
+    /// The SSO session it was authorized in (the authd session behind the portal's cookie): the
+    /// session the code opens is its child, and ends with it.
+    public var ssoSessionID: String?
 
     public init(
         clientID: String, userID: Int64, redirectURI: String, scopes: [String], nonce: String?, codeChallenge: String?,
-        authTime: Int64, methods: [String]
+        authTime: Int64, methods: [String], ssoSessionID: String? = nil
     ) {
         self.clientID = clientID
         self.userID = userID
@@ -25,6 +28,7 @@ public struct AuthorizationGrant: Hashable, Sendable {
         self.codeChallenge = codeChallenge
         self.authTime = authTime
         self.methods = methods
+        self.ssoSessionID = ssoSessionID
     }
 }
 

@@ -38,6 +38,9 @@ public struct OAuthClient: Hashable, Sendable {
     /// The code flow needs PKCE from it (always for a public client; an opt-out for a
     /// confidential one).
     public var requiresPKCE: Bool
+    /// Where it hears of sign-outs (OpenID Connect Back-Channel and Front-Channel Logout 1.0): a
+    /// URI authd POSTs a logout token to, and one the signed-out page loads in an iframe.
+    public var logout: LogoutChannels
     /// Its tokens are issued no earlier than this (its last cut-off).
     public var notBefore: Int64?
     public var createdAt: Int64
@@ -46,7 +49,8 @@ public struct OAuthClient: Hashable, Sendable {
         id: String, name: String, type: ClientType, grantTypes: [GrantType], scopes: [String],
         redirectURIs: [String] = [], roles: [String] = [], tokenLifetime: Int64? = nil,
         idTokenAlgorithm: JWSAlgorithm = .rs256, disabled: Bool = false, skipConsent: Bool = false,
-        mayIntrospect: Bool = false, requiresPKCE: Bool = true, notBefore: Int64? = nil, createdAt: Int64
+        mayIntrospect: Bool = false, requiresPKCE: Bool = true, logout: LogoutChannels = .init(),
+        notBefore: Int64? = nil, createdAt: Int64
     ) {
         self.id = id
         self.name = name
@@ -61,8 +65,23 @@ public struct OAuthClient: Hashable, Sendable {
         self.skipConsent = skipConsent
         self.mayIntrospect = mayIntrospect
         self.requiresPKCE = requiresPKCE || type == .public
+        self.logout = logout
         self.notBefore = notBefore
         self.createdAt = createdAt
+    }
+}
+
+/// Where a client hears that a user signed out of authd: `backchannel_logout_uri` and
+/// `frontchannel_logout_uri` (OpenID Connect Back-Channel and Front-Channel Logout 1.0). Either
+/// or both may be absent. authd always sends `sid` (and `iss` to the front channel), so the
+/// `…_session_required` flags of the specs need no setting.
+public struct LogoutChannels: Hashable, Sendable {
+    public var backChannel: String?
+    public var frontChannel: String?
+
+    public init(backChannel: String? = nil, frontChannel: String? = nil) {
+        self.backChannel = backChannel
+        self.frontChannel = frontChannel
     }
 }
 
@@ -80,12 +99,14 @@ public struct NewClient: Hashable, Sendable {
     public var skipConsent: Bool
     public var mayIntrospect: Bool
     public var requiresPKCE: Bool
+    public var logout: LogoutChannels
 
     public init(
         id: String, name: String? = nil, type: ClientType = .confidential,
         grantTypes: [GrantType] = [.clientCredentials], scopes: [String] = [], redirectURIs: [String] = [],
         roles: [String] = [], tokenLifetime: Int64? = nil, idTokenAlgorithm: JWSAlgorithm = .rs256,
-        skipConsent: Bool = false, mayIntrospect: Bool = false, requiresPKCE: Bool = true
+        skipConsent: Bool = false, mayIntrospect: Bool = false, requiresPKCE: Bool = true,
+        logout: LogoutChannels = .init()
     ) {
         self.id = id
         self.name = name ?? id
@@ -99,6 +120,7 @@ public struct NewClient: Hashable, Sendable {
         self.skipConsent = skipConsent
         self.mayIntrospect = mayIntrospect
         self.requiresPKCE = requiresPKCE
+        self.logout = logout
     }
 }
 
@@ -117,12 +139,15 @@ public struct ClientChange: Hashable, Sendable {
     public var skipConsent: Bool?
     public var mayIntrospect: Bool?
     public var requiresPKCE: Bool?
+    /// `.some(nil)` removes the URI.
+    public var backChannelLogoutURI: String??
+    public var frontChannelLogoutURI: String??
 
     public init(
         name: String? = nil, disabled: Bool? = nil, grantTypes: [GrantType]? = nil, scopes: [String]? = nil,
         redirectURIs: [String]? = nil, roles: [String]? = nil, tokenLifetime: Int64?? = nil,
         idTokenAlgorithm: JWSAlgorithm? = nil, skipConsent: Bool? = nil, mayIntrospect: Bool? = nil,
-        requiresPKCE: Bool? = nil
+        requiresPKCE: Bool? = nil, backChannelLogoutURI: String?? = nil, frontChannelLogoutURI: String?? = nil
     ) {
         self.name = name
         self.disabled = disabled
@@ -135,17 +160,20 @@ public struct ClientChange: Hashable, Sendable {
         self.skipConsent = skipConsent
         self.mayIntrospect = mayIntrospect
         self.requiresPKCE = requiresPKCE
+        self.backChannelLogoutURI = backChannelLogoutURI
+        self.frontChannelLogoutURI = frontChannelLogoutURI
     }
 
     public var isEmpty: Bool {
         name == nil && disabled == nil && grantTypes == nil && scopes == nil && redirectURIs == nil && roles == nil
             && tokenLifetime == nil && idTokenAlgorithm == nil && skipConsent == nil && mayIntrospect == nil
-            && requiresPKCE == nil
+            && requiresPKCE == nil && backChannelLogoutURI == nil && frontChannelLogoutURI == nil
     }
 
     /// Whether tokens issued before it must stop working: anything but a new name, ID-token
-    /// algorithm (its ID tokens are not access tokens) or what the next authorization or
-    /// introspection asks of the client (none of which a token carries).
+    /// algorithm (its ID tokens are not access tokens), what the next authorization or
+    /// introspection asks of the client, or where it hears of sign-outs (none of which a token
+    /// carries).
     public var cutsOff: Bool {
         var rest = self
         rest.name = nil
@@ -153,6 +181,8 @@ public struct ClientChange: Hashable, Sendable {
         rest.skipConsent = nil
         rest.mayIntrospect = nil
         rest.requiresPKCE = nil
+        rest.backChannelLogoutURI = nil
+        rest.frontChannelLogoutURI = nil
         return !rest.isEmpty
     }
 }
@@ -238,12 +268,15 @@ extension NewClient {
     /// The audit row's details of a registration (never the secret).
     public var auditDetails: [String: String] {
         let pkce = requiresPKCE || type == .public
-        return [
+        var details = [
             "type": type.rawValue, "grant_types": grantTypes.map(\.rawValue).joined(separator: ","),
             "scopes": scopes.joined(separator: ","), "roles": roles.joined(separator: ","),
             "skip_consent": skipConsent ? "true" : "false", "introspection": mayIntrospect ? "true" : "false",
             "pkce_required": pkce ? "true" : "false",
         ]
+        details["backchannel_logout_uri"] = logout.backChannel
+        details["frontchannel_logout_uri"] = logout.frontChannel
+        return details
     }
 }
 
@@ -263,6 +296,8 @@ extension ClientChange {
         details["skip_consent"] = skipConsent.map(boolean)
         details["introspection"] = mayIntrospect.map(boolean)
         details["pkce_required"] = requiresPKCE.map(boolean)
+        if let uri = backChannelLogoutURI { details["backchannel_logout_uri"] = uri ?? "" }
+        if let uri = frontChannelLogoutURI { details["frontchannel_logout_uri"] = uri ?? "" }
         return details
     }
 }

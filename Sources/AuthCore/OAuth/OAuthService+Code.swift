@@ -17,16 +17,18 @@ extension OAuthService {
     public static let codeLifetime: Int64 = 60
 
     /// A new code for `request`, which `user` authenticated at `authTime` by `methods` and
-    /// consented to. 256 random bits; only its SHA-256 is stored.
-    public func issueCode(for request: AuthorizationRequest, user: User, authTime: Int64, methods: [String])
-        async throws -> String
-    {
+    /// consented to, in the SSO session `ssoSessionID` (the session the code opens ends with it).
+    /// 256 random bits; only its SHA-256 is stored.
+    public func issueCode(
+        for request: AuthorizationRequest, user: User, authTime: Int64, methods: [String], ssoSessionID: String? = nil
+    ) async throws -> String {
         let code = Base64.url.encode(try SecureRandom.bytes(32))
         try await codes.save(
             codeHash: try Digest.sha256Hex(Array(code.utf8)),
             grant: AuthorizationGrant(
                 clientID: request.client.id, userID: user.id, redirectURI: request.redirectURI, scopes: request.scopes,
-                nonce: request.nonce, codeChallenge: request.codeChallenge, authTime: authTime, methods: methods),
+                nonce: request.nonce, codeChallenge: request.codeChallenge, authTime: authTime, methods: methods,
+                ssoSessionID: ssoSessionID),
             lifetime: Self.codeLifetime)
         logger.info(
             "authorization code issued", metadata: ["client_id": "\(request.client.id)", "user_id": "\(user.id)"])
@@ -87,8 +89,15 @@ extension OAuthService {
             (user.notBefore ?? 0) <= grant.authTime
         else { throw refused }
         let signer = try idTokenSigner(for: grant, client: client)
-        let tokens = try await sessions.start(
-            for: user, source: source, userAgent: userAgent, client: client, scopes: grant.scopes)
+        let tokens: SessionTokens
+        do {
+            tokens = try await sessions.start(
+                for: user, source: source, userAgent: userAgent, client: client, scopes: grant.scopes,
+                parent: grant.ssoSessionID)
+        } catch let error as AuthError where error.code == .invalidCredentials {
+            // The account changed since, or the SSO session it was authorized in has ended.
+            throw refused
+        }
         guard try await codes.attach(sessionID: tokens.sessionID, toCodeHash: codeHash) else {
             try await sessions.end(sessionID: tokens.sessionID, of: user.id)
             throw refused
@@ -131,7 +140,8 @@ extension OAuthService {
             authenticationClass: grant.methods.contains("otp") ? Self.acrSecondFactor : Self.acrPassword,
             roles: grant.scopes.contains("roles") ? user.roles : nil, name: profile ? user.username : nil,
             preferredUsername: profile ? user.username : nil,
-            email: email ? user.email : nil, emailVerified: email ? user.emailVerified : nil)
+            email: email ? user.email : nil, emailVerified: email ? user.emailVerified : nil,
+            sessionID: grant.ssoSessionID.map(SSOSession.sid(of:)))
         return try IDToken.sign(claims, with: pair)
     }
 

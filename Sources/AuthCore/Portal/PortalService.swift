@@ -127,11 +127,39 @@ public struct PortalService: Sendable {
         return (session, user)
     }
 
-    /// Ends the cookie's SSO session and the authd session under it, on every instance.
-    public func signOut(cookie: String?) async throws {
-        guard let (session, _) = try await self.session(cookie: cookie), let cookie else { return }
+    /// Ends the cookie's SSO session and the authd session under it, on every instance (the
+    /// sessions clients were issued in it end too, and those with a back-channel URI are told).
+    /// Returns what the signed-out page loads in iframes (OpenID Connect Front-Channel Logout 1.0
+    /// §2): each front-channel URI of a client issued a session in it, with `iss` and `sid`.
+    @discardableResult
+    public func signOut(cookie: String?) async throws -> [String] {
+        guard let (session, _) = try await self.session(cookie: cookie), let cookie else { return [] }
+        let clientIDs = try await store.clients(issuedIn: session.sessionID)
         try await end(session, hash: try Self.hash(cookie))
         logger.info("portal sign-out", metadata: ["user_id": "\(session.userID)"])
+        var frontChannel: [String] = []
+        for id in clientIDs {
+            guard let uri = try await client(id: id)?.logout.frontChannel else { continue }
+            frontChannel.append(
+                URLEncoding.adding([("iss", issuer), ("sid", SSOSession.sid(of: session.sessionID))], to: uri))
+        }
+        return frontChannel
+    }
+
+    /// Ends the SSO sessions that lapsed unused (idle past `oidc.sso_idle_timeout_seconds`, or
+    /// past their absolute end), telling their clients, a batch at a time until none is left; how
+    /// many it removed. Every instance runs it now and then (`LapsedSessionSweep`).
+    @discardableResult
+    public func endLapsedSessions(batch: Int = 100) async throws -> Int {
+        var total = 0
+        while true {
+            let changed = try await store.endLapsed(idleTimeout: policy.ssoIdleTimeout, limit: batch)
+            auth.tokens.revocations.apply(changed.revocations)
+            total += changed.value
+            if changed.value < batch { break }
+        }
+        if total > 0 { logger.info("lapsed SSO sessions removed", metadata: ["count": "\(total)"]) }
+        return total
     }
 
     private func end(_ session: SSOSession, hash: String) async throws {
@@ -161,7 +189,8 @@ public struct PortalService: Sendable {
             consentMode: policy.consent, now: auth.tokens.clock())
         guard case .issueCode(let session) = step, let user = current?.user else { return (step, nil) }
         let code = try await auth.oauth.issueCode(
-            for: request, user: user, authTime: session.authTime, methods: session.methods)
+            for: request, user: user, authTime: session.authTime, methods: session.methods,
+            ssoSessionID: session.sessionID)
         return (step, code)
     }
 

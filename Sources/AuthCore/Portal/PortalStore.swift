@@ -54,6 +54,16 @@ public protocol PortalStore: Sendable {
     func delete(ssoHash: String) async throws
     /// Records a use of the session now.
     func touch(ssoHash: String) async throws
+    /// Ends up to `limit` SSO sessions that lapsed while nobody used them (unused for longer than
+    /// `idleTimeout` seconds, or their authd session past its absolute end) as a sign-out does:
+    /// their authd sessions and the sessions clients were issued in them end, and those clients
+    /// are told (`PostgresRevocations.endChildren`). Rows of sessions ended by another path go
+    /// too. Any number of instances may run it at once: each row is ended by one. Returns how
+    /// many SSO sessions it removed.
+    func endLapsed(idleTimeout: Int64, limit: Int) async throws -> Changed<Int>
+    /// The clients that were issued sessions in the SSO session whose authd session is
+    /// `sessionID` (ended or not), by id.
+    func clients(issuedIn sessionID: String) async throws -> [String]
     func consent(userID: Int64, clientID: String) async throws -> Consent?
     /// Adds `scopes` to what the user consented to for the client, as of now.
     func recordConsent(userID: Int64, clientID: String, scopes: [String]) async throws

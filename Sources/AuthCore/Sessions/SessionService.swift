@@ -71,9 +71,11 @@ public struct SessionService: Sendable {
     /// password when the account changed since its password was checked (a password change or a
     /// disable in between); the token carries the roles as they stand when the session is created.
     /// With `client`, the session is that OAuth client's (only it may refresh it) and its tokens
-    /// carry the client and `scopes`.
+    /// carry the client and `scopes`; with `parent`, it ends with that (SSO) session, and is
+    /// refused when that one has ended already.
     public func start(
-        for user: User, source: String?, userAgent: String?, client: OAuthClient? = nil, scopes: [String] = []
+        for user: User, source: String?, userAgent: String?, client: OAuthClient? = nil, scopes: [String] = [],
+        parent: String? = nil
     ) async throws -> SessionTokens {
         let scope = client == nil || scopes.isEmpty ? nil : scopes.joined(separator: " ")
         let sessionID = Base64.url.encode(try SecureRandom.bytes(16))
@@ -86,7 +88,7 @@ public struct SessionService: Sendable {
                 lifetime: policy.lifetime,
                 clientAddress: Identity.storable(source ?? "", maximumScalars: 64),
                 userAgent: Identity.storable(userAgent ?? "", maximumScalars: 256), clientID: client?.id,
-                scope: scope),
+                scope: scope, parentID: parent),
             passwordHash: user.passwordHash)
         guard let current else { throw AuthError(.invalidCredentials, "invalid username or password") }
         let access = try tokens.issue(

@@ -43,10 +43,13 @@ public struct NewSession: Sendable {
     public var userAgent: String
     public var clientID: String?
     public var scope: String?
+    /// The SSO session a client's session was authorized in: it ends with it, and is refused
+    /// when that one has ended already.
+    public var parentID: String?
 
     public init(
         id: String, userID: Int64, tokenHash: String, lifetime: Int64, clientAddress: String, userAgent: String,
-        clientID: String? = nil, scope: String? = nil
+        clientID: String? = nil, scope: String? = nil, parentID: String? = nil
     ) {
         self.id = id
         self.userID = userID
@@ -56,6 +59,7 @@ public struct NewSession: Sendable {
         self.userAgent = userAgent
         self.clientID = clientID
         self.scope = scope
+        self.parentID = parentID
     }
 }
 
@@ -87,7 +91,7 @@ public protocol SessionStore: Sendable {
     /// `passwordHash` (the one the login verified), holding the account's row so that a password
     /// change, disable or role change either comes first (and the session is not created) or
     /// comes after (and ends or cuts it off). Returns the account as it stood then (what the
-    /// session's first token carries); nil when refused.
+    /// session's first token carries); nil when refused, as when its `parentID` has ended.
     func create(_ session: NewSession, passwordHash: String) async throws -> User?
     /// The session that issued the refresh token with this hash, however it stands now.
     func owner(ofRefreshTokenHash hash: String) async throws -> RefreshTokenOwner?

@@ -47,8 +47,10 @@ command -v radsecproxy >/dev/null 2>&1 || missing+=(radsecproxy)
 command -v ldapsearch >/dev/null 2>&1 || missing+=(ldap-utils)
 /usr/bin/python3 -c 'import ldap' >/dev/null 2>&1 || missing+=(python3-ldap)
 /usr/bin/python3 -c 'import ldap3' >/dev/null 2>&1 || missing+=(python3-ldap3)
-# Apache with mod_authnz_ldap (in Debian's apache2), the LDAP consumer of ldap.sh.
+# Apache with mod_authnz_ldap (in Debian's apache2), the LDAP consumer of ldap.sh, and
+# mod_auth_openidc, the OpenID Connect relying party of oidc-apache.sh.
 [ -e /usr/lib/apache2/modules/mod_authnz_ldap.so ] || missing+=(apache2)
+[ -e /usr/lib/apache2/modules/mod_auth_openidc.so ] || missing+=(libapache2-mod-auth-openidc)
 # The shell scripts' linter, run by scripts/test.sh (ruff, for the Python, comes from PyPI there).
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 [ -e /usr/lib/nginx/modules/ngx_mail_module.so ] || missing+=(libnginx-mod-mail)

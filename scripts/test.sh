@@ -49,6 +49,7 @@ interop=(
     scripts/interop/revocation-outage.sh scripts/interop/totp.sh scripts/interop/operations.sh
     scripts/interop/shutdown.sh scripts/interop/nginx.sh scripts/interop/systemd.sh scripts/interop/openapi.sh
     scripts/interop/faults.sh scripts/interop/ha.sh scripts/interop/line-flood.sh scripts/interop/oidc-browser.sh
+    scripts/interop/oidc-apache.sh
     scripts/interop/squid.sh scripts/interop/dovecot.sh scripts/interop/dovecot-auth.sh scripts/interop/saslauthd.sh
     scripts/interop/postfix-policy.sh scripts/interop/radius.sh scripts/interop/ldap.sh scripts/interop/mail.sh scripts/interop/mail-postfix.sh scripts/scale/eight.sh scripts/scale/pgbouncer.sh scripts/scale/netfaults.sh
     scripts/scale/hostile.sh

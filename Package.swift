@@ -202,7 +202,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "AuthMemoryTests", dependencies: ["AuthCore", "AuthCrypto", "AuthMemory", "AuthTestSupport"],
+            name: "AuthMemoryTests",
+            dependencies: ["AuthCore", "AuthCrypto", "AuthMemory", "AuthPostgres", "AuthTestSupport"],
             swiftSettings: strict),
         .testTarget(name: "AuthCryptoTests", dependencies: ["AuthCrypto", "AuthTestSupport"], swiftSettings: strict),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], swiftSettings: strict),

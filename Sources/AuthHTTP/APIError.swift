@@ -69,7 +69,8 @@ extension APIError {
         // The OAuth use cases' codes, on a route that is not OAuth's (those answer RFC 6749's shape).
         case .invalidClient:
             self.init(.unauthorized, code: error.code.name, message: error.message)
-        case .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType:
+        case .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType, .authorizationPending, .slowDown,
+            .accessDenied, .expiredToken:
             self.init(.badRequest, code: error.code.name, message: error.message)
         case .internal: self.init(.internalServerError, code: "internal", message: "internal error")
         }

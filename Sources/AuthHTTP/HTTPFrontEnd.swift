@@ -106,6 +106,8 @@ public struct HTTPFrontEnd: Sendable {
             addPortalAccountRoutes(to: router)
             addRegistrationPages(to: router, portal: portal)
             addConsentRoutes(to: router, portal: portal)
+            addDeviceRoutes(to: router, portal: portal)
+            addDeviceAuthorizationRoute(to: router, portal: portal)
         }
         if let metrics {
             router.get("/metrics") { _, _ in

@@ -19,7 +19,7 @@ extension HTTPFrontEnd {
             await oauthAnswer(context) {
                 let (form, client) = try await authenticatedClient(
                     request, context,
-                    ["grant_type", "scope", "refresh_token", "code", "redirect_uri", "code_verifier"],
+                    ["grant_type", "scope", "refresh_token", "code", "redirect_uri", "code_verifier", "device_code"],
                     allowingPublic: true)
                 switch form["grant_type"] {
                 case nil: throw AuthError(.invalidInput, "grant_type is required")
@@ -35,11 +35,15 @@ extension HTTPFrontEnd {
                         code: form["code"], redirectURI: form["redirect_uri"], codeVerifier: form["code_verifier"],
                         for: client, source: context.client, userAgent: request.headers[.userAgent])
                     return OAuthTokenResponse(exchanged)
+                case GrantType.deviceCode.rawValue:
+                    let exchanged = try await service.oauth.exchange(
+                        deviceCode: form["device_code"], for: client, source: context.client,
+                        userAgent: request.headers[.userAgent])
+                    return OAuthTokenResponse(exchanged)
                 case let other?:
                     let known = GrantType(rawValue: other) != nil
                     throw AuthError(
-                        .unsupportedGrantType,
-                        known ? "this grant type is not served here yet" : "unknown grant_type")
+                        .unsupportedGrantType, known ? "this grant type is not served here yet" : "unknown grant_type")
                 }
             }
         }
@@ -83,6 +87,20 @@ extension HTTPFrontEnd {
     /// The form and the client it authenticates, by `client_secret_basic` or `client_secret_post`
     /// (RFC 6749 §2.3.1), never both; or, `allowingPublic`, a public client naming itself with
     /// `client_id` alone (it has no secret: PKCE binds its codes to it, §2.1).
+    /// `POST /oauth2/device_authorization` (RFC 8628 §3.1): a device's client asks for a pair of
+    /// codes, authenticated as at the token endpoint (a public client names itself). Served with
+    /// the portal, whose `/ui/device` is where the person enters the code.
+    func addDeviceAuthorizationRoute(to router: MethodTable, portal: PortalService) {
+        router.post("/oauth2/device_authorization") { request, context in
+            await oauthAnswer(context) {
+                let (form, client) = try await authenticatedClient(request, context, ["scope"], allowingPublic: true)
+                let started = try await service.oauth.authorizeDevice(client: client, scope: form["scope"])
+                return DeviceAuthorizationJSON(
+                    started, page: AuthorizationServerMetadata.base(portal.issuer) + Self.devicePage(userCode: nil))
+            }
+        }
+    }
+
     private func authenticatedClient(
         _ request: Request, _ context: AuthRequestContext, _ parameters: Set<String>, allowingPublic: Bool = false
     ) async throws -> (FormBody, OAuthClient) {
@@ -184,7 +202,8 @@ extension HTTPFrontEnd {
                 .wrongPassword, .conflict, .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled,
                 .mfaNotPending, .mfaUnavailable, .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin,
                 .clientExists, .invalidClientMetadata, .invalidClient, .invalidGrant, .invalidScope,
-                .unauthorizedClient, .unsupportedGrantType, .invalidResetToken, .mailUnavailable,
+                .unauthorizedClient, .unsupportedGrantType, .authorizationPending, .slowDown, .accessDenied,
+                .expiredToken, .invalidResetToken, .mailUnavailable,
                 .invalidVerificationToken, .invalidInvitation, .emailUnverified:
                 (status, error) = (.unauthorized, "invalid_token")
             }
@@ -206,7 +225,9 @@ extension HTTPFrontEnd {
     static func oauthStatus(_ code: AuthError.Code) -> (HTTPResponse.Status, String) {
         switch code {
         case .invalidClient: (.unauthorized, code.rawValue)
-        case .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType: (.badRequest, code.rawValue)
+        case .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType, .authorizationPending, .slowDown,
+            .accessDenied, .expiredToken:
+            (.badRequest, code.rawValue)
         case .invalidRefreshToken, .invalidToken, .tokenExpired, .tokenRevoked: (.badRequest, "invalid_grant")
         case .rateLimited: (.tooManyRequests, "temporarily_unavailable")
         case .busy, .unavailable, .mfaUnavailable: (.serviceUnavailable, "temporarily_unavailable")
@@ -407,3 +428,27 @@ extension IntrospectionResponse: WritesOwnJSON {
 
 /// RFC 7009 §2.2: 200 with an empty body; `{}` keeps every answer of these routes JSON.
 struct EmptyOAuthResponse: Encodable, Sendable {}
+
+/// RFC 8628 §3.2's answer. The user code is shown with a dash (the page takes it either way).
+struct DeviceAuthorizationJSON: ResponseEncodable {
+    let deviceCode: String
+    let userCode: String
+    let verificationURI: String
+    let verificationURIComplete: String
+    let expiresIn: Int64
+    let interval: Int64
+
+    init(_ started: DeviceAuthorizationResponse, page: String) {
+        deviceCode = started.deviceCode
+        userCode = DeviceCode.display(started.userCode)
+        verificationURI = page
+        verificationURIComplete = page + "?user_code=" + started.userCode
+        expiresIn = started.expiresIn
+        interval = started.interval
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case deviceCode = "device_code", userCode = "user_code", verificationURI = "verification_uri"
+        case verificationURIComplete = "verification_uri_complete", expiresIn = "expires_in", interval
+    }
+}

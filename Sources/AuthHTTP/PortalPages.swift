@@ -146,13 +146,7 @@ enum PortalPages {
     static func consent(csrf: String, pending: String, clientName: String, username: String, scopes: [String])
         -> String
     {
-        // OpenID's own scopes first, in the order people read them, then the rest by name.
-        let known = ["openid", "profile", "email"]
-        let ordered = scopes.sorted {
-            (known.firstIndex(of: $0) ?? known.count, $0) < (known.firstIndex(of: $1) ?? known.count, $1)
-        }
-        let items = ordered.map { "<li>\(escape(describe(scope: $0))) <code>\(escape($0))</code></li>" }
-            .joined(separator: "\n")
+        let items = scopeItems(scopes)
         return page(
             title: "Allow access?",
             """
@@ -167,6 +161,17 @@ enum PortalPages {
             <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
             </form>
             """)
+    }
+
+    /// The scopes as list items, in words: OpenID's own first, in the order people read them, then
+    /// the rest by name.
+    static func scopeItems(_ scopes: [String]) -> String {
+        let known = ["openid", "profile", "email"]
+        let ordered = scopes.sorted {
+            (known.firstIndex(of: $0) ?? known.count, $0) < (known.firstIndex(of: $1) ?? known.count, $1)
+        }
+        return ordered.map { "<li>\(escape(describe(scope: $0))) <code>\(escape($0))</code></li>" }
+            .joined(separator: "\n")
     }
 
     static func consents(csrf: String, username: String, consents: [(name: String, id: String, scopes: [String])])

@@ -146,7 +146,8 @@ extension HTTPFrontEnd {
                     .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending,
                     .mfaUnavailable, .forbidden, .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin,
                     .clientExists, .invalidClientMetadata, .invalidClient, .invalidGrant, .invalidScope,
-                    .unauthorizedClient, .unsupportedGrantType, .invalidResetToken, .mailUnavailable,
+                    .unauthorizedClient, .unsupportedGrantType, .authorizationPending, .slowDown, .accessDenied,
+                    .expiredToken, .invalidResetToken, .mailUnavailable,
                     .invalidVerificationToken, .invalidInvitation:
                     (.badRequest, "The request could not be completed.")
                 }

@@ -109,10 +109,11 @@ extension HTTPFrontEnd {
 
     // MARK: The nginx portal flow
 
-    /// `rd`, when given, must be on an `oidc.return_hosts` host: anything else is an error page,
-    /// never a redirect.
+    /// `rd`, when given, must be on an `oidc.return_hosts` host (or be the portal's device page):
+    /// anything else is an error page, never a redirect.
     func returnURL(_ rd: String?, _ portal: PortalService) throws -> String? {
         guard let rd else { return nil }
+        if let device = Self.deviceReturn(rd) { return device }
         guard let url = portal.policy.returnURL(rd) else {
             logger.warning(
                 "portal: a return URL outside oidc.return_hosts was refused",
@@ -125,6 +126,10 @@ extension HTTPFrontEnd {
     /// Back to the application with a fresh `access_token` cookie for the SSO session (what
     /// nginx's `/authz` subrequest reads); nil when the browser is not signed in.
     func backToApplication(_ url: String, sso: String?, _ portal: PortalService) async throws -> Response? {
+        if Self.deviceReturn(url) != nil {
+            // The portal's own device page: no cookie for nginx.
+            return try await portal.session(cookie: sso) == nil ? nil : Self.seeOther(url)
+        }
         guard let token = try await portal.accessToken(cookie: sso) else { return nil }
         var response = Self.seeOther(url)
         response.setCookie(

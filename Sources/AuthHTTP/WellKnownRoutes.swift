@@ -66,6 +66,7 @@ struct AuthorizationServerMetadata: Encodable {
     let revocationEndpoint: String
     let jwksURI: String
     var authorizationEndpoint: String?
+    var deviceAuthorizationEndpoint: String?
     var grantTypesSupported = [GrantType.clientCredentials.rawValue, GrantType.refreshToken.rawValue]
     var responseTypesSupported: [String] = []
     var responseModesSupported: [String]?
@@ -122,7 +123,8 @@ struct AuthorizationServerMetadata: Encodable {
         scopesSupported = oauth.supportedScopes
         if authorizationEndpoint {
             self.authorizationEndpoint = base + "/oauth2/authorize"
-            grantTypesSupported.append(GrantType.authorizationCode.rawValue)
+            deviceAuthorizationEndpoint = base + "/oauth2/device_authorization"
+            grantTypesSupported += [GrantType.authorizationCode.rawValue, GrantType.deviceCode.rawValue]
             grantTypesSupported.sort()
             responseTypesSupported = ["code"]
             responseModesSupported = ResponseMode.allCases.map(\.rawValue)
@@ -145,6 +147,7 @@ struct AuthorizationServerMetadata: Encodable {
         case issuer, tokenEndpoint = "token_endpoint", introspectionEndpoint = "introspection_endpoint"
         case revocationEndpoint = "revocation_endpoint", jwksURI = "jwks_uri"
         case authorizationEndpoint = "authorization_endpoint"
+        case deviceAuthorizationEndpoint = "device_authorization_endpoint"
         case grantTypesSupported = "grant_types_supported", responseTypesSupported = "response_types_supported"
         case responseModesSupported = "response_modes_supported"
         case scopesSupported = "scopes_supported", tokenAuthMethods = "token_endpoint_auth_methods_supported"
@@ -162,6 +165,7 @@ struct AuthorizationServerMetadata: Encodable {
         try c.encode(revocationEndpoint, forKey: .revocationEndpoint)
         try c.encode(jwksURI, forKey: .jwksURI)
         try c.encodeIfPresent(authorizationEndpoint, forKey: .authorizationEndpoint)
+        try c.encodeIfPresent(deviceAuthorizationEndpoint, forKey: .deviceAuthorizationEndpoint)
         try c.encode(grantTypesSupported, forKey: .grantTypesSupported)
         try c.encode(responseTypesSupported, forKey: .responseTypesSupported)
         try c.encodeIfPresent(responseModesSupported, forKey: .responseModesSupported)

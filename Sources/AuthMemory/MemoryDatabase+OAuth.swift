@@ -141,6 +141,65 @@ extension MemoryDatabase: AuthorizationCodeStore {
             return true
         }
     }
+
+    public func saveDevice(
+        codeHash: String, userCode: String, clientID: String, scopes: [String], lifetime: Int64, interval: Int64
+    ) async throws -> Bool {
+        transaction { tables, now in
+            guard !tables.devices.values.contains(where: { $0.userCode == userCode }) else { return false }
+            tables.devices[codeHash] = .init(
+                userCode: userCode, clientID: clientID, scopes: scopes, expiresAt: now + lifetime * 1000,
+                interval: interval)
+            return true
+        }
+    }
+
+    public func deviceRequest(userCode: String) async throws -> DeviceRequest? {
+        transaction { tables, now in
+            tables.devices.values.first { $0.userCode == userCode && $0.status == .pending && $0.expiresAt > now }.map {
+                DeviceRequest(
+                    clientID: $0.clientID, scopes: $0.scopes, userCode: $0.userCode, expiresAt: $0.expiresAt / 1000)
+            }
+        }
+    }
+
+    public func decideDevice(userCode: String, approval: DeviceApproval?) async throws -> Bool {
+        transaction { tables, now in
+            guard
+                let (hash, _) = tables.devices.first(where: {
+                    $0.value.userCode == userCode && $0.value.status == .pending && $0.value.expiresAt > now
+                })
+            else { return false }
+            tables.devices[hash]?.status = approval == nil ? .denied : .allowed
+            tables.devices[hash]?.approval = approval
+            return true
+        }
+    }
+
+    public func pollDevice(codeHash: String, clientID: String) async throws -> DevicePoll {
+        transaction { tables, now in
+            guard let row = tables.devices[codeHash], row.clientID == clientID, row.status != .used else {
+                return .invalid
+            }
+            if row.expiresAt <= now { return .expired }
+            switch row.status {
+            case .denied: return .denied
+            case .allowed:
+                guard let approval = row.approval else { return .invalid }
+                tables.devices[codeHash]?.status = .used
+                return .approved(
+                    AuthorizationGrant(
+                        clientID: clientID, userID: approval.userID, redirectURI: "", scopes: row.scopes, nonce: nil,
+                        codeChallenge: nil, authTime: approval.authTime, methods: approval.methods,
+                        ssoSessionID: approval.ssoSessionID))
+            case .pending, .used:
+                let tooSoon = row.polledAt.map { now - $0 < row.interval * 1000 } ?? false
+                tables.devices[codeHash]?.polledAt = now
+                if tooSoon { tables.devices[codeHash]?.interval = min(row.interval + 5, 600) }
+                return tooSoon ? .slowDown : .pending
+            }
+        }
+    }
 }
 
 extension MemoryDatabase: PortalStore {

@@ -132,6 +132,19 @@ struct Tables {
         var sessionID: String?
     }
 
+    struct DeviceRow {
+        enum Status { case pending, allowed, denied, used }
+        var userCode: String
+        var clientID: String
+        var scopes: [String]
+        /// Unix milliseconds, as `now`.
+        var expiresAt: Int64
+        var interval: Int64
+        var polledAt: Int64?
+        var status = Status.pending
+        var approval: DeviceApproval?
+    }
+
     struct SSORow {
         var session: SSOSession
     }
@@ -195,6 +208,8 @@ struct Tables {
     var lockouts: [LockoutKey: LockoutPolicy.Counter] = [:]
     var clients: [String: ClientRow] = [:]
     var codes: [String: CodeRow] = [:]
+    /// Device codes by hash.
+    var devices: [String: DeviceRow] = [:]
     var totp: [Int64: TOTPEnrolment] = [:]
     /// Per user: code hash to whether it was used.
     var recoveryCodes: [Int64: [String: Bool]] = [:]
@@ -237,6 +252,7 @@ struct Tables {
         totp[id] = nil
         recoveryCodes[id] = nil
         codes = codes.filter { $0.value.grant.userID != id }
+        devices = devices.filter { $0.value.approval?.userID != id }
         sso = sso.filter { $0.value.session.userID != id }
         consents = consents.filter { $0.key.userID != id }
         accountTokens = accountTokens.filter { $0.value.userID != id }
@@ -253,6 +269,7 @@ struct Tables {
         clients[id] = nil
         for session in sessions.values where session.clientID == id { deleteSession(session.id) }
         codes = codes.filter { $0.value.grant.clientID != id }
+        devices = devices.filter { $0.value.clientID != id }
         consents = consents.filter { $0.key.clientID != id }
     }
 

@@ -63,6 +63,90 @@ public struct PostgresAuthorizationCodeStore: AuthorizationCodeStore {
         }
     }
 
+    public func saveDevice(
+        codeHash: String, userCode: String, clientID: String, scopes: [String], lifetime: Int64, interval: Int64
+    ) async throws -> Bool {
+        try await pool.run { connection in
+            try connection.query(
+                """
+                INSERT INTO device_codes (code_hash, user_code, client_id, scope, expires_at, interval_seconds)
+                VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5), $6)
+                ON CONFLICT (user_code) DO NOTHING
+                """,
+                [codeHash, userCode, clientID, scopes.joined(separator: " "), String(lifetime), String(interval)]
+            ).affectedRows == 1
+        }
+    }
+
+    public func deviceRequest(userCode: String) async throws -> DeviceRequest? {
+        try await pool.run { connection in
+            try connection.query(
+                """
+                SELECT client_id, scope, user_code, extract(epoch FROM expires_at)::bigint AS expires_at
+                FROM device_codes WHERE user_code = $1 AND status = 'pending' AND expires_at > now()
+                """, [userCode]
+            ).rows.first.map { row in
+                DeviceRequest(
+                    clientID: try row.string("client_id"), scopes: Self.list(try row.string("scope")),
+                    userCode: try row.string("user_code"), expiresAt: try row.int64("expires_at"))
+            }
+        }
+    }
+
+    public func decideDevice(userCode: String, approval: DeviceApproval?) async throws -> Bool {
+        try await pool.run { connection in
+            try connection.query(
+                """
+                UPDATE device_codes SET status = $2, user_id = $3, auth_time = $4, amr = $5, sso_session_id = $6
+                WHERE user_code = $1 AND status = 'pending' AND expires_at > now()
+                """,
+                [
+                    userCode, approval == nil ? "denied" : "allowed", approval.map { String($0.userID) },
+                    approval.map { String($0.authTime) }, approval?.methods.joined(separator: " "),
+                    approval?.ssoSessionID,
+                ]
+            ).affectedRows == 1
+        }
+    }
+
+    public func pollDevice(codeHash: String, clientID: String) async throws -> DevicePoll {
+        try await pool.run { connection in
+            try connection.transaction { () throws -> DevicePoll in
+                guard
+                    let row = try connection.query(
+                        """
+                        SELECT status, expires_at <= now() AS expired, scope, user_id, auth_time, amr, sso_session_id,
+                            polled_at IS NOT NULL AND polled_at > now() - make_interval(secs => interval_seconds)
+                                AS too_soon
+                        FROM device_codes WHERE code_hash = $1 AND client_id = $2 FOR UPDATE
+                        """, [codeHash, clientID]
+                    ).rows.first
+                else { return .invalid }
+                let status = try row.string("status")
+                if status == "used" { return .invalid }
+                if try row.bool("expired") { return .expired }
+                if status == "denied" { return .denied }
+                if status == "allowed" {
+                    try connection.query("UPDATE device_codes SET status = 'used' WHERE code_hash = $1", [codeHash])
+                    return .approved(
+                        AuthorizationGrant(
+                            clientID: clientID, userID: try row.int64("user_id"), redirectURI: "",
+                            scopes: Self.list(try row.string("scope")), nonce: nil, codeChallenge: nil,
+                            authTime: try row.int64("auth_time"), methods: Self.list(try row.string("amr")),
+                            ssoSessionID: try row.optionalString("sso_session_id")))
+                }
+                let tooSoon = try row.bool("too_soon")
+                try connection.query(
+                    """
+                    UPDATE device_codes SET polled_at = now(),
+                        interval_seconds = least(interval_seconds + CASE WHEN $2::boolean THEN 5 ELSE 0 END, 600)
+                    WHERE code_hash = $1
+                    """, [codeHash, tooSoon ? "true" : "false"])
+                return tooSoon ? .slowDown : .pending
+            }
+        }
+    }
+
     private static func list(_ text: String) -> [String] {
         text.split(separator: " ").map(String.init)
     }

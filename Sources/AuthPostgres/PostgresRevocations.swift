@@ -177,6 +177,9 @@ enum PostgresRevocations {
             "DELETE FROM authorization_codes WHERE expires_at < now() - make_interval(secs => $1)",
             [String(retention.endedSessionKept)])
         try connection.query(
+            "DELETE FROM device_codes WHERE expires_at < now() - make_interval(secs => $1)",
+            [String(retention.endedSessionKept)])
+        try connection.query(
             "DELETE FROM account_tokens WHERE expires_at < now() - make_interval(secs => $1)",
             [String(retention.endedSessionKept)])
         try connection.query(

@@ -67,7 +67,8 @@ struct DatabaseOptions: ParsableArguments {
             .tokenExpired, .tokenRevoked, .invalidRefreshToken, .wrongPassword, .conflict, .invalidMFAToken,
             .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .forbidden, .notFound, .roleExists,
             .roleInUse, .builtinRole, .lastAdmin, .unknownRole, .clientExists, .invalidClient, .invalidGrant,
-            .invalidScope, .unauthorizedClient, .unsupportedGrantType, .invalidResetToken, .invalidVerificationToken,
+            .invalidScope, .unauthorizedClient, .unsupportedGrantType, .authorizationPending, .slowDown, .accessDenied,
+            .expiredToken, .invalidResetToken, .invalidVerificationToken,
             .invalidInvitation,
             .emailUnverified, .internal:
             1

@@ -56,6 +56,12 @@ struct NoCodes: AuthorizationCodeStore {
     func save(codeHash: String, grant: AuthorizationGrant, lifetime: Int64) async throws { throw NoSessions.refused }
     func redeem(codeHash: String, clientID: String) async throws -> CodeRedemption { throw NoSessions.refused }
     func attach(sessionID: String, toCodeHash codeHash: String) async throws -> Bool { throw NoSessions.refused }
+    func saveDevice(
+        codeHash: String, userCode: String, clientID: String, scopes: [String], lifetime: Int64, interval: Int64
+    ) async throws -> Bool { throw NoSessions.refused }
+    func deviceRequest(userCode: String) async throws -> DeviceRequest? { throw NoSessions.refused }
+    func decideDevice(userCode: String, approval: DeviceApproval?) async throws -> Bool { throw NoSessions.refused }
+    func pollDevice(codeHash: String, clientID: String) async throws -> DevicePoll { throw NoSessions.refused }
 }
 
 struct NoLockouts: LockoutStore {

@@ -316,7 +316,10 @@ struct OAuthTests {
             #expect(json["authorization_endpoint"] as? String == "http://127.0.0.1:5000/oauth2/authorize")
             #expect(
                 json["grant_types_supported"] as? [String]
-                    == ["authorization_code", "client_credentials", "refresh_token"])
+                    == [
+                        "authorization_code", "client_credentials", "refresh_token",
+                        "urn:ietf:params:oauth:grant-type:device_code",
+                    ])
             #expect(json["response_types_supported"] as? [String] == ["code"])
             #expect(json["code_challenge_methods_supported"] as? [String] == ["S256"])
             #expect(json["scopes_supported"] as? [String] == Self.scopes.sorted())
@@ -353,7 +356,10 @@ struct OAuthTests {
                 "response_types_supported": ["code"], "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["RS256"], "code_challenge_methods_supported": ["S256"],
                 "scopes_supported": ["email", "openid", "profile"],
-                "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+                "grant_types_supported": [
+                    "authorization_code", "client_credentials", "refresh_token",
+                    "urn:ietf:params:oauth:grant-type:device_code",
+                ],
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
                 "prompt_values_supported": ["none", "login", "consent", "select_account"],
                 "response_modes_supported": ["query", "form_post"],

@@ -1,4 +1,5 @@
 import AuthCore
+import AuthPostgres
 import AuthTestSupport
 import Testing
 
@@ -109,7 +110,12 @@ struct LogoutContractTests {
         "lapsed SSO sessions (past their end) are ended once, by one sweep, with their clients told",
         arguments: TestStack.Backing.allCases)
     func lapsed(_ backing: TestStack.Backing) async throws {
-        let stack = try await Self.stack(backing)
+        // Time moves by the memory database's clock, or by moving the row's end in PostgreSQL.
+        let time = TestClock()
+        let stack =
+            backing == .memory
+            ? try await TestStack(backing: .memory, time: time)
+            : try await Self.stack(.postgres)
         let client = try await Self.client(stack, backChannel: true)
         let user = try await Contract.user(stack)
         let live = try await Contract.session(stack, of: user, token: "l-\(user.id)")
@@ -119,7 +125,7 @@ struct LogoutContractTests {
         let expiring = TestDatabase.uniqueName("e")
         _ = try await stack.sessions.create(
             NewSession(
-                id: expiring, userID: user.id, tokenHash: "e-\(user.id)", lifetime: 1, clientAddress: "",
+                id: expiring, userID: user.id, tokenHash: "e-\(user.id)", lifetime: 60, clientAddress: "",
                 userAgent: ""),
             passwordHash: user.passwordHash)
         try await stack.stores.portal.create(
@@ -127,7 +133,14 @@ struct LogoutContractTests {
             SSOSession(sessionID: expiring, userID: user.id, authTime: 0, methods: ["pwd"]))
         let child = try #require(try await Self.child(stack, of: user, parent: expiring, client: client))
         #expect(try await stack.stores.portal.endLapsed(idleTimeout: 3600, limit: 10).value == 0)
-        try await Task.sleep(for: .milliseconds(2100))
+        if backing == .memory {
+            time.advance(by: .seconds(61))
+        } else {
+            _ = try await stack.pool.withConnection { connection in
+                try connection.query(
+                    "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1", [expiring])
+            }
+        }
 
         let swept = try await stack.stores.portal.endLapsed(idleTimeout: 3600, limit: 10)
         #expect(swept.value == 1 && Set(swept.revocations.map(\.subject)) == [expiring, child])

@@ -43,7 +43,7 @@ public enum CodeRedemption: Hashable, Sendable {
     case invalid
 }
 
-/// Authorization codes in persistent storage, stored as their SHA-256.
+/// Authorization codes and device codes (RFC 8628) in persistent storage, stored as their SHA-256.
 public protocol AuthorizationCodeStore: Sendable {
     func save(codeHash: String, grant: AuthorizationGrant, lifetime: Int64) async throws
     /// Spends the code of `clientID` with one conditional statement, so that of any number of
@@ -52,4 +52,20 @@ public protocol AuthorizationCodeStore: Sendable {
     /// Records the session the code's redemption opened, unless a replay came in between (false:
     /// the caller ends that session too).
     func attach(sessionID: String, toCodeHash codeHash: String) async throws -> Bool
+
+    /// Stores a device's pending request; false when `userCode` is taken by another one (the
+    /// caller draws again).
+    func saveDevice(
+        codeHash: String, userCode: String, clientID: String, scopes: [String], lifetime: Int64, interval: Int64
+    ) async throws -> Bool
+    /// The request waiting for an answer under `userCode`; nil when there is none, or it expired
+    /// or was answered.
+    func deviceRequest(userCode: String) async throws -> DeviceRequest?
+    /// Answers the request waiting under `userCode`: allowed by `approval`, or refused (nil).
+    /// False when it was no longer waiting (answered, expired, unknown).
+    func decideDevice(userCode: String, approval: DeviceApproval?) async throws -> Bool
+    /// A poll by `clientID` of the device code with this hash, as RFC 8628 §3.5 answers it,
+    /// holding the row: sooner than the interval after the last poll is `slowDown` (and the
+    /// interval grows by 5 s); an allowed request is spent by the poll that finds it.
+    func pollDevice(codeHash: String, clientID: String) async throws -> DevicePoll
 }

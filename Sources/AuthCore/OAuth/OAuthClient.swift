@@ -11,6 +11,8 @@ public enum GrantType: String, Hashable, Sendable, CaseIterable, Comparable {
     case clientCredentials = "client_credentials"
     case refreshToken = "refresh_token"
     case authorizationCode = "authorization_code"
+    /// RFC 8628's device authorization grant.
+    case deviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }

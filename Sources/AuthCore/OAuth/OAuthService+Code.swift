@@ -85,6 +85,18 @@ extension OAuthService {
             break
         default: throw AuthError(.invalidGrant, "code_verifier does not match the code's challenge")
         }
+        return try await open(
+            grant, client: client, source: source, userAgent: userAgent, refused: refused, codeHash: codeHash)
+    }
+
+    /// The tokens of a grant just spent (a code, an allowed device): the account must be as it
+    /// was (still enabled, not cut off since the user authenticated) and the SSO session it was
+    /// given in still live; then a session of the client, its child, with an ID token for
+    /// `openid`. `codeHash`: the code, to which the session is attached (a replay ends it).
+    func open(
+        _ grant: AuthorizationGrant, client: OAuthClient, source: String?, userAgent: String?, refused: AuthError,
+        codeHash: String? = nil
+    ) async throws -> CodeExchange {
         guard let user = try await users.find(id: grant.userID), !user.disabled,
             (user.notBefore ?? 0) <= grant.authTime
         else { throw refused }
@@ -98,11 +110,13 @@ extension OAuthService {
             // The account changed since, or the SSO session it was authorized in has ended.
             throw refused
         }
-        guard try await codes.attach(sessionID: tokens.sessionID, toCodeHash: codeHash) else {
+        if let codeHash, !(try await codes.attach(sessionID: tokens.sessionID, toCodeHash: codeHash)) {
             try await sessions.end(sessionID: tokens.sessionID, of: user.id)
             throw refused
         }
-        logger.info("authorization code exchanged", metadata: ["client_id": "\(client.id)", "user_id": "\(user.id)"])
+        logger.info(
+            codeHash == nil ? "device code exchanged" : "authorization code exchanged",
+            metadata: ["client_id": "\(client.id)", "user_id": "\(user.id)"])
         return CodeExchange(
             tokens: tokens, grant: grant, user: user,
             idToken: try signer.map { try idToken(for: grant, user: user, accessToken: tokens.accessToken, with: $0) })

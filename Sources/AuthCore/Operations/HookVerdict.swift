@@ -22,7 +22,8 @@ public enum HookVerdict: Sendable, Equatable {
         case .unknownService, .usernameTaken, .emailTaken, .weakPassword, .invalidRefreshToken, .wrongPassword,
             .conflict, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .notFound, .unknownRole, .roleExists,
             .roleInUse, .builtinRole, .lastAdmin, .clientExists, .invalidClientMetadata, .invalidClient,
-            .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType, .mailUnavailable, .internal:
+            .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType, .authorizationPending, .slowDown,
+            .accessDenied, .expiredToken, .mailUnavailable, .internal:
             self = .misconfigured
         }
     }

@@ -55,7 +55,7 @@ public struct PortalService: Sendable {
     }
 
     /// The client `id` names; nil when it is malformed or unknown (never a query for a malformed one).
-    private func client(id: String) async throws -> OAuthClient? {
+    func client(id: String) async throws -> OAuthClient? {
         guard Identity.isRoleName(id) else { return nil }
         return try await auth.oauth.clients.client(id: id)
     }

@@ -87,6 +87,12 @@ public struct AuthError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The client may not use this grant type.
         case unauthorizedClient = "unauthorized_client"
         case unsupportedGrantType = "unsupported_grant_type"
+        /// RFC 8628 §3.5, a polling device: the user has not answered yet; it polls too often;
+        /// the user refused; the device code expired.
+        case authorizationPending = "authorization_pending"
+        case slowDown = "slow_down"
+        case accessDenied = "access_denied"
+        case expiredToken = "expired_token"
         /// A bug or an unexpected state; details go to the log, not to the client.
         case `internal` = "internal"
     }

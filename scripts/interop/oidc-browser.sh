@@ -2,7 +2,8 @@
 # OpenID Connect sign-in in a real browser (README, "OpenID Connect"): Debian's chromium driven
 # headless by PyPI selenium through chromium-driver, two relying parties written with PyPI
 # Authlib's Flask client (scripts/interop/oidc_rp.py, which validates the ID token through
-# discovery and the JWK Set), two authd instances on one database. scripts/interop/oidc_browser_check.py
+# discovery and the JWK Set), a device client (Authlib's OAuth2Session polling the device grant),
+# two authd instances on one database. scripts/interop/oidc_browser_check.py
 # says what is checked. Screenshots of the pages land in $OIDC_SCREENSHOTS (default: a temporary
 # directory; docs/screenshots holds the ones the README shows).
 set -euo pipefail
@@ -40,6 +41,10 @@ for n in 1 2; do
     rp_pids+=($!)
     rp_ports+=("$port")
 done
+# A television's client: public, the device grant (RFC 8628), driven by Authlib's OAuth2Session.
+"${authctl[@]}" client create "tv-$suffix" --name "Living room TV" --public \
+    --grant urn:ietf:params:oauth:grant-type:device_code --scope openid --scope profile \
+    --config config/authd.yaml >/dev/null
 trap 'kill "${rp_pids[@]}" 2>/dev/null || true; stop_authd' EXIT
 for port in "${rp_ports[@]}"; do
     for _ in $(seq 1 100); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done

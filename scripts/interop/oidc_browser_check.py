@@ -16,6 +16,10 @@ Usage: oidc_browser_check.py AUTHD_PORT OTHER_AUTHD_PORT RP1_PORT RP2_PORT SUFFI
 7. Login CSRF: an attacker (requests) signs in to RP 1's request as themselves, allows it and keeps
    the continuation; a victim's Chromium, signed in to authd, opens it: an error page on authd,
    never a redirect to the RP with a code.
+9. The device grant (RFC 8628): a television (Authlib's OAuth2Session, a public client) gets a
+   user code and polls (authorization_pending); the browser opens verification_uri_complete,
+   signs in, sees the TV's name and the code, allows; the next poll gets tokens whose ID token
+   Authlib verifies with the JWK Set.
 """
 import html
 import re
@@ -24,6 +28,9 @@ import time
 
 import pyotp
 import requests
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.jose import JsonWebKey, jwt
 from browser import Checks, browser, wait_for
 from browser import shot as save
 from browser import sign_in as fill
@@ -191,6 +198,42 @@ try:
     check("/ui/login" in driver.current_url, "the logout ended the SSO session: RP 2 asks for the password")
     driver.get(f"{authd}/oauth2/authorize?client_id=nobody&redirect_uri=https://evil.example/")
     shot(driver, "error")
+
+    # 9. The device grant: the TV asks, the person allows in the browser, the TV polls.
+    tv = OAuth2Session(client_id=f"tv-{suffix}", scope="openid profile", token_endpoint_auth_method="none")
+    started = tv.post(f"{authd}/oauth2/device_authorization", withhold_token=True,
+                      data={"client_id": f"tv-{suffix}", "scope": "openid profile"}, timeout=10).json()
+    check(re.fullmatch(r"[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}", started.get("user_code", "")) is not None,
+          f"device authorization: a user code to show ({started.get('user_code')})")
+    device_grant = "urn:ietf:params:oauth:grant-type:device_code"
+
+    def poll():
+        try:
+            return tv.fetch_token(f"{authd}/oauth2/token", grant_type=device_grant,
+                                  device_code=started["device_code"], timeout=10)
+        except OAuthError as refused:
+            return refused.error
+
+    check(poll() == "authorization_pending", "the TV's first poll: authorization_pending")
+    driver.get(started["verification_uri_complete"])
+    sign_in(driver, alice, "alice's long password")
+    wait_for(driver, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "button[value=allow]")))
+    check("Living room TV" in driver.page_source and started["user_code"] in driver.page_source,
+          "the device page shows the TV's name and its code to compare")
+    shot(driver, "device")
+    driver.find_element(By.CSS_SELECTOR, "button[value=allow]").click()
+    wait_for(driver, lambda d: "Device connected" in d.page_source)
+    time.sleep(started["interval"])
+    tokens = poll()
+    check(isinstance(tokens, dict) and "access_token" in tokens,
+          f"the next poll gets the tokens ({sorted(tokens) if isinstance(tokens, dict) else tokens})")
+    if isinstance(tokens, dict):
+        keys = JsonWebKey.import_key_set(requests.get(f"{authd}/.well-known/jwks.json", timeout=10).json())
+        claims = jwt.decode(tokens["id_token"], keys)
+        claims.validate()
+        check(claims["aud"] == f"tv-{suffix}" and claims["iss"] == authd,
+              "the device's ID token verifies with the JWK Set, for the TV")
+    check(poll() == "invalid_grant", "the device code is spent")
 finally:
     driver.quit()
 

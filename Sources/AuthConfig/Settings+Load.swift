@@ -241,7 +241,9 @@ extension Settings {
         return PortalPolicy(
             consent: consent, cookieDomain: domain.isEmpty ? nil : domain, returnHosts: hosts,
             ssoIdleTimeout: Int64(idle),
-            selfRegistration: config.bool(forKey: "oidc.self_registration", default: defaults.selfRegistration))
+            selfRegistration: config.bool(forKey: "oidc.self_registration", default: defaults.selfRegistration),
+            requirePushedRequests: config.bool(
+                forKey: "oidc.require_pushed_authorization_requests", default: defaults.requirePushedRequests))
     }
 
     static func forwardedClient(_ config: ConfigReader) throws -> ForwardedClient {

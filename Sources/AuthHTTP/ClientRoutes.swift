@@ -9,6 +9,7 @@ extension HTTPFrontEnd {
     static let clientFields: Set<String> = [
         "name", "grant_types", "scopes", "redirect_uris", "roles", "token_lifetime", "id_token_signed_response_alg",
         "skip_consent", "introspection", "pkce_required", "backchannel_logout_uri", "frontchannel_logout_uri",
+        "require_pushed_authorization_requests",
     ]
 
     func addClientRoutes(to router: MethodTable, admin: AdminService) {
@@ -37,6 +38,7 @@ extension HTTPFrontEnd {
             new.skipConsent = try body.optionalBool("skip_consent") ?? false
             new.mayIntrospect = try body.optionalBool("introspection") ?? false
             new.requiresPKCE = try body.optionalBool("pkce_required") ?? true
+            new.requiresPAR = try body.optionalBool("require_pushed_authorization_requests") ?? false
             new.logout = LogoutChannels(
                 backChannel: try body.nullableString("backchannel_logout_uri") ?? nil,
                 frontChannel: try body.nullableString("frontchannel_logout_uri") ?? nil)
@@ -61,6 +63,7 @@ extension HTTPFrontEnd {
                 skipConsent: try body.optionalBool("skip_consent"),
                 mayIntrospect: try body.optionalBool("introspection"),
                 requiresPKCE: try body.optionalBool("pkce_required"),
+                requiresPAR: try body.optionalBool("require_pushed_authorization_requests"),
                 backChannelLogoutURI: try body.nullableString("backchannel_logout_uri"),
                 frontChannelLogoutURI: try body.nullableString("frontchannel_logout_uri"))
             return ClientResponse(try await admin.updateClient(id: try parameter(context, "id"), change, by: actor))
@@ -117,6 +120,7 @@ public struct ClientResponse: ResponseEncodable, Sendable {
     let skipConsent: Bool
     let introspection: Bool
     let pkceRequired: Bool
+    let requirePushedRequests: Bool
     let backChannelLogoutURI: String?
     let frontChannelLogoutURI: String?
     let createdAt: Int64
@@ -137,6 +141,7 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         skipConsent = client.skipConsent
         introspection = client.mayIntrospect
         pkceRequired = client.requiresPKCE
+        requirePushedRequests = client.requiresPAR
         backChannelLogoutURI = client.logout.backChannel
         frontChannelLogoutURI = client.logout.frontChannel
         createdAt = client.createdAt
@@ -149,6 +154,7 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         case idTokenAlgorithm = "id_token_signed_response_alg"
         case skipConsent = "skip_consent", introspection, pkceRequired = "pkce_required"
         case backChannelLogoutURI = "backchannel_logout_uri", frontChannelLogoutURI = "frontchannel_logout_uri"
+        case requirePushedRequests = "require_pushed_authorization_requests"
         case clientSecret = "client_secret"
     }
 
@@ -167,6 +173,7 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         try c.encode(skipConsent, forKey: .skipConsent)
         try c.encode(introspection, forKey: .introspection)
         try c.encode(pkceRequired, forKey: .pkceRequired)
+        try c.encode(requirePushedRequests, forKey: .requirePushedRequests)
         try c.encode(backChannelLogoutURI, forKey: .backChannelLogoutURI)
         try c.encode(frontChannelLogoutURI, forKey: .frontChannelLogoutURI)
         try c.encode(createdAt, forKey: .createdAt)

@@ -108,6 +108,7 @@ public struct HTTPFrontEnd: Sendable {
             addConsentRoutes(to: router, portal: portal)
             addDeviceRoutes(to: router, portal: portal)
             addDeviceAuthorizationRoute(to: router, portal: portal)
+            addPushedRequestRoute(to: router, portal: portal)
         }
         if let metrics {
             router.get("/metrics") { _, _ in

@@ -101,6 +101,22 @@ extension HTTPFrontEnd {
         }
     }
 
+    /// `POST /oauth2/par` (RFC 9126 §2): a client pushes its authorization request, authenticated
+    /// as at the token endpoint (a public client names itself), and gets `201` with the
+    /// `request_uri` to send the browser to `/oauth2/authorize` with, and `expires_in`.
+    func addPushedRequestRoute(to router: MethodTable, portal: PortalService) {
+        router.post("/oauth2/par") { request, context in
+            var response = await oauthAnswer(context) {
+                let (form, client) = try await authenticatedClient(
+                    request, context, Self.authorizeParameters.subtracting(["authz"]), allowingPublic: true)
+                let pushed = try await portal.push(Self.parameters(form), client: client)
+                return PushedRequestJSON(requestURI: pushed.requestURI, expiresIn: pushed.expiresIn)
+            }
+            if response.status == .ok { response.status = .created }
+            return response
+        }
+    }
+
     private func authenticatedClient(
         _ request: Request, _ context: AuthRequestContext, _ parameters: Set<String>, allowingPublic: Bool = false
     ) async throws -> (FormBody, OAuthClient) {
@@ -157,6 +173,14 @@ extension HTTPFrontEnd {
             return Self.json(.ok, try await body())
         } catch let refusal as FormBody.Refusal {
             return Self.json(refusal.status, OAuthErrorResponse(error: "invalid_request", description: refusal.message))
+        } catch let refusal as AuthorizationRefusal {
+            // A pushed request refused as the authorization endpoint would refuse it (RFC 9126 §2.3).
+            return switch refusal {
+            case .page(let error):
+                Self.json(.badRequest, OAuthErrorResponse(error: "invalid_request", description: error.message))
+            case .redirect(let error):
+                Self.json(.badRequest, OAuthErrorResponse(error: error.code.rawValue, description: error.description))
+            }
         } catch let error as AuthError {
             let (status, code) = Self.oauthStatus(error.code)
             if status.code >= 500 {
@@ -450,5 +474,15 @@ struct DeviceAuthorizationJSON: ResponseEncodable {
     enum CodingKeys: String, CodingKey {
         case deviceCode = "device_code", userCode = "user_code", verificationURI = "verification_uri"
         case verificationURIComplete = "verification_uri_complete", expiresIn = "expires_in", interval
+    }
+}
+
+/// RFC 9126 §2.2's answer.
+struct PushedRequestJSON: ResponseEncodable {
+    let requestURI: String
+    let expiresIn: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case requestURI = "request_uri", expiresIn = "expires_in"
     }
 }

@@ -153,9 +153,18 @@ extension HTTPFrontEnd {
     // MARK: The authorization endpoint
 
     func authorize(_ request: Request, _ input: FormBody, _ portal: PortalService) async throws -> Response {
-        let pending =
-            try input["authz"].map { try self.pending($0, portal) }
-            ?? PendingAuthorization(parameters: Self.parameters(input), requestedAt: portal.now)
+        var pending = try input["authz"].map { try self.pending($0, portal) }
+        if pending == nil {
+            do {
+                pending = PendingAuthorization(
+                    parameters: try await portal.resolve(Self.parameters(input)), requestedAt: portal.now)
+            } catch let error as AuthError where error.code == .invalidInput {
+                throw PortalRefusal.page(
+                    .badRequest,
+                    "This sign-in request has expired or was already used. Go back to the application and start again.")
+            }
+        }
+        guard let pending else { throw PortalRefusal.page(.badRequest, "This sign-in request is not valid.") }
         var flow = PortalFlow(pending: pending)
         let step = try await portal.authorize(&flow, cookie: cookie(request, Self.ssoCookie))
         return try await answer(step, flow, request, portal)

@@ -24,7 +24,8 @@ extension HTTPFrontEnd {
         let openID = portal != nil && service.tokens.canSignIDTokens
         let metadata = AuthorizationServerMetadata(
             configuration.issuer, service.oauth, authorizationEndpoint: portal != nil,
-            openID: openID ? service.tokens.idTokenAlgorithms.map(\.rawValue) : nil)
+            openID: openID ? service.tokens.idTokenAlgorithms.map(\.rawValue) : nil,
+            requirePushedRequests: portal?.policy.requirePushedRequests ?? false)
         addFixedDocument(
             "/.well-known/oauth-authorization-server", metadata, contentType: "application/json", to: router)
         if openID {
@@ -67,6 +68,9 @@ struct AuthorizationServerMetadata: Encodable {
     let jwksURI: String
     var authorizationEndpoint: String?
     var deviceAuthorizationEndpoint: String?
+    /// RFC 9126 §5.
+    var pushedRequestEndpoint: String?
+    var requirePushedRequests: Bool?
     var grantTypesSupported = [GrantType.clientCredentials.rawValue, GrantType.refreshToken.rawValue]
     var responseTypesSupported: [String] = []
     var responseModesSupported: [String]?
@@ -113,7 +117,10 @@ struct AuthorizationServerMetadata: Encodable {
     }
 
     /// `openID`: the ID-token algorithms, when ID tokens can be signed.
-    init(_ issuer: String, _ oauth: OAuthService, authorizationEndpoint: Bool, openID: [String]?) {
+    init(
+        _ issuer: String, _ oauth: OAuthService, authorizationEndpoint: Bool, openID: [String]?,
+        requirePushedRequests: Bool = false
+    ) {
         let base = Self.base(issuer)
         self.issuer = issuer
         tokenEndpoint = base + "/oauth2/token"
@@ -124,6 +131,8 @@ struct AuthorizationServerMetadata: Encodable {
         if authorizationEndpoint {
             self.authorizationEndpoint = base + "/oauth2/authorize"
             deviceAuthorizationEndpoint = base + "/oauth2/device_authorization"
+            pushedRequestEndpoint = base + "/oauth2/par"
+            self.requirePushedRequests = requirePushedRequests
             grantTypesSupported += [GrantType.authorizationCode.rawValue, GrantType.deviceCode.rawValue]
             grantTypesSupported.sort()
             responseTypesSupported = ["code"]
@@ -148,6 +157,8 @@ struct AuthorizationServerMetadata: Encodable {
         case revocationEndpoint = "revocation_endpoint", jwksURI = "jwks_uri"
         case authorizationEndpoint = "authorization_endpoint"
         case deviceAuthorizationEndpoint = "device_authorization_endpoint"
+        case pushedRequestEndpoint = "pushed_authorization_request_endpoint"
+        case requirePushedRequests = "require_pushed_authorization_requests"
         case grantTypesSupported = "grant_types_supported", responseTypesSupported = "response_types_supported"
         case responseModesSupported = "response_modes_supported"
         case scopesSupported = "scopes_supported", tokenAuthMethods = "token_endpoint_auth_methods_supported"
@@ -166,6 +177,8 @@ struct AuthorizationServerMetadata: Encodable {
         try c.encode(jwksURI, forKey: .jwksURI)
         try c.encodeIfPresent(authorizationEndpoint, forKey: .authorizationEndpoint)
         try c.encodeIfPresent(deviceAuthorizationEndpoint, forKey: .deviceAuthorizationEndpoint)
+        try c.encodeIfPresent(pushedRequestEndpoint, forKey: .pushedRequestEndpoint)
+        try c.encodeIfPresent(requirePushedRequests, forKey: .requirePushedRequests)
         try c.encode(grantTypesSupported, forKey: .grantTypesSupported)
         try c.encode(responseTypesSupported, forKey: .responseTypesSupported)
         try c.encodeIfPresent(responseModesSupported, forKey: .responseModesSupported)

@@ -34,7 +34,7 @@ extension MemoryDatabase: ClientStore {
                 scopes: client.scopes, redirectURIs: client.redirectURIs, roles: Array(Set(client.roles)).sorted(),
                 tokenLifetime: client.tokenLifetime, idTokenAlgorithm: client.idTokenAlgorithm,
                 skipConsent: client.skipConsent, mayIntrospect: client.mayIntrospect, requiresPKCE: pkce,
-                logout: client.logout, createdAt: now / 1000)
+                requiresPAR: client.requiresPAR, logout: client.logout, createdAt: now / 1000)
             tables.clients[client.id] = .init(client: stored, secretHash: secretHash)
             tables.audit(
                 actor, "client.create", target: "client:\(client.id)", client.auditDetails, now: now)
@@ -55,6 +55,7 @@ extension MemoryDatabase: ClientStore {
             if let skipConsent = change.skipConsent { client.skipConsent = skipConsent }
             if let mayIntrospect = change.mayIntrospect { client.mayIntrospect = mayIntrospect }
             client.requiresPKCE = (change.requiresPKCE ?? client.requiresPKCE) || client.type == .public
+            if let required = change.requiresPAR { client.requiresPAR = required }
             if let uri = change.backChannelLogoutURI { client.logout.backChannel = uri }
             if let uri = change.frontChannelLogoutURI { client.logout.frontChannel = uri }
             if let roles = change.roles {
@@ -173,6 +174,22 @@ extension MemoryDatabase: AuthorizationCodeStore {
             tables.devices[hash]?.status = approval == nil ? .denied : .allowed
             tables.devices[hash]?.approval = approval
             return true
+        }
+    }
+
+    public func savePushed(uriHash: String, clientID: String, parameters: String, lifetime: Int64) async throws {
+        transaction { tables, now in
+            tables.pushed[uriHash] = (clientID, parameters, now + lifetime * 1000, false)
+        }
+    }
+
+    public func takePushed(uriHash: String, clientID: String) async throws -> String? {
+        transaction { tables, now in
+            guard let row = tables.pushed[uriHash], row.clientID == clientID, !row.taken, row.expiresAt > now else {
+                return nil
+            }
+            tables.pushed[uriHash]?.taken = true
+            return row.parameters
         }
     }
 

@@ -210,6 +210,8 @@ struct Tables {
     var codes: [String: CodeRow] = [:]
     /// Device codes by hash.
     var devices: [String: DeviceRow] = [:]
+    /// Pushed authorization requests by hash: the client, the parameters, the expiry (ms), taken.
+    var pushed: [String: (clientID: String, parameters: String, expiresAt: Int64, taken: Bool)] = [:]
     var totp: [Int64: TOTPEnrolment] = [:]
     /// Per user: code hash to whether it was used.
     var recoveryCodes: [Int64: [String: Bool]] = [:]
@@ -270,6 +272,7 @@ struct Tables {
         for session in sessions.values where session.clientID == id { deleteSession(session.id) }
         codes = codes.filter { $0.value.grant.clientID != id }
         devices = devices.filter { $0.value.clientID != id }
+        pushed = pushed.filter { $0.value.clientID != id }
         consents = consents.filter { $0.key.clientID != id }
     }
 

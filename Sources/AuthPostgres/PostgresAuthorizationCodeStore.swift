@@ -147,6 +147,28 @@ public struct PostgresAuthorizationCodeStore: AuthorizationCodeStore {
         }
     }
 
+    public func savePushed(uriHash: String, clientID: String, parameters: String, lifetime: Int64) async throws {
+        _ = try await pool.run { connection in
+            try connection.query(
+                """
+                INSERT INTO pushed_requests (uri_hash, client_id, parameters, expires_at)
+                VALUES ($1, $2, $3::json, now() + make_interval(secs => $4))
+                """, [uriHash, clientID, parameters, String(lifetime)])
+        }
+    }
+
+    public func takePushed(uriHash: String, clientID: String) async throws -> String? {
+        try await pool.run { connection in
+            try connection.query(
+                """
+                UPDATE pushed_requests SET used_at = now()
+                WHERE uri_hash = $1 AND client_id = $2 AND used_at IS NULL AND expires_at > now()
+                RETURNING parameters::text
+                """, [uriHash, clientID]
+            ).rows.first?.string("parameters")
+        }
+    }
+
     private static func list(_ text: String) -> [String] {
         text.split(separator: " ").map(String.init)
     }

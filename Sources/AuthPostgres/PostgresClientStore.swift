@@ -19,7 +19,7 @@ public struct PostgresClientStore: ClientStore {
         array_to_string(c.scopes, ' ') AS scopes, array_to_string(c.redirect_uris, ' ') AS redirect_uris,
         (SELECT coalesce(string_agg(r.role, ' ' ORDER BY r.role), '') FROM client_roles r WHERE r.client_id = c.id)
             AS roles,
-        c.token_lifetime, c.id_token_alg, c.disabled, c.skip_consent, c.introspection, c.pkce_required,
+        c.token_lifetime, c.id_token_alg, c.disabled, c.skip_consent, c.introspection, c.pkce_required, c.par_required,
         c.backchannel_logout_uri, c.frontchannel_logout_uri, extract(epoch FROM c.not_before)::bigint AS not_before,
         extract(epoch FROM c.created_at)::bigint AS created_at, c.secret_hash
         """
@@ -52,9 +52,10 @@ public struct PostgresClientStore: ClientStore {
                         """
                         INSERT INTO clients (id, name, type, secret_hash, grant_types, scopes, redirect_uris,
                             token_lifetime, id_token_alg, skip_consent, introspection, pkce_required,
-                            backchannel_logout_uri, frontchannel_logout_uri)
+                            backchannel_logout_uri, frontchannel_logout_uri, par_required)
                         VALUES ($1, $2, $3, $4, string_to_array($5, ' '), string_to_array($6, ' '),
-                            string_to_array($7, ' '), $8, $9, $10::boolean, $11::boolean, $12::boolean, $13, $14)
+                            string_to_array($7, ' '), $8, $9, $10::boolean, $11::boolean, $12::boolean, $13, $14,
+                            $15::boolean)
                         """,
                         [
                             client.id, client.name, client.type.rawValue, secretHash,
@@ -63,7 +64,7 @@ public struct PostgresClientStore: ClientStore {
                             client.tokenLifetime.map(String.init), client.idTokenAlgorithm.rawValue,
                             Self.boolean(client.skipConsent), Self.boolean(client.mayIntrospect),
                             Self.boolean(client.requiresPKCE || client.type == .public), client.logout.backChannel,
-                            client.logout.frontChannel,
+                            client.logout.frontChannel, Self.boolean(client.requiresPAR),
                         ])
                 } catch let error as PostgresError where error.isUniqueViolation {
                     throw AuthError(.clientExists, "a client with this id exists")
@@ -94,6 +95,7 @@ public struct PostgresClientStore: ClientStore {
                         pkce_required = coalesce($12::boolean, pkce_required) OR type = 'public',
                         backchannel_logout_uri = CASE WHEN $13::boolean THEN $14 ELSE backchannel_logout_uri END,
                         frontchannel_logout_uri = CASE WHEN $15::boolean THEN $16 ELSE frontchannel_logout_uri END,
+                        par_required = coalesce($17::boolean, par_required),
                         updated_at = now()
                     WHERE id = $1
                     """,
@@ -108,6 +110,7 @@ public struct PostgresClientStore: ClientStore {
                         change.requiresPKCE.map(Self.boolean),
                         Self.boolean(change.backChannelLogoutURI != nil), change.backChannelLogoutURI ?? nil,
                         Self.boolean(change.frontChannelLogoutURI != nil), change.frontChannelLogoutURI ?? nil,
+                        change.requiresPAR.map(Self.boolean),
                     ]
                 ).affectedRows
                 guard updated == 1 else { throw AuthError(.notFound, "no such client") }
@@ -212,6 +215,7 @@ public struct PostgresClientStore: ClientStore {
             idTokenAlgorithm: JWSAlgorithm(rawValue: try row.string("id_token_alg")) ?? .rs256,
             disabled: try row.bool("disabled"), skipConsent: try row.bool("skip_consent"),
             mayIntrospect: try row.bool("introspection"), requiresPKCE: try row.bool("pkce_required"),
+            requiresPAR: try row.bool("par_required"),
             logout: LogoutChannels(
                 backChannel: try row.optionalString("backchannel_logout_uri"),
                 frontChannel: try row.optionalString("frontchannel_logout_uri")),

@@ -62,6 +62,10 @@ struct NoCodes: AuthorizationCodeStore {
     func deviceRequest(userCode: String) async throws -> DeviceRequest? { throw NoSessions.refused }
     func decideDevice(userCode: String, approval: DeviceApproval?) async throws -> Bool { throw NoSessions.refused }
     func pollDevice(codeHash: String, clientID: String) async throws -> DevicePoll { throw NoSessions.refused }
+    func savePushed(uriHash: String, clientID: String, parameters: String, lifetime: Int64) async throws {
+        throw NoSessions.refused
+    }
+    func takePushed(uriHash: String, clientID: String) async throws -> String? { throw NoSessions.refused }
 }
 
 struct NoLockouts: LockoutStore {

@@ -5,7 +5,7 @@ import Testing
 /// RFC 8628's device codes in both stores: a user code taken is refused, a request is answered
 /// once, a poll sooner than the interval is `slow_down`, an allowed request is spent
 /// by one poll, and other clients, expired and spent codes get nothing.
-@Suite("store contract: device codes")
+@Suite("store contract: device codes and pushed requests")
 struct DeviceCodeContractTests {
     static func code() -> String {
         // Eight letters of the alphabet, unique per test run (the shared database keeps user codes).
@@ -83,6 +83,26 @@ struct DeviceCodeContractTests {
             #expect(try await codes.deviceRequest(userCode: late) == nil)
             #expect(!(try await codes.decideDevice(userCode: late, approval: nil)))
             #expect(try await codes.pollDevice(codeHash: lateHash, clientID: client.id) == .expired)
+        }
+    }
+
+    @Test(
+        "a pushed request is taken once, by its client only, before it expires",
+        arguments: TestStack.Backing.allCases)
+    func pushed(_ backing: TestStack.Backing) async throws {
+        try await Contract.withStack(backing) { stack in
+            let codes = stack.stores.codes
+            let client = try await Contract.client(stack)
+            let other = try await Contract.client(stack)
+            let hash = try Contract.digest("pushed-\(client.id)")
+            try await codes.savePushed(uriHash: hash, clientID: client.id, parameters: #"{"state":"s"}"#, lifetime: 60)
+            #expect(try await codes.takePushed(uriHash: hash, clientID: other.id) == nil, "another client's")
+            #expect(try await codes.takePushed(uriHash: hash, clientID: client.id) == #"{"state":"s"}"#)
+            #expect(try await codes.takePushed(uriHash: hash, clientID: client.id) == nil, "taken once")
+            let late = try Contract.digest("late-\(client.id)")
+            try await codes.savePushed(uriHash: late, clientID: client.id, parameters: "{}", lifetime: 1)
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await codes.takePushed(uriHash: late, clientID: client.id) == nil, "expired")
         }
     }
 }

@@ -43,7 +43,8 @@ public enum CodeRedemption: Hashable, Sendable {
     case invalid
 }
 
-/// Authorization codes and device codes (RFC 8628) in persistent storage, stored as their SHA-256.
+/// What waits between the front channel and the token endpoint, each stored as its SHA-256:
+/// authorization codes, device codes (RFC 8628) and pushed authorization requests (RFC 9126).
 public protocol AuthorizationCodeStore: Sendable {
     func save(codeHash: String, grant: AuthorizationGrant, lifetime: Int64) async throws
     /// Spends the code of `clientID` with one conditional statement, so that of any number of
@@ -68,4 +69,10 @@ public protocol AuthorizationCodeStore: Sendable {
     /// holding the row: sooner than the interval after the last poll is `slowDown` (and the
     /// interval grows by 5 s); an allowed request is spent by the poll that finds it.
     func pollDevice(codeHash: String, clientID: String) async throws -> DevicePoll
+
+    /// Stores a pushed authorization request (its parameters as JSON) for `lifetime` seconds.
+    func savePushed(uriHash: String, clientID: String, parameters: String, lifetime: Int64) async throws
+    /// The parameters pushed under this hash by `clientID`, taken once by one conditional
+    /// statement: nil when unknown, expired, taken before or another client's (which leaves it).
+    func takePushed(uriHash: String, clientID: String) async throws -> String?
 }

@@ -26,6 +26,9 @@ public struct AuthorizationParameters: Hashable, Sendable, Codable {
     /// OAuth 2.0 Multiple Response Type Encoding Practices §2.1: `query` (the default for `code`)
     /// or `form_post` (OAuth 2.0 Form Post Response Mode).
     public var responseMode: String?
+    /// Set by authd, never read from a request: the parameters came from a pushed request
+    /// (RFC 9126), checked when the client pushed them.
+    public var pushed: Bool?
 
     public init(
         responseType: String? = nil, clientID: String? = nil, redirectURI: String? = nil, scope: String? = nil,
@@ -148,7 +151,8 @@ public enum AuthorizationRules {
     /// `client` is the registered client `parameters.clientID` names, nil when none does;
     /// `configuredScopes` is `oauth.scopes`.
     public static func check(
-        _ parameters: AuthorizationParameters, client: OAuthClient?, configuredScopes: Set<String>
+        _ parameters: AuthorizationParameters, client: OAuthClient?, configuredScopes: Set<String>,
+        requirePushed: Bool = false
     ) -> Result<AuthorizationRequest, AuthorizationRefusal> {
         guard let clientID = parameters.clientID, !clientID.isEmpty else {
             return .failure(.page(AuthError(.invalidInput, "the request has no client_id")))
@@ -165,7 +169,9 @@ public enum AuthorizationRules {
         let state = parameters.state
         do throws(Invalid) {
             return .success(
-                try checkRest(parameters, client: client, redirectURI: redirectURI, configuredScopes: configuredScopes))
+                try checkRest(
+                    parameters, client: client, redirectURI: redirectURI, configuredScopes: configuredScopes,
+                    requirePushed: requirePushed))
         } catch {
             // A state too long to echo is not echoed; an unknown response_mode is answered in the query.
             let echoed = state.flatMap { $0.utf8.count <= maximumStateLength ? $0 : nil }
@@ -192,10 +198,14 @@ public enum AuthorizationRules {
 
     /// Everything after the client and its redirect URI are trusted.
     private static func checkRest(
-        _ parameters: AuthorizationParameters, client: OAuthClient, redirectURI: String, configuredScopes: Set<String>
+        _ parameters: AuthorizationParameters, client: OAuthClient, redirectURI: String, configuredScopes: Set<String>,
+        requirePushed: Bool
     ) throws(Invalid) -> AuthorizationRequest {
         if let state = parameters.state, state.utf8.count > maximumStateLength {
             throw Invalid("state is longer than \(maximumStateLength) bytes")
+        }
+        if parameters.pushed != true, requirePushed || client.requiresPAR {
+            throw Invalid("this client must push its authorization requests to the PAR endpoint first (RFC 9126)")
         }
         if parameters.request != nil { throw Invalid(.requestNotSupported, "request objects are not supported") }
         if parameters.requestURI != nil { throw Invalid(.requestURINotSupported, "request_uri is not supported") }

@@ -40,6 +40,9 @@ public struct OAuthClient: Hashable, Sendable {
     /// The code flow needs PKCE from it (always for a public client; an opt-out for a
     /// confidential one).
     public var requiresPKCE: Bool
+    /// Its authorization requests must be pushed first (RFC 9126's
+    /// `require_pushed_authorization_requests`).
+    public var requiresPAR: Bool
     /// Where it hears of sign-outs (OpenID Connect Back-Channel and Front-Channel Logout 1.0): a
     /// URI authd POSTs a logout token to, and one the signed-out page loads in an iframe.
     public var logout: LogoutChannels
@@ -51,8 +54,8 @@ public struct OAuthClient: Hashable, Sendable {
         id: String, name: String, type: ClientType, grantTypes: [GrantType], scopes: [String],
         redirectURIs: [String] = [], roles: [String] = [], tokenLifetime: Int64? = nil,
         idTokenAlgorithm: JWSAlgorithm = .rs256, disabled: Bool = false, skipConsent: Bool = false,
-        mayIntrospect: Bool = false, requiresPKCE: Bool = true, logout: LogoutChannels = .init(),
-        notBefore: Int64? = nil, createdAt: Int64
+        mayIntrospect: Bool = false, requiresPKCE: Bool = true, requiresPAR: Bool = false,
+        logout: LogoutChannels = .init(), notBefore: Int64? = nil, createdAt: Int64
     ) {
         self.id = id
         self.name = name
@@ -67,6 +70,7 @@ public struct OAuthClient: Hashable, Sendable {
         self.skipConsent = skipConsent
         self.mayIntrospect = mayIntrospect
         self.requiresPKCE = requiresPKCE || type == .public
+        self.requiresPAR = requiresPAR
         self.logout = logout
         self.notBefore = notBefore
         self.createdAt = createdAt
@@ -101,13 +105,14 @@ public struct NewClient: Hashable, Sendable {
     public var skipConsent: Bool
     public var mayIntrospect: Bool
     public var requiresPKCE: Bool
+    public var requiresPAR: Bool
     public var logout: LogoutChannels
 
     public init(
         id: String, name: String? = nil, type: ClientType = .confidential,
         grantTypes: [GrantType] = [.clientCredentials], scopes: [String] = [], redirectURIs: [String] = [],
         roles: [String] = [], tokenLifetime: Int64? = nil, idTokenAlgorithm: JWSAlgorithm = .rs256,
-        skipConsent: Bool = false, mayIntrospect: Bool = false, requiresPKCE: Bool = true,
+        skipConsent: Bool = false, mayIntrospect: Bool = false, requiresPKCE: Bool = true, requiresPAR: Bool = false,
         logout: LogoutChannels = .init()
     ) {
         self.id = id
@@ -122,6 +127,7 @@ public struct NewClient: Hashable, Sendable {
         self.skipConsent = skipConsent
         self.mayIntrospect = mayIntrospect
         self.requiresPKCE = requiresPKCE
+        self.requiresPAR = requiresPAR
         self.logout = logout
     }
 }
@@ -141,6 +147,7 @@ public struct ClientChange: Hashable, Sendable {
     public var skipConsent: Bool?
     public var mayIntrospect: Bool?
     public var requiresPKCE: Bool?
+    public var requiresPAR: Bool?
     /// `.some(nil)` removes the URI.
     public var backChannelLogoutURI: String??
     public var frontChannelLogoutURI: String??
@@ -149,7 +156,8 @@ public struct ClientChange: Hashable, Sendable {
         name: String? = nil, disabled: Bool? = nil, grantTypes: [GrantType]? = nil, scopes: [String]? = nil,
         redirectURIs: [String]? = nil, roles: [String]? = nil, tokenLifetime: Int64?? = nil,
         idTokenAlgorithm: JWSAlgorithm? = nil, skipConsent: Bool? = nil, mayIntrospect: Bool? = nil,
-        requiresPKCE: Bool? = nil, backChannelLogoutURI: String?? = nil, frontChannelLogoutURI: String?? = nil
+        requiresPKCE: Bool? = nil, requiresPAR: Bool? = nil, backChannelLogoutURI: String?? = nil,
+        frontChannelLogoutURI: String?? = nil
     ) {
         self.name = name
         self.disabled = disabled
@@ -162,6 +170,7 @@ public struct ClientChange: Hashable, Sendable {
         self.skipConsent = skipConsent
         self.mayIntrospect = mayIntrospect
         self.requiresPKCE = requiresPKCE
+        self.requiresPAR = requiresPAR
         self.backChannelLogoutURI = backChannelLogoutURI
         self.frontChannelLogoutURI = frontChannelLogoutURI
     }
@@ -169,7 +178,7 @@ public struct ClientChange: Hashable, Sendable {
     public var isEmpty: Bool {
         name == nil && disabled == nil && grantTypes == nil && scopes == nil && redirectURIs == nil && roles == nil
             && tokenLifetime == nil && idTokenAlgorithm == nil && skipConsent == nil && mayIntrospect == nil
-            && requiresPKCE == nil && backChannelLogoutURI == nil && frontChannelLogoutURI == nil
+            && requiresPKCE == nil && requiresPAR == nil && backChannelLogoutURI == nil && frontChannelLogoutURI == nil
     }
 
     /// Whether tokens issued before it must stop working: anything but a new name, ID-token
@@ -183,6 +192,7 @@ public struct ClientChange: Hashable, Sendable {
         rest.skipConsent = nil
         rest.mayIntrospect = nil
         rest.requiresPKCE = nil
+        rest.requiresPAR = nil
         rest.backChannelLogoutURI = nil
         rest.frontChannelLogoutURI = nil
         return !rest.isEmpty
@@ -275,6 +285,7 @@ extension NewClient {
             "scopes": scopes.joined(separator: ","), "roles": roles.joined(separator: ","),
             "skip_consent": skipConsent ? "true" : "false", "introspection": mayIntrospect ? "true" : "false",
             "pkce_required": pkce ? "true" : "false",
+            "require_pushed_authorization_requests": requiresPAR ? "true" : "false",
         ]
         details["backchannel_logout_uri"] = logout.backChannel
         details["frontchannel_logout_uri"] = logout.frontChannel
@@ -298,6 +309,7 @@ extension ClientChange {
         details["skip_consent"] = skipConsent.map(boolean)
         details["introspection"] = mayIntrospect.map(boolean)
         details["pkce_required"] = requiresPKCE.map(boolean)
+        details["require_pushed_authorization_requests"] = requiresPAR.map(boolean)
         if let uri = backChannelLogoutURI { details["backchannel_logout_uri"] = uri ?? "" }
         if let uri = frontChannelLogoutURI { details["frontchannel_logout_uri"] = uri ?? "" }
         return details

@@ -22,12 +22,16 @@ public struct PortalPolicy: Hashable, Sendable {
     public var ssoIdleTimeout: Int64
     /// `oidc.self_registration`: the sign-in page offers "Create an account" (`/ui/register`).
     public var selfRegistration: Bool
+    /// `oidc.require_pushed_authorization_requests`: every client's authorization requests must
+    /// come through `/oauth2/par` (RFC 9126); a client can also be held to it on its own.
+    public var requirePushedRequests: Bool
 
     public init(
         consent: ConsentMode = .remember, cookieDomain: String? = nil, returnHosts: [String] = [],
-        ssoIdleTimeout: Int64 = 1800, selfRegistration: Bool = false
+        ssoIdleTimeout: Int64 = 1800, selfRegistration: Bool = false, requirePushedRequests: Bool = false
     ) {
         self.selfRegistration = selfRegistration
+        self.requirePushedRequests = requirePushedRequests
         self.consent = consent
         self.cookieDomain = cookieDomain
         self.returnHosts = returnHosts.map { $0.lowercased() }

@@ -46,7 +46,9 @@ public struct PortalService: Sendable {
     {
         var client: OAuthClient?
         if let id = parameters.clientID { client = try await self.client(id: id) }
-        return AuthorizationRules.check(parameters, client: client, configuredScopes: auth.oauth.scopes)
+        return AuthorizationRules.check(
+            parameters, client: client, configuredScopes: auth.oauth.scopes,
+            requirePushed: policy.requirePushedRequests)
     }
 
     /// A client's name for the pages; nil for no such client.

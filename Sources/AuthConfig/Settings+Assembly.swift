@@ -15,7 +15,9 @@ extension Settings {
                 requireVerifiedEmail: requireVerifiedEmail),
             tokens: AccessTokenCodec(
                 keyring: tokens.keyring,
-                validation: .init(issuer: tokens.issuer, audience: tokens.audience, leeway: tokens.leeway)),
+                validation: .init(
+                    issuer: tokens.issuer, audience: tokens.audience, leeway: tokens.leeway,
+                    clientIssuer: tokens.clientIssuer)),
             secondFactor: mfa.map { .init(policy: $0.policy, keyring: $0.keyring) },
             stacks: .files(try stackFiles()), portal: portal, revocation: revocation,
             mail: mail?.accountMail(issuer: http.frontEnd.issuer),

@@ -122,6 +122,17 @@ extension Settings {
         tokens.audience = config.string(forKey: "jwt.audience", default: tokens.audience)
         (tokens.accessTokenLifetime, tokens.leeway) = try Self.accessTokenTimes(config)
         http.frontEnd.issuer = try Self.oauthIssuer(config, tokenIssuer: tokens.issuer, host: host, port: port)
+        switch config.string(forKey: "oauth.access_token_format", default: "authd") {
+        case "authd": tokens.clientIssuer = nil
+        case "rfc9068":
+            guard tokens.keyring.signingPair != nil || tokens.keyring.idTokenPair != nil else {
+                throw ConfigurationError(
+                    "oauth.access_token_format rfc9068 signs clients' tokens with a public key: set "
+                        + "oidc.id_token_key_file or jwt.algorithm with jwt.signing_key_file")
+            }
+            tokens.clientIssuer = http.frontEnd.issuer
+        default: throw ConfigurationError("oauth.access_token_format must be authd or rfc9068")
+        }
         if oauthScopes.contains("openid"), tokens.keyring.idTokenPair == nil {
             throw ConfigurationError(
                 "oauth.scopes holds openid, so ID tokens must be signed with RS256: set oidc.id_token_key_file to an "

@@ -46,6 +46,9 @@ public struct Settings: Sendable {
         public var audience = "authd"
         public var accessTokenLifetime = Self.defaultAccessTokenLifetime
         public var leeway = Self.defaultLeeway
+        /// `oauth.access_token_format: rfc9068`: the issuer URL that tokens issued to OAuth clients
+        /// carry, signed by a public key (RFC 9068); nil (`authd`, the default) for authd's own kind.
+        public var clientIssuer: String?
 
         public static let defaultAccessTokenLifetime: Int64 = 900
         public static let defaultLeeway: Int64 = 30

@@ -17,11 +17,16 @@ public struct AccessTokenCodec: Sendable {
         public var audience: String
         /// Clock skew tolerated on `exp` and `nbf`, in seconds.
         public var leeway: Int64
+        /// RFC 9068's profile for the tokens issued to OAuth clients (`oauth.access_token_format:
+        /// rfc9068`): their `iss` is this (the issuer URL) and a public key signs them, so a
+        /// resource server verifies them with the JWK Set. Nil: every token is authd's own kind.
+        public var clientIssuer: String?
 
-        public init(issuer: String, audience: String, leeway: Int64 = 30) {
+        public init(issuer: String, audience: String, leeway: Int64 = 30, clientIssuer: String? = nil) {
             self.issuer = issuer
             self.audience = audience
             self.leeway = leeway
+            self.clientIssuer = clientIssuer
         }
     }
 
@@ -48,7 +53,23 @@ public struct AccessTokenCodec: Sendable {
     /// naming one of these (with any value but null) was not made the way authd makes tokens.
     private static let keyLocations = ["jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256"]
 
+    /// The pair that signs a client's RFC 9068 tokens: the access-token pair, or else the RS256
+    /// ID-token pair (published in the JWK Set either way); nil without the profile or a pair.
+    public var clientTokenPair: (id: String, key: SigningKey)? {
+        guard validation.clientIssuer != nil else { return nil }
+        return keyring.signingPair ?? keyring.idTokenPair
+    }
+
+    /// The `iss` of a token issued to an OAuth client: RFC 9068's issuer URL under that profile.
+    public var clientTokenIssuer: String { validation.clientIssuer ?? validation.issuer }
+
+    /// Whether `claims` are a client's token under RFC 9068's profile.
+    private func isProfiled(_ claims: AccessTokenClaims) -> Bool {
+        claims.clientID != nil && validation.clientIssuer != nil && claims.issuer == validation.clientIssuer
+    }
+
     public func sign(_ claims: AccessTokenClaims) throws(CryptoError) -> String {
+        let pair = isProfiled(claims) ? clientTokenPair : keyring.signingPair
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let header: Data
@@ -56,15 +77,15 @@ public struct AccessTokenCodec: Sendable {
         do {
             header = try encoder.encode(
                 Header(
-                    alg: keyring.signingAlgorithm.rawValue, typ: "at+jwt",
-                    kid: keyring.signingPair?.id ?? keyring.signingKey.id))
+                    alg: pair?.key.algorithm.rawValue ?? JWSAlgorithm.hs256.rawValue, typ: "at+jwt",
+                    kid: pair?.id ?? keyring.signingKey.id))
             payload = try encoder.encode(claims)
         } catch {
             throw CryptoError(.invalidParameters, "claims cannot be encoded")
         }
         let signingInput = Base64.url.encode(header) + "." + Base64.url.encode(payload)
         let signature =
-            if let pair = keyring.signingPair {
+            if let pair {
                 try pair.key.sign(signingInput.utf8)
             } else {
                 try keyring.signingKey.mac.authenticate(signingInput.utf8)
@@ -130,6 +151,7 @@ public struct AccessTokenCodec: Sendable {
             throw JWTError(.malformed, "signature is not base64url")
         }
         let signingInput = utf8[..<second]
+        var signedByIDTokenPair = false
         if algorithm == .hs256 {
             guard let key = keyring.key(id: kid) else { throw JWTError(.unknownKey, "unknown key id") }
             let expected: [UInt8]
@@ -140,9 +162,13 @@ public struct AccessTokenCodec: Sendable {
             }
             guard ConstantTime.equals(signature, expected) else { throw JWTError(.badSignature, "bad signature") }
         } else {
-            guard let key = keyring.pair(id: kid, algorithm: algorithm) else {
-                throw JWTError(.unknownKey, "unknown key id for this algorithm")
+            var key = keyring.pair(id: kid, algorithm: algorithm)
+            if key == nil, let pair = clientTokenPair, pair.id == kid, pair.key.algorithm == algorithm {
+                // The ID-token pair signs clients' RFC 9068 tokens only: checked with the claims.
+                key = pair.key
+                signedByIDTokenPair = true
             }
+            guard let key else { throw JWTError(.unknownKey, "unknown key id for this algorithm") }
             guard key.verify(signature, of: signingInput) else { throw JWTError(.badSignature, "bad signature") }
         }
 
@@ -152,7 +178,9 @@ public struct AccessTokenCodec: Sendable {
         } catch {
             throw JWTError(.malformed, "claims is not the expected JSON")
         }
-        guard claims.issuer == validation.issuer else { throw JWTError(.wrongIssuer, "wrong issuer") }
+        guard signedByIDTokenPair ? isProfiled(claims) : claims.issuer == validation.issuer || isProfiled(claims) else {
+            throw JWTError(.wrongIssuer, "wrong issuer")
+        }
         guard claims.audience.contains(claims.expectedAudience(authd: validation.audience)) else {
             throw JWTError(.wrongAudience, "wrong audience")
         }

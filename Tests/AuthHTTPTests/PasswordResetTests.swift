@@ -78,7 +78,7 @@ struct PasswordResetTests {
         }
     }
 
-    @Test("forgot: an account's name, its address and a name nobody has take the same time (means within 10 %)")
+    @Test("forgot: an account's name, its address and a name nobody has take the same time (medians within 10 %)")
     func timing() async throws {
         let stack = try await TestStack(mail: RecordingMail(), passwordReset: .init(perAddress: nil))
         let (user, _) = try await stack.account()
@@ -100,13 +100,13 @@ struct PasswordResetTests {
                     samples[which].append(took)
                 }
             }
-            // Without the slowest 5 % of each: one scheduling stall would otherwise decide it.
-            let means = samples.map { side in
-                let kept = side.sorted().dropLast(side.count / 20)
-                return kept.reduce(.zero, +) / kept.count
-            }
-            print("timing: /password/forgot by name \(means[0]), by address \(means[1]), unknown \(means[2])")
-            #expect(abs(means[2] / means[0] - 1) < 0.10 && abs(means[2] / means[1] - 1) < 0.10)
+            // Medians: the request path does the same work for every login (it only queues the
+            // request), so what differs is the machine's noise, which a mean of 2 ms requests on a
+            // shared machine lets decide (a scheduling stall, a neighbour's build); a database
+            // look-up in the path would move the median by its round trip.
+            let medians = samples.map { side in side.sorted()[side.count / 2] }
+            print("timing: /password/forgot by name \(medians[0]), by address \(medians[1]), unknown \(medians[2])")
+            #expect(abs(medians[2] / medians[0] - 1) < 0.10 && abs(medians[2] / medians[1] - 1) < 0.10)
         }
     }
 }

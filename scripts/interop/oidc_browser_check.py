@@ -19,7 +19,7 @@ Usage: oidc_browser_check.py AUTHD_PORT OTHER_AUTHD_PORT RP1_PORT RP2_PORT SUFFI
 9. The device grant (RFC 8628): a television (Authlib's OAuth2Session, a public client) gets a
    user code and polls (authorization_pending); the browser opens verification_uri_complete,
    signs in, sees the TV's name and the code, allows; the next poll gets tokens whose ID token
-   Authlib verifies with the JWK Set.
+   and access token (RFC 9068: oauth.access_token_format rfc9068) Authlib verifies with the JWK Set.
 """
 import html
 import re
@@ -233,6 +233,11 @@ try:
         claims.validate()
         check(claims["aud"] == f"tv-{suffix}" and claims["iss"] == authd,
               "the device's ID token verifies with the JWK Set, for the TV")
+        access = jwt.decode(tokens["access_token"], keys)
+        access.validate()
+        check(access.header.get("typ") == "at+jwt" and access.header.get("alg") == "RS256" and access["iss"] == authd
+              and access["client_id"] == f"tv-{suffix}",
+              "its access token is RFC 9068's: at+jwt, RS256, iss the issuer URL, verified with the JWK Set alone")
     check(poll() == "invalid_grant", "the device code is spent")
 finally:
     driver.quit()

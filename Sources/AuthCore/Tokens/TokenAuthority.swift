@@ -49,7 +49,8 @@ public struct TokenAuthority: Sendable {
             ? user.roles
             : TokenPolicy.delegatedRoles(user.roles, scopes: scope?.split(separator: " ").map(String.init) ?? [])
         let claims = AccessTokenClaims(
-            issuer: codec.validation.issuer, audience: clientID ?? codec.validation.audience, subject: String(user.id),
+            issuer: clientID == nil ? codec.validation.issuer : codec.clientTokenIssuer,
+            audience: clientID ?? codec.validation.audience, subject: String(user.id),
             name: user.username, roles: roles, issuedAt: now, notBefore: now, expiresAt: now + lifetime,
             id: Base64.url.encode(try SecureRandom.bytes(16)), sessionID: sessionID, clientID: clientID, scope: scope)
         return IssuedAccessToken(token: try codec.sign(claims), expiresIn: lifetime, claims: claims)
@@ -62,7 +63,7 @@ public struct TokenAuthority: Sendable {
         let now = max(clock(), client.notBefore ?? 0)
         let lifetime = client.tokenLifetime ?? lifetime
         let claims = AccessTokenClaims(
-            issuer: codec.validation.issuer, audience: codec.validation.audience, subject: client.id,
+            issuer: codec.clientTokenIssuer, audience: codec.validation.audience, subject: client.id,
             name: client.id, roles: client.roles, issuedAt: now, notBefore: now, expiresAt: now + lifetime,
             id: Base64.url.encode(try SecureRandom.bytes(16)), clientID: client.id,
             scope: scopes.isEmpty ? nil : scopes.joined(separator: " "))

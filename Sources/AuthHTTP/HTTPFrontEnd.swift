@@ -132,6 +132,7 @@ public struct HTTPFrontEnd: Sendable {
             addInvitationRoutes(to: router, admin: admin)
             addImportRoute(to: router, admin: admin)
             addClientRoutes(to: router, admin: admin)
+            addRegistrationRoutes(to: router, admin: admin)
         }
         router.addMethodNotAllowed()
         return base

@@ -9,7 +9,9 @@ struct JSONBody {
     /// Deeper nesting is refused before parsing, so a hostile body cannot exhaust the stack.
     static let maximumDepth = 32
 
-    static func read(_ request: Request, limit: Int, allowedFields: Set<String>) async throws -> JSONBody {
+    /// `allowedFields` nil takes any field (RFC 7591's metadata: a server ignores what it does not
+    /// know); the expected ones are still checked for their types.
+    static func read(_ request: Request, limit: Int, allowedFields: Set<String>?) async throws -> JSONBody {
         guard let contentType = request.headers[.contentType], Self.isJSON(contentType) else {
             throw APIError(
                 .unsupportedMediaType, code: "unsupported_media_type", message: "Content-Type must be application/json")
@@ -25,7 +27,7 @@ struct JSONBody {
         guard let object = parsed as? [String: Any] else {
             throw APIError.badRequest("invalid_body", "request body must be a JSON object")
         }
-        if let unknown = object.keys.filter({ !allowedFields.contains($0) }).sorted().first {
+        if let allowedFields, let unknown = object.keys.filter({ !allowedFields.contains($0) }).sorted().first {
             throw APIError.badRequest("unknown_field", "unknown field '\(Self.printable(unknown))'")
         }
         return JSONBody(object: object)

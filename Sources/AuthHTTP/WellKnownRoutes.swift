@@ -25,7 +25,7 @@ extension HTTPFrontEnd {
         let metadata = AuthorizationServerMetadata(
             configuration.issuer, service.oauth, authorizationEndpoint: portal != nil,
             openID: openID ? service.tokens.idTokenAlgorithms.map(\.rawValue) : nil,
-            requirePushedRequests: portal?.policy.requirePushedRequests ?? false)
+            requirePushedRequests: portal?.policy.requirePushedRequests ?? false, registration: admin != nil)
         addFixedDocument(
             "/.well-known/oauth-authorization-server", metadata, contentType: "application/json", to: router)
         if openID {
@@ -71,6 +71,8 @@ struct AuthorizationServerMetadata: Encodable {
     /// RFC 9126 §5.
     var pushedRequestEndpoint: String?
     var requirePushedRequests: Bool?
+    /// RFC 7591 §3.
+    var registrationEndpoint: String?
     var grantTypesSupported = [GrantType.clientCredentials.rawValue, GrantType.refreshToken.rawValue]
     var responseTypesSupported: [String] = []
     var responseModesSupported: [String]?
@@ -119,7 +121,7 @@ struct AuthorizationServerMetadata: Encodable {
     /// `openID`: the ID-token algorithms, when ID tokens can be signed.
     init(
         _ issuer: String, _ oauth: OAuthService, authorizationEndpoint: Bool, openID: [String]?,
-        requirePushedRequests: Bool = false
+        requirePushedRequests: Bool = false, registration: Bool = false
     ) {
         let base = Self.base(issuer)
         self.issuer = issuer
@@ -128,6 +130,7 @@ struct AuthorizationServerMetadata: Encodable {
         revocationEndpoint = base + "/oauth2/revoke"
         jwksURI = base + "/.well-known/jwks.json"
         scopesSupported = oauth.supportedScopes
+        if registration { registrationEndpoint = base + "/oauth2/register" }
         if authorizationEndpoint {
             self.authorizationEndpoint = base + "/oauth2/authorize"
             deviceAuthorizationEndpoint = base + "/oauth2/device_authorization"
@@ -159,6 +162,7 @@ struct AuthorizationServerMetadata: Encodable {
         case deviceAuthorizationEndpoint = "device_authorization_endpoint"
         case pushedRequestEndpoint = "pushed_authorization_request_endpoint"
         case requirePushedRequests = "require_pushed_authorization_requests"
+        case registrationEndpoint = "registration_endpoint"
         case grantTypesSupported = "grant_types_supported", responseTypesSupported = "response_types_supported"
         case responseModesSupported = "response_modes_supported"
         case scopesSupported = "scopes_supported", tokenAuthMethods = "token_endpoint_auth_methods_supported"
@@ -179,6 +183,7 @@ struct AuthorizationServerMetadata: Encodable {
         try c.encodeIfPresent(deviceAuthorizationEndpoint, forKey: .deviceAuthorizationEndpoint)
         try c.encodeIfPresent(pushedRequestEndpoint, forKey: .pushedRequestEndpoint)
         try c.encodeIfPresent(requirePushedRequests, forKey: .requirePushedRequests)
+        try c.encodeIfPresent(registrationEndpoint, forKey: .registrationEndpoint)
         try c.encode(grantTypesSupported, forKey: .grantTypesSupported)
         try c.encode(responseTypesSupported, forKey: .responseTypesSupported)
         try c.encodeIfPresent(responseModesSupported, forKey: .responseModesSupported)

@@ -35,6 +35,12 @@ extension MemoryDatabase: ClientStore {
                 tokenLifetime: client.tokenLifetime, idTokenAlgorithm: client.idTokenAlgorithm,
                 skipConsent: client.skipConsent, mayIntrospect: client.mayIntrospect, requiresPKCE: pkce,
                 requiresPAR: client.requiresPAR, logout: client.logout, createdAt: now / 1000)
+            if let hash = client.registrationHash {
+                guard !tables.registrationHashes.values.contains(hash) else {
+                    throw AuthError(.clientExists, "a client with this registration token exists")
+                }
+                tables.registrationHashes[client.id] = hash
+            }
             tables.clients[client.id] = .init(client: stored, secretHash: secretHash)
             tables.audit(
                 actor, "client.create", target: "client:\(client.id)", client.auditDetails, now: now)
@@ -69,6 +75,31 @@ extension MemoryDatabase: ClientStore {
                 change.cutsOff ? [try tables.cutOff(client: clientID, retention: retention, now: now)] : []
             tables.audit(actor, "client.update", target: "client:\(clientID)", change.auditDetails, now: now)
             return Changed(tables.clients[clientID]?.client ?? client, revocations: revocations)
+        }
+    }
+
+    public func createRegistrationToken(hash: String, expiresAt: Int64, uses: Int?, by actor: Actor) async throws {
+        transaction { tables, now in
+            tables.registrationTokens[hash] = (expiresAt * 1000, uses)
+            tables.audit(
+                actor, "client.registration_token", target: "registration", ["uses": uses.map(String.init) ?? "any"],
+                now: now)
+        }
+    }
+
+    public func spendRegistrationToken(hash: String) async throws -> Bool {
+        transaction { tables, now in
+            guard let token = tables.registrationTokens[hash], token.expiresAt > now, (token.uses ?? 1) > 0 else {
+                return false
+            }
+            tables.registrationTokens[hash]?.uses = token.uses.map { $0 - 1 }
+            return true
+        }
+    }
+
+    public func client(registrationHash: String) async throws -> OAuthClient? {
+        transaction { tables, _ in
+            tables.registrationHashes.first { $0.value == registrationHash }.flatMap { tables.clients[$0.key]?.client }
         }
     }
 

@@ -210,6 +210,10 @@ struct Tables {
     var codes: [String: CodeRow] = [:]
     /// Device codes by hash.
     var devices: [String: DeviceRow] = [:]
+    /// Initial access tokens by hash: expiry (ms) and uses left (nil: any number).
+    var registrationTokens: [String: (expiresAt: Int64, uses: Int?)] = [:]
+    /// Registration access tokens' hashes, by client id.
+    var registrationHashes: [String: String] = [:]
     /// Pushed authorization requests by hash: the client, the parameters, the expiry (ms), taken.
     var pushed: [String: (clientID: String, parameters: String, expiresAt: Int64, taken: Bool)] = [:]
     var totp: [Int64: TOTPEnrolment] = [:]
@@ -273,6 +277,7 @@ struct Tables {
         codes = codes.filter { $0.value.grant.clientID != id }
         devices = devices.filter { $0.value.clientID != id }
         pushed = pushed.filter { $0.value.clientID != id }
+        registrationHashes[id] = nil
         consents = consents.filter { $0.key.clientID != id }
     }
 

@@ -52,10 +52,10 @@ public struct PostgresClientStore: ClientStore {
                         """
                         INSERT INTO clients (id, name, type, secret_hash, grant_types, scopes, redirect_uris,
                             token_lifetime, id_token_alg, skip_consent, introspection, pkce_required,
-                            backchannel_logout_uri, frontchannel_logout_uri, par_required)
+                            backchannel_logout_uri, frontchannel_logout_uri, par_required, registration_hash)
                         VALUES ($1, $2, $3, $4, string_to_array($5, ' '), string_to_array($6, ' '),
                             string_to_array($7, ' '), $8, $9, $10::boolean, $11::boolean, $12::boolean, $13, $14,
-                            $15::boolean)
+                            $15::boolean, $16)
                         """,
                         [
                             client.id, client.name, client.type.rawValue, secretHash,
@@ -64,7 +64,7 @@ public struct PostgresClientStore: ClientStore {
                             client.tokenLifetime.map(String.init), client.idTokenAlgorithm.rawValue,
                             Self.boolean(client.skipConsent), Self.boolean(client.mayIntrospect),
                             Self.boolean(client.requiresPKCE || client.type == .public), client.logout.backChannel,
-                            client.logout.frontChannel, Self.boolean(client.requiresPAR),
+                            client.logout.frontChannel, Self.boolean(client.requiresPAR), client.registrationHash,
                         ])
                 } catch let error as PostgresError where error.isUniqueViolation {
                     throw AuthError(.clientExists, "a client with this id exists")
@@ -175,6 +175,42 @@ public struct PostgresClientStore: ClientStore {
     // MARK: Helpers
 
     /// As for users (`PostgresRevocations.cutOff`), on the client's row.
+    public func createRegistrationToken(hash: String, expiresAt: Int64, uses: Int?, by actor: Actor) async throws {
+        _ = try await pool.run { connection in
+            try connection.transaction {
+                try connection.query(
+                    """
+                    INSERT INTO registration_tokens (token_hash, created_by, expires_at, uses_left)
+                    VALUES ($1, $2, to_timestamp($3), $4)
+                    """, [hash, actor.name, String(expiresAt), uses.map(String.init)])
+                try PostgresDirectoryStore.audit(
+                    actor, "client.registration_token", target: "registration",
+                    ["uses": uses.map(String.init) ?? "any"],
+                    on: connection)
+            }
+        }
+    }
+
+    public func spendRegistrationToken(hash: String) async throws -> Bool {
+        try await pool.run { connection in
+            try connection.query(
+                """
+                UPDATE registration_tokens SET uses_left = uses_left - 1
+                WHERE token_hash = $1 AND expires_at > now() AND (uses_left IS NULL OR uses_left > 0)
+                """, [hash]
+            ).affectedRows == 1
+        }
+    }
+
+    public func client(registrationHash: String) async throws -> OAuthClient? {
+        try await pool.run { connection in
+            try connection.query(
+                "SELECT \(Self.columns) FROM clients c WHERE c.registration_hash = $1", [registrationHash]
+            )
+            .rows.first.map(Self.client(from:))
+        }
+    }
+
     private func cutOff(_ clientID: String, on connection: PostgresConnection) throws -> Revocation {
         guard
             let (notBefore, row) = try PostgresRevocations.advanceNotBefore(

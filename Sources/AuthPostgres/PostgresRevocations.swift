@@ -180,6 +180,7 @@ enum PostgresRevocations {
             "DELETE FROM device_codes WHERE expires_at < now() - make_interval(secs => $1)",
             [String(retention.endedSessionKept)])
         try connection.query("DELETE FROM pushed_requests WHERE expires_at < now()")
+        try connection.query("DELETE FROM registration_tokens WHERE expires_at < now()")
         try connection.query(
             "DELETE FROM account_tokens WHERE expires_at < now() - make_interval(secs => $1)",
             [String(retention.endedSessionKept)])

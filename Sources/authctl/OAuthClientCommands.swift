@@ -8,7 +8,26 @@ import AuthHTTP
 struct OAuthClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "client", abstract: "Manage OAuth 2 clients directly in the database.",
-        subcommands: [Create.self, List.self, Show.self, Disable.self, Enable.self, Delete.self, RotateSecret.self])
+        subcommands: [
+            Create.self, List.self, Show.self, Disable.self, Enable.self, Delete.self, RotateSecret.self,
+            RegistrationToken.self,
+        ])
+
+    struct RegistrationToken: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "registration-token",
+            abstract: "Make an initial access token for dynamic client registration (POST /oauth2/register).")
+        @OptionGroup var options: DatabaseOptions
+        @Option(name: .long, help: "Hours it lives (1 to 720).") var hours: Int64 = 24
+        @Option(name: .long, help: "Registrations it allows (default: any number until it expires).") var uses: Int?
+
+        func run() async throws {
+            try await options.withAdmin { admin, actor in
+                let token = try await admin.createRegistrationToken(lifetime: hours * 3600, uses: uses, by: actor)
+                print("initial_access_token=\(token)")
+            }
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

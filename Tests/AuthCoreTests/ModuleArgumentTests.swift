@@ -50,6 +50,11 @@ struct NoClients: ClientStore {
         throw NoSessions.refused
     }
     func revoke(tokenID: String, expiresAt: Int64) async throws -> Changed<Void> { throw NoSessions.refused }
+    func createRegistrationToken(hash: String, expiresAt: Int64, uses: Int?, by actor: Actor) async throws {
+        throw NoSessions.refused
+    }
+    func spendRegistrationToken(hash: String) async throws -> Bool { throw NoSessions.refused }
+    func client(registrationHash: String) async throws -> OAuthClient? { throw NoSessions.refused }
 }
 
 struct NoCodes: AuthorizationCodeStore {

@@ -107,6 +107,8 @@ public struct NewClient: Hashable, Sendable {
     public var requiresPKCE: Bool
     public var requiresPAR: Bool
     public var logout: LogoutChannels
+    /// A dynamically registered client's registration access token (RFC 7592), as its SHA-256.
+    public var registrationHash: String?
 
     public init(
         id: String, name: String? = nil, type: ClientType = .confidential,
@@ -274,6 +276,15 @@ public protocol ClientStore: Sendable {
     func setSecret(clientID: String, hash: String, by actor: Actor) async throws -> Changed<Void>
     /// Revokes one access token (RFC 7009) until it would have expired.
     func revoke(tokenID: String, expiresAt: Int64) async throws -> Changed<Void>
+
+    /// Stores an initial access token for dynamic registration (its hash), usable until
+    /// `expiresAt` (Unix seconds), `uses` times (nil: any number); audited.
+    func createRegistrationToken(hash: String, expiresAt: Int64, uses: Int?, by actor: Actor) async throws
+    /// Spends one use of the initial access token with this hash; false when it is unknown,
+    /// expired or used up.
+    func spendRegistrationToken(hash: String) async throws -> Bool
+    /// The client whose registration access token has this hash.
+    func client(registrationHash: String) async throws -> OAuthClient?
 }
 
 extension NewClient {

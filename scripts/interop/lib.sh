@@ -135,6 +135,16 @@ browser_venv() {
     fi
 }
 
+# oidc_provider: what the OpenID Connect scripts share before starting authd: the browser's venv,
+# the schema, an RS256 ID-token key, and the scopes openid, profile and email.
+oidc_provider() {
+    browser_venv
+    authctl=(.build/debug/authctl)
+    "${authctl[@]}" migrate --config config/authd.yaml >/dev/null
+    "${authctl[@]}" key generate --alg RS256 --out "$interop_work/id-token.pem" >/dev/null
+    export AUTHD_OIDC_ID_TOKEN_KEY_FILE="$interop_work/id-token.pem" AUTHD_OAUTH_SCOPES="openid,profile,email"
+}
+
 # register USER PASSWORD: creates the user over HTTP.
 register() {
     python3 - "$HTTP_PORT" "$1" "$2" <<'PY'

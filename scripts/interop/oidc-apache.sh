@@ -10,12 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
 
-browser_venv
-
-authctl=(.build/debug/authctl)
-"${authctl[@]}" migrate --config config/authd.yaml >/dev/null
-"${authctl[@]}" key generate --alg RS256 --out "$interop_work/id-token.pem" >/dev/null
-export AUTHD_OIDC_ID_TOKEN_KEY_FILE="$interop_work/id-token.pem" AUTHD_OAUTH_SCOPES="openid,profile,email"
+oidc_provider
 NEXT_HTTP_PORT=$(free_port)
 export AUTHD_OAUTH_ISSUER="http://127.0.0.1:$NEXT_HTTP_PORT"
 start_authd

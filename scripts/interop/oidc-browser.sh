@@ -10,12 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/interop/lib.sh
 
-browser_venv
-
-authctl=(.build/debug/authctl)
-"${authctl[@]}" migrate --config config/authd.yaml >/dev/null
-"${authctl[@]}" key generate --alg RS256 --out "$interop_work/id-token.pem" >/dev/null
-export AUTHD_OIDC_ID_TOKEN_KEY_FILE="$interop_work/id-token.pem" AUTHD_OAUTH_SCOPES="openid,profile,email"
+oidc_provider
 # Clients' access tokens are RFC 9068's: the issuer URL, RS256 by the ID-token key (the device step
 # verifies one with the JWK Set, as a resource server would).
 export AUTHD_OAUTH_ACCESS_TOKEN_FORMAT=rfc9068

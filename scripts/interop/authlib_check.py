@@ -67,7 +67,7 @@ errors = {
         token_url, grant_type="client_credentials"),
     "invalid_scope": lambda: session(reports, scope="admin").fetch_token(token_url, grant_type="client_credentials"),
     "unsupported_grant_type": lambda: basic.fetch_token(
-        token_url, grant_type="urn:ietf:params:oauth:grant-type:device_code"),
+        token_url, grant_type="urn:ietf:params:oauth:grant-type:saml2-bearer"),
     "unauthorized_client": lambda: session(refresher).fetch_token(token_url, grant_type="client_credentials"),
     "invalid_grant": lambda: session(refresher).fetch_token(
         token_url, grant_type="refresh_token", refresh_token="a" * 43),

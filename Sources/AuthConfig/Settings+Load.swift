@@ -140,6 +140,12 @@ extension Settings {
         }
 
         portal = try Self.portalPolicy(config, issuer: http.frontEnd.issuer)
+        dpop.proofLifetime = Int64(
+            config.int(forKey: "dpop.proof_lifetime_seconds", default: Int(dpop.proofLifetime)))
+        guard (10...600).contains(dpop.proofLifetime) else {
+            throw ConfigurationError("dpop.proof_lifetime_seconds must be 10 to 600")
+        }
+        dpop.requireNonce = config.bool(forKey: "dpop.require_nonce", default: dpop.requireNonce)
         passwords = try Passwords(config)
         let revocationDefaults = RevocationState.Configuration()
         revocation = RevocationState.Configuration(

@@ -143,6 +143,8 @@ public struct Settings: Sendable {
     public var oauthScopes: Set<String> = []
     /// `oidc.consent`, `oidc.cookie_domain`, `oidc.return_hosts`.
     public var portal = PortalPolicy()
+    /// `dpop.proof_lifetime_seconds`, `dpop.require_nonce`: how DPoP proofs are judged.
+    public var dpop = DPoPPolicy()
     /// Directory of `<service>` stack files; `http` must be among them.
     public var stacksDirectory = "config/stacks"
 }

@@ -14,11 +14,14 @@ public struct AccessTokenClaims: Hashable, Sendable, Codable {
     public var clientID: String?
     /// Space-separated scopes granted (RFC 9068 `scope`); nil when none were.
     public var scope: String?
+    /// The RFC 7638 thumbprint of the key the token is bound to (RFC 9449 §6, `cnf.jkt`): it is
+    /// accepted only with a DPoP proof signed by that key. Nil: a bearer token.
+    public var confirmation: String?
 
     public init(
         issuer: String, audience: String, subject: String, name: String, roles: [String],
         issuedAt: Int64, notBefore: Int64? = nil, expiresAt: Int64, id: String, sessionID: String? = nil,
-        clientID: String? = nil, scope: String? = nil
+        clientID: String? = nil, scope: String? = nil, confirmation: String? = nil
     ) {
         self.issuer = issuer
         self.audience = [audience]
@@ -32,6 +35,7 @@ public struct AccessTokenClaims: Hashable, Sendable, Codable {
         self.sessionID = sessionID
         self.clientID = clientID
         self.scope = scope
+        self.confirmation = confirmation
     }
 
     /// Who the token was issued to and for, the one place that tells: no `client_id` is a login's
@@ -59,7 +63,11 @@ public struct AccessTokenClaims: Hashable, Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case issuer = "iss", audience = "aud", subject = "sub", name, roles
         case issuedAt = "iat", notBefore = "nbf", expiresAt = "exp", id = "jti", sessionID = "sid"
-        case clientID = "client_id", scope
+        case clientID = "client_id", scope, confirmation = "cnf"
+    }
+
+    private struct Confirmation: Codable {
+        var jkt: String
     }
 
     public init(from decoder: any Decoder) throws {
@@ -81,6 +89,7 @@ public struct AccessTokenClaims: Hashable, Sendable, Codable {
         sessionID = try c.decodeIfPresent(String.self, forKey: .sessionID)
         clientID = try c.decodeIfPresent(String.self, forKey: .clientID)
         scope = try c.decodeIfPresent(String.self, forKey: .scope)
+        confirmation = try c.decodeIfPresent(Confirmation.self, forKey: .confirmation)?.jkt
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -101,6 +110,7 @@ public struct AccessTokenClaims: Hashable, Sendable, Codable {
         try c.encodeIfPresent(sessionID, forKey: .sessionID)
         try c.encodeIfPresent(clientID, forKey: .clientID)
         try c.encodeIfPresent(scope, forKey: .scope)
+        try c.encodeIfPresent(confirmation.map(Confirmation.init), forKey: .confirmation)
     }
 
     /// NumericDate may be fractional (RFC 7519 §2); authd compares whole seconds, rounding down.
@@ -131,6 +141,7 @@ extension AccessTokenClaims {
         var sessionID: String?
         var clientID: String?
         var scope: String?
+        var confirmation: String?
         for (_, key, value) in json.members {
             switch key {
             case Names.iss: issuer = try Self.string(value)
@@ -152,6 +163,10 @@ extension AccessTokenClaims {
             case Names.sid: sessionID = try Self.optionalString(value)
             case Names.clientID: clientID = try Self.optionalString(value)
             case Names.scope: scope = try Self.optionalString(value)
+            case Names.cnf:
+                // A `cnf` authd did not make (another confirmation method) binds to nothing it can check.
+                guard case .object(let members) = value, let jkt = members["jkt"] else { throw FlatJSON.Refused() }
+                confirmation = jkt
             default: continue
             }
         }
@@ -160,7 +175,8 @@ extension AccessTokenClaims {
         }
         self.init(
             issuer: issuer, audience: "", subject: subject, name: name, roles: roles, issuedAt: issuedAt,
-            notBefore: notBefore, expiresAt: expiresAt, id: id, sessionID: sessionID, clientID: clientID, scope: scope)
+            notBefore: notBefore, expiresAt: expiresAt, id: id, sessionID: sessionID, clientID: clientID, scope: scope,
+            confirmation: confirmation)
         self.audience = audience
     }
 
@@ -178,6 +194,7 @@ extension AccessTokenClaims {
         static let sid = FlatJSON.key("sid")
         static let clientID = FlatJSON.key("client_id")
         static let scope = FlatJSON.key("scope")
+        static let cnf = FlatJSON.key("cnf")
     }
 
     private static func string(_ value: FlatJSON.Value) throws(FlatJSON.Refused) -> String {

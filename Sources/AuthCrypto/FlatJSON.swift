@@ -1,6 +1,7 @@
 /// A strict reader for the small, flat JSON objects of a JWT's header and claims: one object whose
-/// members are strings, numbers, `true`, `false`, `null` or arrays of strings, each name at most
-/// once. Anything else (a nested object, an array of anything but strings, a duplicate name,
+/// members are strings, numbers, `true`, `false`, `null`, arrays of strings or objects of those
+/// (a JWK, a `cnf`: only their string members are kept), each name at most once. Anything else
+/// (an object deeper than that, an array of anything but strings, a duplicate name,
 /// invalid UTF-8, an unescaped control character, a number JSON does not allow or of more than 32
 /// characters, bytes after the object) is refused. Faster than `JSONDecoder` by not being
 /// general: one pass over the bytes, no intermediate tree of `Any`.
@@ -11,6 +12,8 @@ struct FlatJSON {
         case bool(Bool)
         case null
         case strings([String])
+        /// A member object's string members; its other scalar members are dropped.
+        case object([String: String])
     }
 
     typealias Member = (name: String, key: UInt128, value: Value)
@@ -119,6 +122,7 @@ struct FlatJSON {
             switch first {
             case UInt8(ascii: "\""): return .string(try string())
             case UInt8(ascii: "["): return .strings(try strings())
+            case UInt8(ascii: "{"): return .object(try object())
             case UInt8(ascii: "t"): try literal("true"); return .bool(true)
             case UInt8(ascii: "f"): try literal("false"); return .bool(false)
             case UInt8(ascii: "n"): try literal("null"); return .null
@@ -132,6 +136,35 @@ struct FlatJSON {
             guard index + count <= bytes.count else { throw Refused() }
             for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] { throw Refused() }
             index += count
+        }
+
+        /// A member object: its members are read as values but may not be objects themselves.
+        mutating func object() throws(Refused) -> [String: String] {
+            try expect(UInt8(ascii: "{"))
+            var members: [String: String] = [:]
+            var names: Set<String> = []
+            skipSpace()
+            if peek() == UInt8(ascii: "}") {
+                index += 1
+                return members
+            }
+            while true {
+                skipSpace()
+                let name = try string()
+                guard names.insert(name).inserted else { throw Refused() }
+                skipSpace()
+                try expect(UInt8(ascii: ":"))
+                skipSpace()
+                guard peek() != UInt8(ascii: "{") else { throw Refused() }
+                if case .string(let text) = try value() { members[name] = text }
+                skipSpace()
+                if peek() == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                try expect(UInt8(ascii: "}"))
+                return members
+            }
         }
 
         mutating func strings() throws(Refused) -> [String] {

@@ -119,19 +119,7 @@ public final class SigningKey: Sendable {
 
     /// True when `signature` is this key's signature of `message` under its algorithm.
     public func verify(_ signature: [UInt8], of message: some Collection<UInt8>) -> Bool {
-        var der = signature
-        if algorithm == .es256 {
-            guard signature.count == 64 else { return false }
-            var out = [UInt8](repeating: 0, count: 80)
-            let length = authd_ecdsa_raw_to_der(signature, 32, &out, out.count)
-            guard length > 0 else { return false }
-            der = Array(out.prefix(length))
-        }
-        guard let context = EVP_MD_CTX_new() else { return false }
-        defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestVerifyInit(context, nil, digest, nil, key) == 1 else { return false }
-        let input = Array(message)
-        return EVP_DigestVerify(context, der, der.count, input, input.count) == 1
+        PublicKey.verify(signature, of: message, key: key, algorithm: algorithm)
     }
 
     /// SHA-256 for RS256 and ES256; none for Ed25519, which hashes inside the signature.
@@ -162,16 +150,7 @@ public final class SigningKey: Sendable {
     /// The RFC 7638 thumbprint of the public key: a `kid` every instance holding the same key
     /// derives alike, which reveals nothing but the public key.
     public func thumbprint() throws(CryptoError) -> String {
-        let jwk = try publicJWK()
-        let required: [String] =
-            switch algorithm {
-            case .edDSA: ["crv", "kty", "x"]
-            case .es256: ["crv", "kty", "x", "y"]
-            case .rs256, .hs256: ["e", "kty", "n"]
-            }
-        // The members are base64url or fixed names: nothing in them needs escaping.
-        let json = "{" + required.map { "\"\($0)\":\"\(jwk[$0] ?? "")\"" }.joined(separator: ",") + "}"
-        return Base64.url.encode(try Digest.hash(.sha256, Array(json.utf8)))
+        try PublicKey.thumbprint(algorithm, try publicJWK())
     }
 
     /// A big-endian integer parameter of the key, left-padded to `width` bytes when given.

@@ -46,6 +46,10 @@ extension APIError {
             self.init(
                 .unauthorized, code: error.code.name, message: error.message,
                 headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
+        case .invalidDPoPProof, .useDPoPNonce:
+            self.init(
+                .unauthorized, code: error.code.name, message: error.message,
+                headers: [.wwwAuthenticate: #"DPoP error="\#(error.code.name)""#])
         case .invalidRefreshToken, .invalidMFAToken, .invalidResetToken, .invalidVerificationToken, .invalidInvitation:
             self.init(.unauthorized, code: error.code.name, message: error.message)
         case .invalidCode: self.init(.forbidden, code: error.code.name, message: error.message)

@@ -55,6 +55,8 @@ public struct HTTPFrontEnd: Sendable {
     let emailVerification: EmailVerificationService?
     /// Sign-in by a mailed link or code; without it its routes answer `not_found`.
     let signInByMail: SignInByMailService?
+    /// DPoP proofs (RFC 9449); without it the `DPoP` scheme and header are not recognized.
+    let proofs: DPoPVerifier?
     /// Receives one `request` event per request, at info level.
     let logger: Logger
 
@@ -62,8 +64,10 @@ public struct HTTPFrontEnd: Sendable {
         service: AuthService, admin: AdminService? = nil, configuration: Configuration = .init(),
         readiness: (any ReadinessProbe)? = nil, metrics: MetricsExposition? = nil, portal: PortalService? = nil,
         passwordReset: PasswordResetService? = nil, emailVerification: EmailVerificationService? = nil,
-        signInByMail: SignInByMailService? = nil, logger: Logger = Logger(label: "authd.http")
+        signInByMail: SignInByMailService? = nil, proofs: DPoPVerifier? = nil,
+        logger: Logger = Logger(label: "authd.http")
     ) {
+        self.proofs = proofs
         self.signInByMail = signInByMail
         self.portal = portal
         self.passwordReset = passwordReset
@@ -84,8 +88,17 @@ public struct HTTPFrontEnd: Sendable {
             middleware: RequestMiddleware(
                 logger: logger, forwarded: configuration.forwarded,
                 subject: { header in
-                    Self.bearerCredentials(header).flatMap { service.tokens.subject(ofAccessToken: $0) }
+                    (Self.credentials(header, scheme: "bearer") ?? Self.credentials(header, scheme: "dpop"))
+                        .flatMap { service.tokens.subject(ofAccessToken: $0) }
                 }))
+        if let proofs {
+            router.add(
+                middleware: DPoPMiddleware(
+                    proofs: proofs,
+                    base: configuration.issuer.hasSuffix("/")
+                        ? String(configuration.issuer.dropLast()) : configuration.issuer
+                ))
+        }
         router.add(middleware: ErrorMiddleware())
         router.post("/register") { request, context in try await register(request, source: context.client) }
         router.post("/login") { request, context in try await login(request, source: context.client) }
@@ -174,20 +187,25 @@ public struct HTTPFrontEnd: Sendable {
         return StatusResponse(status: "ready")
     }
 
-    /// The token of `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1).
+    /// The token of `Authorization: Bearer <token>`, or of `Authorization: DPoP <token>` whose
+    /// proof `DPoPMiddleware` checked; the scheme is case-insensitive (RFC 9110 §11.1).
     func bearerToken(_ request: Request) throws -> String {
-        guard let header = request.headers[.authorization], let token = Self.bearerCredentials(header) else {
-            throw APIError.missingToken
-        }
+        guard let header = request.headers[.authorization],
+            let token = Self.credentials(header, scheme: "bearer")
+                ?? (proofs == nil ? nil : Self.credentials(header, scheme: "dpop"))
+        else { throw APIError.missingToken }
         return token
     }
 
-    /// The credentials of a `Bearer` authorization header value, or nil. Scanned as contiguous
-    /// UTF-8 bytes: this runs on every authenticated request, twice (the handler, the log line).
-    static func bearerCredentials(_ header: String) -> String? {
+    /// The credentials of a `Bearer` authorization header value, or nil.
+    static func bearerCredentials(_ header: String) -> String? { credentials(header, scheme: "bearer") }
+
+    /// The credentials of an authorization header value of `scheme` (lowercase), or nil. Scanned as
+    /// contiguous UTF-8 bytes: this runs on every authenticated request, twice (the handler, the log line).
+    static func credentials(_ header: String, scheme: StaticString) -> String? {
         var header = header
         return header.withUTF8 { bytes -> String? in
-            let scheme = "bearer".utf8
+            let scheme = UnsafeBufferPointer(start: scheme.utf8Start, count: scheme.utf8CodeUnitCount)
             guard bytes.count > scheme.count, zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 }),
                 isSpace(bytes[scheme.count])
             else { return nil }

@@ -53,7 +53,7 @@ extension HTTPFrontEnd {
         router.post("/oauth2/userinfo") { request, context in
             await userInfoAnswer(context) {
                 // RFC 6750 §2.1 and §2.2: the header, or the form body's access_token, never both.
-                let header = request.headers[.authorization].flatMap(Self.bearerCredentials)
+                let header = request.headers[.authorization] == nil ? nil : try? bearerToken(request)
                 let isForm = request.headers[.contentType].map(FormBody.isForm) ?? false
                 let form =
                     isForm
@@ -217,6 +217,7 @@ extension HTTPFrontEnd {
             case .forbidden: (status, error) = (.forbidden, "insufficient_scope")
             case .busy, .unavailable: (status, error) = (.serviceUnavailable, "temporarily_unavailable")
             case .invalidInput: (status, error) = (.badRequest, "invalid_request")
+            case .invalidDPoPProof, .useDPoPNonce: (status, error) = (.unauthorized, failure.code.rawValue)
             case .internal:
                 context.logger.error("request failed", metadata: ["error": "\(failure)"])
                 return Self.json(.internalServerError, OAuthErrorResponse(error: "server_error", description: nil))
@@ -250,7 +251,7 @@ extension HTTPFrontEnd {
         switch code {
         case .invalidClient: (.unauthorized, code.rawValue)
         case .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType, .authorizationPending, .slowDown,
-            .accessDenied, .expiredToken:
+            .accessDenied, .expiredToken, .invalidDPoPProof, .useDPoPNonce:
             (.badRequest, code.rawValue)
         case .invalidRefreshToken, .invalidToken, .tokenExpired, .tokenRevoked: (.badRequest, "invalid_grant")
         case .rateLimited: (.tooManyRequests, "temporarily_unavailable")
@@ -294,7 +295,8 @@ protocol WritesOwnJSON {
 /// RFC 6749 §5.1.
 struct OAuthTokenResponse: Encodable, Sendable {
     let accessToken: String
-    let tokenType = "Bearer"
+    /// RFC 9449 §5: `DPoP` for a token bound to a key.
+    let tokenType: String
     let expiresIn: Int64
     let scope: String?
     let refreshToken: String?
@@ -303,6 +305,7 @@ struct OAuthTokenResponse: Encodable, Sendable {
 
     init(_ issued: IssuedAccessToken) {
         accessToken = issued.token
+        tokenType = issued.claims.confirmation == nil ? "Bearer" : "DPoP"
         expiresIn = issued.expiresIn
         scope = issued.claims.scope
         refreshToken = nil
@@ -311,6 +314,7 @@ struct OAuthTokenResponse: Encodable, Sendable {
     /// A code exchanged: the session's pair and the scopes granted (RFC 6749 §5.1).
     init(_ exchanged: CodeExchange) {
         accessToken = exchanged.tokens.accessToken
+        tokenType = exchanged.tokens.tokenType
         expiresIn = exchanged.tokens.expiresIn
         scope = exchanged.grant.scopes.joined(separator: " ")
         refreshToken = exchanged.tokens.refreshToken
@@ -321,6 +325,7 @@ struct OAuthTokenResponse: Encodable, Sendable {
     /// for it only when it differs from the request).
     init(_ pair: SessionTokens) {
         accessToken = pair.accessToken
+        tokenType = pair.tokenType
         expiresIn = pair.expiresIn
         scope = nil
         refreshToken = pair.refreshToken
@@ -374,7 +379,7 @@ struct IntrospectionResponse: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case active, scope, clientID = "client_id", username, tokenType = "token_type", exp, iat, nbf, sub, aud
-        case iss, jti, roles, sid
+        case iss, jti, roles, sid, cnf
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -384,7 +389,7 @@ struct IntrospectionResponse: Encodable, Sendable {
         try c.encodeIfPresent(claims.scope, forKey: .scope)
         try c.encodeIfPresent(claims.clientID, forKey: .clientID)
         if claims.kind != .client { try c.encode(claims.name, forKey: .username) }
-        try c.encode("Bearer", forKey: .tokenType)
+        try c.encode(claims.confirmation == nil ? "Bearer" : "DPoP", forKey: .tokenType)
         try c.encode(claims.expiresAt, forKey: .exp)
         try c.encode(claims.issuedAt, forKey: .iat)
         try c.encodeIfPresent(claims.notBefore, forKey: .nbf)
@@ -398,6 +403,8 @@ struct IntrospectionResponse: Encodable, Sendable {
         try c.encode(claims.id, forKey: .jti)
         try c.encode(claims.roles, forKey: .roles)
         try c.encodeIfPresent(claims.sessionID, forKey: .sid)
+        // RFC 9449 §6.2: the key a bound token is bound to, for the resource server to check.
+        try c.encodeIfPresent(claims.confirmation.map { ["jkt": $0] }, forKey: .cnf)
     }
 }
 
@@ -433,6 +440,12 @@ extension IntrospectionResponse: WritesOwnJSON {
             JSONString.append(array: claims.audience, to: &json)
         }
         string("client_id", claims.clientID)
+        if let jkt = claims.confirmation {
+            key("cnf")
+            json.append(contentsOf: #"{"jkt":"#.utf8)
+            JSONString.append(jkt, to: &json)
+            json.append(UInt8(ascii: "}"))
+        }
         number("exp", claims.expiresAt)
         number("iat", claims.issuedAt)
         string("iss", claims.issuer)
@@ -443,7 +456,7 @@ extension IntrospectionResponse: WritesOwnJSON {
         string("scope", claims.scope)
         string("sid", claims.sessionID)
         string("sub", claims.subject)
-        string("token_type", "Bearer")
+        string("token_type", claims.confirmation == nil ? "Bearer" : "DPoP")
         if claims.kind != .client { string("username", claims.name) }
         json.append(UInt8(ascii: "}"))
         return json

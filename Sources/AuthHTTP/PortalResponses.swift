@@ -147,7 +147,7 @@ extension HTTPFrontEnd {
                     .mfaUnavailable, .forbidden, .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin,
                     .clientExists, .invalidClientMetadata, .invalidClient, .invalidGrant, .invalidScope,
                     .unauthorizedClient, .unsupportedGrantType, .authorizationPending, .slowDown, .accessDenied,
-                    .expiredToken, .invalidResetToken, .mailUnavailable,
+                    .expiredToken, .invalidResetToken, .mailUnavailable, .invalidDPoPProof, .useDPoPNonce,
                     .invalidVerificationToken, .invalidInvitation:
                     (.badRequest, "The request could not be completed.")
                 }

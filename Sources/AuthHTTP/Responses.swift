@@ -37,12 +37,13 @@ struct RegisteredResponse: ResponseEncodable {
 /// The seed's `{"access_token": …}`, plus the OAuth-style type, lifetime and refresh token.
 struct TokenResponse: ResponseEncodable {
     let accessToken: String
-    let tokenType = "Bearer"
+    let tokenType: String
     let expiresIn: Int64
     let refreshToken: String
 
     init(_ tokens: SessionTokens) {
         accessToken = tokens.accessToken
+        tokenType = tokens.tokenType
         expiresIn = tokens.expiresIn
         refreshToken = tokens.refreshToken
     }

@@ -25,7 +25,8 @@ extension HTTPFrontEnd {
         let metadata = AuthorizationServerMetadata(
             configuration.issuer, service.oauth, authorizationEndpoint: portal != nil,
             openID: openID ? service.tokens.idTokenAlgorithms.map(\.rawValue) : nil,
-            requirePushedRequests: portal?.policy.requirePushedRequests ?? false, registration: admin != nil)
+            requirePushedRequests: portal?.policy.requirePushedRequests ?? false, registration: admin != nil,
+            dpop: proofs != nil)
         addFixedDocument(
             "/.well-known/oauth-authorization-server", metadata, contentType: "application/json", to: router)
         if openID {
@@ -81,6 +82,8 @@ struct AuthorizationServerMetadata: Encodable {
     /// The token endpoint's: public clients send `none`.
     var tokenAuthMethods = ["client_secret_basic", "client_secret_post"]
     var codeChallengeMethods: [String]?
+    /// RFC 9449 §5.1, when DPoP proofs are checked.
+    var dpopAlgorithms: [String]?
     var openID: OpenIDFields?
 
     struct OpenIDFields: Encodable {
@@ -121,7 +124,7 @@ struct AuthorizationServerMetadata: Encodable {
     /// `openID`: the ID-token algorithms, when ID tokens can be signed.
     init(
         _ issuer: String, _ oauth: OAuthService, authorizationEndpoint: Bool, openID: [String]?,
-        requirePushedRequests: Bool = false, registration: Bool = false
+        requirePushedRequests: Bool = false, registration: Bool = false, dpop: Bool = false
     ) {
         let base = Self.base(issuer)
         self.issuer = issuer
@@ -131,6 +134,9 @@ struct AuthorizationServerMetadata: Encodable {
         jwksURI = base + "/.well-known/jwks.json"
         scopesSupported = oauth.supportedScopes
         if registration { registrationEndpoint = base + "/oauth2/register" }
+        if dpop {
+            dpopAlgorithms = DPoPMiddleware<AuthRequestContext>.algorithms.split(separator: " ").map(String.init)
+        }
         if authorizationEndpoint {
             self.authorizationEndpoint = base + "/oauth2/authorize"
             deviceAuthorizationEndpoint = base + "/oauth2/device_authorization"
@@ -170,6 +176,7 @@ struct AuthorizationServerMetadata: Encodable {
         case revocationAuthMethods = "revocation_endpoint_auth_methods_supported"
         case codeChallengeMethods = "code_challenge_methods_supported"
         case issParameter = "authorization_response_iss_parameter_supported"
+        case dpopAlgorithms = "dpop_signing_alg_values_supported"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -193,6 +200,7 @@ struct AuthorizationServerMetadata: Encodable {
         try c.encode(authMethods, forKey: .revocationAuthMethods)
         try c.encodeIfPresent(codeChallengeMethods, forKey: .codeChallengeMethods)
         if authorizationEndpoint != nil { try c.encode(true, forKey: .issParameter) }
+        try c.encodeIfPresent(dpopAlgorithms, forKey: .dpopAlgorithms)
         try openID?.encode(to: encoder)
     }
 }

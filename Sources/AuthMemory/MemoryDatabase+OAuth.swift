@@ -337,3 +337,13 @@ extension Tables {
         return Consent(clientID: key.clientID, clientName: client.name, scopes: scopes)
     }
 }
+
+extension MemoryDatabase: ProofReplayStore {
+    public func record(proofHash: String, until expiresAt: Int64) async throws -> Bool {
+        transaction { tables, now in
+            if let kept = tables.proofs[proofHash], kept > now { return false }
+            tables.proofs[proofHash] = expiresAt * 1000
+            return true
+        }
+    }
+}

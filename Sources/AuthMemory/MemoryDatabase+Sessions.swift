@@ -10,7 +10,7 @@ extension MemoryDatabase: SessionStore {
                 id: session.id, userID: session.userID, createdAt: now, lastUsedAt: now,
                 expiresAt: now + session.lifetime * 1000, clientAddress: session.clientAddress,
                 userAgent: session.userAgent, clientID: session.clientID, scope: session.scope,
-                parentID: session.parentID, tokenHash: session.tokenHash)
+                parentID: session.parentID, proofKey: session.proofKey, tokenHash: session.tokenHash)
             tables.sessionTokens[session.tokenHash] = session.id
             return user.user
         }

@@ -32,7 +32,7 @@ public final class MemoryDatabase: Sendable {
     public var stores: Stores {
         Stores(
             users: self, sessions: self, clients: self, codes: self, lockouts: self, directory: self, importer: self,
-            mfa: self, portal: self, outbox: self, accountTokens: self)
+            mfa: self, portal: self, outbox: self, accountTokens: self, proofReplays: self)
     }
 
     /// Loads `state` with the revocations in force and every role's permissions, and marks it
@@ -103,6 +103,7 @@ struct Tables {
         var clientID: String?
         var scope: String?
         var parentID: String?
+        var proofKey: String?
         var tokenHash: String
         var previousHash: String?
         var rotatedAt: Int64?
@@ -115,7 +116,7 @@ struct Tables {
             Session(
                 id: id, userID: userID, createdAt: createdAt / 1000, lastUsedAt: lastUsedAt / 1000,
                 expiresAt: expiresAt / 1000, clientAddress: clientAddress, userAgent: userAgent,
-                refreshCount: refreshCount, clientID: clientID, scope: scope)
+                refreshCount: refreshCount, clientID: clientID, scope: scope, proofKey: proofKey)
         }
     }
 
@@ -212,6 +213,8 @@ struct Tables {
     var devices: [String: DeviceRow] = [:]
     /// Initial access tokens by hash: expiry (ms) and uses left (nil: any number).
     var registrationTokens: [String: (expiresAt: Int64, uses: Int?)] = [:]
+    /// DPoP proof hashes and when they may be forgotten (Unix milliseconds).
+    var proofs: [String: Int64] = [:]
     /// Registration access tokens' hashes, by client id.
     var registrationHashes: [String: String] = [:]
     /// Pushed authorization requests by hash: the client, the parameters, the expiry (ms), taken.

@@ -161,7 +161,7 @@ enum PostgresRevocations {
     /// all expired, ended sessions (with their refresh token hashes), failed-login counters whose
     /// window and lock are over, used MFA challenges past their expiry, authorization codes and
     /// password reset tokens as long after their expiry as ended sessions are kept (a replay is
-    /// caught until then), and given-up outbox messages after `givenUpMessageKept`.
+    /// caught until then), DPoP proofs past their window, and given-up outbox messages after `givenUpMessageKept`.
     static func prune(_ retention: RetentionPolicy, on connection: PostgresConnection) throws {
         try connection.query("DELETE FROM login_failures WHERE expires_at < now()")
         try connection.query("DELETE FROM mfa_challenges_used WHERE expires_at < now()")
@@ -180,6 +180,7 @@ enum PostgresRevocations {
             "DELETE FROM device_codes WHERE expires_at < now() - make_interval(secs => $1)",
             [String(retention.endedSessionKept)])
         try connection.query("DELETE FROM pushed_requests WHERE expires_at < now()")
+        try connection.query("DELETE FROM dpop_proofs WHERE expires_at < now()")
         try connection.query("DELETE FROM registration_tokens WHERE expires_at < now()")
         try connection.query(
             "DELETE FROM account_tokens WHERE expires_at < now() - make_interval(secs => $1)",

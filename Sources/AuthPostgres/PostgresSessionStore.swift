@@ -16,7 +16,7 @@ public struct PostgresSessionStore: SessionStore {
         s.id, s.user_id, extract(epoch FROM s.created_at)::bigint AS created_at,
         extract(epoch FROM s.last_used_at)::bigint AS last_used_at,
         extract(epoch FROM s.expires_at)::bigint AS expires_at, s.client_address, s.user_agent, s.refresh_count,
-        s.client_id, s.scope
+        s.client_id, s.scope, s.dpop_jkt
         """
 
     static func session(from row: PostgresRow) throws -> Session {
@@ -25,7 +25,7 @@ public struct PostgresSessionStore: SessionStore {
             lastUsedAt: try row.int64("last_used_at"), expiresAt: try row.int64("expires_at"),
             clientAddress: try row.string("client_address"), userAgent: try row.string("user_agent"),
             refreshCount: Int(try row.int64("refresh_count")), clientID: try row.optionalString("client_id"),
-            scope: try row.optionalString("scope"))
+            scope: try row.optionalString("scope"), proofKey: try row.optionalString("dpop_jkt"))
     }
 
     public func create(_ session: NewSession, passwordHash: String) async throws -> User? {
@@ -55,12 +55,14 @@ public struct PostgresSessionStore: SessionStore {
                 try connection.query(
                     """
                     INSERT INTO sessions
-                        (id, user_id, expires_at, client_address, user_agent, token_hash, client_id, scope, parent_id)
-                    VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5, $6, $7, $8, $9)
+                        (id, user_id, expires_at, client_address, user_agent, token_hash, client_id, scope, parent_id,
+                         dpop_jkt)
+                    VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5, $6, $7, $8, $9, $10)
                     """,
                     [
                         session.id, String(session.userID), String(session.lifetime), session.clientAddress,
                         session.userAgent, session.tokenHash, session.clientID, session.scope, session.parentID,
+                        session.proofKey,
                     ])
                 try connection.query(
                     "INSERT INTO session_tokens (hash, session_id) VALUES ($1, $2)", [session.tokenHash, session.id])

@@ -15,6 +15,7 @@ public struct PostgresStores: Sendable {
     public let portal: PostgresPortalStore
     public let outbox: PostgresOutboxStore
     public let accountTokens: PostgresAccountTokenStore
+    public let proofReplays: PostgresProofReplayStore
 
     public init(pool: PostgresPool.Configuration, retention: RetentionPolicy, logger: Logger) {
         self.pool = PostgresPool(configuration: pool, logger: logger)
@@ -28,13 +29,14 @@ public struct PostgresStores: Sendable {
         portal = PostgresPortalStore(pool: self.pool, retention: retention)
         outbox = PostgresOutboxStore(pool: self.pool)
         accountTokens = PostgresAccountTokenStore(pool: self.pool, retention: retention)
+        proofReplays = PostgresProofReplayStore(pool: self.pool)
     }
 
     public var stores: Stores {
         Stores(
             users: users, sessions: sessions, clients: clients, codes: codes, lockouts: lockouts, directory: directory,
             importer: directory, mfa: mfa, portal: portal, outbox: outbox,
-            accountTokens: accountTokens)
+            accountTokens: accountTokens, proofReplays: proofReplays)
     }
 
     public func close() async {

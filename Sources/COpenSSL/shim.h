@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
+#include <openssl/param_build.h>
 #include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -96,6 +97,47 @@ static inline EVP_PKEY *authd_generate_key(const char *name, unsigned int bits) 
         EVP_PKEY_keygen(context, &key);
     }
     EVP_PKEY_CTX_free(context);
+    return key;
+}
+
+/// A public key from its JWK components (RFC 7518 §6, RFC 8037 §2). `name` is "ED25519" (`a`
+/// the 32-byte x), "EC" (`a`, `b` the P-256 x and y, 32 bytes each; OpenSSL refuses a point off
+/// the curve) or "RSA" (`a` the modulus, `b` the exponent, big-endian). NULL on failure.
+static inline EVP_PKEY *authd_public_key(const char *name, const uint8_t *a, size_t a_length,
+                                         const uint8_t *b, size_t b_length) {
+    if (strcmp(name, "ED25519") == 0) {
+        return EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, a, a_length);
+    }
+    OSSL_PARAM_BLD *builder = OSSL_PARAM_BLD_new();
+    if (builder == NULL) {
+        return NULL;
+    }
+    BIGNUM *n = NULL, *e = NULL;
+    uint8_t point[65];
+    int ok = 0;
+    if (strcmp(name, "EC") == 0 && a_length == 32 && b_length == 32) {
+        point[0] = 0x04;
+        memcpy(point + 1, a, 32);
+        memcpy(point + 33, b, 32);
+        ok = OSSL_PARAM_BLD_push_utf8_string(builder, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1
+            && OSSL_PARAM_BLD_push_octet_string(builder, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point) == 1;
+    } else if (strcmp(name, "RSA") == 0) {
+        n = BN_bin2bn(a, (int)a_length, NULL);
+        e = BN_bin2bn(b, (int)b_length, NULL);
+        ok = n != NULL && e != NULL && OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_N, n) == 1
+            && OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_E, e) == 1;
+    }
+    EVP_PKEY *key = NULL;
+    OSSL_PARAM *params = ok ? OSSL_PARAM_BLD_to_param(builder) : NULL;
+    EVP_PKEY_CTX *context = params != NULL ? EVP_PKEY_CTX_new_from_name(NULL, name, NULL) : NULL;
+    if (context != NULL && EVP_PKEY_fromdata_init(context) == 1) {
+        EVP_PKEY_fromdata(context, &key, EVP_PKEY_PUBLIC_KEY, params);
+    }
+    EVP_PKEY_CTX_free(context);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(builder);
+    BN_free(n);
+    BN_free(e);
     return key;
 }
 

@@ -68,9 +68,8 @@ struct DatabaseOptions: ParsableArguments {
             .invalidCode, .mfaAlreadyEnabled, .mfaNotEnabled, .mfaNotPending, .forbidden, .notFound, .roleExists,
             .roleInUse, .builtinRole, .lastAdmin, .unknownRole, .clientExists, .invalidClient, .invalidGrant,
             .invalidScope, .unauthorizedClient, .unsupportedGrantType, .authorizationPending, .slowDown, .accessDenied,
-            .expiredToken, .invalidResetToken, .invalidVerificationToken,
-            .invalidInvitation,
-            .emailUnverified, .internal:
+            .expiredToken, .invalidResetToken, .invalidVerificationToken, .invalidInvitation, .emailUnverified,
+            .invalidDPoPProof, .useDPoPNonce, .internal:
             1
         }
     }

@@ -157,7 +157,8 @@ struct Daemon {
                 metrics: registry.map(Self.exposition), portal: resources.assembly.portal,
                 passwordReset: resources.assembly.passwordReset,
                 emailVerification: resources.assembly.emailVerification,
-                signInByMail: resources.assembly.signInByMail, logger: Logger(label: "authd.http")
+                signInByMail: resources.assembly.signInByMail, proofs: resources.assembly.proofs,
+                logger: Logger(label: "authd.http")
             ).router(),
             server: .http1(
                 configuration: .init(

@@ -34,10 +34,17 @@ struct FlatJSONTests {
         #expect(read("{}")?.members.isEmpty == true)
     }
 
+    @Test("a member object (a JWK, a cnf) keeps its string members and drops its other scalars")
+    func memberObject() throws {
+        let json = try #require(read(#"{"jwk":{"kty":"EC","ext":true,"key_ops":["verify"],"n":1,"x":"y"},"e":{}}"#))
+        #expect(json["jwk"] == .object(["kty": "EC", "x": "y"]) && json["e"] == .object([:]))
+    }
+
     @Test(
         "refused: duplicates, nesting, other arrays, bad numbers and strings, trailing bytes, non-objects",
         arguments: [
-            #"{"a":"1","a":"2"}"#, #"{"a":{"b":"c"}}"#, #"{"a":[["x"]]}"#, #"{"a":[1]}"#, #"{"a":[null]}"#,
+            #"{"a":"1","a":"2"}"#, #"{"a":{"b":{"c":"d"}}}"#, #"{"a":{"b":"1","b":"2"}}"#, #"{"a":{"b"}}"#,
+            #"{"a":{"b":"c",}}"#, #"{"a":[["x"]]}"#, #"{"a":[1]}"#, #"{"a":[null]}"#,
             #"{"a":01}"#, #"{"a":1.}"#, #"{"a":.5}"#, #"{"a":+1}"#, #"{"a":1e}"#, #"{"a":-}"#, #"{"a":1e400}"#,
             #"{"a":NaN}"#, #"{"a":Infinity}"#, "{\"a\":" + String(repeating: "1", count: 40) + "}",
             "{\"a\":\"\u{1}\"}", #"{"a":"\x"}"#, #"{"a":"\u12"}"#, #"{"a":"\ud800"}"#, #"{"a":"\udc00"}"#,

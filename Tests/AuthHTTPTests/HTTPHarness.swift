@@ -23,7 +23,8 @@ func withServer(
                 maximumBodySize: maximumBodySize, forwarded: forwarded, issuer: issuer,
                 maximumImportSize: maximumImportSize, mailBackends: mailBackends),
             readiness: readiness, portal: stack.portal, passwordReset: stack.assembly.passwordReset,
-            emailVerification: stack.assembly.emailVerification, signInByMail: stack.assembly.signInByMail
+            emailVerification: stack.assembly.emailVerification, signInByMail: stack.assembly.signInByMail,
+            proofs: stack.assembly.proofs
         ).router(),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     do {

@@ -130,7 +130,7 @@ public struct TestStack: Sendable {
         time: TestClock? = nil, mail: (any AccountMail)? = nil,
         passwordReset: PasswordResetService.Configuration = .init(),
         emailVerification: EmailVerificationService.Configuration = .init(),
-        signInByMail: SignInByMailService.Configuration? = nil
+        signInByMail: SignInByMailService.Configuration? = nil, dpop: DPoPPolicy = .init()
     ) async throws {
         precondition(time == nil || backing == .memory, "a TestClock moves the in-memory database's time only")
         let clock: @Sendable () -> Int64 = if let time { { time.now } } else { clock }
@@ -163,7 +163,7 @@ public struct TestStack: Sendable {
                     auth: configuration, tokens: codec,
                     secondFactor: secondFactor ? .init(keyring: try SealingKeyring(current: Self.mfaKey)) : nil,
                     stacks: stacks, portal: portal, mail: mail, passwordReset: passwordReset,
-                    emailVerification: emailVerification, signInByMail: signInByMail),
+                    emailVerification: emailVerification, signInByMail: signInByMail, dpop: dpop),
                 clock: clock, logger: TestDatabase.logger)
         } catch {
             await postgres?.close()

@@ -60,6 +60,8 @@ public struct AuthAssembly: Sendable {
         public var invitationLifetime: Int64
         /// Sign-in by a link or code sent by mail; nil: off (it also needs `mail`).
         public var signInByMail: SignInByMailService.Configuration?
+        /// How DPoP proofs are judged.
+        public var dpop: DPoPPolicy
 
         public init(
             passwords: Passwords = .init(), auth: AuthService.Configuration = .init(), tokens: AccessTokenCodec,
@@ -67,8 +69,9 @@ public struct AuthAssembly: Sendable {
             portal: PortalPolicy = .init(), revocation: RevocationState.Configuration = .init(),
             mail: (any AccountMail)? = nil, passwordReset: PasswordResetService.Configuration = .init(),
             emailVerification: EmailVerificationService.Configuration = .init(), invitationLifetime: Int64 = 72 * 3600,
-            signInByMail: SignInByMailService.Configuration? = nil
+            signInByMail: SignInByMailService.Configuration? = nil, dpop: DPoPPolicy = .init()
         ) {
+            self.dpop = dpop
             self.signInByMail = signInByMail
             self.invitationLifetime = invitationLifetime
             self.emailVerification = emailVerification
@@ -100,6 +103,8 @@ public struct AuthAssembly: Sendable {
     public let emailVerification: EmailVerificationService?
     /// Sign-in by a mailed link or code; nil when it is off or no mail is configured.
     public let signInByMail: SignInByMailService?
+    /// DPoP proofs (RFC 9449), checked by the HTTP front end before its handlers run.
+    public let proofs: DPoPVerifier
 
     public var hashing: HashingPool { dependencies.hashing }
     /// Changes apply here at once; a feed (`PostgresRevocationListener`) brings other instances'.
@@ -138,6 +143,9 @@ public struct AuthAssembly: Sendable {
                 idTokenAlgorithms: configuration.tokens.keyring.idTokenAlgorithms, verifyEmail: auth.verifyEmail,
                 mail: configuration.mail, invitationLifetime: configuration.invitationLifetime))
         portal = PortalService(auth: self.auth, store: stores.portal, policy: configuration.portal)
+        proofs = try DPoPVerifier(
+            policy: configuration.dpop, replays: stores.proofReplays, keyring: configuration.tokens.keyring,
+            clock: clock)
         if let mail = configuration.mail {
             passwordReset = PasswordResetService(
                 configuration: configuration.passwordReset, outbox: stores.outbox, tokens: stores.accountTokens,

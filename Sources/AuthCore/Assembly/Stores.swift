@@ -19,11 +19,14 @@ public struct Stores: Sendable {
     public var outbox: any OutboxStore
     /// Single-use tokens sent by mail (password reset).
     public var accountTokens: any AccountTokenStore
+    /// DPoP proofs seen lately, so that none is accepted twice.
+    public var proofReplays: any ProofReplayStore
 
     public init(
         users: any UserStore, sessions: any SessionStore, clients: any ClientStore, codes: any AuthorizationCodeStore,
         lockouts: any LockoutStore, directory: any DirectoryStore, importer: any UserImportStore, mfa: any MFAStore,
-        portal: any PortalStore, outbox: any OutboxStore, accountTokens: any AccountTokenStore
+        portal: any PortalStore, outbox: any OutboxStore, accountTokens: any AccountTokenStore,
+        proofReplays: any ProofReplayStore
     ) {
         self.users = users
         self.sessions = sessions
@@ -36,5 +39,6 @@ public struct Stores: Sendable {
         self.portal = portal
         self.outbox = outbox
         self.accountTokens = accountTokens
+        self.proofReplays = proofReplays
     }
 }

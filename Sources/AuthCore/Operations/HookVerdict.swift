@@ -14,8 +14,7 @@ public enum HookVerdict: Sendable, Equatable {
         switch code {
         case .invalidCredentials, .invalidInput, .accountDenied, .forbidden, .invalidToken, .tokenExpired,
             .tokenRevoked, .invalidMFAToken, .invalidCode, .invalidResetToken, .invalidVerificationToken,
-            .invalidInvitation,
-            .emailUnverified:
+            .invalidInvitation, .emailUnverified, .invalidDPoPProof, .useDPoPNonce:
             self = .refused
         case .busy, .unavailable, .mfaUnavailable, .rateLimited:
             self = .temporary

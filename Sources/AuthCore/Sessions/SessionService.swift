@@ -25,6 +25,11 @@ public struct SessionTokens: Hashable, Sendable {
     /// Opaque, 256 random bits; the server keeps only its SHA-256.
     public var refreshToken: String
     public var sessionID: String
+    /// The DPoP key's thumbprint the access token is bound to; nil for a bearer token.
+    public var proofKey: String?
+
+    /// RFC 9449 §5's `token_type`.
+    public var tokenType: String { proofKey == nil ? "Bearer" : "DPoP" }
 }
 
 /// A user's session as listed to them.
@@ -82,20 +87,23 @@ public struct SessionService: Sendable {
         let refreshToken = try Self.newRefreshToken()
         // Before the account's row is read: a role change that waited for it cuts off this second.
         let readAt = clock()
+        // RFC 9449 §5: a confidential client's refresh tokens are bound by its authentication instead.
+        let proofKey = try ProofOfPossession.keyForIssuing()
         let current = try await store.create(
             NewSession(
                 id: sessionID, userID: user.id, tokenHash: try Digest.sha256Hex(Array(refreshToken.utf8)),
                 lifetime: policy.lifetime,
                 clientAddress: Identity.storable(source ?? "", maximumScalars: 64),
                 userAgent: Identity.storable(userAgent ?? "", maximumScalars: 256), clientID: client?.id,
-                scope: scope, parentID: parent),
+                scope: scope, parentID: parent, proofKey: client?.type == .confidential ? nil : proofKey),
             passwordHash: user.passwordHash)
         guard let current else { throw AuthError(.invalidCredentials, "invalid username or password") }
         let access = try tokens.issue(
             for: current, sessionID: sessionID, issuedAt: readAt, clientID: client?.id, scope: scope)
         logger.info("session started", metadata: ["user_id": "\(user.id)"])
         return SessionTokens(
-            accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refreshToken, sessionID: sessionID)
+            accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refreshToken, sessionID: sessionID,
+            proofKey: access.claims.confirmation)
     }
 
     /// A new pair for a current refresh token (rotation: the old one stops working). Two
@@ -119,6 +127,9 @@ public struct SessionService: Sendable {
             throw refused
         }
         let session = owner.session
+        if let bound = session.proofKey, try ProofOfPossession.keyForIssuing() != bound {
+            throw AuthError(.invalidDPoPProof, "this refresh token is bound to a key: refresh with a DPoP proof by it")
+        }
         let granted = session.scope?.split(separator: " ") ?? []
         for asked in scopes ?? [] where !granted.contains(Substring(asked)) {
             throw AuthError(.invalidScope, "the session was not granted the scope \(asked)")
@@ -132,7 +143,8 @@ public struct SessionService: Sendable {
             let access = try tokens.issue(
                 for: user, sessionID: session.id, clientID: session.clientID, scope: scope)
             let pair = SessionTokens(
-                accessToken: access.token, expiresIn: access.expiresIn, refreshToken: next, sessionID: session.id)
+                accessToken: access.token, expiresIn: access.expiresIn, refreshToken: next, sessionID: session.id,
+                proofKey: access.claims.confirmation)
             let rotated = try await store.rotate(
                 sessionID: session.id, from: hash, to: try Digest.sha256Hex(Array(next.utf8)),
                 gracePair: try Self.seal(pair, under: refreshToken))
@@ -263,7 +275,7 @@ public struct SessionService: Sendable {
     }
 
     static func seal(_ pair: SessionTokens, under refreshToken: String) throws -> [UInt8] {
-        let text = "\(pair.accessToken)\n\(pair.refreshToken)\n\(pair.expiresIn)"
+        let text = "\(pair.accessToken)\n\(pair.refreshToken)\n\(pair.expiresIn)\n\(pair.proofKey ?? "")"
         return try AESGCM.seal(
             Array(text.utf8), key: try graceKey(refreshToken), associatedData: Array(pair.sessionID.utf8))
     }
@@ -273,9 +285,10 @@ public struct SessionService: Sendable {
             let key = try? graceKey(refreshToken),
             let plain = try? AESGCM.open(sealed, key: key, associatedData: Array(sessionID.utf8))
         else { return nil }
-        let parts = String(decoding: plain, as: UTF8.self).split(separator: "\n")
-        guard parts.count == 3, let expiresIn = Int64(parts[2]) else { return nil }
+        let parts = String(decoding: plain, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard parts.count == 4, let expiresIn = Int64(parts[2]) else { return nil }
         return SessionTokens(
-            accessToken: String(parts[0]), expiresIn: expiresIn, refreshToken: String(parts[1]), sessionID: sessionID)
+            accessToken: String(parts[0]), expiresIn: expiresIn, refreshToken: String(parts[1]), sessionID: sessionID,
+            proofKey: parts[3].isEmpty ? nil : String(parts[3]))
     }
 }

@@ -14,10 +14,12 @@ public struct Session: Hashable, Sendable {
     /// granted then, space-separated; nil for a login's session.
     public var clientID: String?
     public var scope: String?
+    /// The thumbprint of the DPoP key the session is bound to: only proofs by it refresh it.
+    public var proofKey: String?
 
     public init(
         id: String, userID: Int64, createdAt: Int64, lastUsedAt: Int64, expiresAt: Int64, clientAddress: String,
-        userAgent: String, refreshCount: Int, clientID: String? = nil, scope: String? = nil
+        userAgent: String, refreshCount: Int, clientID: String? = nil, scope: String? = nil, proofKey: String? = nil
     ) {
         self.id = id
         self.userID = userID
@@ -29,6 +31,7 @@ public struct Session: Hashable, Sendable {
         self.refreshCount = refreshCount
         self.clientID = clientID
         self.scope = scope
+        self.proofKey = proofKey
     }
 }
 
@@ -46,10 +49,12 @@ public struct NewSession: Sendable {
     /// The SSO session a client's session was authorized in: it ends with it, and is refused
     /// when that one has ended already.
     public var parentID: String?
+    /// The DPoP key's thumbprint the session is bound to (RFC 9449 §5).
+    public var proofKey: String?
 
     public init(
         id: String, userID: Int64, tokenHash: String, lifetime: Int64, clientAddress: String, userAgent: String,
-        clientID: String? = nil, scope: String? = nil, parentID: String? = nil
+        clientID: String? = nil, scope: String? = nil, parentID: String? = nil, proofKey: String? = nil
     ) {
         self.id = id
         self.userID = userID
@@ -60,6 +65,7 @@ public struct NewSession: Sendable {
         self.clientID = clientID
         self.scope = scope
         self.parentID = parentID
+        self.proofKey = proofKey
     }
 }
 

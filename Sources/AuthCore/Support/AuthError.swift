@@ -93,6 +93,11 @@ public struct AuthError: Error, Hashable, Sendable, CustomStringConvertible {
         case slowDown = "slow_down"
         case accessDenied = "access_denied"
         case expiredToken = "expired_token"
+        /// RFC 9449 §7.1: a DPoP proof that is malformed, badly signed, for another request,
+        /// stale, replayed, or by another key than the token's.
+        case invalidDPoPProof = "invalid_dpop_proof"
+        /// RFC 9449 §8: the proof lacks the current nonce; retry with the `DPoP-Nonce` header's.
+        case useDPoPNonce = "use_dpop_nonce"
         /// A bug or an unexpected state; details go to the log, not to the client.
         case `internal` = "internal"
     }

@@ -52,7 +52,8 @@ public struct TokenAuthority: Sendable {
             issuer: clientID == nil ? codec.validation.issuer : codec.clientTokenIssuer,
             audience: clientID ?? codec.validation.audience, subject: String(user.id),
             name: user.username, roles: roles, issuedAt: now, notBefore: now, expiresAt: now + lifetime,
-            id: Base64.url.encode(try SecureRandom.bytes(16)), sessionID: sessionID, clientID: clientID, scope: scope)
+            id: Base64.url.encode(try SecureRandom.bytes(16)), sessionID: sessionID, clientID: clientID, scope: scope,
+            confirmation: try ProofOfPossession.keyForIssuing())
         return IssuedAccessToken(token: try codec.sign(claims), expiresIn: lifetime, claims: claims)
     }
 
@@ -66,11 +67,13 @@ public struct TokenAuthority: Sendable {
             issuer: codec.clientTokenIssuer, audience: codec.validation.audience, subject: client.id,
             name: client.id, roles: client.roles, issuedAt: now, notBefore: now, expiresAt: now + lifetime,
             id: Base64.url.encode(try SecureRandom.bytes(16)), clientID: client.id,
-            scope: scopes.isEmpty ? nil : scopes.joined(separator: " "))
+            scope: scopes.isEmpty ? nil : scopes.joined(separator: " "),
+            confirmation: try ProofOfPossession.keyForIssuing())
         return IssuedAccessToken(token: try codec.sign(claims), expiresIn: lifetime, claims: claims)
     }
 
-    /// Signature, algorithm, type, time and audience checks only; `authorize` adds revocation.
+    /// Signature, algorithm, type, time and audience checks only; `authorize` adds revocation and
+    /// the proof a key-bound token needs (`ProofOfPossession`).
     func verify(accessToken: String) throws(AuthError) -> AccessTokenClaims {
         do {
             return try codec.verify(accessToken, now: clock())
@@ -81,7 +84,8 @@ public struct TokenAuthority: Sendable {
         }
     }
 
-    /// A valid, unrevoked token of a kind `use` accepts (`TokenPolicy`), whose holder meets
+    /// A valid, unrevoked token of a kind `use` accepts (`TokenPolicy`), presented as its binding
+    /// says (`ProofOfPossession.check`), whose holder meets
     /// `requirement`: `invalidToken`, `tokenExpired` or `tokenRevoked` otherwise, `forbidden` when
     /// the token is good but the role or permission is missing, `unavailable` while the revocation
     /// state is stale (and configured to fail closed).
@@ -89,6 +93,7 @@ public struct TokenAuthority: Sendable {
         throws(AuthError) -> AccessTokenClaims
     {
         let claims = try authorizeAnyKind(accessToken: accessToken)
+        try ProofOfPossession.check(claims, presented: accessToken)
         guard TokenPolicy.accepts(claims, for: use) else {
             throw AuthError(.invalidToken, "this token was issued to an OAuth client and is not accepted here")
         }

@@ -39,9 +39,10 @@ for n in 1 2; do
     rp_pids+=($!)
     rp_ports+=("$port")
 done
-# A television's client: public, the device grant (RFC 8628), driven by Authlib's OAuth2Session.
+# A television's client: public, the device grant (RFC 8628) and refresh, driven by Authlib's
+# OAuth2Session with DPoP proofs (RFC 9449) of its own key.
 "${authctl[@]}" client create "tv-$suffix" --name "Living room TV" --public \
-    --grant urn:ietf:params:oauth:grant-type:device_code --scope openid --scope profile \
+    --grant urn:ietf:params:oauth:grant-type:device_code --grant refresh_token --scope openid --scope profile \
     --config config/authd.yaml >/dev/null
 trap 'kill "${rp_pids[@]}" 2>/dev/null || true; stop_authd' EXIT
 for port in "${rp_ports[@]}"; do

@@ -20,11 +20,18 @@ Usage: oidc_browser_check.py AUTHD_PORT OTHER_AUTHD_PORT RP1_PORT RP2_PORT SUFFI
    user code and polls (authorization_pending); the browser opens verification_uri_complete,
    signs in, sees the TV's name and the code, allows; the next poll gets tokens whose ID token
    and access token (RFC 9068: oauth.access_token_format rfc9068) Authlib verifies with the JWK Set.
+   The TV sends a DPoP proof (RFC 9449) of its own P-256 key with every token request: its tokens
+   are bound to that key (token_type DPoP, cnf.jkt its thumbprint); userinfo answers them with a
+   fresh proof, refuses them as Bearer and refuses a replayed proof; the refresh token works only
+   with a proof by the same key.
 """
+import base64
+import hashlib
 import html
 import re
 import sys
 import time
+import uuid
 
 import pyotp
 import requests
@@ -84,6 +91,16 @@ register(mallory, "mallory's long password")
 def hidden(name, page):
     found = re.search(rf'name="{name}" value="([^"]*)"', page)
     return html.unescape(found.group(1)) if found else None
+
+
+def dpop_proof(key, method, url, access_token=None):
+    """A DPoP proof (RFC 9449 §4.2) of `key` for one request, made with Authlib's JOSE."""
+    claims = {"jti": str(uuid.uuid4()), "htm": method, "htu": url, "iat": int(time.time())}
+    if access_token:
+        digest = hashlib.sha256(access_token.encode()).digest()
+        claims["ath"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    header = {"alg": "ES256", "typ": "dpop+jwt", "jwk": key.as_dict(is_private=False)}
+    return jwt.encode(header, claims, key).decode()
 
 
 def attacker_continuation():
@@ -206,11 +223,13 @@ try:
     check(re.fullmatch(r"[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}", started.get("user_code", "")) is not None,
           f"device authorization: a user code to show ({started.get('user_code')})")
     device_grant = "urn:ietf:params:oauth:grant-type:device_code"
+    tv_key = JsonWebKey.generate_key("EC", "P-256", is_private=True)
+    token_url = f"{authd}/oauth2/token"
 
     def poll():
         try:
-            return tv.fetch_token(f"{authd}/oauth2/token", grant_type=device_grant,
-                                  device_code=started["device_code"], timeout=10)
+            return tv.fetch_token(token_url, grant_type=device_grant, device_code=started["device_code"],
+                                  headers={"DPoP": dpop_proof(tv_key, "POST", token_url)}, timeout=10)
         except OAuthError as refused:
             return refused.error
 
@@ -238,6 +257,27 @@ try:
         check(access.header.get("typ") == "at+jwt" and access.header.get("alg") == "RS256" and access["iss"] == authd
               and access["client_id"] == f"tv-{suffix}",
               "its access token is RFC 9068's: at+jwt, RS256, iss the issuer URL, verified with the JWK Set alone")
+        check(tokens.get("token_type") == "DPoP" and access.get("cnf", {}).get("jkt") == tv_key.thumbprint(),
+              "the TV's proofs bound its tokens to its key: token_type DPoP, cnf.jkt its thumbprint")
+        userinfo = f"{authd}/oauth2/userinfo"
+        proof = dpop_proof(tv_key, "GET", userinfo, tokens["access_token"])
+        dpop = {"Authorization": f"DPoP {tokens['access_token']}", "DPoP": proof}
+        answer = requests.get(userinfo, headers=dpop, timeout=10)
+        check(answer.status_code == 200 and answer.json().get("preferred_username") == alice,
+              f"userinfo answers the bound token with a fresh proof ({answer.status_code})")
+        replayed = requests.get(userinfo, headers=dpop, timeout=10)
+        check(replayed.status_code == 401 and replayed.headers.get("WWW-Authenticate", "").startswith("DPoP ")
+              and replayed.json().get("error") == "invalid_dpop_proof", "the same proof again is refused")
+        bearer = requests.get(userinfo, headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=10)
+        check(bearer.status_code == 401, "the bound token as a Bearer token is refused")
+        try:
+            tv.refresh_token(token_url, refresh_token=tokens["refresh_token"], timeout=10)
+            check(False, "a bound refresh token without a proof is refused")
+        except OAuthError as refused:
+            check(refused.error == "invalid_dpop_proof", f"a bound refresh token without a proof: {refused.error}")
+        renewed = tv.refresh_token(token_url, refresh_token=tokens["refresh_token"], timeout=10,
+                                   headers={"DPoP": dpop_proof(tv_key, "POST", token_url)})
+        check(renewed.get("token_type") == "DPoP", "with a proof by the same key it refreshes, still bound")
     check(poll() == "invalid_grant", "the device code is spent")
 finally:
     driver.quit()

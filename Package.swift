@@ -306,6 +306,8 @@ if Context.environment["AUTHD_FUZZ"] == "1" {
             name: "FuzzLineCodec", dependencies: ["AuthLineProtocol", "CFuzzerDriver"], path: "Fuzz/FuzzLineCodec"),
         .executableTarget(
             name: "FuzzAccessToken", dependencies: ["AuthCrypto", "CFuzzerDriver"], path: "Fuzz/FuzzAccessToken"),
+        .executableTarget(
+            name: "FuzzDPoPProof", dependencies: ["AuthCrypto", "CFuzzerDriver"], path: "Fuzz/FuzzDPoPProof"),
         .executableTarget(name: "FuzzPHC", dependencies: ["AuthCrypto", "CFuzzerDriver"], path: "Fuzz/FuzzPHC"),
         .executableTarget(
             name: "FuzzOAuthForm", dependencies: ["AuthHTTP", "CFuzzerDriver"], path: "Fuzz/FuzzOAuthForm"),

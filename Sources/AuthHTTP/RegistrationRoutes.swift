@@ -46,8 +46,8 @@ extension HTTPFrontEnd {
             }
         }
         router.delete("/oauth2/register/:id") { request, context in
-            let token = try bearerToken(request)
             let answer = await registrationAnswer(.ok) {
+                let token = try bearerToken(request)
                 guard try parameter(context, "id") == (try await admin.registeredClient(registrationToken: token)).id
                 else { throw Self.notThisClient }
                 try await admin.deleteRegisteredClient(registrationToken: token)

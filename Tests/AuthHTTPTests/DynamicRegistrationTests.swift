@@ -87,6 +87,8 @@ struct DynamicRegistrationTests {
             let crossed = try await client.execute(
                 uri: "/oauth2/register/\(otherID)", method: .get, headers: [.authorization: "Bearer \(registration)"])
             #expect(crossed.status == .unauthorized, "one client's token reads no other client")
+            let anonymous = try await client.execute(uri: "/oauth2/register/\(id)", method: .delete)
+            #expect(anonymous.status == .unauthorized && anonymous.json["error"] as? String == "invalid_token")
             let deleted = try await client.execute(
                 uri: "/oauth2/register/\(id)", method: .delete, headers: [.authorization: "Bearer \(registration)"])
             #expect(deleted.status == .noContent)

@@ -8,3 +8,6 @@ CREATE TABLE dpop_proofs (
 CREATE INDEX dpop_proofs_expires_idx ON dpop_proofs (expires_at);
 
 ALTER TABLE sessions ADD COLUMN dpop_jkt text CHECK (dpop_jkt ~ '^[A-Za-z0-9_-]{43}$');
+
+-- RFC 9449 §5.2's dpop_bound_access_tokens: the client's token requests must carry a proof.
+ALTER TABLE clients ADD COLUMN dpop_required boolean NOT NULL DEFAULT false;

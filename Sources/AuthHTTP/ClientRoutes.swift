@@ -9,7 +9,7 @@ extension HTTPFrontEnd {
     static let clientFields: Set<String> = [
         "name", "grant_types", "scopes", "redirect_uris", "roles", "token_lifetime", "id_token_signed_response_alg",
         "skip_consent", "introspection", "pkce_required", "backchannel_logout_uri", "frontchannel_logout_uri",
-        "require_pushed_authorization_requests",
+        "require_pushed_authorization_requests", "dpop_bound_access_tokens",
     ]
 
     func addClientRoutes(to router: MethodTable, admin: AdminService) {
@@ -39,6 +39,7 @@ extension HTTPFrontEnd {
             new.mayIntrospect = try body.optionalBool("introspection") ?? false
             new.requiresPKCE = try body.optionalBool("pkce_required") ?? true
             new.requiresPAR = try body.optionalBool("require_pushed_authorization_requests") ?? false
+            new.requiresDPoP = try body.optionalBool("dpop_bound_access_tokens") ?? false
             new.logout = LogoutChannels(
                 backChannel: try body.nullableString("backchannel_logout_uri") ?? nil,
                 frontChannel: try body.nullableString("frontchannel_logout_uri") ?? nil)
@@ -64,6 +65,7 @@ extension HTTPFrontEnd {
                 mayIntrospect: try body.optionalBool("introspection"),
                 requiresPKCE: try body.optionalBool("pkce_required"),
                 requiresPAR: try body.optionalBool("require_pushed_authorization_requests"),
+                requiresDPoP: try body.optionalBool("dpop_bound_access_tokens"),
                 backChannelLogoutURI: try body.nullableString("backchannel_logout_uri"),
                 frontChannelLogoutURI: try body.nullableString("frontchannel_logout_uri"))
             return ClientResponse(try await admin.updateClient(id: try parameter(context, "id"), change, by: actor))
@@ -121,6 +123,7 @@ public struct ClientResponse: ResponseEncodable, Sendable {
     let introspection: Bool
     let pkceRequired: Bool
     let requirePushedRequests: Bool
+    let dpopBound: Bool
     let backChannelLogoutURI: String?
     let frontChannelLogoutURI: String?
     let createdAt: Int64
@@ -142,6 +145,7 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         introspection = client.mayIntrospect
         pkceRequired = client.requiresPKCE
         requirePushedRequests = client.requiresPAR
+        dpopBound = client.requiresDPoP
         backChannelLogoutURI = client.logout.backChannel
         frontChannelLogoutURI = client.logout.frontChannel
         createdAt = client.createdAt
@@ -155,6 +159,7 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         case skipConsent = "skip_consent", introspection, pkceRequired = "pkce_required"
         case backChannelLogoutURI = "backchannel_logout_uri", frontChannelLogoutURI = "frontchannel_logout_uri"
         case requirePushedRequests = "require_pushed_authorization_requests"
+        case dpopBound = "dpop_bound_access_tokens"
         case clientSecret = "client_secret"
     }
 
@@ -174,6 +179,7 @@ public struct ClientResponse: ResponseEncodable, Sendable {
         try c.encode(introspection, forKey: .introspection)
         try c.encode(pkceRequired, forKey: .pkceRequired)
         try c.encode(requirePushedRequests, forKey: .requirePushedRequests)
+        try c.encode(dpopBound, forKey: .dpopBound)
         try c.encode(backChannelLogoutURI, forKey: .backChannelLogoutURI)
         try c.encode(frontChannelLogoutURI, forKey: .frontChannelLogoutURI)
         try c.encode(createdAt, forKey: .createdAt)

@@ -76,7 +76,8 @@ extension HTTPFrontEnd {
             idTokenSignedResponseAlgorithm: try body.optionalString("id_token_signed_response_alg"),
             backChannelLogoutURI: try body.optionalString("backchannel_logout_uri"),
             frontChannelLogoutURI: try body.optionalString("frontchannel_logout_uri"),
-            requirePushedRequests: try body.optionalBool("require_pushed_authorization_requests"))
+            requirePushedRequests: try body.optionalBool("require_pushed_authorization_requests"),
+            dpopBound: try body.optionalBool("dpop_bound_access_tokens"))
     }
 
     /// The answer, or RFC 7591 §3.2.2's error JSON, or 401 `invalid_token` with a Bearer challenge.
@@ -133,6 +134,7 @@ struct RegisteredClientJSON: ResponseEncodable {
     let backChannelLogoutURI: String?
     let frontChannelLogoutURI: String?
     let requirePushedRequests: Bool
+    let dpopBound: Bool
 
     init(
         _ client: OAuthClient, secret: String? = nil, authMethod: String? = nil, registrationToken: String? = nil,
@@ -154,6 +156,7 @@ struct RegisteredClientJSON: ResponseEncodable {
         backChannelLogoutURI = client.logout.backChannel
         frontChannelLogoutURI = client.logout.frontChannel
         requirePushedRequests = client.requiresPAR
+        dpopBound = client.requiresDPoP
     }
 
     enum CodingKeys: String, CodingKey {
@@ -165,6 +168,7 @@ struct RegisteredClientJSON: ResponseEncodable {
         case idTokenSignedResponseAlgorithm = "id_token_signed_response_alg"
         case backChannelLogoutURI = "backchannel_logout_uri", frontChannelLogoutURI = "frontchannel_logout_uri"
         case requirePushedRequests = "require_pushed_authorization_requests"
+        case dpopBound = "dpop_bound_access_tokens"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -185,5 +189,6 @@ struct RegisteredClientJSON: ResponseEncodable {
         try c.encodeIfPresent(backChannelLogoutURI, forKey: .backChannelLogoutURI)
         try c.encodeIfPresent(frontChannelLogoutURI, forKey: .frontChannelLogoutURI)
         try c.encode(requirePushedRequests, forKey: .requirePushedRequests)
+        try c.encode(dpopBound, forKey: .dpopBound)
     }
 }

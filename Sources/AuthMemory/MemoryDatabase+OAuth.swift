@@ -34,7 +34,8 @@ extension MemoryDatabase: ClientStore {
                 scopes: client.scopes, redirectURIs: client.redirectURIs, roles: Array(Set(client.roles)).sorted(),
                 tokenLifetime: client.tokenLifetime, idTokenAlgorithm: client.idTokenAlgorithm,
                 skipConsent: client.skipConsent, mayIntrospect: client.mayIntrospect, requiresPKCE: pkce,
-                requiresPAR: client.requiresPAR, logout: client.logout, createdAt: now / 1000)
+                requiresPAR: client.requiresPAR, requiresDPoP: client.requiresDPoP, logout: client.logout,
+                createdAt: now / 1000)
             if let hash = client.registrationHash {
                 guard !tables.registrationHashes.values.contains(hash) else {
                     throw AuthError(.clientExists, "a client with this registration token exists")
@@ -62,6 +63,7 @@ extension MemoryDatabase: ClientStore {
             if let mayIntrospect = change.mayIntrospect { client.mayIntrospect = mayIntrospect }
             client.requiresPKCE = (change.requiresPKCE ?? client.requiresPKCE) || client.type == .public
             if let required = change.requiresPAR { client.requiresPAR = required }
+            if let required = change.requiresDPoP { client.requiresDPoP = required }
             if let uri = change.backChannelLogoutURI { client.logout.backChannel = uri }
             if let uri = change.frontChannelLogoutURI { client.logout.frontChannel = uri }
             if let roles = change.roles {

@@ -20,6 +20,7 @@ public struct PostgresClientStore: ClientStore {
         (SELECT coalesce(string_agg(r.role, ' ' ORDER BY r.role), '') FROM client_roles r WHERE r.client_id = c.id)
             AS roles,
         c.token_lifetime, c.id_token_alg, c.disabled, c.skip_consent, c.introspection, c.pkce_required, c.par_required,
+        c.dpop_required,
         c.backchannel_logout_uri, c.frontchannel_logout_uri, extract(epoch FROM c.not_before)::bigint AS not_before,
         extract(epoch FROM c.created_at)::bigint AS created_at, c.secret_hash
         """
@@ -52,10 +53,11 @@ public struct PostgresClientStore: ClientStore {
                         """
                         INSERT INTO clients (id, name, type, secret_hash, grant_types, scopes, redirect_uris,
                             token_lifetime, id_token_alg, skip_consent, introspection, pkce_required,
-                            backchannel_logout_uri, frontchannel_logout_uri, par_required, registration_hash)
+                            backchannel_logout_uri, frontchannel_logout_uri, par_required, registration_hash,
+                            dpop_required)
                         VALUES ($1, $2, $3, $4, string_to_array($5, ' '), string_to_array($6, ' '),
                             string_to_array($7, ' '), $8, $9, $10::boolean, $11::boolean, $12::boolean, $13, $14,
-                            $15::boolean, $16)
+                            $15::boolean, $16, $17::boolean)
                         """,
                         [
                             client.id, client.name, client.type.rawValue, secretHash,
@@ -65,6 +67,7 @@ public struct PostgresClientStore: ClientStore {
                             Self.boolean(client.skipConsent), Self.boolean(client.mayIntrospect),
                             Self.boolean(client.requiresPKCE || client.type == .public), client.logout.backChannel,
                             client.logout.frontChannel, Self.boolean(client.requiresPAR), client.registrationHash,
+                            Self.boolean(client.requiresDPoP),
                         ])
                 } catch let error as PostgresError where error.isUniqueViolation {
                     throw AuthError(.clientExists, "a client with this id exists")
@@ -96,6 +99,7 @@ public struct PostgresClientStore: ClientStore {
                         backchannel_logout_uri = CASE WHEN $13::boolean THEN $14 ELSE backchannel_logout_uri END,
                         frontchannel_logout_uri = CASE WHEN $15::boolean THEN $16 ELSE frontchannel_logout_uri END,
                         par_required = coalesce($17::boolean, par_required),
+                        dpop_required = coalesce($18::boolean, dpop_required),
                         updated_at = now()
                     WHERE id = $1
                     """,
@@ -110,7 +114,7 @@ public struct PostgresClientStore: ClientStore {
                         change.requiresPKCE.map(Self.boolean),
                         Self.boolean(change.backChannelLogoutURI != nil), change.backChannelLogoutURI ?? nil,
                         Self.boolean(change.frontChannelLogoutURI != nil), change.frontChannelLogoutURI ?? nil,
-                        change.requiresPAR.map(Self.boolean),
+                        change.requiresPAR.map(Self.boolean), change.requiresDPoP.map(Self.boolean),
                     ]
                 ).affectedRows
                 guard updated == 1 else { throw AuthError(.notFound, "no such client") }
@@ -251,7 +255,7 @@ public struct PostgresClientStore: ClientStore {
             idTokenAlgorithm: JWSAlgorithm(rawValue: try row.string("id_token_alg")) ?? .rs256,
             disabled: try row.bool("disabled"), skipConsent: try row.bool("skip_consent"),
             mayIntrospect: try row.bool("introspection"), requiresPKCE: try row.bool("pkce_required"),
-            requiresPAR: try row.bool("par_required"),
+            requiresPAR: try row.bool("par_required"), requiresDPoP: try row.bool("dpop_required"),
             logout: LogoutChannels(
                 backChannel: try row.optionalString("backchannel_logout_uri"),
                 frontChannel: try row.optionalString("frontchannel_logout_uri")),

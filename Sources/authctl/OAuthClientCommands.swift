@@ -53,6 +53,8 @@ struct OAuthClientCommand: AsyncParsableCommand {
         var noPkce = false
         @Flag(name: .long, help: "Its authorization requests must be pushed to /oauth2/par first (RFC 9126).")
         var requirePar = false
+        @Flag(name: .long, help: "Its token requests must carry a DPoP proof (RFC 9449 dpop_bound_access_tokens).")
+        var requireDpop = false
         @Option(name: .long, help: "Where authd POSTs logout tokens (OpenID Connect Back-Channel Logout).")
         var backchannelLogoutURI: String?
         @Option(name: .long, help: "What the signed-out page loads in an iframe (Front-Channel Logout).")
@@ -63,7 +65,7 @@ struct OAuthClientCommand: AsyncParsableCommand {
             var new = NewClient(
                 id: id, name: name, type: type, scopes: scope, redirectURIs: redirectURI, roles: role,
                 tokenLifetime: tokenLifetime, skipConsent: skipConsent, mayIntrospect: introspection,
-                requiresPKCE: !noPkce, requiresPAR: requirePar,
+                requiresPKCE: !noPkce, requiresPAR: requirePar, requiresDPoP: requireDpop,
                 logout: LogoutChannels(backChannel: backchannelLogoutURI, frontChannel: frontchannelLogoutURI))
             guard let algorithm = JWSAlgorithm(rawValue: idTokenAlg), algorithm != .hs256 else {
                 throw ValidationError("--id-token-alg is RS256, ES256 or EdDSA")

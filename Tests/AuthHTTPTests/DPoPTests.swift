@@ -206,6 +206,40 @@ struct DPoPTests {
         await stack.shutdown()
     }
 
+    @Test(
+        "a client registered with dpop_bound_access_tokens gets no token without a proof, until that is switched off",
+        arguments: TestStack.Backing.allCases)
+    func boundClient(_ backing: TestStack.Backing) async throws {
+        let stack = try await TestStack(backing: backing, configuration: .init(scopes: OAuthTests.scopes))
+        let (_, adminToken) = try await stack.account(roles: [Role.admin])
+        let id = TestDatabase.uniqueName("bound")
+        let url = Self.base + "/oauth2/token"
+        try await withServer(stack: stack) { client in
+            let created = try await client.send(
+                .post, "/admin/clients", token: adminToken,
+                json: #"{"id":"\#(id)","scopes":["reports"],"dpop_bound_access_tokens":true}"#)
+            #expect(created.json["dpop_bound_access_tokens"] as? Bool == true, "\(created.bodyText)")
+            let secret = try #require(created.json["client_secret"] as? String)
+            func token(proof: String?) async throws -> TestResponse {
+                var headers = OAuthTests.basic(id, secret)
+                if let proof { headers[Self.dpop] = proof }
+                return try await client.execute(
+                    uri: "/oauth2/token", method: .post, headers: headers,
+                    body: ByteBuffer(string: "grant_type=client_credentials"))
+            }
+            let bare = try await token(proof: nil)
+            #expect(bare.status == .badRequest && bare.json["error"] as? String == "invalid_dpop_proof")
+            let proven = try await token(proof: try DPoPKey().proof("POST", url))
+            #expect(proven.status == .ok && proven.json["token_type"] as? String == "DPoP", "\(proven.bodyText)")
+            let edited = try await client.send(
+                .patch, "/admin/clients/\(id)", token: adminToken, json: #"{"dpop_bound_access_tokens":false}"#)
+            #expect(edited.json["dpop_bound_access_tokens"] as? Bool == false)
+            let plain = try await token(proof: nil)
+            #expect(plain.status == .ok && plain.json["token_type"] as? String == "Bearer", "\(plain.bodyText)")
+        }
+        await stack.shutdown()
+    }
+
     @Test("with nonces required: use_dpop_nonce and a DPoP-Nonce header, then the retry with that nonce passes")
     func nonce() async throws {
         let stack = try await TestStack(backing: .memory, dpop: .init(requireNonce: true))

@@ -35,7 +35,7 @@ struct DynamicRegistrationTests {
             let initial = try await Self.initialToken(client, admin: adminToken, uses: 5)
             let made = try await Self.register(
                 client, token: initial,
-                #"{"redirect_uris":["https://rp.example.com/cb?from=dyn"],"client_name":"Dyn app","scope":"openid profile","logo_uri":"https://rp.example.com/logo.png","contacts":["ops@example.com"]}"#
+                #"{"redirect_uris":["https://rp.example.com/cb?from=dyn"],"client_name":"Dyn app","scope":"openid profile","logo_uri":"https://rp.example.com/logo.png","contacts":["ops@example.com"],"dpop_bound_access_tokens":true}"#
             )
             #expect(made.status == .created && made.headers[.cacheControl] == "no-store", "\(made.bodyText)")
             let id = try #require(made.json["client_id"] as? String)
@@ -49,6 +49,7 @@ struct DynamicRegistrationTests {
                 made.json["response_types"] as? [String] == ["code"]
                     && made.json["scope"] as? String == "openid profile")
             #expect(made.json["logo_uri"] == nil, "metadata authd does not know is ignored, not stored")
+            #expect(made.json["dpop_bound_access_tokens"] as? Bool == true, "RFC 9449 §5.2's metadata is kept")
             let registration = try #require(made.json["registration_access_token"] as? String)
             let uri = try #require(made.json["registration_client_uri"] as? String)
             #expect(uri == "http://127.0.0.1:5000/oauth2/register/\(id)")

@@ -15,13 +15,16 @@ public struct ClientMetadata: Hashable, Sendable {
     public var backChannelLogoutURI: String?
     public var frontChannelLogoutURI: String?
     public var requirePushedRequests: Bool?
+    /// RFC 9449 §5.2's `dpop_bound_access_tokens`.
+    public var dpopBound: Bool?
 
     public init(
         redirectURIs: [String]? = nil, tokenEndpointAuthMethod: String? = nil, grantTypes: [String]? = nil,
         responseTypes: [String]? = nil, clientName: String? = nil, scope: String? = nil,
         idTokenSignedResponseAlgorithm: String? = nil, backChannelLogoutURI: String? = nil,
-        frontChannelLogoutURI: String? = nil, requirePushedRequests: Bool? = nil
+        frontChannelLogoutURI: String? = nil, requirePushedRequests: Bool? = nil, dpopBound: Bool? = nil
     ) {
+        self.dpopBound = dpopBound
         self.redirectURIs = redirectURIs
         self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
         self.grantTypes = grantTypes
@@ -123,7 +126,7 @@ extension AdminService {
         let new = try Self.newClient(asked, configuration: configuration, id: client.id)
         let change = ClientChange(
             name: new.name, grantTypes: new.grantTypes, scopes: new.scopes, redirectURIs: new.redirectURIs,
-            idTokenAlgorithm: new.idTokenAlgorithm, requiresPAR: new.requiresPAR,
+            idTokenAlgorithm: new.idTokenAlgorithm, requiresPAR: new.requiresPAR, requiresDPoP: new.requiresDPoP,
             backChannelLogoutURI: .some(new.logout.backChannel), frontChannelLogoutURI: .some(new.logout.frontChannel))
         let changed = try await clients.update(
             clientID: client.id, change, by: Actor(id: nil, name: "registration:\(client.id)", source: "registration"))
@@ -195,6 +198,7 @@ extension AdminService {
                 LogoutChannels(backChannel: metadata.backChannelLogoutURI, frontChannel: metadata.frontChannelLogoutURI)
             )
             new.requiresPAR = metadata.requirePushedRequests ?? false
+            new.requiresDPoP = metadata.dpopBound ?? false
         } catch let error as AuthError {
             throw refuse(error.message)
         }

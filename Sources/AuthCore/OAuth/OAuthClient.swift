@@ -43,6 +43,8 @@ public struct OAuthClient: Hashable, Sendable {
     /// Its authorization requests must be pushed first (RFC 9126's
     /// `require_pushed_authorization_requests`).
     public var requiresPAR: Bool
+    /// Every token request must carry a DPoP proof (RFC 9449 §5.2's `dpop_bound_access_tokens`).
+    public var requiresDPoP: Bool
     /// Where it hears of sign-outs (OpenID Connect Back-Channel and Front-Channel Logout 1.0): a
     /// URI authd POSTs a logout token to, and one the signed-out page loads in an iframe.
     public var logout: LogoutChannels
@@ -54,7 +56,7 @@ public struct OAuthClient: Hashable, Sendable {
         id: String, name: String, type: ClientType, grantTypes: [GrantType], scopes: [String],
         redirectURIs: [String] = [], roles: [String] = [], tokenLifetime: Int64? = nil,
         idTokenAlgorithm: JWSAlgorithm = .rs256, disabled: Bool = false, skipConsent: Bool = false,
-        mayIntrospect: Bool = false, requiresPKCE: Bool = true, requiresPAR: Bool = false,
+        mayIntrospect: Bool = false, requiresPKCE: Bool = true, requiresPAR: Bool = false, requiresDPoP: Bool = false,
         logout: LogoutChannels = .init(), notBefore: Int64? = nil, createdAt: Int64
     ) {
         self.id = id
@@ -71,6 +73,7 @@ public struct OAuthClient: Hashable, Sendable {
         self.mayIntrospect = mayIntrospect
         self.requiresPKCE = requiresPKCE || type == .public
         self.requiresPAR = requiresPAR
+        self.requiresDPoP = requiresDPoP
         self.logout = logout
         self.notBefore = notBefore
         self.createdAt = createdAt
@@ -106,6 +109,7 @@ public struct NewClient: Hashable, Sendable {
     public var mayIntrospect: Bool
     public var requiresPKCE: Bool
     public var requiresPAR: Bool
+    public var requiresDPoP: Bool
     public var logout: LogoutChannels
     /// A dynamically registered client's registration access token (RFC 7592), as its SHA-256.
     public var registrationHash: String?
@@ -115,7 +119,7 @@ public struct NewClient: Hashable, Sendable {
         grantTypes: [GrantType] = [.clientCredentials], scopes: [String] = [], redirectURIs: [String] = [],
         roles: [String] = [], tokenLifetime: Int64? = nil, idTokenAlgorithm: JWSAlgorithm = .rs256,
         skipConsent: Bool = false, mayIntrospect: Bool = false, requiresPKCE: Bool = true, requiresPAR: Bool = false,
-        logout: LogoutChannels = .init()
+        requiresDPoP: Bool = false, logout: LogoutChannels = .init()
     ) {
         self.id = id
         self.name = name ?? id
@@ -130,6 +134,7 @@ public struct NewClient: Hashable, Sendable {
         self.mayIntrospect = mayIntrospect
         self.requiresPKCE = requiresPKCE
         self.requiresPAR = requiresPAR
+        self.requiresDPoP = requiresDPoP
         self.logout = logout
     }
 }
@@ -150,6 +155,7 @@ public struct ClientChange: Hashable, Sendable {
     public var mayIntrospect: Bool?
     public var requiresPKCE: Bool?
     public var requiresPAR: Bool?
+    public var requiresDPoP: Bool?
     /// `.some(nil)` removes the URI.
     public var backChannelLogoutURI: String??
     public var frontChannelLogoutURI: String??
@@ -158,8 +164,8 @@ public struct ClientChange: Hashable, Sendable {
         name: String? = nil, disabled: Bool? = nil, grantTypes: [GrantType]? = nil, scopes: [String]? = nil,
         redirectURIs: [String]? = nil, roles: [String]? = nil, tokenLifetime: Int64?? = nil,
         idTokenAlgorithm: JWSAlgorithm? = nil, skipConsent: Bool? = nil, mayIntrospect: Bool? = nil,
-        requiresPKCE: Bool? = nil, requiresPAR: Bool? = nil, backChannelLogoutURI: String?? = nil,
-        frontChannelLogoutURI: String?? = nil
+        requiresPKCE: Bool? = nil, requiresPAR: Bool? = nil, requiresDPoP: Bool? = nil,
+        backChannelLogoutURI: String?? = nil, frontChannelLogoutURI: String?? = nil
     ) {
         self.name = name
         self.disabled = disabled
@@ -173,6 +179,7 @@ public struct ClientChange: Hashable, Sendable {
         self.mayIntrospect = mayIntrospect
         self.requiresPKCE = requiresPKCE
         self.requiresPAR = requiresPAR
+        self.requiresDPoP = requiresDPoP
         self.backChannelLogoutURI = backChannelLogoutURI
         self.frontChannelLogoutURI = frontChannelLogoutURI
     }
@@ -180,7 +187,8 @@ public struct ClientChange: Hashable, Sendable {
     public var isEmpty: Bool {
         name == nil && disabled == nil && grantTypes == nil && scopes == nil && redirectURIs == nil && roles == nil
             && tokenLifetime == nil && idTokenAlgorithm == nil && skipConsent == nil && mayIntrospect == nil
-            && requiresPKCE == nil && requiresPAR == nil && backChannelLogoutURI == nil && frontChannelLogoutURI == nil
+            && requiresPKCE == nil && requiresPAR == nil && requiresDPoP == nil && backChannelLogoutURI == nil
+            && frontChannelLogoutURI == nil
     }
 
     /// Whether tokens issued before it must stop working: anything but a new name, ID-token
@@ -195,6 +203,7 @@ public struct ClientChange: Hashable, Sendable {
         rest.mayIntrospect = nil
         rest.requiresPKCE = nil
         rest.requiresPAR = nil
+        rest.requiresDPoP = nil
         rest.backChannelLogoutURI = nil
         rest.frontChannelLogoutURI = nil
         return !rest.isEmpty
@@ -297,6 +306,7 @@ extension NewClient {
             "skip_consent": skipConsent ? "true" : "false", "introspection": mayIntrospect ? "true" : "false",
             "pkce_required": pkce ? "true" : "false",
             "require_pushed_authorization_requests": requiresPAR ? "true" : "false",
+            "dpop_bound_access_tokens": requiresDPoP ? "true" : "false",
         ]
         details["backchannel_logout_uri"] = logout.backChannel
         details["frontchannel_logout_uri"] = logout.frontChannel
@@ -321,6 +331,7 @@ extension ClientChange {
         details["introspection"] = mayIntrospect.map(boolean)
         details["pkce_required"] = requiresPKCE.map(boolean)
         details["require_pushed_authorization_requests"] = requiresPAR.map(boolean)
+        details["dpop_bound_access_tokens"] = requiresDPoP.map(boolean)
         if let uri = backChannelLogoutURI { details["backchannel_logout_uri"] = uri ?? "" }
         if let uri = frontChannelLogoutURI { details["frontchannel_logout_uri"] = uri ?? "" }
         return details

@@ -88,7 +88,7 @@ public struct SessionService: Sendable {
         // Before the account's row is read: a role change that waited for it cuts off this second.
         let readAt = clock()
         // RFC 9449 §5: a confidential client's refresh tokens are bound by its authentication instead.
-        let proofKey = try ProofOfPossession.keyForIssuing()
+        let proofKey = try ProofOfPossession.keyForIssuing(to: client)
         let current = try await store.create(
             NewSession(
                 id: sessionID, userID: user.id, tokenHash: try Digest.sha256Hex(Array(refreshToken.utf8)),
@@ -127,7 +127,8 @@ public struct SessionService: Sendable {
             throw refused
         }
         let session = owner.session
-        if let bound = session.proofKey, try ProofOfPossession.keyForIssuing() != bound {
+        let proofKey = try ProofOfPossession.keyForIssuing(to: client)
+        if let bound = session.proofKey, proofKey != bound {
             throw AuthError(.invalidDPoPProof, "this refresh token is bound to a key: refresh with a DPoP proof by it")
         }
         let granted = session.scope?.split(separator: " ") ?? []

@@ -33,6 +33,16 @@ public enum ProofOfPossession: Sendable, Equatable {
         }
     }
 
+    /// The key `client`'s tokens are bound to now: a client registered with
+    /// `dpop_bound_access_tokens` (RFC 9449 §5.2) must send a proof with every token request.
+    static func keyForIssuing(to client: OAuthClient?) throws(AuthError) -> String? {
+        let key = try keyForIssuing()
+        if key == nil, client?.requiresDPoP == true {
+            throw AuthError(.invalidDPoPProof, "this client's token requests must carry a DPoP proof")
+        }
+        return key
+    }
+
     /// RFC 9449 §7: a token bound to a key is accepted only with `Authorization: DPoP` and a proof
     /// by that key for this request; an unbound token only as a bearer token.
     static func check(_ claims: AccessTokenClaims, presented token: String) throws(AuthError) {

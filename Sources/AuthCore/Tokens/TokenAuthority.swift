@@ -68,7 +68,7 @@ public struct TokenAuthority: Sendable {
             name: client.id, roles: client.roles, issuedAt: now, notBefore: now, expiresAt: now + lifetime,
             id: Base64.url.encode(try SecureRandom.bytes(16)), clientID: client.id,
             scope: scopes.isEmpty ? nil : scopes.joined(separator: " "),
-            confirmation: try ProofOfPossession.keyForIssuing())
+            confirmation: try ProofOfPossession.keyForIssuing(to: client))
         return IssuedAccessToken(token: try codec.sign(claims), expiresIn: lifetime, claims: claims)
     }
 

@@ -13,6 +13,7 @@ if [ -z "${AUTHD_DATABASE_URL:-}" ]; then exec scripts/with-postgres.sh "$0" "$@
 seconds=${BENCH_SECONDS:-5} proofs=${PROOFS:-40000}
 scripts/install-deps.sh wrk
 swift build -c release --product authd >/dev/null
+swift build -c release --product authctl >/dev/null
 source scripts/interop/lib.sh
 source scripts/bench/lib.sh
 browser_venv

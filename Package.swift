@@ -40,6 +40,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "AuthCrypto", dependencies: ["COpenSSL", "CXCrypt", "CArgon2"], swiftSettings: strict),
         .target(name: "QRCode", swiftSettings: strict),
+        .target(name: "AuthWebAuthn", dependencies: ["AuthCrypto"], swiftSettings: strict),
         .target(
             name: "AuthTelemetry",
             dependencies: [
@@ -207,6 +208,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "AuthCryptoTests", dependencies: ["AuthCrypto", "AuthTestSupport"], swiftSettings: strict),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], swiftSettings: strict),
+        .testTarget(name: "AuthWebAuthnTests", dependencies: ["AuthWebAuthn", "AuthCrypto"], swiftSettings: strict),
         .testTarget(
             name: "AuthTelemetryTests",
             dependencies: ["AuthTelemetry", .product(name: "Logging", package: "swift-log")],
@@ -306,6 +308,7 @@ if Context.environment["AUTHD_FUZZ"] == "1" {
             name: "FuzzLineCodec", dependencies: ["AuthLineProtocol", "CFuzzerDriver"], path: "Fuzz/FuzzLineCodec"),
         .executableTarget(
             name: "FuzzAccessToken", dependencies: ["AuthCrypto", "CFuzzerDriver"], path: "Fuzz/FuzzAccessToken"),
+        .executableTarget(name: "FuzzCBOR", dependencies: ["AuthWebAuthn", "CFuzzerDriver"], path: "Fuzz/FuzzCBOR"),
         .executableTarget(
             name: "FuzzDPoPProof", dependencies: ["AuthCrypto", "CFuzzerDriver"], path: "Fuzz/FuzzDPoPProof"),
         .executableTarget(name: "FuzzPHC", dependencies: ["AuthCrypto", "CFuzzerDriver"], path: "Fuzz/FuzzPHC"),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make fuzz`: builds the libFuzzer targets in Fuzz/ (line-protocol parser, JWT verification, DPoP proofs, PHC
+# `make fuzz`: builds the libFuzzer targets in Fuzz/ (line-protocol parser, JWT verification, DPoP proofs, CBOR (WebAuthn), PHC
 # parser, OAuth form bodies and Basic credentials, Dovecot auth lines, RADIUS packets, LDAP's BER,
 # SMTP replies) with AddressSanitizer into .build-fuzz, then runs each for FUZZ_SECONDS (default 60)
 # from its seeds in Fuzz/corpus/<target>, growing a working corpus under .build-fuzz/corpus. A
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
-read -r -a targets <<<"${FUZZ_TARGETS:-FuzzLineCodec FuzzAccessToken FuzzDPoPProof FuzzPHC FuzzOAuthForm FuzzDovecotAuth FuzzRadius FuzzBER FuzzSMTPReply}"
+read -r -a targets <<<"${FUZZ_TARGETS:-FuzzLineCodec FuzzAccessToken FuzzDPoPProof FuzzCBOR FuzzPHC FuzzOAuthForm FuzzDovecotAuth FuzzRadius FuzzBER FuzzSMTPReply}"
 export AUTHD_FUZZ=1
 # A crash is reported by libFuzzer and AddressSanitizer, at once; Swift's backtracer would take minutes.
 export SWIFT_BACKTRACE=enable=no

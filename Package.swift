@@ -196,7 +196,8 @@ let package = Package(
         .target(
             name: "AuthTestSupport",
             dependencies: [
-                "AuthCore", "AuthMemory", "AuthPostgres", "AuthCrypto", .product(name: "Logging", package: "swift-log"),
+                "AuthCore", "AuthMemory", "AuthPostgres", "AuthCrypto", "AuthWebAuthn",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/AuthTestSupport",
@@ -208,7 +209,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "AuthCryptoTests", dependencies: ["AuthCrypto", "AuthTestSupport"], swiftSettings: strict),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], swiftSettings: strict),
-        .testTarget(name: "AuthWebAuthnTests", dependencies: ["AuthWebAuthn", "AuthCrypto"], swiftSettings: strict),
+        .testTarget(
+            name: "AuthWebAuthnTests", dependencies: ["AuthWebAuthn", "AuthCrypto", "AuthTestSupport"],
+            swiftSettings: strict),
         .testTarget(
             name: "AuthTelemetryTests",
             dependencies: ["AuthTelemetry", .product(name: "Logging", package: "swift-log")],

@@ -54,17 +54,26 @@ public final class PublicKey: Sendable {
 
     deinit { EVP_PKEY_free(key) }
 
-    /// True when `signature` (JOSE's form: r || s for ES256) is this key's signature of `message`.
-    public func verify(_ signature: [UInt8], of message: some Collection<UInt8>) -> Bool {
-        Self.verify(signature, of: message, key: key, algorithm: algorithm)
+    /// How an ECDSA signature is written: JOSE's fixed r || s (RFC 7518 §3.4), or ASN.1 DER as
+    /// WebAuthn authenticators write it. The other algorithms have one form.
+    public enum SignatureFormat: Sendable {
+        case jose, der
+    }
+
+    /// True when `signature` is this key's signature of `message`.
+    public func verify(_ signature: [UInt8], of message: some Collection<UInt8>, format: SignatureFormat = .jose)
+        -> Bool
+    {
+        Self.verify(signature, of: message, key: key, algorithm: algorithm, format: format)
     }
 
     /// The verification `SigningKey` and `PublicKey` share: `key` an EVP_PKEY of `algorithm`'s type.
     static func verify(
-        _ signature: [UInt8], of message: some Collection<UInt8>, key: OpaquePointer, algorithm: JWSAlgorithm
+        _ signature: [UInt8], of message: some Collection<UInt8>, key: OpaquePointer, algorithm: JWSAlgorithm,
+        format: SignatureFormat = .jose
     ) -> Bool {
         var der = signature
-        if algorithm == .es256 {
+        if algorithm == .es256, format == .jose {
             guard signature.count == 64 else { return false }
             var out = [UInt8](repeating: 0, count: 80)
             let length = authd_ecdsa_raw_to_der(signature, 32, &out, out.count)

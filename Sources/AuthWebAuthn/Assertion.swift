@@ -85,6 +85,15 @@ public struct ClientData: Hashable, Sendable {
         crossOrigin = json.crossOrigin ?? false
     }
 
+    /// What authenticators sign beside their data: SHA-256 of the client data's exact bytes.
+    static func hash(_ clientDataJSON: [UInt8]) throws(WebAuthnError) -> [UInt8] {
+        do {
+            return try Digest.hash(.sha256, clientDataJSON)
+        } catch {
+            throw WebAuthnError(.malformed, "the client data could not be hashed")
+        }
+    }
+
     /// WebAuthn §7.1 steps 7–10 and §7.2 steps 11–14: the ceremony's type, the challenge issued
     /// (compared in constant time), an origin of the relying party's, not from a cross-origin frame.
     func check(type expected: String, challenge issued: [UInt8], relyingParty: RelyingParty) throws(WebAuthnError) {
@@ -121,13 +130,7 @@ public struct Assertion: Hashable, Sendable {
             throw WebAuthnError(.malformed, error.reason)
         }
         try Self.checkFlags(data, relyingParty: relyingParty, userVerification: userVerification)
-        let clientDataHash: [UInt8]
-        do {
-            clientDataHash = try Digest.hash(.sha256, clientDataJSON)
-        } catch {
-            throw WebAuthnError(.malformed, "the client data could not be hashed")
-        }
-        guard publicKey.verify(signature, of: bytes + clientDataHash, format: .der) else {
+        guard publicKey.verify(signature, of: bytes + (try ClientData.hash(clientDataJSON)), format: .der) else {
             throw WebAuthnError(.badSignature, "the signature does not verify with the credential's key")
         }
         let counts = data.signCount != 0 || storedSignCount != 0

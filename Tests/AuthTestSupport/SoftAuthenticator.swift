@@ -67,6 +67,37 @@ public struct SoftAuthenticator: Sendable {
         return (clientData, data, try sign(data + (try Digest.hash(.sha256, clientData))))
     }
 
+    /// A registration's response: client data and an attestation object of `format` (`none`, or
+    /// `packed` self attestation signed by the credential's key), with `statement` replacing the
+    /// attestation statement when given.
+    public func registration(
+        challenge: [UInt8], rpID: String = "example.com", origin: String = "https://example.com",
+        format: String = "none", flags: AuthenticatorData.Flags = [.userPresent, .userVerified],
+        statement: [String: CBOR]? = nil
+    ) throws -> (clientDataJSON: [UInt8], attestationObject: [UInt8]) {
+        let clientData = Self.clientDataJSON(type: "webauthn.create", challenge: challenge, origin: origin)
+        let data = try authenticatorData(rpID: rpID, flags: flags, attested: true)
+        var attestation: [String: CBOR] = [:]
+        if format == "packed" {
+            let identifier: Int64 =
+                switch key.algorithm {
+                case .es256: -7
+                case .edDSA: -8
+                default: -257
+                }
+            attestation = [
+                "alg": .int(identifier), "sig": .bytes(try sign(data + (try Digest.hash(.sha256, clientData)))),
+            ]
+        }
+        let object = CBOR.map([
+            .text("fmt"): .text(format),
+            .text("attStmt"): .map(
+                Dictionary(uniqueKeysWithValues: (statement ?? attestation).map { (.text($0.key), $0.value) })),
+            .text("authData"): .bytes(data),
+        ])
+        return (clientData, object.encoded)
+    }
+
     /// `message` signed by the credential's key, ECDSA as DER.
     public func sign(_ message: [UInt8]) throws -> [UInt8] {
         let signature = try key.sign(message)

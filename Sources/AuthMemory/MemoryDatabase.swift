@@ -32,7 +32,8 @@ public final class MemoryDatabase: Sendable {
     public var stores: Stores {
         Stores(
             users: self, sessions: self, clients: self, codes: self, lockouts: self, directory: self, importer: self,
-            mfa: self, portal: self, outbox: self, accountTokens: self, proofReplays: self)
+            mfa: self, portal: self, outbox: self, accountTokens: self, proofReplays: self,
+            passkeys: self)
     }
 
     /// Loads `state` with the revocations in force and every role's permissions, and marks it
@@ -215,6 +216,8 @@ struct Tables {
     var registrationTokens: [String: (expiresAt: Int64, uses: Int?)] = [:]
     /// DPoP proof hashes and when they may be forgotten (Unix milliseconds).
     var proofs: [String: Int64] = [:]
+    var passkeys: [[UInt8]: Passkey] = [:]
+    var passkeyChallenges: [String: PasskeyChallenge] = [:]
     /// Registration access tokens' hashes, by client id.
     var registrationHashes: [String: String] = [:]
     /// Pushed authorization requests by hash: the client, the parameters, the expiry (ms), taken.

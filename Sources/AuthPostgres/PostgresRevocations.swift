@@ -181,6 +181,7 @@ enum PostgresRevocations {
             [String(retention.endedSessionKept)])
         try connection.query("DELETE FROM pushed_requests WHERE expires_at < now()")
         try connection.query("DELETE FROM dpop_proofs WHERE expires_at < now()")
+        try connection.query("DELETE FROM webauthn_challenges WHERE expires_at < now()")
         try connection.query("DELETE FROM registration_tokens WHERE expires_at < now()")
         try connection.query(
             "DELETE FROM account_tokens WHERE expires_at < now() - make_interval(secs => $1)",

@@ -16,6 +16,7 @@ public struct PostgresStores: Sendable {
     public let outbox: PostgresOutboxStore
     public let accountTokens: PostgresAccountTokenStore
     public let proofReplays: PostgresProofReplayStore
+    public let passkeys: PostgresPasskeyStore
 
     public init(pool: PostgresPool.Configuration, retention: RetentionPolicy, logger: Logger) {
         self.pool = PostgresPool(configuration: pool, logger: logger)
@@ -30,13 +31,15 @@ public struct PostgresStores: Sendable {
         outbox = PostgresOutboxStore(pool: self.pool)
         accountTokens = PostgresAccountTokenStore(pool: self.pool, retention: retention)
         proofReplays = PostgresProofReplayStore(pool: self.pool)
+        passkeys = PostgresPasskeyStore(pool: self.pool)
     }
 
     public var stores: Stores {
         Stores(
             users: users, sessions: sessions, clients: clients, codes: codes, lockouts: lockouts, directory: directory,
             importer: directory, mfa: mfa, portal: portal, outbox: outbox,
-            accountTokens: accountTokens, proofReplays: proofReplays)
+            accountTokens: accountTokens, proofReplays: proofReplays,
+            passkeys: passkeys)
     }
 
     public func close() async {

@@ -21,12 +21,14 @@ public struct Stores: Sendable {
     public var accountTokens: any AccountTokenStore
     /// DPoP proofs seen lately, so that none is accepted twice.
     public var proofReplays: any ProofReplayStore
+    /// Passkeys (WebAuthn credentials) and their ceremonies' challenges.
+    public var passkeys: any PasskeyStore
 
     public init(
         users: any UserStore, sessions: any SessionStore, clients: any ClientStore, codes: any AuthorizationCodeStore,
         lockouts: any LockoutStore, directory: any DirectoryStore, importer: any UserImportStore, mfa: any MFAStore,
         portal: any PortalStore, outbox: any OutboxStore, accountTokens: any AccountTokenStore,
-        proofReplays: any ProofReplayStore
+        proofReplays: any ProofReplayStore, passkeys: any PasskeyStore
     ) {
         self.users = users
         self.sessions = sessions
@@ -40,5 +42,6 @@ public struct Stores: Sendable {
         self.outbox = outbox
         self.accountTokens = accountTokens
         self.proofReplays = proofReplays
+        self.passkeys = passkeys
     }
 }

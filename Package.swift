@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "AuthCore",
             dependencies: [
-                "AuthCrypto",
+                "AuthCrypto", "AuthWebAuthn",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -220,7 +220,7 @@ let package = Package(
         .testTarget(
             name: "AuthCoreTests",
             dependencies: [
-                "AuthCore", "AuthCrypto", "AuthMemory", "AuthPostgres", "AuthTestSupport",
+                "AuthCore", "AuthCrypto", "AuthMemory", "AuthPostgres", "AuthTestSupport", "AuthWebAuthn",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -50,6 +50,7 @@ extension APIError {
             self.init(
                 .unauthorized, code: error.code.name, message: error.message,
                 headers: [.wwwAuthenticate: #"DPoP error="\#(error.code.name)""#])
+        case .invalidPasskey: self.init(.unauthorized, code: error.code.name, message: error.message)
         case .invalidRefreshToken, .invalidMFAToken, .invalidResetToken, .invalidVerificationToken, .invalidInvitation:
             self.init(.unauthorized, code: error.code.name, message: error.message)
         case .invalidCode: self.init(.forbidden, code: error.code.name, message: error.message)

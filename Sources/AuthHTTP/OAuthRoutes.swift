@@ -229,7 +229,7 @@ extension HTTPFrontEnd {
                 .clientExists, .invalidClientMetadata, .invalidClient, .invalidGrant, .invalidScope,
                 .unauthorizedClient, .unsupportedGrantType, .authorizationPending, .slowDown, .accessDenied,
                 .expiredToken, .invalidResetToken, .mailUnavailable,
-                .invalidVerificationToken, .invalidInvitation, .emailUnverified:
+                .invalidVerificationToken, .invalidInvitation, .emailUnverified, .invalidPasskey:
                 (status, error) = (.unauthorized, "invalid_token")
             }
         } catch {
@@ -261,7 +261,7 @@ extension HTTPFrontEnd {
             .unknownService, .wrongPassword, .conflict, .invalidMFAToken, .invalidCode, .mfaAlreadyEnabled,
             .mfaNotEnabled, .mfaNotPending, .forbidden, .notFound, .unknownRole, .roleExists, .roleInUse,
             .builtinRole, .lastAdmin, .clientExists, .invalidClientMetadata, .invalidResetToken, .mailUnavailable,
-            .invalidVerificationToken, .invalidInvitation, .emailUnverified:
+            .invalidVerificationToken, .invalidInvitation, .emailUnverified, .invalidPasskey:
             (.badRequest, "invalid_request")
         }
     }

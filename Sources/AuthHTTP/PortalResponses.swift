@@ -148,7 +148,7 @@ extension HTTPFrontEnd {
                     .clientExists, .invalidClientMetadata, .invalidClient, .invalidGrant, .invalidScope,
                     .unauthorizedClient, .unsupportedGrantType, .authorizationPending, .slowDown, .accessDenied,
                     .expiredToken, .invalidResetToken, .mailUnavailable, .invalidDPoPProof, .useDPoPNonce,
-                    .invalidVerificationToken, .invalidInvitation:
+                    .invalidPasskey, .invalidVerificationToken, .invalidInvitation:
                     (.badRequest, "The request could not be completed.")
                 }
             var response = html(status, PortalPages.error(message, status: status.code))

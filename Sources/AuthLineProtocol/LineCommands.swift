@@ -158,7 +158,7 @@ public struct LineCommands: Sendable {
             .unknownRole, .roleExists, .roleInUse, .builtinRole, .lastAdmin, .clientExists, .invalidClientMetadata,
             .invalidClient, .invalidGrant, .invalidScope, .unauthorizedClient, .unsupportedGrantType,
             .authorizationPending, .slowDown, .accessDenied, .expiredToken, .invalidDPoPProof, .useDPoPNonce,
-            .invalidResetToken, .mailUnavailable, .invalidVerificationToken, .invalidInvitation:
+            .invalidPasskey, .invalidResetToken, .mailUnavailable, .invalidVerificationToken, .invalidInvitation:
             return .no(id, code.rawValue)
         case .internal:
             logger.error("line request failed unexpectedly", metadata: ["error": "\(error)"])

@@ -69,7 +69,7 @@ struct DatabaseOptions: ParsableArguments {
             .roleInUse, .builtinRole, .lastAdmin, .unknownRole, .clientExists, .invalidClient, .invalidGrant,
             .invalidScope, .unauthorizedClient, .unsupportedGrantType, .authorizationPending, .slowDown, .accessDenied,
             .expiredToken, .invalidResetToken, .invalidVerificationToken, .invalidInvitation, .emailUnverified,
-            .invalidDPoPProof, .useDPoPNonce, .internal:
+            .invalidDPoPProof, .useDPoPNonce, .invalidPasskey, .internal:
             1
         }
     }

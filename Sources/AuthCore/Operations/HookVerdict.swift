@@ -14,7 +14,8 @@ public enum HookVerdict: Sendable, Equatable {
         switch code {
         case .invalidCredentials, .invalidInput, .accountDenied, .forbidden, .invalidToken, .tokenExpired,
             .tokenRevoked, .invalidMFAToken, .invalidCode, .invalidResetToken, .invalidVerificationToken,
-            .invalidInvitation, .emailUnverified, .invalidDPoPProof, .useDPoPNonce:
+            .invalidInvitation, .emailUnverified, .invalidDPoPProof, .useDPoPNonce,
+            .invalidPasskey:
             self = .refused
         case .busy, .unavailable, .mfaUnavailable, .rateLimited:
             self = .temporary

@@ -98,6 +98,10 @@ public struct AuthError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidDPoPProof = "invalid_dpop_proof"
         /// RFC 9449 §8: the proof lacks the current nonce; retry with the `DPoP-Nonce` header's.
         case useDPoPNonce = "use_dpop_nonce"
+        /// A passkey ceremony's response that did not verify: an unknown, suspect or another
+        /// account's credential, a challenge not issued (or not to this asker), a bad signature,
+        /// origin or RP ID; deliberately indistinguishable at sign-in.
+        case invalidPasskey = "invalid_passkey"
         /// A bug or an unexpected state; details go to the log, not to the client.
         case `internal` = "internal"
     }

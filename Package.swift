@@ -123,7 +123,7 @@ let package = Package(
             name: "AuthConfig",
             dependencies: [
                 "AuthCore", "AuthCrypto", "AuthHTTP", "AuthHookServers", "AuthLDAP", "AuthLineProtocol", "AuthMail",
-                "AuthOutbound",
+                "AuthOutbound", "AuthWebAuthn",
                 "AuthRADIUS", .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],

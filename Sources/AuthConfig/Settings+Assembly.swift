@@ -22,7 +22,8 @@ extension Settings {
             stacks: .files(try stackFiles()), portal: portal, revocation: revocation,
             mail: mail?.accountMail(issuer: http.frontEnd.issuer),
             passwordReset: mail?.passwordReset ?? .init(), emailVerification: mail?.emailVerification ?? .init(),
-            invitationLifetime: mail?.invitationLifetime ?? 72 * 3600, signInByMail: mail?.signInByMail, dpop: dpop)
+            invitationLifetime: mail?.invitationLifetime ?? 72 * 3600, signInByMail: mail?.signInByMail, dpop: dpop,
+            passkeys: passkeys)
     }
 }
 

@@ -146,6 +146,7 @@ extension Settings {
             throw ConfigurationError("dpop.proof_lifetime_seconds must be 10 to 600")
         }
         dpop.requireNonce = config.bool(forKey: "dpop.require_nonce", default: dpop.requireNonce)
+        passkeys = try Self.passkeyPolicy(config, issuer: http.frontEnd.issuer)
         passwords = try Passwords(config)
         let revocationDefaults = RevocationState.Configuration()
         revocation = RevocationState.Configuration(

@@ -145,6 +145,8 @@ public struct Settings: Sendable {
     public var portal = PortalPolicy()
     /// `dpop.proof_lifetime_seconds`, `dpop.require_nonce`: how DPoP proofs are judged.
     public var dpop = DPoPPolicy()
+    /// `webauthn.*`: passkeys; nil without `webauthn.rp_id`.
+    public var passkeys: PasskeyPolicy?
     /// Directory of `<service>` stack files; `http` must be among them.
     public var stacksDirectory = "config/stacks"
 }

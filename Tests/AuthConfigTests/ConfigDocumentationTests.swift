@@ -56,7 +56,8 @@ struct ConfigDocumentationTests {
             "AUTHD_RADIUS_ADDR": "127.0.0.1:1812", "AUTHD_RADIUS_CLIENTS": "127.0.0.0/8=a shared secret of 32 bytes.",
             "AUTHD_LDAP_ADDR": "127.0.0.1:3389", "AUTHD_MAIL_TRANSPORT": "smtp", "AUTHD_MAIL_FROM": "a@example.com",
             "AUTHD_MAIL_SMTP_USERNAME": "relay", "AUTHD_MAIL_SMTP_PASSWORD": "relay password",
-            "AUTHD_PASSWORD_BREACHED": "api",
+            "AUTHD_PASSWORD_BREACHED": "api", "AUTHD_WEBAUTHN_RP_ID": "localhost",
+            "AUTHD_WEBAUTHN_ORIGINS": "http://localhost:5000",
         ]
         _ = try await Settings.load(configFile: Self.example, environment: base, accessReporter: read)
         _ = try await Settings.load(

@@ -99,6 +99,37 @@ struct SettingsTests {
         }
     }
 
+    @Test(
+        "passkeys: off without an RP ID; origins default to the issuer's and must sit on the RP ID, https but on localhost"
+    )
+    func passkeys() async throws {
+        let base = ["AUTHD_DATABASE_URL": database, "AUTHD_JWT_SECRET": Self.goodSecret]
+        #expect(try await load(base).passkeys == nil)
+        let issued = try await load(
+            base.merging(["AUTHD_WEBAUTHN_RP_ID": "Example.com", "AUTHD_OAUTH_ISSUER": "https://login.example.com/"]) {
+                $1
+            })
+        #expect(issued.passkeys?.relyingParty.id == "example.com")
+        #expect(issued.passkeys?.relyingParty.origins == ["https://login.example.com"])
+        #expect(issued.passkeys?.userVerification == .preferred)
+        let local = try await load(
+            base.merging([
+                "AUTHD_WEBAUTHN_RP_ID": "localhost", "AUTHD_WEBAUTHN_ORIGINS": "http://localhost:5000",
+                "AUTHD_WEBAUTHN_USER_VERIFICATION": "required",
+            ]) { $1 })
+        #expect(local.passkeys?.relyingParty.origins == ["http://localhost:5000"])
+        #expect(local.passkeys?.userVerification == .required)
+        for bad in [
+            ["AUTHD_WEBAUTHN_RP_ID": "example.com", "AUTHD_WEBAUTHN_ORIGINS": "https://evil.example"],
+            ["AUTHD_WEBAUTHN_RP_ID": "example.com", "AUTHD_WEBAUTHN_ORIGINS": "https://notexample.com"],
+            ["AUTHD_WEBAUTHN_RP_ID": "example.com", "AUTHD_WEBAUTHN_ORIGINS": "http://login.example.com"],
+            ["AUTHD_WEBAUTHN_RP_ID": "example.com", "AUTHD_WEBAUTHN_ORIGINS": "https://login.example.com/path"],
+            ["AUTHD_WEBAUTHN_RP_ID": "localhost", "AUTHD_WEBAUTHN_USER_VERIFICATION": "always"],
+        ] {
+            await #expect(throws: ConfigurationError.self, "\(bad)") { try await load(base.merging(bad) { $1 }) }
+        }
+    }
+
     @Test("the secret file wins and its trailing newline is ignored; errors never echo the secret")
     func secretFile() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("authd-secret-\(UUID())").path

@@ -62,6 +62,8 @@ public struct AuthAssembly: Sendable {
         public var signInByMail: SignInByMailService.Configuration?
         /// How DPoP proofs are judged.
         public var dpop: DPoPPolicy
+        /// Passkeys (WebAuthn); nil: off.
+        public var passkeys: PasskeyPolicy?
 
         public init(
             passwords: Passwords = .init(), auth: AuthService.Configuration = .init(), tokens: AccessTokenCodec,
@@ -69,8 +71,10 @@ public struct AuthAssembly: Sendable {
             portal: PortalPolicy = .init(), revocation: RevocationState.Configuration = .init(),
             mail: (any AccountMail)? = nil, passwordReset: PasswordResetService.Configuration = .init(),
             emailVerification: EmailVerificationService.Configuration = .init(), invitationLifetime: Int64 = 72 * 3600,
-            signInByMail: SignInByMailService.Configuration? = nil, dpop: DPoPPolicy = .init()
+            signInByMail: SignInByMailService.Configuration? = nil, dpop: DPoPPolicy = .init(),
+            passkeys: PasskeyPolicy? = nil
         ) {
+            self.passkeys = passkeys
             self.dpop = dpop
             self.signInByMail = signInByMail
             self.invitationLifetime = invitationLifetime
@@ -105,6 +109,8 @@ public struct AuthAssembly: Sendable {
     public let signInByMail: SignInByMailService?
     /// DPoP proofs (RFC 9449), checked by the HTTP front end before its handlers run.
     public let proofs: DPoPVerifier
+    /// Passkey ceremonies; nil when passkeys are off.
+    public let passkeys: PasskeyCeremonies?
 
     public var hashing: HashingPool { dependencies.hashing }
     /// Changes apply here at once; a feed (`PostgresRevocationListener`) brings other instances'.
@@ -143,6 +149,9 @@ public struct AuthAssembly: Sendable {
                 idTokenAlgorithms: configuration.tokens.keyring.idTokenAlgorithms, verifyEmail: auth.verifyEmail,
                 mail: configuration.mail, invitationLifetime: configuration.invitationLifetime))
         portal = PortalService(auth: self.auth, store: stores.portal, policy: configuration.portal)
+        passkeys = configuration.passkeys.map {
+            PasskeyCeremonies(policy: $0, store: stores.passkeys, users: stores.users, clock: clock)
+        }
         proofs = try DPoPVerifier(
             policy: configuration.dpop, replays: stores.proofReplays, keyring: configuration.tokens.keyring,
             clock: clock)

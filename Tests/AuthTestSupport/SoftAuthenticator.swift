@@ -19,15 +19,18 @@ public struct SoftAuthenticator: Sendable {
     /// The credential's public key as a COSE_Key.
     public var coseKey: CBOR {
         get throws {
-            let jwk = try key.publicJWK()
-            let bytes = { (name: String) in CBOR.bytes(Base64.url.decode(jwk[name]!)!) }
-            let entries: [Int64: CBOR] =
-                switch key.algorithm {
-                case .es256: [1: .int(2), 3: .int(-7), -1: .int(1), -2: bytes("x"), -3: bytes("y")]
-                case .edDSA: [1: .int(1), 3: .int(-8), -1: .int(6), -2: bytes("x")]
-                default: [1: .int(3), 3: .int(-257), -1: bytes("n"), -2: bytes("e")]
-                }
-            return .map(Dictionary(uniqueKeysWithValues: entries.map { (CBOR.int($0.key), $0.value) }))
+            .map(Dictionary(uniqueKeysWithValues: try Self.coseEntries(key).map { (CBOR.int($0.key), $0.value) }))
+        }
+    }
+
+    /// `key`'s public half as a COSE_Key's entries (RFC 9053: EC2, OKP or RSA), as authenticators write it.
+    public static func coseEntries(_ key: SigningKey) throws -> [Int64: CBOR] {
+        let jwk = try key.publicJWK()
+        let bytes = { (name: String) in CBOR.bytes(Base64.url.decode(jwk[name]!)!) }
+        return switch key.algorithm {
+        case .es256: [1: .int(2), 3: .int(-7), -1: .int(1), -2: bytes("x"), -3: bytes("y")]
+        case .edDSA: [1: .int(1), 3: .int(-8), -1: .int(6), -2: bytes("x")]
+        default: [1: .int(3), 3: .int(-257), -1: bytes("n"), -2: bytes("e")]
         }
     }
 

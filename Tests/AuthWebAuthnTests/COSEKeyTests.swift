@@ -1,19 +1,11 @@
 import AuthCrypto
+import AuthTestSupport
 import AuthWebAuthn
 import Testing
 
 @Suite("COSE keys: the credential public keys authenticators send")
 struct COSEKeyTests {
-    /// `key`'s public half as a COSE_Key map, as an authenticator writes it.
-    static func cose(_ key: SigningKey) throws -> [Int64: CBOR] {
-        let jwk = try key.publicJWK()
-        let bytes = { (name: String) in CBOR.bytes(Base64.url.decode(jwk[name]!)!) }
-        switch key.algorithm {
-        case .es256: return [1: .int(2), 3: .int(-7), -1: .int(1), -2: bytes("x"), -3: bytes("y")]
-        case .edDSA: return [1: .int(1), 3: .int(-8), -1: .int(6), -2: bytes("x")]
-        default: return [1: .int(3), 3: .int(-257), -1: bytes("n"), -2: bytes("e")]
-        }
-    }
+    static func cose(_ key: SigningKey) throws -> [Int64: CBOR] { try SoftAuthenticator.coseEntries(key) }
 
     static func map(_ entries: [Int64: CBOR]) -> CBOR {
         .map(Dictionary(uniqueKeysWithValues: entries.map { (CBOR.int($0.key), $0.value) }))

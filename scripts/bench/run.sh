@@ -13,7 +13,8 @@
 # (scripts/bench/frontends.sh); start to ready with that table, the OpenID Connect code flow,
 # client credentials and introspection per core, 10,000 SSO sessions and 10,000 idle connections
 # (scripts/bench/flows.sh), POST /password/forgot (the outbox insert) with the relay up and down and
-# outbox delivery to aiosmtpd beside smtplib (scripts/bench/mail.sh), and openssl speed's own
+# outbox delivery to aiosmtpd beside smtplib (scripts/bench/mail.sh), GET /protected with a
+# DPoP-bound token beside a bearer one (scripts/bench/dpop.sh), and openssl speed's own
 # figures beside them. Beside the rates,
 # the CPU time each request cost the server (its threads' /proc schedstat, divided by the requests
 # served), a figure a busy shared machine blurs far less than requests per second; and the
@@ -278,6 +279,10 @@ field() { json_field "$frontends" "$1"; }
 # relay (scripts/bench/mail.sh: its own authd and aiosmtpd, on this database).
 mail=$(scripts/bench/mail.sh 2>"$out/mail.log" | tail -n 1)
 mailf() { json_field "$mail" "$1"; }
+# GET /protected with a DPoP-bound token and a fresh proof per request beside a bearer token
+# (scripts/bench/dpop.sh: its own authd on this database).
+dpop=$(scripts/bench/dpop.sh 2>"$out/dpop.log" | tail -n 1)
+dpopf() { json_field "$dpop" "$1"; }
 per_core() { python3 -c "print(round($1 / $(nproc), 1))"; }
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
@@ -313,6 +318,8 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
         "$(mailf forgot_relay_down_p99_ms)" "$(mailf forgot_p99_ratio_down_to_up)"
     printf '%-52s %12s %10s %8s\n' "outbox delivery to aiosmtpd, msgs (to smtplib's)" "$(mailf delivery_per_s)" "" \
         "$(mailf delivery_ratio)"
+    printf '%-52s %12s %10s %8s\n' "GET /protected DPoP-bound, a proof each (to bearer)" "$(dpopf dpop_rps)" "" \
+        "$(dpopf dpop_to_bearer_rps)"
     printf '%-52s %12s %10s %8s\n' "storm: GET /protected (p99 ratio to idle)" "$storm_rps" "$storm_p99" \
         "$(ratio "$storm_p99" "$protected_p99")"
     printf '%-52s %12s %10s %8s\n' "storm: TCP VERIFY pipelined (ratio to idle)" "$storm_verify" "" \
@@ -386,7 +393,7 @@ cat >"$out/results.json" <<JSON
  "verify_pipelined": $verify_pipelined, "verify_request_response": $verify_reqresp,
  "scrypt_ms": $scrypt_ms, "hashing_ceiling": $ceiling, "login_rps": $login_rate, "register_rps": $register_rate,
  "storm_login_rps": $storm_logins, "storm_protected_rps": $storm_rps, "storm_protected_p99_ms": $storm_p99,
- "storm_verify_pipelined": $storm_verify, "frontends": $frontends, "flows": $flows, "mail": $mail,
+ "storm_verify_pipelined": $storm_verify, "frontends": $frontends, "flows": $flows, "mail": $mail, "dpop": $dpop,
  "openssl_per_core": {"es256_verify": $ossl_es256, "eddsa_verify": $ossl_eddsa, "rsa3072_sign": $ossl_rsa_sign},
  "users_small": $users_small, "protected_rps_small": $small, "users_large": $users_large, "protected_rps_large": $large,
  "rss_idle_mib": $idle_rss, "rss_after_load_mib": $busy_rss, "rss_after_distinct_and_revocations_mib": $revoked_rss,

@@ -253,6 +253,11 @@ struct DPoPTests {
                 body: body)
             #expect(first.status == .unauthorized && first.errorCode == "use_dpop_nonce", "\(first.bodyText)")
             let nonce = try #require(first.headers[Self.dpopNonce])
+            let wrongPassword = try await client.execute(
+                uri: "/login", method: .post,
+                headers: Self.headers(try key.proof("POST", Self.base + "/login"), json: true),
+                body: ByteBuffer(string: #"{"username":"\#(user.username)","password":"not the password"}"#))
+            #expect(wrongPassword.errorCode == "use_dpop_nonce", "the proof is judged before the password")
             let second = try await client.execute(
                 uri: "/login", method: .post,
                 headers: Self.headers(try key.proof("POST", Self.base + "/login", nonce: nonce), json: true), body: body

@@ -36,6 +36,8 @@ extension AuthService {
         service: String = "http", username: String, password: String, source: String? = nil,
         userAgent: String? = nil
     ) async throws -> LoginOutcome {
+        // A DPoP proof that failed is refused before the password costs a hash.
+        _ = try ProofOfPossession.keyForIssuing()
         switch try await authenticateInSteps(service: service, username: username, password: password, source: source)
         {
         case .authenticated(let user):
@@ -50,6 +52,8 @@ extension AuthService {
     public func completeLogin(
         challenge: String, code: String, source: String? = nil, userAgent: String? = nil
     ) async throws -> SessionTokens {
+        // A failed DPoP proof is refused before the one-time code spends the challenge.
+        _ = try ProofOfPossession.keyForIssuing()
         // A challenge opens under one service's key only: the `email` stack's, or else the `http` one's.
         let mailed = SignInByMailService.service
         let service = MFAChallenge(sealed: challenge, key: try challengeKey(mailed)) != nil ? mailed : "http"

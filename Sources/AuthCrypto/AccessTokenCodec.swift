@@ -139,14 +139,14 @@ public struct AccessTokenCodec: Sendable {
         guard let algorithm = JWSAlgorithm(rawValue: alg) else {
             throw JWTError(.unsupportedAlgorithm, "only HS256, EdDSA, ES256 and RS256 are accepted")
         }
-        guard let typ = try Self.optionalString(header, "typ"),
+        guard let typ = try header.optionalString("typ"),
             ["at+jwt", "application/at+jwt"].contains(typ.lowercased())
         else { throw JWTError(.wrongType, "typ must be at+jwt") }
         guard header["crit"] ?? .null == .null else { throw JWTError(.malformed, "crit headers are not supported") }
         guard Self.keyLocations.allSatisfy({ header[$0] ?? .null == .null }) else {
             throw JWTError(.malformed, "jku, jwk, x5u, x5c and x5t headers are not accepted: authd's keys are its own")
         }
-        guard let kid = try Self.optionalString(header, "kid") else { throw JWTError(.unknownKey, "unknown key id") }
+        guard let kid = try header.optionalString("kid") else { throw JWTError(.unknownKey, "unknown key id") }
         guard let signature = Base64.url.decode(utf8: signaturePart) else {
             throw JWTError(.malformed, "signature is not base64url")
         }
@@ -205,10 +205,12 @@ public struct AccessTokenCodec: Sendable {
             throw JWTError(.malformed, "\(what) is not the expected JSON")
         }
     }
+}
 
-    /// A string member; nil when absent or null; `malformed` for any other type.
-    private static func optionalString(_ json: FlatJSON, _ name: String) throws(JWTError) -> String? {
-        switch json[name] {
+extension FlatJSON {
+    /// A string member of a JWS header or claims: nil when absent or null; `malformed` for any other type.
+    func optionalString(_ name: String) throws(JWTError) -> String? {
+        switch self[name] {
         case nil, .null?: return nil
         case .string(let text)?: return text
         default: throw JWTError(.malformed, "\(name) must be a string")

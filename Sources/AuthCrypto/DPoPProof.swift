@@ -49,8 +49,8 @@ public struct DPoPProof: Sendable {
         self.method = method
         self.url = url
         self.issuedAt = Int64(issuedAt.rounded(.down))
-        accessTokenHash = try Self.optionalString(claims, "ath")
-        nonce = try Self.optionalString(claims, "nonce")
+        accessTokenHash = try claims.optionalString("ath")
+        nonce = try claims.optionalString("nonce")
     }
 
     /// RFC 9449 §4.2's `ath` for `accessToken`.
@@ -63,13 +63,5 @@ public struct DPoPProof: Sendable {
             throw JWTError(.malformed, "\(what) is not the expected JSON")
         }
         return json
-    }
-
-    private static func optionalString(_ json: FlatJSON, _ name: String) throws(JWTError) -> String? {
-        switch json[name] {
-        case nil, .null?: return nil
-        case .string(let text)?: return text
-        default: throw JWTError(.malformed, "\(name) must be a string")
-        }
     }
 }

@@ -95,9 +95,7 @@ public struct HTTPFrontEnd: Sendable {
             router.add(
                 middleware: DPoPMiddleware(
                     proofs: proofs,
-                    base: configuration.issuer.hasSuffix("/")
-                        ? String(configuration.issuer.dropLast()) : configuration.issuer
-                ))
+                    base: AuthorizationServerMetadata.base(configuration.issuer)))
         }
         router.add(middleware: ErrorMiddleware())
         router.post("/register") { request, context in try await register(request, source: context.client) }

@@ -58,6 +58,9 @@ interop=(
 # a script counts its checks, or one if it prints none.
 out=$(mktemp)
 trap 'rm -f "$log" "$out"' EXIT
+# The shared database migrated once before any script starts a daemon: the first daemon would
+# otherwise migrate it while its script already asks it to serve (503 until it has).
+.build/debug/authctl migrate --config config/authd.yaml >/dev/null
 checks=0
 for script in "${interop[@]}"; do
     "$script" | tee "$out"
